@@ -1,0 +1,173 @@
+using System.Globalization;
+using Tend.Logging;
+using Tend.Supervision;
+
+namespace Tend.Arguments;
+
+/// <summary>What the command line says, before any service starts.</summary>
+public sealed record HostOptions
+{
+    /// <summary>The supervisor's own settings.</summary>
+    public SupervisorOptions Supervisor { get; init; } = new();
+
+    /// <summary>The ad-hoc command lines, one service each.</summary>
+    public IReadOnlyList<string> CommandLines { get; init; } = [];
+
+    /// <summary>Settings applied to each ad-hoc service.</summary>
+    public Restart Restart { get; init; } = Restart.Always;
+
+    /// <summary>Stop timeout of each ad-hoc service.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Ad-hoc services are critical: one failing for good ends Tend with a non-zero code.</summary>
+    public bool Critical { get; init; }
+
+    /// <summary><c>--help</c> was given.</summary>
+    public bool Help { get; init; }
+
+    /// <summary><c>--version</c> was given.</summary>
+    public bool Version { get; init; }
+
+    /// <summary>The options Tend itself understands, for help and for suggestions on a typo.</summary>
+    public static readonly (string Name, string? Value, string Help)[] Options =
+    [
+        ("--log-prefix", null, "prefix every line a service prints with its name (default: services write straight to stdout/stderr)"),
+        ("--log-format", "text|json", "format of Tend's own lines on stderr (default: text)"),
+        ("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
+        ("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL (default: 5s)"),
+        ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
+        ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
+        ("--no-adopt", null, "start every service even when a process of its name already runs"),
+        ("--help", null, "show this help"),
+        ("--version", null, "show Tend's version"),
+    ];
+
+    /// <summary>
+    /// Parses <c>[options] [--] [command line]…</c>. Options and command lines may be mixed; after <c>--</c>
+    /// every argument is a command line.
+    /// </summary>
+    /// <exception cref="UsageException">An unknown option, a missing or bad value, or an empty command line.</exception>
+    public static HostOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new HostOptions();
+        var sup = o.Supervisor;
+        var lines = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg == "--")
+            {
+                for (i++; i < args.Count; i++) lines.Add(CheckLine(args[i], i));
+                break;
+            }
+            if (!arg.StartsWith('-') || arg == "-")
+            {
+                lines.Add(CheckLine(arg, i));
+                continue;
+            }
+            var eq = arg.IndexOf('=');
+            var name = eq > 0 ? arg[..eq] : arg;
+            string? inline = eq > 0 ? arg[(eq + 1)..] : null;
+            if (name == "-h") name = "--help";
+            var known = Array.Find(Options, x => x.Name == name);
+            if (known.Name is null) throw new UsageException(UnknownOption(name));
+            if (!seen.Add(name)) throw new UsageException($"option '{name}' is given twice: give it once");
+            string Value()
+            {
+                if (known.Value is null) throw new UsageException($"option '{name}' takes no value");
+                if (inline is not null) return inline;
+                if (i + 1 >= args.Count) throw new UsageException($"option '{name}' needs a value: {known.Value}");
+                return args[++i];
+            }
+            if (known.Value is null && inline is not null) throw new UsageException($"option '{name}' takes no value, but got '{inline}'");
+            switch (name)
+            {
+                case "--log-prefix": sup = sup with { LogPrefix = true }; break;
+                case "--no-adopt": sup = sup with { Adopt = false }; break;
+                case "--critical": o = o with { Critical = true }; break;
+                case "--help": o = o with { Help = true }; break;
+                case "--version": o = o with { Version = true }; break;
+                case "--log-format":
+                    {
+                        var v = Value();
+                        sup = sup with
+                        {
+                            LogFormat = v switch
+                            {
+                                "text" => LogFormat.Text,
+                                "json" => LogFormat.Json,
+                                _ => throw new UsageException($"option '--log-format' got '{v}': expected text or json"),
+                            },
+                        };
+                        break;
+                    }
+                case "--scan-interval":
+                    sup = sup with { ScanInterval = PositiveDuration(name, Value()) };
+                    break;
+                case "--stop-timeout":
+                    {
+                        var v = Value();
+                        if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--stop-timeout' got '{v}': expected {Duration.Expected}");
+                        o = o with { StopTimeout = d };
+                        break;
+                    }
+                case "--restart":
+                    {
+                        var v = Value();
+                        o = o with
+                        {
+                            Restart = v switch
+                            {
+                                "always" => Restart.Always,
+                                "on-failure" => Restart.OnFailure,
+                                "never" => Restart.Never,
+                                _ => throw new UsageException($"option '--restart' got '{v}': expected always, on-failure or never"),
+                            },
+                        };
+                        break;
+                    }
+            }
+        }
+        return o with { Supervisor = sup, CommandLines = lines };
+    }
+
+    private static TimeSpan PositiveDuration(string name, string v)
+    {
+        if (!Duration.TryParse(v, out var d) || d <= TimeSpan.Zero) throw new UsageException($"option '{name}' got '{v}': expected {Duration.Expected}, more than zero");
+        return d;
+    }
+
+    private static string CheckLine(string line, int index)
+    {
+        if (string.IsNullOrWhiteSpace(line))
+            throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)} is {(line.Length == 0 ? "empty" : "blank")}: each argument is one command line, such as \"/usr/sbin/sshd\"");
+        try { ShellWords.Split(line); }
+        catch (FormatException e) { throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)}: {e.Message}"); }
+        return line;
+    }
+
+    /// <summary>"unknown option '--log-prefx'; did you mean '--log-prefix'?"</summary>
+    public static string UnknownOption(string name, IEnumerable<string>? extra = null)
+    {
+        var all = Options.Select(o => o.Name).Concat(extra ?? []);
+        var best = all.Select(n => (n, d: Levenshtein(n, name))).OrderBy(x => x.d).FirstOrDefault();
+        var hint = best.n is not null && best.d <= Math.Max(2, name.Length / 3) ? $"; did you mean '{best.n}'?" : "; run with --help to see the options";
+        return $"unknown option '{name}'{hint} (a command line that starts with '-' goes after --)";
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) prev[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
+}

@@ -1,0 +1,4 @@
+namespace Tend.Arguments;
+
+/// <summary>Bad command-line input: Tend prints the message and exits with code 2, having started nothing.</summary>
+public sealed class UsageException(string message) : Exception(message);

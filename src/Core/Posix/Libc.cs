@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+
+namespace Tend.Posix;
+
+/// <summary>The few libc calls the supervisor needs, bound at compile time (AOT-friendly).</summary>
+internal static unsafe partial class Libc
+{
+    private const string Lib = "libc.so.6";
+
+    public const int EINTR = 4, ECHILD = 10, EAGAIN = 11, ESRCH = 3, ENOENT = 2, EACCES = 13, EPERM = 1;
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGWINCH = 28;
+    public const int P_ALL = 0, P_PID = 1;
+    public const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
+    public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+    public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
+    public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const int O_CLOEXEC = 0x80000;
+    public const short POLLIN = 0x1, POLLHUP = 0x10, POLLERR = 0x8;
+
+    /// <summary>glibc x86_64/arm64 siginfo_t is 128 bytes; the SIGCHLD fields sit at fixed offsets.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    public struct SigInfo
+    {
+        [FieldOffset(0)] public int Signo;
+        [FieldOffset(8)] public int Code;
+        [FieldOffset(16)] public int Pid;
+        [FieldOffset(20)] public int Uid;
+        [FieldOffset(24)] public int Status;
+    }
+
+    [StructLayout(LayoutKind.Sequential, Size = 128)]
+    public struct SigSet { private long _first; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd { public int Fd; public short Events; public short Revents; }
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int posix_spawn(out int pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+    [LibraryImport(Lib)] public static partial int posix_spawnattr_init(void* attr);
+    [LibraryImport(Lib)] public static partial int posix_spawnattr_destroy(void* attr);
+    [LibraryImport(Lib)] public static partial int posix_spawnattr_setflags(void* attr, short flags);
+    [LibraryImport(Lib)] public static partial int posix_spawnattr_setsigdefault(void* attr, SigSet* set);
+    [LibraryImport(Lib)] public static partial int posix_spawnattr_setsigmask(void* attr, SigSet* set);
+    [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_init(void* actions);
+    [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_destroy(void* actions);
+    [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newFd);
+    [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
+    [LibraryImport(Lib)] public static partial int sigemptyset(SigSet* set);
+    [LibraryImport(Lib)] public static partial int sigfillset(SigSet* set);
+
+    [LibraryImport(Lib, SetLastError = true)] public static partial int waitid(int idType, int id, SigInfo* info, int options);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int kill(int pid, int sig);
+    [LibraryImport(Lib)] public static partial int getpid();
+    [LibraryImport(Lib, SetLastError = true)] public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint write(int fd, byte* buffer, nint count);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, byte* buffer, nint count);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int pipe2(int* fds, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
+    [LibraryImport(Lib)] public static partial nint strerror(int errnum);
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    public static string ErrorText(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
+}

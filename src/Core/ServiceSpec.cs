@@ -1,0 +1,66 @@
+namespace Tend;
+
+/// <summary>
+/// Everything Tend needs to know to keep one service running. The generator emits one per declared class;
+/// ad-hoc command lines get one with the defaults.
+/// </summary>
+public sealed record ServiceSpec
+{
+    /// <summary>Creates a service with the given name and command; everything else takes its default.</summary>
+    public ServiceSpec(string name, Command command)
+    {
+        Name = name;
+        Command = command;
+    }
+
+    /// <summary>The service's name: unique, used in logs, control verbs and option names.</summary>
+    public string Name { get; init; }
+
+    /// <summary>What to run.</summary>
+    public Command Command { get; init; }
+
+    /// <summary>
+    /// The process name that identifies the service once its launcher daemonized, and that is adopted when
+    /// already running. Defaults to the basename of the command (the seed's rule).
+    /// </summary>
+    public string? MatchName { get; init; }
+
+    /// <summary>The match name in effect.</summary>
+    public string EffectiveMatchName => MatchName ?? Command.BaseName;
+
+    /// <summary>When to start the service again after its main process ended.</summary>
+    public Restart Restart { get; init; } = Restart.Always;
+
+    /// <summary>The delay before the second of a series of quick restarts; it doubles after each further one.</summary>
+    public TimeSpan BackoffInitial { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest delay between quick restarts.</summary>
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A run shorter than this counts as a quick failure (for backoff and the start limit).</summary>
+    public TimeSpan MinUptime { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>More quick failures than this within <see cref="StartWindow"/> mark the service failed.</summary>
+    public int StartLimit { get; init; } = 5;
+
+    /// <summary>The window in which <see cref="StartLimit"/> counts.</summary>
+    public TimeSpan StartWindow { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The signal that asks the service to stop (sent to its whole process group).</summary>
+    public int StopSignal { get; init; } = 15;
+
+    /// <summary>How long after the stop signal SIGKILL follows.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
+    public bool Critical { get; init; }
+
+    /// <summary>A task that runs once to completion; dependents start after it succeeded.</summary>
+    public bool OneShot { get; init; }
+
+    /// <summary>The working directory, or null for Tend's own.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Names of the services that must run (or, for one-shot tasks, have completed) before this one starts.</summary>
+    public IReadOnlyList<string> DependsOn { get; init; } = [];
+}

@@ -1,0 +1,217 @@
+using System.Collections.Immutable;
+
+namespace Tend.Supervision;
+
+/// <summary>What the user wants: which services should run, and whether Tend is shutting down.</summary>
+public sealed record DesiredState(ImmutableArray<bool> Up, bool ShuttingDown = false, int ExitCode = 0)
+{
+    /// <summary>Every service up, no shutdown.</summary>
+    public static DesiredState AllUp(int count) => new(Enumerable.Repeat(true, count).ToImmutableArray());
+}
+
+/// <summary>The kind of effect the supervisor must carry out.</summary>
+public enum ActionKind
+{
+    /// <summary>Spawn the service's command.</summary>
+    Start,
+    /// <summary>Send a signal to the service's process group.</summary>
+    Signal,
+}
+
+/// <summary>One effect for the supervisor to carry out.</summary>
+public readonly record struct SupervisorAction(ActionKind Kind, int Service, int Signal = 0);
+
+/// <summary>The reconciler's answer: the next runtimes, the effects, and when to look again.</summary>
+/// <param name="Next">The runtimes after the plan's own transitions.</param>
+/// <param name="Actions">Effects to carry out, in order.</param>
+/// <param name="WakeAt">The earliest deadline (ms) at which the reconciler must run again, or null when only an event can change anything.</param>
+/// <param name="ExitCode">Set when Tend must exit now with this code.</param>
+/// <param name="ShutdownCode">Set when Tend must begin a shutdown (a critical service failed, or nothing is left to supervise).</param>
+public readonly record struct Plan(ImmutableArray<ServiceRuntime> Next, ImmutableArray<SupervisorAction> Actions, long? WakeAt, int? ExitCode, int? ShutdownCode);
+
+/// <summary>
+/// The supervisor's brain: a pure function of (table, desired, observed, now). It touches no process, clock
+/// or file, so every rule below is unit-tested with a fake clock and a fake process table.
+/// </summary>
+public static class Reconciler
+{
+    /// <summary>Once SIGKILL went out, how long to wait for a group to vanish before moving on regardless (an unkillable process in D state).</summary>
+    public const long KillGraceMs = 2000;
+
+    /// <summary>Decides what to do now.</summary>
+    public static Plan Reconcile(ServiceTable table, DesiredState desired, ImmutableArray<ServiceRuntime> observed, long now)
+    {
+        var next = observed.ToBuilder();
+        var actions = ImmutableArray.CreateBuilder<SupervisorAction>();
+        long? wake = null;
+        int? shutdown = null;
+        void WakeAt(long t) => wake = wake is { } w ? Math.Min(w, t) : t;
+
+        for (var i = 0; i < table.Count; i++)
+        {
+            var spec = table.Services[i];
+            var r = next[i];
+            var up = desired.Up[i] && !desired.ShuttingDown;
+            switch (r.Phase)
+            {
+                case ServicePhase.Waiting or ServicePhase.Backoff when !up:
+                    next[i] = r with { Phase = ServicePhase.Stopped };
+                    break;
+                case ServicePhase.Waiting:
+                    if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
+                    break;
+                case ServicePhase.Backoff:
+                    if (now < r.NextStartAt) WakeAt(r.NextStartAt);
+                    else if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
+                    break;
+                case ServicePhase.Running when !up:
+                    if (table.Dependents[i].All(d => observed[d].IsDown))
+                    {
+                        actions.Add(new(ActionKind.Signal, i, spec.StopSignal));
+                        next[i] = r with { Phase = ServicePhase.Stopping, Pgid = r.Process!.Pgid, StopSentAt = now, Killed = false };
+                        WakeAt(now + Ms(spec.StopTimeout));
+                    }
+                    break;
+                case ServicePhase.Cleaning or ServicePhase.Stopping:
+                    if (r.StopSentAt is not { } sent)
+                    {
+                        actions.Add(new(ActionKind.Signal, i, spec.StopSignal));
+                        next[i] = r with { StopSentAt = now };
+                        WakeAt(now + Ms(spec.StopTimeout));
+                    }
+                    else if (!r.Killed)
+                    {
+                        var deadline = sent + Ms(spec.StopTimeout);
+                        if (now >= deadline)
+                        {
+                            actions.Add(new(ActionKind.Signal, i, 9));
+                            next[i] = r with { Killed = true };
+                            WakeAt(deadline + KillGraceMs);
+                        }
+                        else WakeAt(deadline);
+                    }
+                    else
+                    {
+                        var giveUp = sent + Ms(spec.StopTimeout) + KillGraceMs;
+                        if (now >= giveUp) next[i] = OnGroupGone(r);
+                        else WakeAt(giveUp);
+                    }
+                    break;
+                case ServicePhase.Failed when spec.Critical && !desired.ShuttingDown:
+                    shutdown = 1;
+                    break;
+            }
+        }
+
+        int? exit = null;
+        var final = next.ToImmutable();
+        if (desired.ShuttingDown)
+        {
+            if (final.All(r => r.Phase is ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed or ServicePhase.Waiting))
+                exit = desired.ExitCode;
+        }
+        else if (shutdown is null && NothingLeft(table, final))
+        {
+            shutdown = final.Any(r => r.Phase == ServicePhase.Failed) ? 1 : 0;
+        }
+        return new Plan(final, actions.ToImmutable(), wake, exit, shutdown);
+    }
+
+    /// <summary>The service's process was spawned.</summary>
+    public static ServiceRuntime OnStarted(ServiceRuntime r, TrackedProcess process, long now) =>
+        r with { Phase = ServicePhase.Running, Process = process, Pgid = process.Pgid, StartedAt = now, Starts = r.Starts + 1, StopSentAt = null, Killed = false, Reason = null };
+
+    /// <summary>The spawn failed (no such file, not executable…): counts as a quick failure, so it backs off and hits the start limit.</summary>
+    public static ServiceRuntime OnSpawnFailed(ServiceSpec spec, ServiceRuntime r, string reason, long now)
+    {
+        var started = r with { StartedAt = now, Starts = r.Starts + 1, Process = null, Pgid = 0 };
+        var d = Decide(spec, started, ExitStatus.Exited(127), now);
+        return d.Phase == ServicePhase.Failed ? d with { Reason = reason + "; " + d.Reason } : d with { Reason = reason };
+    }
+
+    /// <summary>The launcher exited and left a daemon of the match name: track the daemon from now on.</summary>
+    public static ServiceRuntime OnDaemonized(ServiceRuntime r, TrackedProcess daemon) => r with { Process = daemon, Pgid = daemon.Pgid };
+
+    /// <summary>The tracked process ended; <paramref name="groupAlive"/> tells whether members of its process group remain.</summary>
+    public static ServiceRuntime OnExited(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, bool groupAlive, long now)
+    {
+        var gone = r with { LastExit = exit, Process = null, Pgid = r.Process?.Pgid ?? r.Pgid };
+        if (r.Phase == ServicePhase.Stopping) return groupAlive ? gone : gone with { Phase = ServicePhase.Stopped };
+        var decided = Decide(spec, gone, exit, now);
+        return groupAlive ? decided with { Phase = ServicePhase.Cleaning, AfterCleanup = decided.Phase, StopSentAt = null, Killed = false } : decided;
+    }
+
+    /// <summary>The process group left behind is empty now.</summary>
+    public static ServiceRuntime OnGroupGone(ServiceRuntime r) => r.Phase switch
+    {
+        ServicePhase.Cleaning => r with { Phase = r.AfterCleanup, Pgid = 0, StopSentAt = null, Killed = false },
+        ServicePhase.Stopping when r.Process is null => r with { Phase = ServicePhase.Stopped, Pgid = 0 },
+        _ => r,
+    };
+
+    /// <summary>What follows an exit: complete, fail, or restart after a backoff delay.</summary>
+    internal static ServiceRuntime Decide(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, long now)
+    {
+        if (spec.OneShot && exit.Success) return r with { Phase = ServicePhase.Completed };
+        var restart = spec.Restart switch
+        {
+            Restart.Always => !spec.OneShot || !exit.Success,
+            Restart.OnFailure => !exit.Success,
+            _ => false,
+        };
+        if (!restart)
+            return exit.Success
+                ? r with { Phase = ServicePhase.Completed }
+                : r with { Phase = ServicePhase.Failed, Reason = $"exited with {exit} and its restart policy is {spec.Restart}" };
+
+        var quick = now - r.StartedAt < Ms(spec.MinUptime);
+        var window = Ms(spec.StartWindow);
+        var failures = quick ? r.QuickFailures.Where(t => now - t < window).Append(now).ToImmutableArray() : [];
+        if (failures.Length > spec.StartLimit)
+            return r with
+            {
+                Phase = ServicePhase.Failed,
+                QuickFailures = failures,
+                Reason = $"it exited {failures.Length} times within {Duration.Format(spec.StartWindow)}, each after less than {Duration.Format(spec.MinUptime)} (start limit {spec.StartLimit}; last: {exit})",
+            };
+        return r with { Phase = ServicePhase.Backoff, QuickFailures = failures, NextStartAt = now + BackoffDelay(spec, failures.Length) };
+    }
+
+    /// <summary>No delay for the first restart; then the initial backoff, doubling, up to the maximum.</summary>
+    public static long BackoffDelay(ServiceSpec spec, int quickFailures)
+    {
+        if (quickFailures <= 1) return 0;
+        var ms = Ms(spec.BackoffInitial) * Math.Pow(2, quickFailures - 2);
+        return (long)Math.Min(ms, Ms(spec.BackoffMax));
+    }
+
+    private enum DependencyState { Met, Pending, Blocked }
+
+    private static DependencyState Dependencies(ServiceTable table, ImmutableArray<ServiceRuntime> rts, int i)
+    {
+        var state = DependencyState.Met;
+        foreach (var d in table.Dependencies[i])
+        {
+            var phase = rts[d].Phase;
+            var oneShot = table.Services[d].OneShot;
+            if (oneShot ? phase == ServicePhase.Completed : phase == ServicePhase.Running) continue;
+            if (phase is ServicePhase.Failed || (!oneShot && phase is ServicePhase.Completed or ServicePhase.Stopped)) return DependencyState.Blocked;
+            state = DependencyState.Pending;
+        }
+        return state;
+    }
+
+    private static bool NothingLeft(ServiceTable table, ImmutableArray<ServiceRuntime> rts)
+    {
+        for (var i = 0; i < rts.Length; i++)
+        {
+            var phase = rts[i].Phase;
+            if (phase is ServicePhase.Failed or ServicePhase.Completed) continue;
+            if (phase == ServicePhase.Waiting && Dependencies(table, rts, i) == DependencyState.Blocked) continue;
+            return false;
+        }
+        return true;
+    }
+
+    private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
+}

@@ -1,0 +1,328 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Tend.Logging;
+using Tend.Posix;
+
+namespace Tend.Supervision;
+
+/// <summary>
+/// The supervisor's effects: it carries out the reconciler's actions and turns what the kernel reports
+/// (exits, signals, /proc) into observations. One thread owns all state, spawns and reaps.
+/// </summary>
+public sealed class Supervisor
+{
+    private static readonly int[] Forwarded = [Libc.SIGHUP, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGWINCH];
+
+    private readonly ServiceTable _table;
+    private readonly SupervisorOptions _options;
+    private readonly EventLog _log;
+    private readonly Inbox _inbox = new();
+    private readonly Spawner _spawner = new();
+    private readonly int _self = Libc.getpid();
+    private readonly (int Out, int Err)[] _pipes;
+    private LogPump? _pump;
+    private Reaper? _reaper;
+    private ImmutableArray<ServiceRuntime> _runtimes;
+    private DesiredState _desired;
+    private long _nextScanAt = long.MaxValue;
+
+    /// <summary>Creates a supervisor for <paramref name="table"/>.</summary>
+    public Supervisor(ServiceTable table, SupervisorOptions options, EventLog log)
+    {
+        _table = table;
+        _options = options;
+        _log = log;
+        _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
+        _desired = DesiredState.AllUp(table.Count);
+        _pipes = new (int, int)[table.Count];
+    }
+
+    /// <summary>A monotonic clock in milliseconds.</summary>
+    private static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
+
+    /// <summary>Runs until a requested stop or a fatal failure; returns Tend's exit code.</summary>
+    public int Run()
+    {
+        if (_self != 1 && Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+            _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the /proc scan");
+
+        var registrations = RegisterSignals();
+        if (_options.LogPrefix)
+        {
+            _pump = new LogPump();
+            for (var i = 0; i < _table.Count; i++)
+                _pipes[i] = (_pump.Open(_table.Services[i].Name, 1), _pump.Open(_table.Services[i].Name, 2));
+        }
+        else Array.Fill(_pipes, (-1, -1));
+
+        _reaper = new Reaper(() => _inbox.Post(new Message(MessageKind.ChildExited)));
+        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}");
+        if (_options.Adopt) AdoptRunning();
+
+        try
+        {
+            while (true)
+            {
+                var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now);
+                _runtimes = plan.Next;
+                if (plan.ExitCode is { } code)
+                {
+                    Finish();
+                    _log.Info($"exiting with code {code}");
+                    return code;
+                }
+                if (plan.ShutdownCode is { } shutdownCode)
+                {
+                    BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : FailureSummary());
+                    continue;
+                }
+                foreach (var action in plan.Actions) Execute(action);
+                if (plan.Actions.Any(a => a.Kind == ActionKind.Start)) continue; // starts may unblock dependents
+
+                var wake = plan.WakeAt ?? long.MaxValue;
+                if (_runtimes.Any(r => r.Process is { IsChild: false }))
+                {
+                    if (_nextScanAt == long.MaxValue) _nextScanAt = Now + (long)_options.ScanInterval.TotalMilliseconds;
+                    wake = Math.Min(wake, _nextScanAt);
+                }
+                else _nextScanAt = long.MaxValue;
+
+                var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
+                if (_inbox.TryTake(out var message, timeout)) Handle(message);
+                while (_inbox.TryTake(out message, 0)) Handle(message);
+                if (Now >= _nextScanAt) Scan();
+            }
+        }
+        finally
+        {
+            foreach (var r in registrations) r.Dispose();
+        }
+    }
+
+    private string FailureSummary()
+    {
+        var failed = Enumerable.Range(0, _table.Count).Where(i => _runtimes[i].Phase == ServicePhase.Failed).ToList();
+        var critical = failed.Where(i => _table.Services[i].Critical).ToList();
+        var names = string.Join(", ", (critical.Count > 0 ? critical : failed).Select(i => _table.Services[i].Name));
+        return critical.Count > 0 ? $"critical service failed: {names}" : $"every service ended, and these failed: {names}";
+    }
+
+    private void BeginShutdown(int code, string why)
+    {
+        if (_desired.ShuttingDown) return;
+        _log.Info($"stopping all services ({why})");
+        _desired = _desired with { ShuttingDown = true, ExitCode = code };
+    }
+
+    private List<PosixSignalRegistration> RegisterSignals()
+    {
+        var list = new List<PosixSignalRegistration>();
+        void On(int signal)
+        {
+            list.Add(PosixSignalRegistration.Create((PosixSignal)signal, ctx =>
+            {
+                ctx.Cancel = true;
+                _inbox.Post(new Message(MessageKind.Signal, signal));
+            }));
+        }
+        On((int)PosixSignal.SIGTERM);
+        On((int)PosixSignal.SIGINT);
+        On((int)PosixSignal.SIGQUIT);
+        On((int)PosixSignal.SIGHUP);
+        On(Libc.SIGUSR1);
+        On(Libc.SIGUSR2);
+        On(Libc.SIGWINCH);
+        return list;
+    }
+
+    private void Handle(Message message)
+    {
+        switch (message.Kind)
+        {
+            case MessageKind.ChildExited:
+                ReapAll();
+                break;
+            case MessageKind.Signal when Array.IndexOf(Forwarded, message.Value) >= 0:
+                for (var i = 0; i < _table.Count; i++)
+                    if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) Libc.kill(-p.Pgid, message.Value);
+                break;
+            case MessageKind.Signal:
+                BeginShutdown(0, $"received {Signals.Name(message.Value)}");
+                break;
+        }
+    }
+
+    private void ReapAll()
+    {
+        var now = Now;
+        while (Reaper.TryReap(out var pid, out var status))
+        {
+            var i = FindService(pid);
+            if (i >= 0) OnTrackedExit(i, status, now);
+        }
+        CheckGroups();
+        _reaper!.Resume();
+    }
+
+    private int FindService(int pid)
+    {
+        for (var i = 0; i < _runtimes.Length; i++) if (_runtimes[i].Process?.Pid == pid) return i;
+        return -1;
+    }
+
+    private void OnTrackedExit(int i, ExitStatus status, long now)
+    {
+        var spec = _table.Services[i];
+        var r = _runtimes[i];
+        var p = r.Process!;
+        if (status.Success && p.Launched && r.Phase == ServicePhase.Running && FindDaemon(spec, i) is { } daemon)
+        {
+            _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r, daemon));
+            _log.Service(spec.Name, "daemonized", $"launcher exited 0; tracking {spec.EffectiveMatchName} (pid {daemon.Pid})", daemon.Pid);
+            return;
+        }
+        var groupAlive = GroupAlive(p.Pgid);
+        var next = Reconciler.OnExited(spec, r, status, groupAlive, now);
+        _runtimes = _runtimes.SetItem(i, next);
+        var message = $"pid {p.Pid} exited with {status}";
+        switch (next.Phase)
+        {
+            case ServicePhase.Backoff:
+                var delay = Math.Max(0, next.NextStartAt - now);
+                _log.Service(spec.Name, "exited", message + (delay == 0 ? "; restarting now" : $"; restarting in {delay}ms"), p.Pid, status, next.Restarts, delay);
+                break;
+            case ServicePhase.Cleaning:
+                _log.Service(spec.Name, "exited", message + "; stopping what is left of its process group", p.Pid, status, next.Restarts);
+                break;
+            case ServicePhase.Failed:
+                _log.Service(spec.Name, "failed", message + $"; giving up: {next.Reason}", p.Pid, status, next.Restarts, error: true);
+                break;
+            case ServicePhase.Completed:
+                _log.Service(spec.Name, "completed", message, p.Pid, status, next.Restarts);
+                break;
+            default:
+                _log.Service(spec.Name, r.Phase == ServicePhase.Stopping ? "stopped" : "exited", message, p.Pid, status, next.Restarts);
+                break;
+        }
+    }
+
+    private void CheckGroups()
+    {
+        for (var i = 0; i < _runtimes.Length; i++)
+        {
+            var r = _runtimes[i];
+            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping && r.Process is null && !GroupAlive(r.Pgid))
+            {
+                var next = Reconciler.OnGroupGone(r);
+                _runtimes = _runtimes.SetItem(i, next);
+                if (r.Phase == ServicePhase.Stopping) _log.Service(_table.Services[i].Name, "stopped", "stopped");
+                else if (next.Phase == ServicePhase.Backoff)
+                {
+                    var delay = Math.Max(0, next.NextStartAt - Now);
+                    if (delay > 0) _log.Service(_table.Services[i].Name, "backoff", $"restarting in {delay}ms", delayMs: delay);
+                }
+            }
+        }
+    }
+
+    private static bool GroupAlive(int pgid) => pgid > 0 && Libc.kill(-pgid, 0) == 0;
+
+    private void Execute(SupervisorAction action)
+    {
+        var spec = _table.Services[action.Service];
+        var r = _runtimes[action.Service];
+        switch (action.Kind)
+        {
+            case ActionKind.Start:
+                {
+                    var pid = _spawner.Spawn(spec.Command, spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error);
+                    var now = Now;
+                    if (pid == 0)
+                    {
+                        var next = Reconciler.OnSpawnFailed(spec, r, error!, now);
+                        _runtimes = _runtimes.SetItem(action.Service, next);
+                        if (next.Phase == ServicePhase.Failed)
+                            _log.Service(spec.Name, "failed", $"cannot start: {next.Reason}; giving up", restarts: next.Restarts, error: true);
+                        else
+                            _log.Service(spec.Name, "spawn-error", $"cannot start: {error}; retrying in {Math.Max(0, next.NextStartAt - now)}ms", restarts: next.Restarts, delayMs: Math.Max(0, next.NextStartAt - now), error: true);
+                        return;
+                    }
+                    ProcFs.TryReadStat(pid, out var st);
+                    var started = Reconciler.OnStarted(r, new TrackedProcess(pid, st.StartTime, pid, IsChild: true, Launched: true), now);
+                    _runtimes = _runtimes.SetItem(action.Service, started);
+                    _log.Service(spec.Name, "started", r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
+                    _reaper!.Resume();
+                    break;
+                }
+            case ActionKind.Signal:
+                {
+                    var pgid = r.Process?.Pgid ?? r.Pgid;
+                    if (pgid <= 0) return;
+                    if (Libc.kill(-pgid, action.Signal) != 0 && r.Process is { } p) Libc.kill(p.Pid, action.Signal);
+                    if (action.Signal == Libc.SIGKILL)
+                        _log.Service(spec.Name, "killed", $"still running {Duration.Format(spec.StopTimeout)} after {Signals.Name(spec.StopSignal)}: sent SIGKILL to process group {pgid}", r.Process?.Pid);
+                    else if (r.Phase == ServicePhase.Stopping)
+                        _log.Service(spec.Name, "stopping", $"sent {Signals.Name(action.Signal)} to process group {pgid}", r.Process?.Pid);
+                    break;
+                }
+        }
+    }
+
+    /// <summary>After a launcher exited 0: the newest-started top-level process of the match name started no earlier than it.</summary>
+    private TrackedProcess? FindDaemon(ServiceSpec spec, int service)
+    {
+        var launcher = _runtimes[service].Process!;
+        var exclude = _runtimes.Where((r, i) => i != service && r.Process is not null).Select(r => r.Process!.Pid).ToHashSet();
+        exclude.Add(launcher.Pid);
+        var candidates = ProcFs.FindByName(spec.EffectiveMatchName, _self, exclude)
+            .Where(s => s.StartTime >= launcher.StartTime)
+            .OrderByDescending(s => s.Ppid == _self)
+            .ThenBy(s => s.StartTime)
+            .ToList();
+        if (candidates.Count == 0) return null;
+        var d = candidates[0];
+        return new TrackedProcess(d.Pid, d.StartTime, d.Pgid, IsChild: d.Ppid == _self, Launched: false);
+    }
+
+    private void AdoptRunning()
+    {
+        var taken = new HashSet<int>();
+        for (var i = 0; i < _table.Count; i++)
+        {
+            var spec = _table.Services[i];
+            if (spec.OneShot) continue;
+            var found = ProcFs.FindByName(spec.EffectiveMatchName, _self, taken).OrderBy(s => s.StartTime).FirstOrDefault();
+            if (found.Pid == 0) continue;
+            taken.Add(found.Pid);
+            var process = new TrackedProcess(found.Pid, found.StartTime, found.Pgid, IsChild: found.Ppid == _self, Launched: false);
+            _runtimes = _runtimes.SetItem(i, Reconciler.OnStarted(_runtimes[i], process, Now));
+            _log.Service(spec.Name, "adopted", $"already running as pid {found.Pid}; adopted instead of starting another", found.Pid);
+        }
+    }
+
+    /// <summary>The safety net: tracked processes that are not Tend's children are checked in /proc.</summary>
+    private void Scan()
+    {
+        var now = Now;
+        _nextScanAt = now + (long)_options.ScanInterval.TotalMilliseconds;
+        for (var i = 0; i < _runtimes.Length; i++)
+        {
+            if (_runtimes[i].Process is not { IsChild: false } p) continue;
+            if (ProcFs.TryReadStat(p.Pid, out var st) && st.StartTime == p.StartTime && st.State is not ('Z' or 'X')) continue;
+            OnTrackedExit(i, ExitStatus.Vanished, now);
+        }
+        CheckGroups();
+    }
+
+    private void Finish()
+    {
+        if (_pump is null) return;
+        foreach (var (o, e) in _pipes)
+        {
+            Libc.close(o);
+            Libc.close(e);
+        }
+        _pump.WaitDrained(TimeSpan.FromSeconds(1));
+    }
+}

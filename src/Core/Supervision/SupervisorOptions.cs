@@ -1,0 +1,22 @@
+using Tend.Logging;
+
+namespace Tend.Supervision;
+
+/// <summary>Settings of the supervisor itself (not of any one service).</summary>
+public sealed record SupervisorOptions
+{
+    /// <summary>Prefix each line of the services' output with the service name (through pipes); otherwise they inherit Tend's stdout and stderr.</summary>
+    public bool LogPrefix { get; init; }
+
+    /// <summary>The format of Tend's own lines on stderr.</summary>
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>
+    /// How often /proc is checked for tracked processes that are not Tend's children (adopted ones); processes
+    /// that are Tend's children need no scan: their exit is seen at once.
+    /// </summary>
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Adopt a process of a service's match name that is already running when Tend starts, instead of starting another.</summary>
+    public bool Adopt { get; init; } = true;
+}
