@@ -93,7 +93,11 @@ public static class Reconciler
                     else
                     {
                         var giveUp = sent + Ms(spec.StopTimeout) + KillGraceMs;
-                        if (now >= giveUp) next[i] = OnGroupGone(r);
+                        if (now >= giveUp)
+                        {
+                            next[i] = OnGroupGone(r);
+                            WakeAt(now); // plan again at once for the phase it moved to
+                        }
                         else WakeAt(giveUp);
                     }
                     break;

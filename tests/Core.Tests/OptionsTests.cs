@@ -1,0 +1,78 @@
+using Tend.Arguments;
+using Tend.Logging;
+
+namespace Tend.Tests;
+
+public class OptionsTests
+{
+    [Fact]
+    public void Options_and_command_lines_mix_and_dashdash_ends_options()
+    {
+        var o = HostOptions.Parse(["--log-prefix", "/usr/sbin/sshd", "--stop-timeout=2s", "--log-format", "json", "--", "--weird name", "x"]);
+        Assert.True(o.Supervisor.LogPrefix);
+        Assert.Equal(LogFormat.Json, o.Supervisor.LogFormat);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.StopTimeout);
+        Assert.Equal(["/usr/sbin/sshd", "--weird name", "x"], o.CommandLines);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--log-prefx" }, "unknown option '--log-prefx'; did you mean '--log-prefix'?")]
+    [InlineData(new[] { "--stop-timeout" }, "option '--stop-timeout' needs a value: DURATION")]
+    [InlineData(new[] { "--stop-timeout", "soon" }, "option '--stop-timeout' got 'soon': expected a duration such as 500ms")]
+    [InlineData(new[] { "--scan-interval", "0s" }, "more than zero")]
+    [InlineData(new[] { "--restart", "sometimes" }, "expected always, on-failure or never")]
+    [InlineData(new[] { "--log-format", "xml" }, "expected text or json")]
+    [InlineData(new[] { "--critical=yes" }, "takes no value")]
+    [InlineData(new[] { "--critical", "--critical" }, "given twice")]
+    [InlineData(new[] { "" }, "argument 1 is empty")]
+    [InlineData(new[] { "sleep 1", "  " }, "argument 2 is blank")]
+    [InlineData(new[] { "echo 'oops" }, "argument 1: unbalanced single quote")]
+    public void Bad_input_names_the_problem(string[] args, string message)
+    {
+        var e = Assert.Throws<UsageException>(() => HostOptions.Parse(args));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Ad_hoc_services_are_named_after_the_basename_and_made_unique()
+    {
+        var o = HostOptions.Parse(["--restart", "on-failure", "/usr/sbin/sshd", "/etc/init.d/apache2 start", "sleep 1", "sleep 2"]);
+        var services = TendHost.AdHoc(o, []).ToList();
+        Assert.Equal(["sshd", "apache2", "sleep", "sleep-2"], services.Select(s => s.Name));
+        Assert.All(services, s => Assert.Equal(Restart.OnFailure, s.Restart));
+        Assert.Equal("apache2", services[1].EffectiveMatchName);
+    }
+
+    [Theory]
+    [InlineData("500ms", 500)]
+    [InlineData("5s", 5000)]
+    [InlineData("2m", 120_000)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("1m30s", 90_000)]
+    [InlineData("1.5s", 1500)]
+    public void Durations_parse(string text, int ms)
+    {
+        Assert.True(Duration.TryParse(text, out var d));
+        Assert.Equal(TimeSpan.FromMilliseconds(ms), d);
+    }
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("s")]
+    [InlineData("5 sec")]
+    [InlineData("-1s")]
+    [InlineData("")]
+    public void Bad_durations_do_not_parse(string text) => Assert.False(Duration.TryParse(text, out _));
+
+    [Theory]
+    [InlineData("SIGTERM", 15)]
+    [InlineData("term", 15)]
+    [InlineData("QUIT", 3)]
+    [InlineData("9", 9)]
+    public void Signal_names_parse(string text, int number)
+    {
+        Assert.True(Signals.TryParse(text, out var n));
+        Assert.Equal(number, n);
+        Assert.False(Signals.TryParse("SIGNOPE", out _));
+    }
+}

@@ -1,0 +1,286 @@
+using System.Collections.Immutable;
+using Tend.Supervision;
+
+namespace Tend.Tests;
+
+/// <summary>A fake clock and a fake process table around the pure reconciler, stepping it like the supervisor does.</summary>
+internal sealed class FakeSupervisor
+{
+    private int _nextPid = 100;
+    public ServiceTable Table { get; }
+    public DesiredState Desired { get; set; }
+    public ImmutableArray<ServiceRuntime> Runtimes { get; private set; }
+    public long Now { get; private set; } = 1_000_000;
+    public List<string> Actions { get; } = [];
+    public int? ExitCode { get; private set; }
+    public long? WakeAt { get; private set; }
+
+    public FakeSupervisor(params ServiceSpec[] specs)
+    {
+        Table = new ServiceTable(specs);
+        Desired = DesiredState.AllUp(specs.Length);
+        Runtimes = Enumerable.Repeat(new ServiceRuntime(), specs.Length).ToImmutableArray();
+    }
+
+    public ServiceRuntime this[string name] => Runtimes[Table.IndexOf(name)];
+
+    /// <summary>Plans and carries out actions until the plan is stable, as the real supervisor loop does.</summary>
+    public FakeSupervisor Step()
+    {
+        for (var guard = 0; guard < 100; guard++)
+        {
+            var plan = Reconciler.Reconcile(Table, Desired, Runtimes, Now);
+            Runtimes = plan.Next;
+            WakeAt = plan.WakeAt;
+            if (plan.ExitCode is { } code) { ExitCode = code; return this; }
+            if (plan.ShutdownCode is { } s) { Desired = Desired with { ShuttingDown = true, ExitCode = s }; continue; }
+            foreach (var a in plan.Actions)
+            {
+                var name = Table.Services[a.Service].Name;
+                if (a.Kind == ActionKind.Start)
+                {
+                    var pid = _nextPid++;
+                    Runtimes = Runtimes.SetItem(a.Service, Reconciler.OnStarted(Runtimes[a.Service], new TrackedProcess(pid, (ulong)Now, pid, true, true), Now));
+                    Actions.Add($"start {name}");
+                }
+                else Actions.Add($"signal {name} {Signals.Name(a.Signal)}");
+            }
+            if (!plan.Actions.Any(a => a.Kind == ActionKind.Start) && !(plan.WakeAt <= Now)) return this;
+        }
+        throw new InvalidOperationException("the reconciler did not settle");
+    }
+
+    public FakeSupervisor Exit(string name, ExitStatus status, bool groupAlive = false)
+    {
+        var i = Table.IndexOf(name);
+        Runtimes = Runtimes.SetItem(i, Reconciler.OnExited(Table.Services[i], Runtimes[i], status, groupAlive, Now));
+        return Step();
+    }
+
+    public FakeSupervisor GroupGone(string name)
+    {
+        var i = Table.IndexOf(name);
+        Runtimes = Runtimes.SetItem(i, Reconciler.OnGroupGone(Runtimes[i]));
+        return Step();
+    }
+
+    public FakeSupervisor Advance(long ms)
+    {
+        Now += ms;
+        return Step();
+    }
+
+    public FakeSupervisor Shutdown()
+    {
+        Desired = Desired with { ShuttingDown = true };
+        return Step();
+    }
+
+    public string TakeActions()
+    {
+        var s = string.Join("; ", Actions);
+        Actions.Clear();
+        return s;
+    }
+}
+
+public class ReconcilerTests
+{
+    private static ServiceSpec S(string name, Restart restart = Restart.Always, params string[] deps) =>
+        new(name, new Command("/bin/" + name)) { Restart = restart, DependsOn = deps, StopTimeout = TimeSpan.FromSeconds(5) };
+
+    [Fact]
+    public void Starts_everything_and_has_nothing_to_wake_for()
+    {
+        var f = new FakeSupervisor(S("a"), S("b")).Step();
+        Assert.Equal("start a; start b", f.TakeActions());
+        Assert.Null(f.WakeAt);
+        Assert.Equal(ServicePhase.Running, f["a"].Phase);
+    }
+
+    [Fact]
+    public void First_restart_is_immediate_after_a_healthy_run()
+    {
+        var f = new FakeSupervisor(S("a")).Step();
+        f.TakeActions();
+        f.Advance(60_000).Exit("a", ExitStatus.Killed(9));
+        Assert.Equal("start a", f.TakeActions());
+        Assert.Equal(1, f["a"].Restarts);
+    }
+
+    [Fact]
+    public void Quick_failures_back_off_exponentially_then_hit_the_start_limit()
+    {
+        var f = new FakeSupervisor(S("a") with { BackoffInitial = TimeSpan.FromMilliseconds(100), StartLimit = 5 }).Step();
+        f.TakeActions();
+        var delays = new List<long>();
+        for (var k = 0; k < 5; k++)
+        {
+            f.Advance(10).Exit("a", ExitStatus.Exited(1));
+            if (f["a"].Phase == ServicePhase.Running) { delays.Add(0); continue; }
+            Assert.Equal(ServicePhase.Backoff, f["a"].Phase);
+            var delay = f["a"].NextStartAt - f.Now;
+            delays.Add(delay);
+            Assert.Equal(f["a"].NextStartAt, f.WakeAt);
+            f.Advance(delay - 1);
+            Assert.Equal(ServicePhase.Backoff, f["a"].Phase);
+            f.Advance(1);
+            Assert.Equal(ServicePhase.Running, f["a"].Phase);
+        }
+        Assert.Equal([0L, 100, 200, 400, 800], delays);
+        f.Advance(10).Exit("a", ExitStatus.Exited(1));
+        Assert.Equal(ServicePhase.Failed, f["a"].Phase);
+        Assert.Contains("start limit 5", f["a"].Reason);
+        Assert.Equal(1, f.ExitCode); // nothing left to supervise, and it failed
+    }
+
+    [Fact]
+    public void Backoff_is_capped()
+    {
+        var spec = S("a") with { BackoffInitial = TimeSpan.FromMilliseconds(100), BackoffMax = TimeSpan.FromMilliseconds(300) };
+        Assert.Equal(300, Reconciler.BackoffDelay(spec, 10));
+        Assert.Equal(200, Reconciler.BackoffDelay(spec, 3));
+    }
+
+    [Fact]
+    public void A_long_run_resets_the_quick_failure_count()
+    {
+        var f = new FakeSupervisor(S("a")).Step();
+        f.Advance(10).Exit("a", ExitStatus.Exited(1)); // quick #1: immediate
+        f.Advance(10).Exit("a", ExitStatus.Exited(1)); // quick #2: 100ms
+        f.Advance(100);
+        f.Advance(5000).Exit("a", ExitStatus.Exited(1)); // healthy run
+        Assert.Equal(ServicePhase.Running, f["a"].Phase);
+        Assert.Empty(f["a"].QuickFailures);
+    }
+
+    [Theory]
+    [InlineData(Restart.OnFailure, 0, ServicePhase.Completed)]
+    [InlineData(Restart.OnFailure, 3, ServicePhase.Running)]
+    [InlineData(Restart.Never, 0, ServicePhase.Completed)]
+    [InlineData(Restart.Never, 3, ServicePhase.Failed)]
+    [InlineData(Restart.Always, 0, ServicePhase.Running)]
+    public void Restart_policies(Restart policy, int code, ServicePhase expected)
+    {
+        var f = new FakeSupervisor(S("a", policy), S("keep")).Step();
+        f.Advance(5000).Exit("a", ExitStatus.Exited(code));
+        Assert.Equal(expected, f["a"].Phase);
+    }
+
+    [Fact]
+    public void A_critical_failure_stops_everything_and_exits_non_zero()
+    {
+        var f = new FakeSupervisor(S("db", Restart.Never) with { Critical = true }, S("web")).Step();
+        f.TakeActions();
+        f.Advance(5000).Exit("db", ExitStatus.Exited(2));
+        Assert.Equal("signal web SIGTERM", f.TakeActions());
+        Assert.Null(f.ExitCode);
+        f.Exit("web", ExitStatus.Killed(15));
+        Assert.Equal(1, f.ExitCode);
+    }
+
+    [Fact]
+    public void One_shot_tasks_run_first_and_dependents_start_after_success()
+    {
+        var f = new FakeSupervisor(S("web", Restart.Always, "migrate"), S("migrate") with { OneShot = true }, S("cron")).Step();
+        Assert.Equal("start migrate; start cron", f.TakeActions());
+        f.Advance(200).Exit("migrate", ExitStatus.Exited(0));
+        Assert.Equal(ServicePhase.Completed, f["migrate"].Phase);
+        Assert.Equal("start web", f.TakeActions());
+    }
+
+    [Fact]
+    public void A_failed_one_shot_blocks_its_dependents()
+    {
+        var f = new FakeSupervisor(S("web", Restart.Always, "migrate"), S("migrate", Restart.Never) with { OneShot = true }, S("cron")).Step();
+        f.TakeActions();
+        f.Advance(200).Exit("migrate", ExitStatus.Exited(1));
+        Assert.Equal(ServicePhase.Failed, f["migrate"].Phase);
+        Assert.Equal(ServicePhase.Waiting, f["web"].Phase);
+        Assert.Equal("", f.TakeActions());
+    }
+
+    [Fact]
+    public void Dependencies_start_in_order_and_stop_in_reverse()
+    {
+        var f = new FakeSupervisor(S("web", Restart.Always, "app"), S("app", Restart.Always, "db"), S("db")).Step();
+        Assert.Equal("start db; start app; start web", f.TakeActions());
+        f.Shutdown();
+        Assert.Equal("signal web SIGTERM", f.TakeActions());
+        f.Exit("web", ExitStatus.Killed(15));
+        Assert.Equal("signal app SIGTERM", f.TakeActions());
+        f.Exit("app", ExitStatus.Killed(15));
+        Assert.Equal("signal db SIGTERM", f.TakeActions());
+        Assert.Null(f.ExitCode);
+        f.Exit("db", ExitStatus.Killed(15));
+        Assert.Equal(0, f.ExitCode);
+    }
+
+    [Fact]
+    public void Independent_services_stop_in_parallel_and_a_stubborn_one_is_killed_at_its_timeout()
+    {
+        var f = new FakeSupervisor(S("a"), S("b") with { StopTimeout = TimeSpan.FromMilliseconds(500) }, S("c")).Step();
+        f.TakeActions();
+        f.Shutdown();
+        Assert.Equal("signal a SIGTERM; signal b SIGTERM; signal c SIGTERM", f.TakeActions());
+        f.Exit("a", ExitStatus.Killed(15)).Exit("c", ExitStatus.Exited(0));
+        Assert.Equal(f.Now + 500, f.WakeAt);
+        f.Advance(499);
+        Assert.Equal("", f.TakeActions());
+        f.Advance(1);
+        Assert.Equal("signal b SIGKILL", f.TakeActions());
+        f.Exit("b", ExitStatus.Killed(9));
+        Assert.Equal(0, f.ExitCode);
+    }
+
+    [Fact]
+    public void Leftovers_of_the_group_are_stopped_before_the_restart()
+    {
+        var f = new FakeSupervisor(S("apache2") with { StopTimeout = TimeSpan.FromSeconds(1) }).Step();
+        f.TakeActions();
+        f.Advance(5000).Exit("apache2", ExitStatus.Killed(9), groupAlive: true);
+        Assert.Equal(ServicePhase.Cleaning, f["apache2"].Phase);
+        Assert.Equal("signal apache2 SIGTERM", f.TakeActions());
+        f.Advance(1000);
+        Assert.Equal("signal apache2 SIGKILL", f.TakeActions());
+        f.GroupGone("apache2");
+        Assert.Equal("start apache2", f.TakeActions());
+    }
+
+    [Fact]
+    public void A_group_that_survives_sigkill_is_given_up_on_after_a_grace()
+    {
+        var f = new FakeSupervisor(S("a") with { StopTimeout = TimeSpan.FromMilliseconds(100) }).Step();
+        f.TakeActions();
+        f.Advance(5000).Exit("a", ExitStatus.Killed(9), groupAlive: true);
+        f.Advance(100);
+        Assert.Equal("signal a SIGTERM; signal a SIGKILL", f.TakeActions());
+        f.Advance(Reconciler.KillGraceMs);
+        Assert.Equal("start a", f.TakeActions());
+    }
+
+    [Fact]
+    public void A_spawn_error_counts_as_a_quick_failure()
+    {
+        var spec = S("a");
+        var r = Reconciler.OnSpawnFailed(spec, new ServiceRuntime(), "'/nope' does not exist", 1000);
+        Assert.Equal(ServicePhase.Backoff, r.Phase);
+        Assert.Equal(1000, r.NextStartAt);
+        Assert.Equal("'/nope' does not exist", r.Reason);
+        for (var k = 0; k < 5; k++) r = Reconciler.OnSpawnFailed(spec, r, "'/nope' does not exist", 1000 + k);
+        Assert.Equal(ServicePhase.Failed, r.Phase);
+        Assert.StartsWith("'/nope' does not exist; it exited 6 times", r.Reason);
+    }
+
+    [Fact]
+    public void A_stop_during_backoff_is_immediate()
+    {
+        var f = new FakeSupervisor(S("a"), S("b")).Step();
+        f.Advance(10).Exit("a", ExitStatus.Exited(1)).Advance(10).Exit("a", ExitStatus.Exited(1));
+        Assert.Equal(ServicePhase.Backoff, f["a"].Phase);
+        f.TakeActions();
+        f.Shutdown();
+        Assert.Equal(ServicePhase.Stopped, f["a"].Phase);
+        Assert.Equal("signal b SIGTERM", f.TakeActions());
+    }
+}
