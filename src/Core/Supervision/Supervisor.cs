@@ -118,21 +118,22 @@ public sealed class Supervisor
     private List<PosixSignalRegistration> RegisterSignals()
     {
         var list = new List<PosixSignalRegistration>();
-        void On(int signal)
+        // PosixSignal's named members are negative abstractions; other signals are passed as raw numbers.
+        void On(PosixSignal registration, int signal)
         {
-            list.Add(PosixSignalRegistration.Create((PosixSignal)signal, ctx =>
+            list.Add(PosixSignalRegistration.Create(registration, ctx =>
             {
                 ctx.Cancel = true;
                 _inbox.Post(new Message(MessageKind.Signal, signal));
             }));
         }
-        On((int)PosixSignal.SIGTERM);
-        On((int)PosixSignal.SIGINT);
-        On((int)PosixSignal.SIGQUIT);
-        On((int)PosixSignal.SIGHUP);
-        On(Libc.SIGUSR1);
-        On(Libc.SIGUSR2);
-        On(Libc.SIGWINCH);
+        On(PosixSignal.SIGTERM, Libc.SIGTERM);
+        On(PosixSignal.SIGINT, Libc.SIGINT);
+        On(PosixSignal.SIGQUIT, Libc.SIGQUIT);
+        On(PosixSignal.SIGHUP, Libc.SIGHUP);
+        On((PosixSignal)Libc.SIGUSR1, Libc.SIGUSR1);
+        On((PosixSignal)Libc.SIGUSR2, Libc.SIGUSR2);
+        On((PosixSignal)Libc.SIGWINCH, Libc.SIGWINCH);
         return list;
     }
 

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using Tend.Posix;
+using static Tend.Tests.TendRun;
+
+namespace Tend.Tests;
+
+/// <summary>The engine with real processes, real signals and Tend as PID 1 of a real PID namespace.</summary>
+public class SupervisorProcessTests
+{
+    private const int SIGTERM = 15, SIGKILL = 9, SIGHUP = 1;
+
+    [Fact]
+    public void A_killed_foreground_service_is_back_within_milliseconds()
+    {
+        using var t = Start("sleep 1000");
+        var started = t.Next("sleep", "started");
+        var first = t.Find("sleep")!.Value;
+        Assert.Equal(0, kill(first, SIGKILL));
+        var (second, elapsed) = t.WaitForNew("sleep", first);
+        var exited = t.Next("sleep", "exited");
+        Assert.Equal("SIGKILL", Str(exited, "signal"));
+        Assert.Equal(1, Int(t.Next("sleep", "started"), "restarts"));
+        Assert.NotEqual(first, second);
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"restart took {elapsed.TotalMilliseconds} ms");
+        Assert.True(Int(started, "pid") > 1);
+    }
+
+    [Fact]
+    public void Sigterm_stops_every_service_and_kills_the_one_that_ignores_it_at_its_timeout()
+    {
+        using var t = Start("--stop-timeout", "700ms",
+            "sleep 1000",
+            "sh -c 'trap \"\" TERM; echo ready; while :; do sleep 0.05; done'",
+            "tail -f /dev/null");
+        t.Next("sleep", "started");
+        t.Next(e => Str(e, "service") == "tail" && Str(e, "event") == "started");
+        Thread.Sleep(300); // let sh install its trap
+        var sw = Stopwatch.StartNew();
+        t.Signal(SIGTERM);
+        var code = t.WaitForExit();
+        sw.Stop();
+        Assert.Equal(0, code);
+        var events = t.Events;
+        var stoppedByTerm = events.Where(e => Str(e, "event") == "stopped" && Str(e, "signal") == "SIGTERM").Select(e => Str(e, "service")).ToHashSet();
+        Assert.Contains("sleep", stoppedByTerm);
+        Assert.Contains("tail", stoppedByTerm);
+        Assert.Contains(events, e => Str(e, "service") == "sh" && Str(e, "event") == "killed");
+        Assert.Contains(events, e => Str(e, "service") == "sh" && Str(e, "event") == "stopped" && Str(e, "signal") == "SIGKILL");
+        Assert.True(sw.Elapsed >= TimeSpan.FromMilliseconds(650), $"stopped after {sw.ElapsedMilliseconds} ms: before the stop timeout");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"stopped after {sw.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public void An_orphaned_grandchild_that_exits_leaves_no_zombie()
+    {
+        using var t = Start("sh -c '(sleep 0.4 &); exec sleep 1000'");
+        t.Next("sh", "started");
+        // The subshell exits at once, so `sleep 0.4` is orphaned and re-parented to tend (PID 1).
+        var sw = Stopwatch.StartNew();
+        ProcStat? orphan = null;
+        while (orphan is null && sw.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            orphan = t.Descendants().Where(d => d.Ppid == t.Pid && d.Comm == "sleep" && d.State != 'Z')
+                .Select(d => (ProcStat?)d).FirstOrDefault(d => File.ReadAllText($"/proc/{d!.Value.Pid}/cmdline").Contains("0.4"));
+            Thread.Sleep(5);
+        }
+        Assert.NotNull(orphan);
+        Thread.Sleep(800);
+        Assert.False(File.Exists($"/proc/{orphan.Value.Pid}/stat") && File.ReadAllText($"/proc/{orphan.Value.Pid}/stat").Contains(") Z "),
+            "the orphan is a zombie");
+        Assert.DoesNotContain(t.Descendants(), d => d.State == 'Z');
+    }
+
+    [Fact]
+    public async Task As_pid_1_with_a_terminal_tend_still_sees_each_exit_code()
+    {
+        // `script` gives tend a pty on stdin/stdout/stderr, as `docker run -t` does. Any use of System.Console
+        // there would make the runtime reap PID 1's children itself, and the status below would be lost.
+        var cmd = $"unshare --pid --fork --mount-proc --kill-child {Binary} --log-format json --restart never \"sh -c 'exit 7'\" \"sh -c 'kill -USR1 \\$\\$'\"";
+        var psi = new ProcessStartInfo("script", ["-qec", cmd, "/dev/null"]) { RedirectStandardOutput = true, RedirectStandardInput = true };
+        using var p = Process.Start(psi)!;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var output = await p.StandardOutput.ReadToEndAsync(cts.Token);
+        await p.WaitForExitAsync(cts.Token);
+        var events = output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith('{'))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(events, e => Str(e, "service") == "sh" && Int(e, "exitCode") == 7);
+        Assert.Contains(events, e => Str(e, "service") == "sh-2" && Str(e, "signal") == "SIGUSR1");
+        Assert.Equal(1, p.ExitCode); // every service ended, and they failed
+    }
+
+    [Fact]
+    public void A_crash_looping_service_backs_off_is_marked_failed_and_tend_stays_idle()
+    {
+        using var t = Start("sh -c 'exit 3'", "sleep 1000");
+        var failed = t.Next("sh", "failed", 20);
+        Assert.Contains("start limit", Str(failed, "message"));
+        var delays = t.Events.Where(e => Str(e, "service") == "sh" && Str(e, "event") == "exited").Select(e => Int(e, "delayMs")).ToList();
+        Assert.Equal([0, 100, 200, 400, 800], delays);
+        // Near idle once it gave up: no CPU time spent over a second, and still answering signals.
+        var before = CpuTicks(t.Pid);
+        Thread.Sleep(1000);
+        Assert.InRange(CpuTicks(t.Pid) - before, 0, 2);
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+    }
+
+    [Fact]
+    public void A_missing_or_non_executable_command_is_a_clear_error_then_failed_without_a_busy_loop()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-test-");
+        try
+        {
+            var notExecutable = Path.Combine(dir.FullName, "script.sh");
+            File.WriteAllText(notExecutable, "#!/bin/sh\necho hi\n");
+            using var t = Start("/nonexistent/daemon", notExecutable, "no-such-program-anywhere");
+            var sw = Stopwatch.StartNew();
+            Assert.Contains("'/nonexistent/daemon' does not exist", Str(t.Next("daemon", "spawn-error"), "message"));
+            Assert.Contains("is not executable", Str(t.Next("script.sh", "spawn-error"), "message"));
+            Assert.Contains("was not found in PATH", Str(t.Next("no-such-program-anywhere", "spawn-error"), "message"));
+            t.Next("daemon", "failed", 20);
+            Assert.Equal(1, t.WaitForExit());
+            Assert.Equal(6, t.Events.Count(e => Str(e, "service") == "daemon" && Str(e, "event") is "spawn-error" or "failed"));
+            Assert.True(sw.Elapsed > TimeSpan.FromMilliseconds(1400), "gave up before backing off");
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void Log_prefix_prefixes_every_line_and_keeps_a_last_line_without_newline()
+    {
+        using var t = Start("--log-prefix", "--restart", "never", "sh -c 'echo one; echo two >&2; printf three'", "tail -f /dev/null");
+        t.Next("sh", "completed");
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+        Assert.Contains("sh | one\n", t.Stdout);
+        Assert.Contains("sh | three\n", t.Stdout);
+        Assert.Contains("sh | two\n", t.Stderr);
+    }
+
+    [Fact]
+    public void Log_prefix_loses_no_line_of_a_burst()
+    {
+        using var t = Start("--log-prefix", "--restart", "never", "seq 1 20000", "tail -f /dev/null");
+        t.Next("seq", "completed");
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+        var lines = t.Stdout.Split('\n').Where(l => l.StartsWith("seq | ")).Select(l => int.Parse(l[6..])).ToList();
+        Assert.Equal(Enumerable.Range(1, 20000), lines);
+    }
+
+    [Fact]
+    public void Sighup_is_forwarded_to_each_service()
+    {
+        using var t = Start("sh -c 'trap \"echo got-hup\" HUP; while :; do sleep 0.05; done'");
+        t.Next("sh", "started");
+        Thread.Sleep(300);
+        t.Signal(SIGHUP);
+        var sw = Stopwatch.StartNew();
+        while (!t.Stdout.Contains("got-hup") && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
+        Assert.Contains("got-hup", t.Stdout);
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") == "exited");
+    }
+
+    [Fact]
+    public void A_daemonizing_service_is_tracked_through_re_parenting()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-test-");
+        try
+        {
+            // The seed's pattern: the launcher has the daemon's name, forks it and exits 0.
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
+            File.CreateSymbolicLink(Path.Combine(dir.FullName, "bin/mydaemon"), "/bin/sleep");
+            var launcher = Path.Combine(dir.FullName, "mydaemon");
+            File.WriteAllText(launcher, $"#!/bin/sh\n{dir.FullName}/bin/mydaemon 1000 &\nexit 0\n");
+            File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+            using var t = Start(launcher);
+            var d = t.Next("mydaemon", "daemonized");
+            var daemon = t.Find("mydaemon")!.Value;
+            Assert.Equal(0, kill(daemon, SIGKILL));
+            var (_, elapsed) = t.WaitForNew("mydaemon", daemon);
+            t.Next("mydaemon", "daemonized");
+            Assert.True(elapsed < TimeSpan.FromSeconds(1), $"restart took {elapsed.TotalMilliseconds} ms");
+            Assert.Equal(1, t.Events.Count(e => Str(e, "event") == "exited"));
+            Assert.NotNull(Int(d, "pid"));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void Not_pid_1_tend_becomes_a_subreaper_and_still_sees_a_daemon_die_at_once()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-test-");
+        try
+        {
+            var name = "tdaemon" + Environment.ProcessId;
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
+            File.CreateSymbolicLink(Path.Combine(dir.FullName, "bin", name), "/bin/sleep");
+            var launcher = Path.Combine(dir.FullName, name);
+            File.WriteAllText(launcher, $"#!/bin/sh\n{dir.FullName}/bin/{name} 1000 &\nexit 0\n");
+            File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+            using var t = Start([launcher], pid1: false);
+            t.Next(name, "daemonized");
+            var daemon = t.Find(name)!.Value;
+            Assert.Equal(t.Pid, File.ReadAllText($"/proc/{daemon}/stat").Split(") ")[1].Split(' ')[1] is var ppid ? int.Parse(ppid) : 0);
+            Assert.Equal(0, kill(daemon, SIGKILL));
+            var (_, elapsed) = t.WaitForNew(name, daemon);
+            Assert.True(elapsed < TimeSpan.FromSeconds(1), $"restart took {elapsed.TotalMilliseconds} ms");
+            t.Signal(SIGTERM);
+            Assert.Equal(0, t.WaitForExit());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    private static long CpuTicks(int pid)
+    {
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ');
+        return long.Parse(fields[11]) + long.Parse(fields[12]);
+    }
+}

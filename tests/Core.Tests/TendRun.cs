@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Tend.Posix;
+
+namespace Tend.Tests;
+
+/// <summary>
+/// Runs the real `tend` binary (as PID 1 of a fresh PID namespace by default) with JSON events on stderr, and
+/// gives the test its events, its stdout, and the host pids of its processes. Dispose ends everything it
+/// started by pid: SIGKILL to the namespace's PID 1 takes the whole namespace with it.
+/// </summary>
+internal sealed partial class TendRun : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<JsonElement> _events = [];
+    private readonly StringBuilder _stdout = new(), _stderr = new();
+    private readonly bool _pid1;
+    private int _cursor;
+
+    public static string Binary =>
+        Environment.GetEnvironmentVariable("TEND_BINARY") is { Length: > 0 } b ? b : Path.Combine(RepoRoot, "samples/AdHoc/bin", BuildConfiguration, "net10.0/Tend.AdHoc");
+
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Framework.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+        }
+    }
+
+    private static string BuildConfiguration => AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
+
+    /// <summary>The pid of tend in the host's PID namespace.</summary>
+    public int Pid { get; }
+
+    public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    private TendRun(string file, IEnumerable<string> args, bool pid1)
+    {
+        _pid1 = pid1;
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        _process = Process.Start(psi)!;
+        _process.StandardInput.Close();
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stdout) _stdout.Append(e.Data).Append('\n'); };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_stderr) _stderr.Append(e.Data).Append('\n');
+            if (e.Data.StartsWith('{'))
+                lock (_events)
+                {
+                    _events.Add(JsonDocument.Parse(e.Data).RootElement.Clone());
+                    Monitor.PulseAll(_events);
+                }
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Pid = pid1 ? WaitForChild(_process.Id) : _process.Id;
+    }
+
+    /// <summary>Starts tend; with <paramref name="setup"/>, a bash script runs first inside the namespace (mounts, files) and then execs tend.</summary>
+    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true)
+    {
+        var args = new List<string> { "--log-format", "json" };
+        args.AddRange(tendArgs);
+        if (!pid1) return new TendRun(Binary, args, pid1: false);
+        var command = new List<string> { "--pid", "--fork", "--mount-proc", "--kill-child" };
+        if (setup is null) command.Add(Binary);
+        else command.AddRange(["bash", "-euc", setup + "\nexec \"$0\" \"$@\"", Binary]);
+        command.AddRange(args);
+        return new TendRun("unshare", command, pid1: true);
+    }
+
+    public static TendRun Start(params string[] tendArgs) => Start(tendArgs, null);
+
+    private static int WaitForChild(int parent)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var children = File.ReadAllText($"/proc/{parent}/task/{parent}/children").Trim();
+            if (children.Length > 0) return int.Parse(children.Split(' ')[0]);
+            Thread.Sleep(2);
+        }
+        throw new TimeoutException("unshare did not fork tend");
+    }
+
+    public IReadOnlyList<JsonElement> Events { get { lock (_events) return [.. _events]; } }
+
+    /// <summary>Waits for the next event (after the previous match) that satisfies <paramref name="match"/>.</summary>
+    public JsonElement Next(Func<JsonElement, bool> match, double seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        lock (_events)
+        {
+            while (true)
+            {
+                for (; _cursor < _events.Count; _cursor++)
+                    if (match(_events[_cursor])) return _events[_cursor++];
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                    throw new TimeoutException($"no matching event within {seconds}s. Events so far:\n{string.Join('\n', _events)}\nstderr:\n{Stderr}");
+                Monitor.Wait(_events, left);
+            }
+        }
+    }
+
+    public JsonElement Next(string service, string evt, double seconds = 10) =>
+        Next(e => Str(e, "service") == service && Str(e, "event") == evt, seconds);
+
+    public static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    public static int? Int(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+
+    public void Signal(int signal) => Assert.Equal(0, kill(Pid, signal));
+
+    public int WaitForExit(double seconds = 15)
+    {
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(seconds))) throw new TimeoutException($"tend did not exit within {seconds}s\n{Stderr}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Host pids of tend's descendants, with their /proc/PID/stat.</summary>
+    public List<ProcStat> Descendants()
+    {
+        var all = ProcFs.Pids().Select(p => ProcFs.TryReadStat(p, out var s) ? s : default).Where(s => s.Pid != 0).ToList();
+        var set = new HashSet<int> { Pid };
+        var result = new List<ProcStat>();
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var s in all)
+                if (!set.Contains(s.Pid) && set.Contains(s.Ppid)) { set.Add(s.Pid); result.Add(s); grew = true; }
+        } while (grew);
+        return result;
+    }
+
+    /// <summary>The host pid of the oldest live descendant called <paramref name="comm"/> (whose parent is not also called so).</summary>
+    public int? Find(string comm)
+    {
+        var d = Descendants().Where(s => s.Comm == comm && s.State != 'Z').ToList();
+        var pids = d.Select(s => s.Pid).ToHashSet();
+        return d.Where(s => !pids.Contains(s.Ppid)).OrderBy(s => s.StartTime).Select(s => (int?)s.Pid).FirstOrDefault();
+    }
+
+    /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> other than <paramref name="not"/> exists; returns it and the time it took.</summary>
+    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, int not, double seconds = 5)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            if (Find(comm) is { } p && p != not) return (p, sw.Elapsed);
+            Thread.Sleep(1);
+        }
+        throw new TimeoutException($"no new '{comm}' within {seconds}s\n{Stderr}");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            var descendants = _pid1 ? [] : Descendants();
+            kill(Pid, 9);
+            foreach (var d in descendants) kill(d.Pid, 9);
+            if (_pid1) kill(_process.Id, 9);
+            _process.WaitForExit(5000);
+        }
+        _process.Dispose();
+    }
+
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    public static partial int kill(int pid, int sig);
+}
