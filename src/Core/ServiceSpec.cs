@@ -52,6 +52,13 @@ public sealed record ServiceSpec
     /// <summary>How long after the stop signal SIGKILL follows.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// After the main process died, how long what is left of its group (workers that ignore the stop signal,
+    /// like apache's) gets before SIGKILL; never more than <see cref="StopTimeout"/>. Short, so a crash is
+    /// undone in well under a second.
+    /// </summary>
+    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
     public bool Critical { get; init; }
 

@@ -236,12 +236,14 @@ public class ReconcilerTests
     [Fact]
     public void Leftovers_of_the_group_are_stopped_before_the_restart()
     {
-        var f = new FakeSupervisor(S("apache2") with { StopTimeout = TimeSpan.FromSeconds(1) }).Step();
+        var f = new FakeSupervisor(S("apache2") with { StopTimeout = TimeSpan.FromSeconds(5), CleanupTimeout = TimeSpan.FromSeconds(1) }).Step();
         f.TakeActions();
         f.Advance(5000).Exit("apache2", ExitStatus.Killed(9), groupAlive: true);
         Assert.Equal(ServicePhase.Cleaning, f["apache2"].Phase);
         Assert.Equal("signal apache2 SIGTERM", f.TakeActions());
-        f.Advance(1000);
+        f.Advance(999);
+        Assert.Equal("", f.TakeActions());
+        f.Advance(1);
         Assert.Equal("signal apache2 SIGKILL", f.TakeActions());
         f.GroupGone("apache2");
         Assert.Equal("start apache2", f.TakeActions());

@@ -150,13 +150,19 @@ internal sealed partial class TendRun : IDisposable
         return d.Where(s => !pids.Contains(s.Ppid)).OrderBy(s => s.StartTime).Select(s => (int?)s.Pid).FirstOrDefault();
     }
 
+    /// <summary>Host pids of all live descendants called <paramref name="comm"/>.</summary>
+    public HashSet<int> All(string comm) => Descendants().Where(s => s.Comm == comm && s.State != 'Z').Select(s => s.Pid).ToHashSet();
+
     /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> other than <paramref name="not"/> exists; returns it and the time it took.</summary>
-    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, int not, double seconds = 5)
+    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, int not, double seconds = 5) => WaitForNew(comm, new HashSet<int> { not }, seconds);
+
+    /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> that is not in <paramref name="old"/> exists.</summary>
+    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, IReadOnlySet<int> old, double seconds = 5)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed.TotalSeconds < seconds)
         {
-            if (Find(comm) is { } p && p != not) return (p, sw.Elapsed);
+            foreach (var p in All(comm)) if (!old.Contains(p)) return (p, sw.Elapsed);
             Thread.Sleep(1);
         }
         throw new TimeoutException($"no new '{comm}' within {seconds}s\n{Stderr}");

@@ -73,15 +73,16 @@ public static class Reconciler
                     }
                     break;
                 case ServicePhase.Cleaning or ServicePhase.Stopping:
+                    var timeout = r.Phase == ServicePhase.Cleaning ? Math.Min(Ms(spec.CleanupTimeout), Ms(spec.StopTimeout)) : Ms(spec.StopTimeout);
                     if (r.StopSentAt is not { } sent)
                     {
                         actions.Add(new(ActionKind.Signal, i, spec.StopSignal));
                         next[i] = r with { StopSentAt = now };
-                        WakeAt(now + Ms(spec.StopTimeout));
+                        WakeAt(now + timeout);
                     }
                     else if (!r.Killed)
                     {
-                        var deadline = sent + Ms(spec.StopTimeout);
+                        var deadline = sent + timeout;
                         if (now >= deadline)
                         {
                             actions.Add(new(ActionKind.Signal, i, 9));
@@ -92,7 +93,7 @@ public static class Reconciler
                     }
                     else
                     {
-                        var giveUp = sent + Ms(spec.StopTimeout) + KillGraceMs;
+                        var giveUp = sent + timeout + KillGraceMs;
                         if (now >= giveUp)
                         {
                             next[i] = OnGroupGone(r);

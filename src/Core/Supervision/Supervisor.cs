@@ -262,7 +262,7 @@ public sealed class Supervisor
                     if (pgid <= 0) return;
                     if (Libc.kill(-pgid, action.Signal) != 0 && r.Process is { } p) Libc.kill(p.Pid, action.Signal);
                     if (action.Signal == Libc.SIGKILL)
-                        _log.Service(spec.Name, "killed", $"still running {Duration.Format(spec.StopTimeout)} after {Signals.Name(spec.StopSignal)}: sent SIGKILL to process group {pgid}", r.Process?.Pid);
+                        _log.Service(spec.Name, "killed", $"{(r.Phase == ServicePhase.Cleaning ? "what is left of the group is" : "still")} running after {Signals.Name(spec.StopSignal)}: sent SIGKILL to process group {pgid}", r.Process?.Pid);
                     else if (r.Phase == ServicePhase.Stopping)
                         _log.Service(spec.Name, "stopping", $"sent {Signals.Name(action.Signal)} to process group {pgid}", r.Process?.Pid);
                     break;

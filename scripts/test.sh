@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need (idempotent), builds everything and runs every test.
+# Last line: "N passed, N failed", summed from the TRX files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+bash scripts/install-deps.sh
+
+rm -rf TestResults
+status=0
+dotnet test Framework.sln -c Release --logger "trx;LogFilePrefix=r" --results-directory TestResults || status=$?
+
+passed=0; failed=0
+for f in TestResults/*.trx; do
+  [ -e "$f" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$f" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f_=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f_:-0}))
+done
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then status=1; echo "no test ran" >&2; fi
+echo "$passed passed, $failed failed"
+exit "$status"

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using static Tend.Tests.TendRun;
+
+namespace Tend.Tests;
+
+/// <summary>
+/// The seed's scenario word for word — <c>tend "/usr/sbin/sshd" "/etc/init.d/apache2 start"</c> — with the real
+/// Debian daemons (`.ci/run` installs apache2 and openssh-server). Inside the test's own PID and mount namespace,
+/// /run is a fresh tmpfs and the daemons' port settings are bind-mounted so both listen on 127.0.0.1 only.
+/// </summary>
+public class SeedScenarioTests
+{
+    [Fact]
+    public void Sshd_and_apache2_run_and_every_stop_by_hand_is_undone_within_a_second()
+    {
+        foreach (var f in new[] { "/usr/sbin/sshd", "/usr/sbin/apache2", "/etc/init.d/apache2" })
+            Assert.True(File.Exists(f), $"{f} is missing: install the seed's daemons with `apt-get install -y apache2 openssh-server` (.ci/run does)");
+
+        var dir = Directory.CreateTempSubdirectory("tend-seed-");
+        try
+        {
+            var http = FreePort();
+            var ssh = FreePort();
+            File.WriteAllText(Path.Combine(dir.FullName, "ports.conf"), $"Listen 127.0.0.1:{http}\nServerName localhost\n");
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "sshd.d"));
+            File.WriteAllText(Path.Combine(dir.FullName, "sshd.d/test.conf"), $"ListenAddress 127.0.0.1\nPort {ssh}\n");
+            var setup = $"""
+                mount -t tmpfs tmpfs /run
+                mkdir -p /run/sshd /run/lock
+                mount --bind {dir.FullName}/ports.conf /etc/apache2/ports.conf
+                mount --bind {dir.FullName}/sshd.d /etc/ssh/sshd_config.d
+                """;
+            using var t = Start(["/usr/sbin/sshd", "/etc/init.d/apache2 start"], setup);
+
+            t.Next("sshd", "started");
+            t.Next("apache2", "daemonized", 20);
+            Assert.StartsWith("HTTP/1.1 ", HttpStatusLine(http));
+            Assert.StartsWith("SSH-2.0-", Banner(ssh));
+
+            // 1. kill -9 of apache2's main process.
+            var main = t.Find("apache2")!.Value;
+            var before = t.All("apache2");
+            Assert.Equal(0, kill(main, 9));
+            var exited = t.Next("apache2", "exited");
+            Assert.Equal("SIGKILL", Str(exited, "signal"));
+            var back = t.Next("apache2", "daemonized");
+            AssertWithinASecond(exited, back, "kill -9 of apache2");
+            Assert.DoesNotContain(Int(back, "pid")!.Value, before);
+            Assert.StartsWith("HTTP/1.1 ", HttpStatusLine(http));
+
+            // 2. `service apache2 stop`, run inside the container's namespaces as a person would with docker exec.
+            Thread.Sleep(1100); // a healthy run, so this restart is immediate rather than backed off
+            var stop = Process.Start(new ProcessStartInfo("nsenter", ["-t", t.Pid.ToString(), "-p", "-m", "service", "apache2", "stop"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            Assert.True(stop.WaitForExit(20_000), "service apache2 stop hung");
+            Assert.Equal(0, stop.ExitCode);
+            var stopped = t.Next("apache2", "exited");
+            Assert.Equal(0, Int(stopped, "exitCode"));
+            back = t.Next("apache2", "daemonized");
+            AssertWithinASecond(stopped, back, "service apache2 stop");
+            Assert.StartsWith("HTTP/1.1 ", HttpStatusLine(http));
+
+            // 3. kill -9 of sshd.
+            var sshd = t.Find("sshd")!.Value;
+            Assert.Equal(0, kill(sshd, 9));
+            var (_, elapsed) = t.WaitForNew("sshd", sshd);
+            Assert.True(elapsed < TimeSpan.FromSeconds(1), $"sshd came back after {elapsed.TotalMilliseconds} ms");
+            Assert.StartsWith("SSH-2.0-", Banner(ssh));
+
+            t.Signal(15);
+            Assert.Equal(0, t.WaitForExit());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    private static void AssertWithinASecond(JsonElement from, JsonElement to, string what)
+    {
+        var ms = (DateTime.Parse(Str(to, "time")!) - DateTime.Parse(Str(from, "time")!)).TotalMilliseconds;
+        Assert.True(ms < 1000, $"{what} was undone after {ms} ms");
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static string HttpStatusLine(int port) => Exchange(port, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
+
+    private static string Banner(int port) => Exchange(port, null);
+
+    private static string Exchange(int port, string? request)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            try
+            {
+                using var c = new TcpClient();
+                c.Connect(IPAddress.Loopback, port);
+                c.ReceiveTimeout = 3000;
+                var s = c.GetStream();
+                if (request is not null) s.Write(Encoding.ASCII.GetBytes(request));
+                var buf = new byte[256];
+                var n = s.Read(buf);
+                return Encoding.ASCII.GetString(buf, 0, n);
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+}
