@@ -57,7 +57,7 @@ public sealed record ServiceSpec
     /// like apache's) gets before SIGKILL; never more than <see cref="StopTimeout"/>. Short, so a crash is
     /// undone in well under a second.
     /// </summary>
-    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
     public bool Critical { get; init; }

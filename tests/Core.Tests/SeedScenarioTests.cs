@@ -42,25 +42,27 @@ public class SeedScenarioTests
             Assert.StartsWith("SSH-2.0-", Banner(ssh));
 
             // 1. kill -9 of apache2's main process.
+            Thread.Sleep(1100); // a healthy run, so the restart is immediate rather than backed off
             var main = t.Find("apache2")!.Value;
             var before = t.All("apache2");
             Assert.Equal(0, kill(main, 9));
             var exited = t.Next("apache2", "exited");
             Assert.Equal("SIGKILL", Str(exited, "signal"));
+            AssertBackWithinASecond(t, exited, before, "kill -9 of apache2");
             var back = t.Next("apache2", "daemonized");
-            AssertWithinASecond(exited, back, "kill -9 of apache2");
             Assert.DoesNotContain(Int(back, "pid")!.Value, before);
             Assert.StartsWith("HTTP/1.1 ", HttpStatusLine(http));
 
             // 2. `service apache2 stop`, run inside the container's namespaces as a person would with docker exec.
             Thread.Sleep(1100); // a healthy run, so this restart is immediate rather than backed off
+            before = t.All("apache2");
             var stop = Process.Start(new ProcessStartInfo("nsenter", ["-t", t.Pid.ToString(), "-p", "-m", "service", "apache2", "stop"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
             Assert.True(stop.WaitForExit(20_000), "service apache2 stop hung");
             Assert.Equal(0, stop.ExitCode);
             var stopped = t.Next("apache2", "exited");
             Assert.Equal(0, Int(stopped, "exitCode"));
-            back = t.Next("apache2", "daemonized");
-            AssertWithinASecond(stopped, back, "service apache2 stop");
+            AssertBackWithinASecond(t, stopped, before, "service apache2 stop");
+            t.Next("apache2", "daemonized");
             Assert.StartsWith("HTTP/1.1 ", HttpStatusLine(http));
 
             // 3. kill -9 of sshd.
@@ -76,10 +78,30 @@ public class SeedScenarioTests
         finally { dir.Delete(true); }
     }
 
-    private static void AssertWithinASecond(JsonElement from, JsonElement to, string what)
+    /// <summary>
+    /// "Undone" means the daemon itself runs again: a new /usr/sbin/apache2, not in <paramref name="old"/>, within a
+    /// second of the exit Tend saw. (Debian's init script may linger a second longer in its own `sleep 1` loop
+    /// after apache is up; that is the launcher's business, not apache's availability.)
+    /// </summary>
+    private static void AssertBackWithinASecond(TendRun t, JsonElement exited, IReadOnlySet<int> old, string what)
     {
-        var ms = (DateTime.Parse(Str(to, "time")!) - DateTime.Parse(Str(from, "time")!)).TotalMilliseconds;
-        Assert.True(ms < 1000, $"{what} was undone after {ms} ms");
+        var since = DateTime.Parse(Str(exited, "time")!).ToUniversalTime();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var pid in t.All("apache2"))
+            {
+                if (old.Contains(pid)) continue;
+                string cmdline;
+                try { cmdline = File.ReadAllText($"/proc/{pid}/cmdline"); } catch (IOException) { continue; }
+                if (!cmdline.StartsWith("/usr/sbin/apache2\0", StringComparison.Ordinal)) continue;
+                var ms = (DateTime.UtcNow - since).TotalMilliseconds;
+                Assert.True(ms < 1000, $"{what} was undone after {ms} ms");
+                return;
+            }
+            Thread.Sleep(1);
+        }
+        Assert.Fail($"{what} was not undone within 5 s");
     }
 
     private static int FreePort()
