@@ -203,7 +203,7 @@ public sealed class Supervisor
                 _log.Service(spec.Name, "completed", message, p.Pid, status, next.Restarts);
                 break;
             default:
-                _log.Service(spec.Name, r.Phase == ServicePhase.Stopping ? "stopped" : "exited", message, p.Pid, status, next.Restarts);
+                _log.Service(spec.Name, next.Phase == ServicePhase.Stopped ? "stopped" : "exited", message, p.Pid, status, next.Restarts);
                 break;
         }
     }
