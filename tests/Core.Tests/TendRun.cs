@@ -65,14 +65,17 @@ internal sealed partial class TendRun : IDisposable
     }
 
     /// <summary>Starts tend; with <paramref name="setup"/>, a bash script runs first inside the namespace (mounts, files) and then execs tend.</summary>
-    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true)
+    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null)
     {
-        var args = new List<string> { "--log-format", "json" };
+        // With a scenario, the test host runs: services declared in C# through Tend's public API.
+        var binary = scenario is null ? Binary : Path.Combine(RepoRoot, "tests/TestHost/bin", BuildConfiguration, "net10.0/Tend.TestHost");
+        var args = scenario is null ? new List<string>() : [scenario];
+        args.AddRange(["--log-format", "json"]);
         args.AddRange(tendArgs);
-        if (!pid1) return new TendRun(Binary, args, pid1: false);
+        if (!pid1) return new TendRun(binary, args, pid1: false);
         var command = new List<string> { "--pid", "--fork", "--mount-proc", "--kill-child" };
-        if (setup is null) command.Add(Binary);
-        else command.AddRange(["bash", "-euc", setup + "\nexec \"$0\" \"$@\"", Binary]);
+        if (setup is null) command.Add(binary);
+        else command.AddRange(["bash", "-euc", setup + "\nexec \"$0\" \"$@\"", binary]);
         command.AddRange(args);
         return new TendRun("unshare", command, pid1: true);
     }

@@ -20,6 +20,7 @@ public sealed class Supervisor
     private readonly Inbox _inbox = new();
     private readonly Spawner _spawner = new();
     private readonly int _self = Libc.getpid();
+    private readonly int _selfGroup = Libc.getpgrp();
     private readonly (int Out, int Err)[] _pipes;
     private LogPump? _pump;
     private Reaper? _reaper;
@@ -146,7 +147,7 @@ public sealed class Supervisor
                 break;
             case MessageKind.Signal when Array.IndexOf(Forwarded, message.Value) >= 0:
                 for (var i = 0; i < _table.Count; i++)
-                    if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) Libc.kill(-p.Pgid, message.Value);
+                    if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) Libc.kill(p.Pgid > 0 ? -p.Pgid : p.Pid, message.Value);
                 break;
             case MessageKind.Signal:
                 BeginShutdown(0, $"received {Signals.Name(message.Value)}");
@@ -259,18 +260,22 @@ public sealed class Supervisor
             case ActionKind.Signal:
                 {
                     var pgid = r.Process?.Pgid ?? r.Pgid;
-                    if (pgid <= 0) return;
-                    if (Libc.kill(-pgid, action.Signal) != 0 && r.Process is { } p) Libc.kill(p.Pid, action.Signal);
+                    var groupSignalled = pgid > 0 && Libc.kill(-pgid, action.Signal) == 0;
+                    if (!groupSignalled && r.Process is { } p) Libc.kill(p.Pid, action.Signal);
+                    var target = groupSignalled ? $"process group {pgid}" : $"pid {r.Process?.Pid}";
                     if (action.Signal == Libc.SIGKILL)
-                        _log.Service(spec.Name, "killed", $"{(r.Phase == ServicePhase.Cleaning ? "what is left of the group is" : "still")} running after {Signals.Name(spec.StopSignal)}: sent SIGKILL to process group {pgid}", r.Process?.Pid);
+                        _log.Service(spec.Name, "killed", $"{(r.Phase == ServicePhase.Cleaning ? "what is left of the group is" : "still")} running after {Signals.Name(spec.StopSignal)}: sent SIGKILL to {target}", r.Process?.Pid);
                     else if (r.Phase == ServicePhase.Stopping)
-                        _log.Service(spec.Name, "stopping", $"sent {Signals.Name(action.Signal)} to process group {pgid}", r.Process?.Pid);
+                        _log.Service(spec.Name, "stopping", $"sent {Signals.Name(action.Signal)} to {target}", r.Process?.Pid);
                     break;
                 }
         }
     }
 
-    /// <summary>After a launcher exited 0: the newest-started top-level process of the match name started no earlier than it.</summary>
+    /// <summary>
+    /// After a launcher exited 0: a top-level process of the match name started no earlier than the launcher,
+    /// preferring one re-parented to Tend, then the oldest.
+    /// </summary>
     private TrackedProcess? FindDaemon(ServiceSpec spec, int service)
     {
         var launcher = _runtimes[service].Process!;
@@ -283,8 +288,16 @@ public sealed class Supervisor
             .ToList();
         if (candidates.Count == 0) return null;
         var d = candidates[0];
-        return new TrackedProcess(d.Pid, d.StartTime, d.Pgid, IsChild: d.Ppid == _self, Launched: false);
+        return new TrackedProcess(d.Pid, d.StartTime, OwnGroup(d, launcher.Pid), IsChild: d.Ppid == _self, Launched: false);
     }
+
+    /// <summary>
+    /// The process group Tend may signal as the service's: one the process leads, or the launcher's session
+    /// Tend created — never a group shared with unrelated processes (an adopted process started from a shell
+    /// shares the shell's group, and maybe Tend's).
+    /// </summary>
+    private int OwnGroup(in ProcStat p, int launcher) =>
+        (p.Pgid == p.Pid || (launcher > 0 && p.Pgid == launcher)) && p.Pgid != _selfGroup ? p.Pgid : 0;
 
     private void AdoptRunning()
     {
@@ -296,7 +309,7 @@ public sealed class Supervisor
             var found = ProcFs.FindByName(spec.EffectiveMatchName, _self, taken).OrderBy(s => s.StartTime).FirstOrDefault();
             if (found.Pid == 0) continue;
             taken.Add(found.Pid);
-            var process = new TrackedProcess(found.Pid, found.StartTime, found.Pgid, IsChild: found.Ppid == _self, Launched: false);
+            var process = new TrackedProcess(found.Pid, found.StartTime, OwnGroup(found, 0), IsChild: found.Ppid == _self, Launched: false);
             _runtimes = _runtimes.SetItem(i, Reconciler.OnStarted(_runtimes[i], process, Now));
             _log.Service(spec.Name, "adopted", $"already running as pid {found.Pid}; adopted instead of starting another", found.Pid);
         }

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using static Tend.Tests.TendRun;
+
+namespace Tend.Tests;
+
+/// <summary>Services declared through the public API (tests/TestHost), with real processes.</summary>
+public class DeclaredServicesTests
+{
+    [Fact]
+    public void One_shot_runs_first_dependents_start_in_order_and_stop_in_reverse()
+    {
+        using var t = Start([], scenario: "ordering");
+        t.Next("web", "started", 20);
+        string[] Order(string evt) => t.Events.Where(e => Str(e, "event") == evt && Str(e, "service") is not null).Select(e => Str(e, "service")!).ToArray();
+        Assert.Equal(["migrate", "db", "app", "web"], Order("started"));
+        Assert.Equal(["migrate"], Order("completed"));
+        var completed = t.Events.First(e => Str(e, "event") == "completed");
+        var db = t.Events.First(e => Str(e, "service") == "db" && Str(e, "event") == "started");
+        Assert.True(DateTime.Parse(Str(db, "time")!) >= DateTime.Parse(Str(completed, "time")!));
+
+        t.Signal(15);
+        Assert.Equal(0, t.WaitForExit());
+        Assert.Equal(["web", "app", "db"], Order("stopped"));
+    }
+
+    [Fact]
+    public void A_critical_service_that_fails_for_good_stops_everything_with_exit_code_1()
+    {
+        using var t = Start([], scenario: "critical");
+        var failed = t.Next("db", "failed", 20);
+        Assert.Equal(4, Int(failed, "exitCode"));
+        t.Next("web", "stopped");
+        Assert.Equal(1, t.WaitForExit());
+        Assert.Contains("critical service failed: db", t.Stderr);
+    }
+
+    [Fact]
+    public void A_process_already_running_is_adopted_and_its_death_is_seen_by_the_scan()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-test-");
+        try
+        {
+            var name = "adopt" + Environment.ProcessId;
+            var exe = Path.Combine(dir.FullName, name);
+            File.CreateSymbolicLink(exe, "/bin/sleep");
+            using var existing = Process.Start(exe, "1000");
+            using var t = Start(["--scan-interval", "100ms", $"{exe} 1000"], pid1: false);
+            var adopted = t.Next(name, "adopted");
+            Assert.Equal(existing.Id, Int(adopted, "pid"));
+            existing.Kill();
+            existing.WaitForExit();
+            var sw = Stopwatch.StartNew();
+            var exited = t.Next(name, "exited");
+            Assert.Null(Int(exited, "exitCode")); // not Tend's child: the status is unknown
+            t.Next(name, "started");
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"the scan took {sw.ElapsedMilliseconds} ms");
+            t.Signal(15);
+            Assert.Equal(0, t.WaitForExit());
+        }
+        finally { dir.Delete(true); }
+    }
+}
