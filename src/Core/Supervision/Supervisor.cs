@@ -218,7 +218,8 @@ public sealed class Supervisor
             {
                 var next = Reconciler.OnGroupGone(r);
                 _runtimes = _runtimes.SetItem(i, next);
-                if (r.Phase == ServicePhase.Stopping) _log.Service(_table.Services[i].Name, "stopped", "stopped");
+                if (r.Phase == ServicePhase.Stopping)
+                    _log.Service(_table.Services[i].Name, "stopped", r.LastExit is { } last ? $"stopped (its main process ended with {last})" : "stopped", exit: r.LastExit, restarts: r.Restarts);
                 else if (next.Phase == ServicePhase.Backoff)
                 {
                     var delay = Math.Max(0, next.NextStartAt - Now);
