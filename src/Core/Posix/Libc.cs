@@ -60,6 +60,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);
+    [LibraryImport(Lib)] public static partial int clock_gettime(int clock, TimeSpec* ts);
+    [LibraryImport(Lib)] public static partial long sysconf(int name);
+
+    public const int CLOCK_BOOTTIME = 7, _SC_CLK_TCK = 2;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec { public long Seconds; public long Nanoseconds; }
 
     public static int LastError => Marshal.GetLastPInvokeError();
 

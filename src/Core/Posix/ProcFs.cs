@@ -12,6 +12,20 @@ internal static class ProcFs
     /// <summary>The kernel cuts comm at 15 bytes.</summary>
     private const int CommLength = 15;
 
+    private static readonly long TicksPerSecond = Math.Max(1, Libc.sysconf(Libc._SC_CLK_TCK));
+
+    /// <summary>
+    /// Now, in the unit of /proc/PID/stat's start time (clock ticks since boot), rounded down: a process
+    /// spawned after this call has a start time at least this. Reading a just-spawned child's stat instead
+    /// would wait for its exec to finish (the kernel holds the task's exec lock), ~0.3 ms per spawn.
+    /// </summary>
+    public static unsafe ulong BootTicksNow()
+    {
+        Libc.TimeSpec ts;
+        Libc.clock_gettime(Libc.CLOCK_BOOTTIME, &ts);
+        return (ulong)(ts.Seconds * TicksPerSecond + ts.Nanoseconds * TicksPerSecond / 1_000_000_000);
+    }
+
     public static bool TryReadStat(int pid, out ProcStat stat)
     {
         stat = default;

@@ -11,6 +11,7 @@ internal sealed unsafe class Reaper
 {
     private readonly AutoResetEvent _resume = new(false);
     private readonly Action _childReady;
+    private volatile bool _childless;
 
     public Reaper(Action childReady)
     {
@@ -19,8 +20,17 @@ internal sealed unsafe class Reaper
         thread.Start();
     }
 
-    /// <summary>Called after the supervisor reaped what there was, or after a spawn.</summary>
+    /// <summary>Called after the supervisor reaped what there was.</summary>
     public void Resume() => _resume.Set();
+
+    /// <summary>
+    /// Called after a spawn: wakes the thread only when it sleeps for lack of children; otherwise it is already
+    /// blocked in waitid, which sees the new child by itself (a wake-up per spawn would cost a context switch).
+    /// </summary>
+    public void Spawned()
+    {
+        if (_childless) _resume.Set();
+    }
 
     private void Loop()
     {
@@ -35,7 +45,11 @@ internal sealed unsafe class Reaper
             }
             else if (Libc.LastError == Libc.ECHILD)
             {
-                _resume.WaitOne();
+                // A spawn between waitid's ECHILD and this flag would be missed, so look once more after setting it.
+                _childless = true;
+                rc = Libc.waitid(Libc.P_ALL, 0, &info, Libc.WEXITED | Libc.WNOWAIT | Libc.WNOHANG);
+                if (rc != 0 && Libc.LastError == Libc.ECHILD) _resume.WaitOne();
+                _childless = false;
             }
         }
     }

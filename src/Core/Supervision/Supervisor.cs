@@ -239,6 +239,7 @@ public sealed class Supervisor
         {
             case ActionKind.Start:
                 {
+                    var bootTicks = ProcFs.BootTicksNow();
                     var pid = _spawner.Spawn(spec.Command, spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error);
                     var now = Now;
                     if (pid == 0)
@@ -251,11 +252,11 @@ public sealed class Supervisor
                             _log.Service(spec.Name, "spawn-error", $"cannot start: {error}; retrying in {Math.Max(0, next.NextStartAt - now)}ms", restarts: next.Restarts, delayMs: Math.Max(0, next.NextStartAt - now), error: true);
                         return;
                     }
-                    ProcFs.TryReadStat(pid, out var st);
-                    var started = Reconciler.OnStarted(r, new TrackedProcess(pid, st.StartTime, pid, IsChild: true, Launched: true), now);
+                    // Tend's own child: its pid cannot be reused before Tend reaps it, so a lower bound of its start time will do.
+                    var started = Reconciler.OnStarted(r, new TrackedProcess(pid, bootTicks, pid, IsChild: true, Launched: true), now);
                     _runtimes = _runtimes.SetItem(action.Service, started);
                     _log.Service(spec.Name, "started", r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
-                    _reaper!.Resume();
+                    _reaper!.Spawned();
                     break;
                 }
             case ActionKind.Signal:
