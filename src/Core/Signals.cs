@@ -1,3 +1,4 @@
+using System;
 namespace Tend;
 
 /// <summary>Linux signal names and numbers (x86_64 and arm64 share them).</summary>
@@ -18,7 +19,7 @@ public static class Signals
     {
         signal = 0;
         if (string.IsNullOrWhiteSpace(text)) return false;
-        var s = text.Trim();
+        var s = text!.Trim();
         if (int.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
         {
             signal = n;

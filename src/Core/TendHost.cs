@@ -16,16 +16,22 @@ public static class TendHost
     public static int Run(string[] args) => Run(args, []);
 
     /// <summary>Runs Tend with declared services plus any command-line ones.</summary>
-    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared)
+    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared) => Run(args, declared, null);
+
+    /// <summary>
+    /// Runs Tend with declared services (already bound by the generated binder), the remaining arguments
+    /// (Tend's own options and ad-hoc command lines), and what the binder knows for help and suggestions.
+    /// </summary>
+    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
         HostOptions options;
         ServiceTable table;
         try
         {
-            options = HostOptions.Parse(args);
+            options = HostOptions.Parse(args, arguments?.Flags);
             if (options.Help)
             {
-                FdWriter.Write(1, Help(declared));
+                FdWriter.Write(1, Help(declared, arguments));
                 return 0;
             }
             if (options.Version)
@@ -41,11 +47,35 @@ public static class TendHost
         }
         catch (UsageException e)
         {
-            FdWriter.Write(2, $"tend: error: {e.Message}\nRun 'tend --help' for usage.\n");
-            return UsageError;
+            return Fail(e);
         }
         var log = new EventLog(options.Supervisor.LogFormat);
         return new Supervisor(table, options.Supervisor, log).Run();
+    }
+
+    /// <summary>Reports bad arguments on stderr; returns the exit code for them (2).</summary>
+    public static int Fail(UsageException e)
+    {
+        FdWriter.Write(2, $"tend: error: {e.Message}\nRun 'tend --help' for usage.\n");
+        return UsageError;
+    }
+
+    /// <summary>Applies <c>--only</c> and <c>--without</c> (comma-separated service names) to the declared services.</summary>
+    /// <exception cref="UsageException">An unknown name, or a kept service that depends on a left-out one.</exception>
+    public static IReadOnlyList<ServiceSpec> Select(IReadOnlyList<ServiceSpec> declared, IReadOnlyList<string> only, IReadOnlyList<string> without)
+    {
+        var names = declared.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var (flag, list) in new[] { ("--only", only), ("--without", without) })
+            foreach (var n in list)
+                if (!names.Contains(n))
+                    throw new UsageException($"option '{flag}' names '{n}', which is not a service here; the services are: {string.Join(", ", names)}");
+        var keep = declared.Where(d => (only.Count == 0 || only.Contains(d.Name)) && !without.Contains(d.Name)).ToList();
+        var kept = keep.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var k in keep)
+            foreach (var d in k.DependsOn)
+                if (!kept.Contains(d))
+                    throw new UsageException($"service '{k.Name}' depends on '{d}', which --only/--without leaves out: keep both or neither");
+        return keep;
     }
 
     /// <summary>One service per command line, named after the command's basename (made unique with -2, -3…).</summary>
@@ -70,14 +100,15 @@ public static class TendHost
     public static string Version =>
         typeof(TendHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static string Help(IReadOnlyList<ServiceSpec> declared)
+    private static string Help(IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
         var sb = new StringBuilder();
         sb.Append("Usage: tend [options] [--] [command line]...\n\n");
         sb.Append("Keeps each command line running as a service: restarts it when it dies, reaps zombies,\n");
         sb.Append("forwards SIGHUP/SIGUSR1/SIGUSR2/SIGWINCH and stops everything cleanly on SIGTERM/SIGINT.\n");
         sb.Append("Each argument is one command line, split like a shell splits words, never run through a shell.\n\n");
-        if (declared.Count > 0)
+        if (arguments is not null) sb.Append(arguments.Help).Append('\n');
+        else if (declared.Count > 0)
         {
             sb.Append("Services:\n");
             foreach (var d in declared) sb.Append($"  {d.Name,-24} {d.Command}\n");

@@ -38,6 +38,8 @@ public sealed record HostOptions
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
+        ("--only", "NAME,…", "run only these declared services"),
+        ("--without", "NAME,…", "run the declared services but these"),
         ("--help", null, "show this help"),
         ("--version", null, "show Tend's version"),
     ];
@@ -47,7 +49,7 @@ public sealed record HostOptions
     /// every argument is a command line.
     /// </summary>
     /// <exception cref="UsageException">An unknown option, a missing or bad value, or an empty command line.</exception>
-    public static HostOptions Parse(IReadOnlyList<string> args)
+    public static HostOptions Parse(IReadOnlyList<string> args, IEnumerable<string>? declaredFlags = null)
     {
         var o = new HostOptions();
         var sup = o.Supervisor;
@@ -71,7 +73,7 @@ public sealed record HostOptions
             string? inline = eq > 0 ? arg[(eq + 1)..] : null;
             if (name == "-h") name = "--help";
             var known = Array.Find(Options, x => x.Name == name);
-            if (known.Name is null) throw new UsageException(UnknownOption(name));
+            if (known.Name is null) throw new UsageException(UnknownOption(name, declaredFlags));
             if (!seen.Add(name)) throw new UsageException($"option '{name}' is given twice: give it once");
             string Value()
             {
@@ -87,6 +89,8 @@ public sealed record HostOptions
                 case "--no-adopt": sup = sup with { Adopt = false }; break;
                 case "--critical": o = o with { Critical = true }; break;
                 case "--help": o = o with { Help = true }; break;
+                case "--only" or "--without":
+                    throw new UsageException($"option '{name}' selects declared services, and this program declares none");
                 case "--version": o = o with { Version = true }; break;
                 case "--log-format":
                     {

@@ -1,0 +1,74 @@
+namespace Tend;
+
+/// <summary>
+/// Declares a supervised service. Put it on a <c>partial class</c> with a <c>Command</c> property
+/// (<see cref="Tend.Command"/>); Tend's source generator turns every such class into the service table and the
+/// binder for the container's arguments. Durations are written like <c>500ms</c>, <c>5s</c>, <c>2m</c>.
+/// </summary>
+/// <example><code>
+/// [Service("web", StopTimeout = "5s")]
+/// public partial class Web { public Command Command => new("/usr/sbin/apache2ctl", "-D", "FOREGROUND"); }
+/// </code></example>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Interface, Inherited = false)]
+public sealed class ServiceAttribute(string name) : Attribute
+{
+    /// <summary>The service's name: lower-case letters, digits and '-', starting with a letter.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>When to restart it (default <see cref="Tend.Restart.Always"/>).</summary>
+    public Restart Restart { get; set; } = Restart.Always;
+
+    /// <summary>The services that must run (or, for one-shot tasks, have completed) first.</summary>
+    public Type[] DependsOn { get; set; } = [];
+
+    /// <summary>A task that runs once to completion before its dependents start.</summary>
+    public bool OneShot { get; set; }
+
+    /// <summary>When it fails for good, Tend stops everything and exits with code 1.</summary>
+    public bool Critical { get; set; }
+
+    /// <summary>The signal that asks it to stop, e.g. <c>SIGTERM</c> (default) or <c>SIGQUIT</c>.</summary>
+    public string StopSignal { get; set; } = "SIGTERM";
+
+    /// <summary>Time between the stop signal and SIGKILL (default <c>5s</c>).</summary>
+    public string StopTimeout { get; set; } = "5s";
+
+    /// <summary>Delay before the second of a series of quick restarts, doubling after each (default <c>100ms</c>).</summary>
+    public string Backoff { get; set; } = "100ms";
+
+    /// <summary>The longest delay between restarts (default <c>30s</c>).</summary>
+    public string BackoffMax { get; set; } = "30s";
+
+    /// <summary>A run shorter than this is a quick failure (default <c>1s</c>).</summary>
+    public string MinUptime { get; set; } = "1s";
+
+    /// <summary>More quick failures than this within <see cref="StartWindow"/> mark it failed (default 5).</summary>
+    public int StartLimit { get; set; } = 5;
+
+    /// <summary>The window of <see cref="StartLimit"/> (default <c>10s</c>).</summary>
+    public string StartWindow { get; set; } = "10s";
+
+    /// <summary>The process name that identifies it once daemonized (default: the command's basename).</summary>
+    public string? MatchName { get; set; }
+
+    /// <summary>The working directory (default: Tend's).</summary>
+    public string? WorkingDirectory { get; set; }
+}
+
+/// <summary>
+/// A typed option of a service, settable as <c>--SERVICE-OPTION VALUE</c> or <c>TEND_SERVICE_OPTION</c>; its
+/// default is the property's initializer and its help text the XML doc comment. Types: string, bool, int, long,
+/// double, TimeSpan, enums, their nullable forms, and string[] (repeatable).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class OptionAttribute : Attribute
+{
+    /// <summary>Uses the property's name in kebab case (<c>MaxConnections</c> → <c>--web-max-connections</c>).</summary>
+    public OptionAttribute() { }
+
+    /// <summary>Uses <paramref name="name"/> as the option's part of the flag.</summary>
+    public OptionAttribute(string name) => Name = name;
+
+    /// <summary>The option's part of the flag, or null for the property's name in kebab case.</summary>
+    public string? Name { get; }
+}

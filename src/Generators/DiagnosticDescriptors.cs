@@ -1,0 +1,49 @@
+using Microsoft.CodeAnalysis;
+
+namespace Tend.Generators;
+
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "Tend";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NotPartial = Error("TEND001", "A service class must be partial",
+        "Service class '{0}' must be partial: add the 'partial' modifier so Tend can generate its other half");
+
+    public static readonly DiagnosticDescriptor GenericOrNested = Error("TEND002", "A service class must not be generic or nested in a non-partial type",
+        "Service class '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor DuplicateName = Error("TEND003", "Two services have the same name",
+        "Service name '{0}' is used by both '{1}' and '{2}': give each service a unique name");
+
+    public static readonly DiagnosticDescriptor InvalidName = Error("TEND004", "A service name is not valid",
+        "Service name '{0}' is not valid: use lower-case letters, digits and '-', starting with a letter (at most 63 characters), e.g. \"web\" or \"worker-2\"");
+
+    public static readonly DiagnosticDescriptor BadCommand = Error("TEND005", "A service class has no usable Command property",
+        "Service class '{0}' {1}: add 'public Command Command => new(\"/path/to/program\", \"arg\");'");
+
+    public static readonly DiagnosticDescriptor UnknownDependency = Error("TEND006", "A dependency is not a service",
+        "'{0}' depends on '{1}', which has no [Service] attribute: add [Service(\"…\")] to it or remove it from DependsOn");
+
+    public static readonly DiagnosticDescriptor Cycle = Error("TEND007", "Services depend on each other in a cycle",
+        "Services depend on each other in a cycle: {0}; remove one of these dependencies");
+
+    public static readonly DiagnosticDescriptor UnsupportedOptionType = Error("TEND008", "An option's type is not supported",
+        "Option '{0}' has type '{1}', which Tend cannot bind: use string, bool, int, long, double, TimeSpan, an enum, a nullable of these, or string[]");
+
+    public static readonly DiagnosticDescriptor OptionClash = Error("TEND009", "Two options bind to the same flag or environment variable",
+        "Option '{0}' binds to '{1}', as '{2}' does already: rename one with [Option(\"other-name\")]");
+
+    public static readonly DiagnosticDescriptor InvalidSetting = Error("TEND010", "A duration, timeout, backoff or limit is not valid",
+        "{0} '{1}' is not valid: {2}");
+
+    public static readonly DiagnosticDescriptor NotAClass = Error("TEND011", "[Service] is on something that is not a class",
+        "[Service] is on {0} '{1}': services are classes; declare it as 'public partial class {1}'");
+
+    public static DiagnosticDescriptor[] All => new[] { NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash, InvalidSetting, NotAClass, OptionNotSettable };
+
+    public static readonly DiagnosticDescriptor OptionNotSettable = Error("TEND012", "An option property cannot be set",
+        "Option '{0}' has no setter: declare it '{{ get; init; }}' (or set) so the binder can give it the value from the command line");
+}
