@@ -36,7 +36,7 @@ internal static class Emitter
             w.Line($"public static readonly string[] ServiceNames = new string[] {{ {string.Join(", ", services.Select(s => SourceWriter.Literal(s.Name)))} }};");
             w.Line();
             w.Line("/// <summary>For each service, the indices of the services it depends on (checked at compile time: they exist and form no cycle).</summary>");
-            w.Line($"public static readonly int[][] Dependencies = new int[][] {{ {string.Join(", ", services.Select(s => $"new int[] {{ {string.Join(", ", s.DependsOn.Where(index.ContainsKey).Select(d => index[d]))} }}"))} }};");
+            w.Line($"public static readonly int[][] Dependencies = new int[][] {{ {string.Join(", ", services.Select(s => IntArray(s.DependsOn.Where(index.ContainsKey).Select(d => index[d]))))} }};");
             w.Line();
             w.Line("/// <summary>Every flag the binder understands.</summary>");
             w.Line($"public static readonly string[] Flags = new string[] {{ {string.Join(", ", services.SelectMany(s => s.Options).Select(o => SourceWriter.Literal(o.Flag)).Concat(new[] { "\"--only\"", "\"--without\"" }))} }};");
@@ -120,13 +120,18 @@ internal static class Emitter
             for (var i = 0; i < services.Count; i++)
             {
                 var s = services[i];
-                w.Line($"var d{i} = new {s.FullName}();");
-                var inits = s.Options.Select((o, j) => $"{o.Property} = {H(i, j)} ? {(o.Kind == OptionKind.StringArray ? $"{V(i, j)}!.ToArray()" : V(i, j))} : d{i}.{o.Property}");
-                w.Line($"var s{i} = new {s.FullName} {{ {string.Join(", ", inits)} }};");
+                if (s.Options.Count == 0) w.Line($"var s{i} = new {s.FullName}();");
+                else
+                {
+                    // Unset options keep the initializer's value, read from a default instance (init-only properties cannot be assigned later).
+                    w.Line($"var d{i} = new {s.FullName}();");
+                    var inits = s.Options.Select((o, j) => $"{o.Property} = {H(i, j)} ? {(o.Kind == OptionKind.StringArray ? $"{V(i, j)}!.ToArray()" : V(i, j))} : d{i}.{o.Property}");
+                    w.Line($"var s{i} = new {s.FullName} {{ {string.Join(", ", inits)} }};");
+                }
                 w.Line($"specs.Add(new global::Tend.ServiceSpec({SourceWriter.Literal(s.Name)}, s{i}.Command)");
                 w.Line("{");
-                w.Line($"    Restart = (global::Tend.Restart){s.Restart},");
-                w.Line($"    DependsOn = new string[] {{ {string.Join(", ", s.DependsOn.Select(d => SourceWriter.Literal(services.First(x => x.FullName == d).Name)))} }},");
+                w.Line($"    Restart = global::Tend.Restart.{(s.Restart switch { 1 => "OnFailure", 2 => "Never", _ => "Always" })},");
+                w.Line($"    DependsOn = {StringArray(s.DependsOn.Select(d => SourceWriter.Literal(services.First(x => x.FullName == d).Name)))},");
                 w.Line($"    OneShot = {Bool(s.OneShot)},");
                 w.Line($"    Critical = {Bool(s.Critical)},");
                 w.Line($"    StopSignal = {s.StopSignal},");
@@ -145,6 +150,18 @@ internal static class Emitter
     }
 
     private static string Bool(bool b) => b ? "true" : "false";
+
+    private static string IntArray(IEnumerable<int> items)
+    {
+        var list = items.ToList();
+        return list.Count == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", list)} }}";
+    }
+
+    private static string StringArray(IEnumerable<string> literals)
+    {
+        var list = literals.ToList();
+        return list.Count == 0 ? "new string[0]" : $"new string[] {{ {string.Join(", ", list)} }}";
+    }
 
     private static string Convert(OptionModel o, string source, string value)
     {

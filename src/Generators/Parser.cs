@@ -14,10 +14,16 @@ namespace Tend.Generators;
 /// <summary>A diagnostic as plain values (cacheable), turned into a real Diagnostic when reported.</summary>
 public sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Args)
 {
-    public Diagnostic ToDiagnostic()
+    /// <summary>
+    /// A real diagnostic at a real source location (found again in <paramref name="compilation"/> by path), so
+    /// the IDE squiggles the right text; models themselves never hold a Location.
+    /// </summary>
+    public Diagnostic ToDiagnostic(Compilation compilation)
     {
         var descriptor = DiagnosticDescriptors.All.First(d => d.Id == Id);
-        return Diagnostic.Create(descriptor, Location?.ToLocation(), Args.ToArray<object>());
+        var tree = Location is null ? null : compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == Location.Path);
+        var location = tree is not null ? Microsoft.CodeAnalysis.Location.Create(tree, Location!.Span) : Location?.ToLocation();
+        return Diagnostic.Create(descriptor, location, Args.ToArray<object>());
     }
 
     public static DiagnosticInfo Create(DiagnosticDescriptor d, Location? location, params string[] args) =>

@@ -19,8 +19,11 @@ public sealed class ServiceGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(Parser.ServiceAttribute, static (_, _) => true, Parser.Parse)
             .WithTrackingName(TrackingNames.Parsed);
 
-        context.RegisterSourceOutput(parsed.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics),
-            static (spc, diagnostics) => { foreach (var d in diagnostics) spc.ReportDiagnostic(d.ToDiagnostic()); });
+        // Diagnostics are reported apart from the sources, so the model steps stay cached; pairing them with the
+        // compilation (to turn stored positions back into real locations) only re-runs this small reporting step.
+        var diagnostics = parsed.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider),
+            static (spc, x) => { foreach (var d in x.Left) spc.ReportDiagnostic(d.ToDiagnostic(x.Right)); });
 
         var models = parsed.Where(static r => r.Model is not null).Select(static (r, _) => r.Model!).WithTrackingName(TrackingNames.Models);
         context.RegisterSourceOutput(models, static (spc, m) =>
@@ -29,11 +32,9 @@ public sealed class ServiceGenerator : IIncrementalGenerator
         var all = models.Collect()
             .Select(static (ms, _) => Table.Build(ms))
             .WithTrackingName(TrackingNames.Table);
-        context.RegisterSourceOutput(all, static (spc, table) =>
-        {
-            foreach (var d in table.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
-            spc.AddSource("TendApp.g.cs", Emitter.App(table.Services.ToList()));
-        });
+        context.RegisterSourceOutput(all, static (spc, table) => spc.AddSource("TendApp.g.cs", Emitter.App(table.Services.ToList())));
+        context.RegisterSourceOutput(all.Select(static (t, _) => t.Diagnostics).Combine(context.CompilationProvider),
+            static (spc, x) => { foreach (var d in x.Left) spc.ReportDiagnostic(d.ToDiagnostic(x.Right)); });
     }
 }
 

@@ -1,0 +1,182 @@
+using Microsoft.CodeAnalysis;
+
+namespace Tend.Generators.Tests;
+
+/// <summary>Each diagnostic: its id, and the source text under its span (where the IDE puts the squiggle).</summary>
+public class DiagnosticsTests
+{
+    private const string Usings = "using System; using Tend;\n";
+
+    private static (string Id, string Text, string Message)[] Diagnose(string source)
+    {
+        var (_, _, diagnostics) = GeneratorHarness.Run(Usings + source);
+        return diagnostics.Where(d => d.Id.StartsWith("TEND", StringComparison.Ordinal))
+            .Select(d => (d.Id, d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length), d.GetMessage()))
+            .ToArray();
+    }
+
+    private static (string Id, string Text, string Message) Single(string source)
+    {
+        var all = Diagnose(source);
+        Assert.True(all.Length == 1, $"expected one diagnostic, got: {string.Join("; ", all.Select(a => $"{a.Id} '{a.Text}': {a.Message}"))}");
+        return all[0];
+    }
+
+    [Fact]
+    public void TEND001_class_not_partial()
+    {
+        var d = Single("""[Service("web")] public class Web { public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND001", "Web"), (d.Id, d.Text));
+        Assert.Contains("add the 'partial' modifier", d.Message);
+    }
+
+    [Fact]
+    public void TEND002_generic_class()
+    {
+        var d = Single("""[Service("web")] public partial class Web<T> { public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND002", "Web"), (d.Id, d.Text));
+        Assert.Contains("must not be generic", d.Message);
+    }
+
+    [Fact]
+    public void TEND002_nested_in_a_non_partial_class()
+    {
+        var d = Single("""public class Outer { [Service("web")] public partial class Web { public Command Command => new("/bin/web"); } }""");
+        Assert.Equal(("TEND002", "Web"), (d.Id, d.Text));
+        Assert.Contains("make 'Outer' partial", d.Message);
+    }
+
+    [Fact]
+    public void Nested_in_a_partial_class_is_fine()
+    {
+        Assert.Empty(Diagnose("""public partial class Outer { [Service("web")] public partial class Web { public Command Command => new("/bin/web"); } }"""));
+    }
+
+    [Fact]
+    public void TEND003_duplicate_name()
+    {
+        var d = Single("""
+            [Service("web")] public partial class A { public Command Command => new("/bin/a"); }
+            [Service("web")] public partial class B { public Command Command => new("/bin/b"); }
+            """);
+        Assert.Equal(("TEND003", "Service(\"web\")"), (d.Id, d.Text));
+        Assert.Contains("used by both 'A' and 'B'", d.Message);
+    }
+
+    [Theory]
+    [InlineData("Web Server")]
+    [InlineData("")]
+    [InlineData("2web")]
+    [InlineData("web_server")]
+    public void TEND004_invalid_name(string name)
+    {
+        var d = Single($$"""[Service("{{name}}")] public partial class Web { public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND004", $"\"{name}\""), (d.Id, d.Text));
+    }
+
+    [Fact]
+    public void TEND005_missing_command()
+    {
+        var d = Single("""[Service("web")] public partial class Web { }""");
+        Assert.Equal(("TEND005", "Web"), (d.Id, d.Text));
+        Assert.Contains("has no Command property", d.Message);
+    }
+
+    [Fact]
+    public void TEND005_mistyped_command()
+    {
+        var d = Single("""[Service("web")] public partial class Web { public string Command => "/bin/web"; }""");
+        Assert.Equal(("TEND005", "Command"), (d.Id, d.Text));
+        Assert.Contains("of type 'string', not Tend.Command", d.Message);
+    }
+
+    [Fact]
+    public void TEND006_dependency_is_not_a_service()
+    {
+        var d = Single("""
+            public class Db { }
+            [Service("web", DependsOn = [typeof(Db)])] public partial class Web { public Command Command => new("/bin/web"); }
+            """);
+        Assert.Equal(("TEND006", "[typeof(Db)]"), (d.Id, d.Text));
+        Assert.Contains("'Db', which has no [Service] attribute", d.Message);
+    }
+
+    [Fact]
+    public void TEND007_cycle_is_named()
+    {
+        var d = Single("""
+            [Service("a", DependsOn = [typeof(B)])] public partial class A { public Command Command => new("/bin/a"); }
+            [Service("b", DependsOn = [typeof(C)])] public partial class B { public Command Command => new("/bin/b"); }
+            [Service("c", DependsOn = [typeof(A)])] public partial class C { public Command Command => new("/bin/c"); }
+            """);
+        Assert.Equal("TEND007", d.Id);
+        Assert.Contains("a -> b -> c -> a", d.Message);
+        Assert.Equal("Service(\"a\", DependsOn = [typeof(B)])", d.Text);
+    }
+
+    [Fact]
+    public void TEND008_unsupported_option_type()
+    {
+        var d = Single("""[Service("web")] public partial class Web { [Option] public Uri Url { get; init; } = new("http://x"); public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND008", "Url"), (d.Id, d.Text));
+        Assert.Contains("type 'System.Uri'", d.Message);
+    }
+
+    [Fact]
+    public void TEND009_two_options_on_one_flag()
+    {
+        var d = Single("""[Service("web")] public partial class Web { [Option("port")] public int A { get; init; } [Option("port")] public int B { get; init; } public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND009", "B"), (d.Id, d.Text));
+        Assert.Contains("'--web-port', as 'A' does already", d.Message);
+    }
+
+    [Fact]
+    public void TEND009_options_of_two_services_on_one_flag()
+    {
+        var d = Single("""
+            [Service("web")] public partial class Web { [Option] public int AdminPort { get; init; } public Command Command => new("/bin/web"); }
+            [Service("web-admin")] public partial class WebAdmin { [Option] public int Port { get; init; } public Command Command => new("/bin/admin"); }
+            """);
+        Assert.Equal("TEND009", d.Id);
+        Assert.Contains("--web-admin-port", d.Message);
+    }
+
+    [Theory]
+    [InlineData("StopTimeout = \"5 sec\"", "\"5 sec\"", "expected a duration")]
+    [InlineData("Backoff = \"-1s\"", "\"-1s\"", "expected a duration")]
+    [InlineData("StartLimit = 0", "0", "at least 1")]
+    [InlineData("StopSignal = \"SIGFOO\"", "\"SIGFOO\"", "expected a signal name")]
+    [InlineData("Backoff = \"10s\", BackoffMax = \"1s\"", "\"1s\"", "not be less than Backoff")]
+    public void TEND010_invalid_setting(string setting, string text, string message)
+    {
+        var d = Single($$"""[Service("web", {{setting}})] public partial class Web { public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND010", text), (d.Id, d.Text));
+        Assert.Contains(message, d.Message);
+    }
+
+    [Fact]
+    public void TEND011_not_a_class()
+    {
+        var d = Single("""[Service("web")] public partial struct Web { public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND011", "Web"), (d.Id, d.Text));
+        Assert.Contains("[Service] is on a struct 'Web'", d.Message);
+    }
+
+    [Fact]
+    public void TEND012_option_without_setter()
+    {
+        var d = Single("""[Service("web")] public partial class Web { [Option] public int Port { get; } = 80; public Command Command => new("/bin/web"); }""");
+        Assert.Equal(("TEND012", "Port"), (d.Id, d.Text));
+    }
+
+    [Fact]
+    public void Every_descriptor_is_an_error_with_a_TEND_id()
+    {
+        Assert.All(DiagnosticDescriptors.All, d =>
+        {
+            Assert.StartsWith("TEND0", d.Id);
+            Assert.Equal(DiagnosticSeverity.Error, d.DefaultSeverity);
+        });
+        Assert.Equal(DiagnosticDescriptors.All.Length, DiagnosticDescriptors.All.Select(d => d.Id).Distinct().Count());
+    }
+}
