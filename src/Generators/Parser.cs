@@ -146,6 +146,7 @@ internal static class Parser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, location, optionName));
                 continue;
             }
+            if (prop.Type.TypeKind == TypeKind.Error) continue; // the compiler reports the unknown type itself
             if (Classify(prop.Type) is not { } kind)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedOptionType, location, prop.Name, prop.Type.ToDisplayString()));
