@@ -8,3 +8,6 @@ out=bench/out
 dotnet publish samples/AdHoc -c Release -o "$out/tend"  -v quiet -nologo | grep -E "error|warn" || true
 dotnet build bench/Tend.Bench -c Release -o "$out/suite"  -v quiet -nologo | grep -E "error|warn" || true
 "$out/suite/Tend.Bench" --tend "$PWD/$out/tend/tend" --json "$out/results.json" "$@"
+echo
+echo "Generator and binder:"
+dotnet run -c Release --project bench/Generator.Bench -v quiet -nologo
