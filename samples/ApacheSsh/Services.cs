@@ -3,7 +3,7 @@ using Tend;
 namespace ApacheSsh;
 
 /// <summary>Apache HTTP server, started by its init script as in the seed.</summary>
-[Service("apache2", StopTimeout = "5s")]
+[Service("apache2", Daemonizes = true, StopTimeout = "5s")]
 public partial class Apache
 {
     public Command Command => new("/etc/init.d/apache2", "start");

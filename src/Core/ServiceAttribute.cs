@@ -24,6 +24,9 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>A task that runs once to completion before its dependents start.</summary>
     public bool OneShot { get; set; }
 
+    /// <summary>Its command forks a daemon and exits (an init script); dependents wait for the daemon.</summary>
+    public bool Daemonizes { get; set; }
+
     /// <summary>When it fails for good, Tend stops everything and exits with code 1.</summary>
     public bool Critical { get; set; }
 

@@ -62,6 +62,12 @@ public sealed record ServiceSpec
     /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
     public bool Critical { get; init; }
 
+    /// <summary>
+    /// Its command forks a daemon and exits (an init script, sshd without -D). Dependents then wait until the
+    /// daemon is found, not merely until the launcher started.
+    /// </summary>
+    public bool Daemonizes { get; init; }
+
     /// <summary>A task that runs once to completion; dependents start after it succeeded.</summary>
     public bool OneShot { get; init; }
 

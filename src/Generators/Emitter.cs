@@ -134,6 +134,7 @@ internal static class Emitter
                 w.Line($"    DependsOn = {StringArray(s.DependsOn.Select(d => SourceWriter.Literal(services.First(x => x.FullName == d).Name)))},");
                 w.Line($"    OneShot = {Bool(s.OneShot)},");
                 w.Line($"    Critical = {Bool(s.Critical)},");
+                w.Line($"    Daemonizes = {Bool(s.Daemonizes)},");
                 w.Line($"    StopSignal = {s.StopSignal},");
                 w.Line($"    StopTimeout = global::System.TimeSpan.FromMilliseconds({s.StopTimeoutMs}),");
                 w.Line($"    BackoffInitial = global::System.TimeSpan.FromMilliseconds({s.BackoffMs}),");
@@ -202,6 +203,7 @@ internal static class Emitter
                 var traits = new List<string>();
                 if (s.OneShot) traits.Add("one-shot");
                 if (s.Critical) traits.Add("critical");
+                if (s.Daemonizes) traits.Add("daemonizes");
                 if (s.DependsOn.Count > 0) traits.Add("after " + string.Join(", ", s.DependsOn.Select(d => services.First(x => x.FullName == d).Name)));
                 if (traits.Count > 0) w.Line($"sb.Append({SourceWriter.Literal("      " + string.Join("; ", traits) + "\n")});");
                 w.Line($"sb.Append(\"      runs: \").Append(d{i}.Command.ToString()).Append('\\n');");

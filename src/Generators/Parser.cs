@@ -175,6 +175,7 @@ internal static class Parser
             new EquatableArray<string>(deps),
             named.TryGetValue("OneShot", out var os) && os.Value is true,
             named.TryGetValue("Critical", out var cr) && cr.Value is true,
+            named.TryGetValue("Daemonizes", out var dz) && dz.Value is true,
             stopSignal, stopTimeout, backoff, backoffMax, minUptime, startLimit, startWindow,
             named.TryGetValue("MatchName", out var mn) ? mn.Value as string : null,
             named.TryGetValue("WorkingDirectory", out var wd) ? wd.Value as string : null,

@@ -57,6 +57,12 @@ internal sealed class FakeSupervisor
         return Step();
     }
 
+    public FakeSupervisor Daemonized(int i, TrackedProcess daemon)
+    {
+        Runtimes = Runtimes.SetItem(i, Reconciler.OnDaemonized(Runtimes[i], daemon));
+        return Step();
+    }
+
     public FakeSupervisor GroupGone(string name)
     {
         var i = Table.IndexOf(name);
@@ -187,6 +193,20 @@ public class ReconcilerTests
         f.Advance(200).Exit("migrate", ExitStatus.Exited(0));
         Assert.Equal(ServicePhase.Completed, f["migrate"].Phase);
         Assert.Equal("start web", f.TakeActions());
+    }
+
+    [Fact]
+    public void A_daemonizing_dependency_counts_as_running_once_its_daemon_is_found()
+    {
+        var f = new FakeSupervisor(S("sshd", Restart.Always, "apache2"), S("apache2") with { Daemonizes = true }).Step();
+        Assert.Equal("start apache2", f.TakeActions());
+        var i = f.Table.IndexOf("apache2");
+        f.Advance(100);
+        Assert.Equal("", f.TakeActions());
+        var launcher = f["apache2"].Process!;
+        var daemon = launcher with { Pid = launcher.Pid + 1000, Launched = false };
+        f.Daemonized(i, daemon);
+        Assert.Equal("start sshd", f.TakeActions());
     }
 
     [Fact]

@@ -83,6 +83,36 @@ public class SeedScenarioTests
     /// second of the exit Tend saw. (Debian's init script may linger a second longer in its own `sleep 1` loop
     /// after apache is up; that is the launcher's business, not apache's availability.)
     /// </summary>
+    [Fact]
+    public void The_declared_sample_takes_a_typed_port_from_the_command_line_and_the_environment()
+    {
+        Assert.True(File.Exists("/usr/sbin/sshd"), "install openssh-server and apache2 (.ci/run does)");
+        var dir = Directory.CreateTempSubdirectory("tend-apachessh-");
+        try
+        {
+            var http = FreePort();
+            var ssh = FreePort();
+            File.WriteAllText(Path.Combine(dir.FullName, "ports.conf"), $"Listen 127.0.0.1:{http}\nServerName localhost\n");
+            var setup = $"""
+                mount -t tmpfs tmpfs /run
+                mkdir -p /run/sshd /run/lock
+                mount --bind {dir.FullName}/ports.conf /etc/apache2/ports.conf
+                export TEND_SSHD_LISTEN_ADDRESS=127.0.0.1
+                """;
+            using var t = Start(["--sshd-port", ssh.ToString()], setup, binary: ApacheSshBinary);
+            t.Next("apache2", "daemonized", 20);
+            var started = t.Next("sshd", "started");
+            Assert.StartsWith("SSH-2.0-", Banner(ssh));
+            Assert.StartsWith("HTTP/1.1 ", HttpStatusLine(http));
+            // sshd depends on apache2: it started only once apache2 ran.
+            Assert.True(DateTime.Parse(Str(started, "time")!) >= DateTime.Parse(Str(t.Events.First(e => Str(e, "service") == "apache2" && Str(e, "event") == "daemonized"), "time")!));
+            t.Signal(15);
+            Assert.Equal(0, t.WaitForExit());
+            Assert.Equal(["sshd", "apache2"], t.Events.Where(e => Str(e, "event") == "stopped").Select(e => Str(e, "service")));
+        }
+        finally { dir.Delete(true); }
+    }
+
     private static void AssertBackWithinASecond(TendRun t, JsonElement exited, IReadOnlySet<int> old, string what)
     {
         var since = DateTime.Parse(Str(exited, "time")!).ToUniversalTime();

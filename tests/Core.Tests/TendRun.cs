@@ -32,6 +32,9 @@ internal sealed partial class TendRun : IDisposable
         }
     }
 
+    /// <summary>The ApacheSsh sample: the seed's services declared in C#.</summary>
+    public static string ApacheSshBinary => Path.Combine(RepoRoot, "samples/ApacheSsh/bin", BuildConfiguration, "net10.0/ApacheSsh");
+
     private static string BuildConfiguration => AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
 
     /// <summary>The pid of tend in the host's PID namespace.</summary>
@@ -65,10 +68,10 @@ internal sealed partial class TendRun : IDisposable
     }
 
     /// <summary>Starts tend; with <paramref name="setup"/>, a bash script runs first inside the namespace (mounts, files) and then execs tend.</summary>
-    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null)
+    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null, string? binary = null)
     {
         // With a scenario, the test host runs: services declared in C# through Tend's public API.
-        var binary = scenario is null ? Binary : Path.Combine(RepoRoot, "tests/TestHost/bin", BuildConfiguration, "net10.0/Tend.TestHost");
+        binary ??= scenario is null ? Binary : Path.Combine(RepoRoot, "tests/TestHost/bin", BuildConfiguration, "net10.0/Tend.TestHost");
         var args = scenario is null ? new List<string>() : [scenario];
         args.AddRange(["--log-format", "json"]);
         args.AddRange(tendArgs);

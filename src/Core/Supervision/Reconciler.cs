@@ -199,7 +199,9 @@ public static class Reconciler
         {
             var phase = rts[d].Phase;
             var oneShot = table.Services[d].OneShot;
-            if (oneShot ? phase == ServicePhase.Completed : phase == ServicePhase.Running) continue;
+            // A daemonizing dependency runs once its daemon is found, not while its launcher still works.
+            var running = phase == ServicePhase.Running && !(table.Services[d].Daemonizes && rts[d].Process is { Launched: true });
+            if (oneShot ? phase == ServicePhase.Completed : running) continue;
             if (phase is ServicePhase.Failed || (!oneShot && phase is ServicePhase.Completed or ServicePhase.Stopped)) return DependencyState.Blocked;
             state = DependencyState.Pending;
         }

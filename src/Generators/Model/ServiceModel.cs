@@ -37,6 +37,7 @@ public sealed record ServiceModel(
     EquatableArray<string> DependsOn,
     bool OneShot,
     bool Critical,
+    bool Daemonizes,
     int StopSignal,
     long StopTimeoutMs,
     long BackoffMs,
