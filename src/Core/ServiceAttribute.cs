@@ -36,6 +36,12 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>Time between the stop signal and SIGKILL (default <c>5s</c>).</summary>
     public string StopTimeout { get; set; } = "5s";
 
+    /// <summary>After its main process died, how long what is left of its process group gets before SIGKILL (default <c>100ms</c>).</summary>
+    public string CleanupTimeout { get; set; } = "100ms";
+
+    /// <summary>The user to run as: <c>name</c>, <c>uid</c>, <c>name:group</c> or <c>uid:gid</c> (needs setpriv in the image).</summary>
+    public string? User { get; set; }
+
     /// <summary>Delay before the second of a series of quick restarts, doubling after each (default <c>100ms</c>).</summary>
     public string Backoff { get; set; } = "100ms";
 

@@ -57,7 +57,7 @@ public sealed record ServiceSpec
     /// like apache's) gets before SIGKILL; never more than <see cref="StopTimeout"/>. Short, so a crash is
     /// undone in well under a second.
     /// </summary>
-    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
     public bool Critical { get; init; }
@@ -70,6 +70,13 @@ public sealed record ServiceSpec
 
     /// <summary>A task that runs once to completion; dependents start after it succeeded.</summary>
     public bool OneShot { get; init; }
+
+    /// <summary>
+    /// The user to run as: <c>name</c>, <c>uid</c>, <c>name:group</c> or <c>uid:gid</c> (the name's primary group
+    /// and supplementary groups by default). Needs <c>setpriv</c> (util-linux) in the image: posix_spawn cannot
+    /// change credentials between fork and exec.
+    /// </summary>
+    public string? User { get; init; }
 
     /// <summary>The working directory, or null for Tend's own.</summary>
     public string? WorkingDirectory { get; init; }

@@ -50,7 +50,10 @@ public static class TendHost
             return Fail(e);
         }
         var log = new EventLog(options.Supervisor.LogFormat);
-        return new Supervisor(table, options.Supervisor, log).Run();
+        Supervisor supervisor;
+        try { supervisor = new Supervisor(table, options.Supervisor, log); }
+        catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
+        return supervisor.Run();
     }
 
     /// <summary>Reports bad arguments on stderr; returns the exit code for them (2).</summary>
@@ -91,6 +94,7 @@ public static class TendHost
             {
                 Restart = options.Restart,
                 StopTimeout = options.StopTimeout,
+                CleanupTimeout = options.CleanupTimeout,
                 Critical = options.Critical,
             };
         }

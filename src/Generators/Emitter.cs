@@ -137,6 +137,7 @@ internal static class Emitter
                 w.Line($"    Daemonizes = {Bool(s.Daemonizes)},");
                 w.Line($"    StopSignal = {s.StopSignal},");
                 w.Line($"    StopTimeout = global::System.TimeSpan.FromMilliseconds({s.StopTimeoutMs}),");
+                w.Line($"    CleanupTimeout = global::System.TimeSpan.FromMilliseconds({s.CleanupTimeoutMs}),");
                 w.Line($"    BackoffInitial = global::System.TimeSpan.FromMilliseconds({s.BackoffMs}),");
                 w.Line($"    BackoffMax = global::System.TimeSpan.FromMilliseconds({s.BackoffMaxMs}),");
                 w.Line($"    MinUptime = global::System.TimeSpan.FromMilliseconds({s.MinUptimeMs}),");
@@ -144,6 +145,7 @@ internal static class Emitter
                 w.Line($"    StartWindow = global::System.TimeSpan.FromMilliseconds({s.StartWindowMs}),");
                 w.Line($"    MatchName = {SourceWriter.Literal(s.MatchName)},");
                 w.Line($"    WorkingDirectory = {SourceWriter.Literal(s.WorkingDirectory)},");
+                w.Line($"    User = {SourceWriter.Literal(s.User)},");
                 w.Line("});");
             }
             w.Line("return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());");

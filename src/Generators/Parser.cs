@@ -101,6 +101,7 @@ internal static class Parser
             return 0;
         }
         var stopTimeout = Ms("StopTimeout", "5s");
+        var cleanupTimeout = Ms("CleanupTimeout", "100ms");
         var backoff = Ms("Backoff", "100ms");
         var backoffMax = Ms("BackoffMax", "30s");
         var minUptime = Ms("MinUptime", "1s");
@@ -176,9 +177,10 @@ internal static class Parser
             named.TryGetValue("OneShot", out var os) && os.Value is true,
             named.TryGetValue("Critical", out var cr) && cr.Value is true,
             named.TryGetValue("Daemonizes", out var dz) && dz.Value is true,
-            stopSignal, stopTimeout, backoff, backoffMax, minUptime, startLimit, startWindow,
+            stopSignal, stopTimeout, cleanupTimeout, backoff, backoffMax, minUptime, startLimit, startWindow,
             named.TryGetValue("MatchName", out var mn) ? mn.Value as string : null,
             named.TryGetValue("WorkingDirectory", out var wd) ? wd.Value as string : null,
+            named.TryGetValue("User", out var us) ? us.Value as string : null,
             new EquatableArray<OptionModel>(options), Summary(type, ct), LocationInfo.From(attrLocation));
         return new ParseResult(model, default);
     }

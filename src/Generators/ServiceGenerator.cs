@@ -50,7 +50,7 @@ public static class TrackingNames
 /// <summary>Every service at once: sorted for determinism, and checked for what one declaration cannot show.</summary>
 public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray<DiagnosticInfo> Diagnostics)
 {
-    private static readonly string[] TendFlags = { "--log-prefix", "--log-format", "--scan-interval", "--stop-timeout", "--restart", "--critical", "--no-adopt", "--only", "--without", "--help", "--version" };
+    private static readonly string[] TendFlags = { "--log-prefix", "--log-format", "--scan-interval", "--stop-timeout", "--cleanup-timeout", "--restart", "--critical", "--no-adopt", "--only", "--without", "--help", "--version" };
 
     public static Table Build(ImmutableArray<ServiceModel> models)
     {

@@ -59,4 +59,24 @@ public class DeclaredServicesTests
         }
         finally { dir.Delete(true); }
     }
+
+    [Fact]
+    public void A_service_runs_as_its_user()
+    {
+        using var t = Start(["--log-prefix"], scenario: "user");
+        t.Next("whoami", "completed");
+        Assert.Equal(0, t.WaitForExit());
+        var nobody = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).First(f => f[0] == "nobody");
+        Assert.Contains($"whoami | {nobody[2]}\n", t.Stdout);
+        Assert.Contains($"whoami | {nobody[3]}\n", t.Stdout);
+    }
+
+    [Fact]
+    public void An_unknown_user_stops_tend_before_anything_starts()
+    {
+        using var t = Start([], scenario: "bad-user");
+        Assert.Equal(2, t.WaitForExit());
+        Assert.Contains("service 'whoami': user 'no-such-user-here' does not exist in /etc/passwd", t.Stderr);
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") == "started");
+    }
 }

@@ -22,6 +22,9 @@ ServiceSpec[] services = scenario switch
         Sh("db", "exit 4") with { Critical = true, Restart = Restart.OnFailure, StartLimit = 2, BackoffInitial = TimeSpan.FromMilliseconds(50) },
         Sh("web", "exec sleep 1000"),
     ],
-    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering or critical"),
+    // Runs as nobody through setpriv; prints its ids.
+    "user" => [Sh("whoami", "id -u; id -g") with { User = "nobody", OneShot = true }],
+    "bad-user" => [Sh("whoami", "id -u") with { User = "no-such-user-here" }],
+    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user or bad-user"),
 };
 return TendHost.Run(rest, services);

@@ -19,6 +19,9 @@ public sealed record HostOptions
     /// <summary>Stop timeout of each ad-hoc service.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Cleanup timeout of each ad-hoc service.</summary>
+    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Ad-hoc services are critical: one failing for good ends Tend with a non-zero code.</summary>
     public bool Critical { get; init; }
 
@@ -35,6 +38,7 @@ public sealed record HostOptions
         ("--log-format", "text|json", "format of Tend's own lines on stderr (default: text)"),
         ("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
         ("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL (default: 5s)"),
+        ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: 100ms)"),
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
@@ -114,6 +118,13 @@ public sealed record HostOptions
                         var v = Value();
                         if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--stop-timeout' got '{v}': expected {Duration.Expected}");
                         o = o with { StopTimeout = d };
+                        break;
+                    }
+                case "--cleanup-timeout":
+                    {
+                        var v = Value();
+                        if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--cleanup-timeout' got '{v}': expected {Duration.Expected}");
+                        o = o with { CleanupTimeout = d };
                         break;
                     }
                 case "--restart":

@@ -36,6 +36,20 @@ internal sealed unsafe class Spawner
         fixed (byte* p = bytes) return Libc.access(p, 1 /* X_OK */) == 0;
     }
 
+    /// <summary>
+    /// The command that runs <paramref name="command"/> as <paramref name="user"/>: setpriv sets the ids and groups,
+    /// then execs the command, so the service's pid (and, after its exec, its name) stay the command's own.
+    /// </summary>
+    public Command AsUser(Command command, UserIdentity user, string setpriv)
+    {
+        var groups = user.Name is not null ? "--init-groups" : "--clear-groups";
+        var args = new List<string> { $"--reuid={user.Uid}", $"--regid={user.Gid}", groups, "--", command.Executable };
+        args.AddRange(command.Arguments);
+        var wrapped = new Command(setpriv, [.. args]);
+        foreach (var kv in command.Environment) wrapped = wrapped.WithEnvironment(kv.Key, kv.Value);
+        return wrapped;
+    }
+
     /// <summary>Spawns <paramref name="command"/>; returns the pid, or 0 and an error message.</summary>
     public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error)
     {
@@ -46,6 +60,7 @@ internal sealed unsafe class Spawner
             error = $"'{command.Executable}' was not found in PATH ({string.Join(':', _path)}): give its full path or install it";
             return 0;
         }
+
         var strings = new List<nint>();
         var argv = (byte**)NativeMemory.AllocZeroed((nuint)(command.Arguments.Length + 2), (nuint)sizeof(nint));
         var env = command.Environment.IsEmpty ? _environment : new Dictionary<string, string>(_environment);

@@ -22,6 +22,7 @@ public sealed class Supervisor
     private readonly int _self = Libc.getpid();
     private readonly int _selfGroup = Libc.getpgrp();
     private readonly (int Out, int Err)[] _pipes;
+    private readonly Command[] _commands;
     private LogPump? _pump;
     private Reaper? _reaper;
     private ImmutableArray<ServiceRuntime> _runtimes;
@@ -37,6 +38,23 @@ public sealed class Supervisor
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
         _pipes = new (int, int)[table.Count];
+        _commands = [.. table.Services.Select(ResolveCommand)];
+    }
+
+    /// <summary>
+    /// Checks what can be checked before anything starts (users, setpriv), so bad settings stop Tend with a
+    /// clear message instead of a service failing at run time.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown user or group, or setpriv missing.</exception>
+    private Command ResolveCommand(ServiceSpec spec)
+    {
+        if (spec.User is null) return spec.Command;
+        UserIdentity user;
+        try { user = UserIdentity.Resolve(spec.User); }
+        catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {e.Message}"); }
+        var setpriv = _spawner.Resolve("setpriv")
+            ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux in the image");
+        return _spawner.AsUser(spec.Command, user, setpriv);
     }
 
     /// <summary>A monotonic clock in milliseconds.</summary>
@@ -240,7 +258,7 @@ public sealed class Supervisor
             case ActionKind.Start:
                 {
                     var bootTicks = ProcFs.BootTicksNow();
-                    var pid = _spawner.Spawn(spec.Command, spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error);
+                    var pid = _spawner.Spawn(_commands[action.Service], spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error);
                     var now = Now;
                     if (pid == 0)
                     {

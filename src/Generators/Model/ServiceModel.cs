@@ -40,6 +40,7 @@ public sealed record ServiceModel(
     bool Daemonizes,
     int StopSignal,
     long StopTimeoutMs,
+    long CleanupTimeoutMs,
     long BackoffMs,
     long BackoffMaxMs,
     long MinUptimeMs,
@@ -47,6 +48,7 @@ public sealed record ServiceModel(
     long StartWindowMs,
     string? MatchName,
     string? WorkingDirectory,
+    string? User,
     EquatableArray<OptionModel> Options,
     string? Summary,
     LocationInfo? Location);

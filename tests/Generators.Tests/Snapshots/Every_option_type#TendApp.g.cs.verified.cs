@@ -107,6 +107,7 @@ internal static partial class TendApp
             Daemonizes = false,
             StopSignal = 15,
             StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
+            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
             BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
             BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
             MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
@@ -114,6 +115,7 @@ internal static partial class TendApp
             StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
             MatchName = null,
             WorkingDirectory = null,
+            User = null,
         });
         var d1 = new global::App.Web();
         var s1 = new global::App.Web { Host = h1_0 ? v1_0 : d1.Host, Verbose = h1_1 ? v1_1 : d1.Verbose, Port = h1_2 ? v1_2 : d1.Port, MaxBytes = h1_3 ? v1_3 : d1.MaxBytes, Ratio = h1_4 ? v1_4 : d1.Ratio, Timeout = h1_5 ? v1_5 : d1.Timeout, Level = h1_6 ? v1_6 : d1.Level, Workers = h1_7 ? v1_7 : d1.Workers, Headers = h1_8 ? v1_8!.ToArray() : d1.Headers, Motd = h1_9 ? v1_9 : d1.Motd };
@@ -126,6 +128,7 @@ internal static partial class TendApp
             Daemonizes = false,
             StopSignal = 15,
             StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
+            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
             BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
             BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
             MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
@@ -133,6 +136,7 @@ internal static partial class TendApp
             StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
             MatchName = null,
             WorkingDirectory = null,
+            User = null,
         });
         var s2 = new global::App.Worker();
         specs.Add(new global::Tend.ServiceSpec("worker", s2.Command)
@@ -144,6 +148,7 @@ internal static partial class TendApp
             Daemonizes = false,
             StopSignal = 15,
             StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
+            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
             BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
             BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
             MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
@@ -151,6 +156,7 @@ internal static partial class TendApp
             StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
             MatchName = null,
             WorkingDirectory = null,
+            User = null,
         });
         return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());
     }

@@ -63,6 +63,7 @@ internal static partial class TendApp
             Daemonizes = false,
             StopSignal = 15,
             StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
+            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
             BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
             BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
             MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
@@ -70,6 +71,7 @@ internal static partial class TendApp
             StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
             MatchName = null,
             WorkingDirectory = null,
+            User = null,
         });
         var d1 = new global::App.Sshd();
         var s1 = new global::App.Sshd { Port = h1_0 ? v1_0 : d1.Port };
@@ -82,6 +84,7 @@ internal static partial class TendApp
             Daemonizes = false,
             StopSignal = 3,
             StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
+            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
             BackoffInitial = global::System.TimeSpan.FromMilliseconds(250),
             BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
             MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
@@ -89,6 +92,7 @@ internal static partial class TendApp
             StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
             MatchName = null,
             WorkingDirectory = null,
+            User = null,
         });
         return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());
     }
