@@ -109,7 +109,10 @@ try
             // Spawn an orphan inside the namespace: nsenter, then a subshell that forks and exits.
             var p = Process.Start(new ProcessStartInfo("nsenter", ["-t", run.Pid.ToString(CultureInfo.InvariantCulture), "-p", "sh", "-c", "(sleep 0.2 & echo $!) ; exit 0"]) { RedirectStandardOutput = true })!;
             p.WaitForExit();
-            var hostPid = run.ChildByName("sleep") ?? throw new InvalidOperationException("no orphan");
+            // The orphan may still be between fork and exec (named sh): give it a moment to become `sleep`.
+            int? found = null;
+            for (var wait = Stopwatch.StartNew(); found is null && wait.Elapsed < TimeSpan.FromSeconds(1); Thread.Sleep(1)) found = run.ChildByName("sleep");
+            var hostPid = found ?? throw new InvalidOperationException("no orphan");
             // Wait for it to exit (it becomes a zombie under Tend), then time until /proc/PID is gone.
             var sw = Stopwatch.StartNew();
             long exitedAt = -1;
