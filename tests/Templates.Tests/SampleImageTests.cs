@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Tend.Templates.Tests;
+
+/// <summary>The ApacheSsh sample's image, built from the repository with the same Dockerfile.template.</summary>
+public sealed class SampleImageTests : IDisposable
+{
+    private readonly string _image = $"localhost/tend-apachessh-test:{Environment.ProcessId}-{DateTime.UtcNow:HHmmss}";
+    private readonly string _container = $"tend-apachessh-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
+
+    public void Dispose()
+    {
+        Shell.Try("/", "podman", "rm", "-f", _container);
+        Shell.Try("/", "podman", "rmi", "-f", _image);
+    }
+
+    [Fact]
+    public void A_port_override_on_docker_run_reaches_sshd()
+    {
+        Assert.True(Shell.Try("/", "podman", "--version").Code == 0, "podman is missing: run ../shared/containers/setup.sh (.ci/run does)");
+        Shell.Run(Shell.RepoRoot, "podman", "build", "--format", "docker", "-f", "Dockerfile.template", "--build-arg", "PROJECT=samples/ApacheSsh", "-t", _image, ".");
+        int port;
+        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
+        Shell.Run("/", "podman", "run", "-d", "--name", _container, "-p", $"127.0.0.1:{port}:2222", _image, "--sshd-port", "2222");
+        Assert.StartsWith("SSH-2.0-", Banner(port, TimeSpan.FromSeconds(20)));
+        var sw = Stopwatch.StartNew();
+        Shell.Run("/", "podman", "stop", "-t", "10", _container);
+        Assert.Equal("0", Shell.Run("/", "podman", "inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"podman stop took {sw.ElapsedMilliseconds} ms");
+        Console.WriteLine("image size: " + Shell.Run("/", "podman", "images", "--format", "{{.Size}}", _image).Trim());
+    }
+
+    private static string Banner(int port, TimeSpan patience)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var c = new TcpClient();
+                c.Connect(IPAddress.Loopback, port);
+                c.ReceiveTimeout = 3000;
+                var buf = new byte[64];
+                var n = c.GetStream().Read(buf);
+                if (n > 0) return Encoding.ASCII.GetString(buf, 0, n);
+            }
+            catch (Exception e) when (e is SocketException or IOException) { }
+            if (sw.Elapsed > patience) return "no answer";
+            Thread.Sleep(100);
+        }
+    }
+}
