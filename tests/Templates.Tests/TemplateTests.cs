@@ -85,6 +85,19 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         Assert.False(Directory.Exists(Path.Combine(image.Work, "Bad")), "a half-made project was left behind");
     }
 
+    [Fact]
+    public void A_build_without_network_says_it_needs_the_network()
+    {
+        var tag = image.Image + "-offline";
+        try
+        {
+            var (code, output) = Shell.Try(image.Project, "podman", "build", "--no-cache", "--network=none", "--format", "docker", "-t", tag, ".");
+            Assert.NotEqual(0, code);
+            Assert.Contains("this build needs network access", output);
+        }
+        finally { Shell.Try("/", "podman", "rmi", "-f", tag); }
+    }
+
     private string WaitForLogs(Func<string, bool> ready)
     {
         var sw = Stopwatch.StartNew();
