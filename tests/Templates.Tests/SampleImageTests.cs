@@ -33,6 +33,39 @@ public sealed class SampleImageTests : IDisposable
         Console.WriteLine("image size: " + Shell.Run("/", "podman", "images", "--format", "{{.Size}}", _image).Trim());
     }
 
+    [Fact]
+    public void WebWorker_serves_and_its_worker_calls_the_api_after_it_started()
+    {
+        Assert.True(Shell.Try("/", "podman", "--version").Code == 0, "podman is missing: run ../shared/containers/setup.sh (.ci/run does)");
+        Shell.Run(Shell.RepoRoot, "podman", "build", "--format", "docker", "-f", "Dockerfile.template", "--build-arg", "PROJECT=samples/WebWorker", "-t", _image, ".");
+        int port;
+        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
+        Shell.Run("/", "podman", "run", "-d", "--name", _container, "-p", $"127.0.0.1:{port}:8080", _image, "--worker-every", "200ms", "--log-format", "json");
+        var sw = Stopwatch.StartNew();
+        string logs;
+        while (!(logs = Shell.Run("/", "podman", "logs", _container)).Contains("worker: job 3: accepted job") && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(200);
+        Assert.Contains("worker: job 3: accepted job", logs);
+        var started = logs.Split('\n').Where(l => l.Contains("\"event\":\"started\"")).ToList();
+        Assert.True(started.FindIndex(l => l.Contains("\"service\":\"web\"")) < started.FindIndex(l => l.Contains("\"service\":\"worker\"")), "worker started before web");
+        Assert.Contains("WebWorker API:", Get(port));
+        Shell.Run("/", "podman", "stop", "-t", "10", _container);
+        Assert.Equal("0", Shell.Run("/", "podman", "inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
+        logs = Shell.Run("/", "podman", "logs", _container);
+        Assert.Contains("worker: stopped after", logs);
+        // Reverse order: the worker (a dependent) stops before the API it depends on.
+        Assert.True(logs.IndexOf("\"service\":\"worker\",\"event\":\"stopped\"") < logs.IndexOf("\"service\":\"web\",\"event\":\"stopped\""));
+    }
+
+    private static string Get(int port)
+    {
+        using var c = new TcpClient();
+        c.Connect(IPAddress.Loopback, port);
+        var s = c.GetStream();
+        s.Write(Encoding.ASCII.GetBytes("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"));
+        using var r = new StreamReader(s);
+        return r.ReadToEnd();
+    }
+
     private static string Banner(int port, TimeSpan patience)
     {
         var sw = Stopwatch.StartNew();

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Tend;
+
+namespace WebWorker;
+
+/// <summary>A small HTTP API (ASP.NET Core, NativeAOT).</summary>
+[Service("web", StopTimeout = "5s")]
+public partial class Web
+{
+    /// <summary>Port the API listens on.</summary>
+    [Option] public int Port { get; init; } = 8080;
+
+    public Command Command => new(Environment.ProcessPath!, "web", "--urls", $"http://0.0.0.0:{Port.ToString(CultureInfo.InvariantCulture)}");
+}
+
+/// <summary>A background worker that calls the API; it starts after the API.</summary>
+[Service("worker", DependsOn = [typeof(Web)], StopTimeout = "3s")]
+public partial class Worker
+{
+    /// <summary>The API's address.</summary>
+    [Option] public string Api { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>Time between two calls.</summary>
+    [Option] public TimeSpan Every { get; init; } = TimeSpan.FromSeconds(2);
+
+    public Command Command => new(Environment.ProcessPath!, "worker", Api, ((long)Every.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The worker's loop: call the API, log the answer, until SIGTERM.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var api = args.Length > 0 ? args[0] : "http://127.0.0.1:8080";
+        var every = TimeSpan.FromMilliseconds(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 2000);
+        using var stop = new CancellationTokenSource();
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var count = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var body = await http.PostAsync($"{api}/jobs", null, stop.Token);
+                Console.WriteLine($"worker: job {++count}: {await body.Content.ReadAsStringAsync(stop.Token)}");
+            }
+            catch (HttpRequestException e) { Console.WriteLine($"worker: the API is not answering yet ({e.Message})"); }
+            catch (OperationCanceledException) { break; }
+            try { await Task.Delay(every, stop.Token); } catch (OperationCanceledException) { break; }
+        }
+        Console.WriteLine($"worker: stopped after {count} jobs");
+        return 0;
+    }
+}
