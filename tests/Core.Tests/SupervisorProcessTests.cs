@@ -172,12 +172,7 @@ public class SupervisorProcessTests
         var dir = Directory.CreateTempSubdirectory("tend-test-");
         try
         {
-            // The seed's pattern: the launcher has the daemon's name, forks it and exits 0.
-            Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
-            File.CreateSymbolicLink(Path.Combine(dir.FullName, "bin/mydaemon"), "/bin/sleep");
-            var launcher = Path.Combine(dir.FullName, "mydaemon");
-            File.WriteAllText(launcher, $"#!/bin/sh\n{dir.FullName}/bin/mydaemon 1000 &\nexit 0\n");
-            File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var launcher = DaemonLauncher(dir, "mydaemon");
 
             using var t = Start(launcher);
             var d = t.Next("mydaemon", "daemonized");
@@ -199,11 +194,7 @@ public class SupervisorProcessTests
         try
         {
             var name = "tdaemon" + Environment.ProcessId;
-            Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
-            File.CreateSymbolicLink(Path.Combine(dir.FullName, "bin", name), "/bin/sleep");
-            var launcher = Path.Combine(dir.FullName, name);
-            File.WriteAllText(launcher, $"#!/bin/sh\n{dir.FullName}/bin/{name} 1000 &\nexit 0\n");
-            File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var launcher = DaemonLauncher(dir, name);
 
             using var t = Start([launcher], pid1: false);
             t.Next(name, "daemonized");
@@ -216,6 +207,17 @@ public class SupervisorProcessTests
             Assert.Equal(0, t.WaitForExit());
         }
         finally { dir.Delete(true); }
+    }
+
+    /// <summary>The seed's pattern: a launcher with the daemon's name forks the daemon (a `sleep` under that name) and exits 0.</summary>
+    private static string DaemonLauncher(DirectoryInfo dir, string name)
+    {
+        Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
+        File.CreateSymbolicLink(Path.Combine(dir.FullName, "bin", name), "/bin/sleep");
+        var launcher = Path.Combine(dir.FullName, name);
+        File.WriteAllText(launcher, $"#!/bin/sh\n{dir.FullName}/bin/{name} 1000 &\nexit 0\n");
+        File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return launcher;
     }
 
     private static long CpuTicks(int pid)

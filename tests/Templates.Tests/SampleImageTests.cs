@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Tend.Templates.Tests;
 
@@ -22,10 +19,9 @@ public sealed class SampleImageTests : IDisposable
     {
         Assert.True(Shell.Try("/", "podman", "--version").Code == 0, "podman is missing: run ../shared/containers/setup.sh (.ci/run does)");
         Shell.Run(Shell.RepoRoot, "podman", "build", "--format", "docker", "-f", "Dockerfile.template", "--build-arg", "PROJECT=samples/ApacheSsh", "-t", _image, ".");
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
+        var port = Loopback.FreePort();
         Shell.Run("/", "podman", "run", "-d", "--name", _container, "-p", $"127.0.0.1:{port}:2222", _image, "--sshd-port", "2222");
-        Assert.StartsWith("SSH-2.0-", Banner(port, TimeSpan.FromSeconds(20)));
+        Assert.StartsWith("SSH-2.0-", Loopback.Banner(port, 20));
         var sw = Stopwatch.StartNew();
         Shell.Run("/", "podman", "stop", "-t", "10", _container);
         Assert.Equal("0", Shell.Run("/", "podman", "inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
@@ -38,8 +34,7 @@ public sealed class SampleImageTests : IDisposable
     {
         Assert.True(Shell.Try("/", "podman", "--version").Code == 0, "podman is missing: run ../shared/containers/setup.sh (.ci/run does)");
         Shell.Run(Shell.RepoRoot, "podman", "build", "--format", "docker", "-f", "Dockerfile.template", "--build-arg", "PROJECT=samples/WebWorker", "-t", _image, ".");
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; }
+        var port = Loopback.FreePort();
         Shell.Run("/", "podman", "run", "-d", "--name", _container, "-p", $"127.0.0.1:{port}:8080", _image, "--worker-every", "200ms", "--log-format", "json");
         var sw = Stopwatch.StartNew();
         string logs;
@@ -47,42 +42,12 @@ public sealed class SampleImageTests : IDisposable
         Assert.Contains("worker: job 3: accepted job", logs);
         var started = logs.Split('\n').Where(l => l.Contains("\"event\":\"started\"")).ToList();
         Assert.True(started.FindIndex(l => l.Contains("\"service\":\"web\"")) < started.FindIndex(l => l.Contains("\"service\":\"worker\"")), "worker started before web");
-        Assert.Contains("WebWorker API:", Get(port));
+        Assert.Contains("WebWorker API:", Loopback.HttpAll(port));
         Shell.Run("/", "podman", "stop", "-t", "10", _container);
         Assert.Equal("0", Shell.Run("/", "podman", "inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
         logs = Shell.Run("/", "podman", "logs", _container);
         Assert.Contains("worker: stopped after", logs);
         // Reverse order: the worker (a dependent) stops before the API it depends on.
         Assert.True(logs.IndexOf("\"service\":\"worker\",\"event\":\"stopped\"") < logs.IndexOf("\"service\":\"web\",\"event\":\"stopped\""));
-    }
-
-    private static string Get(int port)
-    {
-        using var c = new TcpClient();
-        c.Connect(IPAddress.Loopback, port);
-        var s = c.GetStream();
-        s.Write(Encoding.ASCII.GetBytes("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"));
-        using var r = new StreamReader(s);
-        return r.ReadToEnd();
-    }
-
-    private static string Banner(int port, TimeSpan patience)
-    {
-        var sw = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                c.Connect(IPAddress.Loopback, port);
-                c.ReceiveTimeout = 3000;
-                var buf = new byte[64];
-                var n = c.GetStream().Read(buf);
-                if (n > 0) return Encoding.ASCII.GetString(buf, 0, n);
-            }
-            catch (Exception e) when (e is SocketException or IOException) { }
-            if (sw.Elapsed > patience) return "no answer";
-            Thread.Sleep(100);
-        }
     }
 }

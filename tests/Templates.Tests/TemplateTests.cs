@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Tend.Templates.Tests;
 
@@ -15,10 +12,10 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     [Fact]
     public void The_image_runs_the_seed_flow_and_undoes_stops_by_hand_within_a_second()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         Shell.Run("/", "podman", "run", "-d", "--name", _container, "-p", $"127.0.0.1:{port}:80", image.Image,
             "--log-format", "json", "/usr/sbin/sshd", "/etc/init.d/apache2 start");
-        Assert.StartsWith("HTTP/1.1 ", Http(port, TimeSpan.FromSeconds(20)));
+        Assert.StartsWith("HTTP/1.1 ", Loopback.Http(port, 20));
         var pid1 = int.Parse(Shell.Run("/", "podman", "inspect", "-f", "{{.State.Pid}}", _container).Trim());
         Assert.Contains(Shell.Descendants(pid1), p => p.Comm == "sshd");
 
@@ -33,7 +30,7 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         var sw = Stopwatch.StartNew();
         while (!Shell.Descendants(pid1).Any(p => p.Cmdline.StartsWith("/usr/sbin/apache2") && !before.Contains(p.Pid)) && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(2);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"apache2 came back after {sw.ElapsedMilliseconds} ms");
-        Assert.StartsWith("HTTP/1.1 ", Http(port, TimeSpan.FromSeconds(5)));
+        Assert.StartsWith("HTTP/1.1 ", Loopback.Http(port, 5));
 
         // kill -9 of sshd is undone within a second.
         var sshd = Shell.Descendants(pid1).First(p => p.Comm == "sshd").Pid;
@@ -105,34 +102,5 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         while (!ready(logs = Shell.Run("/", "podman", "logs", _container)) && sw.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(100);
         Assert.True(ready(logs), $"the container never logged what the test waits for:\n{logs}");
         return logs;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private static string Http(int port, TimeSpan patience)
-    {
-        var sw = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                c.Connect(IPAddress.Loopback, port);
-                c.ReceiveTimeout = 3000;
-                var s = c.GetStream();
-                s.Write(Encoding.ASCII.GetBytes("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"));
-                var buf = new byte[64];
-                var n = s.Read(buf);
-                if (n > 0) return Encoding.ASCII.GetString(buf, 0, n);
-            }
-            catch (Exception e) when (e is SocketException or IOException) { }
-            if (sw.Elapsed > patience) return "no answer";
-            Thread.Sleep(50);
-        }
     }
 }
