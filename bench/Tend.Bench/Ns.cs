@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+
+/// <summary>A supervisor as PID 1 of a fresh PID namespace (`unshare --pid --fork --mount-proc --kill-child`).</summary>
+internal sealed class Ns : IDisposable
+{
+    private readonly Process _unshare;
+
+    /// <summary>PID 1 of the namespace, as the host sees it.</summary>
+    public int Pid { get; }
+
+    private Ns(Process unshare)
+    {
+        _unshare = unshare;
+        unshare.ErrorDataReceived += (_, _) => { };
+        unshare.OutputDataReceived += (_, _) => { };
+        unshare.BeginErrorReadLine();
+        unshare.BeginOutputReadLine();
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var c = Children(unshare.Id);
+            if (c.Count > 0) { Pid = c.First(); break; }
+            if (sw.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException("unshare did not fork");
+            Thread.Sleep(1);
+        }
+    }
+
+    public static Ns Start(string[] command)
+    {
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "--pid", "--fork", "--mount-proc", "--kill-child" }.Concat(command)) psi.ArgumentList.Add(a);
+        return new Ns(Process.Start(psi)!);
+    }
+
+    /// <summary>The children of <paramref name="pid"/> (all its threads).</summary>
+    public static HashSet<int> Children(int pid)
+    {
+        var result = new HashSet<int>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                string text;
+                try { text = File.ReadAllText(Path.Combine(task, "children")); } catch (IOException) { continue; }
+                foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries)) result.Add(int.Parse(part, CultureInfo.InvariantCulture));
+            }
+        }
+        catch (IOException) { }
+        return result;
+    }
+
+    /// <summary>PID 1 and all its live descendants, with their comm.</summary>
+    public List<(int Pid, string Comm)> Tree()
+    {
+        var result = new List<(int, string)>();
+        var queue = new Queue<int>([Pid]);
+        while (queue.Count > 0)
+        {
+            var p = queue.Dequeue();
+            if (Proc.State(p) is not { } state || state == 'Z') continue;
+            result.Add((p, Proc.Comm(p) ?? ""));
+            foreach (var c in Children(p)) queue.Enqueue(c);
+        }
+        return result;
+    }
+
+    private static bool IsService(string comm) => comm.StartsWith("svc", StringComparison.Ordinal) && comm.Length == 7;
+
+    public int? ServicePid(string name) => Tree().Where(t => t.Comm == name).Select(t => (int?)t.Pid).FirstOrDefault();
+
+    /// <summary>The supervisor's own processes: everything in the namespace but the services.</summary>
+    public List<int> SupervisorPids() => [.. Tree().Where(t => !IsService(t.Comm)).Select(t => t.Pid)];
+
+    /// <summary>
+    /// Polls until <paramref name="n"/> distinct services run. A pid once seen as a service is not read again (a
+    /// service's comm does not change back, and it has no children), so a poll costs little once most services
+    /// run; between polls the poller sleeps twice as long as the poll took (at least 1 ms), so it never takes
+    /// more than a third of a core from what it measures — which bounds the resolution at N = 1000.
+    /// </summary>
+    public void WaitForServices(int n, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        var services = new Dictionary<int, string>();
+        while (true)
+        {
+            var poll = Stopwatch.StartNew();
+            var queue = new Queue<int>([Pid]);
+            var alive = new HashSet<int>();
+            while (queue.Count > 0)
+            {
+                var p = queue.Dequeue();
+                alive.Add(p);
+                if (services.ContainsKey(p)) continue;
+                var comm = Proc.Comm(p);
+                if (comm is not null && IsService(comm)) { services[p] = comm; continue; }
+                foreach (var c in Children(p)) queue.Enqueue(c);
+            }
+            foreach (var gone in services.Keys.Where(k => !alive.Contains(k)).ToList()) services.Remove(gone);
+            var count = services.Values.Distinct().Count();
+            if (count >= n) return;
+            if (sw.Elapsed > timeout) throw new TimeoutException($"only {count} of {n} services started");
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Max(1, 2 * poll.Elapsed.TotalMilliseconds)));
+        }
+    }
+
+    /// <summary>After SIGTERM: waits until PID 1 has exited and no process of the namespace is left.</summary>
+    public bool WaitAllGone(TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        var members = Tree().Select(t => t.Pid).ToList();
+        while (sw.Elapsed < timeout)
+        {
+            if (members.All(p => Proc.State(p) is null or 'Z')) return true;
+            Thread.Yield();
+        }
+        return false;
+    }
+
+    /// <summary>Makes an orphan inside the namespace that exits after 0.2 s; returns how long it stayed a zombie, or null.</summary>
+    public double? OrphanZombieMs()
+    {
+        var psi = new ProcessStartInfo("nsenter", ["-t", Pid.ToString(CultureInfo.InvariantCulture), "-p", "sh", "-c", "(sleep 0.2 & echo $!); exit 0"]) { RedirectStandardOutput = true };
+        using var p = Process.Start(psi)!;
+        p.WaitForExit();
+        int? orphan = null;
+        for (var wait = Stopwatch.StartNew(); orphan is null && wait.Elapsed < TimeSpan.FromSeconds(1); Thread.Sleep(1))
+            orphan = Children(Pid).Where(c => Proc.Comm(c) == "sleep").Select(c => (int?)c).FirstOrDefault();
+        if (orphan is null) return null;
+        var sw = Stopwatch.StartNew();
+        long zombieAt = -1;
+        while (sw.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            var state = Proc.State(orphan.Value);
+            if (state is null) return zombieAt < 0 ? 0 : (sw.ElapsedTicks - zombieAt) * 1000.0 / Stopwatch.Frequency;
+            if (state == 'Z' && zombieAt < 0) zombieAt = sw.ElapsedTicks;
+            Thread.Yield();
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        if (!_unshare.HasExited)
+        {
+            Native.kill(Pid, 9);
+            Native.kill(_unshare.Id, 9);
+            _unshare.WaitForExit(5000);
+        }
+        _unshare.Dispose();
+    }
+}
