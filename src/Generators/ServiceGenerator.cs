@@ -50,8 +50,6 @@ public static class TrackingNames
 /// <summary>Every service at once: sorted for determinism, and checked for what one declaration cannot show.</summary>
 public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray<DiagnosticInfo> Diagnostics)
 {
-    private static readonly string[] TendFlags = { "--log-prefix", "--log-format", "--scan-interval", "--stop-timeout", "--cleanup-timeout", "--restart", "--critical", "--no-adopt", "--only", "--without", "--help", "--version" };
-
     public static Table Build(ImmutableArray<ServiceModel> models)
     {
         var diags = new List<DiagnosticInfo>();
@@ -65,7 +63,7 @@ public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray
         }
 
         var flags = new Dictionary<string, string>();
-        foreach (var f in TendFlags) flags[f] = "Tend's own option";
+        foreach (var f in Tend.Arguments.GlobalFlags.Names) flags[f] = "Tend's own option";
         var envs = new Dictionary<string, string>();
         foreach (var s in services)
             foreach (var o in s.Options)

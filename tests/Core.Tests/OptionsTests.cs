@@ -43,6 +43,10 @@ public class OptionsTests
         Assert.Equal("apache2", services[1].EffectiveMatchName);
     }
 
+    [Fact]
+    public void The_flag_list_shared_with_the_generator_matches_the_options() =>
+        Assert.Equal(GlobalFlags.Names.Order(), HostOptions.Options.Select(o => o.Name).Order());
+
     [Theory]
     [InlineData("500ms", 500)]
     [InlineData("5s", 5000)]
