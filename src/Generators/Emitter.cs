@@ -135,14 +135,14 @@ internal static class Emitter
                 w.Line($"    OneShot = {Bool(s.OneShot)},");
                 w.Line($"    Critical = {Bool(s.Critical)},");
                 w.Line($"    Daemonizes = {Bool(s.Daemonizes)},");
-                w.Line($"    StopSignal = {s.StopSignal},");
-                w.Line($"    StopTimeout = global::System.TimeSpan.FromMilliseconds({s.StopTimeoutMs}),");
-                w.Line($"    CleanupTimeout = global::System.TimeSpan.FromMilliseconds({s.CleanupTimeoutMs}),");
-                w.Line($"    BackoffInitial = global::System.TimeSpan.FromMilliseconds({s.BackoffMs}),");
-                w.Line($"    BackoffMax = global::System.TimeSpan.FromMilliseconds({s.BackoffMaxMs}),");
-                w.Line($"    MinUptime = global::System.TimeSpan.FromMilliseconds({s.MinUptimeMs}),");
-                w.Line($"    StartLimit = {s.StartLimit},");
-                w.Line($"    StartWindow = global::System.TimeSpan.FromMilliseconds({s.StartWindowMs}),");
+                w.Line($"    StopSignal = {Invariant(s.StopSignal)},");
+                w.Line($"    StopTimeout = global::System.TimeSpan.FromMilliseconds({Invariant(s.StopTimeoutMs)}),");
+                w.Line($"    CleanupTimeout = global::System.TimeSpan.FromMilliseconds({Invariant(s.CleanupTimeoutMs)}),");
+                w.Line($"    BackoffInitial = global::System.TimeSpan.FromMilliseconds({Invariant(s.BackoffMs)}),");
+                w.Line($"    BackoffMax = global::System.TimeSpan.FromMilliseconds({Invariant(s.BackoffMaxMs)}),");
+                w.Line($"    MinUptime = global::System.TimeSpan.FromMilliseconds({Invariant(s.MinUptimeMs)}),");
+                w.Line($"    StartLimit = {Invariant(s.StartLimit)},");
+                w.Line($"    StartWindow = global::System.TimeSpan.FromMilliseconds({Invariant(s.StartWindowMs)}),");
                 w.Line($"    MatchName = {SourceWriter.Literal(s.MatchName)},");
                 w.Line($"    WorkingDirectory = {SourceWriter.Literal(s.WorkingDirectory)},");
                 w.Line($"    User = {SourceWriter.Literal(s.User)},");
@@ -157,7 +157,7 @@ internal static class Emitter
     private static string IntArray(IEnumerable<int> items)
     {
         var list = items.ToList();
-        return list.Count == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", list)} }}";
+        return list.Count == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", list.Select(i => Invariant(i)))} }}";
     }
 
     private static string StringArray(IEnumerable<string> literals)
@@ -238,5 +238,6 @@ internal static class Emitter
         return t;
     }
 
-    internal static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Numbers in generated code are written the same whatever the compiler's culture.</summary>
+    private static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -24,14 +24,6 @@ internal sealed class SourceWriter
         return new Closer(this, "}");
     }
 
-    public IDisposable Block(string header, string close)
-    {
-        Line(header);
-        Line("{");
-        _indent++;
-        return new Closer(this, close);
-    }
-
     public override string ToString() => _sb.ToString();
 
     private sealed class Closer(SourceWriter w, string close) : IDisposable
