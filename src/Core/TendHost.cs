@@ -12,6 +12,9 @@ public static class TendHost
     /// <summary>Exit code for bad arguments.</summary>
     public const int UsageError = 2;
 
+    /// <summary>Exit code for an internal error (EX_SOFTWARE).</summary>
+    public const int InternalError = 70;
+
     /// <summary>Runs Tend with only command-line services (the seed's flow): <c>tend "/usr/sbin/sshd" "/etc/init.d/apache2 start"</c>.</summary>
     public static int Run(string[] args) => Run(args, []);
 
@@ -53,7 +56,13 @@ public static class TendHost
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor, log); }
         catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
-        return supervisor.Run();
+        try { return supervisor.Run(); }
+        catch (Exception e)
+        {
+            // A bug, not bad input: say so in one line rather than a runtime dump, and exit with EX_SOFTWARE.
+            log.Error($"internal error, please report it: {e.GetType().Name}: {e.Message}");
+            return InternalError;
+        }
     }
 
     /// <summary>Reports bad arguments on stderr; returns the exit code for them (2).</summary>

@@ -154,6 +154,26 @@ public class SupervisorProcessTests
     }
 
     [Fact]
+    public void Log_prefix_beyond_the_open_file_limit_is_a_clear_error()
+    {
+        // 100 services need 400 pipe ends, above a hard open-file limit of 256: a clear error, nothing started.
+        using var t = Start(["--log-prefix", .. Enumerable.Range(0, 100).Select(i => $"sleep {1000 + i}")], setup: "ulimit -n 256");
+        Assert.Equal(1, t.WaitForExit());
+        Assert.Contains("--log-prefix needs two pipes per service", t.Stderr);
+        Assert.Contains("raise the open-file limit", t.Stderr);
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") == "started");
+    }
+
+    [Fact]
+    public void Log_prefix_raises_the_soft_open_file_limit_when_the_hard_one_allows()
+    {
+        using var t = Start(["--log-prefix", .. Enumerable.Range(0, 100).Select(i => $"sleep {1000 + i}")], setup: "ulimit -Sn 256; ulimit -Hn 4096");
+        for (var i = 0; i < 100; i++) t.Next(e => Str(e, "event") == "started");
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+    }
+
+    [Fact]
     public void Sighup_is_forwarded_to_each_service()
     {
         using var t = Start("sh -c 'trap \"echo got-hup\" HUP; while :; do sleep 0.05; done'");

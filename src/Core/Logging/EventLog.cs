@@ -34,13 +34,18 @@ public sealed class EventLog(LogFormat format, int fd = 2)
 
     private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs)
     {
-        string line;
         if (format == LogFormat.Text)
         {
-            line = service is null ? $"tend: {message}\n" : $"tend: {service}: {message}\n";
+            var line = service is null ? $"tend: {message}\n" : $"tend: {service}: {message}\n";
             lock (_gate) FdWriter.Write(fd, line);
             return;
         }
+        WriteJson(level, service, evt, message, pid, exit, restarts, delayMs);
+    }
+
+    // Apart, so that text logging never loads System.Text.Json.
+    private void WriteJson(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs)
+    {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
         {

@@ -41,7 +41,7 @@ internal sealed unsafe class LogPump
     public int Open(string service, int outFd)
     {
         int* fds = stackalloc int[2];
-        if (Libc.pipe2(fds, Libc.O_CLOEXEC) != 0) throw new IOException($"pipe2: {Libc.ErrorText(Libc.LastError)}");
+        if (Libc.pipe2(fds, Libc.O_CLOEXEC) != 0) throw new IOException($"creating a pipe failed ({Libc.ErrorText(Libc.LastError)})");
         lock (_gate)
         {
             _sources.Add(new Source(fds[0], Encoding.UTF8.GetBytes(service + " | "), outFd));

@@ -63,7 +63,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)] public static partial int clock_gettime(int clock, TimeSpec* ts);
     [LibraryImport(Lib)] public static partial long sysconf(int name);
 
-    public const int CLOCK_BOOTTIME = 7, _SC_CLK_TCK = 2;
+    public const int CLOCK_BOOTTIME = 7, _SC_CLK_TCK = 2, RLIMIT_NOFILE = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit { public ulong Soft; public ulong Hard; }
+
+    [LibraryImport(Lib, SetLastError = true)] public static partial int getrlimit(int resource, RLimit* limit);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int setrlimit(int resource, RLimit* limit);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct TimeSpec { public long Seconds; public long Nanoseconds; }

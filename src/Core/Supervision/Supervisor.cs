@@ -69,9 +69,23 @@ public sealed class Supervisor
         var registrations = RegisterSignals();
         if (_options.LogPrefix)
         {
-            _pump = new LogPump();
-            for (var i = 0; i < _table.Count; i++)
-                _pipes[i] = (_pump.Open(_table.Services[i].Name, 1), _pump.Open(_table.Services[i].Name, 2));
+            if (!EnsureFileLimit(4 * _table.Count + 64, out var problem))
+            {
+                _log.Error(problem!);
+                return 1;
+            }
+            try
+            {
+                _pump = new LogPump();
+                for (var i = 0; i < _table.Count; i++)
+                    _pipes[i] = (_pump.Open(_table.Services[i].Name, 1), _pump.Open(_table.Services[i].Name, 2));
+            }
+            catch (IOException e)
+            {
+                // Two pipes per service: many services can exceed the open-file limit.
+                _log.Error($"--log-prefix needs two pipes per service and {e.Message}: raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix");
+                return 1;
+            }
         }
         else Array.Fill(_pipes, (-1, -1));
 
@@ -117,6 +131,24 @@ public sealed class Supervisor
         {
             foreach (var r in registrations) r.Dispose();
         }
+    }
+
+    /// <summary>
+    /// --log-prefix keeps four pipe ends per service open in Tend. Raises the soft open-file limit to what that
+    /// needs when the hard limit allows (services inherit the raised soft limit); otherwise says what to do.
+    /// </summary>
+    private static unsafe bool EnsureFileLimit(int needed, out string? problem)
+    {
+        problem = null;
+        Libc.RLimit limit;
+        if (Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) != 0 || limit.Soft >= (ulong)needed) return true;
+        if (limit.Hard < (ulong)needed)
+        {
+            problem = $"--log-prefix needs two pipes per service ({needed} open files for {(needed - 64) / 4} services), above the hard open-file limit {limit.Hard}: raise the open-file limit (docker run --ulimit nofile={needed}) or drop --log-prefix";
+            return false;
+        }
+        limit.Soft = (ulong)needed;
+        return Libc.setrlimit(Libc.RLIMIT_NOFILE, &limit) == 0;
     }
 
     private string FailureSummary()
