@@ -66,7 +66,6 @@ public sealed class Supervisor
         if (_self != 1 && Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
             _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the /proc scan");
 
-        var registrations = RegisterSignals();
         if (_options.LogPrefix)
         {
             if (!EnsureFileLimit(4 * _table.Count + 64, out var problem))
@@ -89,6 +88,7 @@ public sealed class Supervisor
         }
         else Array.Fill(_pipes, (-1, -1));
 
+        var registrations = RegisterSignals();
         _reaper = new Reaper(() => _inbox.Post(new Message(MessageKind.ChildExited)));
         _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}");
         if (_options.Adopt) AdoptRunning();
