@@ -254,6 +254,20 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public void A_second_stop_request_kills_what_still_runs_without_waiting()
+    {
+        var f = new FakeSupervisor(S("web", Restart.Always, "db"), S("db") with { StopTimeout = TimeSpan.FromSeconds(30) }).Step();
+        f.TakeActions();
+        f.Shutdown();
+        Assert.Equal("signal web SIGTERM", f.TakeActions());
+        f.Desired = f.Desired with { Force = true };
+        f.Step();
+        Assert.Equal("signal db SIGKILL; signal web SIGKILL", string.Join("; ", f.TakeActions().Split("; ").Order()));
+        f.Exit("web", ExitStatus.Killed(9)).Exit("db", ExitStatus.Killed(9));
+        Assert.Equal(0, f.ExitCode);
+    }
+
+    [Fact]
     public void Leftovers_of_the_group_are_stopped_before_the_restart()
     {
         var f = new FakeSupervisor(S("apache2") with { StopTimeout = TimeSpan.FromSeconds(5), CleanupTimeout = TimeSpan.FromSeconds(1) }).Step();

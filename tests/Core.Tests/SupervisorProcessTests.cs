@@ -51,6 +51,21 @@ public class SupervisorProcessTests
     }
 
     [Fact]
+    public void A_second_sigterm_kills_at_once_instead_of_waiting_for_the_stop_timeout()
+    {
+        using var t = Start("--stop-timeout", "30s", "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'");
+        t.Next("sh", "started");
+        Thread.Sleep(300);
+        t.Signal(SIGTERM);
+        t.Next("sh", "stopping");
+        var sw = Stopwatch.StartNew();
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.ElapsedMilliseconds} ms");
+        Assert.Contains(t.Events, e => Str(e, "service") == "sh" && Str(e, "event") == "stopped" && Str(e, "signal") == "SIGKILL");
+    }
+
+    [Fact]
     public void An_orphaned_grandchild_that_exits_leaves_no_zombie()
     {
         using var t = Start("sh -c '(sleep 0.7 &); exec sleep 1000'");

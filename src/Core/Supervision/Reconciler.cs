@@ -3,7 +3,11 @@ using System.Collections.Immutable;
 namespace Tend.Supervision;
 
 /// <summary>What the user wants: which services should run, and whether Tend is shutting down.</summary>
-public sealed record DesiredState(ImmutableArray<bool> Up, bool ShuttingDown = false, int ExitCode = 0)
+/// <param name="Up">For each service, whether it should run.</param>
+/// <param name="ShuttingDown">Tend is stopping everything and will exit.</param>
+/// <param name="ExitCode">The code to exit with once everything stopped.</param>
+/// <param name="Force">A second stop request: SIGKILL what is still running now, without waiting for stop timeouts or dependents.</param>
+public sealed record DesiredState(ImmutableArray<bool> Up, bool ShuttingDown = false, int ExitCode = 0, bool Force = false)
 {
     /// <summary>Every service up, no shutdown.</summary>
     public static DesiredState AllUp(int count) => new(Enumerable.Repeat(true, count).ToImmutableArray());
@@ -64,6 +68,11 @@ public static class Reconciler
                     if (now < r.NextStartAt) WakeAt(r.NextStartAt);
                     else if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
                     break;
+                case ServicePhase.Running when !up && desired.Force:
+                    actions.Add(new(ActionKind.Signal, i, 9));
+                    next[i] = r with { Phase = ServicePhase.Stopping, Pgid = r.Process!.Pgid, StopSentAt = now, Killed = true };
+                    WakeAt(now + KillGraceMs);
+                    break;
                 case ServicePhase.Running when !up:
                     if (table.Dependents[i].All(d => observed[d].IsDown))
                     {
@@ -71,6 +80,11 @@ public static class Reconciler
                         next[i] = r with { Phase = ServicePhase.Stopping, Pgid = r.Process!.Pgid, StopSentAt = now, Killed = false };
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
+                    break;
+                case ServicePhase.Cleaning or ServicePhase.Stopping when desired.Force && !r.Killed:
+                    actions.Add(new(ActionKind.Signal, i, 9));
+                    next[i] = r with { StopSentAt = r.StopSentAt ?? now, Killed = true };
+                    WakeAt(now + KillGraceMs);
                     break;
                 case ServicePhase.Cleaning or ServicePhase.Stopping:
                     var timeout = r.Phase == ServicePhase.Cleaning ? Math.Min(Ms(spec.CleanupTimeout), Ms(spec.StopTimeout)) : Ms(spec.StopTimeout);

@@ -199,6 +199,11 @@ public sealed class Supervisor
                 for (var i = 0; i < _table.Count; i++)
                     if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) Libc.kill(p.Pgid > 0 ? -p.Pgid : p.Pid, message.Value);
                 break;
+            case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
+                // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
+                _log.Info($"received {Signals.Name(message.Value)} again: killing what is still running");
+                _desired = _desired with { Force = true };
+                break;
             case MessageKind.Signal:
                 BeginShutdown(0, $"received {Signals.Name(message.Value)}");
                 break;
