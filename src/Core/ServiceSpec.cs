@@ -81,6 +81,12 @@ public sealed record ServiceSpec
     /// <summary>The working directory, or null for Tend's own.</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// When the service counts as ready (a TCP port accepts, a file exists, a command succeeds), or null: then it
+    /// is ready as soon as it runs. Dependents wait for readiness; <c>tend health</c> and <c>tend wait</c> ask for it.
+    /// </summary>
+    public Readiness? Ready { get; init; }
+
     /// <summary>Names of the services that must run (or, for one-shot tasks, have completed) before this one starts.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text;
 using Tend.Arguments;
+using Tend.Control;
 using Tend.Logging;
 using Tend.Supervision;
 
@@ -27,6 +28,7 @@ public static class TendHost
     /// </summary>
     public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
+        if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
         HostOptions options;
         ServiceTable table;
         try
@@ -42,7 +44,7 @@ public static class TendHost
                 FdWriter.Write(1, $"tend {Version}\n");
                 return 0;
             }
-            var services = declared.Concat(AdHoc(options, declared)).ToList();
+            var services = WithReadiness(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -90,6 +92,20 @@ public static class TendHost
         return keep;
     }
 
+    /// <summary>Applies <c>--ready NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
+    /// <exception cref="UsageException">A name that is no service.</exception>
+    public static List<ServiceSpec> WithReadiness(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready)
+    {
+        foreach (var (name, check) in ready)
+        {
+            var i = services.FindIndex(s => s.Name == name);
+            if (i < 0)
+                throw new UsageException($"option '--ready' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+            services[i] = services[i] with { Ready = check };
+        }
+        return services;
+    }
+
     /// <summary>One service per command line, named after the command's basename (made unique with -2, -3…).</summary>
     public static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)
     {
@@ -130,7 +146,8 @@ public static class TendHost
         sb.Append("Options:\n");
         foreach (var (name, value, help) in HostOptions.Options)
             sb.Append($"  {(value is null ? name : name + " " + value),-40} {help}\n");
-        sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n");
+        sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
+        sb.Append(ControlClient.Usage);
         return sb.ToString();
     }
 }

@@ -41,9 +41,10 @@ internal static class Emitter
             w.Line("/// <summary>Every flag the binder understands.</summary>");
             w.Line($"public static readonly string[] Flags = new string[] {{ {string.Join(", ", services.SelectMany(s => s.Options).Select(o => SourceWriter.Literal(o.Flag)).Concat(new[] { "\"--only\"", "\"--without\"" }))} }};");
             w.Line();
-            w.Line("/// <summary>Binds the arguments and the environment, then supervises the services until a stop.</summary>");
+            w.Line("/// <summary>Runs a control verb (tend status…) against the running Tend, or binds the arguments and the environment, then supervises the services until a stop.</summary>");
             using (w.Block("public static int Run(string[] args)"))
             {
+                w.Line("if (global::Tend.Control.ControlClient.IsRequest(args)) return global::Tend.Control.ControlClient.Run(args);");
                 w.Line("global::Tend.Arguments.BoundServices bound;");
                 w.Line("try { bound = Bind(args, global::System.Environment.GetEnvironmentVariable); }");
                 w.Line("catch (global::Tend.Arguments.UsageException e) { return global::Tend.TendHost.Fail(e); }");
@@ -146,6 +147,7 @@ internal static class Emitter
                 w.Line($"    MatchName = {SourceWriter.Literal(s.MatchName)},");
                 w.Line($"    WorkingDirectory = {SourceWriter.Literal(s.WorkingDirectory)},");
                 w.Line($"    User = {SourceWriter.Literal(s.User)},");
+                if (s.HasReady) w.Line($"    Ready = s{i}.Ready,");
                 w.Line("});");
             }
             w.Line("return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());");

@@ -39,6 +39,7 @@ internal static class Parser
     public const string ServiceAttribute = "Tend.ServiceAttribute";
     private const string OptionAttribute = "Tend.OptionAttribute";
     private const string CommandType = "Tend.Command";
+    private const string ReadinessType = "Tend.Readiness";
     private static readonly Regex ValidName = new("^[a-z][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant);
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
@@ -90,6 +91,20 @@ internal static class Parser
         };
         if (commandProblem is not null)
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadCommand, command?.Locations.FirstOrDefault() ?? identifier, type.Name, commandProblem));
+
+        // Ready: optional, an instance property of type Tend.Readiness (nullable allowed) with a getter.
+        var ready = type.GetMembers("Ready").FirstOrDefault();
+        string? readyProblem = ready switch
+        {
+            null => null,
+            IPropertySymbol p when p.IsStatic => "has a static Ready property; it must be an instance property",
+            IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != ReadinessType => $"has a Ready property of type '{p.Type.ToDisplayString()}', not Tend.Readiness",
+            IPropertySymbol p when p.GetMethod is null => "has a Ready property without a getter",
+            IPropertySymbol => null,
+            _ => "has a member named Ready that is not a property",
+        };
+        if (readyProblem is not null)
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadReady, ready?.Locations.FirstOrDefault() ?? identifier, type.Name, readyProblem));
 
         // Settings.
         var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
@@ -181,6 +196,7 @@ internal static class Parser
             named.TryGetValue("MatchName", out var mn) ? mn.Value as string : null,
             named.TryGetValue("WorkingDirectory", out var wd) ? wd.Value as string : null,
             named.TryGetValue("User", out var us) ? us.Value as string : null,
+            ready is not null,
             new EquatableArray<OptionModel>(options), Summary(type, ct), LocationInfo.From(attrLocation));
         return new ParseResult(model, default);
     }

@@ -25,6 +25,9 @@ public sealed record HostOptions
     /// <summary>Ad-hoc services are critical: one failing for good ends Tend with a non-zero code.</summary>
     public bool Critical { get; init; }
 
+    /// <summary>Readiness checks from <c>--ready SERVICE=CHECK</c>, in order.</summary>
+    public IReadOnlyList<(string Service, Readiness Check)> Ready { get; init; } = [];
+
     /// <summary><c>--help</c> was given.</summary>
     public bool Help { get; init; }
 
@@ -42,6 +45,9 @@ public sealed record HostOptions
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
+        ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND (repeatable)"),
+        ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
+        ("--no-control", null, "no control socket"),
         ("--only", "NAME,…", "run only these declared services"),
         ("--without", "NAME,…", "run the declared services but these"),
         ("--help", null, "show this help"),
@@ -78,7 +84,7 @@ public sealed record HostOptions
             if (name == "-h") name = "--help";
             var known = Array.Find(Options, x => x.Name == name);
             if (known.Name is null) throw new UsageException(UnknownOption(name, declaredFlags));
-            if (!seen.Add(name)) throw new UsageException($"option '{name}' is given twice: give it once");
+            if (!seen.Add(name) && name != "--ready") throw new UsageException($"option '{name}' is given twice: give it once");
             string Value()
             {
                 if (known.Value is null) throw new UsageException($"option '{name}' takes no value");
@@ -91,6 +97,27 @@ public sealed record HostOptions
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
                 case "--no-adopt": sup = sup with { Adopt = false }; break;
+                case "--no-control": sup = sup with { ControlSocket = null }; break;
+                case "--control-socket":
+                    {
+                        var v = Value();
+                        if (v.Length == 0 || v.EndsWith('/')) throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such as /run/tend/control.sock");
+                        if (System.Text.Encoding.UTF8.GetByteCount(v) > 107) throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix socket path: choose a shorter one");
+                        sup = sup with { ControlSocket = v };
+                        break;
+                    }
+                case "--ready":
+                    {
+                        var v = Value();
+                        var at = v.IndexOf('=');
+                        if (at <= 0) throw new UsageException($"option '--ready' got '{v}': expected NAME=CHECK, such as web=tcp:8080 (CHECK: {Readiness.Expected})");
+                        Readiness check;
+                        try { check = Readiness.Parse(v[(at + 1)..]); }
+                        catch (FormatException e) { throw new UsageException($"option '--ready' for '{v[..at]}': {e.Message}"); }
+                        if (o.Ready.Any(r => r.Service == v[..at])) throw new UsageException($"option '--ready' gives service '{v[..at]}' two checks: give one");
+                        o = o with { Ready = [.. o.Ready, (v[..at], check)] };
+                        break;
+                    }
                 case "--critical": o = o with { Critical = true }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":

@@ -51,12 +51,20 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int waitid(int idType, int id, SigInfo* info, int options);
     [LibraryImport(Lib, SetLastError = true)] public static partial int kill(int pid, int sig);
     [LibraryImport(Lib)] public static partial int getpid();
+    [LibraryImport(Lib)] public static partial uint geteuid();
+    [LibraryImport(Lib)] public static partial uint umask(uint mask);
     [LibraryImport(Lib)] public static partial int getpgrp();
     [LibraryImport(Lib, SetLastError = true)] public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint write(int fd, byte* buffer, nint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, byte* buffer, nint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial int pipe2(int* fds, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path, int flags);
+
+    public const int O_WRONLY = 1;
+
+    /// <summary>/dev/null for writing (close-on-exec: posix_spawn's dup2 hands a copy to the child).</summary>
+    public static int OpenDevNull() => open("/dev/null", O_WRONLY | O_CLOEXEC);
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);

@@ -1,11 +1,12 @@
 namespace Tend.Supervision;
 
 /// <summary>What wakes the supervisor's thread.</summary>
-internal enum MessageKind { ChildExited, Signal }
+internal enum MessageKind { ChildExited, Signal, Control }
 
-internal readonly record struct Message(MessageKind Kind, int Value = 0);
+/// <summary>One message; <see cref="Request"/> is set for <see cref="MessageKind.Control"/>.</summary>
+internal readonly record struct Message(MessageKind Kind, int Value = 0, Control.ControlRequest? Request = null);
 
-/// <summary>A small blocking queue: the reaper and signal handlers post, the supervisor's thread takes.</summary>
+/// <summary>A small blocking queue: the reaper, signal handlers and control connections post, the supervisor's thread takes.</summary>
 internal sealed class Inbox
 {
     private readonly Queue<Message> _queue = new();

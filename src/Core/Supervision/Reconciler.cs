@@ -20,6 +20,8 @@ public enum ActionKind
     Start,
     /// <summary>Send a signal to the service's process group.</summary>
     Signal,
+    /// <summary>Run one attempt of the service's readiness check.</summary>
+    Check,
 }
 
 /// <summary>One effect for the supervisor to carry out.</summary>
@@ -61,6 +63,11 @@ public static class Reconciler
                 case ServicePhase.Waiting or ServicePhase.Backoff when !up:
                     next[i] = r with { Phase = ServicePhase.Stopped };
                     break;
+                case ServicePhase.Stopped when up:
+                    // Started again on request (tend start / restart): a manual stop is undone only that way.
+                    next[i] = r with { Phase = ServicePhase.Waiting, QuickFailures = [], Reason = null };
+                    if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
+                    break;
                 case ServicePhase.Waiting:
                     if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
                     break;
@@ -74,12 +81,22 @@ public static class Reconciler
                     WakeAt(now + KillGraceMs);
                     break;
                 case ServicePhase.Running when !up:
-                    if (table.Dependents[i].All(d => observed[d].IsDown))
+                    // Shutdown stops dependents first; a single service stopped on request stops at once.
+                    if (!desired.ShuttingDown || table.Dependents[i].All(d => observed[d].IsDown))
                     {
                         actions.Add(new(ActionKind.Signal, i, spec.StopSignal));
                         next[i] = r with { Phase = ServicePhase.Stopping, Pgid = r.Process!.Pgid, StopSentAt = now, Killed = false };
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
+                    break;
+                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r):
+                    if (now >= r.NextCheckAt)
+                    {
+                        actions.Add(new(ActionKind.Check, i));
+                        next[i] = r with { NextCheckAt = now + Math.Max(1, Ms(check.Interval)) };
+                        WakeAt(now + Math.Max(1, Ms(check.Interval)));
+                    }
+                    else WakeAt(r.NextCheckAt);
                     break;
                 case ServicePhase.Cleaning or ServicePhase.Stopping when desired.Force && !r.Killed:
                     actions.Add(new(ActionKind.Signal, i, 9));
@@ -138,7 +155,23 @@ public static class Reconciler
 
     /// <summary>The service's process was spawned.</summary>
     public static ServiceRuntime OnStarted(ServiceRuntime r, TrackedProcess process, long now) =>
-        r with { Phase = ServicePhase.Running, Process = process, Pgid = process.Pgid, StartedAt = now, Starts = r.Starts + 1, StopSentAt = null, Killed = false, Reason = null };
+        r with { Phase = ServicePhase.Running, Process = process, Pgid = process.Pgid, StartedAt = now, Starts = r.Starts + 1, StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now };
+
+    /// <summary>The readiness check of the current run passed.</summary>
+    public static ServiceRuntime OnReady(ServiceRuntime r) => r with { Ready = true };
+
+    /// <summary>
+    /// Whether the service is up for its dependents, <c>tend health</c> and <c>tend wait</c>: running (its daemon
+    /// found, when it daemonizes) and, when it has a readiness check, that check passed in this run. A one-shot
+    /// task is ready once it completed.
+    /// </summary>
+    public static bool IsReady(ServiceSpec spec, ServiceRuntime r) =>
+        spec.OneShot
+            ? r.Phase == ServicePhase.Completed
+            : r.Phase == ServicePhase.Running && !AwaitingDaemon(spec, r) && (spec.Ready is null || r.Ready);
+
+    /// <summary>A daemonizing service whose launcher still runs: not up until its daemon is found.</summary>
+    private static bool AwaitingDaemon(ServiceSpec spec, ServiceRuntime r) => spec.Daemonizes && r.Process is { Launched: true };
 
     /// <summary>The spawn failed (no such file, not executable…): counts as a quick failure, so it backs off and hits the start limit.</summary>
     public static ServiceRuntime OnSpawnFailed(ServiceSpec spec, ServiceRuntime r, string reason, long now)
@@ -204,6 +237,10 @@ public static class Reconciler
         return (long)Math.Min(ms, Ms(spec.BackoffMax));
     }
 
+    /// <summary>The dependencies of service <paramref name="i"/> that keep it from starting for good: stopped, failed, or ended.</summary>
+    public static IEnumerable<int> BlockingDependencies(ServiceTable table, ImmutableArray<ServiceRuntime> rts, int i) =>
+        table.Dependencies[i].Where(d => rts[d].Phase is ServicePhase.Failed || (!table.Services[d].OneShot && rts[d].Phase is ServicePhase.Completed or ServicePhase.Stopped));
+
     private enum DependencyState { Met, Pending, Blocked }
 
     private static DependencyState Dependencies(ServiceTable table, ImmutableArray<ServiceRuntime> rts, int i)
@@ -213,9 +250,8 @@ public static class Reconciler
         {
             var phase = rts[d].Phase;
             var oneShot = table.Services[d].OneShot;
-            // A daemonizing dependency runs once its daemon is found, not while its launcher still works.
-            var running = phase == ServicePhase.Running && !(table.Services[d].Daemonizes && rts[d].Process is { Launched: true });
-            if (oneShot ? phase == ServicePhase.Completed : running) continue;
+            // A daemonizing dependency is up once its daemon is found; one with a readiness check once it passed.
+            if (IsReady(table.Services[d], rts[d])) continue;
             if (phase is ServicePhase.Failed || (!oneShot && phase is ServicePhase.Completed or ServicePhase.Stopped)) return DependencyState.Blocked;
             state = DependencyState.Pending;
         }

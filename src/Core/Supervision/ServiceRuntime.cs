@@ -88,6 +88,12 @@ public sealed record ServiceRuntime
     /// <summary>The phase to enter once cleanup of the group is done.</summary>
     public ServicePhase AfterCleanup { get; init; }
 
+    /// <summary>The readiness check of the current run passed (always false for a service without a check: see <see cref="Reconciler.IsReady"/>).</summary>
+    public bool Ready { get; init; }
+
+    /// <summary>When the next readiness check is due (ms), while running and not ready yet.</summary>
+    public long NextCheckAt { get; init; }
+
     /// <summary>Why the service failed, when it did.</summary>
     public string? Reason { get; init; }
 

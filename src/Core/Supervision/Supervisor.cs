@@ -10,7 +10,7 @@ namespace Tend.Supervision;
 /// The supervisor's effects: it carries out the reconciler's actions and turns what the kernel reports
 /// (exits, signals, /proc) into observations. One thread owns all state, spawns and reaps.
 /// </summary>
-public sealed class Supervisor
+public sealed partial class Supervisor
 {
     private static readonly int[] Forwarded = [Libc.SIGHUP, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGWINCH];
 
@@ -90,14 +90,17 @@ public sealed class Supervisor
 
         var registrations = RegisterSignals();
         _reaper = new Reaper(() => _inbox.Post(new Message(MessageKind.ChildExited)));
-        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}");
+        OpenControl();
+        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_control is null ? "" : $"; control socket {_control.Path}")}");
         if (_options.Adopt) AdoptRunning();
 
         try
         {
             while (true)
             {
+                PollProbes(Now);
                 var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now);
+                LogQuietStops(_runtimes, plan.Next);
                 _runtimes = plan.Next;
                 if (plan.ExitCode is { } code)
                 {
@@ -111,9 +114,15 @@ public sealed class Supervisor
                     continue;
                 }
                 foreach (var action in plan.Actions) Execute(action);
-                if (plan.Actions.Any(a => a.Kind == ActionKind.Start)) continue; // starts may unblock dependents
+                var settled = SettleRequests(Now);
+                // Starts and readiness may unblock dependents; a finished restart starts again.
+                if (settled || _becameReady || plan.Actions.Any(a => a.Kind == ActionKind.Start))
+                {
+                    _becameReady = false;
+                    continue;
+                }
 
-                var wake = plan.WakeAt ?? long.MaxValue;
+                var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(ProbeDeadline() ?? long.MaxValue, WaiterDeadline() ?? long.MaxValue));
                 if (_runtimes.Any(r => r.Process is { IsChild: false }))
                 {
                     if (_nextScanAt == long.MaxValue) _nextScanAt = Now + (long)_options.ScanInterval.TotalMilliseconds;
@@ -129,8 +138,18 @@ public sealed class Supervisor
         }
         finally
         {
+            CloseProbes();
+            CloseControl();
             foreach (var r in registrations) r.Dispose();
         }
+    }
+
+    /// <summary>Services that never ran and were stopped before they started (waiting, or in backoff): a state change like any other.</summary>
+    private void LogQuietStops(System.Collections.Immutable.ImmutableArray<ServiceRuntime> before, System.Collections.Immutable.ImmutableArray<ServiceRuntime> after)
+    {
+        for (var i = 0; i < before.Length; i++)
+            if (before[i].Phase is ServicePhase.Waiting or ServicePhase.Backoff && after[i].Phase == ServicePhase.Stopped)
+                _log.Service(_table.Services[i].Name, "stopped", $"stopped before it {(before[i].Phase == ServicePhase.Waiting ? "started" : "restarted")}", restarts: after[i].Restarts);
     }
 
     /// <summary>
@@ -163,6 +182,9 @@ public sealed class Supervisor
     {
         if (_desired.ShuttingDown) return;
         _log.Info($"stopping all services ({why})");
+        foreach (var w in _waiters) w.Request.Answer(Control.ControlReply.Error(1, $"tend is shutting down ({why})"));
+        _waiters.Clear();
+        _restartPending.Clear();
         _desired = _desired with { ShuttingDown = true, ExitCode = code };
     }
 
@@ -195,6 +217,9 @@ public sealed class Supervisor
             case MessageKind.ChildExited:
                 ReapAll();
                 break;
+            case MessageKind.Control:
+                HandleControl(message.Request!);
+                break;
             case MessageKind.Signal when Array.IndexOf(Forwarded, message.Value) >= 0:
                 for (var i = 0; i < _table.Count; i++)
                     if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) Libc.kill(p.Pgid > 0 ? -p.Pgid : p.Pid, message.Value);
@@ -217,6 +242,7 @@ public sealed class Supervisor
         {
             var i = FindService(pid);
             if (i >= 0) OnTrackedExit(i, status, now);
+            else if (_probes.Count > 0) OnProbeExit(pid, status);
         }
         CheckGroups();
         _reaper!.Resume();
@@ -314,6 +340,9 @@ public sealed class Supervisor
                     _reaper!.Spawned();
                     break;
                 }
+            case ActionKind.Check:
+                RunCheck(action.Service, Now);
+                break;
             case ActionKind.Signal:
                 {
                     var pgid = r.Process?.Pgid ?? r.Pgid;

@@ -49,6 +49,7 @@ public sealed record ServiceModel(
     string? MatchName,
     string? WorkingDirectory,
     string? User,
+    bool HasReady,
     EquatableArray<OptionModel> Options,
     string? Summary,
     LocationInfo? Location);

@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Tend.Logging;
+
+namespace Tend.Control;
+
+/// <summary>
+/// <c>tend status|start|stop|restart|signal|health|wait</c>: the client side of the control socket, in the same binary
+/// as the supervisor (in an image, <c>tend</c> on PATH is the app). It is a separate process, so it may use what
+/// the supervisor must not.
+/// </summary>
+public static class ControlClient
+{
+    private static readonly string[] VerbNames = ["status", "start", "stop", "restart", "signal", "health", "wait"];
+
+    /// <summary>The arguments ask for a control verb (a command line named like a verb goes after <c>--</c>).</summary>
+    public static bool IsRequest(IReadOnlyList<string> args) => args.Count > 0 && Array.IndexOf(VerbNames, args[0]) >= 0;
+
+    /// <summary>The control verbs, for <c>--help</c>.</summary>
+    public const string Usage =
+        "Control a running Tend (as root, e.g. docker exec CONTAINER tend status):\n" +
+        "  tend status [NAME] [--json]        every service: state, pid, uptime, restarts, last exit\n" +
+        "  tend start NAME [--timeout D]      start a stopped or failed service; returns once it is ready\n" +
+        "  tend stop NAME [--timeout D]       stop a service; it stays stopped until started\n" +
+        "  tend restart NAME [--timeout D]    stop it, start it again; returns once the new run is ready\n" +
+        "  tend signal NAME SIGNAL            send a signal (HUP, SIGUSR1, 10…) to the service's process group\n" +
+        "  tend health                        exit 0 when every critical service (all, if none is) is ready, else 1\n" +
+        "  tend wait NAME [--timeout D]       wait until the service is ready (default timeout 30s)\n" +
+        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock).\n";
+
+    /// <summary>Runs one verb; returns the exit code: 0 done (healthy), 1 refused, failed or unhealthy, 2 bad request.</summary>
+    public static int Run(IReadOnlyList<string> args)
+    {
+        var positional = new List<string>();
+        var json = false;
+        string? socket = null;
+        TimeSpan? timeout = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            var eq = a.IndexOf('=');
+            var name = a.StartsWith("--", StringComparison.Ordinal) && eq > 0 ? a[..eq] : a;
+            string Value()
+            {
+                if (eq > 0 && name != a) return a[(eq + 1)..];
+                if (i + 1 >= args.Count) throw new ArgumentException($"option '{name}' needs a value");
+                return args[++i];
+            }
+            try
+            {
+                switch (name)
+                {
+                    case "--help" or "-h":
+                        FdWriter.Write(1, Usage);
+                        return 0;
+                    case "--json" when args[0] == "status":
+                        json = true;
+                        break;
+                    case "--control-socket":
+                        socket = Value();
+                        break;
+                    case "--timeout" when args[0] is "start" or "stop" or "restart" or "wait":
+                        {
+                            var v = Value();
+                            if (!Duration.TryParse(v, out var t) || t <= TimeSpan.Zero) throw new ArgumentException($"option '--timeout' got '{v}': expected {Duration.Expected}, more than zero");
+                            timeout = t;
+                            break;
+                        }
+                    default:
+                        if (a.StartsWith('-') && a != "-") throw new ArgumentException($"'tend {args[0]}' has no option '{name}'");
+                        positional.Add(a);
+                        break;
+                }
+            }
+            catch (ArgumentException e)
+            {
+                return Usage2(e.Message);
+            }
+        }
+
+        var verb = positional[0];
+        var expected = verb switch { "status" => (1, 2), "health" => (1, 1), "signal" => (3, 3), _ => (2, 2) };
+        if (positional.Count < expected.Item1 || positional.Count > expected.Item2)
+            return Usage2(verb switch
+            {
+                "status" => "'tend status' takes at most one service name",
+                "health" => "'tend health' takes no arguments",
+                "signal" => "usage: tend signal NAME SIGNAL, e.g. tend signal web HUP",
+                _ => $"usage: tend {verb} NAME",
+            });
+        if (verb == "signal" && !Signals.TryParse(positional[2], out _))
+            return Usage2($"'{positional[2]}' is not a signal: expected {Signals.Expected}");
+
+        var line = new StringBuilder(string.Join(' ', positional));
+        if (timeout is { } to) line.Append(' ').Append(Duration.Format(to));
+        foreach (var p in positional)
+            if (p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+                return Usage2($"'{p}' is not a service name");
+        line.Append('\n');
+
+        var path = socket ?? ControlServer.ConfiguredPath;
+        string reply;
+        try
+        {
+            reply = Exchange(path, line.ToString(), (timeout ?? TimeSpan.FromSeconds(60)) + TimeSpan.FromSeconds(40));
+        }
+        catch (SocketException e)
+        {
+            var why = e.SocketErrorCode switch
+            {
+                _ when !File.Exists(path) => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
+                SocketError.AccessDenied => $"permission denied on {path}: the control socket is root's only; run as root (docker exec -u root CONTAINER tend …)",
+                SocketError.ConnectionRefused => $"nothing listens on {path} (left by a Tend that is gone)",
+                SocketError.TimedOut or SocketError.WouldBlock => "Tend did not answer in time",
+                _ => $"cannot talk to Tend on {path}: {e.Message}",
+            };
+            FdWriter.Write(2, $"tend: error: {why}\n");
+            return 1;
+        }
+
+        JsonElement root;
+        try
+        {
+            using var doc = JsonDocument.Parse(reply);
+            root = doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            FdWriter.Write(2, $"tend: error: Tend sent a reply that is not JSON: {reply.Trim()}\n");
+            return 1;
+        }
+        if (!root.TryGetProperty("ok", out var ok) || !ok.GetBoolean())
+        {
+            var code = root.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? n : 1;
+            var error = root.TryGetProperty("error", out var m) ? m.GetString() : reply.Trim();
+            FdWriter.Write(2, $"tend: error: {error}\n");
+            return code is 1 or 2 ? code : 1;
+        }
+        if (json)
+        {
+            FdWriter.Write(1, reply.TrimEnd('\n') + "\n");
+            return 0;
+        }
+        if (verb == "status") FdWriter.Write(1, Table(root.GetProperty("services")));
+        else FdWriter.Write(1, root.GetProperty("message").GetString() + "\n");
+        return verb == "health" && !root.GetProperty("healthy").GetBoolean() ? 1 : 0;
+    }
+
+    private static int Usage2(string message)
+    {
+        FdWriter.Write(2, $"tend: error: {message}\nRun 'tend status --help' for the control verbs.\n");
+        return TendHost.UsageError;
+    }
+
+    private static string Exchange(string path, string request, TimeSpan timeout)
+    {
+        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        s.ReceiveTimeout = (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds);
+        s.SendTimeout = 5000;
+        s.Connect(new UnixDomainSocketEndPoint(path));
+        s.Send(Encoding.UTF8.GetBytes(request));
+        var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int n;
+        while ((n = s.Receive(chunk)) > 0) buffer.Write(chunk, 0, n);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The status table.</summary>
+    public static string Table(JsonElement services)
+    {
+        var rows = new List<string[]> { new[] { "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "" } };
+        foreach (var s in services.EnumerateArray())
+        {
+            var last = s.TryGetProperty("lastSignal", out var sig) ? sig.GetString()!
+                : s.TryGetProperty("lastExitCode", out var code) ? "code " + code.GetInt32().ToString(CultureInfo.InvariantCulture) : "-";
+            var note = s.TryGetProperty("reason", out var reason) ? reason.GetString()! : s.TryGetProperty("check", out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
+            rows.Add([
+                s.GetProperty("name").GetString()!,
+                s.GetProperty("state").GetString()!,
+                s.GetProperty("pid").ValueKind == JsonValueKind.Number ? s.GetProperty("pid").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
+                s.GetProperty("uptimeMs").ValueKind == JsonValueKind.Number ? Uptime(s.GetProperty("uptimeMs").GetInt64()) : "-",
+                s.GetProperty("restarts").GetInt32().ToString(CultureInfo.InvariantCulture),
+                last,
+                note,
+            ]);
+        }
+        var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var sb = new StringBuilder();
+        foreach (var r in rows)
+        {
+            for (var c = 0; c < 6; c++) sb.Append(r[c].PadRight(widths[c] + 2));
+            sb.Append(r[6]);
+            sb.Append('\n');
+        }
+        return string.Join('\n', sb.ToString().Split('\n').Select(l => l.TrimEnd()));
+    }
+
+    /// <summary>1h02m, 3m05s, 42s, 0.3s.</summary>
+    public static string Uptime(long ms)
+    {
+        var t = TimeSpan.FromMilliseconds(ms);
+        if (t.TotalHours >= 24) return $"{(int)t.TotalDays}d{t.Hours:00}h";
+        if (t.TotalHours >= 1) return $"{(int)t.TotalHours}h{t.Minutes:00}m";
+        if (t.TotalMinutes >= 1) return $"{(int)t.TotalMinutes}m{t.Seconds:00}s";
+        if (t.TotalSeconds >= 10) return $"{(int)t.TotalSeconds}s";
+        return (ms / 1000.0).ToString("0.0", CultureInfo.InvariantCulture) + "s";
+    }
+}

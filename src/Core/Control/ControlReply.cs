@@ -1,0 +1,81 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Tend.Supervision;
+
+namespace Tend.Control;
+
+/// <summary>One service as <c>tend status</c> shows it.</summary>
+/// <param name="Name">The service's name.</param>
+/// <param name="State">waiting, starting (running, not ready yet), running, cleaning, backoff, stopping, stopped, failed or completed.</param>
+/// <param name="Pid">The tracked process, while there is one.</param>
+/// <param name="UptimeMs">Time since the current run started, while running.</param>
+/// <param name="Restarts">Starts after the first.</param>
+/// <param name="LastExit">How the last run ended, if one did.</param>
+/// <param name="Ready">Running and ready (see <see cref="Reconciler.IsReady"/>).</param>
+/// <param name="Check">The readiness check, if any.</param>
+/// <param name="Critical">Its failure ends Tend.</param>
+/// <param name="Reason">Why it failed, when it did.</param>
+public sealed record ServiceStatus(string Name, string State, int? Pid, long? UptimeMs, int Restarts, ExitStatus? LastExit, bool Ready, string? Check, bool Critical, string? Reason)
+{
+    /// <summary>The state name of a runtime.</summary>
+    public static string StateOf(ServiceSpec spec, ServiceRuntime r) => r.Phase switch
+    {
+        ServicePhase.Running => Reconciler.IsReady(spec, r) ? "running" : "starting",
+        var p => p.ToString().ToLowerInvariant(),
+    };
+}
+
+/// <summary>The replies of the control protocol: one JSON object per connection, on one line.</summary>
+public static class ControlReply
+{
+    /// <summary><c>{"ok":false,"code":N,"error":"…"}</c>: code 2 for a bad request (unknown verb or service, bad signal), 1 otherwise.</summary>
+    public static string Error(int code, string message) => Write(w =>
+    {
+        w.WriteBoolean("ok", false);
+        w.WriteNumber("code", code);
+        w.WriteString("error", message);
+    });
+
+    /// <summary><c>{"ok":true,"message":"…"}</c>, with <c>healthy</c> and <c>services</c> when given.</summary>
+    public static string Ok(string message, IEnumerable<ServiceStatus>? services = null, bool? healthy = null) => Write(w =>
+    {
+        w.WriteBoolean("ok", true);
+        w.WriteString("message", message);
+        if (healthy is { } h) w.WriteBoolean("healthy", h);
+        if (services is null) return;
+        w.WriteStartArray("services");
+        foreach (var s in services)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", s.Name);
+            w.WriteString("state", s.State);
+            if (s.Pid is { } pid) w.WriteNumber("pid", pid); else w.WriteNull("pid");
+            if (s.UptimeMs is { } up) w.WriteNumber("uptimeMs", up); else w.WriteNull("uptimeMs");
+            w.WriteNumber("restarts", s.Restarts);
+            if (s.LastExit is { Unknown: false } e)
+            {
+                if (e.Signal != 0) w.WriteString("lastSignal", Signals.Name(e.Signal));
+                else w.WriteNumber("lastExitCode", e.Code);
+            }
+            w.WriteBoolean("ready", s.Ready);
+            if (s.Check is not null) w.WriteString("check", s.Check);
+            w.WriteBoolean("critical", s.Critical);
+            if (s.Reason is not null) w.WriteString("reason", s.Reason);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    });
+
+    private static string Write(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}

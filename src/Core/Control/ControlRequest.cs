@@ -1,0 +1,153 @@
+using System.Text;
+
+namespace Tend.Control;
+
+/// <summary>The control verbs.</summary>
+public enum ControlVerb
+{
+    /// <summary>Every service, or one: state, pid, uptime, restarts, last exit.</summary>
+    Status,
+    /// <summary>Start a stopped (or failed) service; answers once it is ready.</summary>
+    Start,
+    /// <summary>Stop a service until it is started again; answers once it stopped.</summary>
+    Stop,
+    /// <summary>Stop a service and start it again; answers once the new run is ready.</summary>
+    Restart,
+    /// <summary>Send a signal to a running service's process group.</summary>
+    Signal,
+    /// <summary>Whether every critical service (every service, when none is critical) is ready.</summary>
+    Health,
+    /// <summary>Wait until a service is ready.</summary>
+    Wait,
+}
+
+/// <summary>
+/// One parsed control request, and the slot its reply goes into. The connection's thread waits on the slot;
+/// the supervisor's thread fills it.
+/// </summary>
+public sealed class ControlRequest
+{
+    private readonly ManualResetEventSlim _done = new();
+    private string? _reply;
+
+    /// <summary>Creates a request.</summary>
+    public ControlRequest(ControlVerb verb, string? service = null, int signal = 0, TimeSpan? timeout = null)
+    {
+        Verb = verb;
+        Service = service;
+        Signal = signal;
+        Timeout = timeout;
+    }
+
+    /// <summary>The verb.</summary>
+    public ControlVerb Verb { get; }
+
+    /// <summary>The service named, if the verb takes one.</summary>
+    public string? Service { get; }
+
+    /// <summary>For <see cref="ControlVerb.Signal"/>: the signal number.</summary>
+    public int Signal { get; }
+
+    /// <summary>For verbs that wait: how long, or null for the verb's default.</summary>
+    public TimeSpan? Timeout { get; }
+
+    /// <summary>The reply was given.</summary>
+    public bool Answered => _reply is not null;
+
+    /// <summary>Gives the reply (one JSON object); later calls are ignored.</summary>
+    public void Answer(string json)
+    {
+        if (Interlocked.CompareExchange(ref _reply, json, null) is null) _done.Set();
+    }
+
+    /// <summary>Waits for the reply; null when none came in time.</summary>
+    public string? WaitForReply(TimeSpan timeout) => _done.Wait(timeout) ? _reply : null;
+
+    /// <summary>
+    /// Parses one request line (without its newline): <c>VERB [ARGUMENT]…</c>, words separated by spaces. See
+    /// docs/control.md for the grammar.
+    /// </summary>
+    /// <returns>The request, or null with <paramref name="error"/> saying what is wrong.</returns>
+    public static ControlRequest? Parse(ReadOnlySpan<byte> line, out string? error)
+    {
+        error = null;
+        string text;
+        try { text = new UTF8Encoding(false, true).GetString(line); }
+        catch (DecoderFallbackException)
+        {
+            error = "malformed request: not UTF-8 text";
+            return null;
+        }
+        foreach (var c in text)
+            if (char.IsControl(c) && c != '\t')
+            {
+                error = $"malformed request: control character U+{(int)c:X4}; a request is one line of text such as 'status' or 'stop NAME'";
+                return null;
+            }
+        var words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
+        {
+            error = "empty request: send a verb such as 'status'";
+            return null;
+        }
+        ControlVerb verb;
+        switch (words[0])
+        {
+            case "status": verb = ControlVerb.Status; break;
+            case "start": verb = ControlVerb.Start; break;
+            case "stop": verb = ControlVerb.Stop; break;
+            case "restart": verb = ControlVerb.Restart; break;
+            case "signal": verb = ControlVerb.Signal; break;
+            case "health": verb = ControlVerb.Health; break;
+            case "wait": verb = ControlVerb.Wait; break;
+            default:
+                error = $"unknown verb '{Shorten(words[0])}': expected one of {Verbs}";
+                return null;
+        }
+        var (min, max, usage) = verb switch
+        {
+            ControlVerb.Status => (1, 2, "status [NAME]"),
+            ControlVerb.Health => (1, 1, "health"),
+            ControlVerb.Signal => (3, 3, "signal NAME SIGNAL"),
+            _ => (2, 3, $"{words[0]} NAME [TIMEOUT]"),
+        };
+        if (words.Length < min || words.Length > max)
+        {
+            error = $"'{words[0]}' takes {(min == max ? min - 1 : $"{min - 1} to {max - 1}")} argument{(max == 2 ? "" : "s")}, got {words.Length - 1}: {usage}";
+            return null;
+        }
+        var service = words.Length > 1 ? words[1] : null;
+        var signal = 0;
+        TimeSpan? timeout = null;
+        if (verb == ControlVerb.Signal && !Signals.TryParse(words[2], out signal))
+        {
+            error = $"'{Shorten(words[2])}' is not a signal: expected {Signals.Expected}";
+            return null;
+        }
+        if (verb is ControlVerb.Start or ControlVerb.Stop or ControlVerb.Restart or ControlVerb.Wait && words.Length == 3)
+        {
+            if (!Duration.TryParse(words[2], out var t) || t <= TimeSpan.Zero)
+            {
+                error = $"'{Shorten(words[2])}' is not a timeout: expected {Duration.Expected}, more than zero";
+                return null;
+            }
+            timeout = t;
+        }
+        return new ControlRequest(verb, service, signal, timeout);
+    }
+
+    /// <summary>The verbs, for messages.</summary>
+    public const string Verbs = "status, start, stop, restart, signal, health, wait";
+
+    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
+    /// <summary>The request as a line (without the newline), as the client sends it.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder(Verb.ToString().ToLowerInvariant());
+        if (Service is not null) sb.Append(' ').Append(Service);
+        if (Verb == ControlVerb.Signal) sb.Append(' ').Append(Signals.Name(Signal));
+        if (Timeout is { } t) sb.Append(' ').Append(Duration.Format(t));
+        return sb.ToString();
+    }
+}

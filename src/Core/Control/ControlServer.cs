@@ -1,0 +1,242 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Tend.Posix;
+
+namespace Tend.Control;
+
+/// <summary>
+/// The control endpoint: a Unix socket, owner-only, that serves one request per connection to root (or Tend's own
+/// user) only. An accept thread takes connections; each gets a short-lived thread that reads one line, hands the
+/// request to the supervisor's thread and writes the reply. Nothing here touches supervision state: a bad client can
+/// cost a thread for <see cref="ReadTimeout"/>, never a restart.
+/// </summary>
+public sealed class ControlServer : IDisposable
+{
+    /// <summary>The default socket path.</summary>
+    public const string DefaultPath = "/run/tend/control.sock";
+
+    /// <summary>The environment variable that names the socket, for Tend and its client.</summary>
+    public const string PathVariable = "TEND_CONTROL_SOCKET";
+
+    /// <summary>The path from <see cref="PathVariable"/>, or the default.</summary>
+    public static string ConfiguredPath => Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } p ? p : DefaultPath;
+
+    /// <summary>The longest request line, newline included.</summary>
+    public const int MaxRequest = 1024;
+
+    /// <summary>Connections served at once; more are told to retry.</summary>
+    public const int MaxConnections = 16;
+
+    /// <summary>How long a client has to send its request line.</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(2);
+
+    private const int SolSocket = 1, SoPeerCred = 17;
+
+    private readonly Socket _listener;
+    private readonly Func<ControlRequest, bool> _submit;
+    private readonly uint _owner = Libc.geteuid();
+    private int _active;
+    private volatile bool _closed;
+
+    private ControlServer(string path, Socket listener, Func<ControlRequest, bool> submit)
+    {
+        Path = path;
+        _listener = listener;
+        _submit = submit;
+        new Thread(AcceptLoop, 256 * 1024) { IsBackground = true, Name = "tend-control" }.Start();
+    }
+
+    /// <summary>The socket's path.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// Creates the socket at <paramref name="path"/> (its directory too, 0700) with mode 0600, and starts serving.
+    /// <paramref name="submit"/> hands a request to the supervisor; false when it no longer takes any.
+    /// </summary>
+    /// <exception cref="IOException">The socket cannot be created, or another Tend already serves it; the message says why.</exception>
+    public static ControlServer Open(string path, Func<ControlRequest, bool> submit)
+    {
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        try
+        {
+#pragma warning disable CA1416 // Tend runs on Linux only
+            if (dir is not null && !Directory.Exists(dir)) Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+#pragma warning restore CA1416
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the directory {dir}: {e.Message}");
+        }
+        if (File.Exists(path) || Directory.Exists(path))
+        {
+            if (Directory.Exists(path)) throw new IOException($"{path} is a directory");
+            if (Answers(path)) throw new IOException($"another Tend already serves {path}");
+            File.Delete(path); // left over from an earlier run of this container
+        }
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var old = Libc.umask(0x7F); // 0177: the socket is born 0600, no window in which others could connect
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(MaxConnections);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            throw new IOException($"cannot listen on {path}: {e.Message}");
+        }
+        finally
+        {
+            Libc.umask(old);
+        }
+        return new ControlServer(path, listener, submit);
+    }
+
+    private static bool Answers(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private void AcceptLoop()
+    {
+        while (!_closed)
+        {
+            Socket client;
+            try { client = _listener.Accept(); }
+            catch (Exception) when (_closed) { return; }
+            catch (SocketException) { Thread.Sleep(10); continue; } // EMFILE and the like: do not spin
+            if (Interlocked.Increment(ref _active) > MaxConnections)
+            {
+                Interlocked.Decrement(ref _active);
+                Reply(client, ControlReply.Error(1, $"busy: {MaxConnections} requests are being served; try again"));
+                client.Dispose();
+                continue;
+            }
+            try { new Thread(() => Serve(client), 256 * 1024) { IsBackground = true, Name = "tend-control-conn" }.Start(); }
+            catch (OutOfMemoryException)
+            {
+                Interlocked.Decrement(ref _active);
+                client.Dispose();
+            }
+        }
+    }
+
+    private void Serve(Socket client)
+    {
+        try
+        {
+            client.ReceiveTimeout = (int)ReadTimeout.TotalMilliseconds;
+            client.SendTimeout = (int)ReadTimeout.TotalMilliseconds;
+            if (PeerUid(client) is not { } uid || (uid != 0 && uid != _owner))
+            {
+                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves root only (this client runs as uid {PeerUid(client)?.ToString() ?? "unknown"}); run the command as root, e.g. docker exec -u root CONTAINER tend status"));
+                return;
+            }
+            var line = ReadLine(client, out var problem);
+            if (line is null)
+            {
+                Reply(client, ControlReply.Error(2, problem!));
+                return;
+            }
+            var request = ControlRequest.Parse(line, out var error);
+            if (request is null)
+            {
+                Reply(client, ControlReply.Error(2, error!));
+                return;
+            }
+            if (!_submit(request))
+            {
+                Reply(client, ControlReply.Error(1, "tend is exiting"));
+                return;
+            }
+            // The supervisor answers within the request's own timeout (it enforces it); the margin covers a busy machine.
+            var reply = request.WaitForReply((request.Timeout ?? TimeSpan.FromSeconds(60)) + TimeSpan.FromSeconds(30));
+            Reply(client, reply ?? ControlReply.Error(1, "tend did not answer in time"));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            // The client went away: nothing to answer.
+        }
+        finally
+        {
+            client.Dispose();
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    /// <summary>Reads up to the first newline; null with a reason when the request is too long, cut short or late.</summary>
+    private static byte[]? ReadLine(Socket client, out string? problem)
+    {
+        problem = null;
+        var buffer = new byte[MaxRequest];
+        var count = 0;
+        while (true)
+        {
+            int n;
+            try { n = client.Receive(buffer, count, buffer.Length - count, SocketFlags.None); }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                problem = $"incomplete request: no newline within {Duration.Format(ReadTimeout)}; end the request with '\\n'";
+                return null;
+            }
+            if (n == 0)
+            {
+                problem = count == 0 ? "empty request: send a verb such as 'status', then '\\n'" : "truncated request: the connection was shut before the newline; end the request with '\\n'";
+                return null;
+            }
+            var newline = Array.IndexOf(buffer, (byte)'\n', count, n);
+            count += n;
+            if (newline >= 0) return buffer[..newline];
+            if (count == buffer.Length)
+            {
+                problem = $"request too long: more than {MaxRequest} bytes without a newline";
+                return null;
+            }
+        }
+    }
+
+    private static uint? PeerUid(Socket client)
+    {
+        Span<byte> cred = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        try
+        {
+            return client.GetRawSocketOption(SolSocket, SoPeerCred, cred) == 12 ? MemoryMarshal.Read<uint>(cred[4..]) : null;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private static void Reply(Socket client, string json)
+    {
+        try
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(json + "\n");
+            client.Send(bytes);
+            client.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Stops serving and removes the socket.</summary>
+    public void Dispose()
+    {
+        if (_closed) return;
+        _closed = true;
+        try { File.Delete(Path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        try { _listener.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+        _listener.Dispose();
+    }
+}

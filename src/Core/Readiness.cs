@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Net;
+
+namespace Tend;
+
+/// <summary>The kinds of readiness check.</summary>
+public enum ReadinessKind
+{
+    /// <summary>A TCP port accepts a connection.</summary>
+    Tcp,
+    /// <summary>A file (or directory, or socket) exists.</summary>
+    File,
+    /// <summary>A command exits with code 0.</summary>
+    Command,
+}
+
+/// <summary>
+/// When a running service counts as ready: its dependents start only then, and <c>tend health</c> and
+/// <c>tend wait</c> ask for it. Checked every <see cref="Interval"/> from the start of each run until it passes
+/// once; each attempt may take at most <see cref="Timeout"/>.
+/// </summary>
+/// <example><code>
+/// public Readiness Ready => Readiness.Tcp(Port);
+/// public Readiness Ready => Readiness.File("/run/app.pid") with { Interval = TimeSpan.FromMilliseconds(50) };
+/// </code></example>
+public sealed record Readiness
+{
+    private Readiness(ReadinessKind kind) => Kind = kind;
+
+    /// <summary>What is checked.</summary>
+    public ReadinessKind Kind { get; }
+
+    /// <summary>For <see cref="ReadinessKind.Tcp"/>: the address to connect to (an IP address).</summary>
+    public IPAddress? Address { get; private init; }
+
+    /// <summary>For <see cref="ReadinessKind.Tcp"/>: the port.</summary>
+    public int Port { get; private init; }
+
+    /// <summary>For <see cref="ReadinessKind.File"/>: the path that must exist.</summary>
+    public string? Path { get; private init; }
+
+    /// <summary>For <see cref="ReadinessKind.Command"/>: the command that must exit 0 (run without a shell, output discarded).</summary>
+    public Command? Command { get; private init; }
+
+    /// <summary>Time between attempts (default 100ms).</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long one attempt may take before it counts as failed (default 1s; a command is then killed).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Ready once 127.0.0.1:<paramref name="port"/> accepts a connection.</summary>
+    public static Readiness Tcp(int port) => Tcp(IPAddress.Loopback, port);
+
+    /// <summary>Ready once <paramref name="address"/>:<paramref name="port"/> accepts a connection.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
+    public static Readiness Tcp(IPAddress address, int port)
+    {
+        if (port is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is a number from 1 to 65535");
+        return new Readiness(ReadinessKind.Tcp) { Address = address, Port = port };
+    }
+
+    /// <summary>Ready once <paramref name="path"/> exists.</summary>
+    public static Readiness File(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return new Readiness(ReadinessKind.File) { Path = path };
+    }
+
+    /// <summary>Ready once <paramref name="command"/> exits with code 0.</summary>
+    public static Readiness Run(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return new Readiness(ReadinessKind.Command) { Command = command };
+    }
+
+    /// <summary>What <see cref="Parse"/> accepts.</summary>
+    public const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND LINE";
+
+    /// <summary>
+    /// Parses a check written on the command line: <c>tcp:8080</c>, <c>tcp:127.0.0.1:8080</c>, <c>tcp:[::1]:8080</c>,
+    /// <c>file:/run/app.pid</c>, <c>cmd:pg_isready -q</c>.
+    /// </summary>
+    /// <exception cref="FormatException">The text is none of those forms; the message says what was expected.</exception>
+    public static Readiness Parse(string text)
+    {
+        var colon = text.IndexOf(':');
+        var kind = colon > 0 ? text[..colon] : text;
+        var rest = colon > 0 ? text[(colon + 1)..] : "";
+        switch (kind)
+        {
+            case "tcp":
+                {
+                    var address = IPAddress.Loopback;
+                    var portText = rest;
+                    var last = rest.LastIndexOf(':');
+                    if (last >= 0)
+                    {
+                        var host = rest[..last].TrimStart('[').TrimEnd(']');
+                        portText = rest[(last + 1)..];
+                        if (host == "localhost") address = IPAddress.Loopback;
+                        else if (!IPAddress.TryParse(host, out address!))
+                            throw new FormatException($"'{host}' in '{text}' is not an IP address (names are not resolved: give 127.0.0.1, ::1 or the container's address)");
+                    }
+                    if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+                        throw new FormatException($"'{portText}' in '{text}' is not a TCP port (a number from 1 to 65535)");
+                    return Tcp(address, port);
+                }
+            case "file" when rest.Length > 0:
+                return File(rest);
+            case "cmd" when !string.IsNullOrWhiteSpace(rest):
+                return Run(Tend.Command.Parse(rest));
+            default:
+                throw new FormatException($"'{text}' is not a readiness check: expected {Expected}");
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Kind switch
+    {
+        ReadinessKind.Tcp => Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"tcp:[{Address}]:{Port}" : $"tcp:{Address}:{Port}",
+        ReadinessKind.File => $"file:{Path}",
+        _ => $"cmd:{Command}",
+    };
+}
