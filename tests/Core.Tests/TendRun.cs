@@ -37,6 +37,27 @@ internal sealed partial class TendRun : IDisposable
 
     private static string BuildConfiguration => AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
 
+    /// <summary>This run's own control socket (Tend creates its directory, 0700); removed on dispose.</summary>
+    public string SocketPath { get; } = Path.Combine(Path.GetTempPath(), "tend-ctl-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
+
+    /// <summary>Runs the client: <c>tend VERB …</c> against this run's socket; returns its exit code and output.</summary>
+    public (int Code, string Out, string Err) Ctl(params string[] args) => Client(SocketPath, args);
+
+    /// <summary>Runs the client against <paramref name="socket"/>, optionally through a prefix such as setpriv.</summary>
+    public static (int Code, string Out, string Err) Client(string socket, string[] args, string[]? prefix = null)
+    {
+        var psi = new ProcessStartInfo(prefix is null ? Binary : prefix[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var p in prefix?.Skip(1) ?? []) psi.ArgumentList.Add(p);
+        if (prefix is not null) psi.ArgumentList.Add(Binary);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TEND_CONTROL_SOCKET"] = socket;
+        using var p2 = Process.Start(psi)!;
+        var err = p2.StandardError.ReadToEndAsync();
+        var output = p2.StandardOutput.ReadToEnd();
+        if (!p2.WaitForExit(TimeSpan.FromSeconds(90))) { p2.Kill(); throw new TimeoutException($"tend {string.Join(' ', args)} did not return"); }
+        return (p2.ExitCode, output, err.Result);
+    }
+
     /// <summary>The pid of tend in the host's PID namespace.</summary>
     public int Pid { get; }
 
@@ -47,6 +68,7 @@ internal sealed partial class TendRun : IDisposable
     {
         _pid1 = pid1;
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        psi.Environment["TEND_CONTROL_SOCKET"] = SocketPath;
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
         _process.StandardInput.Close();
@@ -185,6 +207,7 @@ internal sealed partial class TendRun : IDisposable
             _process.WaitForExit(5000);
         }
         _process.Dispose();
+        try { Directory.Delete(Path.GetDirectoryName(SocketPath)!, recursive: true); } catch (DirectoryNotFoundException) { }
     }
 
     [LibraryImport("libc.so.6", SetLastError = true)]

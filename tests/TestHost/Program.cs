@@ -4,6 +4,17 @@ using Tend;
 
 var scenario = args.Length > 0 ? args[0] : "";
 var rest = args.Skip(1).ToArray();
+
+// Not a scenario: "listen PORT DELAY_MS" is a TCP server on 127.0.0.1 that starts listening after a delay.
+if (scenario == "listen")
+{
+    Thread.Sleep(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    listener.Start();
+    while (true) listener.AcceptTcpClient().Dispose();
+}
+var self = Environment.ProcessPath!;
+var port = scenario.StartsWith("ready:", StringComparison.Ordinal) ? int.Parse(scenario[6..], System.Globalization.CultureInfo.InvariantCulture) : 0;
 ServiceSpec Sh(string name, string script) => new(name, new Command("/bin/sh", "-c", script));
 
 ServiceSpec[] services = scenario switch
@@ -25,6 +36,12 @@ ServiceSpec[] services = scenario switch
     // Runs as nobody through setpriv; prints its ids.
     "user" => [Sh("whoami", "id -u; id -g") with { User = "nobody", OneShot = true }],
     "bad-user" => [Sh("whoami", "id -u") with { User = "no-such-user-here" }],
-    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user or bad-user"),
+    // A server that listens only 500ms after it started, with a TCP readiness check; its dependent must wait for it.
+    _ when port > 0 =>
+    [
+        new ServiceSpec("server", new Command(self, "listen", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "500")) { Ready = Readiness.Tcp(port), Critical = true },
+        Sh("client", "exec sleep 1000") with { DependsOn = ["server"] },
+    ],
+    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user, bad-user or ready:PORT"),
 };
 return TendHost.Run(rest, services);

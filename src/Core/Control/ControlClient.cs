@@ -110,8 +110,8 @@ public static class ControlClient
         {
             var why = e.SocketErrorCode switch
             {
-                _ when !File.Exists(path) => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
                 SocketError.AccessDenied => $"permission denied on {path}: the control socket is root's only; run as root (docker exec -u root CONTAINER tend …)",
+                _ when !File.Exists(path) => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
                 SocketError.ConnectionRefused => $"nothing listens on {path} (left by a Tend that is gone)",
                 SocketError.TimedOut or SocketError.WouldBlock => "Tend did not answer in time",
                 _ => $"cannot talk to Tend on {path}: {e.Message}",
