@@ -36,6 +36,14 @@ public class BinderTests
     }
 
     [Fact]
+    public void A_readiness_check_follows_the_bound_options()
+    {
+        var web = Bind(["--web-port", "8080"]).Services.Single(s => s.Name == "web");
+        Assert.Equal("tcp:127.0.0.1:8080", web.Ready?.ToString());
+        Assert.Null(Bind([]).Services.Single(s => s.Name == "worker").Ready);
+    }
+
+    [Fact]
     public void Every_type_binds_from_the_command_line_in_both_forms()
     {
         var b = Bind(["--web-host", "0.0.0.0", "--web-verbose", "--web-port=8080", "--web-max-bytes", "5000000000", "--web-ratio=0.25",

@@ -22,6 +22,23 @@ public class DiagnosticsTests
         return all[0];
     }
 
+    [Theory]
+    [InlineData("public string Ready => \"tcp:80\";", "Ready", "has a Ready property of type 'string', not Tend.Readiness")]
+    [InlineData("public static Readiness Ready => Readiness.Tcp(80);", "Ready", "has a static Ready property")]
+    [InlineData("public Readiness Ready() => Readiness.Tcp(80);", "Ready", "has a member named Ready that is not a property")]
+    public void TEND013_ready_is_not_a_readiness_property(string member, string text, string message)
+    {
+        var d = Single($$"""[Service("web")] public partial class Web { public Command Command => new("/bin/web"); {{member}} }""");
+        Assert.Equal(("TEND013", text), (d.Id, d.Text));
+        Assert.Contains(message, d.Message);
+    }
+
+    [Fact]
+    public void A_nullable_readiness_property_is_fine()
+    {
+        Assert.Empty(Diagnose("""[Service("web")] public partial class Web { public Command Command => new("/bin/web"); public Readiness? Ready => null; }"""));
+    }
+
     [Fact]
     public void TEND001_class_not_partial()
     {

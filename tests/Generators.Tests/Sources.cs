@@ -50,6 +50,9 @@ internal static class Sources
             [Option("header")] public string[] Headers { get; init; } = [];
             [Option] public string? Motd { get; init; }
 
+            /// <summary>Ready once its port accepts: the check follows the bound option.</summary>
+            public Readiness Ready => Readiness.Tcp(Port);
+
             public Command Command => new("/bin/web",
                 Host, Verbose ? "verbose" : "quiet", Port.ToString(CultureInfo.InvariantCulture), MaxBytes.ToString(CultureInfo.InvariantCulture),
                 Ratio.ToString(CultureInfo.InvariantCulture), Timeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture), Level.ToString(),

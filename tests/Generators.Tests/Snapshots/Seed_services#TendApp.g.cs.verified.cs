@@ -13,9 +13,10 @@ internal static partial class TendApp
     /// <summary>Every flag the binder understands.</summary>
     public static readonly string[] Flags = new string[] { "--sshd-port", "--only", "--without" };
 
-    /// <summary>Binds the arguments and the environment, then supervises the services until a stop.</summary>
+    /// <summary>Runs a control verb (tend status…) against the running Tend, or binds the arguments and the environment, then supervises the services until a stop.</summary>
     public static int Run(string[] args)
     {
+        if (global::Tend.Control.ControlClient.IsRequest(args)) return global::Tend.Control.ControlClient.Run(args);
         global::Tend.Arguments.BoundServices bound;
         try { bound = Bind(args, global::System.Environment.GetEnvironmentVariable); }
         catch (global::Tend.Arguments.UsageException e) { return global::Tend.TendHost.Fail(e); }
