@@ -43,6 +43,7 @@ internal sealed class FakeSupervisor
                     Runtimes = Runtimes.SetItem(a.Service, Reconciler.OnStarted(Runtimes[a.Service], new TrackedProcess(pid, (ulong)Now, pid, true, true), Now));
                     Actions.Add($"start {name}");
                 }
+                else if (a.Kind == ActionKind.Check) Actions.Add($"check {name}");
                 else Actions.Add($"signal {name} {Signals.Name(a.Signal)}");
             }
             if (!plan.Actions.Any(a => a.Kind == ActionKind.Start) && !(plan.WakeAt <= Now)) return this;
@@ -76,6 +77,20 @@ internal sealed class FakeSupervisor
         return Step();
     }
 
+    public FakeSupervisor Ready(string name)
+    {
+        var i = Table.IndexOf(name);
+        Runtimes = Runtimes.SetItem(i, Reconciler.OnReady(Runtimes[i]));
+        return Step();
+    }
+
+    /// <summary>What <c>tend stop</c> / <c>tend start</c> change: the desired state of one service.</summary>
+    public FakeSupervisor SetUp(string name, bool up)
+    {
+        Desired = Desired with { Up = Desired.Up.SetItem(Table.IndexOf(name), up) };
+        return Step();
+    }
+
     public FakeSupervisor Shutdown()
     {
         Desired = Desired with { ShuttingDown = true };
@@ -102,6 +117,45 @@ public class ReconcilerTests
         Assert.Equal("start a; start b", f.TakeActions());
         Assert.Null(f.WakeAt);
         Assert.Equal(ServicePhase.Running, f["a"].Phase);
+    }
+
+    [Fact]
+    public void A_service_stopped_on_request_stops_at_once_stays_stopped_and_starts_on_request()
+    {
+        var f = new FakeSupervisor(S("db"), S("web", Restart.Always, "db")).Step();
+        Assert.Equal("start db; start web", f.TakeActions());
+        f.SetUp("db", false);
+        Assert.Equal("signal db SIGTERM", f.TakeActions()); // its dependent keeps running: only a shutdown orders stops
+        f.Exit("db", ExitStatus.Killed(15));
+        Assert.Equal(ServicePhase.Stopped, f["db"].Phase);
+        f.Advance(60_000);
+        Assert.Equal("", f.TakeActions());
+        Assert.Null(f.ExitCode); // a stopped service is still supervised: Tend does not exit
+        f.SetUp("db", true);
+        Assert.Equal("start db", f.TakeActions());
+        Assert.Equal(ServicePhase.Running, f["db"].Phase);
+        Assert.Equal(1, f["db"].Restarts);
+    }
+
+    [Fact]
+    public void A_readiness_check_runs_every_interval_until_it_passes_and_holds_back_dependents()
+    {
+        var db = S("db") with { Ready = Readiness.Tcp(5432) with { Interval = TimeSpan.FromMilliseconds(50) } };
+        var f = new FakeSupervisor(db, S("web", Restart.Always, "db")).Step();
+        Assert.Equal("start db; check db", f.TakeActions());
+        Assert.Equal(f.Now + 50, f.WakeAt);
+        f.Advance(20);
+        Assert.Equal("", f.TakeActions());
+        f.Advance(30);
+        Assert.Equal("check db", f.TakeActions());
+        Assert.False(Reconciler.IsReady(db, f["db"]));
+        f.Ready("db");
+        Assert.Equal("start web", f.TakeActions());
+        Assert.Null(f.WakeAt); // ready: no more checks
+
+        f.Advance(60_000).Exit("db", ExitStatus.Killed(9));
+        Assert.Equal("start db; check db", f.TakeActions()); // each run must pass its check again
+        Assert.False(Reconciler.IsReady(db, f["db"]));
     }
 
     [Fact]
