@@ -56,6 +56,29 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     }
 
     [Fact]
+    public void Tend_status_and_stop_work_through_exec_and_the_healthcheck_follows_the_critical_service()
+    {
+        Shell.Run("/", "podman", "run", "-d", "--name", _container, image.Image);
+        WaitForLogs(l => l.Contains("heartbeat: started"));
+        Assert.Equal(0, Shell.Try("/", "podman", "healthcheck", "run", _container).Code);
+
+        var status = Shell.Run("/", "podman", "exec", _container, "tend", "status");
+        Assert.Contains(status.Split('\n'), l => l.StartsWith("heartbeat ") && l.Contains(" running "));
+        Assert.Contains(status.Split('\n'), l => l.StartsWith("greeter ") && l.Contains(" completed "));
+
+        Assert.Contains("heartbeat: stopped", Shell.Run("/", "podman", "exec", _container, "tend", "stop", "heartbeat"));
+        var unhealthy = Shell.Try("/", "podman", "healthcheck", "run", _container);
+        Assert.NotEqual(0, unhealthy.Code);
+        Assert.Contains("unhealthy", unhealthy.Output);
+        Assert.Equal(1, Shell.Try("/", "podman", "exec", _container, "tend", "health").Code);
+
+        Assert.Contains("heartbeat: running", Shell.Run("/", "podman", "exec", _container, "tend", "start", "heartbeat"));
+        Assert.Equal(0, Shell.Try("/", "podman", "healthcheck", "run", _container).Code);
+        Shell.Run("/", "podman", "stop", "-t", "10", _container);
+        Assert.Equal("0", Shell.Run("/", "podman", "inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
+    }
+
+    [Fact]
     public void A_typed_option_reaches_the_service_and_a_bad_value_exits_2()
     {
         var (code, output) = Shell.Try("/", "podman", "run", "--rm", "--name", _container, image.Image, "--heartbeat-interval", "soon");

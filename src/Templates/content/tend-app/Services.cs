@@ -17,7 +17,9 @@ public partial class Greeter
 }
 
 /// <summary>Prints a line at every interval, to show a long-running service.</summary>
-[Service("heartbeat", DependsOn = [typeof(Greeter)], StopTimeout = "2s")]
+/// <remarks>Critical: if it fails for good the container exits non-zero, and while it is not running the image's
+/// HEALTHCHECK (`tend health`) reports unhealthy.</remarks>
+[Service("heartbeat", DependsOn = [typeof(Greeter)], StopTimeout = "2s", Critical = true)]
 public partial class Heartbeat
 {
     /// <summary>Time between two lines.</summary>
