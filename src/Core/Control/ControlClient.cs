@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Tend.Logging;
+using Tend.Posix;
 
 namespace Tend.Control;
 
@@ -106,14 +106,14 @@ public static class ControlClient
         {
             reply = Exchange(path, line.ToString(), (timeout ?? TimeSpan.FromSeconds(60)) + TimeSpan.FromSeconds(40));
         }
-        catch (SocketException e)
+        catch (Sockets.SocketFailure e)
         {
-            var why = e.SocketErrorCode switch
+            var why = e.Errno switch
             {
-                SocketError.AccessDenied => $"permission denied on {path}: the control socket is root's only; run as root (docker exec -u root CONTAINER tend …)",
-                _ when !File.Exists(path) => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
-                SocketError.ConnectionRefused => $"nothing listens on {path} (left by a Tend that is gone)",
-                SocketError.TimedOut or SocketError.WouldBlock => "Tend did not answer in time",
+                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket is root's only; run as root (docker exec -u root CONTAINER tend …)",
+                Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
+                Sockets.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
+                Sockets.EAGAIN => "Tend did not answer in time",
                 _ => $"cannot talk to Tend on {path}: {e.Message}",
             };
             FdWriter.Write(2, $"tend: error: {why}\n");
@@ -156,16 +156,29 @@ public static class ControlClient
 
     private static string Exchange(string path, string request, TimeSpan timeout)
     {
-        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        s.ReceiveTimeout = (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds);
-        s.SendTimeout = 5000;
-        s.Connect(new UnixDomainSocketEndPoint(path));
-        s.Send(Encoding.UTF8.GetBytes(request));
-        var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int n;
-        while ((n = s.Receive(chunk)) > 0) buffer.Write(chunk, 0, n);
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        var fd = Sockets.ConnectUnix(path);
+        try
+        {
+            Sockets.SetTimeouts(fd, timeout, TimeSpan.FromSeconds(5));
+            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request))) throw new Sockets.SocketFailure(Libc.LastError, "cannot send the request");
+            var buffer = new MemoryStream();
+            var chunk = new byte[64 * 1024];
+            int n;
+            try
+            {
+                while ((n = Sockets.Receive(fd, chunk)) > 0) buffer.Write(chunk, 0, n);
+            }
+            catch (Sockets.SocketFailure) when (buffer.Length > 0)
+            {
+                n = 0; // reset after the reply: the reply is what matters
+            }
+            if (n < 0) throw new Sockets.SocketFailure(Sockets.EAGAIN, "no answer");
+            return Encoding.UTF8.GetString(buffer.ToArray());
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
     }
 
     /// <summary>The status table.</summary>

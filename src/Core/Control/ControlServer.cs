@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Tend.Posix;
 
 namespace Tend.Control;
@@ -30,20 +28,18 @@ public sealed class ControlServer : IDisposable
     /// <summary>How long a client has to send its request line.</summary>
     public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(2);
 
-    private const int SolSocket = 1, SoPeerCred = 17;
-
-    private readonly Socket _listener;
+    private readonly int _listener;
     private readonly Func<ControlRequest, bool> _submit;
     private readonly uint _owner = Libc.geteuid();
     private int _active;
     private volatile bool _closed;
 
-    private ControlServer(string path, Socket listener, Func<ControlRequest, bool> submit)
+    private ControlServer(string path, int listener, Func<ControlRequest, bool> submit)
     {
         Path = path;
         _listener = listener;
         _submit = submit;
-        new Thread(AcceptLoop, 256 * 1024) { IsBackground = true, Name = "tend-control" }.Start();
+        new Thread(AcceptLoop, 128 * 1024) { IsBackground = true, Name = "tend-control" }.Start();
     }
 
     /// <summary>The socket's path.</summary>
@@ -67,40 +63,31 @@ public sealed class ControlServer : IDisposable
         {
             throw new IOException($"cannot create the directory {dir}: {e.Message}");
         }
-        if (File.Exists(path) || Directory.Exists(path))
+        if (Directory.Exists(path)) throw new IOException($"{path} is a directory");
+        if (File.Exists(path))
         {
-            if (Directory.Exists(path)) throw new IOException($"{path} is a directory");
             if (Answers(path)) throw new IOException($"another Tend already serves {path}");
             File.Delete(path); // left over from an earlier run of this container
         }
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var old = Libc.umask(0x7F); // 0177: the socket is born 0600, no window in which others could connect
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(MaxConnections);
-        }
-        catch (SocketException e)
-        {
-            listener.Dispose();
-            throw new IOException($"cannot listen on {path}: {e.Message}");
+            return new ControlServer(path, Sockets.Listen(path, MaxConnections), submit);
         }
         finally
         {
             Libc.umask(old);
         }
-        return new ControlServer(path, listener, submit);
     }
 
     private static bool Answers(string path)
     {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
+            Libc.close(Sockets.ConnectUnix(path));
             return true;
         }
-        catch (SocketException)
+        catch (Sockets.SocketFailure)
         {
             return false;
         }
@@ -110,38 +97,39 @@ public sealed class ControlServer : IDisposable
     {
         while (!_closed)
         {
-            Socket client;
-            try { client = _listener.Accept(); }
-            catch (Exception) when (_closed) { return; }
-            catch (SocketException) { Thread.Sleep(10); continue; } // EMFILE and the like: do not spin
+            var client = Sockets.Accept(_listener);
+            if (client < 0) return; // shut down
             if (Interlocked.Increment(ref _active) > MaxConnections)
             {
                 Interlocked.Decrement(ref _active);
+                Sockets.SetTimeouts(client, ReadTimeout, ReadTimeout);
                 Reply(client, ControlReply.Error(1, $"busy: {MaxConnections} requests are being served; try again"));
-                client.Dispose();
+                Libc.close(client);
                 continue;
             }
-            try { new Thread(() => Serve(client), 256 * 1024) { IsBackground = true, Name = "tend-control-conn" }.Start(); }
+            try { new Thread(() => Serve(client), 128 * 1024) { IsBackground = true, Name = "tend-control-conn" }.Start(); }
             catch (OutOfMemoryException)
             {
                 Interlocked.Decrement(ref _active);
-                client.Dispose();
+                Libc.close(client);
             }
         }
     }
 
-    private void Serve(Socket client)
+    private void Serve(int client)
     {
         try
         {
-            client.ReceiveTimeout = (int)ReadTimeout.TotalMilliseconds;
-            client.SendTimeout = (int)ReadTimeout.TotalMilliseconds;
-            if (PeerUid(client) is not { } uid || (uid != 0 && uid != _owner))
+            Sockets.SetTimeouts(client, ReadTimeout, ReadTimeout);
+            var uid = Sockets.PeerUid(client);
+            // The line is read before anything is answered: closing with unread bytes would reset the connection
+            // and the client could lose the reply.
+            var line = ReadLine(client, out var problem);
+            if (uid is null || (uid != 0 && uid != _owner))
             {
-                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves root only (this client runs as uid {PeerUid(client)?.ToString() ?? "unknown"}); run the command as root, e.g. docker exec -u root CONTAINER tend status"));
+                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves root only (this client runs as uid {uid?.ToString() ?? "unknown"}); run the command as root, e.g. docker exec -u root CONTAINER tend status"));
                 return;
             }
-            var line = ReadLine(client, out var problem);
             if (line is null)
             {
                 Reply(client, ControlReply.Error(2, problem!));
@@ -162,28 +150,27 @@ public sealed class ControlServer : IDisposable
             var reply = request.WaitForReply((request.Timeout ?? TimeSpan.FromSeconds(60)) + TimeSpan.FromSeconds(30));
             Reply(client, reply ?? ControlReply.Error(1, "tend did not answer in time"));
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Sockets.SocketFailure)
         {
             // The client went away: nothing to answer.
         }
         finally
         {
-            client.Dispose();
+            Libc.close(client);
             Interlocked.Decrement(ref _active);
         }
     }
 
     /// <summary>Reads up to the first newline; null with a reason when the request is too long, cut short or late.</summary>
-    private static byte[]? ReadLine(Socket client, out string? problem)
+    private static byte[]? ReadLine(int client, out string? problem)
     {
         problem = null;
         var buffer = new byte[MaxRequest];
         var count = 0;
         while (true)
         {
-            int n;
-            try { n = client.Receive(buffer, count, buffer.Length - count, SocketFlags.None); }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            var n = Sockets.Receive(client, buffer.AsSpan(count));
+            if (n < 0)
             {
                 problem = $"incomplete request: no newline within {Duration.Format(ReadTimeout)}; end the request with '\\n'";
                 return null;
@@ -193,9 +180,9 @@ public sealed class ControlServer : IDisposable
                 problem = count == 0 ? "empty request: send a verb such as 'status', then '\\n'" : "truncated request: the connection was shut before the newline; end the request with '\\n'";
                 return null;
             }
-            var newline = Array.IndexOf(buffer, (byte)'\n', count, n);
+            var newline = buffer.AsSpan(count, n).IndexOf((byte)'\n');
+            if (newline >= 0) return buffer[..(count + newline)];
             count += n;
-            if (newline >= 0) return buffer[..newline];
             if (count == buffer.Length)
             {
                 problem = $"request too long: more than {MaxRequest} bytes without a newline";
@@ -204,30 +191,9 @@ public sealed class ControlServer : IDisposable
         }
     }
 
-    private static uint? PeerUid(Socket client)
+    private static void Reply(int client, string json)
     {
-        Span<byte> cred = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        try
-        {
-            return client.GetRawSocketOption(SolSocket, SoPeerCred, cred) == 12 ? MemoryMarshal.Read<uint>(cred[4..]) : null;
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
-    }
-
-    private static void Reply(Socket client, string json)
-    {
-        try
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(json + "\n");
-            client.Send(bytes);
-            client.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-        }
+        if (Sockets.SendAll(client, System.Text.Encoding.UTF8.GetBytes(json + "\n"))) Sockets.ShutdownWrite(client);
     }
 
     /// <summary>Stops serving and removes the socket.</summary>
@@ -236,7 +202,7 @@ public sealed class ControlServer : IDisposable
         if (_closed) return;
         _closed = true;
         try { File.Delete(Path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        try { _listener.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
-        _listener.Dispose();
+        Sockets.ShutdownListener(_listener);
+        // The listener fd stays open until exit: closing it under a thread blocked in accept could hand its number to another file.
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Tend.Posix;
 
 namespace Tend.Supervision;
@@ -16,7 +14,7 @@ public sealed partial class Supervisor
         public required int Service;
         public required int Starts;
         public required long Deadline;
-        public Socket? Socket;
+        public int Socket = -1;
         public int Pid;
         public bool Killed;
     }
@@ -39,20 +37,16 @@ public sealed partial class Supervisor
                 break;
             case ReadinessKind.Tcp:
                 {
-                    var socket = new Socket(check.Address!.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
-                    try
+                    switch (Sockets.StartConnect(check.Address!, check.Port))
                     {
-                        socket.Connect(new IPEndPoint(check.Address, check.Port));
-                        socket.Dispose();
-                        MarkReady(i);
-                    }
-                    catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
-                    {
-                        _probes[i] = new Probe { Service = i, Starts = r.Starts, Deadline = deadline, Socket = socket };
-                    }
-                    catch (SocketException)
-                    {
-                        socket.Dispose(); // refused: not listening yet
+                        case null: break; // refused: not listening yet
+                        case (var fd, true):
+                            Libc.close(fd);
+                            MarkReady(i);
+                            break;
+                        case (var fd, false):
+                            _probes[i] = new Probe { Service = i, Starts = r.Starts, Deadline = deadline, Socket = fd };
+                            break;
                     }
                     break;
                 }
@@ -84,16 +78,9 @@ public sealed partial class Supervisor
         if (_probes.Count == 0) return;
         foreach (var probe in _probes.Values.ToList())
         {
-            if (probe.Socket is { } socket)
+            if (probe.Socket >= 0)
             {
-                bool done;
-                try { done = socket.Poll(0, SelectMode.SelectWrite) || socket.Poll(0, SelectMode.SelectError); }
-                catch (SocketException) { done = true; }
-                if (done)
-                {
-                    var error = (int)(socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) ?? -1);
-                    Finish(probe, error == 0);
-                }
+                if (Sockets.ConnectResult(probe.Socket) is { } connected) Finish(probe, connected);
                 else if (now >= probe.Deadline) Finish(probe, false);
             }
             else if (!probe.Killed && now >= probe.Deadline)
@@ -119,7 +106,7 @@ public sealed partial class Supervisor
     private void Finish(Probe probe, bool passed)
     {
         _probes.Remove(probe.Service);
-        probe.Socket?.Dispose();
+        if (probe.Socket >= 0) Libc.close(probe.Socket);
         var r = _runtimes[probe.Service];
         if (passed && r.Phase == ServicePhase.Running && r.Starts == probe.Starts && !r.Ready) MarkReady(probe.Service);
     }
@@ -139,7 +126,7 @@ public sealed partial class Supervisor
         long? wake = null;
         foreach (var p in _probes.Values)
         {
-            var t = p.Socket is not null ? Math.Min(p.Deadline, Now + 10) : p.Killed ? long.MaxValue : p.Deadline;
+            var t = p.Socket >= 0 ? Math.Min(p.Deadline, Now + 10) : p.Killed ? long.MaxValue : p.Deadline;
             if (t != long.MaxValue) wake = wake is { } w ? Math.Min(w, t) : t;
         }
         return wake;
@@ -149,7 +136,7 @@ public sealed partial class Supervisor
     {
         foreach (var p in _probes.Values)
         {
-            p.Socket?.Dispose();
+            if (p.Socket >= 0) Libc.close(p.Socket);
             if (p.Pid > 0) Libc.kill(-p.Pid, Libc.SIGKILL);
         }
         _probes.Clear();

@@ -28,6 +28,7 @@ public sealed partial class Supervisor
     private ImmutableArray<ServiceRuntime> _runtimes;
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
+    private bool _trimmed;
 
     /// <summary>Creates a supervisor for <paramref name="table"/>.</summary>
     public Supervisor(ServiceTable table, SupervisorOptions options, EventLog log)
@@ -131,6 +132,12 @@ public sealed partial class Supervisor
                 else _nextScanAt = long.MaxValue;
 
                 var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
+                if (timeout == -1 && !_trimmed)
+                {
+                    // Settled for the first time: startup's pages of the binary are not needed any more.
+                    _trimmed = true;
+                    WorkingSet.TrimExecutable();
+                }
                 if (_inbox.TryTake(out var message, timeout)) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
                 if (Now >= _nextScanAt) Scan();

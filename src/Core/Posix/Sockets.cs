@@ -1,0 +1,188 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Tend.Posix;
+
+/// <summary>
+/// The few socket calls Tend needs — a Unix stream socket for control, a non-blocking TCP connect for readiness —
+/// straight on libc. System.Net.Sockets would do the same, but it brings an event-loop thread and half a megabyte of
+/// code into PID 1, whose memory is a published figure (bench/): this file is what it costs instead.
+/// </summary>
+internal static unsafe partial class Sockets
+{
+    private const string Lib = "libc.so.6";
+    private const int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
+    private const int SOL_SOCKET = 1, SO_ERROR = 4, SO_PEERCRED = 17, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
+    private const int MSG_NOSIGNAL = 0x4000, SHUT_WR = 1, SHUT_RDWR = 2;
+    public const int EINPROGRESS = 115, ECONNREFUSED = 111, EAGAIN = 11, EINTR = 4;
+
+    [LibraryImport(Lib, SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int bind(int fd, void* addr, int len);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int listen(int fd, int backlog);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int accept4(int fd, void* addr, void* len, int flags);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int connect(int fd, void* addr, int len);
+    [LibraryImport(Lib, SetLastError = true)] private static partial nint recv(int fd, byte* buffer, nint len, int flags);
+    [LibraryImport(Lib, SetLastError = true)] private static partial nint send(int fd, byte* buffer, nint len, int flags);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int shutdown(int fd, int how);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
+    [LibraryImport(Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value, int* len);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeVal { public long Seconds; public long Microseconds; }
+
+    /// <summary>A socket error as an exception, with errno for callers that branch on it.</summary>
+    public sealed class SocketFailure(int errno, string what) : IOException($"{what}: {Libc.ErrorText(errno)}")
+    {
+        public int Errno { get; } = errno;
+    }
+
+    private static int Check(int rc, string what) => rc >= 0 ? rc : throw new SocketFailure(Libc.LastError, what);
+
+    /// <summary>Fills a sockaddr_un; the path must fit its 108 bytes.</summary>
+    private static int UnixAddress(string path, byte* addr)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path);
+        if (bytes.Length > 107) throw new SocketFailure(36 /* ENAMETOOLONG */, $"the socket path {path} is longer than 107 bytes");
+        new Span<byte>(addr, 110).Clear();
+        *(ushort*)addr = AF_UNIX;
+        bytes.CopyTo(new Span<byte>(addr + 2, 108));
+        return 2 + bytes.Length + 1;
+    }
+
+    /// <summary>A listening Unix stream socket at <paramref name="path"/> (close-on-exec).</summary>
+    public static int Listen(string path, int backlog)
+    {
+        var fd = Check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+        byte* addr = stackalloc byte[110];
+        var len = UnixAddress(path, addr);
+        if (bind(fd, addr, len) != 0 || listen(fd, backlog) != 0)
+        {
+            var errno = Libc.LastError;
+            Libc.close(fd);
+            throw new SocketFailure(errno, $"cannot listen on {path}");
+        }
+        return fd;
+    }
+
+    /// <summary>A connected Unix stream socket, or an exception with errno (ENOENT, EACCES, ECONNREFUSED…).</summary>
+    public static int ConnectUnix(string path)
+    {
+        var fd = Check(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+        byte* addr = stackalloc byte[110];
+        var len = UnixAddress(path, addr);
+        int rc;
+        do rc = connect(fd, addr, len); while (rc != 0 && Libc.LastError == EINTR);
+        if (rc != 0)
+        {
+            var errno = Libc.LastError;
+            Libc.close(fd);
+            throw new SocketFailure(errno, $"cannot connect to {path}");
+        }
+        return fd;
+    }
+
+    /// <summary>Waits for a connection; -1 when the listener was shut down.</summary>
+    public static int Accept(int listener)
+    {
+        while (true)
+        {
+            var fd = accept4(listener, null, null, SOCK_CLOEXEC);
+            if (fd >= 0) return fd;
+            var errno = Libc.LastError;
+            if (errno == EINTR || errno == 103 /* ECONNABORTED */) continue;
+            if (errno is 24 or 23 or 105 or 12) { Thread.Sleep(10); continue; } // EMFILE, ENFILE, ENOBUFS, ENOMEM: do not spin
+            return -1;
+        }
+    }
+
+    /// <summary>Wakes a thread blocked in <see cref="Accept"/> (Linux returns EINVAL from accept after this).</summary>
+    public static void ShutdownListener(int listener) => shutdown(listener, SHUT_RDWR);
+
+    public static void ShutdownWrite(int fd) => shutdown(fd, SHUT_WR);
+
+    /// <summary>Receive and send timeouts, so that a silent peer cannot hold a thread for long.</summary>
+    public static void SetTimeouts(int fd, TimeSpan receive, TimeSpan send)
+    {
+        foreach (var (name, t) in new[] { (SO_RCVTIMEO, receive), (SO_SNDTIMEO, send) })
+        {
+            var tv = new TimeVal { Seconds = (long)t.TotalSeconds, Microseconds = t.Milliseconds * 1000L + t.Microseconds };
+            setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(TimeVal));
+        }
+    }
+
+    /// <summary>Reads what is there: the count, 0 at end of stream, -1 with errno EAGAIN on timeout.</summary>
+    public static int Receive(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = recv(fd, p, buffer.Length, 0);
+                if (n >= 0) return (int)n;
+                var errno = Libc.LastError;
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN) return -1;
+                throw new SocketFailure(errno, "recv");
+            }
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/> (no SIGPIPE when the peer is gone); false when it could not.</summary>
+    public static bool SendAll(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = send(fd, p + done, data.Length - done, MSG_NOSIGNAL);
+                if (n < 0 && Libc.LastError == EINTR) continue;
+                if (n <= 0) return false;
+                done += (int)n;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>The peer's uid (SO_PEERCRED), or null.</summary>
+    public static uint? PeerUid(int fd)
+    {
+        int* cred = stackalloc int[3]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        var len = 12;
+        return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == 0 && len == 12 ? (uint)cred[1] : null;
+    }
+
+    /// <summary>
+    /// Starts a non-blocking TCP connect. Returns the socket and whether it is already connected; null when it was
+    /// refused at once (nothing listens yet).
+    /// </summary>
+    public static (int Fd, bool Connected)? StartConnect(IPAddress address, int port)
+    {
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var fd = Check(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
+        byte* addr = stackalloc byte[28];
+        new Span<byte>(addr, 28).Clear();
+        *(ushort*)addr = (ushort)(v6 ? AF_INET6 : AF_INET);
+        addr[2] = (byte)(port >> 8);
+        addr[3] = (byte)port;
+        address.TryWriteBytes(new Span<byte>(addr + (v6 ? 8 : 4), v6 ? 16 : 4), out _);
+        if (v6) *(uint*)(addr + 24) = (uint)address.ScopeId;
+        var rc = connect(fd, addr, v6 ? 28 : 16);
+        if (rc == 0) return (fd, true);
+        var errno = Libc.LastError;
+        if (errno is EINPROGRESS or EINTR) return (fd, false);
+        Libc.close(fd);
+        return null;
+    }
+
+    /// <summary>For a connect in progress: null while pending, else whether it succeeded.</summary>
+    public static bool? ConnectResult(int fd)
+    {
+        var pfd = new Libc.PollFd { Fd = fd, Events = 0x4 /* POLLOUT */ };
+        if (Libc.poll(&pfd, 1, 0) <= 0) return null;
+        int error = -1, len = sizeof(int);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        return error == 0;
+    }
+}
