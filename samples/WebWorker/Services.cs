@@ -11,9 +11,12 @@ public partial class Web
     [Option] public int Port { get; init; } = 8080;
 
     public Command Command => new(Environment.ProcessPath!, "web", "--urls", $"http://0.0.0.0:{Port.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>Ready once the API accepts connections: the worker starts only then.</summary>
+    public Readiness Ready => Readiness.Tcp(Port);
 }
 
-/// <summary>A background worker that calls the API; it starts after the API.</summary>
+/// <summary>A background worker that calls the API; it starts once the API is ready (accepts connections).</summary>
 [Service("worker", DependsOn = [typeof(Web)], StopTimeout = "3s")]
 public partial class Worker
 {

@@ -30,7 +30,7 @@ public sealed class SampleImageTests : IDisposable
     }
 
     [Fact]
-    public void WebWorker_serves_and_its_worker_calls_the_api_after_it_started()
+    public void WebWorker_serves_and_its_worker_calls_the_api_once_it_is_ready()
     {
         Assert.True(Shell.Try("/", "podman", "--version").Code == 0, "podman is missing: run ../shared/containers/setup.sh (.ci/run does)");
         Shell.Run(Shell.RepoRoot, "podman", "build", "--format", "docker", "-f", "Dockerfile.template", "--build-arg", "PROJECT=samples/WebWorker", "-t", _image, ".");
@@ -42,6 +42,9 @@ public sealed class SampleImageTests : IDisposable
         Assert.Contains("worker: job 3: accepted job", logs);
         var started = logs.Split('\n').Where(l => l.Contains("\"event\":\"started\"")).ToList();
         Assert.True(started.FindIndex(l => l.Contains("\"service\":\"web\"")) < started.FindIndex(l => l.Contains("\"service\":\"worker\"")), "worker started before web");
+        // web has a TCP readiness check: the worker starts once the API accepts, so its first call is answered.
+        Assert.True(logs.IndexOf("\"service\":\"web\",\"event\":\"ready\"") is >= 0 and var ready && ready < logs.IndexOf("\"service\":\"worker\",\"event\":\"started\""), "worker started before web was ready");
+        Assert.DoesNotContain("the API is not answering yet", logs);
         Assert.Contains("WebWorker API:", Loopback.HttpAll(port));
         Shell.Run("/", "podman", "stop", "-t", "10", _container);
         Assert.Equal("0", Shell.Run("/", "podman", "inspect", "-f", "{{.State.ExitCode}}", _container).Trim());

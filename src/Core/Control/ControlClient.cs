@@ -28,7 +28,8 @@ public static class ControlClient
         "  tend signal NAME SIGNAL            send a signal (HUP, SIGUSR1, 10…) to the service's process group\n" +
         "  tend health                        exit 0 when every critical service (all, if none is) is ready, else 1\n" +
         "  tend wait NAME [--timeout D]       wait until the service is ready (default timeout 30s)\n" +
-        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock).\n";
+        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock).\n" +
+        "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
     /// <summary>Runs one verb; returns the exit code: 0 done (healthy), 1 refused, failed or unhealthy, 2 bad request.</summary>
     public static int Run(IReadOnlyList<string> args)
