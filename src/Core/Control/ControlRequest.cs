@@ -113,7 +113,8 @@ public sealed class ControlRequest
         };
         if (words.Length < min || words.Length > max)
         {
-            error = $"'{words[0]}' takes {(min == max ? min - 1 : $"{min - 1} to {max - 1}")} argument{(max == 2 ? "" : "s")}, got {words.Length - 1}: {usage}";
+            var takes = min == max ? (min == 1 ? "no arguments" : $"{min - 1} argument{(min == 2 ? "" : "s")}") : $"{min - 1} to {max - 1} arguments";
+            error = $"'{words[0]}' takes {takes}, got {words.Length - 1}: {usage}";
             return null;
         }
         var service = words.Length > 1 ? words[1] : null;
