@@ -28,6 +28,12 @@ public sealed record HostOptions
     /// <summary>Readiness checks from <c>--ready SERVICE=CHECK</c>, in order.</summary>
     public IReadOnlyList<(string Service, Readiness Check)> Ready { get; init; } = [];
 
+    /// <summary>Interval of the <c>--ready</c> checks.</summary>
+    public TimeSpan ReadyInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Timeout of one attempt of the <c>--ready</c> checks.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary><c>--help</c> was given.</summary>
     public bool Help { get; init; }
 
@@ -46,6 +52,8 @@ public sealed record HostOptions
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
         ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND (repeatable)"),
+        ("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
+        ("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
         ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
         ("--no-control", null, "no control socket"),
         ("--only", "NAME,…", "run only these declared services"),
@@ -137,6 +145,12 @@ public sealed record HostOptions
                         };
                         break;
                     }
+                case "--ready-interval":
+                    o = o with { ReadyInterval = PositiveDuration(name, Value()) };
+                    break;
+                case "--ready-timeout":
+                    o = o with { ReadyTimeout = PositiveDuration(name, Value()) };
+                    break;
                 case "--scan-interval":
                     sup = sup with { ScanInterval = PositiveDuration(name, Value()) };
                     break;
@@ -171,7 +185,12 @@ public sealed record HostOptions
                     }
             }
         }
-        return o with { Supervisor = sup, CommandLines = lines };
+        return o with
+        {
+            Supervisor = sup,
+            CommandLines = lines,
+            Ready = [.. o.Ready.Select(r => (r.Service, r.Check with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
+        };
     }
 
     private static TimeSpan PositiveDuration(string name, string v)
