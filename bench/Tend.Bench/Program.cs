@@ -123,7 +123,7 @@ try
             Put($"idle {opts.IdleSeconds} s at N={N}: CPU time / wake-ups", peer.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0}", cs1 - cs0, "wake-ups");
 
             var zombie = new List<double>();
-            for (var k = 0; k < 5; k++) if (main.OrphanZombieMs() is { } z) zombie.Add(z);
+            for (var k = 0; k < 15; k++) if (main.OrphanZombieMs() is { } z) zombie.Add(z);
             Put("orphaned zombie: time seen as Z before reaped", peer.Name, zombie.Count > 0 ? Stat(zombie, "ms") : "not reaped within 5 s", zombie.Count > 0 ? zombie.Order().ElementAt(zombie.Count / 2) : null, "ms");
 
             var stopWatch = Stopwatch.StartNew();
