@@ -51,9 +51,6 @@ public sealed class ControlRequest
     /// <summary>For verbs that wait: how long, or null for the verb's default.</summary>
     public TimeSpan? Timeout { get; }
 
-    /// <summary>The reply was given.</summary>
-    public bool Answered => _reply is not null;
-
     /// <summary>Gives the reply (one JSON object); later calls are ignored.</summary>
     public void Answer(string json)
     {

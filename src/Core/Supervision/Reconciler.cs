@@ -239,7 +239,11 @@ public static class Reconciler
 
     /// <summary>The dependencies of service <paramref name="i"/> that keep it from starting for good: stopped, failed, or ended.</summary>
     public static IEnumerable<int> BlockingDependencies(ServiceTable table, ImmutableArray<ServiceRuntime> rts, int i) =>
-        table.Dependencies[i].Where(d => rts[d].Phase is ServicePhase.Failed || (!table.Services[d].OneShot && rts[d].Phase is ServicePhase.Completed or ServicePhase.Stopped));
+        table.Dependencies[i].Where(d => Blocks(table.Services[d], rts[d]));
+
+    /// <summary>A dependency that will not come up by itself: failed, or a long-running service that ended or was stopped.</summary>
+    private static bool Blocks(ServiceSpec dependency, ServiceRuntime r) =>
+        r.Phase is ServicePhase.Failed || (!dependency.OneShot && r.Phase is ServicePhase.Completed or ServicePhase.Stopped);
 
     private enum DependencyState { Met, Pending, Blocked }
 
@@ -248,11 +252,9 @@ public static class Reconciler
         var state = DependencyState.Met;
         foreach (var d in table.Dependencies[i])
         {
-            var phase = rts[d].Phase;
-            var oneShot = table.Services[d].OneShot;
             // A daemonizing dependency is up once its daemon is found; one with a readiness check once it passed.
             if (IsReady(table.Services[d], rts[d])) continue;
-            if (phase is ServicePhase.Failed || (!oneShot && phase is ServicePhase.Completed or ServicePhase.Stopped)) return DependencyState.Blocked;
+            if (Blocks(table.Services[d], rts[d])) return DependencyState.Blocked;
             state = DependencyState.Pending;
         }
         return state;

@@ -20,6 +20,7 @@ public sealed partial class Supervisor
     }
 
     private readonly Dictionary<int, Probe> _probes = [];
+    private readonly Dictionary<int, int> _checkErrorReported = []; // service → the run whose check could not start (said once per run)
     private int _devNull = -1;
     private bool _becameReady;
 
@@ -69,8 +70,6 @@ public sealed partial class Supervisor
                 }
         }
     }
-
-    private readonly Dictionary<int, int> _checkErrorReported = [];
 
     /// <summary>Polls TCP attempts in flight and ends attempts past their timeout.</summary>
     private void PollProbes(long now)
