@@ -196,6 +196,7 @@ public sealed partial class Supervisor
     /// <summary>After a round: restarts whose stop is done start again; waiting requests that are settled get their answer.</summary>
     private bool SettleRequests(long now)
     {
+        if (_restartPending.Count == 0 && _waiters.Count == 0) return false; // the common case: nothing to settle
         var changed = false;
         foreach (var i in _restartPending.ToList())
             if (IsSettledDown(_runtimes[i]))
