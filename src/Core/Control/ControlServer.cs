@@ -16,8 +16,14 @@ public sealed class ControlServer : IDisposable
     /// <summary>The environment variable that names the socket, for Tend and its client.</summary>
     public const string PathVariable = "TEND_CONTROL_SOCKET";
 
-    /// <summary>The path from <see cref="PathVariable"/>, or the default.</summary>
-    public static string ConfiguredPath => Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } p ? p : DefaultPath;
+    /// <summary>
+    /// The path from <see cref="PathVariable"/>; else, for a user other than root with a runtime directory,
+    /// <c>$XDG_RUNTIME_DIR/tend/control.sock</c> (a user cannot create /run/tend); else <see cref="DefaultPath"/>.
+    /// </summary>
+    public static string ConfiguredPath =>
+        Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } p ? p
+        : Libc.geteuid() != 0 && Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime ? System.IO.Path.Combine(runtime, "tend", "control.sock")
+        : DefaultPath;
 
     /// <summary>The longest request line, newline included.</summary>
     public const int MaxRequest = 1024;
