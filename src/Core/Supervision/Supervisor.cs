@@ -29,6 +29,14 @@ public sealed partial class Supervisor
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
     private bool _trimmed;
+    private long? _trimAt;
+
+    /// <summary>Gives back memory an idle supervisor does not need: the GC heap's free space, then the binary's clean pages.</summary>
+    private static void Trim()
+    {
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        WorkingSet.TrimExecutable();
+    }
 
     /// <summary>Creates a supervisor for <paramref name="table"/>.</summary>
     public Supervisor(ServiceTable table, SupervisorOptions options, EventLog log)
@@ -131,12 +139,22 @@ public sealed partial class Supervisor
                 }
                 else _nextScanAt = long.MaxValue;
 
+                if (_trimAt is { } trimAt)
+                {
+                    if (Now >= trimAt && _waiters.Count == 0)
+                    {
+                        // Quiet again after control requests: give back what serving them touched.
+                        _trimAt = null;
+                        Trim();
+                    }
+                    else wake = Math.Min(wake, trimAt);
+                }
                 var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
                 if (timeout == -1 && !_trimmed)
                 {
                     // Settled for the first time: startup's pages of the binary are not needed any more.
                     _trimmed = true;
-                    WorkingSet.TrimExecutable();
+                    Trim();
                 }
                 if (_inbox.TryTake(out var message, timeout)) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
@@ -226,6 +244,7 @@ public sealed partial class Supervisor
                 break;
             case MessageKind.Control:
                 HandleControl(message.Request!);
+                _trimAt = Now + 1000;
                 break;
             case MessageKind.Signal when Array.IndexOf(Forwarded, message.Value) >= 0:
                 for (var i = 0; i < _table.Count; i++)
