@@ -18,6 +18,12 @@ public sealed partial class Supervisor
     private readonly SupervisorOptions _options;
     private readonly EventLog _log;
     private readonly Inbox _inbox = new();
+
+    /// <summary>
+    /// Held by the supervisor's thread whenever it is not waiting for a message, so that the reaper's thread can
+    /// reap an orphan only while no pid or process group is being relied on (<see cref="ReapIfOrphan"/>).
+    /// </summary>
+    private readonly Lock _gate = new();
     private readonly Spawner _spawner = new();
     private readonly int _self = Libc.getpid();
     private readonly int _selfGroup = Libc.getpgrp();
@@ -28,8 +34,11 @@ public sealed partial class Supervisor
     private ImmutableArray<ServiceRuntime> _runtimes;
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
-    private bool _trimmed;
+    private bool _settled;
     private long? _trimAt;
+
+    /// <summary>How long Tend must be quiet before it gives memory back (<see cref="Trim"/>).</summary>
+    private const int TrimDelayMs = 1000;
 
     /// <summary>Gives back memory an idle supervisor does not need: the GC heap's free space, then the binary's clean pages.</summary>
     private static void Trim()
@@ -98,7 +107,8 @@ public sealed partial class Supervisor
         else Array.Fill(_pipes, (-1, -1));
 
         var registrations = RegisterSignals();
-        _reaper = new Reaper(() => _inbox.Post(new Message(MessageKind.ChildExited)));
+        _gate.Enter();
+        _reaper = new Reaper(() => _inbox.Post(new Message(MessageKind.ChildExited)), ReapIfOrphan);
         OpenControl();
         _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_control is null ? "" : $"; control socket {_control.Path}")}");
         if (_options.Adopt) AdoptRunning();
@@ -139,24 +149,29 @@ public sealed partial class Supervisor
                 }
                 else _nextScanAt = long.MaxValue;
 
+                if (wake == long.MaxValue && !_settled)
+                {
+                    // Settled for the first time: startup's pages of the binary are not needed any more. Trimming
+                    // waits a second, so its work does not compete with the services' own start for the CPU.
+                    _settled = true;
+                    _trimAt ??= Now + TrimDelayMs;
+                }
                 if (_trimAt is { } trimAt)
                 {
                     if (Now >= trimAt && _waiters.Count == 0)
                     {
-                        // Quiet again after control requests: give back what serving them touched.
+                        // Quiet for a second (after the start, or after control requests): give back what that touched.
                         _trimAt = null;
                         Trim();
                     }
                     else wake = Math.Min(wake, trimAt);
                 }
                 var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
-                if (timeout == -1 && !_trimmed)
-                {
-                    // Settled for the first time: startup's pages of the binary are not needed any more.
-                    _trimmed = true;
-                    Trim();
-                }
-                if (_inbox.TryTake(out var message, timeout)) Handle(message);
+                PublishTracked();
+                _gate.Exit();
+                var took = _inbox.TryTake(out var message, timeout);
+                _gate.Enter();
+                if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
                 if (Now >= _nextScanAt) Scan();
             }
@@ -166,6 +181,7 @@ public sealed partial class Supervisor
             CloseProbes();
             CloseControl();
             foreach (var r in registrations) r.Dispose();
+            if (_gate.IsHeldByCurrentThread) _gate.Exit();
         }
     }
 
@@ -244,7 +260,7 @@ public sealed partial class Supervisor
                 break;
             case MessageKind.Control:
                 HandleControl(message.Request!);
-                _trimAt = Now + 1000;
+                _trimAt = Now + TrimDelayMs;
                 break;
             case MessageKind.Signal when Array.IndexOf(Forwarded, message.Value) >= 0:
                 for (var i = 0; i < _table.Count; i++)
@@ -272,6 +288,51 @@ public sealed partial class Supervisor
         }
         CheckGroups();
         _reaper!.Resume();
+    }
+
+    /// <summary>
+    /// What the reaper's thread may look at while the supervisor waits (<see cref="ReapIfOrphan"/>): the pids of
+    /// services' processes and readiness checks, in one small array (the reaper reads a few cache lines, not every
+    /// service's objects), and whether orphans must be left to the supervisor for now.
+    /// </summary>
+    private int[] _trackedPids = [];
+    private int _trackedCount;
+    private bool _holdOrphans;
+
+    /// <summary>Called under the gate before the supervisor waits.</summary>
+    private void PublishTracked()
+    {
+        var needed = _runtimes.Length + _probes.Count;
+        if (_trackedPids.Length < needed) _trackedPids = new int[Math.Max(needed, 2 * _trackedPids.Length)];
+        var n = 0;
+        // A process group's id stays reserved while a zombie of the group is left: while a service's group is being
+        // cleaned up or stopped, the supervisor keeps reaping everything itself, so the id is not reused under it.
+        var hold = _desired.ShuttingDown;
+        foreach (var r in _runtimes)
+        {
+            if (r.Process is { } p) _trackedPids[n++] = p.Pid;
+            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping) hold = true;
+        }
+        foreach (var probe in _probes.Values) if (probe.Pid > 0) _trackedPids[n++] = probe.Pid;
+        _trackedCount = n;
+        _holdOrphans = hold;
+    }
+
+    /// <summary>
+    /// Called on the reaper's thread with the pid of a zombie child: reaps it there and then when the supervisor is
+    /// waiting (so nothing it does can rely on that pid) and the pid is nobody's — not a service's process, not a
+    /// readiness check's, and no service's process group is being cleaned up or stopped. Otherwise the supervisor
+    /// reaps it, as every other exit.
+    /// </summary>
+    private bool ReapIfOrphan(int pid)
+    {
+        if (!_gate.TryEnter()) return false;
+        try
+        {
+            if (_holdOrphans || Array.IndexOf(_trackedPids, pid, 0, _trackedCount) >= 0) return false;
+            return Reaper.TryReap(pid);
+        }
+        finally { _gate.Exit(); }
     }
 
     private int FindService(int pid)
