@@ -117,7 +117,13 @@ internal sealed class Ns : IDisposable
         return false;
     }
 
-    /// <summary>Makes an orphan inside the namespace that exits after 0.2 s; returns how long it stayed a zombie, or null.</summary>
+    /// <summary>
+    /// Makes an orphan inside the namespace that exits after 0.2 s; returns how long it stayed a zombie: from its
+    /// exit to its reaping, as the kernel reports both on a pidfd (POLLIN from the exit, POLLHUP once reaped),
+    /// polled without blocking in a loop that yields the CPU each turn (a blocking poll would add a virtual CPU's
+    /// wake-up latency, ~0.1 ms here, to every sample; reading /proc/PID/stat instead costs ~0.1 ms a read).
+    /// Null when the orphan was not seen or not reaped within 5 s.
+    /// </summary>
     public double? OrphanZombieMs()
     {
         var psi = new ProcessStartInfo("nsenter", ["-t", Pid.ToString(CultureInfo.InvariantCulture), "-p", "sh", "-c", "(sleep 0.2 & echo $!); exit 0"]) { RedirectStandardOutput = true };
@@ -127,16 +133,20 @@ internal sealed class Ns : IDisposable
         for (var wait = Stopwatch.StartNew(); orphan is null && wait.Elapsed < TimeSpan.FromSeconds(1); Thread.Sleep(1))
             orphan = Children(Pid).Where(c => Proc.Comm(c) == "sleep").Select(c => (int?)c).FirstOrDefault();
         if (orphan is null) return null;
-        var sw = Stopwatch.StartNew();
-        long zombieAt = -1;
-        while (sw.Elapsed < TimeSpan.FromSeconds(5))
+        var fd = Native.PidfdOpen(orphan.Value);
+        if (fd < 0) return null;
+        try
         {
-            var state = Proc.State(orphan.Value);
-            if (state is null) return zombieAt < 0 ? 0 : (sw.ElapsedTicks - zombieAt) * 1000.0 / Stopwatch.Frequency;
-            if (state == 'Z' && zombieAt < 0) zombieAt = sw.ElapsedTicks;
-            Thread.Yield();
+            long exited = 0;
+            for (var sw = Stopwatch.StartNew(); sw.Elapsed < TimeSpan.FromSeconds(5); Thread.Yield())
+            {
+                var events = Native.PollNow(fd);
+                if ((events & Native.POLLHUP) != 0) return exited == 0 ? 0 : Stopwatch.GetElapsedTime(exited).TotalMilliseconds;
+                if ((events & Native.POLLIN) != 0 && exited == 0) exited = Stopwatch.GetTimestamp();
+            }
+            return null;
         }
-        return null;
+        finally { Native.close(fd); }
     }
 
     public void Dispose()

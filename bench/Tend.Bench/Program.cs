@@ -124,7 +124,8 @@ try
 
             var zombie = new List<double>();
             for (var k = 0; k < 15; k++) if (main.OrphanZombieMs() is { } z) zombie.Add(z);
-            Put("orphaned zombie: time seen as Z before reaped", peer.Name, zombie.Count > 0 ? Stat(zombie, "ms") : "not reaped within 5 s", zombie.Count > 0 ? zombie.Order().ElementAt(zombie.Count / 2) : null, "ms");
+            zombie = [.. zombie.Select(ms => ms * 1000)];
+            Put("orphaned zombie: exit → reaped (pidfd)", peer.Name, zombie.Count > 0 ? Stat(zombie, "µs") : "not reaped within 5 s", zombie.Count > 0 ? zombie.Order().ElementAt(zombie.Count / 2) : null, "µs");
 
             var stopWatch = Stopwatch.StartNew();
             Native.kill(main.Pid, 15);
@@ -269,8 +270,31 @@ internal static class Proc
     }
 }
 
-internal static class Native
+internal static unsafe class Native
 {
+    public const short POLLIN = 1, POLLHUP = 0x10;
+
     [DllImport("libc.so.6", SetLastError = true)]
     public static extern int kill(int pid, int sig);
+
+    [DllImport("libc.so.6", SetLastError = true)]
+    public static extern int close(int fd);
+
+    [DllImport("libc.so.6", SetLastError = true)]
+    private static extern long syscall(long number, int pid, uint flags);
+
+    [DllImport("libc.so.6", SetLastError = true)]
+    private static extern int poll(PollFd* fds, ulong count, int timeoutMs);
+
+    private struct PollFd { public int Fd; public short Events; public short Revents; }
+
+    /// <summary>pidfd_open(2); -1 when the process is gone.</summary>
+    public static int PidfdOpen(int pid) => (int)syscall(434, pid, 0);
+
+    /// <summary>The events a pidfd reports now (POLLIN once the process exited, POLLHUP once it was reaped).</summary>
+    public static short PollNow(int fd)
+    {
+        var p = new PollFd { Fd = fd, Events = POLLIN };
+        return poll(&p, 1, 0) > 0 ? p.Revents : (short)0;
+    }
 }
