@@ -91,6 +91,30 @@ public class SupervisorProcessTests
     }
 
     [Fact]
+    public void Orphans_reaped_on_the_reapers_thread_do_not_disturb_the_services_exits()
+    {
+        // One service leaves an orphan every ~5 ms (each lives 10 ms), which the reaper's thread reaps while the
+        // supervisor waits; meanwhile another service is killed and must be seen exiting and restarted each time.
+        using var t = Start("sh -c 'while :; do (sleep 0.01 &); sleep 0.005; done'", "tail -f /dev/null");
+        t.Next("tail", "started");
+        var victim = t.Find("tail")!.Value; // a pid seen from here, not from inside tend's namespace
+        for (var k = 1; k <= 3; k++)
+        {
+            Thread.Sleep(1100); // a healthy run each time: restarts are immediate, not backed off
+            Assert.Equal(0, kill(victim, SIGKILL));
+            var exited = t.Next(e => Str(e, "service") == "tail" && Str(e, "event") is not ("started" or "info"));
+            Assert.Equal("SIGKILL", Str(exited, "signal"));
+            Assert.Equal(k, Int(t.Next("tail", "started"), "restarts"));
+            victim = t.WaitForNew("tail", victim).Pid;
+        }
+        // Every zombie seen is gone a moment later: nothing is left unreaped.
+        var zombies = t.Descendants().Where(d => d.State == 'Z').Select(d => d.Pid).ToList();
+        Thread.Sleep(300);
+        Assert.DoesNotContain(t.Descendants(), d => d.State == 'Z' && zombies.Contains(d.Pid));
+        Assert.DoesNotContain(t.Events, e => Str(e, "service") == "sh" && Str(e, "event") != "started");
+    }
+
+    [Fact]
     public async Task As_pid_1_with_a_terminal_tend_still_sees_each_exit_code()
     {
         // `script` gives tend a pty on stdin/stdout/stderr, as `docker run -t` does. Any use of System.Console
