@@ -25,6 +25,8 @@ public static class TendHost
     /// <summary>
     /// Runs Tend with declared services (already bound by the generated binder), the remaining arguments
     /// (Tend's own options and ad-hoc command lines), and what the binder knows for help and suggestions.
+    /// Returns an exit code for help, the version, control requests and bad arguments; once supervision starts, it
+    /// does not return: the process exits with Tend's exit code (the calling thread becomes the reaper).
     /// </summary>
     public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
@@ -58,6 +60,13 @@ public static class TendHost
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor, log); }
         catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
+        // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
+        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, log)));
+        throw new System.Diagnostics.UnreachableException();
+    }
+
+    private static int Supervise(Supervisor supervisor, EventLog log)
+    {
         try { return supervisor.Run(); }
         catch (Exception e)
         {

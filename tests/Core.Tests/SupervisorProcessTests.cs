@@ -91,10 +91,11 @@ public class SupervisorProcessTests
     }
 
     [Fact]
-    public void Orphans_reaped_on_the_reapers_thread_do_not_disturb_the_services_exits()
+    public void Orphans_reaped_at_once_do_not_hide_the_services_exits()
     {
-        // One service leaves an orphan every ~5 ms (each lives 10 ms), which the reaper's thread reaps while the
-        // supervisor waits; meanwhile another service is killed and must be seen exiting and restarted each time.
+        // One service leaves an orphan every ~5 ms (each lives 10 ms). The reaper reaps every exit the moment it
+        // happens and reports only those the supervisor relies on; meanwhile another service is killed and must be
+        // seen exiting, with its signal, and restarted each time (an exit reaped but not reported would hang here).
         using var t = Start("sh -c 'while :; do (sleep 0.01 &); sleep 0.005; done'", "tail -f /dev/null");
         t.Next("tail", "started");
         var victim = t.Find("tail")!.Value; // a pid seen from here, not from inside tend's namespace

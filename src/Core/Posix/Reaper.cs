@@ -1,32 +1,46 @@
+using System.Collections.Concurrent;
+using Tend.Supervision;
+
 namespace Tend.Posix;
 
 /// <summary>
-/// Learns that a child (or an orphan re-parented to Tend) has exited, without SIGCHLD: a thread blocks in
-/// <c>waitid(P_ALL, WEXITED | WNOWAIT)</c>, which leaves the zombie in place. An exit nobody waits for (an orphan)
-/// is reaped at once on this thread when the supervisor allows it (<c>reapIfOrphan</c>); any other exit is
-/// handed to the supervisor, and the thread waits until the supervisor has reaped. A pid the supervisor relies
-/// on is thus only ever reaped by the supervisor, so it cannot be reused before the supervisor's bookkeeping.
+/// Reaps every child (and every orphan re-parented to Tend) the moment it exits, without SIGCHLD: a thread blocks
+/// in <c>waitid(P_ALL, WEXITED)</c>, so the zombie is gone when the call returns, with nothing between the wake-up
+/// and the reap. Only then does it ask whether the supervisor cares (<c>mustReport</c>: a service's process, a
+/// readiness check, or a process group being cleaned up); if so, the pid and status are queued for the supervisor
+/// and it is woken. An orphan nobody relies on costs the supervisor nothing.
 /// When Tend has no child, the thread sleeps until the next spawn.
 /// </summary>
+/// <remarks>
+/// The supervisor signals pids and process groups it learns of exits later than the kernel freed them. That is
+/// what every supervisor that reaps in its wait loop does (tini, runit, s6): Linux hands out pids cyclically, so a
+/// pid freed here is only given to a new process after the whole pid range went round.
+/// </remarks>
 internal sealed unsafe class Reaper
 {
-    private readonly AutoResetEvent _resume = new(false);
-    private readonly Action _childReady;
-    private readonly Func<int, bool> _reapIfOrphan;
+    private readonly AutoResetEvent _spawned = new(false);
+    private readonly ConcurrentQueue<(int Pid, ExitStatus Status)> _exits = new();
+    private readonly Func<int, bool> _mustReport;
+    private readonly Action _reported;
     private volatile bool _childless;
 
-    /// <param name="childReady">Tells the supervisor that a child it may care about has exited (called on this thread).</param>
-    /// <param name="reapIfOrphan">Reaps the zombie with this pid when nothing depends on it; true when it did (called on this thread).</param>
-    public Reaper(Action childReady, Func<int, bool> reapIfOrphan)
+    /// <param name="mustReport">Whether the supervisor must hear of this reaped pid (called on this thread, after the reap).</param>
+    /// <param name="reported">Wakes the supervisor: an exit it must hear of is queued (called on this thread).</param>
+    /// <param name="ownThread">Starts a background thread that reaps; otherwise the caller gives one to <see cref="Run"/>.</param>
+    public Reaper(Func<int, bool> mustReport, Action reported, bool ownThread)
     {
-        _childReady = childReady;
-        _reapIfOrphan = reapIfOrphan;
-        var thread = new Thread(Loop) { IsBackground = true, Name = "tend-reaper" };
-        thread.Start();
+        _mustReport = mustReport;
+        _reported = reported;
+        if (ownThread) new Thread(Run) { IsBackground = true, Name = "tend-reaper" }.Start();
     }
 
-    /// <summary>Called after the supervisor reaped what there was.</summary>
-    public void Resume() => _resume.Set();
+    /// <summary>Takes the next reaped exit the supervisor must hear of; false when there is none.</summary>
+    public bool TryTake(out int pid, out ExitStatus status)
+    {
+        var took = _exits.TryDequeue(out var exit);
+        (pid, status) = exit;
+        return took;
+    }
 
     /// <summary>
     /// Called after a spawn: wakes the thread only when it sleeps for lack of children; otherwise it is already
@@ -34,56 +48,37 @@ internal sealed unsafe class Reaper
     /// </summary>
     public void Spawned()
     {
-        if (_childless) _resume.Set();
+        if (_childless) _spawned.Set();
     }
 
-    private void Loop()
+    /// <summary>
+    /// Reaps on the calling thread, for ever. Best on the process's main thread: the kernel re-parents orphans to
+    /// it, and waitid looks at the calling thread's children first, so an orphan's exit is found without walking
+    /// the services (children of the thread that spawned them).
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public void Run()
     {
         while (true)
         {
             Libc.SigInfo info = default;
-            var rc = Libc.waitid(Libc.P_ALL, 0, &info, Libc.WEXITED | Libc.WNOWAIT);
+            var rc = Libc.waitid(Libc.P_ALL, 0, &info, Libc.WEXITED);
             if (rc == 0)
             {
-                // An orphan is reaped right here, without waking the supervisor: the shortest path from exit to reap.
-                if (_reapIfOrphan(info.Pid)) continue;
-                _childReady();
-                _resume.WaitOne();
+                if (info.Pid != 0 && _mustReport(info.Pid))
+                {
+                    _exits.Enqueue((info.Pid, info.Code == Libc.CLD_EXITED ? ExitStatus.Exited(info.Status) : ExitStatus.Killed(info.Status)));
+                    _reported();
+                }
             }
             else if (Libc.LastError == Libc.ECHILD)
             {
                 // A spawn between waitid's ECHILD and this flag would be missed, so look once more after setting it.
                 _childless = true;
                 rc = Libc.waitid(Libc.P_ALL, 0, &info, Libc.WEXITED | Libc.WNOWAIT | Libc.WNOHANG);
-                if (rc != 0 && Libc.LastError == Libc.ECHILD) _resume.WaitOne();
+                if (rc != 0 && Libc.LastError == Libc.ECHILD) _spawned.WaitOne();
                 _childless = false;
             }
-        }
-    }
-
-    /// <summary>Reaps the exited child <paramref name="pid"/> without blocking; false when it is not (or no longer) a zombie child.</summary>
-    public static bool TryReap(int pid)
-    {
-        while (true)
-        {
-            Libc.SigInfo info = default;
-            var rc = Libc.waitid(Libc.P_PID, pid, &info, Libc.WEXITED | Libc.WNOHANG);
-            if (rc < 0 && Libc.LastError == Libc.EINTR) continue;
-            return rc == 0 && info.Pid == pid;
-        }
-    }
-
-    /// <summary>Reaps one exited child without blocking; false when there is none.</summary>
-    public static bool TryReap(out int pid, out Supervision.ExitStatus status)
-    {
-        while (true)
-        {
-            Libc.SigInfo info = default;
-            var rc = Libc.waitid(Libc.P_ALL, 0, &info, Libc.WEXITED | Libc.WNOHANG);
-            if (rc < 0 && Libc.LastError == Libc.EINTR) continue;
-            pid = info.Pid;
-            status = info.Code == Libc.CLD_EXITED ? Supervision.ExitStatus.Exited(info.Status) : Supervision.ExitStatus.Killed(info.Status);
-            return rc == 0 && info.Pid != 0;
         }
     }
 }

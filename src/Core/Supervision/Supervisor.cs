@@ -21,7 +21,8 @@ public sealed partial class Supervisor
 
     /// <summary>
     /// Held by the supervisor's thread whenever it is not waiting for a message, so that the reaper's thread can
-    /// reap an orphan only while no pid or process group is being relied on (<see cref="ReapIfOrphan"/>).
+    /// tell, from what was published before the wait, whether a pid it reaped is one the supervisor must hear of
+    /// (<see cref="MustReport"/>).
     /// </summary>
     private readonly Lock _gate = new();
     private readonly Spawner _spawner = new();
@@ -78,6 +79,23 @@ public sealed partial class Supervisor
     /// <summary>A monotonic clock in milliseconds.</summary>
     private static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
 
+    private void ChildExited() => _inbox.Post(new Message(MessageKind.ChildExited));
+
+    /// <summary>
+    /// Runs Tend the way a container's init should: <paramref name="supervise"/> (which calls <see cref="Run"/>
+    /// and ends the process with its code) runs on a thread of its own, which spawns the services, while the
+    /// calling thread — the main thread, to which the kernel re-parents orphans — reaps. An orphan's exit is then
+    /// found among the main thread's own children, without walking every service (<see cref="Reaper.Run"/>).
+    /// Does not return.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    internal void RunAsInit(Action supervise)
+    {
+        _reaper = new Reaper(MustReport, ChildExited, ownThread: false);
+        new Thread(() => supervise()) { Name = "tend-supervisor" }.Start();
+        _reaper.Run();
+    }
+
     /// <summary>Runs until a requested stop or a fatal failure; returns Tend's exit code.</summary>
     public int Run()
     {
@@ -108,7 +126,7 @@ public sealed partial class Supervisor
 
         var registrations = RegisterSignals();
         _gate.Enter();
-        _reaper = new Reaper(() => _inbox.Post(new Message(MessageKind.ChildExited)), ReapIfOrphan);
+        _reaper ??= new Reaper(MustReport, ChildExited, ownThread: true);
         OpenControl();
         _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_control is null ? "" : $"; control socket {_control.Path}")}");
         if (_options.Adopt) AdoptRunning();
@@ -280,24 +298,23 @@ public sealed partial class Supervisor
     private void ReapAll()
     {
         var now = Now;
-        while (Reaper.TryReap(out var pid, out var status))
+        while (_reaper!.TryTake(out var pid, out var status))
         {
             var i = FindService(pid);
             if (i >= 0) OnTrackedExit(i, status, now);
             else if (_probes.Count > 0) OnProbeExit(pid, status);
         }
         CheckGroups();
-        _reaper!.Resume();
     }
 
     /// <summary>
-    /// What the reaper's thread may look at while the supervisor waits (<see cref="ReapIfOrphan"/>): the pids of
+    /// What the reaper's thread may look at while the supervisor waits (<see cref="MustReport"/>): the pids of
     /// services' processes and readiness checks, in one small array (the reaper reads a few cache lines, not every
-    /// service's objects), and whether orphans must be left to the supervisor for now.
+    /// service's objects), and whether every exit must be reported for now.
     /// </summary>
     private int[] _trackedPids = [];
     private int _trackedCount;
-    private bool _holdOrphans;
+    private bool _reportAll;
 
     /// <summary>Called under the gate before the supervisor waits.</summary>
     private void PublishTracked()
@@ -305,33 +322,29 @@ public sealed partial class Supervisor
         var needed = _runtimes.Length + _probes.Count;
         if (_trackedPids.Length < needed) _trackedPids = new int[Math.Max(needed, 2 * _trackedPids.Length)];
         var n = 0;
-        // A process group's id stays reserved while a zombie of the group is left: while a service's group is being
-        // cleaned up or stopped, the supervisor keeps reaping everything itself, so the id is not reused under it.
-        var hold = _desired.ShuttingDown;
+        // While a service's group is being cleaned up or stopped (or everything is), any exit may be the group's
+        // last member: the supervisor looks at the groups again after each one.
+        var all = _desired.ShuttingDown;
         foreach (var r in _runtimes)
         {
             if (r.Process is { } p) _trackedPids[n++] = p.Pid;
-            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping) hold = true;
+            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping) all = true;
         }
         foreach (var probe in _probes.Values) if (probe.Pid > 0) _trackedPids[n++] = probe.Pid;
         _trackedCount = n;
-        _holdOrphans = hold;
+        _reportAll = all;
     }
 
     /// <summary>
-    /// Called on the reaper's thread with the pid of a zombie child: reaps it there and then when the supervisor is
-    /// waiting (so nothing it does can rely on that pid) and the pid is nobody's — not a service's process, not a
-    /// readiness check's, and no service's process group is being cleaned up or stopped. Otherwise the supervisor
-    /// reaps it, as every other exit.
+    /// Called on the reaper's thread with the pid of a child it has just reaped: true when the supervisor must hear
+    /// of it — a service's process, a readiness check, any exit while groups are being cleaned up, and every exit
+    /// while the supervisor is awake (it may have spawned a process it has not published yet). An orphan reaped
+    /// while the supervisor waits is nobody's, and is not reported.
     /// </summary>
-    private bool ReapIfOrphan(int pid)
+    private bool MustReport(int pid)
     {
-        if (!_gate.TryEnter()) return false;
-        try
-        {
-            if (_holdOrphans || Array.IndexOf(_trackedPids, pid, 0, _trackedCount) >= 0) return false;
-            return Reaper.TryReap(pid);
-        }
+        if (!_gate.TryEnter()) return true;
+        try { return _reportAll || Array.IndexOf(_trackedPids, pid, 0, _trackedCount) >= 0; }
         finally { _gate.Exit(); }
     }
 
