@@ -8,7 +8,7 @@ namespace Tend.Supervision;
 
 /// <summary>
 /// The supervisor's effects: it carries out the reconciler's actions and turns what the kernel reports
-/// (exits, signals, /proc) into observations. One thread owns all state, spawns and reaps.
+/// (exits, signals, /proc) into observations. One thread owns all state and spawns; the reaper (<see cref="Reaper"/>) reaps and reports the exits it relies on.
 /// </summary>
 public sealed partial class Supervisor
 {
