@@ -122,7 +122,8 @@ internal sealed class Ns : IDisposable
     /// exit to its reaping, as the kernel reports both on a pidfd (POLLIN from the exit, POLLHUP once reaped),
     /// polled without blocking in a loop that yields the CPU each turn (a blocking poll would add a virtual CPU's
     /// wake-up latency, ~0.1 ms here, to every sample; reading /proc/PID/stat instead costs ~0.1 ms a read).
-    /// Null when the orphan was not seen or not reaped within 5 s.
+    /// NaN when the exit and the reaping were first seen by the same poll (this loop was off the CPU meanwhile, so
+    /// the exit's time is unknown: not a sample). Null when the orphan was not seen or not reaped within 5 s.
     /// </summary>
     public double? OrphanZombieMs()
     {
@@ -141,7 +142,7 @@ internal sealed class Ns : IDisposable
             for (var sw = Stopwatch.StartNew(); sw.Elapsed < TimeSpan.FromSeconds(5); Thread.Yield())
             {
                 var events = Native.PollNow(fd);
-                if ((events & Native.POLLHUP) != 0) return exited == 0 ? 0 : Stopwatch.GetElapsedTime(exited).TotalMilliseconds;
+                if ((events & Native.POLLHUP) != 0) return exited == 0 ? double.NaN : Stopwatch.GetElapsedTime(exited).TotalMilliseconds;
                 if ((events & Native.POLLIN) != 0 && exited == 0) exited = Stopwatch.GetTimestamp();
             }
             return null;
