@@ -8,7 +8,8 @@ namespace Tend.Supervision;
 
 /// <summary>
 /// The supervisor's effects: it carries out the reconciler's actions and turns what the kernel reports
-/// (exits, signals, /proc) into observations. One thread owns all state and spawns; the reaper (<see cref="Reaper"/>) reaps and reports the exits it relies on.
+/// (exits, signals, /proc) into observations. One thread owns all state and spawns; the reaper
+/// (<see cref="Reaper"/>) reaps every exit and reports those the supervisor relies on.
 /// </summary>
 public sealed partial class Supervisor
 {
