@@ -44,7 +44,7 @@ public class DeclaredServicesTests
             var exe = Path.Combine(dir.FullName, name);
             File.CreateSymbolicLink(exe, "/bin/sleep");
             using var existing = Process.Start(exe, "1000");
-            using var t = Start(["--scan-interval", "100ms", $"{exe} 1000"], pid1: false);
+            using var t = Start(["--adopt", "--scan-interval", "100ms", $"{exe} 1000"], pid1: false);
             var adopted = t.Next(name, "adopted");
             Assert.Equal(existing.Id, Int(adopted, "pid"));
             existing.Kill();
@@ -56,6 +56,32 @@ public class DeclaredServicesTests
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"the scan took {sw.ElapsedMilliseconds} ms");
             t.Signal(15);
             Assert.Equal(0, t.WaitForExit());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void Not_pid_1_tend_adopts_nothing_unless_asked_and_never_signals_a_process_it_did_not_start()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-test-");
+        try
+        {
+            var name = "mine" + Environment.ProcessId;
+            var exe = Path.Combine(dir.FullName, name);
+            File.CreateSymbolicLink(exe, "/bin/sleep");
+            // Someone else's process of the service's name, already running on the host.
+            using var existing = Process.Start(exe, "1000");
+            using var t = Start([$"{exe} 1000"], pid1: false);
+            var started = t.Next(name, "started");
+            Assert.NotEqual(existing.Id, Int(started, "pid"));
+            Assert.DoesNotContain(t.Events, e => Str(e, "event") == "adopted");
+            t.Signal(15);
+            Assert.Equal(0, t.WaitForExit());
+            // Tend stopped its own process and left the other one alone.
+            Assert.False(existing.HasExited, "tend signalled a process it did not start");
+            Assert.Contains(t.Events, e => Str(e, "event") == "stopped" && Str(e, "service") == name);
+            existing.Kill();
+            existing.WaitForExit();
         }
         finally { dir.Delete(true); }
     }

@@ -50,6 +50,7 @@ public sealed record HostOptions
         ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: 100ms)"),
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
+        ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
         ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND (repeatable)"),
         ("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
@@ -104,7 +105,10 @@ public sealed record HostOptions
             switch (name)
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
-                case "--no-adopt": sup = sup with { Adopt = false }; break;
+                case "--adopt" or "--no-adopt":
+                    if (sup.Adopt is not null) throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
+                    sup = sup with { Adopt = name == "--adopt" };
+                    break;
                 case "--no-control": sup = sup with { ControlSocket = null }; break;
                 case "--control-socket":
                     {

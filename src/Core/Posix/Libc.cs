@@ -61,7 +61,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path, int flags);
 
-    public const int O_WRONLY = 1;
+    public const int O_RDONLY = 0, O_WRONLY = 1;
 
     /// <summary>/dev/null for writing (close-on-exec: posix_spawn's dup2 hands a copy to the child).</summary>
     public static int OpenDevNull() => open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -71,7 +71,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)] public static partial int clock_gettime(int clock, TimeSpec* ts);
     [LibraryImport(Lib)] public static partial long sysconf(int name);
 
-    public const int CLOCK_BOOTTIME = 7, _SC_CLK_TCK = 2, RLIMIT_NOFILE = 7;
+    public const int CLOCK_BOOTTIME = 7, _SC_CLK_TCK = 2, RLIMIT_NOFILE = 7, RLIMIT_RTTIME = 15;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct RLimit { public ulong Soft; public ulong Hard; }

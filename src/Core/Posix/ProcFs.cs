@@ -3,8 +3,20 @@ using System.Text;
 
 namespace Tend.Posix;
 
-/// <summary>One line of /proc/PID/stat, the fields Tend uses.</summary>
-internal readonly record struct ProcStat(int Pid, string Comm, char State, int Ppid, int Pgid, ulong StartTime);
+/// <summary>One line of /proc/PID/stat, the fields Tend uses, and the process's run mark (<see cref="RunMarks"/>).</summary>
+/// <param name="Pid">Field 1.</param>
+/// <param name="Comm">Field 2: the executable's name, cut at 15 bytes.</param>
+/// <param name="State">Field 3 (R, S, D, Z, X…).</param>
+/// <param name="Ppid">Field 4: the parent (after re-parenting, the subreaper or PID 1).</param>
+/// <param name="Pgid">Field 5: the process group.</param>
+/// <param name="StartTime">Field 22: clock ticks after boot.</param>
+/// <param name="Sid">Field 6: the session.</param>
+/// <param name="Mark">The run mark it inherited, or 0 (only read by <see cref="ProcFs.Snapshot"/>).</param>
+internal readonly record struct ProcStat(int Pid, string Comm, char State, int Ppid, int Pgid, ulong StartTime, int Sid = 0, ulong Mark = 0)
+{
+    /// <summary>A zombie or a dead task: it runs no more, whatever its parent does.</summary>
+    public bool Gone => State is 'Z' or 'X';
+}
 
 /// <summary>Reads the process table from /proc.</summary>
 internal static class ProcFs
@@ -29,14 +41,38 @@ internal static class ProcFs
     public static bool TryReadStat(int pid, out ProcStat stat)
     {
         stat = default;
-        string text;
-        try { text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat"); }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
-        return TryParseStat(text, out stat);
+        Span<byte> buffer = stackalloc byte[1024];
+        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat", buffer);
+        return n > 0 && TryParseStat(Encoding.UTF8.GetString(buffer[..n]), out stat);
     }
 
-    /// <summary>Parses "pid (comm) S ppid pgrp ... starttime(22)"; comm may itself hold spaces and parentheses.</summary>
+    /// <summary>
+    /// Reads up to <paramref name="buffer"/>'s length of a small /proc file with plain syscalls (no FileStream,
+    /// no exceptions for a process that vanished); returns the byte count, or -1.
+    /// </summary>
+    private static unsafe int ReadSmall(string path, Span<byte> buffer)
+    {
+        var fd = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0) return -1;
+        try
+        {
+            var total = 0;
+            fixed (byte* p = buffer)
+            {
+                while (total < buffer.Length)
+                {
+                    var n = Libc.read(fd, p + total, buffer.Length - total);
+                    if (n < 0 && Libc.LastError == Libc.EINTR) continue;
+                    if (n <= 0) break;
+                    total += (int)n;
+                }
+            }
+            return total;
+        }
+        finally { Libc.close(fd); }
+    }
+
+    /// <summary>Parses "pid (comm) S ppid pgrp session ... starttime(22)"; comm may itself hold spaces and parentheses.</summary>
     public static bool TryParseStat(string text, out ProcStat stat)
     {
         stat = default;
@@ -52,21 +88,105 @@ internal static class ProcFs
         if (n < 20) return false;
         if (!int.TryParse(rest[parts[1]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ppid)) return false;
         if (!int.TryParse(rest[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var pgid)) return false;
+        if (!int.TryParse(rest[parts[3]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var sid)) return false;
         if (!ulong.TryParse(rest[parts[19]], NumberStyles.None, CultureInfo.InvariantCulture, out var start)) return false;
-        stat = new ProcStat(pid, comm, rest[parts[0]][0], ppid, pgid, start);
+        stat = new ProcStat(pid, comm, rest[parts[0]][0], ppid, pgid, start, sid);
         return true;
+    }
+
+    /// <summary>
+    /// The run mark of <paramref name="pid"/>: the soft limit of RLIMIT_RTTIME in /proc/PID/limits (readable by
+    /// anyone, proc(5)), or 0 when it is unlimited or the process is gone.
+    /// </summary>
+    public static ulong ReadMark(int pid)
+    {
+        Span<byte> buffer = stackalloc byte[2048];
+        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/limits", buffer);
+        return n > 0 ? ParseMark(buffer[..n]) : 0;
+    }
+
+    /// <summary>The soft value of the "Max realtime timeout" line of a /proc/PID/limits text; 0 for "unlimited" or none.</summary>
+    public static ulong ParseMark(ReadOnlySpan<byte> limits)
+    {
+        var at = limits.IndexOf("Max realtime timeout"u8);
+        if (at < 0) return 0;
+        var rest = limits[(at + "Max realtime timeout".Length)..].TrimStart((byte)' ');
+        ulong value = 0;
+        var digits = 0;
+        foreach (var b in rest)
+        {
+            if (b is < (byte)'0' or > (byte)'9') break;
+            value = value * 10 + (ulong)(b - '0');
+            digits++;
+        }
+        return digits is > 0 and <= 19 ? value : 0;
+    }
+
+    /// <summary>The real uid of <paramref name="pid"/> (the "Uid:" line of /proc/PID/status), or -1.</summary>
+    public static long Uid(int pid)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status", buffer);
+        if (n <= 0) return -1;
+        var text = buffer[..n];
+        var at = text.IndexOf("\nUid:"u8);
+        if (at < 0) return -1;
+        var rest = text[(at + 5)..].TrimStart("\t "u8);
+        long uid = 0;
+        var digits = 0;
+        foreach (var b in rest)
+        {
+            if (b is < (byte)'0' or > (byte)'9') break;
+            uid = uid * 10 + (b - '0');
+            digits++;
+        }
+        return digits > 0 ? uid : -1;
+    }
+
+    /// <summary>
+    /// The process table now: every process's stat, and for <paramref name="self"/>'s descendants (every process,
+    /// when it is PID 1) its run mark. Processes that vanish while it reads are left out.
+    /// </summary>
+    public static List<ProcStat> Snapshot(int self)
+    {
+        var all = new List<ProcStat>();
+        foreach (var pid in Pids())
+            if (pid != self && TryReadStat(pid, out var st)) all.Add(st);
+        var descendants = self == 1 ? null : DescendantsOf(self, all);
+        for (var i = 0; i < all.Count; i++)
+            if (descendants is null || descendants.Contains(all[i].Pid))
+                all[i] = all[i] with { Mark = ReadMark(all[i].Pid) };
+        return all;
+    }
+
+    /// <summary>The pids whose parent chain in <paramref name="table"/> leads to <paramref name="root"/>.</summary>
+    public static HashSet<int> DescendantsOf(int root, IReadOnlyList<ProcStat> table)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var p in table)
+        {
+            if (!children.TryGetValue(p.Ppid, out var list)) children[p.Ppid] = list = [];
+            list.Add(p.Pid);
+        }
+        var result = new HashSet<int>();
+        var stack = new Stack<int>();
+        stack.Push(root);
+        while (stack.Count > 0)
+            if (children.TryGetValue(stack.Pop(), out var list))
+                foreach (var c in list)
+                    if (result.Add(c)) stack.Push(c);
+        return result;
     }
 
     /// <summary>The basename of argv[0], or null for kernel threads and vanished processes.</summary>
     public static string? Argv0BaseName(int pid)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline"); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-        if (bytes.Length == 0) return null;
-        var end = Array.IndexOf(bytes, (byte)0);
-        var argv0 = Encoding.UTF8.GetString(bytes, 0, end < 0 ? bytes.Length : end);
+        Span<byte> buffer = stackalloc byte[4096];
+        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline", buffer);
+        if (n <= 0) return null;
+        var bytes = buffer[..n];
+        var end = bytes.IndexOf((byte)0);
+        var argv0 = Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
         var slash = argv0.LastIndexOf('/');
         return slash >= 0 ? argv0[(slash + 1)..] : argv0;
     }
@@ -91,16 +211,17 @@ internal static class ProcFs
 
     /// <summary>
     /// Live processes called <paramref name="name"/>, excluding <paramref name="exclude"/> and Tend itself; zombies
-    /// and processes whose parent has the same name (workers of a daemon) are left out.
+    /// and processes whose parent has the same name (workers of a daemon) are left out. Not root, only processes of
+    /// <paramref name="uid"/> (when not null).
     /// </summary>
-    public static List<ProcStat> FindByName(string name, int self, IReadOnlySet<int> exclude)
+    public static List<ProcStat> FindByName(string name, int self, IReadOnlySet<int> exclude, long? uid = null)
     {
         var found = new List<ProcStat>();
         foreach (var pid in Pids())
         {
             if (pid == self || exclude.Contains(pid)) continue;
-            if (!TryReadStat(pid, out var st) || st.State is 'Z' or 'X') continue;
-            if (Matches(st, name)) found.Add(st);
+            if (!TryReadStat(pid, out var st) || st.Gone) continue;
+            if (Matches(st, name) && (uid is null || Uid(pid) == uid)) found.Add(st);
         }
         var pids = found.Select(f => f.Pid).ToHashSet();
         found.RemoveAll(f => pids.Contains(f.Ppid));

@@ -50,8 +50,11 @@ internal sealed unsafe class Spawner
         return wrapped;
     }
 
-    /// <summary>Spawns <paramref name="command"/>; returns the pid, or 0 and an error message.</summary>
-    public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error)
+    /// <summary>
+    /// Spawns <paramref name="command"/>, its processes marked with <paramref name="mark"/> (0: none; see
+    /// <see cref="RunMarks"/>); returns the pid, or 0 and an error message.
+    /// </summary>
+    public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error, ulong mark = 0)
     {
         error = null;
         var path = Resolve(command.Executable);
@@ -88,7 +91,9 @@ internal sealed unsafe class Spawner
             if (workingDirectory is not null) Libc.posix_spawn_file_actions_addchdir_np(actions, Utf8(workingDirectory, strings));
 
             var pathBytes = Utf8(path, strings);
+            var restore = mark != 0 ? RunMarks.Set(mark) : default;
             var rc = Libc.posix_spawn(out var pid, pathBytes, actions, attr, argv, envp);
+            if (mark != 0) RunMarks.Restore(restore);
             if (rc != 0)
             {
                 error = rc switch

@@ -77,7 +77,7 @@ public static class Reconciler
                     break;
                 case ServicePhase.Running when !up && desired.Force:
                     actions.Add(new(ActionKind.Signal, i, 9));
-                    next[i] = r with { Phase = ServicePhase.Stopping, Pgid = r.Process!.Pgid, StopSentAt = now, Killed = true };
+                    next[i] = r with { Phase = ServicePhase.Stopping, Groups = WithGroup(r.Groups, r.Process!.Pgid), StopSentAt = now, Killed = true };
                     WakeAt(now + KillGraceMs);
                     break;
                 case ServicePhase.Running when !up:
@@ -85,7 +85,7 @@ public static class Reconciler
                     if (!desired.ShuttingDown || table.Dependents[i].All(d => observed[d].IsDown))
                     {
                         actions.Add(new(ActionKind.Signal, i, spec.StopSignal));
-                        next[i] = r with { Phase = ServicePhase.Stopping, Pgid = r.Process!.Pgid, StopSentAt = now, Killed = false };
+                        next[i] = r with { Phase = ServicePhase.Stopping, Groups = WithGroup(r.Groups, r.Process!.Pgid), StopSentAt = now, Killed = false };
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
                     break;
@@ -153,9 +153,17 @@ public static class Reconciler
         return new Plan(final, actions.ToImmutable(), wake, exit, shutdown);
     }
 
-    /// <summary>The service's process was spawned.</summary>
-    public static ServiceRuntime OnStarted(ServiceRuntime r, TrackedProcess process, long now) =>
-        r with { Phase = ServicePhase.Running, Process = process, Pgid = process.Pgid, StartedAt = now, Starts = r.Starts + 1, StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now };
+    /// <summary>
+    /// The service's process was spawned (marked with <paramref name="mark"/>, 0 for none) or adopted: a new run,
+    /// starting up for at least <see cref="Lineage.StartupMinMs"/>.
+    /// </summary>
+    public static ServiceRuntime OnStarted(ServiceRuntime r, TrackedProcess process, long now, ulong mark = 0) =>
+        r with
+        {
+            Phase = ServicePhase.Running, Process = process, Groups = WithGroup([], process.Pgid), StartedAt = now, Starts = r.Starts + 1,
+            StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
+            Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0,
+        };
 
     /// <summary>The readiness check of the current run passed.</summary>
     public static ServiceRuntime OnReady(ServiceRuntime r) => r with { Ready = true };
@@ -176,18 +184,30 @@ public static class Reconciler
     /// <summary>The spawn failed (no such file, not executable…): counts as a quick failure, so it backs off and hits the start limit.</summary>
     public static ServiceRuntime OnSpawnFailed(ServiceSpec spec, ServiceRuntime r, string reason, long now)
     {
-        var started = r with { StartedAt = now, Starts = r.Starts + 1, Process = null, Pgid = 0 };
+        var started = r with { StartedAt = now, Starts = r.Starts + 1, Process = null, Groups = [], Launcher = null, Mark = 0 };
         var d = Decide(spec, started, ExitStatus.Exited(127), now);
         return d.Phase == ServicePhase.Failed ? d with { Reason = reason + "; " + d.Reason } : d with { Reason = reason };
     }
 
-    /// <summary>The launcher exited and left a daemon of the match name: track the daemon from now on.</summary>
-    public static ServiceRuntime OnDaemonized(ServiceRuntime r, TrackedProcess daemon) => r with { Process = daemon, Pgid = daemon.Pgid };
+    /// <summary>The launcher handed over to a daemon of its lineage (it exited 0, or the daemon detached while it lingers): the daemon is the main process from now on.</summary>
+    public static ServiceRuntime OnDaemonized(ServiceRuntime r, TrackedProcess daemon) => r with { Process = daemon, Groups = WithGroup(r.Groups, daemon.Pgid) };
+
+    /// <summary>A launcher exited 0 while starting up and left nothing running: the service has completed, like a one-shot task.</summary>
+    public static ServiceRuntime OnCompleted(ServiceRuntime r, ExitStatus exit) =>
+        r with { Phase = ServicePhase.Completed, LastExit = exit, Process = null, Launcher = null, QuickFailures = [] };
+
+    /// <summary>What a look at the run's lineage found while it starts up: its process groups, the pids seen, until when it starts up.</summary>
+    public static ServiceRuntime OnLineageSeen(ServiceRuntime r, ImmutableArray<int> groups, ImmutableArray<int> members, long lastNewMemberAt, long startupUntil) =>
+        r with { Groups = groups, Members = members, LastNewMemberAt = lastNewMemberAt, StartupUntil = startupUntil };
+
+    /// <summary><paramref name="groups"/> with <paramref name="pgid"/> (when it is a group of the service's own, not 0).</summary>
+    public static ImmutableArray<int> WithGroup(ImmutableArray<int> groups, int pgid) =>
+        pgid > 0 && !groups.Contains(pgid) ? groups.Add(pgid) : groups;
 
     /// <summary>The tracked process ended; <paramref name="groupAlive"/> tells whether members of its process group remain.</summary>
     public static ServiceRuntime OnExited(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, bool groupAlive, long now)
     {
-        var gone = r with { LastExit = exit, Process = null, Pgid = r.Process?.Pgid ?? r.Pgid };
+        var gone = r with { LastExit = exit, Process = null, Groups = WithGroup(r.Groups, r.Process?.Pgid ?? 0) };
         if (r.Phase == ServicePhase.Stopping) return groupAlive ? gone : gone with { Phase = ServicePhase.Stopped };
         var decided = Decide(spec, gone, exit, now);
         return groupAlive ? decided with { Phase = ServicePhase.Cleaning, AfterCleanup = decided.Phase, StopSentAt = null, Killed = false } : decided;
@@ -196,8 +216,8 @@ public static class Reconciler
     /// <summary>The process group left behind is empty now.</summary>
     public static ServiceRuntime OnGroupGone(ServiceRuntime r) => r.Phase switch
     {
-        ServicePhase.Cleaning => r with { Phase = r.AfterCleanup, Pgid = 0, StopSentAt = null, Killed = false },
-        ServicePhase.Stopping when r.Process is null => r with { Phase = ServicePhase.Stopped, Pgid = 0 },
+        ServicePhase.Cleaning => r with { Phase = r.AfterCleanup, Groups = [], Launcher = null, StopSentAt = null, Killed = false },
+        ServicePhase.Stopping when r.Process is null => r with { Phase = ServicePhase.Stopped, Groups = [], Launcher = null },
         _ => r,
     };
 

@@ -49,7 +49,7 @@ public readonly record struct ExitStatus(int Code, int Signal, bool Unknown = fa
 /// <param name="Pgid">The process group that is the service's own and receives its signals, or 0 when it shares a group with
 /// processes that are not the service's (an adopted process): then only the process itself is signalled.</param>
 /// <param name="IsChild">Tend's direct child: its exit is seen through waitid; otherwise only a /proc scan sees it.</param>
-/// <param name="Launched">Tend started it itself (it may still daemonize); false once tracking a daemon or an adopted process.</param>
+/// <param name="Launched">Tend started it itself (it may still hand over to a daemon it starts); false for a daemon found by lineage, or an adopted process.</param>
 public sealed record TrackedProcess(int Pid, ulong StartTime, int Pgid, bool IsChild, bool Launched);
 
 /// <summary>What Tend knows about one service at one moment; updated only through <see cref="Reconciler"/>.</summary>
@@ -61,8 +61,26 @@ public sealed record ServiceRuntime
     /// <summary>The process that stands for the service while it runs.</summary>
     public TrackedProcess? Process { get; init; }
 
-    /// <summary>The process group to signal while cleaning up or stopping (0: none).</summary>
-    public int Pgid { get; init; }
+    /// <summary>
+    /// The process groups of the current run: its launcher's, and those of every process of its lineage seen while
+    /// it started up (<see cref="Lineage"/>). A stop, and the cleanup after the main process died, signal them all.
+    /// </summary>
+    public ImmutableArray<int> Groups { get; init; } = [];
+
+    /// <summary>The run mark its processes inherit (<c>Posix.RunMarks</c>), or 0 (adopted, or marks unavailable).</summary>
+    public ulong Mark { get; init; }
+
+    /// <summary>The process Tend spawned for the current run, while it may still linger after handing over to its daemon.</summary>
+    public TrackedProcess? Launcher { get; init; }
+
+    /// <summary>Until when (ms) the current run is starting up: its new processes are the service's, and its lineage is followed.</summary>
+    public long StartupUntil { get; init; }
+
+    /// <summary>Pids of the run's lineage seen so far while it started up (the launcher aside).</summary>
+    public ImmutableArray<int> Members { get; init; } = [];
+
+    /// <summary>When (ms) a new process of the run's lineage was last seen.</summary>
+    public long LastNewMemberAt { get; init; }
 
     /// <summary>When the current run started (ms on the supervisor's clock).</summary>
     public long StartedAt { get; init; }

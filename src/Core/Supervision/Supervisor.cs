@@ -36,6 +36,10 @@ public sealed partial class Supervisor
     private ImmutableArray<ServiceRuntime> _runtimes;
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
+    private long _nextLookAt = long.MaxValue;
+
+    /// <summary>The process table, read at most once per round of the loop (<see cref="Processes"/>); null until needed.</summary>
+    private List<ProcStat>? _processes;
     private bool _settled;
     private long? _trimAt;
 
@@ -130,18 +134,20 @@ public sealed partial class Supervisor
         _reaper ??= new Reaper(MustReport, ChildExited, ownThread: true);
         OpenControl();
         _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_control is null ? "" : $"; control socket {_control.Path}")}");
-        if (_options.Adopt) AdoptRunning();
+        if (_options.Adopt ?? _self == 1) AdoptRunning();
 
         try
         {
             while (true)
             {
+                _processes = null;
                 PollProbes(Now);
                 var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now);
                 LogQuietStops(_runtimes, plan.Next);
                 _runtimes = plan.Next;
                 if (plan.ExitCode is { } code)
                 {
+                    StopEverythingLeft();
                     Finish();
                     _log.Info($"exiting with code {code}");
                     return code;
@@ -161,6 +167,8 @@ public sealed partial class Supervisor
                 }
 
                 var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(ProbeDeadline() ?? long.MaxValue, WaiterDeadline() ?? long.MaxValue));
+                if (AnyStartingUp(Now)) wake = Math.Min(wake, _nextLookAt);
+                else _nextLookAt = long.MaxValue;
                 if (_runtimes.Any(r => r.Process is { IsChild: false }))
                 {
                     if (_nextScanAt == long.MaxValue) _nextScanAt = Now + (long)_options.ScanInterval.TotalMilliseconds;
@@ -193,6 +201,7 @@ public sealed partial class Supervisor
                 if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
                 if (Now >= _nextScanAt) Scan();
+                if (Now >= _nextLookAt) Look(Now);
             }
         }
         finally
@@ -360,13 +369,37 @@ public sealed partial class Supervisor
         var spec = _table.Services[i];
         var r = _runtimes[i];
         var p = r.Process!;
-        if (status.Success && p.Launched && r.Phase == ServicePhase.Running && FindDaemon(spec, i) is { } daemon)
+        // A main process Tend did not start whose parent reaped it (pg_ctl under pg_ctlcluster) leaves no status. While
+        // the launcher still runs, it has the last word again; once it is gone, the run hands over as after an exit 0.
+        if (status.Unknown && r.Phase == ServicePhase.Running && r.Launcher is { } l && l.Pid != p.Pid && Processes().Any(x => x.Pid == l.Pid && !x.Gone))
         {
-            _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r, daemon));
-            _log.Service(spec.Name, "daemonized", $"launcher exited 0; tracking {spec.EffectiveMatchName} (pid {daemon.Pid})", daemon.Pid);
+            var detached = HandOverCandidates(r, p, now);
+            if (detached.Count > 0) HandOver(i, detached, $"pid {p.Pid} ended while its launcher (pid {l.Pid}) still runs");
+            else
+            {
+                _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r, l));
+                _log.Service(spec.Name, "daemonized", $"pid {p.Pid} ended while its launcher still runs; following the launcher (pid {l.Pid}) again", l.Pid);
+            }
             return;
         }
-        var groupAlive = GroupAlive(p.Pgid);
+        var handsOver = status.Success || (status.Unknown && now < r.StartupUntil);
+        if (r.Phase == ServicePhase.Running && r.Mark != 0 && !spec.OneShot && handsOver && (p.Launched || now < r.StartupUntil))
+        {
+            // The main process exited 0 while its run started up (or it is the launcher itself): what it started is the service now.
+            var candidates = HandOverCandidates(r, p, now);
+            if (candidates.Count > 0)
+            {
+                HandOver(i, candidates, p.Launched ? $"launcher (pid {p.Pid}) exited 0" : $"pid {p.Pid} ended while starting up");
+                return;
+            }
+            if (p.Launched && now < r.StartupUntil)
+            {
+                _runtimes = _runtimes.SetItem(i, Reconciler.OnCompleted(r, status));
+                _log.Service(spec.Name, "completed", $"pid {p.Pid} exited 0 and left nothing running: completed", p.Pid, status, r.Restarts);
+                return;
+            }
+        }
+        var groupAlive = GroupsAlive(Reconciler.WithGroup(r.Groups, p.Pgid));
         var next = Reconciler.OnExited(spec, r, status, groupAlive, now);
         _runtimes = _runtimes.SetItem(i, next);
         var message = $"pid {p.Pid} exited with {status}";
@@ -377,7 +410,7 @@ public sealed partial class Supervisor
                 _log.Service(spec.Name, "exited", message + (delay == 0 ? "; restarting now" : $"; restarting in {delay}ms"), p.Pid, status, next.Restarts, delay);
                 break;
             case ServicePhase.Cleaning:
-                _log.Service(spec.Name, "exited", message + "; stopping what is left of its process group", p.Pid, status, next.Restarts);
+                _log.Service(spec.Name, "exited", message + "; stopping what is left of it", p.Pid, status, next.Restarts);
                 break;
             case ServicePhase.Failed:
                 _log.Service(spec.Name, "failed", message + $"; giving up: {next.Reason}", p.Pid, status, next.Restarts, error: true);
@@ -391,12 +424,101 @@ public sealed partial class Supervisor
         }
     }
 
+    /// <summary>
+    /// The processes a main process that exited 0 hands over to: the live processes of its run's lineage — any of them
+    /// while the run starts up, afterwards those in a group or session it had while starting up; never a launcher that
+    /// still lingers, nor what runs in its session (a daemon stopped by hand while Debian's apache2 script still waits
+    /// is not replaced by that script).
+    /// </summary>
+    private List<ProcStat> HandOverCandidates(ServiceRuntime r, TrackedProcess exited, long now)
+    {
+        var members = Lineage.Members(Processes(), r.Mark, except: exited.Pid);
+        if (now >= r.StartupUntil) members = Lineage.InGroups(members, r.Groups);
+        if (r.Launcher is { } l && l.Pid != exited.Pid && members.Any(m => m.Pid == l.Pid))
+            members = Lineage.Detached(members, l.Pid);
+        return members;
+    }
+
+    /// <summary>Makes the best of <paramref name="candidates"/> the service's main process (<see cref="Lineage.ChooseMain"/>).</summary>
+    private void HandOver(int i, List<ProcStat> candidates, string why)
+    {
+        var spec = _table.Services[i];
+        var r = _runtimes[i];
+        var launcherSid = r.Launcher?.Pid ?? 0;
+        var d = Lineage.ChooseMain(candidates, c => ProcFs.Matches(c, spec.EffectiveMatchName), launcherSid, _self);
+        if (r.Process is { } current && current.Pid == d.Pid) return;
+        var groups = r.Groups;
+        foreach (var c in candidates) groups = Reconciler.WithGroup(groups, c.Pgid);
+        var daemon = new TrackedProcess(d.Pid, d.StartTime, d.Pgid != _selfGroup ? d.Pgid : 0, IsChild: d.Ppid == _self, Launched: false);
+        _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r with { Groups = groups }, daemon));
+        _log.Service(spec.Name, "daemonized", $"{why}; following pid {d.Pid} ({d.Comm}) of its lineage", d.Pid);
+    }
+
+    /// <summary>Whether a service's run still starts up, so that its lineage is looked at.</summary>
+    private bool AnyStartingUp(long now)
+    {
+        foreach (var r in _runtimes)
+            if (r.Phase == ServicePhase.Running && r.Mark != 0 && now < r.StartupUntil) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Looks at the lineage of every run that starts up: records its processes' groups, extends its start-up while
+    /// new processes appear, and hands over from a launcher that still runs to a daemon that detached from it.
+    /// </summary>
+    private void Look(long now)
+    {
+        var next = long.MaxValue;
+        for (var i = 0; i < _runtimes.Length; i++)
+        {
+            var r = _runtimes[i];
+            if (r.Phase != ServicePhase.Running || r.Mark == 0 || now >= r.StartupUntil) continue;
+            var members = Lineage.Members(Processes(), r.Mark);
+            var groups = r.Groups;
+            var seen = r.Members;
+            var lastNew = r.LastNewMemberAt;
+            foreach (var m in members)
+            {
+                groups = Reconciler.WithGroup(groups, m.Pgid);
+                if (m.Pid != r.Launcher?.Pid && !seen.Contains(m.Pid))
+                {
+                    seen = seen.Add(m.Pid);
+                    lastNew = now;
+                }
+            }
+            r = Reconciler.OnLineageSeen(r, groups, seen, lastNew, Lineage.StartupUntil(r.StartedAt, lastNew));
+            _runtimes = _runtimes.SetItem(i, r);
+            if (r.Process is { Launched: true } launcher && members.Any(m => m.Pid == launcher.Pid))
+            {
+                var detached = Lineage.Detached(members, launcher.Pid);
+                if (detached.Count > 0) HandOver(i, detached, $"a process of its lineage detached while its launcher (pid {launcher.Pid}) still runs");
+            }
+            else if (r.Process is { IsChild: false, Launched: false } main && r.Launcher is not null)
+            {
+                // A main process found by lineage that is not Tend's child: its end is only seen in /proc.
+                if (!members.Any(m => m.Pid == main.Pid && m.StartTime == main.StartTime)) OnTrackedExit(i, ExitStatus.Vanished, now);
+                else if (HandOverCandidates(r, main, now) is { Count: > 0 } better && better.Any(c => c.Ppid == (_self)))
+                {
+                    // A daemon re-parented to Tend appeared since (postgres after pg_ctl): it is the better main process.
+                    better.Add(members.First(m => m.Pid == main.Pid));
+                    HandOver(i, better, $"pid {main.Pid} still waits for what it started");
+                }
+            }
+            r = _runtimes[i];
+            if (now < r.StartupUntil) next = Math.Min(next, Lineage.NextLook(r.StartedAt, now));
+        }
+        _nextLookAt = next;
+    }
+
+    /// <summary>The process table for this round of the loop (read once; see <see cref="ProcFs.Snapshot"/>).</summary>
+    private List<ProcStat> Processes() => _processes ??= ProcFs.Snapshot(_self);
+
     private void CheckGroups()
     {
         for (var i = 0; i < _runtimes.Length; i++)
         {
             var r = _runtimes[i];
-            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping && r.Process is null && !GroupAlive(r.Pgid))
+            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping && r.Process is null && !GroupsAlive(r.Groups))
             {
                 var next = Reconciler.OnGroupGone(r);
                 _runtimes = _runtimes.SetItem(i, next);
@@ -411,7 +533,13 @@ public sealed partial class Supervisor
         }
     }
 
-    private static bool GroupAlive(int pgid) => pgid > 0 && Libc.kill(-pgid, 0) == 0;
+    /// <summary>Whether any of <paramref name="groups"/> still has a process (one Tend may not signal counts too).</summary>
+    private static bool GroupsAlive(ImmutableArray<int> groups)
+    {
+        foreach (var g in groups)
+            if (g > 0 && (Libc.kill(-g, 0) == 0 || Libc.LastError == Libc.EPERM)) return true;
+        return false;
+    }
 
     private void Execute(SupervisorAction action)
     {
@@ -422,7 +550,8 @@ public sealed partial class Supervisor
             case ActionKind.Start:
                 {
                     var bootTicks = ProcFs.BootTicksNow();
-                    var pid = _spawner.Spawn(_commands[action.Service], spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error);
+                    var mark = RunMarks.Next();
+                    var pid = _spawner.Spawn(_commands[action.Service], spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error, mark);
                     var now = Now;
                     if (pid == 0)
                     {
@@ -435,8 +564,9 @@ public sealed partial class Supervisor
                         return;
                     }
                     // Tend's own child: its pid cannot be reused before Tend reaps it, so a lower bound of its start time will do.
-                    var started = Reconciler.OnStarted(r, new TrackedProcess(pid, bootTicks, pid, IsChild: true, Launched: true), now);
+                    var started = Reconciler.OnStarted(r, new TrackedProcess(pid, bootTicks, pid, IsChild: true, Launched: true), now, mark);
                     _runtimes = _runtimes.SetItem(action.Service, started);
+                    if (mark != 0) _nextLookAt = Math.Min(_nextLookAt, Lineage.NextLook(now, now));
                     _log.Service(spec.Name, "started", r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
                     _reaper!.Spawned();
                     break;
@@ -445,58 +575,119 @@ public sealed partial class Supervisor
                 RunCheck(action.Service, Now);
                 break;
             case ActionKind.Signal:
-                {
-                    var pgid = r.Process?.Pgid ?? r.Pgid;
-                    var groupSignalled = pgid > 0 && Libc.kill(-pgid, action.Signal) == 0;
-                    if (!groupSignalled && r.Process is { } p) Libc.kill(p.Pid, action.Signal);
-                    var target = groupSignalled ? $"process group {pgid}" : $"pid {r.Process?.Pid}";
-                    if (action.Signal == Libc.SIGKILL)
-                        _log.Service(spec.Name, "killed", $"{(r.Phase == ServicePhase.Cleaning ? "what is left of the group is" : "still")} running after {Signals.Name(spec.StopSignal)}: sent SIGKILL to {target}", r.Process?.Pid);
-                    else if (r.Phase == ServicePhase.Stopping)
-                        _log.Service(spec.Name, "stopping", $"sent {Signals.Name(action.Signal)} to {target}", r.Process?.Pid);
-                    break;
-                }
+                SignalService(action.Service, action.Signal);
+                break;
         }
     }
 
     /// <summary>
-    /// After a launcher exited 0: a top-level process of the match name started no earlier than the launcher,
-    /// preferring one re-parented to Tend, then the oldest.
+    /// Sends a stop signal (or SIGKILL) to every process of the service: each of its run's process groups — its
+    /// launcher's, and those its lineage had while starting up, looked up again now — or, for an adopted process in
+    /// a group that is not its own, the process alone. Logs what happened, and a failure as an error.
     /// </summary>
-    private TrackedProcess? FindDaemon(ServiceSpec spec, int service)
+    private void SignalService(int i, int signal)
     {
-        var launcher = _runtimes[service].Process!;
-        var exclude = _runtimes.Where((r, i) => i != service && r.Process is not null).Select(r => r.Process!.Pid).ToHashSet();
-        exclude.Add(launcher.Pid);
-        var candidates = ProcFs.FindByName(spec.EffectiveMatchName, _self, exclude)
-            .Where(s => s.StartTime >= launcher.StartTime)
-            .OrderByDescending(s => s.Ppid == _self)
-            .ThenBy(s => s.StartTime)
-            .ToList();
-        if (candidates.Count == 0) return null;
-        var d = candidates[0];
-        return new TrackedProcess(d.Pid, d.StartTime, OwnGroup(d, launcher.Pid), IsChild: d.Ppid == _self, Launched: false);
+        var spec = _table.Services[i];
+        var r = _runtimes[i];
+        var groups = r.Process is { } main ? Reconciler.WithGroup(r.Groups, main.Pgid) : r.Groups;
+        if (r.Mark != 0)
+        {
+            var members = Lineage.Members(Processes(), r.Mark);
+            // Once started up, what the daemon started later in sessions of its own is not the service's.
+            if (Now >= r.StartupUntil) members = Lineage.InGroups(members, groups);
+            foreach (var m in members) groups = Reconciler.WithGroup(groups, m.Pgid);
+            _runtimes = _runtimes.SetItem(i, r = r with { Groups = groups });
+        }
+        var reached = new List<string>();
+        var failed = new List<string>();
+        foreach (var g in groups)
+        {
+            if (Libc.kill(-g, signal) == 0) reached.Add($"process group {g}");
+            else if (Libc.LastError != Libc.ESRCH) failed.Add($"process group {g} ({Libc.ErrorText(Libc.LastError)})");
+        }
+        if (groups.IsEmpty && r.Process is { } p)
+        {
+            if (Libc.kill(p.Pid, signal) == 0) reached.Add($"pid {p.Pid}");
+            else if (Libc.LastError != Libc.ESRCH) failed.Add($"pid {p.Pid} ({Libc.ErrorText(Libc.LastError)})");
+        }
+        if (failed.Count > 0)
+            _log.Service(spec.Name, "signal-error", $"cannot send {Signals.Name(signal)} to {string.Join(", ", failed)}", r.Process?.Pid, error: true);
+        if (reached.Count == 0) return;
+        var target = string.Join(", ", reached);
+        if (signal == Libc.SIGKILL)
+            _log.Service(spec.Name, "killed", $"{(r.Phase == ServicePhase.Cleaning ? "what is left of it is" : "still")} running after {Signals.Name(spec.StopSignal)}: sent SIGKILL to {target}", r.Process?.Pid);
+        else if (r.Phase == ServicePhase.Stopping)
+            _log.Service(spec.Name, "stopping", $"sent {Signals.Name(signal)} to {target}", r.Process?.Pid);
     }
 
     /// <summary>
-    /// The process group Tend may signal as the service's: one the process leads, or the launcher's session
-    /// Tend created — never a group shared with unrelated processes (an adopted process started from a shell
-    /// shares the shell's group, and maybe Tend's).
+    /// The last stage of a shutdown, once every service stopped: as PID 1, every process still in the container gets
+    /// SIGTERM, then SIGKILL after the longest stop timeout (what sysvinit and s6-overlay do last); not PID 1, the same
+    /// for what is left of Tend's own runs (processes with its marks), and nothing else. Returns when none is left.
     /// </summary>
-    private int OwnGroup(in ProcStat p, int launcher) =>
-        (p.Pgid == p.Pid || (launcher > 0 && p.Pgid == launcher)) && p.Pgid != _selfGroup ? p.Pgid : 0;
+    private void StopEverythingLeft()
+    {
+        var timeout = _table.Services.IsEmpty ? 5000 : (long)_table.Services.Max(s => s.StopTimeout.TotalMilliseconds);
+        if (!AnyLeft()) return;
+        _log.Info($"stopping what is left {(_self == 1 ? "in the container" : "of the services' processes")}: sent SIGTERM");
+        SignalLeft(Libc.SIGTERM);
+        var deadline = Now + timeout;
+        if (WaitNoneLeft(deadline)) return;
+        _log.Info($"still running {timeout}ms after SIGTERM: sent SIGKILL");
+        SignalLeft(Libc.SIGKILL);
+        WaitNoneLeft(Now + Reconciler.KillGraceMs);
+    }
+
+    private bool AnyLeft()
+    {
+        if (_self == 1) return Libc.kill(-1, 0) == 0;
+        _processes = null;
+        return Processes().Any(p => !p.Gone && RunMarks.IsOurs(p.Mark));
+    }
+
+    private void SignalLeft(int signal)
+    {
+        if (_self == 1)
+        {
+            Libc.kill(-1, signal);
+            return;
+        }
+        foreach (var p in Processes())
+            if (!p.Gone && RunMarks.IsOurs(p.Mark) && Libc.kill(p.Pid, signal) != 0 && Libc.LastError != Libc.ESRCH)
+                _log.Error($"cannot send {Signals.Name(signal)} to pid {p.Pid} ({p.Comm}): {Libc.ErrorText(Libc.LastError)}");
+    }
+
+    /// <summary>Waits, reaping as exits come, until nothing is left or <paramref name="deadline"/>; true when nothing is left.</summary>
+    private bool WaitNoneLeft(long deadline)
+    {
+        while (true)
+        {
+            if (!AnyLeft()) return true;
+            var now = Now;
+            if (now >= deadline) return false;
+            // Exits of Tend's children wake it (every exit is reported while shutting down); grandchildren reaped by
+            // their own parents do not, so look again every 20 ms as well.
+            _gate.Exit();
+            var took = _inbox.TryTake(out var message, (int)Math.Min(20, deadline - now));
+            _gate.Enter();
+            if (took && message.Kind == MessageKind.ChildExited) while (_reaper!.TryTake(out _, out _)) { }
+        }
+    }
 
     private void AdoptRunning()
     {
         var taken = new HashSet<int>();
+        // Not root: never another user's process.
+        long? uid = Libc.geteuid() == 0 ? null : Libc.geteuid();
         for (var i = 0; i < _table.Count; i++)
         {
             var spec = _table.Services[i];
             if (spec.OneShot) continue;
-            var found = ProcFs.FindByName(spec.EffectiveMatchName, _self, taken).OrderBy(s => s.StartTime).FirstOrDefault();
+            var found = ProcFs.FindByName(spec.EffectiveMatchName, _self, taken, uid).OrderBy(s => s.StartTime).FirstOrDefault();
             if (found.Pid == 0) continue;
             taken.Add(found.Pid);
-            var process = new TrackedProcess(found.Pid, found.StartTime, OwnGroup(found, 0), IsChild: found.Ppid == _self, Launched: false);
+            // Only a group the process leads is its own to signal; an adopted process started from a shell shares the shell's.
+            var process = new TrackedProcess(found.Pid, found.StartTime, found.Pgid == found.Pid && found.Pgid != _selfGroup ? found.Pgid : 0, IsChild: found.Ppid == _self, Launched: false);
             _runtimes = _runtimes.SetItem(i, Reconciler.OnStarted(_runtimes[i], process, Now));
             _log.Service(spec.Name, "adopted", $"already running as pid {found.Pid}; adopted instead of starting another", found.Pid);
         }

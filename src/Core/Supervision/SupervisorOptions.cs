@@ -20,6 +20,10 @@ public sealed record SupervisorOptions
     /// <summary>The control socket's path, or null for no control socket.</summary>
     public string? ControlSocket { get; init; } = Control.ControlServer.ConfiguredPath;
 
-    /// <summary>Adopt a process of a service's match name that is already running when Tend starts, instead of starting another.</summary>
-    public bool Adopt { get; init; } = true;
+    /// <summary>
+    /// Adopt a process of a service's match name that is already running when Tend starts, instead of starting
+    /// another: true, false, or null for the default — only as PID 1, where every process is in Tend's own container.
+    /// Not PID 1, a process of that name belongs to someone else unless the user says otherwise (<c>--adopt</c>).
+    /// </summary>
+    public bool? Adopt { get; init; }
 }
