@@ -39,6 +39,9 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>After its main process died, how long what is left of its process group gets before SIGKILL (default <c>100ms</c>).</summary>
     public string CleanupTimeout { get; set; } = "100ms";
 
+    /// <summary>Which processes a stop reaches (default <see cref="Tend.KillMode.Lineage"/>: every process of its start-up; see <see cref="Tend.KillMode"/>).</summary>
+    public KillMode KillMode { get; set; } = KillMode.Lineage;
+
     /// <summary>The user to run as: <c>name</c>, <c>uid</c>, <c>name:group</c> or <c>uid:gid</c> (needs setpriv in the image).</summary>
     public string? User { get; set; }
 
@@ -57,7 +60,7 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>The window of <see cref="StartLimit"/> (default <c>10s</c>).</summary>
     public string StartWindow { get; set; } = "10s";
 
-    /// <summary>The process name that identifies it once daemonized (default: the command's basename).</summary>
+    /// <summary>A hint for choosing its main process among the processes its command started, and the name an already running process is adopted by (default: the command's basename).</summary>
     public string? MatchName { get; set; }
 
     /// <summary>The working directory (default: Tend's).</summary>

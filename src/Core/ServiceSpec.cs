@@ -20,8 +20,10 @@ public sealed record ServiceSpec
     public Command Command { get; init; }
 
     /// <summary>
-    /// The process name that identifies the service once its launcher daemonized, and that is adopted when
-    /// already running. Defaults to the basename of the command (the seed's rule).
+    /// A hint, not the rule: a service is what its command started, followed by lineage (<see cref="Supervision.Lineage"/>).
+    /// When a launcher hands over to several processes, one of this name is preferred as the main process; and a
+    /// process of this name already running when Tend starts as PID 1 (or with <c>--adopt</c>) is adopted instead of
+    /// starting another. Defaults to the basename of the command (the seed's rule).
     /// </summary>
     public string? MatchName { get; init; }
 
@@ -59,12 +61,16 @@ public sealed record ServiceSpec
     /// </summary>
     public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Which processes a stop reaches, and which leftovers are stopped after the main process died (<see cref="Tend.KillMode"/>).</summary>
+    public KillMode KillMode { get; init; } = KillMode.Lineage;
+
     /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
     public bool Critical { get; init; }
 
     /// <summary>
-    /// Its command forks a daemon and exits (an init script, sshd without -D). Dependents then wait until the
-    /// daemon is found, not merely until the launcher started.
+    /// Its command starts a daemon and exits (an init script, sshd without -D). Every service's launcher may hand
+    /// over to what it started; this only makes dependents, <c>tend health</c> and <c>tend wait</c> wait until it
+    /// did, not merely until the launcher started.
     /// </summary>
     public bool Daemonizes { get; init; }
 

@@ -129,6 +129,7 @@ public static class TendHost
                 Restart = options.Restart,
                 StopTimeout = options.StopTimeout,
                 CleanupTimeout = options.CleanupTimeout,
+                KillMode = options.KillMode,
                 Critical = options.Critical,
             };
         }

@@ -133,6 +133,7 @@ internal static class Emitter
                 w.Line("{");
                 w.Line($"    Restart = global::Tend.Restart.{(s.Restart switch { 1 => "OnFailure", 2 => "Never", _ => "Always" })},");
                 w.Line($"    DependsOn = {StringArray(s.DependsOn.Select(d => SourceWriter.Literal(services.First(x => x.FullName == d).Name)))},");
+                if (s.KillMode != 0) w.Line($"    KillMode = global::Tend.KillMode.{(s.KillMode switch { 1 => "ControlGroup", 2 => "Mixed", _ => "Process" })},");
                 w.Line($"    OneShot = {Bool(s.OneShot)},");
                 w.Line($"    Critical = {Bool(s.Critical)},");
                 w.Line($"    Daemonizes = {Bool(s.Daemonizes)},");

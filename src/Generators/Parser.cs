@@ -188,6 +188,7 @@ internal static class Parser
         var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
         var model = new ServiceModel(ns, new EquatableArray<string>(containing), type.Name, type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), name,
             named.TryGetValue("Restart", out var r) && r.Value is int restart ? restart : 0,
+            named.TryGetValue("KillMode", out var km) && km.Value is int killMode ? killMode : 0,
             new EquatableArray<string>(deps),
             named.TryGetValue("OneShot", out var os) && os.Value is true,
             named.TryGetValue("Critical", out var cr) && cr.Value is true,

@@ -22,6 +22,9 @@ public sealed record HostOptions
     /// <summary>Cleanup timeout of each ad-hoc service.</summary>
     public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Kill mode of each ad-hoc service.</summary>
+    public KillMode KillMode { get; init; } = KillMode.Lineage;
+
     /// <summary>Ad-hoc services are critical: one failing for good ends Tend with a non-zero code.</summary>
     public bool Critical { get; init; }
 
@@ -48,6 +51,7 @@ public sealed record HostOptions
         ("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
         ("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL (default: 5s)"),
         ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: 100ms)"),
+        ("--kill-mode", "lineage|control-group|mixed|process", "for command-line services: which processes a stop reaches (default: lineage, every process of the service's start-up)"),
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
         ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
@@ -170,6 +174,22 @@ public sealed record HostOptions
                         var v = Value();
                         if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--cleanup-timeout' got '{v}': expected {Duration.Expected}");
                         o = o with { CleanupTimeout = d };
+                        break;
+                    }
+                case "--kill-mode":
+                    {
+                        var v = Value();
+                        o = o with
+                        {
+                            KillMode = v switch
+                            {
+                                "lineage" => KillMode.Lineage,
+                                "control-group" => KillMode.ControlGroup,
+                                "mixed" => KillMode.Mixed,
+                                "process" => KillMode.Process,
+                                _ => throw new UsageException($"option '--kill-mode' got '{v}': expected lineage, control-group, mixed or process"),
+                            },
+                        };
                         break;
                     }
                 case "--restart":

@@ -399,7 +399,7 @@ public sealed partial class Supervisor
                 return;
             }
         }
-        var groupAlive = GroupsAlive(Reconciler.WithGroup(r.Groups, p.Pgid));
+        var groupAlive = GroupsAlive(StopGroups(spec, r));
         var next = Reconciler.OnExited(spec, r, status, groupAlive, now);
         _runtimes = _runtimes.SetItem(i, next);
         var message = $"pid {p.Pid} exited with {status}";
@@ -518,7 +518,7 @@ public sealed partial class Supervisor
         for (var i = 0; i < _runtimes.Length; i++)
         {
             var r = _runtimes[i];
-            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping && r.Process is null && !GroupsAlive(r.Groups))
+            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping && r.Process is null && !GroupsAlive(StopGroups(_table.Services[i], r)))
             {
                 var next = Reconciler.OnGroupGone(r);
                 _runtimes = _runtimes.SetItem(i, next);
@@ -581,22 +581,27 @@ public sealed partial class Supervisor
     }
 
     /// <summary>
-    /// Sends a stop signal (or SIGKILL) to every process of the service: each of its run's process groups — its
-    /// launcher's, and those its lineage had while starting up, looked up again now — or, for an adopted process in
-    /// a group that is not its own, the process alone. Logs what happened, and a failure as an error.
+    /// Sends a stop signal (or SIGKILL) to the processes its kill mode reaches (<see cref="KillMode"/>): by default
+    /// each of its run's process groups — its launcher's, and those its lineage had while starting up, looked up again
+    /// now — or, for an adopted process in a group that is not its own, the process alone. Logs what happened, and a
+    /// failure as an error (never "sent" for a signal that was not).
     /// </summary>
     private void SignalService(int i, int signal)
     {
         var spec = _table.Services[i];
         var r = _runtimes[i];
-        var groups = r.Process is { } main ? Reconciler.WithGroup(r.Groups, main.Pgid) : r.Groups;
-        if (r.Mark != 0)
+        var mainOnly = spec.KillMode == KillMode.Process || (spec.KillMode == KillMode.Mixed && signal != Libc.SIGKILL);
+        var groups = mainOnly ? [] : StopGroups(spec, r);
+        if (r.Mark != 0 && spec.KillMode != KillMode.Process)
         {
             var members = Lineage.Members(Processes(), r.Mark);
-            // Once started up, what the daemon started later in sessions of its own is not the service's.
-            if (Now >= r.StartupUntil) members = Lineage.InGroups(members, groups);
-            foreach (var m in members) groups = Reconciler.WithGroup(groups, m.Pgid);
-            _runtimes = _runtimes.SetItem(i, r = r with { Groups = groups });
+            // Once started up, what the daemon started later in sessions of its own is not the service's (unless the
+            // kill mode is control-group).
+            if (Now >= r.StartupUntil && spec.KillMode != KillMode.ControlGroup) members = Lineage.InGroups(members, StopGroups(spec, r));
+            var all = StopGroups(spec, r);
+            foreach (var m in members) all = Reconciler.WithGroup(all, m.Pgid);
+            _runtimes = _runtimes.SetItem(i, r = r with { Groups = all });
+            if (!mainOnly) groups = all;
         }
         var reached = new List<string>();
         var failed = new List<string>();
@@ -619,6 +624,10 @@ public sealed partial class Supervisor
         else if (r.Phase == ServicePhase.Stopping)
             _log.Service(spec.Name, "stopping", $"sent {Signals.Name(signal)} to {target}", r.Process?.Pid);
     }
+
+    /// <summary>The process groups a stop waits for: the run's groups and the main process's own (none in kill mode process: only the main process counts).</summary>
+    private static ImmutableArray<int> StopGroups(ServiceSpec spec, ServiceRuntime r) =>
+        spec.KillMode == KillMode.Process ? [] : r.Process is { } main ? Reconciler.WithGroup(r.Groups, main.Pgid) : r.Groups;
 
     /// <summary>
     /// The last stage of a shutdown, once every service stopped: as PID 1, every process still in the container gets

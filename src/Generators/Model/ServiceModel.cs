@@ -34,6 +34,7 @@ public sealed record ServiceModel(
     string FullName,
     string Name,
     int Restart,
+    int KillMode,
     EquatableArray<string> DependsOn,
     bool OneShot,
     bool Critical,
