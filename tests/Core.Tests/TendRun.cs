@@ -178,6 +178,10 @@ internal sealed partial class TendRun : IDisposable
         return d.Where(s => !pids.Contains(s.Ppid)).OrderBy(s => s.StartTime).Select(s => (int?)s.Pid).FirstOrDefault();
     }
 
+    /// <summary>The pid of host process <paramref name="hostPid"/> in its own (innermost) PID namespace, as Tend's events give it.</summary>
+    public static int NsPid(int hostPid) =>
+        int.Parse(File.ReadLines($"/proc/{hostPid}/status").First(l => l.StartsWith("NSpid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[^1]);
+
     /// <summary>Host pids of all live descendants called <paramref name="comm"/>.</summary>
     public HashSet<int> All(string comm) => Descendants().Where(s => s.Comm == comm && s.State != 'Z').Select(s => s.Pid).ToHashSet();
 

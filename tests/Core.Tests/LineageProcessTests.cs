@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using static Tend.Tests.TendRun;
+
+namespace Tend.Tests;
+
+/// <summary>
+/// A service is what its command started: launchers that hand over to daemons whatever their names, late daemons,
+/// launchers that complete, servers detached by a launcher that still waits, and what PID 1 ends last. Real processes,
+/// Tend as PID 1 of a fresh PID namespace unless said otherwise.
+/// </summary>
+public class LineageProcessTests
+{
+    private const int SIGTERM = 15, SIGKILL = 9;
+
+    /// <summary>A directory with a server script that writes its pid on start and "term" when it gets SIGTERM.</summary>
+    private sealed class Scratch : IDisposable
+    {
+        public DirectoryInfo Dir { get; } = Directory.CreateTempSubdirectory("tend-lineage-");
+
+        public string Path(string name) => System.IO.Path.Combine(Dir.FullName, name);
+
+        /// <summary>An executable script called <paramref name="name"/> (its comm is that name).</summary>
+        public string Script(string name, string body)
+        {
+            var path = Path(name);
+            File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            return path;
+        }
+
+        /// <summary>A server that records its pid in NAME.pid and "term" in NAME.term when SIGTERM reaches it.</summary>
+        public string Server(string name) => Script(name,
+            $"echo $$ > {Path(name)}.pid\ntrap 'echo term > {Path(name)}.term; exit 0' TERM\nwhile :; do sleep 0.05; done");
+
+        /// <summary>The pid the server <paramref name="name"/> wrote (in its own PID namespace), once it did.</summary>
+        public int ServerPid(string name, double seconds = 10)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed.TotalSeconds < seconds)
+            {
+                if (File.Exists(Path(name) + ".pid") && File.ReadAllText(Path(name) + ".pid").Trim() is { Length: > 0 } text) return int.Parse(text);
+                Thread.Sleep(5);
+            }
+            throw new TimeoutException($"{name} did not start within {seconds}s");
+        }
+
+        public bool GotTerm(string name, double seconds = 5)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed.TotalSeconds < seconds)
+            {
+                if (File.Exists(Path(name) + ".term")) return true;
+                Thread.Sleep(10);
+            }
+            return false;
+        }
+
+        public void Dispose() => Dir.Delete(true);
+    }
+
+    [Fact]
+    public void A_daemon_an_init_script_leaves_with_nohup_is_the_service_and_is_never_killed_by_a_relaunch()
+    {
+        using var s = new Scratch();
+        File.CreateSymbolicLink(s.Path("mydbd"), "/bin/sleep");
+        var launcher = s.Script("initscript", $"nohup {s.Path("mydbd")} 1000 >/dev/null 2>&1 &\nexit 0");
+        using var t = Start(launcher);
+        var handedOver = t.Next("initscript", "daemonized");
+        var daemon = t.Find("mydbd")!.Value;
+        Assert.Equal(NsPid(daemon), Int(handedOver, "pid"));
+        // Well past start-up: the daemon, which shares its launcher's process group, still runs, and nothing relaunched.
+        Thread.Sleep(3000);
+        Assert.Equal(daemon, t.Find("mydbd"));
+        Assert.Single(t.Events, e => Str(e, "event") == "started");
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") is "exited" or "failed" or "killed");
+        // Its death is the service's: restarted at once.
+        Assert.Equal(0, kill(daemon, SIGKILL));
+        var (_, elapsed) = t.WaitForNew("mydbd", daemon);
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"restart took {elapsed.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public void A_daemon_that_appears_half_a_second_after_its_launcher_exited_is_found_and_kept()
+    {
+        using var s = new Scratch();
+        File.CreateSymbolicLink(s.Path("latedbd"), "/bin/sleep");
+        using var t = Start($"sh -c '(sleep 0.5; {s.Path("latedbd")} 1000 &) & exit 0'");
+        t.Next("sh", "daemonized");
+        var (daemon, _) = t.WaitForNew("latedbd", new HashSet<int>(), seconds: 5);
+        // The subshell that started it exits too: the service follows latedbd (seen maybe just before its exec), and does not restart.
+        var nsPid = NsPid(daemon);
+        t.Next(e => Str(e, "service") == "sh" && Str(e, "event") == "daemonized" && Int(e, "pid") == nsPid);
+        Thread.Sleep(2500);
+        Assert.Single(t.Events, e => Str(e, "event") == "started");
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") is "exited" or "failed" or "completed");
+        Assert.Equal(daemon, t.Find("latedbd"));
+        Assert.Equal(0, kill(daemon, SIGKILL));
+        var (_, elapsed) = t.WaitForNew("latedbd", daemon, seconds: 5);
+        Assert.True(elapsed < TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(500), $"back after {elapsed.TotalMilliseconds} ms (the daemon itself takes 500 ms)");
+    }
+
+    [Fact]
+    public void A_launcher_that_exits_0_and_leaves_nothing_has_completed_and_the_others_run_on()
+    {
+        using var t = Start("sh -c 'exit 0'", "sleep 1000");
+        var completed = t.Next("sh", "completed");
+        Assert.Equal(0, Int(completed, "exitCode"));
+        Thread.Sleep(1500);
+        Assert.Single(t.Events, e => Str(e, "service") == "sh" && Str(e, "event") == "started");
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") is "failed" or "backoff");
+        Assert.NotNull(t.Find("sleep"));
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+    }
+
+    [Fact]
+    public void When_every_launcher_completed_tend_exits_0()
+    {
+        using var t = Start("true");
+        t.Next("true", "completed");
+        Assert.Equal(0, t.WaitForExit());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_server_detached_by_a_launcher_that_still_waits_gets_sigterm_at_shutdown(bool pid1)
+    {
+        // What `pg_ctl start -w` does: the server runs in a session of its own while the launcher waits.
+        using var s = new Scratch();
+        var server = s.Server("srvd");
+        using var t = Start([$"sh -c 'setsid {server} & sleep 1000'"], pid1: pid1);
+        s.ServerPid("srvd");
+        t.Next(e => Str(e, "service") == "sh" && Str(e, "event") == "daemonized" && Str(e, "message")!.Contains("srvd"));
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+        Assert.True(s.GotTerm("srvd", 0.5), "the detached server did not get SIGTERM");
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") == "killed");
+    }
+
+    [Fact]
+    public void As_pid_1_tend_ends_with_sigterm_a_helper_started_later_in_a_session_of_its_own()
+    {
+        using var s = new Scratch();
+        var helper = s.Server("helperd");
+        // Started after the service's start-up: not the service's, but still in the container.
+        using var t = Start($"sh -c 'sleep 3; setsid {helper} & exec sleep 1000'");
+        s.ServerPid("helperd", 10);
+        Assert.NotNull(t.Find("helperd"));
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+        Assert.True(s.GotTerm("helperd", 0.5), "the helper did not get SIGTERM");
+        Assert.Contains("stopping what is left in the container", t.Stderr);
+    }
+
+    [Theory]
+    [InlineData("lineage", false)]
+    [InlineData("process", true)]
+    public void The_kill_mode_says_whether_a_helper_of_the_main_process_survives_its_restart(string mode, bool survives)
+    {
+        using var s = new Scratch();
+        var helper = s.Server("helperd");
+        File.CreateSymbolicLink(s.Path("maind"), "/bin/sleep");
+        using var t = Start("--kill-mode", mode, $"sh -c '{helper} & exec {s.Path("maind")} 1000'");
+        s.ServerPid("helperd");
+        var helperPid = t.Find("helperd")!.Value;
+        var main = t.Find("maind")!.Value;
+        Assert.Equal(0, kill(main, SIGKILL));
+        t.WaitForNew("maind", main);
+        Assert.Equal(!survives, s.GotTerm("helperd", survives ? 1 : 5));
+        if (survives) Assert.Equal(helperPid, t.Find("helperd"));
+    }
+}
