@@ -134,6 +134,8 @@ public sealed partial class Supervisor
         _reaper ??= new Reaper(MustReport, ChildExited, ownThread: true);
         OpenControl();
         _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_control is null ? "" : $"; control socket {_control.Path}")}");
+        if (!RunMarks.Available)
+            _log.Info("the hard limit of RLIMIT_RTTIME is below 2^63, so services cannot be followed by lineage: each is its process group (docker run --ulimit rttime=… lowers it; see docs/lineage.md)");
         if (_options.Adopt ?? _self == 1) AdoptRunning();
 
         try
