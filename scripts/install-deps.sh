@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# What the tests need beyond the .NET SDK: the seed's real daemons, and the tools that make PID namespaces and ptys.
+# What the tests need beyond the .NET SDK: the seed's real daemons, the daemons of the lineage tests (Category=Daemons:
+# started the way users write them, each in its own PID+mount+net namespace), and the tools that make namespaces and ptys.
 set -euo pipefail
 need=()
 command -v apache2 >/dev/null 2>&1 || [ -x /usr/sbin/apache2 ] || need+=(apache2)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)
+[ -x /usr/sbin/cron ] || need+=(cron)
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+[ -x /usr/bin/pg_ctlcluster ] && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)

@@ -90,7 +90,8 @@ internal sealed partial class TendRun : IDisposable
     }
 
     /// <summary>Starts tend; with <paramref name="setup"/>, a bash script runs first inside the namespace (mounts, files) and then execs tend.</summary>
-    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null, string? binary = null)
+    /// <remarks>With <paramref name="net"/>, the namespace has its own network too (only a loopback, down until setup brings it up).</remarks>
+    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null, string? binary = null, bool net = false)
     {
         // With a scenario, the test host runs: services declared in C# through Tend's public API.
         binary ??= scenario is null ? Binary : Path.Combine(RepoRoot, "tests/TestHost/bin", BuildConfiguration, "net10.0/Tend.TestHost");
@@ -99,6 +100,7 @@ internal sealed partial class TendRun : IDisposable
         args.AddRange(tendArgs);
         if (!pid1) return new TendRun(binary, args, pid1: false);
         var command = new List<string> { "--pid", "--fork", "--mount-proc", "--kill-child" };
+        if (net) command.Add("--net");
         if (setup is null) command.Add(binary);
         else command.AddRange(["bash", "-euc", setup + "\nexec \"$0\" \"$@\"", binary]);
         command.AddRange(args);
@@ -146,6 +148,8 @@ internal sealed partial class TendRun : IDisposable
     public static int? Int(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 
     public void Signal(int signal) => Assert.Equal(0, kill(Pid, signal));
+
+    public bool HasExited => _process.HasExited;
 
     public int WaitForExit(double seconds = 15)
     {

@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+using static Tend.Tests.TendRun;
+
+namespace Tend.Tests.Daemons;
+
+/// <summary>
+/// Issue 13's inputs 1–6, each as users write it: a service is what its command started (lineage), not a name, and
+/// Tend touches nothing else. Tend is PID 1 of a fresh namespace unless said otherwise.
+/// </summary>
+[Trait("Category", "Daemons")]
+public class LineageInputTests(ITestOutputHelper output)
+{
+    private const int SIGKILL = 9;
+
+    /// <summary>A daemon of our own: a link to sleep, so its comm is <paramref name="name"/>; no name in common with its launcher.</summary>
+    private static string FakeDaemon(DirectoryInfo dir, string name)
+    {
+        var path = Path.Combine(dir.FullName, name);
+        File.CreateSymbolicLink(path, "/bin/sleep");
+        return path;
+    }
+
+    /// <summary>Test files live under /var/tmp: the namespaces have a private, empty /tmp.</summary>
+    private static DirectoryInfo FixtureDir() => Directory.CreateDirectory(Path.Combine("/var/tmp", "tend-lineage-" + Guid.NewGuid().ToString("N")[..10]));
+
+    private static string Script(DirectoryInfo dir, string name, string body)
+    {
+        var path = Path.Combine(dir.FullName, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return path;
+    }
+
+    /// <summary>Input 1: two init scripts whose basenames name no process; both daemons kept, nothing failed, Tend stays.</summary>
+    [Fact]
+    public void Two_init_scripts_ssh_and_service_apache2_both_kept_and_tend_stays()
+    {
+        var ssh = Daemon.Get("ssh");
+        var apache = Daemon.Get("apache2");
+        using var r = DaemonRun.Start(output, "/etc/init.d/ssh start", "service apache2 start");
+        r.WaitAnswers(ssh);
+        r.WaitAnswers(apache);
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(4)) // past the six quick relaunches that used to mark both failed
+        {
+            Thread.Sleep(250);
+            r.AssertNothingFailed();
+        }
+        var names = r.Status().Select(s => s.GetProperty("name").GetString()!).ToList();
+        r.Log($"services: {string.Join(", ", names)}\n{r.Tree()}");
+        Assert.Equal(2, names.Count);
+        var mains = names.Select(n => r.Main(n)).ToList();
+        Assert.True(mains.All(m => m.State == "running" && m.Main is not null),
+            $"{string.Join("; ", names.Zip(mains, (n, m) => $"{n}: {m.State}, main {m.Main?.ToString() ?? m.NsPid?.ToString() ?? "none"}"))}\n{r.Tree()}\n{r.T.Stderr}");
+        Assert.Equal(["apache2", "sshd"], mains.Select(m => m.Main!.Comm).Order());
+        Assert.True(ssh.Answers(r.T.Pid) && apache.Answers(r.T.Pid));
+    }
+
+    /// <summary>Input 2: an init script that starts its daemon with `nohup mydbd &` and exits 0; the daemon is the service.</summary>
+    [Fact]
+    public void An_init_script_that_starts_its_daemon_with_nohup_keeps_it_and_never_kills_it()
+    {
+        var dir = FixtureDir();
+        try
+        {
+            var mydbd = FakeDaemon(dir, "mydbd");
+            var init = Script(dir, "mydb", $"nohup {mydbd} 1000 >/dev/null 2>&1 &\nexit 0\n");
+            using var r = DaemonRun.Start(output, $"{init} start");
+            ProcInfo? daemon = null;
+            Assert.True(Proc.Until(() => (daemon = r.Processes().FirstOrDefault(p => p.Comm == "mydbd")) is not null, TimeSpan.FromSeconds(5)), "mydbd never ran");
+            var seen = new HashSet<int>();
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                foreach (var p in r.Processes().Where(p => p.Comm == "mydbd")) seen.Add(p.Pid);
+                Assert.True(Proc.Alive(daemon!), $"mydbd {daemon} was killed after {sw.ElapsedMilliseconds} ms\n{r.Tree()}\n{r.T.Stderr}");
+                Thread.Sleep(20);
+            }
+            r.Log(r.Tree());
+            Assert.True(seen.SetEquals([daemon!.Pid]), $"more than one mydbd ran (the launcher was run again): {string.Join(", ", seen)}\n{r.T.Stderr}");
+            r.AssertNothingFailed();
+            var (state, main, nsPid) = r.Main();
+            Assert.True(state == "running" && main?.Pid == daemon.Pid, $"tend status: {state}, main {nsPid}; mydbd is {daemon}\n{r.T.Stderr}");
+        }
+        finally { dir.Delete(true); }
+    }
+
+    /// <summary>
+    /// Input 3: Debian's apache2 script lingers in its one-second loop after a restart (the old pid file is stale).
+    /// Kill -9 of apache's new main process, or `/etc/init.d/apache2 stop` by hand, in that window → back within
+    /// 1 s + apache's start time.
+    /// </summary>
+    [Fact]
+    public void Apache2_script_lingering_after_a_restart_does_not_hide_a_kill_or_a_stop_by_hand()
+    {
+        var d = Daemon.Get("apache2") with { Command = "/etc/init.d/apache2 start" };
+        output.WriteLine($"apache2: plain-shell start time {d.StartTime.TotalMilliseconds:F0} ms, bound {d.Bound.TotalMilliseconds:F0} ms");
+        using var r = DaemonRun.Start(output, d.Command);
+        r.WaitAnswers(d);
+        r.WaitSettled();
+
+        foreach (var action in new[] { "kill -9", "/etc/init.d/apache2 stop" })
+        {
+            Thread.Sleep(1100); // a healthy run: the restart is immediate
+            var main = r.RunningMain(d);
+            var before = r.Processes().Select(p => p.Pid).ToHashSet();
+            var oldServers = r.Servers(d);
+            Assert.Equal(0, Proc.kill(main.Pid, SIGKILL)); // a restart, leaving a stale pid file
+            var sw = Stopwatch.StartNew();
+            ProcInfo? script = null;
+            Assert.True(Proc.Until(() => (script = r.Processes().FirstOrDefault(p => !before.Contains(p.Pid) && p.Args.Contains("/etc/init.d/apache2"))) is not null, d.Bound + TimeSpan.FromSeconds(4), 1),
+                $"the init script was not run again after kill -9 of {main}\n{r.Tree()}\n{r.T.Stderr}");
+            var restartSeen = sw.Elapsed;
+            // The new apache2 server (by lineage: a new apache2 whose parent is not an apache2).
+            ProcInfo? server = null;
+            Assert.True(Proc.Until(() =>
+            {
+                var fresh = r.Servers(d).Where(p => !before.Contains(p.Pid)).ToList();
+                var ids = fresh.Select(p => p.Pid).ToHashSet();
+                server = fresh.Where(p => !ids.Contains(p.Ppid) && p.Ppid == r.T.Pid).OrderBy(p => p.StartTime).FirstOrDefault();
+                return server is not null;
+            }, d.Bound + TimeSpan.FromSeconds(4), 5), $"no new apache2 after the restart\n{r.Tree()}\n{r.T.Stderr}");
+            var wait = TimeSpan.FromMilliseconds(500) - (sw.Elapsed - restartSeen);
+            if (wait > TimeSpan.Zero) Thread.Sleep(wait);
+            var lingering = Proc.Alive(script!);
+            r.Log($"restart seen after {restartSeen.TotalMilliseconds:F0} ms; 0.5 s later: init script {script} still running: {lingering}; now `{action}` on {server}\n{r.Tree()}");
+            Assert.True(lingering, "the init script did not linger this time: the window this test is about was missed");
+            var old = oldServers.Concat(r.Servers(d)).DistinctBy(p => p.Pid).ToList();
+            if (action == "kill -9")
+            {
+                var k = Stopwatch.StartNew();
+                Assert.Equal(0, Proc.kill(server!.Pid, SIGKILL));
+                r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k), "kill -9 of the new main process 0.5 s after a restart (script lingering)");
+            }
+            else
+            {
+                using var stop = Proc.StartInNamespace(r.T.Pid, action);
+                try
+                {
+                    Assert.True(Proc.Until(() => !Proc.Alive(server!), TimeSpan.FromSeconds(30), 2), $"`{action}` did not stop {server}");
+                    var k = Stopwatch.StartNew();
+                    r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k), "`/etc/init.d/apache2 stop` by hand while the script lingers");
+                }
+                finally { if (!stop.HasExited) Proc.KillTree(stop.Id); }
+            }
+            r.WaitSettled();
+        }
+    }
+
+    /// <summary>
+    /// Input 4: SIGTERM to Tend while `service postgresql start` still waits (pg_ctlcluster keeps checking for ~2 s after
+    /// the server it detached through `pg_ctl start` — in a session of its own — already answers): the server must get
+    /// SIGTERM and shut down cleanly, not die by the kernel's SIGKILL.
+    /// </summary>
+    [Fact]
+    public void Sigterm_while_pg_ctl_launcher_still_waits_reaches_the_detached_server()
+    {
+        var d = Daemon.Get("postgresql");
+        using var r = DaemonRun.Start(output, d.Command);
+        using var trace = SignalTrace.Start();
+        r.WaitAnswers(d);
+        var members = r.Processes();
+        var launcher = members.Where(p => p.Comm is "pg_ctlcluster" or "postgresql" or "service" or "pg_ctl").ToList();
+        var server = members.Where(p => p.Comm == "postgres").OrderBy(p => p.StartTime).FirstOrDefault();
+        Assert.True(launcher.Count > 0 && server is not null, $"expected the launcher still waiting and the server running\n{r.Tree()}");
+        Assert.NotEqual(launcher[0].Sid, server!.Sid);
+        Shutdown.AssertEveryProcessGotSigtermAndNoneSigkill(r, trace, members, "postgresql with its launcher still waiting");
+    }
+
+    /// <summary>Input 5: at shutdown, a helper a service started with setsid (in no service's process group) gets SIGTERM.</summary>
+    [Fact]
+    public void At_shutdown_a_helper_started_with_setsid_gets_sigterm()
+    {
+        using var r = DaemonRun.Start(output, "sh -c 'setsid -f sleep 1001; exec sleep 1000'");
+        ProcInfo? helper = null;
+        Assert.True(Proc.Until(() => (helper = r.Processes().FirstOrDefault(p => p.Args == "sleep 1001")) is not null, TimeSpan.FromSeconds(5)), "the helper never ran");
+        Assert.True(Proc.Until(() => r.Processes().Any(p => p.Args == "sleep 1000"), TimeSpan.FromSeconds(5)), "the service never ran");
+        var service = r.Processes().First(p => p.Args == "sleep 1000");
+        Assert.NotEqual(service.Sid, helper!.Sid);
+        using var trace = SignalTrace.Start();
+        Shutdown.AssertEveryProcessGotSigtermAndNoneSigkill(r, trace, r.Processes(), "a setsid helper");
+    }
+
+    /// <summary>
+    /// Input 6: not PID 1 (a child subreaper, as on a developer's machine), `tend "sleep infinity"` must neither adopt
+    /// nor signal an unrelated `sleep infinity` started before it. Contained: both run as siblings under a plain bash
+    /// that is PID 1 of a fresh PID namespace (bash starts the unrelated sleep, then tend as its child, and forwards
+    /// SIGTERM to it) — so Tend is not PID 1, yet a Tend that wrongly adopts can only reach this test's sleep, never
+    /// another process on this shared machine (the current build adopts whatever `sleep` it finds first).
+    /// </summary>
+    [Fact]
+    public void Not_pid_1_tend_neither_adopts_nor_signals_an_unrelated_process_of_the_same_name()
+    {
+        const string setup = """
+            sleep infinity &
+            "$0" "$@" & t=$!
+            trap 'kill -TERM $t' TERM
+            while kill -0 $t 2>/dev/null; do wait $t || true; done
+            wait $t
+            exit $?
+            """;
+        using var trace = SignalTrace.Start();
+        using var t = TendRun.Start(["--scan-interval", "100ms", "sleep infinity"], setup);
+        ProcInfo? unrelated = null, tend = null;
+        Assert.True(Proc.Until(() =>
+        {
+            var children = Proc.Descendants(t.Pid).Where(p => p.Ppid == t.Pid).ToList();
+            unrelated = children.FirstOrDefault(p => p.Args == "sleep infinity");
+            tend = children.FirstOrDefault(p => p.Args != "sleep infinity");
+            return unrelated is not null && tend is not null;
+        }, TimeSpan.FromSeconds(10)), "the unrelated sleep or tend did not start");
+        Assert.NotEqual(1, tend!.NsPid);
+        var first = t.Next(e => Str(e, "service") == "sleep");
+        Thread.Sleep(1500); // fifteen scans
+        var (code, json, _) = t.Ctl("status", "--json");
+        Assert.Equal(0, code);
+        output.WriteLine($"tend {tend} (pid {tend.NsPid} in its namespace); unrelated {unrelated}\nfirst event: {first}\nstatus: {json}");
+        t.Signal(15);
+        Assert.Equal(0, t.WaitForExit());
+        trace.Stop();
+        // Left out: the kernel's SIGKILL when the namespace's PID 1 (the bash, t.Pid) exits after tend: that is this test's teardown.
+        var signalled = trace.Signals.Where(s => s.Target == unrelated!.Pid && s.Sender != t.Pid).ToList();
+        output.WriteLine($"signals to the unrelated sleep: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}");
+        Assert.True(trace.Signals.Any(s => s.Sig == 15 && s.Target == tend.Pid), "the trace did not see SIGTERM reach tend");
+        Assert.True(signalled.Count == 0, $"the unrelated sleep was signalled: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}\n{t.Stderr}");
+        Assert.True(Str(first, "event") == "started" && !t.Events.Any(e => Int(e, "pid") == unrelated!.NsPid || Str(e, "event") == "adopted"),
+            $"tend adopted the unrelated sleep (pid {unrelated!.NsPid} in the namespace):\n{t.Stderr}");
+    }
+
+    /// <summary>A daemon that appears 0.5 s after its launcher exited is found and kept (no relaunch, no second copy).</summary>
+    [Fact]
+    public void A_daemon_that_appears_half_a_second_after_its_launcher_exited_is_found_and_kept()
+    {
+        var dir = FixtureDir();
+        try
+        {
+            var late = FakeDaemon(dir, "latedaemon");
+            using var r = DaemonRun.Start(output, $"sh -c '(sleep 0.5; exec {late} 1000) & exit 0'");
+            ProcInfo? daemon = null;
+            Assert.True(Proc.Until(() => (daemon = r.Processes().FirstOrDefault(p => p.Comm == "latedaemon")) is not null, TimeSpan.FromSeconds(5)), $"latedaemon never ran\n{r.Tree()}\n{r.T.Stderr}");
+            var seen = new HashSet<int>();
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                foreach (var p in r.Processes().Where(p => p.Comm == "latedaemon")) seen.Add(p.Pid);
+                Assert.True(Proc.Alive(daemon!), $"latedaemon {daemon} was killed after {sw.ElapsedMilliseconds} ms\n{r.T.Stderr}");
+                Thread.Sleep(20);
+            }
+            r.Log(r.Tree());
+            Assert.True(seen.SetEquals([daemon!.Pid]), $"more than one latedaemon ran (the launcher was run again): {string.Join(", ", seen)}\n{r.T.Stderr}");
+            r.AssertNothingFailed();
+            var (state, main, nsPid) = r.Main();
+            Assert.True(state == "running" && main?.Pid == daemon.Pid, $"tend status: {state}, main {nsPid}; latedaemon is {daemon}\n{r.T.Stderr}");
+            Assert.DoesNotContain(r.T.Events, e => Str(e, "event") == "completed");
+        }
+        finally { dir.Delete(true); }
+    }
+
+    /// <summary>A launcher that exits 0 and leaves nothing running has completed: no crash loop, no failure, and Tend stays.</summary>
+    [Fact]
+    public void A_launcher_that_exits_0_and_leaves_nothing_has_completed_and_tend_stays()
+    {
+        using var r = DaemonRun.Start(output, "sh -c 'exit 0'");
+        r.T.Next("sh", "completed", 5);
+        Thread.Sleep(3000);
+        r.Log(string.Join('\n', r.T.Events.Select(e => e.GetRawText())));
+        Assert.False(r.T.HasExited, $"tend exited\n{r.T.Stderr}");
+        Assert.Equal(1, r.T.Events.Count(e => Str(e, "service") == "sh" && Str(e, "event") == "started"));
+        Assert.DoesNotContain(r.T.Events, e => Str(e, "event") is "failed" or "backoff");
+        Assert.Equal("completed", r.Main().State);
+    }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using static Tend.Tests.TendRun;
+
+namespace Tend.Tests.Daemons;
+
+/// <summary>SIGTERM to Tend, with the kernel's own record of every signal: what each process of the namespace got.</summary>
+internal static class Shutdown
+{
+    public const int StopTimeoutSeconds = 5; // Tend's default --stop-timeout for command-line services
+
+    /// <summary>
+    /// Sends SIGTERM to Tend (PID 1) while <paramref name="trace"/> records, and asserts: Tend exits 0 within the stop
+    /// timeout; every process in <paramref name="members"/> (the namespace's processes just before) was sent SIGTERM;
+    /// none of them, nor anything they forked meanwhile, was sent SIGKILL (by Tend after a timeout, or by the kernel
+    /// when PID 1 exits and the namespace is torn down); Tend logged no `killed`. Not vacuous: the trace must show the
+    /// test's own SIGTERM to Tend, and <paramref name="members"/> must hold the daemon.
+    /// </summary>
+    public static void AssertEveryProcessGotSigtermAndNoneSigkill(DaemonRun r, SignalTrace trace, List<ProcInfo> members, string what)
+    {
+        Assert.NotEmpty(members);
+        r.Log($"{what}: SIGTERM to tend; processes now:\n{string.Join('\n', members.Select(m => "  " + m))}");
+        var sw = Stopwatch.StartNew();
+        r.T.Signal(15);
+        int code;
+        try { code = r.T.WaitForExit(StopTimeoutSeconds * 2 + 10); }
+        catch (TimeoutException) { trace.Stop(); throw; }
+        var elapsed = sw.Elapsed;
+        trace.Stop();
+
+        var signals = trace.Signals;
+        Assert.True(signals.Any(s => s.Sig == 15 && s.Target == r.T.Pid),
+            "the trace does not show the test's own SIGTERM to tend: the tracer saw nothing, the check would be vacuous");
+        var family = trace.WithForks(members.Select(m => m.Pid));
+        var termed = signals.Where(s => s.Sig == 15).Select(s => s.Target).ToHashSet();
+        var report = string.Join('\n', members.Select(m =>
+        {
+            var got = signals.Where(s => s.Target == m.Pid && s.Sig is 15 or 9).Select(s => $"{(s.Sig == 15 ? "SIGTERM" : "SIGKILL")} from {s.SenderComm}-{s.Sender}");
+            return $"  {m}: {string.Join(", ", got.DefaultIfEmpty("no SIGTERM/SIGKILL"))}";
+        }));
+        var killed = signals.Where(s => s.Sig == 9 && family.Contains(s.Target)).ToList();
+        r.Log($"{what}: tend exited {code} after {elapsed.TotalMilliseconds:F0} ms; signals:\n{report}" +
+              (killed.Count > 0 ? "\n  SIGKILLs: " + string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {k.SenderComm}-{k.Sender}")) : ""));
+
+        var notTermed = members.Where(m => !termed.Contains(m.Pid)).ToList();
+        Assert.True(notTermed.Count == 0 && killed.Count == 0,
+            $"{what}: every process must get SIGTERM and none SIGKILL.\n{report}\n" +
+            $"SIGKILLed (incl. forked later): {string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {k.SenderComm}-{k.Sender}"))}\n{r.T.Stderr}");
+        Assert.Equal(0, code);
+        Assert.DoesNotContain(r.T.Events, e => Str(e, "event") == "killed");
+        Assert.True(elapsed <= TimeSpan.FromSeconds(StopTimeoutSeconds + 1), $"{what}: tend exited after {elapsed.TotalMilliseconds:F0} ms, stop timeout {StopTimeoutSeconds} s");
+    }
+}
