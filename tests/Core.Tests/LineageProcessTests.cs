@@ -114,11 +114,20 @@ public class LineageProcessTests
     }
 
     [Fact]
-    public void When_every_launcher_completed_tend_exits_0()
+    public void A_critical_service_whose_launcher_completed_ends_tend_with_0_and_a_plain_one_does_not()
     {
-        using var t = Start("true");
-        t.Next("true", "completed");
-        Assert.Equal(0, t.WaitForExit());
+        using (var t = Start("--critical", "true"))
+        {
+            t.Next("true", "completed");
+            Assert.Equal(0, t.WaitForExit());
+        }
+        using (var t = Start("true"))
+        {
+            t.Next("true", "completed");
+            Assert.Throws<TimeoutException>(() => t.WaitForExit(1.5));
+            t.Signal(SIGTERM);
+            Assert.Equal(0, t.WaitForExit());
+        }
     }
 
     [Theory]

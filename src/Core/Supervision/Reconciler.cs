@@ -136,6 +136,10 @@ public static class Reconciler
                 case ServicePhase.Failed when spec.Critical && !desired.ShuttingDown:
                     shutdown = 1;
                     break;
+                case ServicePhase.Completed when spec.Critical && r.LauncherCompleted && !desired.ShuttingDown:
+                    // A critical service's launcher left nothing running: the container has nothing left to do.
+                    shutdown ??= 0;
+                    break;
             }
         }
 
@@ -162,7 +166,7 @@ public static class Reconciler
         {
             Phase = ServicePhase.Running, Process = process, Groups = WithGroup([], process.Pgid), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
-            Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0,
+            Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0, LauncherCompleted = false,
         };
 
     /// <summary>The readiness check of the current run passed.</summary>
@@ -194,7 +198,7 @@ public static class Reconciler
 
     /// <summary>A launcher exited 0 while starting up and left nothing running: the service has completed, like a one-shot task.</summary>
     public static ServiceRuntime OnCompleted(ServiceRuntime r, ExitStatus exit) =>
-        r with { Phase = ServicePhase.Completed, LastExit = exit, Process = null, Launcher = null, QuickFailures = [] };
+        r with { Phase = ServicePhase.Completed, LastExit = exit, Process = null, Launcher = null, QuickFailures = [], LauncherCompleted = true };
 
     /// <summary>What a look at the run's lineage found while it starts up: its process groups, the pids seen, until when it starts up.</summary>
     public static ServiceRuntime OnLineageSeen(ServiceRuntime r, ImmutableArray<int> groups, ImmutableArray<int> members, long lastNewMemberAt, long startupUntil) =>
@@ -285,6 +289,8 @@ public static class Reconciler
         for (var i = 0; i < rts.Length; i++)
         {
             var phase = rts[i].Phase;
+            // A launcher that completed is no reason to stop the container: it may be started again (tend start).
+            if (phase == ServicePhase.Completed && rts[i].LauncherCompleted) return false;
             if (phase is ServicePhase.Failed or ServicePhase.Completed) continue;
             if (phase == ServicePhase.Waiting && Dependencies(table, rts, i) == DependencyState.Blocked) continue;
             return false;

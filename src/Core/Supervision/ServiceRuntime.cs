@@ -79,6 +79,12 @@ public sealed record ServiceRuntime
     /// <summary>Pids of the run's lineage seen so far while it started up (the launcher aside).</summary>
     public ImmutableArray<int> Members { get; init; } = [];
 
+    /// <summary>
+    /// Its launcher exited 0 while starting up and left nothing running: completed, but — unlike a one-shot task or a
+    /// service that must not restart — never a reason to stop the container, unless the service is critical.
+    /// </summary>
+    public bool LauncherCompleted { get; init; }
+
     /// <summary>When (ms) a new process of the run's lineage was last seen.</summary>
     public long LastNewMemberAt { get; init; }
 
