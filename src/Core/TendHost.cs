@@ -51,6 +51,7 @@ public static class TendHost
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
+            ProgramCheck.Verify(table.Services);
         }
         catch (UsageException e)
         {
@@ -76,10 +77,10 @@ public static class TendHost
         }
     }
 
-    /// <summary>Reports bad arguments on stderr; returns the exit code for them (2).</summary>
+    /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
     public static int Fail(UsageException e)
     {
-        FdWriter.Write(2, $"tend: error: {e.Message}\nRun 'tend --help' for usage.\n");
+        FdWriter.Write(2, $"tend: error: {e.Message}\n");
         return UsageError;
     }
 

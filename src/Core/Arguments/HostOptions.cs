@@ -95,12 +95,12 @@ public sealed record HostOptions
             if (!seen.Add(name) && name != "--ready") throw new UsageException($"option '{name}' is given twice: give it once");
             string Value()
             {
-                if (known.Value is null) throw new UsageException($"option '{name}' takes no value");
+                if (known.Value is null) throw new UsageException($"option '{name}' takes no value: give it alone");
                 if (inline is not null) return inline;
                 if (i + 1 >= args.Count) throw new UsageException($"option '{name}' needs a value: {known.Value}");
                 return args[++i];
             }
-            if (known.Value is null && inline is not null) throw new UsageException($"option '{name}' takes no value, but got '{inline}'");
+            if (known.Value is null && inline is not null) throw new UsageException($"option '{name}' takes no value, but got '{inline}': give '{name}' alone");
             switch (name)
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
@@ -129,7 +129,7 @@ public sealed record HostOptions
                 case "--critical": o = o with { Critical = true }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
-                    throw new UsageException($"option '{name}' selects declared services, and this program declares none");
+                    throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");
                 case "--version": o = o with { Version = true }; break;
                 case "--log-format":
                     {
