@@ -32,9 +32,8 @@ public class SupervisorProcessTests
             "sleep 1000",
             "sh -c 'trap \"\" TERM; echo ready; while :; do sleep 0.05; done'",
             "tail -f /dev/null");
-        t.Next("sleep", "started");
-        t.Next(e => Str(e, "service") == "tail" && Str(e, "event") == "started");
-        Thread.Sleep(300); // let sh install its trap
+        t.NextAll(("sleep", "started"), ("sh", "started"), ("tail", "started"));
+        t.WaitForStdout("ready\n"); // sh set its trap: a SIGTERM before would end it at once
         var sw = Stopwatch.StartNew();
         t.Signal(SIGTERM);
         var code = t.WaitForExit();
@@ -53,9 +52,9 @@ public class SupervisorProcessTests
     [Fact]
     public void A_second_sigterm_kills_at_once_instead_of_waiting_for_the_stop_timeout()
     {
-        using var t = Start("--stop-timeout", "30s", "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'");
+        using var t = Start("--stop-timeout", "30s", "sh -c 'trap \"\" TERM; echo armed; while :; do sleep 0.05; done'");
         t.Next("sh", "started");
-        Thread.Sleep(300);
+        t.WaitForStdout("armed\n");
         t.Signal(SIGTERM);
         t.Next("sh", "stopping");
         var sw = Stopwatch.StartNew();
@@ -242,9 +241,9 @@ public class SupervisorProcessTests
     [Fact]
     public void Sighup_is_forwarded_to_each_service()
     {
-        using var t = Start("sh -c 'trap \"echo got-hup\" HUP; while :; do sleep 0.05; done'");
+        using var t = Start("sh -c 'trap \"echo got-hup\" HUP; echo armed; while :; do sleep 0.05; done'");
         t.Next("sh", "started");
-        Thread.Sleep(300);
+        t.WaitForStdout("armed\n"); // a HUP before the trap would end sh
         t.Signal(SIGHUP);
         var sw = Stopwatch.StartNew();
         while (!t.Stdout.Contains("got-hup") && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
