@@ -139,6 +139,10 @@ public static class TendHost
     public static string Version =>
         typeof(TendHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>The lines of <c>--help</c> that list Tend's own options (the README's option list is these lines).</summary>
+    internal static IEnumerable<string> OptionLines() =>
+        HostOptions.Options.Select(o => $"  {(o.Value is null ? o.Name : o.Name + " " + o.Value),-40} {o.Help}");
+
     private static string Help(IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
         var sb = new StringBuilder();
@@ -154,8 +158,7 @@ public static class TendHost
             sb.Append('\n');
         }
         sb.Append("Options:\n");
-        foreach (var (name, value, help) in HostOptions.Options)
-            sb.Append($"  {(value is null ? name : name + " " + value),-40} {help}\n");
+        foreach (var line in OptionLines()) sb.Append(line).Append('\n');
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
         return sb.ToString();
