@@ -6,10 +6,17 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 bash scripts/install-deps.sh
-# Real containers: podman with offline stand-ins for the .NET images (shared/containers beside the checkout).
-setup=../shared/containers/setup.sh
-if [ -f "$setup" ]; then bash "$setup" >/tmp/tend-containers-setup.log 2>&1 || { tail -20 /tmp/tend-containers-setup.log; exit 1; }
-else echo "warning: $setup not found: the container tests will fail (they need podman)" >&2; fi
+# Real containers: Docker, else podman; installed and started when there is none.
+TEND_CONTAINER_ENGINE=$(bash scripts/container-engine.sh)
+# Everything the image tests build or run carries this label; whatever a crashed test left is swept at the end.
+TEND_TEST_RUN="run-$(date +%Y%m%d%H%M%S)-$$"
+export TEND_CONTAINER_ENGINE TEND_TEST_RUN
+sweep() {
+  local e=$TEND_CONTAINER_ENGINE label="label=tend.test.run=$TEND_TEST_RUN"
+  $e ps -aq --filter "$label" | xargs -r $e rm -f >/dev/null 2>&1 || true
+  $e images -q --filter "$label" | sort -u | xargs -r $e rmi -f >/dev/null 2>&1 || true
+}
+trap sweep EXIT
 
 rm -rf TestResults
 dotnet build Framework.sln -c Release -nologo -v quiet

@@ -51,6 +51,7 @@ public static class TendHost
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
+            ProgramCheck.Verify(table.Services);
         }
         catch (UsageException e)
         {
@@ -76,10 +77,10 @@ public static class TendHost
         }
     }
 
-    /// <summary>Reports bad arguments on stderr; returns the exit code for them (2).</summary>
+    /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
     public static int Fail(UsageException e)
     {
-        FdWriter.Write(2, $"tend: error: {e.Message}\nRun 'tend --help' for usage.\n");
+        FdWriter.Write(2, $"tend: error: {e.Message}\n");
         return UsageError;
     }
 
@@ -139,6 +140,10 @@ public static class TendHost
     public static string Version =>
         typeof(TendHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>The lines of <c>--help</c> that list Tend's own options (the README's option list is these lines).</summary>
+    internal static IEnumerable<string> OptionLines() =>
+        HostOptions.Options.Select(o => $"  {(o.Value is null ? o.Name : o.Name + " " + o.Value),-40} {o.Help}");
+
     private static string Help(IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
         var sb = new StringBuilder();
@@ -154,8 +159,7 @@ public static class TendHost
             sb.Append('\n');
         }
         sb.Append("Options:\n");
-        foreach (var (name, value, help) in HostOptions.Options)
-            sb.Append($"  {(value is null ? name : name + " " + value),-40} {help}\n");
+        foreach (var line in OptionLines()) sb.Append(line).Append('\n');
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
         return sb.ToString();

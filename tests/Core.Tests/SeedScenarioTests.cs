@@ -33,8 +33,7 @@ public class SeedScenarioTests
                 """;
             using var t = Start(["/usr/sbin/sshd", "/etc/init.d/apache2 start"], setup);
 
-            t.Next("sshd", "started");
-            t.Next("apache2", "daemonized", 20);
+            t.NextAll(20, ("sshd", "started"), ("apache2", "daemonized"));
             Assert.StartsWith("HTTP/1.1 ", Loopback.Http(http));
             Assert.StartsWith("SSH-2.0-", Loopback.Banner(ssh));
 

@@ -32,9 +32,8 @@ public class SupervisorProcessTests
             "sleep 1000",
             "sh -c 'trap \"\" TERM; echo ready; while :; do sleep 0.05; done'",
             "tail -f /dev/null");
-        t.Next("sleep", "started");
-        t.Next(e => Str(e, "service") == "tail" && Str(e, "event") == "started");
-        Thread.Sleep(300); // let sh install its trap
+        t.NextAll(("sleep", "started"), ("sh", "started"), ("tail", "started"));
+        t.WaitForStdout("ready\n"); // sh set its trap: a SIGTERM before would end it at once
         var sw = Stopwatch.StartNew();
         t.Signal(SIGTERM);
         var code = t.WaitForExit();
@@ -53,9 +52,9 @@ public class SupervisorProcessTests
     [Fact]
     public void A_second_sigterm_kills_at_once_instead_of_waiting_for_the_stop_timeout()
     {
-        using var t = Start("--stop-timeout", "30s", "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'");
+        using var t = Start("--stop-timeout", "30s", "sh -c 'trap \"\" TERM; echo armed; while :; do sleep 0.05; done'");
         t.Next("sh", "started");
-        Thread.Sleep(300);
+        t.WaitForStdout("armed\n");
         t.Signal(SIGTERM);
         t.Next("sh", "stopping");
         var sw = Stopwatch.StartNew();
@@ -150,24 +149,50 @@ public class SupervisorProcessTests
     }
 
     [Fact]
-    public void A_missing_or_non_executable_command_is_a_clear_error_then_failed_without_a_busy_loop()
+    public void A_program_that_disappears_after_the_start_is_retried_with_backoff_then_failed()
     {
+        // Missing when Tend starts is a usage error (UsageErrorTests); gone later is a failed start like any other.
         var dir = Directory.CreateTempSubdirectory("tend-test-");
         try
         {
-            var notExecutable = Path.Combine(dir.FullName, "script.sh");
-            File.WriteAllText(notExecutable, "#!/bin/sh\necho hi\n");
-            using var t = Start("/nonexistent/daemon", notExecutable, "no-such-program-anywhere");
+            var program = Path.Combine(dir.FullName, "worker");
+            File.WriteAllText(program, "#!/bin/sh\nexec sleep 1000\n");
+            File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var t = Start(program);
+            t.Next("worker", "started");
+            var sleep = WaitForSleep(t);
+            File.Delete(program);
             var sw = Stopwatch.StartNew();
-            Assert.Contains("'/nonexistent/daemon' does not exist", Str(t.Next("daemon", "spawn-error"), "message"));
-            Assert.Contains("is not executable", Str(t.Next("script.sh", "spawn-error"), "message"));
-            Assert.Contains("was not found in PATH", Str(t.Next("no-such-program-anywhere", "spawn-error"), "message"));
-            t.Next("daemon", "failed", 20);
+            Assert.Equal(0, kill(sleep, SIGKILL));
+            t.Next("worker", "exited");
+            var error = Str(t.Next("worker", "spawn-error"), "message");
+            Assert.Contains($"'{program}' does not exist", error);
+            t.Next("worker", "failed", 20);
             Assert.Equal(1, t.WaitForExit());
-            Assert.Equal(6, t.Events.Count(e => Str(e, "service") == "daemon" && Str(e, "event") is "spawn-error" or "failed"));
-            Assert.True(sw.Elapsed > TimeSpan.FromMilliseconds(1400), "gave up before backing off");
+            var errors = t.Events.Where(e => Str(e, "service") == "worker" && Str(e, "event") == "spawn-error").ToList();
+            Assert.True(errors.Count >= 3, $"only {errors.Count} attempts");
+            Assert.All(errors, e => Assert.Equal(1, CountOf(Str(e, "message")!, program)));
+            Assert.True(sw.Elapsed > TimeSpan.FromMilliseconds(700), "gave up before backing off");
         }
         finally { dir.Delete(true); }
+    }
+
+    private static int WaitForSleep(TendRun t)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (t.Find("sleep") is { } pid) return pid;
+            Thread.Sleep(2);
+        }
+        throw new TimeoutException("the worker never exec'd sleep");
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var n = 0;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal)) n++;
+        return n;
     }
 
     [Fact]
@@ -216,9 +241,9 @@ public class SupervisorProcessTests
     [Fact]
     public void Sighup_is_forwarded_to_each_service()
     {
-        using var t = Start("sh -c 'trap \"echo got-hup\" HUP; while :; do sleep 0.05; done'");
+        using var t = Start("sh -c 'trap \"echo got-hup\" HUP; echo armed; while :; do sleep 0.05; done'");
         t.Next("sh", "started");
-        Thread.Sleep(300);
+        t.WaitForStdout("armed\n"); // a HUP before the trap would end sh
         t.Signal(SIGHUP);
         var sw = Stopwatch.StartNew();
         while (!t.Stdout.Contains("got-hup") && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);

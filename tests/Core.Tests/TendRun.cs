@@ -144,6 +144,54 @@ internal sealed partial class TendRun : IDisposable
     public JsonElement Next(string service, string evt, double seconds = 10) =>
         Next(e => Str(e, "service") == service && Str(e, "event") == evt, seconds);
 
+    /// <summary>
+    /// Waits until each of <paramref name="wanted"/> has happened after the previous match, in whichever order: for
+    /// events that nothing orders (two services starting, two checks passing), where <see cref="Next(Func{JsonElement, bool}, double)"/>
+    /// one after the other would skip the one that came first. Returns them in the order asked; the next match is
+    /// looked for after the last of them.
+    /// </summary>
+    public JsonElement[] NextAll(double seconds, params Func<JsonElement, bool>[] wanted)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        lock (_events)
+        {
+            while (true)
+            {
+                var found = new JsonElement?[wanted.Length];
+                var last = -1;
+                for (var k = _cursor; k < _events.Count; k++)
+                    for (var w = 0; w < wanted.Length; w++)
+                        if (found[w] is null && wanted[w](_events[k])) { found[w] = _events[k]; last = k; break; }
+                if (Array.TrueForAll(found, f => f is not null))
+                {
+                    _cursor = last + 1;
+                    return [.. found.Select(f => f!.Value)];
+                }
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                    throw new TimeoutException($"not every event waited for came within {seconds}s. Events so far:\n{string.Join('\n', _events)}\nstderr:\n{Stderr}");
+                Monitor.Wait(_events, left);
+            }
+        }
+    }
+
+    /// <summary><see cref="NextAll(double, Func{JsonElement, bool}[])"/> for (service, event) pairs, within 10 s.</summary>
+    public JsonElement[] NextAll(params (string Service, string Event)[] wanted) => NextAll(10, wanted);
+
+    public JsonElement[] NextAll(double seconds, params (string Service, string Event)[] wanted) =>
+        NextAll(seconds, [.. wanted.Select(w => (Func<JsonElement, bool>)(e => Str(e, "service") == w.Service && Str(e, "event") == w.Event))]);
+
+    /// <summary>Waits until the services' own output on stdout contains <paramref name="text"/> (a script saying it set its traps).</summary>
+    public void WaitForStdout(string text, double seconds = 10)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!Stdout.Contains(text, StringComparison.Ordinal))
+        {
+            if (sw.Elapsed.TotalSeconds > seconds) throw new TimeoutException($"stdout never showed '{text}' within {seconds}s:\n{Stdout}\nstderr:\n{Stderr}");
+            Thread.Sleep(5);
+        }
+    }
+
     public static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     public static int? Int(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 

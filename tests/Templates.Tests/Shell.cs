@@ -15,12 +15,16 @@ internal static class Shell
     }
 
     /// <summary>Runs a program to completion; returns its exit code and output (stdout + stderr).</summary>
-    public static (int Code, string Output) Try(string dir, string file, params string[] args)
+    public static (int Code, string Output) Try(string dir, string file, params string[] args) => Try(dir, null, file, args);
+
+    /// <summary>Runs a program to completion with extra environment variables.</summary>
+    public static (int Code, string Output) Try(string dir, IReadOnlyDictionary<string, string>? environment, string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -34,9 +38,11 @@ internal static class Shell
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
-    public static string Run(string dir, string file, params string[] args)
+    public static string Run(string dir, string file, params string[] args) => Run(dir, null, file, args);
+
+    public static string Run(string dir, IReadOnlyDictionary<string, string>? environment, string file, params string[] args)
     {
-        var (code, output) = Try(dir, file, args);
+        var (code, output) = Try(dir, environment, file, args);
         Assert.True(code == 0, $"{file} {string.Join(' ', args)} exited {code}:\n{output}");
         return output;
     }

@@ -1,57 +1,85 @@
 namespace Tend.Templates.Tests;
 
 /// <summary>
-/// What a new user does, once per test run: both packages packed with a unique version into a folder feed,
-/// the template installed into a private hive, `dotnet new tend`, and `podman build` of the project as it stands
-/// (plus a nuget.config and the feed, since this test's Tend is not on nuget.org).
+/// What a new user does, once per test run, exactly as the README says: a clean copy of the clone (the files git
+/// tracks or would add; no bin/, obj/ or artifacts/), then the commands of the README's "A new image" block run as
+/// written by bash in it — `bash scripts/pack.sh`, `dotnet new install`, `dotnet new tend`, `dotnet build` — with
+/// two differences a user does not see: `dotnet new` uses a private template hive (--debug:custom-hive), and NuGet
+/// an empty package folder of its own (so no package of the same version cached by an earlier run is used). The
+/// block's docker lines run separately, through <see cref="Engine"/>, on the project exactly as it was made.
 /// </summary>
 public sealed class TemplateImage : IDisposable
 {
     public string Work { get; }
+    public string Clone { get; }
     public string Hive { get; }
-    public string Feed { get; }
     public string Project { get; }
-    public string Version { get; }
-    public string Image { get; }
-    public string BuildOutput { get; }
+    public string ReadmeOutput { get; }
+    public string Help { get; }
+
+    private readonly Lazy<string> _image;
+
+    /// <summary>The generated project's image, built on first use with its own Dockerfile, as it stands.</summary>
+    public string Image => _image.Value;
 
     public TemplateImage()
     {
-        Assert.True(Shell.Try("/", "podman", "--version").Code == 0, "podman is missing: run ../shared/containers/setup.sh (.ci/run does)");
         Work = Directory.CreateTempSubdirectory("tend-template-").FullName;
-        Version = $"0.1.0-t{DateTime.UtcNow:yyyyMMddHHmmss}{Environment.ProcessId}";
-        Image = $"localhost/tend-template-test:{Environment.ProcessId}-{DateTime.UtcNow:HHmmss}";
+        Clone = Path.Combine(Work, "clone");
         Hive = Path.Combine(Work, "hive");
-        Feed = Path.Combine(Work, "feed");
-        var root = Shell.RepoRoot;
-        Shell.Run(root, "dotnet", "pack", "src/Core/Tend.csproj", "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-nologo");
-        Shell.Run(root, "dotnet", "pack", "src/Templates/Tend.Templates.csproj", "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-nologo");
-        Shell.Run(Work, "dotnet", "new", "install", Path.Combine(Feed, $"Tend.Templates.{Version}.nupkg"), "--debug:custom-hive", Hive);
-        Shell.Run(Work, "dotnet", "new", "tend", "-n", "MyImage", "-o", "MyImage", "--HeartbeatSeconds", "1", "--debug:custom-hive", Hive);
+        CopyCleanClone(Shell.RepoRoot, Clone);
+
+        var commands = ReadmeNewImageBlock(File.ReadAllText(Path.Combine(Clone, "README.md")))
+            .Where(l => !l.TrimStart().StartsWith("docker ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(commands, l => l.Contains("dotnet new install"));
+        Assert.Contains(commands, l => l.Contains("dotnet build"));
+        var script = string.Join('\n',
+        [
+            "set -euxo pipefail",
+            "dotnet() { if [ \"${1:-}\" = new ]; then command dotnet \"$@\" --debug:custom-hive \"$TEND_TEST_HIVE\"; else command dotnet \"$@\"; fi; }",
+            .. commands,
+        ]);
+        var environment = new Dictionary<string, string> { ["TEND_TEST_HIVE"] = Hive, ["NUGET_PACKAGES"] = Path.Combine(Work, "nuget-packages") };
+        ReadmeOutput = Shell.Run(Clone, environment, "bash", "-c", script);
         Project = Path.Combine(Work, "MyImage");
-        // The template's default version is the one packed with it.
-        Assert.Contains($"Version=\"{Version}\"", File.ReadAllText(Path.Combine(Project, "MyImage.csproj")));
-        CopyDirectory(Feed, Path.Combine(Project, "feed"));
-        File.WriteAllText(Path.Combine(Project, "nuget.config"), """
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="local" value="feed" />
-              </packageSources>
-            </configuration>
-            """);
-        BuildOutput = Shell.Run(Project, "podman", "build", "--format", "docker", "-t", Image, ".");
+        Help = Shell.Run(Project, "dotnet", "bin/Debug/net10.0/MyImage.dll", "--help");
+        _image = new Lazy<string>(() =>
+        {
+            var image = Engine.NewImage("template");
+            Engine.Build(Project, image);
+            return image;
+        });
     }
 
-    private static void CopyDirectory(string from, string to)
+    /// <summary>The lines of the code block under the README's "## A new image" heading.</summary>
+    public static List<string> ReadmeNewImageBlock(string readme)
     {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        var lines = readme.Split('\n');
+        var heading = Array.FindIndex(lines, l => l.StartsWith("## A new image", StringComparison.Ordinal));
+        Assert.True(heading >= 0, "the README has no '## A new image' section");
+        var open = Array.FindIndex(lines, heading, l => l.StartsWith("```", StringComparison.Ordinal));
+        var close = Array.FindIndex(lines, open + 1, l => l.StartsWith("```", StringComparison.Ordinal));
+        return lines[(open + 1)..close].Where(l => l.Trim().Length > 0).ToList();
+    }
+
+    /// <summary>What `git clone` of this checkout would give, with the working tree's changes: tracked and addable files.</summary>
+    private static void CopyCleanClone(string root, string to)
+    {
+        var files = Shell.Run(root, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var f in files)
+        {
+            var source = Path.Combine(root, f);
+            if (!File.Exists(source)) continue; // deleted in the working tree
+            var target = Path.Combine(to, f);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(target, File.GetUnixFileMode(source));
+        }
     }
 
     public void Dispose()
     {
-        Shell.Try("/", "podman", "rmi", "-f", Image);
+        if (_image.IsValueCreated) Engine.Remove(image: _image.Value);
         Directory.Delete(Work, recursive: true);
     }
 }

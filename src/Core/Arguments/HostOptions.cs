@@ -51,7 +51,7 @@ public sealed record HostOptions
         ("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
         ("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL (default: 5s)"),
         ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: 100ms)"),
-        ("--kill-mode", "lineage|control-group|mixed|process", "for command-line services: which processes a stop reaches (default: lineage, every process of the service's start-up)"),
+        ("--kill-mode", "MODE", "for command-line services: which processes a stop reaches: lineage (default: every process of its start-up), control-group, mixed or process"),
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
         ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
@@ -100,12 +100,12 @@ public sealed record HostOptions
             if (!seen.Add(name) && name != "--ready") throw new UsageException($"option '{name}' is given twice: give it once");
             string Value()
             {
-                if (known.Value is null) throw new UsageException($"option '{name}' takes no value");
+                if (known.Value is null) throw new UsageException($"option '{name}' takes no value: give it alone");
                 if (inline is not null) return inline;
                 if (i + 1 >= args.Count) throw new UsageException($"option '{name}' needs a value: {known.Value}");
                 return args[++i];
             }
-            if (known.Value is null && inline is not null) throw new UsageException($"option '{name}' takes no value, but got '{inline}'");
+            if (known.Value is null && inline is not null) throw new UsageException($"option '{name}' takes no value, but got '{inline}': give '{name}' alone");
             switch (name)
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
@@ -137,7 +137,7 @@ public sealed record HostOptions
                 case "--critical": o = o with { Critical = true }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
-                    throw new UsageException($"option '{name}' selects declared services, and this program declares none");
+                    throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");
                 case "--version": o = o with { Version = true }; break;
                 case "--log-format":
                     {
@@ -187,7 +187,7 @@ public sealed record HostOptions
                                 "control-group" => KillMode.ControlGroup,
                                 "mixed" => KillMode.Mixed,
                                 "process" => KillMode.Process,
-                                _ => throw new UsageException($"option '--kill-mode' got '{v}': expected lineage, control-group, mixed or process"),
+                                _ => throw new UsageException($"option '--kill-mode' got '{v}': expected lineage, control-group, mixed or process (see docs/lineage.md)"),
                             },
                         };
                         break;

@@ -19,7 +19,7 @@ public static class OptionParsers
     {
         if (inline is not null) return inline;
         if (i + 1 >= args.Length || (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2))
-            throw new UsageException($"option '{flag}' needs a value");
+            throw new UsageException($"option '{flag}' needs a value: give it after the option, or as {flag}=VALUE");
         return args[++i];
     }
 

@@ -1,0 +1,45 @@
+using System.Text;
+using Tend.Posix;
+
+namespace Tend.Arguments;
+
+/// <summary>
+/// Before anything starts: every service's program (and every readiness command's) exists and is executable.
+/// A typo in a command line is bad input, said once with exit code 2, not a crash loop of spawn errors. A program
+/// that disappears later is the supervisor's business: it retries with backoff, as for any failing start.
+/// </summary>
+internal static class ProgramCheck
+{
+    /// <exception cref="UsageException">The first program that is missing or not executable.</exception>
+    public static void Verify(IEnumerable<ServiceSpec> services)
+    {
+        var spawner = new Spawner();
+        foreach (var s in services)
+        {
+            if (Problem(s.Command, s.WorkingDirectory, spawner) is { } problem)
+                throw new UsageException(s.Command.BaseName == s.Name ? problem : $"service '{s.Name}': {problem}");
+            if (s.Ready?.Command is { } check && Problem(check, s.WorkingDirectory, spawner) is { } checkProblem)
+                throw new UsageException($"the readiness check of service '{s.Name}': {checkProblem}");
+        }
+    }
+
+    /// <summary>What is wrong with running <paramref name="command"/>, or null when its program can be executed.</summary>
+    public static string? Problem(Command command, string? workingDirectory, Spawner spawner)
+    {
+        var program = command.Executable;
+        if (!program.Contains('/'))
+            return spawner.Resolve(program) is null
+                ? $"'{program}' was not found in PATH: install it, or give its full path (a command line named like a control verb goes after --)"
+                : null;
+        var path = workingDirectory is not null && !Path.IsPathRooted(program) ? Path.Combine(workingDirectory, program) : program;
+        if (Directory.Exists(path)) return $"'{program}' is a directory, not a program: give the path of the program to run";
+        if (!File.Exists(path)) return $"'{program}' does not exist: install it, or correct the path";
+        return IsExecutable(path) ? null : $"'{program}' is not executable: make it so (chmod +x {ShellWords.Quote(program)}), or run it through its interpreter";
+    }
+
+    private static unsafe bool IsExecutable(string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes) return Libc.access(p, 1 /* X_OK */) == 0;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+
+namespace Tend.Tests;
+
+/// <summary>
+/// Bad input to the real `tend` binary: one line on stderr that names the problem once and says what to do, exit
+/// code 2, and nothing started.
+/// </summary>
+public class UsageErrorTests
+{
+    private static (int Code, string Err) RunTend(params string[] args)
+    {
+        var psi = new ProcessStartInfo(TendRun.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"tend {string.Join(' ', args)} is supervising instead of refusing its arguments");
+        }
+        Assert.Equal("", output);
+        return (p.ExitCode, err.Result);
+    }
+
+    private static string OneLine(string err)
+    {
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line, got:\n{err}");
+        Assert.StartsWith("tend: error: ", lines[0]);
+        return lines[0];
+    }
+
+    private static int Count(string text, string part) => text.Split(part).Length - 1;
+
+    [Fact]
+    public void An_unknown_option_gives_one_hint()
+    {
+        var (code, err) = RunTend("--bogus");
+        Assert.Equal(2, code);
+        var line = OneLine(err);
+        Assert.Equal(1, Count(line, "--help"));
+        Assert.Contains("unknown option '--bogus'", line);
+
+        (code, err) = RunTend("--log-prefx", "sleep 1");
+        Assert.Equal(2, code);
+        Assert.Contains("did you mean '--log-prefix'?", OneLine(err));
+        Assert.DoesNotContain("--help", err);
+    }
+
+    [Fact]
+    public void A_missing_program_is_a_usage_error_named_once()
+    {
+        var (code, err) = RunTend("/nope");
+        Assert.Equal(2, code);
+        var line = OneLine(err);
+        Assert.Equal("tend: error: '/nope' does not exist: install it, or correct the path", line);
+    }
+
+    [Fact]
+    public void A_program_not_in_PATH_is_named_once_without_the_PATH()
+    {
+        var (code, err) = RunTend("--", "status");
+        Assert.Equal(2, code);
+        var line = OneLine(err);
+        Assert.Equal(1, Count(line, "'status'"));
+        Assert.Contains("'status' was not found in PATH: install it, or give its full path", line);
+        Assert.DoesNotContain("/usr/bin", line);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_executable_or_a_directory_is_a_usage_error()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-test-");
+        try
+        {
+            var script = Path.Combine(dir.FullName, "run.sh");
+            File.WriteAllText(script, "#!/bin/sh\necho hi\n");
+            var (code, err) = RunTend("sleep 1000", script);
+            Assert.Equal(2, code);
+            Assert.Equal($"tend: error: '{script}' is not executable: make it so (chmod +x {script}), or run it through its interpreter", OneLine(err));
+
+            (code, err) = RunTend(dir.FullName);
+            Assert.Equal(2, code);
+            Assert.Contains($"'{dir.FullName}' is a directory, not a program", OneLine(err));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void A_missing_readiness_command_is_a_usage_error()
+    {
+        var (code, err) = RunTend("sleep 1000", "--ready", "sleep=cmd:no-such-check-here --quiet");
+        Assert.Equal(2, code);
+        Assert.Equal("tend: error: the readiness check of service 'sleep': 'no-such-check-here' was not found in PATH: install it, or give its full path (a command line named like a control verb goes after --)", OneLine(err));
+    }
+
+    [Fact]
+    public void Bad_values_and_empty_input_are_one_line_each()
+    {
+        foreach (var args in new[] { new[] { "--stop-timeout", "soon", "sleep 1" }, ["--critical=yes", "sleep 1"], [], ["--only", "web", "sleep 1"] })
+        {
+            var (code, err) = RunTend(args);
+            Assert.True(code == 2, $"tend {string.Join(' ', args)} exited {code}: {err}");
+            OneLine(err);
+        }
+    }
+}
