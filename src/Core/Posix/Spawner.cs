@@ -60,7 +60,7 @@ internal sealed unsafe class Spawner
         var path = Resolve(command.Executable);
         if (path is null)
         {
-            error = $"'{command.Executable}' was not found in PATH ({string.Join(':', _path)}): give its full path or install it";
+            error = $"'{command.Executable}' was not found in PATH: give its full path or install it";
             return 0;
         }
 
