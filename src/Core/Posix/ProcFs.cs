@@ -201,6 +201,14 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="stat"/>'s comm is <paramref name="name"/> (or its first 15 bytes, then argv[0] decides).
+    /// Reads /proc/PID/cmdline only for long names: that read takes the target's memory map lock, which a process in
+    /// the middle of an exec holds while the binary is read from disk.
+    /// </summary>
+    public static bool MatchesByComm(in ProcStat stat, string name) =>
+        name.Length <= CommLength ? stat.Comm == name : stat.Comm.Length == CommLength && name.StartsWith(stat.Comm, StringComparison.Ordinal) && Argv0BaseName(stat.Pid) == name;
+
     /// <summary>True when <paramref name="stat"/> is a process called <paramref name="name"/> by comm or by argv[0].</summary>
     public static bool Matches(in ProcStat stat, string name)
     {

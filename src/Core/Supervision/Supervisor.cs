@@ -447,7 +447,7 @@ public sealed partial class Supervisor
         var spec = _table.Services[i];
         var r = _runtimes[i];
         var launcherSid = r.Launcher?.Pid ?? 0;
-        var d = Lineage.ChooseMain(candidates, c => ProcFs.Matches(c, spec.EffectiveMatchName), launcherSid, _self);
+        var d = Lineage.ChooseMain(candidates, c => ProcFs.MatchesByComm(c, spec.EffectiveMatchName), launcherSid, _self);
         if (r.Process is { } current && current.Pid == d.Pid) return;
         var groups = r.Groups;
         foreach (var c in candidates) groups = Reconciler.WithGroup(groups, c.Pgid);
