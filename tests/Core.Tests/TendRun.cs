@@ -90,7 +90,10 @@ internal sealed partial class TendRun : IDisposable
     }
 
     /// <summary>Starts tend; with <paramref name="setup"/>, a bash script runs first inside the namespace (mounts, files) and then execs tend.</summary>
-    /// <remarks>With <paramref name="net"/>, the namespace has its own network too (only a loopback, down until setup brings it up).</remarks>
+    /// <remarks>
+    /// With <paramref name="net"/>, the namespace has its own network (only a loopback, down until setup brings it up)
+    /// and its own System V IPC too (postgres keys its shared memory by data directory; another run's must not clash).
+    /// </remarks>
     public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null, string? binary = null, bool net = false)
     {
         // With a scenario, the test host runs: services declared in C# through Tend's public API.
@@ -100,7 +103,7 @@ internal sealed partial class TendRun : IDisposable
         args.AddRange(tendArgs);
         if (!pid1) return new TendRun(binary, args, pid1: false);
         var command = new List<string> { "--pid", "--fork", "--mount-proc", "--kill-child" };
-        if (net) command.Add("--net");
+        if (net) command.AddRange(["--net", "--ipc"]);
         if (setup is null) command.Add(binary);
         else command.AddRange(["bash", "-euc", setup + "\nexec \"$0\" \"$@\"", binary]);
         command.AddRange(args);

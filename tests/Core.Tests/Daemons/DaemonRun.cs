@@ -49,6 +49,7 @@ internal sealed class DaemonRun : IDisposable
     {
         if (T.HasExited) Assert.Fail($"tend has exited (code {T.WaitForExit()})\n{T.Stderr}");
         var (code, output, err) = T.Ctl("status", "--json");
+        if (code != 0 && T.HasExited) Assert.Fail($"tend has exited (code {T.WaitForExit()})\n{T.Stderr}");
         Assert.True(code == 0, $"tend status failed ({code}): {err}");
         using var doc = JsonDocument.Parse(output);
         return doc.RootElement.GetProperty("services").EnumerateArray().Select(e => e.Clone()).ToList();

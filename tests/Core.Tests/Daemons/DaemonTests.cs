@@ -20,7 +20,7 @@ public class DaemonTests(ITestOutputHelper output)
     {
         foreach (var f in new[] { "/usr/sbin/sshd", "/usr/sbin/apache2", "/usr/sbin/nginx", "/usr/sbin/cron", "/usr/sbin/mariadbd", "/usr/bin/pg_ctlcluster", "/usr/bin/redis-server" })
             Assert.True(File.Exists(f), $"{f} is missing: run `bash scripts/install-deps.sh` (root)");
-        output.WriteLine($"{d}: plain-shell start time {d.StartTime.TotalMilliseconds:F0} ms (bound {d.Bound.TotalMilliseconds:F0} ms); command line: {d.Command}");
+        output.WriteLine($"{d}: {d.Figures}; bound {d.Bound.TotalMilliseconds:F0} ms; command line: {d.Command}");
         var r = DaemonRun.Start(output, d.Command);
         r.WaitAnswers(d);
         r.WaitSettled(); // a launcher may linger a while after its daemon answers (pg_ctlcluster ~2 s): past that

@@ -13,12 +13,43 @@ public class LineageInputTests(ITestOutputHelper output)
 {
     private const int SIGKILL = 9;
 
-    /// <summary>A daemon of our own: a link to sleep, so its comm is <paramref name="name"/>; no name in common with its launcher.</summary>
+    /// <summary>
+    /// A daemon of our own called <paramref name="name"/> (no name in common with its launcher): a script that appends
+    /// its pid (as seen in the namespace) to <c>starts</c> in <paramref name="dir"/>, then becomes `sleep 1000` under
+    /// the same name (a link to sleep). Every copy that ever ran is in that file, however briefly it lived.
+    /// </summary>
     private static string FakeDaemon(DirectoryInfo dir, string name)
     {
-        var path = Path.Combine(dir.FullName, name);
-        File.CreateSymbolicLink(path, "/bin/sleep");
-        return path;
+        Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
+        File.CreateSymbolicLink(Path.Combine(dir.FullName, "bin", name), "/bin/sleep");
+        return Script(dir, name, $"echo $$ >>{dir.FullName}/starts\nexec {dir.FullName}/bin/{name} 1000\n");
+    }
+
+    /// <summary>The pids (in the namespace) of every copy of the fake daemon that started.</summary>
+    private static List<int> Starts(DirectoryInfo dir, string file = "starts") =>
+        File.Exists(Path.Combine(dir.FullName, file)) ? File.ReadAllLines(Path.Combine(dir.FullName, file)).Where(l => l.Length > 0).Select(int.Parse).ToList() : [];
+
+    /// <summary>A launcher script that appends its pid to <c>launches</c> first, then runs <paramref name="body"/>.</summary>
+    private static string Launcher(DirectoryInfo dir, string name, string body) => Script(dir, name, $"echo $$ >>{dir.FullName}/launches\n{body}");
+
+    /// <summary>
+    /// Holds three seconds from the first start of the fake daemon, then asserts it is the only copy that ever started,
+    /// still runs (never killed by a relaunch), and is the service's main process.
+    /// </summary>
+    private static void AssertKeptOnce(DaemonRun r, DirectoryInfo dir, string name)
+    {
+        Assert.True(Proc.Until(() => Starts(dir).Count > 0, TimeSpan.FromSeconds(5)), $"{name} never started\n{r.Tree()}\n{r.T.Stderr}");
+        Thread.Sleep(3000);
+        var starts = Starts(dir);
+        var alive = r.Processes().Where(p => p.Comm == name).ToList();
+        r.Log($"{name} started as {string.Join(", ", starts)} (pids in the namespace); alive: {string.Join(", ", alive)}\n{r.Tree()}");
+        var launches = Starts(dir, "launches");
+        Assert.True(launches.Count == 1, $"the launcher ran {launches.Count} times ({string.Join(", ", launches)}); {name} started {starts.Count} times: it must run once, its daemon is the service\n{r.T.Stderr}");
+        Assert.True(starts.Count == 1, $"{name} started {starts.Count} times ({string.Join(", ", starts)}): its launcher was run again and the running daemon killed\n{r.T.Stderr}");
+        Assert.True(alive.Count == 1 && alive[0].NsPid == starts[0], $"the first {name} (pid {starts[0]}) is not the one running: {string.Join(", ", alive)}\n{r.T.Stderr}");
+        r.AssertNothingFailed();
+        var (state, main, nsPid) = r.Main();
+        Assert.True(state == "running" && main?.NsPid == starts[0], $"tend status: {state}, main {nsPid}; {name} is pid {starts[0]}\n{r.T.Stderr}");
     }
 
     /// <summary>Test files live under /var/tmp: the namespaces have a private, empty /tmp.</summary>
@@ -65,23 +96,9 @@ public class LineageInputTests(ITestOutputHelper output)
         try
         {
             var mydbd = FakeDaemon(dir, "mydbd");
-            var init = Script(dir, "mydb", $"nohup {mydbd} 1000 >/dev/null 2>&1 &\nexit 0\n");
+            var init = Launcher(dir, "mydb", $"nohup {mydbd} >/dev/null 2>&1 &\nexit 0\n");
             using var r = DaemonRun.Start(output, $"{init} start");
-            ProcInfo? daemon = null;
-            Assert.True(Proc.Until(() => (daemon = r.Processes().FirstOrDefault(p => p.Comm == "mydbd")) is not null, TimeSpan.FromSeconds(5)), "mydbd never ran");
-            var seen = new HashSet<int>();
-            var sw = Stopwatch.StartNew();
-            while (sw.Elapsed < TimeSpan.FromSeconds(3))
-            {
-                foreach (var p in r.Processes().Where(p => p.Comm == "mydbd")) seen.Add(p.Pid);
-                Assert.True(Proc.Alive(daemon!), $"mydbd {daemon} was killed after {sw.ElapsedMilliseconds} ms\n{r.Tree()}\n{r.T.Stderr}");
-                Thread.Sleep(20);
-            }
-            r.Log(r.Tree());
-            Assert.True(seen.SetEquals([daemon!.Pid]), $"more than one mydbd ran (the launcher was run again): {string.Join(", ", seen)}\n{r.T.Stderr}");
-            r.AssertNothingFailed();
-            var (state, main, nsPid) = r.Main();
-            Assert.True(state == "running" && main?.Pid == daemon.Pid, $"tend status: {state}, main {nsPid}; mydbd is {daemon}\n{r.T.Stderr}");
+            AssertKeptOnce(r, dir, "mydbd");
         }
         finally { dir.Delete(true); }
     }
@@ -95,7 +112,7 @@ public class LineageInputTests(ITestOutputHelper output)
     public void Apache2_script_lingering_after_a_restart_does_not_hide_a_kill_or_a_stop_by_hand()
     {
         var d = Daemon.Get("apache2") with { Command = "/etc/init.d/apache2 start" };
-        output.WriteLine($"apache2: plain-shell start time {d.StartTime.TotalMilliseconds:F0} ms, bound {d.Bound.TotalMilliseconds:F0} ms");
+        output.WriteLine($"apache2: {d.Figures}; bound {d.Bound.TotalMilliseconds:F0} ms");
         using var r = DaemonRun.Start(output, d.Command);
         r.WaitAnswers(d);
         r.WaitSettled();
@@ -236,22 +253,10 @@ public class LineageInputTests(ITestOutputHelper output)
         try
         {
             var late = FakeDaemon(dir, "latedaemon");
-            using var r = DaemonRun.Start(output, $"sh -c '(sleep 0.5; exec {late} 1000) & exit 0'");
-            ProcInfo? daemon = null;
-            Assert.True(Proc.Until(() => (daemon = r.Processes().FirstOrDefault(p => p.Comm == "latedaemon")) is not null, TimeSpan.FromSeconds(5)), $"latedaemon never ran\n{r.Tree()}\n{r.T.Stderr}");
-            var seen = new HashSet<int>();
-            var sw = Stopwatch.StartNew();
-            while (sw.Elapsed < TimeSpan.FromSeconds(3))
-            {
-                foreach (var p in r.Processes().Where(p => p.Comm == "latedaemon")) seen.Add(p.Pid);
-                Assert.True(Proc.Alive(daemon!), $"latedaemon {daemon} was killed after {sw.ElapsedMilliseconds} ms\n{r.T.Stderr}");
-                Thread.Sleep(20);
-            }
-            r.Log(r.Tree());
-            Assert.True(seen.SetEquals([daemon!.Pid]), $"more than one latedaemon ran (the launcher was run again): {string.Join(", ", seen)}\n{r.T.Stderr}");
-            r.AssertNothingFailed();
-            var (state, main, nsPid) = r.Main();
-            Assert.True(state == "running" && main?.Pid == daemon.Pid, $"tend status: {state}, main {nsPid}; latedaemon is {daemon}\n{r.T.Stderr}");
+            // Between the launcher's exit and the daemon, only an `sh` sleeping half a second: no name to go by.
+            var launcher = Launcher(dir, "launch-late", $"sh -c 'sleep 0.5; exec {late}' &\nexit 0\n");
+            using var r = DaemonRun.Start(output, launcher);
+            AssertKeptOnce(r, dir, "latedaemon");
             Assert.DoesNotContain(r.T.Events, e => Str(e, "event") == "completed");
         }
         finally { dir.Delete(true); }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs as PID 1 of a fresh PID+mount+net namespace (unshare --pid --fork --mount-proc --net), before Tend (or a plain
+# Runs as PID 1 of a fresh PID+mount+net+IPC namespace (unshare --pid --fork --mount-proc --net --ipc), before Tend (or a plain
 # shell) is exec'd: brings the namespace's own loopback up and gives every daemon private state, so the host's copies
 # are never started, read-written or modified:
-# - /run (and so /var/run, /var/lock): an empty tmpfs, as in a container;
+# - /run (and so /var/run, /var/lock) and /dev/shm: empty tmpfs, as in a container;
 # - /var/log and /var/spool/cron: tmpfs with the same directories (owners, modes) and no content;
 # - the daemons' data dirs (/var/lib/mysql, /var/lib/postgresql, …): a tmpfs holding a copy;
 # - cron: an empty /etc/crontab and /etc/cron.d, so no host job runs in here;
@@ -35,6 +35,7 @@ copy() { # a tmpfs over each dir holding a copy of it
 
 mount -t tmpfs -o mode=0755 tmpfs /run
 install -d -m 1777 /run/lock
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 shape /var/log /var/spool/cron /var/cache/apache2
 copy /var/lib/mysql /var/lib/postgresql /var/lib/nginx /var/lib/redis /var/lib/apache2
 mount -t tmpfs -o mode=0755 tmpfs /etc/cron.d
