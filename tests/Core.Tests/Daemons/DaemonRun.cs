@@ -70,11 +70,15 @@ internal sealed class DaemonRun : IDisposable
     }
 
     /// <summary>
-    /// Asserts the service runs with a live main process that is the daemon (one of its names), not its launcher.
+    /// Asserts the service runs with a live main process that is the daemon (one of its names), not its launcher —
+    /// within 10 s: a launcher that waits in the daemon's session (Debian's mariadb script pinging the server) hands
+    /// over when it exits, a little after the daemon first answers.
     /// </summary>
     public ProcInfo RunningMain(Daemon d, string? service = null)
     {
-        var (state, main, nsPid) = Main(service);
+        (string State, ProcInfo? Main, int? NsPid) m = default;
+        Proc.Until(() => (m = Main(service)) is { State: "running", Main: { } p } && d.IsDaemon(p), TimeSpan.FromSeconds(10), everyMs: 50);
+        var (state, main, nsPid) = m;
         Assert.True(state == "running" && main is not null && d.IsDaemon(main),
             $"{d}: tend status says state '{state}', main pid {nsPid?.ToString() ?? "none"} ({main?.ToString() ?? "not a live process"}); " +
             $"expected running with a main process that is {d.MainNames}\n{Tree()}\n{T.Stderr}");

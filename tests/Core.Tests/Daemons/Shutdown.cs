@@ -10,7 +10,8 @@ internal static class Shutdown
 
     /// <summary>
     /// Sends SIGTERM to Tend (PID 1) while <paramref name="trace"/> records, and asserts: Tend exits 0 within the stop
-    /// timeout; every process in <paramref name="members"/> (the namespace's processes just before) was sent SIGTERM;
+    /// timeout; every process in <paramref name="members"/> (the namespace's processes just before) that had not exited on
+    /// its own before the SIGTERM to Tend was sent SIGTERM;
     /// none of them, nor anything they forked meanwhile, was sent SIGKILL (by Tend after a timeout, or by the kernel
     /// when PID 1 exits and the namespace is torn down); Tend logged no `killed`. Not vacuous: the trace must show the
     /// test's own SIGTERM to Tend, and <paramref name="members"/> must hold the daemon.
@@ -44,7 +45,8 @@ internal static class Shutdown
         r.Log($"{what}: tend exited {code} after {elapsed.TotalMilliseconds:F0} ms; signals:\n{report}" +
               (killed.Count > 0 ? "\n  SIGKILLs: " + string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {From(k)}")) : ""));
 
-        var notTermed = members.Where(m => !termed.Contains(m.Pid)).ToList();
+        var gone = trace.ExitedBeforeSigtermTo(r.T.Pid);
+        var notTermed = members.Where(m => !termed.Contains(m.Pid) && !gone.Contains(m.Pid)).ToList();
         Assert.True(notTermed.Count == 0 && killed.Count == 0,
             $"{what}: every process must get SIGTERM and none SIGKILL.\n{report}\n" +
             $"SIGKILLed (incl. forked later): {string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {From(k)}"))}\n{r.T.Stderr}");

@@ -33,6 +33,7 @@ internal sealed partial class SignalTrace : IDisposable
         echo 'sig != 17' >$I/events/signal/signal_generate/filter
         echo 1 >$I/events/signal/signal_generate/enable
         echo 1 >$I/events/sched/sched_process_fork/enable
+        echo 1 >$I/events/sched/sched_process_exit/enable
         cat $I/trace_pipe & reader=$!
         echo READY >&2
         wait $reader
@@ -98,6 +99,25 @@ internal sealed partial class SignalTrace : IDisposable
                     int.Parse(m.Groups["sig"].Value), int.Parse(m.Groups["pid"].Value), m.Groups["comm"].Value,
                     int.Parse(m.Groups["spid"].Value), m.Groups["scomm"].Value)).ToList();
         }
+    }
+
+    [GeneratedRegex(@"sched_process_exit: comm=.*? pid=(?<pid>\d+) ")]
+    private static partial Regex ExitLine();
+
+    /// <summary>
+    /// Tasks that exited on their own before the first SIGTERM to <paramref name="tend"/> (pg_ctl returning while
+    /// pg_ctlcluster still waits): nothing could have been sent to them by then.
+    /// </summary>
+    public HashSet<int> ExitedBeforeSigtermTo(int tend)
+    {
+        var set = new HashSet<int>();
+        lock (_lines)
+            foreach (var l in _lines)
+            {
+                if (SignalLine().Match(l) is { Success: true } sig && sig.Groups["sig"].Value == "15" && int.Parse(sig.Groups["pid"].Value) == tend) break;
+                if (ExitLine().Match(l) is { Success: true } exit) set.Add(int.Parse(exit.Groups["pid"].Value));
+            }
+        return set;
     }
 
     public List<Fork> Forks
