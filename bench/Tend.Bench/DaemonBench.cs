@@ -60,10 +60,16 @@ internal static class DaemonBench
     }
 
     /// <summary>Kill -9 of the main daemon, opts.DaemonSamples times, in one namespace with Tend as PID 1.</summary>
-    private static IEnumerable<Row> Restart(BenchOptions opts, Daemon d)
+    private static List<Row> Restart(BenchOptions opts, Daemon d)
     {
-        using var ns = Start(d, [opts.Tend, "--log-format", "json", d.Command]);
-        var tend = ns.Pid;
+        var ns = Start(d, [opts.Tend, "--log-format", "json", d.Command]);
+        try { return Restart(opts, d, ns.Pid); }
+        finally { End(ns); }
+    }
+
+    private static List<Row> Restart(BenchOptions opts, Daemon d, int tend)
+    {
+        var rows = new List<Row>();
         var mainBack = new List<double>();
         var answers = new List<double>();
         var failures = 0;
@@ -94,8 +100,20 @@ internal static class DaemonBench
             if (WaitAnswer(d.Port, TimeSpan.FromSeconds(15))) answers.Add(sw.Elapsed.TotalMilliseconds); else failures++;
         }
         var suffix = failures > 0 ? $" ({failures} of {opts.DaemonSamples} not back in 15 s)" : "";
-        if (mainBack.Count > 0) yield return Row.Of($"{d.Label}: kill -9 of its main daemon → new main process{suffix}", mainBack, "ms");
-        if (answers.Count > 0) yield return Row.Of($"{d.Label}: kill -9 of its main daemon → answers HTTP again{suffix}", answers, "ms");
+        if (mainBack.Count > 0) rows.Add(Row.Of($"{d.Label}: kill -9 of its main daemon → new main process{suffix}", mainBack, "ms"));
+        if (answers.Count > 0) rows.Add(Row.Of($"{d.Label}: kill -9 of its main daemon → answers HTTP again{suffix}", answers, "ms"));
+        return rows;
+    }
+
+    /// <summary>
+    /// Ends the namespace (SIGKILL to its PID 1) and waits until none of its processes is left: the next measurement
+    /// uses the same port, and a daemon still dying there would answer for the next one.
+    /// </summary>
+    private static void End(Ns ns)
+    {
+        var members = ns.Tree().Select(t => t.Pid).ToList();
+        ns.Dispose();
+        for (var sw = Stopwatch.StartNew(); sw.Elapsed < TimeSpan.FromSeconds(10) && !members.All(p => Proc.State(p) is null or 'Z'); Thread.Sleep(1)) { }
     }
 
     /// <summary>The same command with a plain shell as PID 1 (no supervisor): exec → answers HTTP.</summary>
@@ -104,9 +122,11 @@ internal static class DaemonBench
         var times = new List<double>();
         for (var k = 0; k < n; k++)
         {
+            if (Answers(d.Port)) throw new InvalidOperationException($"127.0.0.1:{d.Port} answers before the daemon started");
             var sw = Stopwatch.StartNew();
-            using var ns = Start(d, ["sh", "-c", $"{d.Command} >/dev/null 2>&1; exec sleep 1000000"]);
-            if (WaitAnswer(d.Port, TimeSpan.FromSeconds(20))) times.Add(sw.Elapsed.TotalMilliseconds);
+            var ns = Start(d, ["sh", "-c", $"{d.Command} >/dev/null 2>&1; exec sleep 1000000"]);
+            try { if (WaitAnswer(d.Port, TimeSpan.FromSeconds(20))) times.Add(sw.Elapsed.TotalMilliseconds); }
+            finally { End(ns); }
         }
         return times;
     }
