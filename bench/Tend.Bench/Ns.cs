@@ -9,10 +9,10 @@ internal sealed class Ns : IDisposable
     /// <summary>PID 1 of the namespace, as the host sees it.</summary>
     public int Pid { get; }
 
-    private Ns(Process unshare)
+    private Ns(Process unshare, Action<string>? stderr)
     {
         _unshare = unshare;
-        unshare.ErrorDataReceived += (_, _) => { };
+        unshare.ErrorDataReceived += (_, e) => { if (stderr is not null && e.Data is { } line) stderr(line); };
         unshare.OutputDataReceived += (_, _) => { };
         unshare.BeginErrorReadLine();
         unshare.BeginOutputReadLine();
@@ -26,11 +26,12 @@ internal sealed class Ns : IDisposable
         }
     }
 
-    public static Ns Start(string[] command)
+    /// <param name="stderr">Called with each line the namespace writes to stderr (the supervisor's log), on a reader thread.</param>
+    public static Ns Start(string[] command, Action<string>? stderr = null)
     {
         var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
         foreach (var a in new[] { "--pid", "--fork", "--mount-proc", "--kill-child" }.Concat(command)) psi.ArgumentList.Add(a);
-        return new Ns(Process.Start(psi)!);
+        return new Ns(Process.Start(psi)!, stderr);
     }
 
     /// <summary>The children of <paramref name="pid"/> (all its threads).</summary>

@@ -12,6 +12,7 @@ var opts = BenchOptions.Parse(args);
 var work = Directory.CreateTempSubdirectory("tend-bench-");
 var table = new Dictionary<string, Dictionary<string, string>>(); // measure -> peer -> cell
 var rowsOrder = new List<string>();
+var notes = new List<string>();
 var json = new List<Dictionary<string, object?>>();
 void Put(string measure, string peer, string cell, double? value = null, string unit = "")
 {
@@ -42,6 +43,7 @@ try
 
     foreach (var peer in peers)
     {
+        if (!opts.Want("standard")) break;
         if (!File.Exists(peer.Binary)) { Console.Error.WriteLine($"{peer.Name}: {peer.Binary} is missing (bench/run.sh installs the peers)"); continue; }
         Console.Error.WriteLine($"measuring {peer.Name}…");
         var peerDir = Directory.CreateDirectory(Path.Combine(work.FullName, peer.Name)).FullName;
@@ -159,7 +161,86 @@ try
         catch (Exception e) { Put("TERM-ignoring service, stop timeout 500 ms: SIGTERM → gone", peer.Name, "failed: " + e.Message.Split('\n')[0]); }
     }
 
-    if (opts.Apache && peers.Any(p => p is TendPeer)) foreach (var r in ApacheBench.Run(opts)) Put(r.Name, "tend", $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
+    // 50 services that daemonize: each command line is a launcher that double-forks, setsid()s a dummy service and
+    // exits 0. Only a supervisor that follows what a launcher leaves running can keep such a service.
+    if (opts.Want("daemonize"))
+    {
+        const string daemonizeRow = "start 50 services that daemonize (exec → all 50 daemons running)";
+        const string reportedRow = "start 50 services that daemonize: exec → all 50 reported `daemonized` (JSON log)";
+        var launcher = DaemonizeLauncher.Build(work.FullName);
+        foreach (var peer in peers)
+        {
+            if (peer is not TendPeer tendPeer)
+            {
+                Put(daemonizeRow, peer.Name, peer.MultiService
+                    ? "— (cannot follow a daemonizing command: its launcher exits 0 and is restarted, a new daemon each time)"
+                    : "— (runs one child and exits with it: the launcher)");
+                continue;
+            }
+            Console.Error.WriteLine("measuring tend: 50 services that daemonize…");
+            var peerDir = Directory.CreateDirectory(Path.Combine(work.FullName, "tend-daemonize")).FullName;
+            var times = new List<double>();
+            var reportedTimes = new List<double>();
+            var incomplete = new List<string>(); // runs where Tend did not report every daemon: followed / completed
+            try
+            {
+                // The first start is not measured when the standard rows did not warm the page cache and this program.
+                for (var k = opts.Want("standard") ? 0 : -1; k < opts.StartRepeats; k++)
+                {
+                    var dir = Directory.CreateDirectory(Path.Combine(peerDir, $"run{k + 1}")).FullName;
+                    var marks = Directory.CreateDirectory(Path.Combine(dir, "marks")).FullName;
+                    var services = names.Take(50).Select(x => (x, new[] { launcher, Path.Combine(bin, x), marks })).ToList();
+                    string[] command = [tendPeer.Binary, "--log-format", "json", .. tendPeer.Prepare(dir, services, 500).Skip(1)];
+                    var followed = new Dictionary<string, (int Pid, double Ms)>(); // service -> last `daemonized`: pid in the namespace
+                    var completed = new HashSet<string>();
+                    var sw = Stopwatch.StartNew();
+                    void OnLog(string line)
+                    {
+                        if (line.Contains("\"event\":\"completed\"", StringComparison.Ordinal))
+                        {
+                            // "exited 0 and left nothing running": Tend did not see the daemon its launcher left.
+                            using var c = JsonDocument.Parse(line);
+                            lock (followed) completed.Add(c.RootElement.TryGetProperty("service", out var cs) ? cs.GetString() ?? "" : "");
+                            return;
+                        }
+                        if (!line.Contains("\"event\":\"daemonized\"", StringComparison.Ordinal)) return;
+                        var ms = sw.Elapsed.TotalMilliseconds;
+                        using var doc = JsonDocument.Parse(line);
+                        var root = doc.RootElement;
+                        lock (followed)
+                            followed[root.TryGetProperty("service", out var s) ? s.GetString() ?? "" : ""] = (root.TryGetProperty("pid", out var pid) ? pid.GetInt32() : 0, ms);
+                    }
+                    using var ns = Ns.Start(command, OnLog);
+                    ns.WaitForServices(50, TimeSpan.FromSeconds(60));
+                    var elapsed = sw.Elapsed.TotalMilliseconds;
+                    for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromSeconds(5); Thread.Sleep(5))
+                        lock (followed) if (followed.Count + completed.Count >= 50) break;
+                    Thread.Sleep(200); // a service may be followed again (launcher's middle process → the daemon)
+                    if (k < 0) continue;
+                    times.Add(elapsed);
+                    // Followed = its last `daemonized` names a pid that is a dummy service now (a pid seen before its
+                    // exec, under the launcher's name, is the same process).
+                    var daemons = ns.Tree().Where(t => t.Comm.StartsWith("svc", StringComparison.Ordinal)).Select(t => Proc.NsPid(t.Pid)).ToHashSet();
+                    lock (followed)
+                    {
+                        var ok = followed.Where(f => !completed.Contains(f.Key) && daemons.Contains(f.Value.Pid)).ToList();
+                        if (ok.Count >= 50) reportedTimes.Add(ok.Max(f => f.Value.Ms));
+                        else incomplete.Add($"{ok.Count} followed, {completed.Count} `completed`");
+                    }
+                }
+                Put(daemonizeRow, "tend", Stat(times, "ms"), times.Order().ElementAt(times.Count / 2), "ms");
+                var lost = incomplete.Count == 0 ? "" : $"{incomplete.Count} of {times.Count} runs not all ({string.Join("; ", incomplete)} while every daemon ran)";
+                Put(reportedRow, "tend", reportedTimes.Count > 0 ? Stat(reportedTimes, "ms") + (lost.Length > 0 ? "; " + lost : "") : lost,
+                    reportedTimes.Count > 0 ? reportedTimes.Order().ElementAt(reportedTimes.Count / 2) : null, "ms");
+            }
+            catch (Exception e) { Put(daemonizeRow, "tend", "failed: " + e.Message.Split('\n')[0]); }
+        }
+    }
+
+    if (opts.Want("apache-initd") && peers.Any(p => p is TendPeer)) foreach (var r in ApacheBench.Run(opts)) Put(r.Name, "tend", $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
+    if ((opts.Want("apache") || opts.Want("nginx")) && peers.Any(p => p is TendPeer))
+        foreach (var r in DaemonBench.Run(opts, notes, opts.Want("apache"), opts.Want("nginx")))
+            Put(r.Name, "tend", $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
 
     var md = new StringBuilder();
     md.AppendLine($"Machine: {Environment.ProcessorCount} cores, {Proc.MemTotalGiB():F0} GiB, {RuntimeInformation.OSDescription}, kernel {Environment.OSVersion.Version}; {DateTime.UtcNow:yyyy-MM-dd}.");
@@ -169,6 +250,7 @@ try
     md.AppendLine("|---|" + string.Concat(peers.Select(_ => "---|")));
     foreach (var m in rowsOrder)
         md.AppendLine($"| {m} | " + string.Join(" | ", peers.Select(p => table[m].TryGetValue(p.Name, out var c) ? c : "—")) + " |");
+    if (notes.Count > 0) md.AppendLine().AppendLine(string.Join("\n", notes.Select(n => "- " + n)));
     Console.Write(md.ToString());
     File.WriteAllText(opts.Markdown, md.ToString());
     File.WriteAllText(opts.Json, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
@@ -181,6 +263,24 @@ finally
 
 internal sealed record BenchOptions(string Tend, int Services, int Samples, int IdleSeconds, int StartRepeats, bool Apache, string Json, string[] Only, string Markdown)
 {
+    /// <summary>--daemons: the rows of services that daemonize (apache2 and nginx through `service`, 50 daemonizing dummies).</summary>
+    public bool Daemons { get; init; }
+
+    /// <summary>--rows: only these groups of rows (standard, daemonize, apache, nginx, apache-initd); empty: the defaults.</summary>
+    public string[] Rows { get; init; } = [];
+
+    /// <summary>--daemon-samples: kill -9 samples per real daemon.</summary>
+    public int DaemonSamples { get; init; } = 10;
+
+    /// <summary>Whether a group of rows is measured: --rows when given, else the standard rows plus --apache / --daemons.</summary>
+    public bool Want(string group) => Rows.Length > 0 ? Rows.Contains(group) : group switch
+    {
+        "standard" => true,
+        "apache-initd" => Apache,
+        "daemonize" or "apache" or "nginx" => Daemons,
+        _ => false,
+    };
+
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions("", 50, 30, 30, 3, false, "bench-results.json", [], "bench-results.md");
@@ -193,7 +293,10 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
                 "--samples" => o with { Samples = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--idle-seconds" => o with { IdleSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--start-repeats" => o with { StartRepeats = int.Parse(args[++i], CultureInfo.InvariantCulture) },
-                "--apache" => o with { Apache = true },
+                "--apache" => o with { Apache = true, Daemons = true },
+                "--daemons" => o with { Daemons = true },
+                "--rows" => o with { Rows = args[++i].Split(',') },
+                "--daemon-samples" => o with { DaemonSamples = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--json" => o with { Json = args[++i] },
                 "--markdown" => o with { Markdown = args[++i] },
                 "--only" => o with { Only = args[++i].Split(',') },
@@ -231,6 +334,19 @@ internal static class Proc
     {
         var s = File.ReadAllText($"/proc/{pid}/stat");
         return int.Parse(s[(s.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The pid as its own (innermost) PID namespace sees it; -1 when gone.</summary>
+    public static int NsPid(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("NSpid:", StringComparison.Ordinal))
+                    return int.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[^1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { }
+        return -1;
     }
 
     public static string? Comm(int pid) { try { return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'); } catch (IOException) { return null; } }
