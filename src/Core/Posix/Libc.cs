@@ -60,6 +60,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int pipe2(int* fds, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int open(byte* path, int flags);
 
     public const int O_RDONLY = 0, O_WRONLY = 1;
 

@@ -42,15 +42,28 @@ internal static class ProcFs
     {
         stat = default;
         Span<byte> buffer = stackalloc byte[1024];
-        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat", buffer);
-        return n > 0 && TryParseStat(Encoding.UTF8.GetString(buffer[..n]), out stat);
+        var n = ReadSmall(pid, "stat"u8, buffer);
+        return n > 0 && TryParseStat(buffer[..n], out stat);
+    }
+
+    /// <summary>Reads /proc/PID/FILE into <paramref name="buffer"/> without building a path string; returns the byte count, or -1.</summary>
+    private static unsafe int ReadSmall(int pid, ReadOnlySpan<byte> file, Span<byte> buffer)
+    {
+        Span<byte> path = stackalloc byte[64];
+        "/proc/"u8.CopyTo(path);
+        if (!pid.TryFormat(path[6..], out var digits, default, CultureInfo.InvariantCulture)) return -1;
+        var at = 6 + digits;
+        path[at++] = (byte)'/';
+        file.CopyTo(path[at..]);
+        path[at + file.Length] = 0;
+        fixed (byte* p = path) return ReadSmall(p, buffer);
     }
 
     /// <summary>
     /// Reads up to <paramref name="buffer"/>'s length of a small /proc file with plain syscalls (no FileStream,
-    /// no exceptions for a process that vanished); returns the byte count, or -1.
+    /// no exceptions for a process that vanished, no allocation); returns the byte count, or -1.
     /// </summary>
-    private static unsafe int ReadSmall(string path, Span<byte> buffer)
+    private static unsafe int ReadSmall(byte* path, Span<byte> buffer)
     {
         var fd = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
         if (fd < 0) return -1;
@@ -71,6 +84,42 @@ internal static class ProcFs
         }
         finally { Libc.close(fd); }
     }
+
+    /// <summary>Parses the bytes of /proc/PID/stat (see <see cref="TryParseStat(string, out ProcStat)"/>); allocates only the comm.</summary>
+    public static bool TryParseStat(ReadOnlySpan<byte> text, out ProcStat stat)
+    {
+        stat = default;
+        var open = text.IndexOf((byte)'(');
+        var close = text.LastIndexOf((byte)')');
+        if (open < 0 || close < open) return false;
+        if (!TryInt(text[..open].Trim((byte)' '), out var pid)) return false;
+        var comm = Encoding.UTF8.GetString(text.Slice(open + 1, close - open - 1));
+        // Fields from 3 (state) on, separated by single spaces; starttime is field 22.
+        var rest = text[(close + 1)..].TrimStart((byte)' ');
+        char state = '?';
+        int ppid = 0, pgid = 0, sid = 0;
+        ulong start = 0;
+        for (var field = 3; field <= 22; field++)
+        {
+            var space = rest.IndexOf((byte)' ');
+            var value = space < 0 ? rest : rest[..space];
+            switch (field)
+            {
+                case 3 when value.Length > 0: state = (char)value[0]; break;
+                case 4 when !TryInt(value, out ppid): return false;
+                case 5 when !TryInt(value, out pgid): return false;
+                case 6 when !TryInt(value, out sid): return false;
+                case 22 when !System.Buffers.Text.Utf8Parser.TryParse(value, out start, out _): return false;
+            }
+            if (space < 0) { if (field < 22) return false; break; }
+            rest = rest[(space + 1)..];
+        }
+        stat = new ProcStat(pid, comm, state, ppid, pgid, start, sid);
+        return true;
+    }
+
+    private static bool TryInt(ReadOnlySpan<byte> value, out int result) =>
+        System.Buffers.Text.Utf8Parser.TryParse(value, out result, out var used) && used == value.Length;
 
     /// <summary>Parses "pid (comm) S ppid pgrp session ... starttime(22)"; comm may itself hold spaces and parentheses.</summary>
     public static bool TryParseStat(string text, out ProcStat stat)
@@ -101,7 +150,7 @@ internal static class ProcFs
     public static ulong ReadMark(int pid)
     {
         Span<byte> buffer = stackalloc byte[2048];
-        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/limits", buffer);
+        var n = ReadSmall(pid, "limits"u8, buffer);
         return n > 0 ? ParseMark(buffer[..n]) : 0;
     }
 
@@ -126,7 +175,7 @@ internal static class ProcFs
     public static long Uid(int pid)
     {
         Span<byte> buffer = stackalloc byte[4096];
-        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status", buffer);
+        var n = ReadSmall(pid, "status"u8, buffer);
         if (n <= 0) return -1;
         var text = buffer[..n];
         var at = text.IndexOf("\nUid:"u8);
@@ -182,7 +231,7 @@ internal static class ProcFs
     public static string? Argv0BaseName(int pid)
     {
         Span<byte> buffer = stackalloc byte[4096];
-        var n = ReadSmall($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline", buffer);
+        var n = ReadSmall(pid, "cmdline"u8, buffer);
         if (n <= 0) return null;
         var bytes = buffer[..n];
         var end = bytes.IndexOf((byte)0);
@@ -191,15 +240,15 @@ internal static class ProcFs
         return slash >= 0 ? argv0[(slash + 1)..] : argv0;
     }
 
-    public static IEnumerable<int> Pids()
-    {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    /// <summary>The pids in /proc, read without a string per entry.</summary>
+    public static IEnumerable<int> Pids() =>
+        new System.IO.Enumeration.FileSystemEnumerable<int>("/proc",
+            (ref System.IO.Enumeration.FileSystemEntry e) => int.Parse(e.FileName, NumberStyles.None, CultureInfo.InvariantCulture),
+            new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 })
         {
-            var name = Path.GetFileName(dir.AsSpan());
-            if (name.Length > 0 && char.IsAsciiDigit(name[0]) && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-                yield return pid;
-        }
-    }
+            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) =>
+                e.IsDirectory && e.FileName.Length > 0 && char.IsAsciiDigit(e.FileName[0]) && int.TryParse(e.FileName, NumberStyles.None, CultureInfo.InvariantCulture, out _),
+        };
 
     /// <summary>
     /// True when <paramref name="stat"/>'s comm is <paramref name="name"/> (or its first 15 bytes, then argv[0] decides).

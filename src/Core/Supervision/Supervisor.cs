@@ -38,6 +38,9 @@ public sealed partial class Supervisor
     private long _nextScanAt = long.MaxValue;
     private long _nextLookAt = long.MaxValue;
 
+    /// <summary>Services whose run starts up and gets a look at its end (<see cref="Look"/>).</summary>
+    private readonly bool[] _watching;
+
     /// <summary>The process table, read at most once per round of the loop (<see cref="Processes"/>); null until needed.</summary>
     private List<ProcStat>? _processes;
     private bool _settled;
@@ -62,6 +65,7 @@ public sealed partial class Supervisor
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
         _pipes = new (int, int)[table.Count];
+        _watching = new bool[table.Count];
         _commands = [.. table.Services.Select(ResolveCommand)];
     }
 
@@ -169,7 +173,7 @@ public sealed partial class Supervisor
                 }
 
                 var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(ProbeDeadline() ?? long.MaxValue, WaiterDeadline() ?? long.MaxValue));
-                if (AnyStartingUp(Now)) wake = Math.Min(wake, _nextLookAt);
+                if (AnyWatched()) wake = Math.Min(wake, _nextLookAt);
                 else _nextLookAt = long.MaxValue;
                 if (_runtimes.Any(r => r.Process is { IsChild: false }))
                 {
@@ -310,7 +314,12 @@ public sealed partial class Supervisor
     private void ReapAll()
     {
         var now = Now;
-        while (_reaper!.TryTake(out var pid, out var status))
+        _reaped.Clear();
+        while (_reaper!.TryTake(out var pid, out var status)) _reaped.Add((pid, status));
+        // A hand-over looks for what a launcher left: the process table must be read after the launcher was reaped,
+        // not before (exits reaped from now on come with a message of their own).
+        _processes = null;
+        foreach (var (pid, status) in _reaped)
         {
             var i = FindService(pid);
             if (i >= 0) OnTrackedExit(i, status, now);
@@ -318,6 +327,8 @@ public sealed partial class Supervisor
         }
         CheckGroups();
     }
+
+    private readonly List<(int Pid, ExitStatus Status)> _reaped = [];
 
     /// <summary>
     /// What the reaper's thread may look at while the supervisor waits (<see cref="MustReport"/>): the pids of
@@ -457,12 +468,7 @@ public sealed partial class Supervisor
     }
 
     /// <summary>Whether a service's run still starts up, so that its lineage is looked at.</summary>
-    private bool AnyStartingUp(long now)
-    {
-        foreach (var r in _runtimes)
-            if (r.Phase == ServicePhase.Running && r.Mark != 0 && now < r.StartupUntil) return true;
-        return false;
-    }
+    private bool AnyWatched() => Array.IndexOf(_watching, true) >= 0;
 
     /// <summary>
     /// Looks at the lineage of every run that starts up: records its processes' groups, extends its start-up while
@@ -471,10 +477,17 @@ public sealed partial class Supervisor
     private void Look(long now)
     {
         var next = long.MaxValue;
+        var looked = false;
         for (var i = 0; i < _runtimes.Length; i++)
         {
             var r = _runtimes[i];
-            if (r.Phase != ServicePhase.Running || r.Mark == 0 || now >= r.StartupUntil) continue;
+            if (!_watching[i]) continue;
+            if (r.Phase != ServicePhase.Running || r.Mark == 0)
+            {
+                _watching[i] = false;
+                continue;
+            }
+            looked = true;
             var members = Lineage.Members(Processes(), r.Mark);
             var groups = r.Groups;
             var seen = r.Members;
@@ -507,9 +520,19 @@ public sealed partial class Supervisor
                 }
             }
             r = _runtimes[i];
-            if (now < r.StartupUntil) next = Math.Min(next, Lineage.NextLook(r.StartedAt, now));
+            // The last look is at the end of start-up, not after it (an idle Tend wakes for nothing).
+            if (now < r.StartupUntil) next = Math.Min(next, Math.Min(Lineage.NextLook(r.StartedAt, now), r.StartupUntil));
+            else _watching[i] = false;
         }
         _nextLookAt = next;
+        if (looked && next == long.MaxValue)
+        {
+            // Every run has started up: give back what reading the process table touched, now rather than after a
+            // delay that would wake an idle Tend once more.
+            _settled = true;
+            _trimAt = null;
+            Trim();
+        }
     }
 
     /// <summary>The process table for this round of the loop (read once; see <see cref="ProcFs.Snapshot"/>).</summary>
@@ -568,7 +591,11 @@ public sealed partial class Supervisor
                     // Tend's own child: its pid cannot be reused before Tend reaps it, so a lower bound of its start time will do.
                     var started = Reconciler.OnStarted(r, new TrackedProcess(pid, bootTicks, pid, IsChild: true, Launched: true), now, mark);
                     _runtimes = _runtimes.SetItem(action.Service, started);
-                    if (mark != 0) _nextLookAt = Math.Min(_nextLookAt, Lineage.NextLook(now, now));
+                    if (mark != 0)
+                    {
+                        _watching[action.Service] = true;
+                        _nextLookAt = Math.Min(_nextLookAt, Lineage.NextLook(now, now));
+                    }
                     _log.Service(spec.Name, "started", r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
                     _reaper!.Spawned();
                     break;
