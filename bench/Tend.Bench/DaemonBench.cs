@@ -221,20 +221,5 @@ internal static class DaemonizeLauncher
         }
         """;
 
-    public static string Build(string dir)
-    {
-        var c = Path.Combine(dir, "daemonize.c");
-        var exe = Path.Combine(dir, "daemonize");
-        File.WriteAllText(c, Source);
-        foreach (var flags in new[] { "-O2 -static", "-O2" })
-        {
-            var psi = new ProcessStartInfo("cc") { RedirectStandardError = true };
-            foreach (var a in flags.Split(' ').Concat(["-o", exe, c])) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode == 0) return exe;
-        }
-        throw new InvalidOperationException("cannot build the daemonizing launcher: install gcc (apt-get install gcc libc6-dev)");
-    }
+    public static string Build(string dir) => Dummy.CompileC(dir, "daemonize", Source, "the daemonizing launcher");
 }

@@ -23,11 +23,15 @@ internal static class Dummy
         }
         """;
 
-    public static string Build(string dir)
+    public static string Build(string dir) => CompileC(dir, "dummy", Source, "the dummy service");
+
+    /// <summary>Compiles <paramref name="source"/> to DIR/NAME with the machine's C compiler, statically when it can.</summary>
+    /// <exception cref="InvalidOperationException">No C compiler, or the source does not compile.</exception>
+    public static string CompileC(string dir, string name, string source, string what)
     {
-        var c = Path.Combine(dir, "dummy.c");
-        var exe = Path.Combine(dir, "dummy");
-        File.WriteAllText(c, Source);
+        var c = Path.Combine(dir, name + ".c");
+        var exe = Path.Combine(dir, name);
+        File.WriteAllText(c, source);
         foreach (var flags in new[] { "-O2 -static", "-O2" })
         {
             var psi = new ProcessStartInfo("cc") { RedirectStandardError = true };
@@ -37,6 +41,6 @@ internal static class Dummy
             p.WaitForExit();
             if (p.ExitCode == 0) return exe;
         }
-        throw new InvalidOperationException("cannot build the dummy service: install gcc (apt-get install gcc libc6-dev)");
+        throw new InvalidOperationException($"cannot build {what}: install gcc (apt-get install gcc libc6-dev)");
     }
 }

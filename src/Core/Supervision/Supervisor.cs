@@ -621,7 +621,10 @@ public sealed partial class Supervisor
         var r = _runtimes[i];
         var mainOnly = spec.KillMode == KillMode.Process || (spec.KillMode == KillMode.Mixed && signal != Libc.SIGKILL);
         var groups = mainOnly ? [] : StopGroups(spec, r);
-        if (r.Mark != 0 && spec.KillMode != KillMode.Process)
+        // While the run starts up, or when the kill mode is control-group, look at the process table: what started
+        // since the last look is reached too. Once started up, the groups recorded then are the run's (what its
+        // processes fork stays in them; later sessions are their own), and a stop costs no /proc read.
+        if (r.Mark != 0 && spec.KillMode != KillMode.Process && (Now < r.StartupUntil || spec.KillMode == KillMode.ControlGroup))
         {
             var members = Lineage.Members(Processes(), r.Mark);
             // Once started up, what the daemon started later in sessions of its own is not the service's (unless the
