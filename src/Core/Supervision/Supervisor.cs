@@ -512,7 +512,7 @@ public sealed partial class Supervisor
             {
                 // A main process found by lineage that is not Tend's child: its end is only seen in /proc.
                 if (!members.Any(m => m.Pid == main.Pid && m.StartTime == main.StartTime)) OnTrackedExit(i, ExitStatus.Vanished, now);
-                else if (HandOverCandidates(r, main, now) is { Count: > 0 } better && better.Any(c => c.Ppid == (_self)))
+                else if (HandOverCandidates(r, main, now) is { Count: > 0 } better && better.Any(c => c.Ppid == _self))
                 {
                     // A daemon re-parented to Tend appeared since (postgres after pg_ctl): it is the better main process.
                     better.Add(members.First(m => m.Pid == main.Pid));
