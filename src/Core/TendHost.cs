@@ -52,6 +52,8 @@ public static class TendHost
             try { table = new ServiceTable(services); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
             ProgramCheck.Verify(table.Services);
+            if (options.Supervisor.ControlSocket is { } socket && ControlServer.PathProblem(socket) is { } problem)
+                throw new UsageException(problem);
         }
         catch (UsageException e)
         {

@@ -37,6 +37,48 @@ public class UsageErrorTests
     private static int Count(string text, string part) => text.Split(part).Length - 1;
 
     [Fact]
+    public void A_control_socket_path_that_is_a_file_or_a_directory_is_refused_and_left_alone()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-usage-");
+        try
+        {
+            var notes = Path.Combine(dir.FullName, "notes.txt");
+            File.WriteAllText(notes, "important data");
+            var (code, err) = RunTend("--control-socket", notes, "sleep 100");
+            Assert.Equal(2, code);
+            Assert.Contains($"the control socket path {notes} is a file that is not a socket", OneLine(err));
+            Assert.Equal("important data", File.ReadAllText(notes));
+            (code, err) = RunTend("--control-socket", dir.FullName, "sleep 100");
+            Assert.Equal(2, code);
+            Assert.Contains("is a directory", OneLine(err));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void No_control_and_a_control_socket_contradict_each_other_in_either_order()
+    {
+        foreach (var args in new[] { new[] { "--no-control", "--control-socket", "/tmp/x.sock", "sleep 1" }, ["--control-socket", "/tmp/x.sock", "--no-control", "sleep 1"] })
+        {
+            var (code, err) = RunTend(args);
+            Assert.Equal(2, code);
+            Assert.Contains("options '--no-control' and '--control-socket' contradict each other", OneLine(err));
+        }
+    }
+
+    [Fact]
+    public void A_missing_program_is_named_without_a_hint_about_verbs_unless_it_is_one()
+    {
+        var (code, err) = RunTend("stauts");
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("verb", OneLine(err));
+        (code, err) = RunTend("--", "status");
+        Assert.Equal(2, code);
+        Assert.Contains("'status' was not found in PATH", OneLine(err));
+        Assert.DoesNotContain("goes after --", err);
+    }
+
+    [Fact]
     public void An_unknown_option_gives_one_hint()
     {
         var (code, err) = RunTend("--bogus");
@@ -95,7 +137,7 @@ public class UsageErrorTests
     {
         var (code, err) = RunTend("sleep 1000", "--ready", "sleep=cmd:no-such-check-here --quiet");
         Assert.Equal(2, code);
-        Assert.Equal("tend: error: the readiness check of service 'sleep': 'no-such-check-here' was not found in PATH: install it, or give its full path (a command line named like a control verb goes after --)", OneLine(err));
+        Assert.Equal("tend: error: the readiness check of service 'sleep': 'no-such-check-here' was not found in PATH: install it, or give its full path", OneLine(err));
     }
 
     [Fact]

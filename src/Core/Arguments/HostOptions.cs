@@ -113,9 +113,13 @@ public sealed record HostOptions
                     if (sup.Adopt is not null) throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
                     sup = sup with { Adopt = name == "--adopt" };
                     break;
-                case "--no-control": sup = sup with { ControlSocket = null }; break;
+                case "--no-control":
+                    if (seen.Contains("--control-socket")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
+                    sup = sup with { ControlSocket = null };
+                    break;
                 case "--control-socket":
                     {
+                        if (seen.Contains("--no-control")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
                         var v = Value();
                         if (v.Length == 0 || v.EndsWith('/')) throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such as /run/tend/control.sock");
                         if (System.Text.Encoding.UTF8.GetByteCount(v) > 107) throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix socket path: choose a shorter one");

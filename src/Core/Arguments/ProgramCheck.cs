@@ -29,7 +29,8 @@ internal static class ProgramCheck
         var program = command.Executable;
         if (!program.Contains('/'))
             return spawner.Resolve(program) is null
-                ? $"'{program}' was not found in PATH: install it, or give its full path (a command line named like a control verb goes after --)"
+                ? $"'{program}' was not found in PATH: install it, or give its full path" +
+                  (Control.ControlClient.IsVerb(program) ? $" (to ask a running Tend, 'tend {program} …' takes no options before the verb)" : "")
                 : null;
         var path = workingDirectory is not null && !Path.IsPathRooted(program) ? Path.Combine(workingDirectory, program) : program;
         if (Directory.Exists(path)) return $"'{program}' is a directory, not a program: give the path of the program to run";

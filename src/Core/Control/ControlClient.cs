@@ -16,7 +16,10 @@ public static class ControlClient
     private static readonly string[] VerbNames = ["status", "start", "stop", "restart", "signal", "health", "wait"];
 
     /// <summary>The arguments ask for a control verb (a command line named like a verb goes after <c>--</c>).</summary>
-    public static bool IsRequest(IReadOnlyList<string> args) => args.Count > 0 && Array.IndexOf(VerbNames, args[0]) >= 0;
+    public static bool IsRequest(IReadOnlyList<string> args) => args.Count > 0 && IsVerb(args[0]);
+
+    /// <summary>Whether <paramref name="word"/> is a control verb (<c>status</c>, <c>stop</c>…).</summary>
+    public static bool IsVerb(string word) => Array.IndexOf(VerbNames, word) >= 0;
 
     /// <summary>The control verbs, for <c>--help</c>.</summary>
     public const string Usage =

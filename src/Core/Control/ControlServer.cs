@@ -69,8 +69,8 @@ public sealed class ControlServer : IDisposable
         {
             throw new IOException($"cannot create the directory {dir}: {e.Message}");
         }
-        if (Directory.Exists(path)) throw new IOException($"{path} is a directory");
-        if (File.Exists(path))
+        if (PathProblem(path) is { } problem) throw new IOException(problem);
+        if (Libc.FileType(path) == Libc.S_IFSOCK)
         {
             if (Answers(path)) throw new IOException($"another Tend already serves {path}");
             File.Delete(path); // left over from an earlier run of this container
@@ -84,6 +84,18 @@ public sealed class ControlServer : IDisposable
         {
             Libc.umask(old);
         }
+    }
+
+    /// <summary>
+    /// What is wrong with <paramref name="path"/> as the control socket, or null: a file or a directory there is not
+    /// Tend's to replace (a socket left by an earlier run is).
+    /// </summary>
+    public static string? PathProblem(string path)
+    {
+        var type = Libc.FileType(path);
+        if (type is 0 or Libc.S_IFSOCK) return null;
+        var what = type == Libc.S_IFDIR ? "a directory" : "a file that is not a socket";
+        return $"the control socket path {path} is {what}: Tend will not replace it; give --control-socket another path (or set {PathVariable}), or --no-control";
     }
 
     private static bool Answers(string path)

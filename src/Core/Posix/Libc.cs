@@ -83,6 +83,23 @@ internal static unsafe partial class Libc
     [StructLayout(LayoutKind.Sequential)]
     public struct TimeSpec { public long Seconds; public long Nanoseconds; }
 
+    public const int S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFDIR = 0x4000;
+    private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, STATX_TYPE = 1;
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>
+    /// The file type bits (S_IFMT) of <paramref name="path"/> itself (a link is not followed), or 0 when nothing is
+    /// there. statx(2) has one layout on every architecture: stx_mode is the 16 bits at offset 28.
+    /// </summary>
+    public static int FileType(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, buffer) != 0) return 0;
+        return *(ushort*)(buffer + 28) & S_IFMT;
+    }
+
     public static int LastError => Marshal.GetLastPInvokeError();
 
     public static string ErrorText(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
