@@ -162,6 +162,35 @@ public class LineageProcessTests
         Assert.Contains("stopping what is left in the container", t.Stderr);
     }
 
+    [Fact]
+    public void A_daemon_that_detaches_after_start_up_is_still_stopped_by_sigterm()
+    {
+        using var s = new Scratch();
+        var server = s.Server("lated");
+        // The daemon leaves its launcher's group and session three seconds in, once start-up is over.
+        var launcher = s.Script("launchd", $"( sleep 3; exec setsid {server} ) </dev/null >/dev/null 2>&1 &\nexit 0");
+        using var t = Start("--stop-timeout", "2s", launcher);
+        t.Next("launchd", "daemonized");
+        s.ServerPid("lated", 10);
+        var sw = Stopwatch.StartNew();
+        t.Signal(SIGTERM);
+        Assert.Equal(0, t.WaitForExit(10));
+        Assert.True(s.GotTerm("lated", 0.5), "the daemon did not get SIGTERM");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"stopped after {sw.ElapsedMilliseconds} ms");
+        Assert.DoesNotContain(t.Events, e => Str(e, "event") == "killed");
+    }
+
+    [Fact]
+    public void What_a_failing_launcher_left_is_stopped_even_when_it_detached_at_once()
+    {
+        using var s = new Scratch();
+        var server = s.Server("nzd");
+        using var t = Start("--restart", "never", $"sh -c 'setsid -f {server} </dev/null >/dev/null 2>&1; exit 3'");
+        var failed = t.Next("sh", "failed");
+        Assert.Equal(3, Int(failed, "exitCode"));
+        Assert.True(s.GotTerm("nzd", 5), "the daemon the failing launcher left was not stopped");
+    }
+
     [Theory]
     [InlineData("lineage", false)]
     [InlineData("process", true)]

@@ -412,6 +412,16 @@ public sealed partial class Supervisor
                 return;
             }
         }
+        if (r.Mark != 0 && spec.KillMode != KillMode.Process)
+        {
+            // What the run left is stopped before the next step, even what detached before Tend first looked (a
+            // launcher that exits 3 right after `setsid -f mydaemon`).
+            var left = Lineage.Members(Processes(), r.Mark, except: p.Pid);
+            if (now >= r.StartupUntil && spec.KillMode != KillMode.ControlGroup) left = Lineage.InGroups(left, StopGroups(spec, r));
+            var groups = r.Groups;
+            foreach (var m in left) groups = Reconciler.WithGroup(groups, m.Pgid);
+            _runtimes = _runtimes.SetItem(i, r = r with { Groups = groups });
+        }
         var groupAlive = GroupsAlive(StopGroups(spec, r));
         var next = Reconciler.OnExited(spec, r, status, groupAlive, now);
         _runtimes = _runtimes.SetItem(i, next);
@@ -554,6 +564,10 @@ public sealed partial class Supervisor
                     var delay = Math.Max(0, next.NextStartAt - Now);
                     if (delay > 0) _log.Service(_table.Services[i].Name, "backoff", $"restarting in {delay}ms", delayMs: delay);
                 }
+                else if (next.Phase == ServicePhase.Failed)
+                    _log.Service(_table.Services[i].Name, "failed", $"what was left of it stopped; giving up: {next.Reason}", exit: r.LastExit, restarts: r.Restarts, error: true);
+                else if (next.Phase == ServicePhase.Completed)
+                    _log.Service(_table.Services[i].Name, "completed", "what was left of it stopped; completed", exit: r.LastExit, restarts: r.Restarts);
             }
         }
     }
@@ -642,9 +656,17 @@ public sealed partial class Supervisor
             if (Libc.kill(-g, signal) == 0) reached.Add($"process group {g}");
             else if (Libc.LastError != Libc.ESRCH) failed.Add($"process group {g} ({Libc.ErrorText(Libc.LastError)})");
         }
-        if (groups.IsEmpty && r.Process is { } p)
+        // The main process is always reached, even when it left every group the run had (setsid after start-up).
+        if (r.Process is { } p && !(ProcFs.TryReadStat(p.Pid, out var st) && groups.Contains(st.Pgid)))
         {
-            if (Libc.kill(p.Pid, signal) == 0) reached.Add($"pid {p.Pid}");
+            var leads = st.Pid == p.Pid && st.Pgid == p.Pid && !mainOnly && spec.KillMode != KillMode.Process;
+            if (leads)
+            {
+                _runtimes = _runtimes.SetItem(i, r = r with { Groups = Reconciler.WithGroup(r.Groups, p.Pid) });
+                if (Libc.kill(-p.Pid, signal) == 0) reached.Add($"process group {p.Pid}");
+                else if (Libc.LastError != Libc.ESRCH) failed.Add($"process group {p.Pid} ({Libc.ErrorText(Libc.LastError)})");
+            }
+            else if (Libc.kill(p.Pid, signal) == 0) reached.Add($"pid {p.Pid}");
             else if (Libc.LastError != Libc.ESRCH) failed.Add($"pid {p.Pid} ({Libc.ErrorText(Libc.LastError)})");
         }
         if (failed.Count > 0)
