@@ -191,6 +191,26 @@ public class LineageProcessTests
         Assert.True(s.GotTerm("nzd", 5), "the daemon the failing launcher left was not stopped");
     }
 
+    [Fact]
+    public void A_session_the_running_daemon_starts_itself_survives_its_restart_even_during_start_up()
+    {
+        // Like an sshd login half a second after sshd started: the daemon starts a session of its own.
+        using var s = new Scratch();
+        var session = s.Server("sessiond");
+        var daemon = s.Script("maind", $"sleep 0.5\nsetsid {session} </dev/null >/dev/null 2>&1 &\nexec sleep 1000");
+        using var t = Start($"sh -c '{daemon} & exit 0'");
+        t.Next("sh", "daemonized");
+        s.ServerPid("sessiond");
+        // Tend looks at a starting run at most every 200 ms: a session started since its last look, in the instant
+        // before the daemon dies, cannot be told from one its launcher detached.
+        Thread.Sleep(400);
+        var main = t.Find("sleep")!.Value;
+        Assert.Equal(0, kill(main, SIGKILL));
+        t.Next("sh", "started");
+        Assert.False(s.GotTerm("sessiond", 1), "the daemon's own session was stopped with the service");
+        Assert.NotNull(t.Find("sessiond"));
+    }
+
     [Theory]
     [InlineData("lineage", false)]
     [InlineData("process", true)]

@@ -39,6 +39,23 @@ public static class Lineage
     /// <summary>When to look next at a run that started at <paramref name="startedAt"/>: soon after the spawn, then less often.</summary>
     public static long NextLook(long startedAt, long now) => now + Math.Clamp(now - startedAt, FirstLookMs, LookIntervalMaxMs);
 
+    /// <summary>How long (ms) a daemon found by lineage is the main process before the sessions it starts are its own business.</summary>
+    public const long DaemonSettleMs = 200;
+
+    /// <summary>
+    /// Whether <paramref name="m"/> is in a session the main process <paramref name="main"/> started itself — its
+    /// leader is a child of the main process — when the main process is a daemon that has settled: an sshd login, a
+    /// client's postgres backend. Such a session belongs to itself, not to the service, even while the service starts
+    /// up. A session recorded in <paramref name="groups"/> stays the service's; one whose leader is gone cannot be told.
+    /// </summary>
+    internal static bool InDaemonsSession(ProcStat m, IReadOnlyList<ProcStat> table, int main, IReadOnlyCollection<int> groups)
+    {
+        if (m.Sid <= 0 || m.Sid == main || groups.Contains(m.Sid)) return false;
+        foreach (var p in table)
+            if (p.Pid == m.Sid) return p.Ppid == main;
+        return false;
+    }
+
     /// <summary>The live processes in <paramref name="table"/> that carry <paramref name="mark"/>, but <paramref name="except"/>.</summary>
     internal static List<ProcStat> Members(IReadOnlyList<ProcStat> table, ulong mark, int except = 0)
     {

@@ -167,6 +167,7 @@ public static class Reconciler
             Phase = ServicePhase.Running, Process = process, Groups = WithGroup([], process.Pgid), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
             Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0, LauncherCompleted = false,
+            MainSince = now, ForeignSessions = [],
         };
 
     /// <summary>The readiness check of the current run passed.</summary>
@@ -194,7 +195,8 @@ public static class Reconciler
     }
 
     /// <summary>The launcher handed over to a daemon of its lineage (it exited 0, or the daemon detached while it lingers): the daemon is the main process from now on.</summary>
-    public static ServiceRuntime OnDaemonized(ServiceRuntime r, TrackedProcess daemon) => r with { Process = daemon, Groups = WithGroup(r.Groups, daemon.Pgid) };
+    public static ServiceRuntime OnDaemonized(ServiceRuntime r, TrackedProcess daemon, long now = 0) =>
+        r with { Process = daemon, Groups = WithGroup(r.Groups, daemon.Pgid), MainSince = now };
 
     /// <summary>A launcher exited 0 while starting up and left nothing running: the service has completed, like a one-shot task.</summary>
     public static ServiceRuntime OnCompleted(ServiceRuntime r, ExitStatus exit) =>

@@ -85,6 +85,12 @@ public sealed record ServiceRuntime
     /// </summary>
     public bool LauncherCompleted { get; init; }
 
+    /// <summary>When (ms) the current main process became it (its spawn, adoption or hand-over).</summary>
+    public long MainSince { get; init; }
+
+    /// <summary>Sessions the running daemon started itself once settled (logins, jobs): never the service's, even while it starts up.</summary>
+    public ImmutableArray<int> ForeignSessions { get; init; } = [];
+
     /// <summary>When (ms) a new process of the run's lineage was last seen.</summary>
     public long LastNewMemberAt { get; init; }
 

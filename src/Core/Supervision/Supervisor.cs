@@ -386,11 +386,11 @@ public sealed partial class Supervisor
         // the launcher still runs, it has the last word again; once it is gone, the run hands over as after an exit 0.
         if (status.Unknown && r.Phase == ServicePhase.Running && r.Launcher is { } l && l.Pid != p.Pid && Processes().Any(x => x.Pid == l.Pid && !x.Gone))
         {
-            var detached = HandOverCandidates(r, p, now);
+            var detached = HandOverCandidates(i, p, now);
             if (detached.Count > 0) HandOver(i, detached, $"pid {p.Pid} ended while its launcher (pid {l.Pid}) still runs");
             else
             {
-                _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r, l));
+                _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r, l, now));
                 _log.Service(spec.Name, "daemonized", $"pid {p.Pid} ended while its launcher still runs; following the launcher (pid {l.Pid}) again", l.Pid);
             }
             return;
@@ -399,7 +399,7 @@ public sealed partial class Supervisor
         if (r.Phase == ServicePhase.Running && r.Mark != 0 && !spec.OneShot && handsOver && (p.Launched || now < r.StartupUntil))
         {
             // The main process exited 0 while its run started up (or it is the launcher itself): what it started is the service now.
-            var candidates = HandOverCandidates(r, p, now);
+            var candidates = HandOverCandidates(i, p, now);
             if (candidates.Count > 0)
             {
                 HandOver(i, candidates, p.Launched ? $"launcher (pid {p.Pid}) exited 0" : $"pid {p.Pid} ended while starting up");
@@ -416,7 +416,7 @@ public sealed partial class Supervisor
         {
             // What the run left is stopped before the next step, even what detached before Tend first looked (a
             // launcher that exits 3 right after `setsid -f mydaemon`).
-            var left = Lineage.Members(Processes(), r.Mark, except: p.Pid);
+            var left = RunMembers(i, except: p.Pid);
             if (now >= r.StartupUntil && spec.KillMode != KillMode.ControlGroup) left = Lineage.InGroups(left, StopGroups(spec, r));
             var groups = r.Groups;
             foreach (var m in left) groups = Reconciler.WithGroup(groups, m.Pgid);
@@ -453,9 +453,10 @@ public sealed partial class Supervisor
     /// still lingers, nor what runs in its session (a daemon stopped by hand while Debian's apache2 script still waits
     /// is not replaced by that script).
     /// </summary>
-    private List<ProcStat> HandOverCandidates(ServiceRuntime r, TrackedProcess exited, long now)
+    private List<ProcStat> HandOverCandidates(int i, TrackedProcess exited, long now)
     {
-        var members = Lineage.Members(Processes(), r.Mark, except: exited.Pid);
+        var r = _runtimes[i];
+        var members = RunMembers(i, except: exited.Pid);
         if (now >= r.StartupUntil) members = Lineage.InGroups(members, r.Groups);
         if (r.Launcher is { } l && l.Pid != exited.Pid && members.Any(m => m.Pid == l.Pid))
             members = Lineage.Detached(members, l.Pid);
@@ -473,7 +474,7 @@ public sealed partial class Supervisor
         var groups = r.Groups;
         foreach (var c in candidates) groups = Reconciler.WithGroup(groups, c.Pgid);
         var daemon = new TrackedProcess(d.Pid, d.StartTime, d.Pgid != _selfGroup ? d.Pgid : 0, IsChild: d.Ppid == _self, Launched: false);
-        _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r with { Groups = groups }, daemon));
+        _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r with { Groups = groups }, daemon, Now));
         _log.Service(spec.Name, "daemonized", $"{why}; following pid {d.Pid} ({d.Comm}) of its lineage", d.Pid);
     }
 
@@ -498,7 +499,8 @@ public sealed partial class Supervisor
                 continue;
             }
             looked = true;
-            var members = Lineage.Members(Processes(), r.Mark);
+            var members = RunMembers(i, record: true);
+            r = _runtimes[i];
             var groups = r.Groups;
             var seen = r.Members;
             var lastNew = r.LastNewMemberAt;
@@ -522,7 +524,7 @@ public sealed partial class Supervisor
             {
                 // A main process found by lineage that is not Tend's child: its end is only seen in /proc.
                 if (!members.Any(m => m.Pid == main.Pid && m.StartTime == main.StartTime)) OnTrackedExit(i, ExitStatus.Vanished, now);
-                else if (HandOverCandidates(r, main, now) is { Count: > 0 } better && better.Any(c => c.Ppid == _self))
+                else if (HandOverCandidates(i, main, now) is { Count: > 0 } better && better.Any(c => c.Ppid == _self))
                 {
                     // A daemon re-parented to Tend appeared since (postgres after pg_ctl): it is the better main process.
                     better.Add(members.First(m => m.Pid == main.Pid));
@@ -543,6 +545,29 @@ public sealed partial class Supervisor
             _trimAt = null;
             Trim();
         }
+    }
+
+    /// <summary>
+    /// The live processes of service <paramref name="i"/>'s run, but <paramref name="except"/> and the sessions its settled
+    /// daemon started itself (<see cref="Lineage.InDaemonsSession"/>); with <paramref name="record"/>, newly seen
+    /// such sessions are recorded, so they stay foreign once their leader is gone.
+    /// </summary>
+    private List<ProcStat> RunMembers(int i, bool record = false, int except = 0)
+    {
+        var r = _runtimes[i];
+        var members = Lineage.Members(Processes(), r.Mark, except);
+        if (r.Process is not { Launched: false } main || r.Launcher is null || Now - r.MainSince < Lineage.DaemonSettleMs)
+            return r.ForeignSessions.IsEmpty ? members : [.. members.Where(m => !r.ForeignSessions.Contains(m.Sid))];
+        var foreign = r.ForeignSessions;
+        members.RemoveAll(m =>
+        {
+            if (foreign.Contains(m.Sid)) return true;
+            if (!Lineage.InDaemonsSession(m, Processes(), main.Pid, r.Groups)) return false;
+            foreign = foreign.Add(m.Sid);
+            return true;
+        });
+        if (record && foreign != r.ForeignSessions) _runtimes = _runtimes.SetItem(i, r with { ForeignSessions = foreign });
+        return members;
     }
 
     /// <summary>The process table for this round of the loop (read once; see <see cref="ProcFs.Snapshot"/>).</summary>
@@ -640,7 +665,7 @@ public sealed partial class Supervisor
         // processes fork stays in them; later sessions are their own), and a stop costs no /proc read.
         if (r.Mark != 0 && spec.KillMode != KillMode.Process && (Now < r.StartupUntil || spec.KillMode == KillMode.ControlGroup))
         {
-            var members = Lineage.Members(Processes(), r.Mark);
+            var members = RunMembers(i);
             // Once started up, what the daemon started later in sessions of its own is not the service's (unless the
             // kill mode is control-group).
             if (Now >= r.StartupUntil && spec.KillMode != KillMode.ControlGroup) members = Lineage.InGroups(members, StopGroups(spec, r));
