@@ -67,7 +67,7 @@ public class SupervisorProcessTests
     [Fact]
     public void An_orphaned_grandchild_that_exits_leaves_no_zombie()
     {
-        using var t = Start("sh -c '(sleep 0.7 &); exec sleep 1000'");
+        using var t = Start("sh -c '(sleep 1.7 &); exec sleep 1000'");
         t.Next("sh", "started");
         // The subshell exits at once, so `sleep 0.7` is orphaned and re-parented to tend (PID 1).
         var sw = Stopwatch.StartNew();
@@ -76,13 +76,13 @@ public class SupervisorProcessTests
         {
             foreach (var d in t.Descendants().Where(d => d.Ppid == t.Pid && d.Comm == "sleep" && d.State != 'Z'))
             {
-                try { if (File.ReadAllText($"/proc/{d.Pid}/cmdline").Contains("0.7")) orphan = d.Pid; }
+                try { if (File.ReadAllText($"/proc/{d.Pid}/cmdline").Contains("1.7")) orphan = d.Pid; }
                 catch (IOException) { }
             }
             Thread.Sleep(2);
         }
         Assert.True(orphan is not null, "the orphan never showed up as tend's child");
-        // It exits after 0.7 s; unreaped, it would stay a zombie for ever. It must vanish from /proc entirely.
+        // It exits after 1.7 s (time enough to be found on a loaded machine); unreaped, it would stay a zombie for ever. It must vanish from /proc entirely.
         sw.Restart();
         while (File.Exists($"/proc/{orphan}/stat") && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(5);
         Assert.False(File.Exists($"/proc/{orphan}/stat"), "the orphan was not reaped");

@@ -118,6 +118,7 @@ public class LineageInputTests(ITestOutputHelper output)
         r.WaitSettled();
 
         foreach (var action in new[] { "kill -9", "/etc/init.d/apache2 stop" })
+        for (var attempt = 1; ; attempt++)
         {
             Thread.Sleep(1100); // a healthy run: the restart is immediate
             var main = r.RunningMain(d);
@@ -142,7 +143,13 @@ public class LineageInputTests(ITestOutputHelper output)
             if (wait > TimeSpan.Zero) Thread.Sleep(wait);
             var lingering = Proc.Alive(script!);
             r.Log($"restart seen after {restartSeen.TotalMilliseconds:F0} ms; 0.5 s later: init script {script} still running: {lingering}; now `{action}` on {server}\n{r.Tree()}");
-            Assert.True(lingering, "the init script did not linger this time: the window this test is about was missed");
+            if (!lingering)
+            {
+                // Whether the script lingers is apache's timing, not Tend's: try again (a restart is what the next attempt needs anyway).
+                Assert.True(attempt < 5, "the init script never lingered in 5 restarts: the window this test is about was always missed");
+                r.WaitSettled();
+                continue;
+            }
             var old = oldServers.Concat(r.Servers(d)).DistinctBy(p => p.Pid).ToList();
             if (action == "kill -9")
             {
@@ -162,6 +169,7 @@ public class LineageInputTests(ITestOutputHelper output)
                 finally { if (!stop.HasExited) Proc.KillTree(stop.Id); }
             }
             r.WaitSettled();
+            break;
         }
     }
 
