@@ -412,12 +412,12 @@ public sealed partial class Supervisor
                 return;
             }
         }
-        if (r.Mark != 0 && spec.KillMode != KillMode.Process)
+        if (r.Mark != 0 && spec.KillMode != KillMode.Process && (now < r.StartupUntil || spec.KillMode == KillMode.ControlGroup))
         {
             // What the run left is stopped before the next step, even what detached before Tend first looked (a
-            // launcher that exits 3 right after `setsid -f mydaemon`).
+            // launcher that exits 3 right after `setsid -f mydaemon`). Once started up, the recorded groups are the
+            // run's, and a restart reads no /proc (it stays on the millisecond path).
             var left = RunMembers(i, except: p.Pid);
-            if (now >= r.StartupUntil && spec.KillMode != KillMode.ControlGroup) left = Lineage.InGroups(left, StopGroups(spec, r));
             var groups = r.Groups;
             foreach (var m in left) groups = Reconciler.WithGroup(groups, m.Pgid);
             _runtimes = _runtimes.SetItem(i, r = r with { Groups = groups });
