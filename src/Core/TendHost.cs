@@ -52,7 +52,7 @@ public static class TendHost
             try { table = new ServiceTable(services); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
             ProgramCheck.Verify(table.Services);
-            if (options.Supervisor.ControlSocket is { } socket && ControlServer.PathProblem(socket) is { } problem)
+            if (options.ControlSocket is { } socket && ControlServer.PathProblem(socket) is { } problem)
                 throw new UsageException(problem);
         }
         catch (UsageException e)
@@ -64,13 +64,18 @@ public static class TendHost
         try { supervisor = new Supervisor(table, options.Supervisor, log); }
         catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
-        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, log)));
+        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, options.ControlSocket, log)));
         throw new System.Diagnostics.UnreachableException();
     }
 
-    private static int Supervise(Supervisor supervisor, EventLog log)
+    /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
+    private static int Supervise(Supervisor supervisor, ServiceTable table, string? controlSocket, EventLog log)
     {
-        try { return supervisor.Run(); }
+        try
+        {
+            var desk = controlSocket is null ? null : ControlDesk.Open(controlSocket, table, log, supervisor.Post);
+            return supervisor.Run(desk);
+        }
         catch (Exception e)
         {
             // A bug, not bad input: say so in one line rather than a runtime dump, and exit with EX_SOFTWARE.

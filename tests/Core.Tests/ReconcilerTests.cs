@@ -46,7 +46,7 @@ internal sealed class FakeSupervisor
                 else if (a.Kind == ActionKind.Check) Actions.Add($"check {name}");
                 else Actions.Add($"signal {name} {Signals.Name(a.Signal)}");
             }
-            if (!plan.Actions.Any(a => a.Kind == ActionKind.Start) && !(plan.WakeAt <= Now)) return this;
+            if (!plan.PlanAgain && !(plan.WakeAt <= Now)) return this;
         }
         throw new InvalidOperationException("the reconciler did not settle");
     }

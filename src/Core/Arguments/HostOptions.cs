@@ -10,6 +10,9 @@ public sealed record HostOptions
     /// <summary>The supervisor's own settings.</summary>
     public SupervisorOptions Supervisor { get; init; } = new();
 
+    /// <summary>The control socket's path, or null for no control socket (<c>--no-control</c>).</summary>
+    public string? ControlSocket { get; init; } = Control.ControlServer.ConfiguredPath;
+
     /// <summary>The ad-hoc command lines, one service each.</summary>
     public IReadOnlyList<string> CommandLines { get; init; } = [];
 
@@ -115,7 +118,7 @@ public sealed record HostOptions
                     break;
                 case "--no-control":
                     if (seen.Contains("--control-socket")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
-                    sup = sup with { ControlSocket = null };
+                    o = o with { ControlSocket = null };
                     break;
                 case "--control-socket":
                     {
@@ -123,7 +126,7 @@ public sealed record HostOptions
                         var v = Value();
                         if (v.Length == 0 || v.EndsWith('/')) throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such as /run/tend/control.sock");
                         if (System.Text.Encoding.UTF8.GetByteCount(v) > 107) throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix socket path: choose a shorter one");
-                        sup = sup with { ControlSocket = v };
+                        o = o with { ControlSocket = v };
                         break;
                     }
                 case "--ready":

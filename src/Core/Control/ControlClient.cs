@@ -13,24 +13,16 @@ namespace Tend.Control;
 /// </summary>
 public static class ControlClient
 {
-    private static readonly string[] VerbNames = ["status", "start", "stop", "restart", "signal", "health", "wait"];
-
     /// <summary>The arguments ask for a control verb (a command line named like a verb goes after <c>--</c>).</summary>
     public static bool IsRequest(IReadOnlyList<string> args) => args.Count > 0 && IsVerb(args[0]);
 
     /// <summary>Whether <paramref name="word"/> is a control verb (<c>status</c>, <c>stop</c>…).</summary>
-    public static bool IsVerb(string word) => Array.IndexOf(VerbNames, word) >= 0;
+    public static bool IsVerb(string word) => ControlVerbs.Find(word) is not null;
 
-    /// <summary>The control verbs, for <c>--help</c>.</summary>
-    public const string Usage =
+    /// <summary>The control verbs, for <c>--help</c> (from <see cref="ControlVerbs"/>).</summary>
+    public static readonly string Usage =
         "Control a running Tend (as root, e.g. docker exec CONTAINER tend status):\n" +
-        "  tend status [NAME] [--json]        every service: state, pid, uptime, restarts, last exit\n" +
-        "  tend start NAME [--timeout D]      start a stopped or failed service; returns once it is ready\n" +
-        "  tend stop NAME [--timeout D]       stop a service; it stays stopped until started\n" +
-        "  tend restart NAME [--timeout D]    stop it, start it again; returns once the new run is ready\n" +
-        "  tend signal NAME SIGNAL            send a signal (HUP, SIGUSR1, 10…) to the service's process group\n" +
-        "  tend health                        exit 0 when every critical service (all, if none is) is ready, else 1\n" +
-        "  tend wait NAME [--timeout D]       wait until the service is ready (default timeout 30s)\n" +
+        string.Concat(ControlVerbs.All.Select(v => $"  {"tend " + v.ClientUsage,-34} {v.Help}\n")) +
         "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock).\n" +
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
@@ -65,7 +57,7 @@ public static class ControlClient
                     case "--control-socket":
                         socket = Value();
                         break;
-                    case "--timeout" when args[0] is "start" or "stop" or "restart" or "wait":
+                    case "--timeout" when ControlVerbs.Find(args[0])!.TakesTimeout:
                         {
                             var v = Value();
                             if (!Duration.TryParse(v, out var t) || t <= TimeSpan.Zero) throw new ArgumentException($"option '--timeout' got '{v}': expected {Duration.Expected}, more than zero");
@@ -85,8 +77,9 @@ public static class ControlClient
         }
 
         var verb = positional[0];
-        var expected = verb switch { "status" => (1, 2), "health" => (1, 1), "signal" => (3, 3), _ => (2, 2) };
-        if (positional.Count < expected.Item1 || positional.Count > expected.Item2)
+        var info = ControlVerbs.Find(verb)!;
+        // The client's timeout is an option, not a word.
+        if (positional.Count < info.MinWords || positional.Count > (info.TakesTimeout ? info.MaxWords - 1 : info.MaxWords))
             return Usage2(verb switch
             {
                 "status" => "'tend status' takes at most one service name",

@@ -87,31 +87,17 @@ public sealed class ControlRequest
             error = "empty request: send a verb such as 'status'";
             return null;
         }
-        ControlVerb verb;
-        switch (words[0])
+        if (ControlVerbs.Find(words[0]) is not { } info)
         {
-            case "status": verb = ControlVerb.Status; break;
-            case "start": verb = ControlVerb.Start; break;
-            case "stop": verb = ControlVerb.Stop; break;
-            case "restart": verb = ControlVerb.Restart; break;
-            case "signal": verb = ControlVerb.Signal; break;
-            case "health": verb = ControlVerb.Health; break;
-            case "wait": verb = ControlVerb.Wait; break;
-            default:
-                error = $"unknown verb '{Shorten(words[0])}': expected one of {Verbs}";
-                return null;
+            error = $"unknown verb '{Shorten(words[0])}': expected one of {ControlVerbs.Names}";
+            return null;
         }
-        var (min, max, usage) = verb switch
+        var verb = info.Verb;
+        if (!info.Accepts(words.Length))
         {
-            ControlVerb.Status => (1, 2, "status [NAME]"),
-            ControlVerb.Health => (1, 1, "health"),
-            ControlVerb.Signal => (3, 3, "signal NAME SIGNAL"),
-            _ => (2, 3, $"{words[0]} NAME [TIMEOUT]"),
-        };
-        if (words.Length < min || words.Length > max)
-        {
+            var (min, max) = (info.MinWords, info.MaxWords);
             var takes = min == max ? (min == 1 ? "no arguments" : $"{min - 1} argument{(min == 2 ? "" : "s")}") : $"{min - 1} to {max - 1} arguments";
-            error = $"'{words[0]}' takes {takes}, got {words.Length - 1}: {usage}";
+            error = $"'{words[0]}' takes {takes}, got {words.Length - 1}: {info.Usage}";
             return null;
         }
         var service = words.Length > 1 ? words[1] : null;
@@ -122,7 +108,7 @@ public sealed class ControlRequest
             error = $"'{Shorten(words[2])}' is not a signal: expected {Signals.Expected}";
             return null;
         }
-        if (verb is ControlVerb.Start or ControlVerb.Stop or ControlVerb.Restart or ControlVerb.Wait && words.Length == 3)
+        if (info.TakesTimeout && words.Length == 3)
         {
             if (!Duration.TryParse(words[2], out var t) || t <= TimeSpan.Zero)
             {
@@ -134,15 +120,12 @@ public sealed class ControlRequest
         return new ControlRequest(verb, service, signal, timeout);
     }
 
-    /// <summary>The verbs, for messages.</summary>
-    public const string Verbs = "status, start, stop, restart, signal, health, wait";
-
     private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     /// <summary>The request as a line (without the newline), as the client sends it.</summary>
     public override string ToString()
     {
-        var sb = new StringBuilder(Verb.ToString().ToLowerInvariant());
+        var sb = new StringBuilder(ControlVerbs.Of(Verb).Name);
         if (Service is not null) sb.Append(' ').Append(Service);
         if (Verb == ControlVerb.Signal) sb.Append(' ').Append(Signals.Name(Signal));
         if (Timeout is { } t) sb.Append(' ').Append(Duration.Format(t));

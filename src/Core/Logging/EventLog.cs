@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using Tend.Supervision;
 
 namespace Tend.Logging;
 

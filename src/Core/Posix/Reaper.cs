@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Tend.Supervision;
 
 namespace Tend.Posix;
 

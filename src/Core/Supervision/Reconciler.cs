@@ -33,7 +33,15 @@ public readonly record struct SupervisorAction(ActionKind Kind, int Service, int
 /// <param name="WakeAt">The earliest deadline (ms) at which the reconciler must run again, or null when only an event can change anything.</param>
 /// <param name="ExitCode">Set when Tend must exit now with this code.</param>
 /// <param name="ShutdownCode">Set when Tend must begin a shutdown (a critical service failed, or nothing is left to supervise).</param>
-public readonly record struct Plan(ImmutableArray<ServiceRuntime> Next, ImmutableArray<SupervisorAction> Actions, long? WakeAt, int? ExitCode, int? ShutdownCode);
+public readonly record struct Plan(ImmutableArray<ServiceRuntime> Next, ImmutableArray<SupervisorAction> Actions, long? WakeAt, int? ExitCode, int? ShutdownCode)
+{
+    /// <summary>
+    /// Once its actions are carried out, the plan is to be made again at once, without waiting: a start may unblock
+    /// dependents, and a finished restart starts again. (So is it when a service became ready, or a request changed the
+    /// desired state.)
+    /// </summary>
+    public bool PlanAgain => Actions.Any(a => a.Kind == ActionKind.Start);
+}
 
 /// <summary>
 /// The supervisor's brain: a pure function of (table, desired, observed, now). It touches no process, clock
@@ -169,6 +177,10 @@ public static class Reconciler
             Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0, LauncherCompleted = false,
             MainSince = now, ForeignSessions = [],
         };
+
+    /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>
+    public static ServiceRuntime OnReopened(ServiceRuntime r) =>
+        r.Phase is ServicePhase.Failed or ServicePhase.Completed ? r with { Phase = ServicePhase.Stopped, Reason = null, QuickFailures = [] } : r;
 
     /// <summary>The readiness check of the current run passed.</summary>
     public static ServiceRuntime OnReady(ServiceRuntime r) => r with { Ready = true };

@@ -7,11 +7,17 @@ using Tend.Posix;
 namespace Tend.Supervision;
 
 /// <summary>
-/// The supervisor's effects: it carries out the reconciler's actions and turns what the kernel reports
-/// (exits, signals, /proc) into observations. One thread owns all state and spawns; the reaper
-/// (<see cref="Reaper"/>) reaps every exit and reports those the supervisor relies on.
+/// The supervisor's effects: it carries out the reconciler's actions and turns what the kernel reports (exits,
+/// signals, /proc) into observations. One thread owns all state and spawns; the reaper (<see cref="Reaper"/>) reaps
+/// every exit and reports those the supervisor relies on (<see cref="ReapFilter"/>).
+/// <para>
+/// Who owns what: this class owns the runtimes and the desired state, and changes them only through
+/// <see cref="Reconciler"/>; <see cref="ReadinessProbes"/> owns the checks in flight, <see cref="IRequestDesk"/> (the
+/// control plane) what waits for an answer, <see cref="IdleTrim"/> when memory is given back,
+/// <see cref="ServiceOutput"/> the services' pipes, <see cref="ReapFilter"/> what the reaper's thread may read.
+/// </para>
 /// </summary>
-public sealed partial class Supervisor
+public sealed class Supervisor
 {
     private static readonly int[] Forwarded = [Libc.SIGHUP, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGWINCH];
 
@@ -19,44 +25,32 @@ public sealed partial class Supervisor
     private readonly SupervisorOptions _options;
     private readonly EventLog _log;
     private readonly Inbox _inbox = new();
-
-    /// <summary>
-    /// Held by the supervisor's thread whenever it is not waiting for a message, so that the reaper's thread can
-    /// tell, from what was published before the wait, whether a pid it reaped is one the supervisor must hear of
-    /// (<see cref="MustReport"/>).
-    /// </summary>
-    private readonly Lock _gate = new();
+    private readonly ReapFilter _filter = new();
     private readonly Spawner _spawner = new();
     private readonly int _self = Libc.getpid();
     private readonly int _selfGroup = Libc.getpgrp();
-    private readonly (int Out, int Err)[] _pipes;
     private readonly Command[] _commands;
-    private LogPump? _pump;
+    private readonly ReadinessProbes _probes;
+    private readonly IdleTrim _trim = new();
+    private ServiceOutput _output;
+    private IRequestDesk? _requests;
     private Reaper? _reaper;
     private ImmutableArray<ServiceRuntime> _runtimes;
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
-    private long _nextLookAt = long.MaxValue;
 
-    /// <summary>Services whose run starts up and gets a look at its end (<see cref="Look"/>).</summary>
+    /// <summary>Services whose run starts up and gets a look at its end (<see cref="Look"/>), and when the next look is due (ms).</summary>
     private readonly bool[] _watching;
+    private long _nextLookAt = long.MaxValue;
 
     /// <summary>The process table, read at most once per round of the loop (<see cref="Processes"/>); null until needed.</summary>
     private List<ProcStat>? _processes;
-    private bool _settled;
-    private long? _trimAt;
 
-    /// <summary>How long Tend must be quiet before it gives memory back (<see cref="Trim"/>).</summary>
-    private const int TrimDelayMs = 1000;
-
-    /// <summary>Gives back memory an idle supervisor does not need: the GC heap's free space, then the binary's clean pages.</summary>
-    private static void Trim()
-    {
-        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        WorkingSet.TrimExecutable();
-    }
+    /// <summary>Exits taken from the reaper in one batch (<see cref="ReapAll"/>).</summary>
+    private readonly List<(int Pid, ExitStatus Status)> _reaped = [];
 
     /// <summary>Creates a supervisor for <paramref name="table"/>.</summary>
+    /// <exception cref="ArgumentException">A service's user or group is unknown, or setpriv is missing (<see cref="ResolveCommand"/>).</exception>
     public Supervisor(ServiceTable table, SupervisorOptions options, EventLog log)
     {
         _table = table;
@@ -64,9 +58,10 @@ public sealed partial class Supervisor
         _log = log;
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
-        _pipes = new (int, int)[table.Count];
         _watching = new bool[table.Count];
+        _output = ServiceOutput.Inherited(table.Count);
         _commands = [.. table.Services.Select(ResolveCommand)];
+        _probes = new ReadinessProbes(table, _spawner, log, () => _reaper!.Spawned());
     }
 
     /// <summary>
@@ -88,7 +83,17 @@ public sealed partial class Supervisor
     /// <summary>A monotonic clock in milliseconds.</summary>
     private static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
 
-    private void ChildExited() => _inbox.Post(new Message(MessageKind.ChildExited));
+    private SupervisorView View => new(_table, _desired, _runtimes, Now);
+
+    /// <summary>
+    /// Hands a request (from the <see cref="IRequestDesk"/>'s own threads) to the supervisor's thread, where the desk
+    /// handles it between rounds. Callable from any thread; true when posted.
+    /// </summary>
+    public bool Post(object request)
+    {
+        _inbox.Post(new Message(MessageKind.Request, Request: request));
+        return true;
+    }
 
     /// <summary>
     /// Runs Tend the way a container's init should: <paramref name="supervise"/> (which calls <see cref="Run"/>
@@ -100,110 +105,55 @@ public sealed partial class Supervisor
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     internal void RunAsInit(Action supervise)
     {
-        _reaper = new Reaper(MustReport, ChildExited, ownThread: false);
+        _reaper = new Reaper(_filter.MustReport, ChildExited, ownThread: false);
         new Thread(() => supervise()) { Name = "tend-supervisor" }.Start();
         _reaper.Run();
     }
 
-    /// <summary>Runs until a requested stop or a fatal failure; returns Tend's exit code.</summary>
-    public int Run()
+    private void ChildExited() => _inbox.Post(new Message(MessageKind.ChildExited));
+
+    /// <summary>
+    /// Runs until a requested stop or a fatal failure; returns Tend's exit code. Each round, like tini's main loop:
+    /// plan (<see cref="Reconciler.Reconcile"/>), carry out the plan's actions, settle requests, find the next moment
+    /// anything is due, wait for it or for a message (an exit, a signal, a request), and drain what came.
+    /// </summary>
+    /// <param name="requests">Where requests posted with <see cref="Post"/> are decided (the control plane), or null.</param>
+    public int Run(IRequestDesk? requests = null)
     {
-        if (_self != 1 && Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-            _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the /proc scan");
-
-        if (_options.LogPrefix)
-        {
-            if (!EnsureFileLimit(4 * _table.Count + 64, out var problem))
-            {
-                _log.Error(problem!);
-                return 1;
-            }
-            try
-            {
-                _pump = new LogPump();
-                for (var i = 0; i < _table.Count; i++)
-                    _pipes[i] = (_pump.Open(_table.Services[i].Name, 1), _pump.Open(_table.Services[i].Name, 2));
-            }
-            catch (IOException e)
-            {
-                // Two pipes per service: many services can exceed the open-file limit.
-                _log.Error($"--log-prefix needs two pipes per service and {e.Message}: raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix");
-                return 1;
-            }
-        }
-        else Array.Fill(_pipes, (-1, -1));
-
-        var registrations = RegisterSignals();
-        _gate.Enter();
-        _reaper ??= new Reaper(MustReport, ChildExited, ownThread: true);
-        OpenControl();
-        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_control is null ? "" : $"; control socket {_control.Path}")}");
-        if (!RunMarks.Available)
-            _log.Info("the hard limit of RLIMIT_RTTIME is below 2^63, so services cannot be followed by lineage: each is its process group (docker run --ulimit rttime=… lowers it; see docs/lineage.md)");
-        if (_options.Adopt ?? _self == 1) AdoptRunning();
-
+        _requests = requests;
+        List<PosixSignalRegistration> registrations = [];
         try
         {
+            if (!Prepare(out var failed)) return failed;
+            registrations = RegisterSignals();
             while (true)
             {
+                // Plan.
                 _processes = null;
-                PollProbes(Now);
+                _probes.Poll(Now);
+                ApplyReadiness();
                 var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now);
                 LogQuietStops(_runtimes, plan.Next);
                 _runtimes = plan.Next;
-                if (plan.ExitCode is { } code)
-                {
-                    StopEverythingLeft();
-                    Finish();
-                    _log.Info($"exiting with code {code}");
-                    return code;
-                }
+                if (plan.ExitCode is { } code) return Exit(code);
                 if (plan.ShutdownCode is { } shutdownCode)
                 {
                     BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : FailureSummary());
                     continue;
                 }
+
+                // Carry out.
                 foreach (var action in plan.Actions) Execute(action);
-                var settled = SettleRequests(Now);
-                // Starts and readiness may unblock dependents; a finished restart starts again.
-                if (settled || _becameReady || plan.Actions.Any(a => a.Kind == ActionKind.Start))
-                {
-                    _becameReady = false;
-                    continue;
-                }
+                var changed = _requests is not null && Apply(_requests.Settle(View));
+                if (ApplyReadiness() | changed || plan.PlanAgain) continue;
 
-                var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(ProbeDeadline() ?? long.MaxValue, WaiterDeadline() ?? long.MaxValue));
-                if (AnyWatched()) wake = Math.Min(wake, _nextLookAt);
-                else _nextLookAt = long.MaxValue;
-                if (_runtimes.Any(r => r.Process is { IsChild: false }))
-                {
-                    if (_nextScanAt == long.MaxValue) _nextScanAt = Now + (long)_options.ScanInterval.TotalMilliseconds;
-                    wake = Math.Min(wake, _nextScanAt);
-                }
-                else _nextScanAt = long.MaxValue;
-
-                if (wake == long.MaxValue && !_settled)
-                {
-                    // Settled for the first time: startup's pages of the binary are not needed any more. Trimming
-                    // waits a second, so its work does not compete with the services' own start for the CPU.
-                    _settled = true;
-                    _trimAt ??= Now + TrimDelayMs;
-                }
-                if (_trimAt is { } trimAt)
-                {
-                    if (Now >= trimAt && _waiters.Count == 0)
-                    {
-                        // Quiet for a second (after the start, or after control requests): give back what that touched.
-                        _trimAt = null;
-                        Trim();
-                    }
-                    else wake = Math.Min(wake, trimAt);
-                }
+                // Wait for the next moment anything is due, or a message; then drain what came.
+                var wake = NextWake(plan);
                 var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
-                PublishTracked();
-                _gate.Exit();
+                _filter.Publish(_runtimes, _probes, _desired.ShuttingDown);
+                _filter.Asleep();
                 var took = _inbox.TryTake(out var message, timeout);
-                _gate.Enter();
+                _filter.Awake();
                 if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
                 if (Now >= _nextScanAt) Scan();
@@ -212,11 +162,89 @@ public sealed partial class Supervisor
         }
         finally
         {
-            CloseProbes();
-            CloseControl();
+            _probes.Dispose();
+            var unhandled = new List<object>();
+            while (_inbox.TryTake(out var m, 0)) if (m.Request is { } r) unhandled.Add(r);
+            _requests?.Close(unhandled);
             foreach (var r in registrations) r.Dispose();
-            if (_gate.IsHeldByCurrentThread) _gate.Exit();
+            _filter.Asleep();
         }
+    }
+
+    /// <summary>Before the first round: becomes a subreaper, opens the services' output, starts reaping, adopts what already runs.</summary>
+    private bool Prepare(out int failed)
+    {
+        failed = 1;
+        if (_self != 1 && Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+            _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the /proc scan");
+        if (_options.LogPrefix)
+        {
+            if (ServiceOutput.Prefixed(_table, out var problem) is not { } prefixed)
+            {
+                _log.Error(problem!);
+                return false;
+            }
+            _output = prefixed;
+        }
+        _filter.Awake();
+        _reaper ??= new Reaper(_filter.MustReport, ChildExited, ownThread: true);
+        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_requests?.Description is { } d ? $"; {d}" : "")}");
+        if (!RunMarks.Available)
+            _log.Info("the hard limit of RLIMIT_RTTIME is below 2^63, so services cannot be followed by lineage: each is its process group (docker run --ulimit rttime=… lowers it; see docs/lineage.md)");
+        if (_options.Adopt ?? _self == 1) AdoptRunning();
+        return true;
+    }
+
+    /// <summary>The next moment (ms) anything is due: the plan's deadlines, checks and requests in flight, a look at a run starting up, the /proc scan, the idle trim.</summary>
+    private long NextWake(Plan plan)
+    {
+        var now = Now;
+        var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(_probes.NextDeadline(now), _requests?.NextDeadline ?? long.MaxValue));
+        if (AnyWatched()) wake = Math.Min(wake, _nextLookAt);
+        else _nextLookAt = long.MaxValue;
+        if (_runtimes.Any(r => r.Process is { IsChild: false }))
+        {
+            if (_nextScanAt == long.MaxValue) _nextScanAt = now + (long)_options.ScanInterval.TotalMilliseconds;
+            wake = Math.Min(wake, _nextScanAt);
+        }
+        else _nextScanAt = long.MaxValue;
+        if (wake == long.MaxValue) _trim.Idle(now);
+        var busy = _requests?.Busy ?? false;
+        _trim.RunIfDue(now, busy);
+        return Math.Min(wake, _trim.NextWake(busy));
+    }
+
+    /// <summary>Takes what a request desk decided: its desired state, and the services it begins afresh. True when it changed anything.</summary>
+    private bool Apply(RequestOutcome outcome)
+    {
+        _desired = outcome.Desired;
+        foreach (var i in outcome.Reopen) _runtimes = _runtimes.SetItem(i, Reconciler.OnReopened(_runtimes[i]));
+        return outcome.Changed;
+    }
+
+    /// <summary>Records the readiness checks that passed for the runs still current. True when a service became ready (its dependents may start).</summary>
+    private bool ApplyReadiness()
+    {
+        var any = false;
+        foreach (var (i, starts) in _probes.TakePassed())
+        {
+            var r = _runtimes[i];
+            if (r.Phase != ServicePhase.Running || r.Starts != starts || r.Ready) continue;
+            _runtimes = _runtimes.SetItem(i, r = Reconciler.OnReady(r));
+            any = true;
+            var spec = _table.Services[i];
+            _log.Service(spec.Name, EventNames.Ready, $"ready ({spec.Ready}) after {Duration.Format(TimeSpan.FromMilliseconds(Math.Max(0, Now - r.StartedAt)))}", r.Process?.Pid, restarts: r.Restarts);
+        }
+        return any;
+    }
+
+    /// <summary>The last stage: what is left in the container (or of Tend's runs) is stopped, the services' output drained.</summary>
+    private int Exit(int code)
+    {
+        StopEverythingLeft();
+        _output.Close();
+        _log.Info($"exiting with code {code}");
+        return code;
     }
 
     /// <summary>Services that never ran and were stopped before they started (waiting, or in backoff): a state change like any other.</summary>
@@ -224,25 +252,7 @@ public sealed partial class Supervisor
     {
         for (var i = 0; i < before.Length; i++)
             if (before[i].Phase is ServicePhase.Waiting or ServicePhase.Backoff && after[i].Phase == ServicePhase.Stopped)
-                _log.Service(_table.Services[i].Name, "stopped", $"stopped before it {(before[i].Phase == ServicePhase.Waiting ? "started" : "restarted")}", restarts: after[i].Restarts);
-    }
-
-    /// <summary>
-    /// --log-prefix keeps four pipe ends per service open in Tend. Raises the soft open-file limit to what that
-    /// needs when the hard limit allows (services inherit the raised soft limit); otherwise says what to do.
-    /// </summary>
-    private static unsafe bool EnsureFileLimit(int needed, out string? problem)
-    {
-        problem = null;
-        Libc.RLimit limit;
-        if (Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) != 0 || limit.Soft >= (ulong)needed) return true;
-        if (limit.Hard < (ulong)needed)
-        {
-            problem = $"--log-prefix needs two pipes per service ({needed} open files for {(needed - 64) / 4} services), above the hard open-file limit {limit.Hard}: raise the open-file limit (docker run --ulimit nofile={needed}) or drop --log-prefix";
-            return false;
-        }
-        limit.Soft = (ulong)needed;
-        return Libc.setrlimit(Libc.RLIMIT_NOFILE, &limit) == 0;
+                _log.Service(_table.Services[i].Name, EventNames.Stopped, $"stopped before it {(before[i].Phase == ServicePhase.Waiting ? "started" : "restarted")}", restarts: after[i].Restarts);
     }
 
     private string FailureSummary()
@@ -257,9 +267,7 @@ public sealed partial class Supervisor
     {
         if (_desired.ShuttingDown) return;
         _log.Info($"stopping all services ({why})");
-        foreach (var w in _waiters) w.Request.Answer(Control.ControlReply.Error(1, $"tend is shutting down ({why})"));
-        _waiters.Clear();
-        _restartPending.Clear();
+        _requests?.ShuttingDown(why);
         _desired = _desired with { ShuttingDown = true, ExitCode = code };
     }
 
@@ -292,13 +300,14 @@ public sealed partial class Supervisor
             case MessageKind.ChildExited:
                 ReapAll();
                 break;
-            case MessageKind.Control:
-                HandleControl(message.Request!);
-                _trimAt = Now + TrimDelayMs;
+            case MessageKind.Request:
+                if (_requests is null) break;
+                Apply(_requests.Handle(message.Request!, View));
+                _trim.Touched(Now);
                 break;
             case MessageKind.Signal when Array.IndexOf(Forwarded, message.Value) >= 0:
                 for (var i = 0; i < _table.Count; i++)
-                    if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) Libc.kill(p.Pgid > 0 ? -p.Pgid : p.Pid, message.Value);
+                    if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) ProcessSignals.GroupElsePid(p.Pgid, p.Pid, message.Value, out _);
                 break;
             case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
@@ -323,52 +332,9 @@ public sealed partial class Supervisor
         {
             var i = FindService(pid);
             if (i >= 0) OnTrackedExit(i, status, now);
-            else if (_probes.Count > 0) OnProbeExit(pid, status);
+            else if (_probes.Count > 0) _probes.OnExit(pid, status);
         }
         CheckGroups();
-    }
-
-    private readonly List<(int Pid, ExitStatus Status)> _reaped = [];
-
-    /// <summary>
-    /// What the reaper's thread may look at while the supervisor waits (<see cref="MustReport"/>): the pids of
-    /// services' processes and readiness checks, in one small array (the reaper reads a few cache lines, not every
-    /// service's objects), and whether every exit must be reported for now.
-    /// </summary>
-    private int[] _trackedPids = [];
-    private int _trackedCount;
-    private bool _reportAll;
-
-    /// <summary>Called under the gate before the supervisor waits.</summary>
-    private void PublishTracked()
-    {
-        var needed = _runtimes.Length + _probes.Count;
-        if (_trackedPids.Length < needed) _trackedPids = new int[Math.Max(needed, 2 * _trackedPids.Length)];
-        var n = 0;
-        // While a service's group is being cleaned up or stopped (or everything is), any exit may be the group's
-        // last member: the supervisor looks at the groups again after each one.
-        var all = _desired.ShuttingDown;
-        foreach (var r in _runtimes)
-        {
-            if (r.Process is { } p) _trackedPids[n++] = p.Pid;
-            if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping) all = true;
-        }
-        foreach (var probe in _probes.Values) if (probe.Pid > 0) _trackedPids[n++] = probe.Pid;
-        _trackedCount = n;
-        _reportAll = all;
-    }
-
-    /// <summary>
-    /// Called on the reaper's thread with the pid of a child it has just reaped: true when the supervisor must hear
-    /// of it — a service's process, a readiness check, any exit while groups are being cleaned up, and every exit
-    /// while the supervisor is awake (it may have spawned a process it has not published yet). An orphan reaped
-    /// while the supervisor waits is nobody's, and is not reported.
-    /// </summary>
-    private bool MustReport(int pid)
-    {
-        if (!_gate.TryEnter()) return true;
-        try { return _reportAll || Array.IndexOf(_trackedPids, pid, 0, _trackedCount) >= 0; }
-        finally { _gate.Exit(); }
     }
 
     private int FindService(int pid)
@@ -391,7 +357,7 @@ public sealed partial class Supervisor
             else
             {
                 _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r, l, now));
-                _log.Service(spec.Name, "daemonized", $"pid {p.Pid} ended while its launcher still runs; following the launcher (pid {l.Pid}) again", l.Pid);
+                _log.Service(spec.Name, EventNames.Daemonized, $"pid {p.Pid} ended while its launcher still runs; following the launcher (pid {l.Pid}) again", l.Pid);
             }
             return;
         }
@@ -408,7 +374,7 @@ public sealed partial class Supervisor
             if (p.Launched && now < r.StartupUntil)
             {
                 _runtimes = _runtimes.SetItem(i, Reconciler.OnCompleted(r, status));
-                _log.Service(spec.Name, "completed", $"pid {p.Pid} exited 0 and left nothing running: completed", p.Pid, status, r.Restarts);
+                _log.Service(spec.Name, EventNames.Completed, $"pid {p.Pid} exited 0 and left nothing running: completed", p.Pid, status, r.Restarts);
                 return;
             }
         }
@@ -430,19 +396,19 @@ public sealed partial class Supervisor
         {
             case ServicePhase.Backoff:
                 var delay = Math.Max(0, next.NextStartAt - now);
-                _log.Service(spec.Name, "exited", message + (delay == 0 ? "; restarting now" : $"; restarting in {delay}ms"), p.Pid, status, next.Restarts, delay);
+                _log.Service(spec.Name, EventNames.Exited, message + (delay == 0 ? "; restarting now" : $"; restarting in {delay}ms"), p.Pid, status, next.Restarts, delay);
                 break;
             case ServicePhase.Cleaning:
-                _log.Service(spec.Name, "exited", message + "; stopping what is left of it", p.Pid, status, next.Restarts);
+                _log.Service(spec.Name, EventNames.Exited, message + "; stopping what is left of it", p.Pid, status, next.Restarts);
                 break;
             case ServicePhase.Failed:
-                _log.Service(spec.Name, "failed", message + $"; giving up: {next.Reason}", p.Pid, status, next.Restarts, error: true);
+                _log.Service(spec.Name, EventNames.Failed, message + $"; giving up: {next.Reason}", p.Pid, status, next.Restarts, error: true);
                 break;
             case ServicePhase.Completed:
-                _log.Service(spec.Name, "completed", message, p.Pid, status, next.Restarts);
+                _log.Service(spec.Name, EventNames.Completed, message, p.Pid, status, next.Restarts);
                 break;
             default:
-                _log.Service(spec.Name, next.Phase == ServicePhase.Stopped ? "stopped" : "exited", message, p.Pid, status, next.Restarts);
+                _log.Service(spec.Name, next.Phase == ServicePhase.Stopped ? EventNames.Stopped : EventNames.Exited, message, p.Pid, status, next.Restarts);
                 break;
         }
     }
@@ -475,7 +441,7 @@ public sealed partial class Supervisor
         foreach (var c in candidates) groups = Reconciler.WithGroup(groups, c.Pgid);
         var daemon = new TrackedProcess(d.Pid, d.StartTime, d.Pgid != _selfGroup ? d.Pgid : 0, IsChild: d.Ppid == _self, Launched: false);
         _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r with { Groups = groups }, daemon, Now));
-        _log.Service(spec.Name, "daemonized", $"{why}; following pid {d.Pid} ({d.Comm}) of its lineage", d.Pid);
+        _log.Service(spec.Name, EventNames.Daemonized, $"{why}; following pid {d.Pid} ({d.Comm}) of its lineage", d.Pid);
     }
 
     /// <summary>Whether a service's run still starts up, so that its lineage is looked at.</summary>
@@ -541,9 +507,7 @@ public sealed partial class Supervisor
         {
             // Every run has started up: give back what reading the process table touched, now rather than after a
             // delay that would wake an idle Tend once more.
-            _settled = true;
-            _trimAt = null;
-            Trim();
+            _trim.RunNow();
         }
     }
 
@@ -583,16 +547,16 @@ public sealed partial class Supervisor
                 var next = Reconciler.OnGroupGone(r);
                 _runtimes = _runtimes.SetItem(i, next);
                 if (r.Phase == ServicePhase.Stopping)
-                    _log.Service(_table.Services[i].Name, "stopped", r.LastExit is { } last ? $"stopped (its main process ended with {last})" : "stopped", exit: r.LastExit, restarts: r.Restarts);
+                    _log.Service(_table.Services[i].Name, EventNames.Stopped, r.LastExit is { } last ? $"stopped (its main process ended with {last})" : "stopped", exit: r.LastExit, restarts: r.Restarts);
                 else if (next.Phase == ServicePhase.Backoff)
                 {
                     var delay = Math.Max(0, next.NextStartAt - Now);
-                    if (delay > 0) _log.Service(_table.Services[i].Name, "backoff", $"restarting in {delay}ms", delayMs: delay);
+                    if (delay > 0) _log.Service(_table.Services[i].Name, EventNames.Backoff, $"restarting in {delay}ms", delayMs: delay);
                 }
                 else if (next.Phase == ServicePhase.Failed)
-                    _log.Service(_table.Services[i].Name, "failed", $"what was left of it stopped; giving up: {next.Reason}", exit: r.LastExit, restarts: r.Restarts, error: true);
+                    _log.Service(_table.Services[i].Name, EventNames.Failed, $"what was left of it stopped; giving up: {next.Reason}", exit: r.LastExit, restarts: r.Restarts, error: true);
                 else if (next.Phase == ServicePhase.Completed)
-                    _log.Service(_table.Services[i].Name, "completed", "what was left of it stopped; completed", exit: r.LastExit, restarts: r.Restarts);
+                    _log.Service(_table.Services[i].Name, EventNames.Completed, "what was left of it stopped; completed", exit: r.LastExit, restarts: r.Restarts);
             }
         }
     }
@@ -615,16 +579,17 @@ public sealed partial class Supervisor
                 {
                     var bootTicks = ProcFs.BootTicksNow();
                     var mark = RunMarks.Next();
-                    var pid = _spawner.Spawn(_commands[action.Service], spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error, mark);
+                    var (stdout, stderr) = _output.For(action.Service);
+                    var pid = _spawner.Spawn(_commands[action.Service], spec.WorkingDirectory, stdout, stderr, out var error, mark);
                     var now = Now;
                     if (pid == 0)
                     {
                         var next = Reconciler.OnSpawnFailed(spec, r, error!, now);
                         _runtimes = _runtimes.SetItem(action.Service, next);
                         if (next.Phase == ServicePhase.Failed)
-                            _log.Service(spec.Name, "failed", $"cannot start: {next.Reason}; giving up", restarts: next.Restarts, error: true);
+                            _log.Service(spec.Name, EventNames.Failed, $"cannot start: {next.Reason}; giving up", restarts: next.Restarts, error: true);
                         else
-                            _log.Service(spec.Name, "spawn-error", $"cannot start: {error}; retrying in {Math.Max(0, next.NextStartAt - now)}ms", restarts: next.Restarts, delayMs: Math.Max(0, next.NextStartAt - now), error: true);
+                            _log.Service(spec.Name, EventNames.SpawnError, $"cannot start: {error}; retrying in {Math.Max(0, next.NextStartAt - now)}ms", restarts: next.Restarts, delayMs: Math.Max(0, next.NextStartAt - now), error: true);
                         return;
                     }
                     // Tend's own child: its pid cannot be reused before Tend reaps it, so a lower bound of its start time will do.
@@ -635,12 +600,12 @@ public sealed partial class Supervisor
                         _watching[action.Service] = true;
                         _nextLookAt = Math.Min(_nextLookAt, Lineage.NextLook(now, now));
                     }
-                    _log.Service(spec.Name, "started", r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
+                    _log.Service(spec.Name, EventNames.Started, r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
                     _reaper!.Spawned();
                     break;
                 }
             case ActionKind.Check:
-                RunCheck(action.Service, Now);
+                _probes.Start(action.Service, r, Now);
                 break;
             case ActionKind.Signal:
                 SignalService(action.Service, action.Signal);
@@ -695,13 +660,13 @@ public sealed partial class Supervisor
             else if (Libc.LastError != Libc.ESRCH) failed.Add($"pid {p.Pid} ({Libc.ErrorText(Libc.LastError)})");
         }
         if (failed.Count > 0)
-            _log.Service(spec.Name, "signal-error", $"cannot send {Signals.Name(signal)} to {string.Join(", ", failed)}", r.Process?.Pid, error: true);
+            _log.Service(spec.Name, EventNames.SignalError, $"cannot send {Signals.Name(signal)} to {string.Join(", ", failed)}", r.Process?.Pid, error: true);
         if (reached.Count == 0) return;
         var target = string.Join(", ", reached);
         if (signal == Libc.SIGKILL)
-            _log.Service(spec.Name, "killed", $"{(r.Phase == ServicePhase.Cleaning ? "what is left of it is" : "still")} running after {Signals.Name(spec.StopSignal)}: sent SIGKILL to {target}", r.Process?.Pid);
+            _log.Service(spec.Name, EventNames.Killed, $"{(r.Phase == ServicePhase.Cleaning ? "what is left of it is" : "still")} running after {Signals.Name(spec.StopSignal)}: sent SIGKILL to {target}", r.Process?.Pid);
         else if (r.Phase == ServicePhase.Stopping)
-            _log.Service(spec.Name, "stopping", $"sent {Signals.Name(signal)} to {target}", r.Process?.Pid);
+            _log.Service(spec.Name, EventNames.Stopping, $"sent {Signals.Name(signal)} to {target}", r.Process?.Pid);
     }
 
     /// <summary>The process groups a stop waits for: the run's groups and the main process's own (none in kill mode process: only the main process counts).</summary>
@@ -755,9 +720,9 @@ public sealed partial class Supervisor
             if (now >= deadline) return false;
             // Exits of Tend's children wake it (every exit is reported while shutting down); grandchildren reaped by
             // their own parents do not, so look again every 20 ms as well.
-            _gate.Exit();
+            _filter.Asleep();
             var took = _inbox.TryTake(out var message, (int)Math.Min(20, deadline - now));
-            _gate.Enter();
+            _filter.Awake();
             if (took && message.Kind == MessageKind.ChildExited) while (_reaper!.TryTake(out _, out _)) { }
         }
     }
@@ -777,7 +742,7 @@ public sealed partial class Supervisor
             // Only a group the process leads is its own to signal; an adopted process started from a shell shares the shell's.
             var process = new TrackedProcess(found.Pid, found.StartTime, found.Pgid == found.Pid && found.Pgid != _selfGroup ? found.Pgid : 0, IsChild: found.Ppid == _self, Launched: false);
             _runtimes = _runtimes.SetItem(i, Reconciler.OnStarted(_runtimes[i], process, Now));
-            _log.Service(spec.Name, "adopted", $"already running as pid {found.Pid}; adopted instead of starting another", found.Pid);
+            _log.Service(spec.Name, EventNames.Adopted, $"already running as pid {found.Pid}; adopted instead of starting another", found.Pid);
         }
     }
 
@@ -793,16 +758,5 @@ public sealed partial class Supervisor
             OnTrackedExit(i, ExitStatus.Vanished, now);
         }
         CheckGroups();
-    }
-
-    private void Finish()
-    {
-        if (_pump is null) return;
-        foreach (var (o, e) in _pipes)
-        {
-            Libc.close(o);
-            Libc.close(e);
-        }
-        _pump.WaitDrained(TimeSpan.FromSeconds(1));
     }
 }

@@ -17,9 +17,6 @@ public sealed record SupervisorOptions
     /// </summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The control socket's path, or null for no control socket.</summary>
-    public string? ControlSocket { get; init; } = Control.ControlServer.ConfiguredPath;
-
     /// <summary>
     /// Adopt a process of a service's match name that is already running when Tend starts, instead of starting
     /// another: true, false, or null for the default — only as PID 1, where every process is in Tend's own container.

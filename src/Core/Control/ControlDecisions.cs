@@ -1,0 +1,218 @@
+using System.Collections.Immutable;
+using Tend.Logging;
+using Tend.Supervision;
+
+namespace Tend.Control;
+
+/// <summary>What a waiting request waits for.</summary>
+public enum ControlGoal
+{
+    /// <summary>The service stopped (or failed, or completed).</summary>
+    Down,
+    /// <summary>The service is ready.</summary>
+    Up,
+    /// <summary>A new run of the service (more starts than <see cref="ControlWaiter.StartsBefore"/>) is ready.</summary>
+    Restarted,
+    /// <summary>The service is ready, without asking for anything.</summary>
+    Ready,
+}
+
+/// <summary>A request that is answered once its goal is reached, or at its deadline (ms).</summary>
+public sealed record ControlWaiter(ControlRequest Request, int Service, ControlGoal Goal, long Deadline, int StartsBefore = 0);
+
+/// <summary>What the control desk keeps between requests: what waits, and the restarts whose stop is not done yet.</summary>
+public sealed record ControlState(ImmutableArray<ControlWaiter> Waiters, ImmutableHashSet<int> RestartPending)
+{
+    /// <summary>Nothing waits.</summary>
+    public static readonly ControlState Empty = new([], []);
+}
+
+/// <summary>A line for the event log about one service.</summary>
+public readonly record struct ControlEvent(int Service, string Event, string Message, int? Pid);
+
+/// <summary>The decision on one request, or on the waiting ones after a round.</summary>
+/// <param name="Desired">The desired state to reach.</param>
+/// <param name="State">The desk's state after it.</param>
+/// <param name="Reopen">Failed or completed services to begin afresh.</param>
+/// <param name="Reply">The answer to give now, or null when the request waits (it is then in <see cref="ControlState.Waiters"/>).</param>
+/// <param name="Event">A line to log, or null.</param>
+/// <param name="Signal">For <c>signal</c>: the service and signal to send (the answer depends on whether it could be sent).</param>
+/// <param name="Answers">After a round: waiting requests that get their answer now.</param>
+/// <param name="Changed">The desired state or a runtime changed: plan again at once.</param>
+public sealed record ControlDecision(
+    DesiredState Desired, ControlState State, ImmutableArray<int> Reopen, string? Reply, ControlEvent? Event,
+    (int Service, int Signal)? Signal, ImmutableArray<(ControlRequest Request, string Reply)> Answers, bool Changed);
+
+/// <summary>
+/// The decisions of the control plane, as a pure function of (request, table, desired state, runtimes, desk state,
+/// now): refusals, what to change, what waits and what is settled. Nothing here touches a process, a socket or the
+/// clock, so every rule is unit-tested in milliseconds (ControlDecisionsTests); <see cref="ControlDesk"/> carries
+/// the decisions out.
+/// </summary>
+public static class ControlDecisions
+{
+    /// <summary>How long <c>start</c> and <c>wait</c> wait for readiness by default.</summary>
+    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Decides one request.</summary>
+    public static ControlDecision Decide(ControlRequest req, SupervisorView view, ControlState state)
+    {
+        var (table, desired, runtimes, now) = view;
+        ControlDecision Answer(string reply, ControlEvent? evt = null) => new(desired, state, [], reply, evt, null, [], false);
+
+        if (req.Verb == ControlVerb.Status && req.Service is null)
+            return Answer(ControlReply.Ok($"{table.Count} service{(table.Count == 1 ? "" : "s")}", Enumerable.Range(0, table.Count).Select(i => Status(view, i))));
+        if (req.Verb == ControlVerb.Health)
+        {
+            var (healthy, why) = Health(view);
+            return Answer(ControlReply.Ok(why, healthy: healthy));
+        }
+
+        var i = table.IndexOf(req.Service!);
+        if (i < 0)
+            return Answer(ControlReply.Error(2, $"no service is named '{req.Service}'; the services are: {string.Join(", ", table.Services.Select(s => s.Name))}"));
+        var spec = table.Services[i];
+        var r = runtimes[i];
+        switch (req.Verb)
+        {
+            case ControlVerb.Status:
+                return Answer(ControlReply.Ok(spec.Name, [Status(view, i)]));
+            case ControlVerb.Wait:
+                if (!desired.Up[i] && !state.RestartPending.Contains(i))
+                    return Answer(ControlReply.Error(1, $"'{spec.Name}' is stopped on request: start it first (tend start {spec.Name})"));
+                return Wait(new ControlWaiter(req, i, ControlGoal.Ready, Deadline(req, now, ReadyTimeout)));
+            case ControlVerb.Signal:
+                if (r.Process is null || r.Phase != ServicePhase.Running)
+                    return Answer(ControlReply.Error(1, $"'{spec.Name}' is not running (it is {ServiceStatus.StateOf(spec, r)}): nothing to signal"));
+                return new ControlDecision(desired, state, [], null, null, (i, req.Signal), [], false);
+        }
+
+        // start, stop, restart
+        if (desired.ShuttingDown)
+            return Answer(ControlReply.Error(1, $"tend is shutting down: '{spec.Name}' cannot be {Past(req.Verb)} now"));
+        if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal != ControlGoal.Ready) is { } busy)
+            return Answer(ControlReply.Error(1, $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to finish (tend wait {spec.Name}), then try again"));
+        switch (req.Verb)
+        {
+            case ControlVerb.Stop:
+                if (!desired.Up[i] && r.IsDown) return Answer(ControlReply.Ok($"{spec.Name}: already stopped"));
+                return Change(SetUp(desired, state, i, false), [], new ControlWaiter(req, i, ControlGoal.Down, Deadline(req, now, spec.StopTimeout + TimeSpan.FromMilliseconds(Reconciler.KillGraceMs) + TimeSpan.FromSeconds(5))),
+                    new ControlEvent(i, EventNames.StopRequested, "stop requested: it stays stopped until 'tend start'", r.Process?.Pid));
+            case ControlVerb.Start:
+                if (desired.Up[i] && Reconciler.IsReady(spec, r) && !spec.OneShot) return Answer(ControlReply.Ok($"{spec.Name}: already running (pid {r.Process?.Pid})"));
+                if (CannotStart(view, i) is { } refusal) return Answer(refusal);
+                return Change(SetUp(desired, state, i, true), [i], new ControlWaiter(req, i, ControlGoal.Up, Deadline(req, now, ReadyTimeout)),
+                    new ControlEvent(i, EventNames.StartRequested, "start requested", null));
+            default: // restart
+                {
+                    if (CannotStart(view, i) is { } blocked) return Answer(blocked);
+                    var waiter = new ControlWaiter(req, i, ControlGoal.Restarted, Deadline(req, now, spec.StopTimeout + TimeSpan.FromSeconds(30)), r.Starts);
+                    var evt = new ControlEvent(i, EventNames.RestartRequested, "restart requested", r.Process?.Pid);
+                    if (r.IsDown) return Change(SetUp(desired, state, i, true), [i], waiter, evt);
+                    var (d, s) = SetUp(desired, state, i, false);
+                    return Change((d, s with { RestartPending = s.RestartPending.Add(i) }), [], waiter, evt);
+                }
+        }
+
+        ControlDecision Wait(ControlWaiter w) => new(desired, state with { Waiters = state.Waiters.Add(w) }, [], null, null, null, [], false);
+
+        static ControlDecision Change((DesiredState Desired, ControlState State) next, ImmutableArray<int> reopen, ControlWaiter w, ControlEvent evt) =>
+            new(next.Desired, next.State with { Waiters = next.State.Waiters.Add(w) }, reopen, null, evt, null, [], true);
+    }
+
+    /// <summary>After a round: restarts whose stop is done start again; waiting requests that are settled (or timed out) get their answer.</summary>
+    public static ControlDecision Settle(SupervisorView view, ControlState state)
+    {
+        var desired = view.Desired;
+        if (state.RestartPending.IsEmpty && state.Waiters.IsEmpty) return new(desired, state, [], null, null, null, [], false);
+        var changed = false;
+        var reopen = ImmutableArray.CreateBuilder<int>();
+        foreach (var i in state.RestartPending.Order())
+            if (IsSettledDown(view.Runtimes[i]))
+            {
+                (desired, state) = SetUp(desired, state, i, true);
+                reopen.Add(i);
+                changed = true;
+            }
+        var answers = ImmutableArray.CreateBuilder<(ControlRequest, string)>();
+        var waiting = ImmutableArray.CreateBuilder<ControlWaiter>();
+        var runtimes = view.Runtimes;
+        foreach (var i in reopen) runtimes = runtimes.SetItem(i, Reconciler.OnReopened(runtimes[i]));
+        var settledView = view with { Desired = desired, Runtimes = runtimes };
+        foreach (var w in state.Waiters)
+        {
+            if (Settle(w, settledView, state) is { } reply) answers.Add((w.Request, reply));
+            else waiting.Add(w);
+        }
+        return new(desired, state with { Waiters = waiting.ToImmutable() }, reopen.ToImmutable(), null, null, null, answers.ToImmutable(), changed);
+    }
+
+    private static string? Settle(ControlWaiter w, SupervisorView view, ControlState state)
+    {
+        var spec = view.Table.Services[w.Service];
+        var r = view.Runtimes[w.Service];
+        var shown = ServiceStatus.StateOf(spec, r);
+        var wantsUp = w.Goal is ControlGoal.Up or ControlGoal.Ready or ControlGoal.Restarted;
+        if (w.Goal == ControlGoal.Down && IsSettledDown(r))
+            return ControlReply.Ok($"{spec.Name}: {shown}{(r.LastExit is { } e ? $" (its last run ended with {e})" : "")}");
+        if (wantsUp && (w.Goal != ControlGoal.Restarted || r.Starts > w.StartsBefore) && Reconciler.IsReady(spec, r))
+            return ControlReply.Ok(spec.OneShot ? $"{spec.Name}: completed" : $"{spec.Name}: running (pid {r.Process?.Pid}){(spec.Ready is { } c ? $", ready ({c})" : "")}");
+        if (wantsUp && r.Phase == ServicePhase.Failed)
+            return ControlReply.Error(1, $"'{spec.Name}' failed: {r.Reason}");
+        if (wantsUp && r.Phase == ServicePhase.Completed)
+            return ControlReply.Error(1, $"'{spec.Name}' ended{(r.LastExit is { } last ? $" with {last}" : "")} and its restart policy is {spec.Restart}");
+        if (wantsUp && r.Phase == ServicePhase.Stopped && !view.Desired.Up[w.Service] && !state.RestartPending.Contains(w.Service))
+            return ControlReply.Error(1, $"'{spec.Name}' was stopped by another request");
+        if (wantsUp && r.Phase == ServicePhase.Waiting && Reconciler.BlockingDependencies(view.Table, view.Runtimes, w.Service).Any())
+            return ControlReply.Error(1, $"'{spec.Name}' cannot start: a service it depends on is stopped or failed");
+        if (view.Now < w.Deadline) return null;
+        return ControlReply.Error(1, $"timed out: '{spec.Name}' is {shown}{(r.Reason is { } why ? $" ({why})" : "")}; give a longer --timeout, or see tend status");
+    }
+
+    /// <summary>Every critical service (every service, when none is critical) must be ready: running and passing its check, or, for a one-shot task, completed.</summary>
+    public static (bool Healthy, string Why) Health(SupervisorView view)
+    {
+        var (table, desired, runtimes, _) = view;
+        if (desired.ShuttingDown) return (false, "tend is shutting down");
+        var critical = Enumerable.Range(0, table.Count).Where(i => table.Services[i].Critical).ToList();
+        var considered = critical.Count > 0 ? critical : Enumerable.Range(0, table.Count).ToList();
+        var bad = considered.Where(i => !Reconciler.IsReady(table.Services[i], runtimes[i])).ToList();
+        if (bad.Count == 0)
+            return (true, $"healthy: {considered.Count} {(critical.Count > 0 ? "critical " : "")}service{(considered.Count == 1 ? " is" : "s are")} up");
+        var what = string.Join(", ", bad.Select(i => $"{table.Services[i].Name} is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}"));
+        return (false, $"unhealthy: {what}");
+    }
+
+    /// <summary>Service <paramref name="i"/> as <c>tend status</c> shows it.</summary>
+    public static ServiceStatus Status(SupervisorView view, int i)
+    {
+        var spec = view.Table.Services[i];
+        var r = view.Runtimes[i];
+        var running = r.Phase == ServicePhase.Running;
+        return new ServiceStatus(spec.Name, ServiceStatus.StateOf(spec, r), r.Process?.Pid, running ? view.Now - r.StartedAt : null, r.Restarts, r.LastExit,
+            Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason);
+    }
+
+    /// <summary>A start would wait forever behind a dependency that is stopped or failed: the refusal that says so, or null.</summary>
+    private static string? CannotStart(SupervisorView view, int i)
+    {
+        var blocking = Reconciler.BlockingDependencies(view.Table, view.Runtimes, i).ToList();
+        if (blocking.Count == 0) return null;
+        var names = string.Join(", ", blocking.Select(d => $"'{view.Table.Services[d].Name}' ({ServiceStatus.StateOf(view.Table.Services[d], view.Runtimes[d])})"));
+        return ControlReply.Error(1, $"'{view.Table.Services[i].Name}' depends on {names}: start {(blocking.Count == 1 ? "it" : "them")} first");
+    }
+
+    private static (DesiredState, ControlState) SetUp(DesiredState desired, ControlState state, int i, bool up) =>
+        (desired.Up[i] == up ? desired : desired with { Up = desired.Up.SetItem(i, up) }, state with { RestartPending = state.RestartPending.Remove(i) });
+
+    private static long Deadline(ControlRequest req, long now, TimeSpan fallback) => now + (long)(req.Timeout ?? fallback).TotalMilliseconds;
+
+    private static bool IsSettledDown(ServiceRuntime r) => r.Phase is ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed;
+
+    private static string Past(ControlVerb verb) => verb switch
+    {
+        ControlVerb.Start => "started",
+        ControlVerb.Stop => "stopped",
+        _ => "restarted",
+    };
+}

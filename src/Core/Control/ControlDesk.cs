@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using Tend.Logging;
+using Tend.Posix;
+using Tend.Supervision;
+
+namespace Tend.Control;
+
+/// <summary>
+/// The control plane's side of the supervisor (<see cref="IRequestDesk"/>): it owns the control socket and what waits
+/// for an answer, decides each request with <see cref="ControlDecisions"/> and carries the decision out — the answer,
+/// the log line, a signal. Runs on the supervisor's thread, but for <see cref="Submit"/>, which a connection's thread calls.
+/// </summary>
+public sealed class ControlDesk : IRequestDesk
+{
+    private readonly EventLog _log;
+    private readonly ServiceTable _table;
+    private ControlState _state = ControlState.Empty;
+    private ControlServer? _server;
+    private Func<object, bool>? _post;
+    private volatile bool _closed;
+
+    private ControlDesk(ServiceTable table, EventLog log)
+    {
+        _table = table;
+        _log = log;
+    }
+
+    /// <summary>
+    /// Opens the control socket at <paramref name="path"/>; requests go to <paramref name="post"/> (the supervisor's
+    /// <see cref="Supervisor.Post"/>). When the socket cannot be opened, supervision goes on without it: an error line
+    /// says that control is off and how to get it back.
+    /// </summary>
+    public static ControlDesk Open(string path, ServiceTable table, EventLog log, Func<object, bool> post)
+    {
+        var desk = new ControlDesk(table, log) { _post = post };
+        try
+        {
+            desk._server = ControlServer.Open(path, desk.Submit);
+        }
+        catch (IOException e)
+        {
+            log.Error($"control socket disabled: {e.Message}; 'tend status' and the other verbs will not work (give --control-socket PATH or set {ControlServer.PathVariable})");
+        }
+        return desk;
+    }
+
+    /// <inheritdoc/>
+    public string? Description => _server is null ? null : $"control socket {_server.Path}";
+
+    /// <inheritdoc/>
+    public bool Busy => !_state.Waiters.IsEmpty;
+
+    /// <inheritdoc/>
+    public long NextDeadline => _state.Waiters.IsEmpty ? long.MaxValue : _state.Waiters.Min(w => w.Deadline);
+
+    /// <summary>Called on a connection's thread: hands the request to the supervisor's thread; false once Tend exits.</summary>
+    private bool Submit(ControlRequest request) => !_closed && _post!(request);
+
+    /// <inheritdoc/>
+    public RequestOutcome Handle(object request, SupervisorView view)
+    {
+        var req = (ControlRequest)request;
+        var d = ControlDecisions.Decide(req, view, _state);
+        _state = d.State;
+        if (d.Event is { } e)
+            _log.Service(_table.Services[e.Service].Name, e.Event, e.Message, e.Pid, restarts: view.Runtimes[e.Service].Restarts);
+        if (d.Signal is var (i, signal)) req.Answer(SendSignal(view, i, signal));
+        else if (d.Reply is { } reply) req.Answer(reply);
+        return new RequestOutcome(d.Desired, d.Reopen, d.Changed);
+    }
+
+    /// <inheritdoc/>
+    public RequestOutcome Settle(SupervisorView view)
+    {
+        var d = ControlDecisions.Settle(view, _state);
+        _state = d.State;
+        foreach (var (request, reply) in d.Answers) request.Answer(reply);
+        return new RequestOutcome(d.Desired, d.Reopen, d.Changed);
+    }
+
+    /// <summary>Sends <c>tend signal</c>'s signal to the service's process group, else to its process; the answer says which, or why not.</summary>
+    private string SendSignal(SupervisorView view, int i, int signal)
+    {
+        var spec = view.Table.Services[i];
+        var r = view.Runtimes[i];
+        var p = r.Process!;
+        if (ProcessSignals.GroupElsePid(p.Pgid, p.Pid, signal, out var errno) is not { } target)
+            return ControlReply.Error(1, $"cannot signal '{spec.Name}' (pid {p.Pid}): {Libc.ErrorText(errno)}");
+        _log.Service(spec.Name, EventNames.Signalled, $"sent {Signals.Name(signal)} to {target} on request", p.Pid, restarts: r.Restarts);
+        return ControlReply.Ok($"{spec.Name}: sent {Signals.Name(signal)} to {target}");
+    }
+
+    /// <inheritdoc/>
+    public void ShuttingDown(string why)
+    {
+        foreach (var w in _state.Waiters) w.Request.Answer(ControlReply.Error(1, $"tend is shutting down ({why})"));
+        _state = ControlState.Empty;
+    }
+
+    /// <inheritdoc/>
+    public void Close(IEnumerable<object> unhandled)
+    {
+        _closed = true;
+        foreach (var w in _state.Waiters) w.Request.Answer(ControlReply.Error(1, "tend is exiting"));
+        _state = ControlState.Empty;
+        foreach (var request in unhandled) (request as ControlRequest)?.Answer(ControlReply.Error(1, "tend is exiting"));
+        _server?.Dispose();
+    }
+}

@@ -1,0 +1,45 @@
+namespace Tend.Control;
+
+/// <summary>One control verb: its name, the words it takes, and how <c>--help</c> and errors describe it.</summary>
+/// <param name="Verb">The verb.</param>
+/// <param name="Name">As typed: <c>tend NAME …</c>, and the first word of a request line.</param>
+/// <param name="MinWords">Fewest words of a request line, the verb included.</param>
+/// <param name="MaxWords">Most words of a request line, the verb included (a timeout counts as one).</param>
+/// <param name="Usage">The request line's grammar, e.g. <c>signal NAME SIGNAL</c>.</param>
+/// <param name="ClientUsage">The client's arguments, as <c>--help</c> shows them.</param>
+/// <param name="Help">What it does, as <c>--help</c> says it.</param>
+/// <param name="TakesTimeout">It waits for its goal, at most a timeout (<c>--timeout D</c>).</param>
+public sealed record ControlVerbInfo(ControlVerb Verb, string Name, int MinWords, int MaxWords, string Usage, string ClientUsage, string Help, bool TakesTimeout)
+{
+    /// <summary>Whether a request line may have <paramref name="words"/> words.</summary>
+    public bool Accepts(int words) => words >= MinWords && words <= MaxWords;
+}
+
+/// <summary>The verb table: the one home of the control verbs' names, arguments and usage, for the server's parser, the client and <c>--help</c>.</summary>
+public static class ControlVerbs
+{
+    /// <summary>Every verb, in the order <c>--help</c> lists them.</summary>
+    public static readonly IReadOnlyList<ControlVerbInfo> All =
+    [
+        new(ControlVerb.Status, "status", 1, 2, "status [NAME]", "status [NAME] [--json]", "every service: state, pid, uptime, restarts, last exit", false),
+        new(ControlVerb.Start, "start", 2, 3, "start NAME [TIMEOUT]", "start NAME [--timeout D]", "start a stopped or failed service; returns once it is ready", true),
+        new(ControlVerb.Stop, "stop", 2, 3, "stop NAME [TIMEOUT]", "stop NAME [--timeout D]", "stop a service; it stays stopped until started", true),
+        new(ControlVerb.Restart, "restart", 2, 3, "restart NAME [TIMEOUT]", "restart NAME [--timeout D]", "stop it, start it again; returns once the new run is ready", true),
+        new(ControlVerb.Signal, "signal", 3, 3, "signal NAME SIGNAL", "signal NAME SIGNAL", "send a signal (HUP, SIGUSR1, 10…) to the service's process group", false),
+        new(ControlVerb.Health, "health", 1, 1, "health", "health", "exit 0 when every critical service (all, if none is) is ready, else 1", false),
+        new(ControlVerb.Wait, "wait", 2, 3, "wait NAME [TIMEOUT]", "wait NAME [--timeout D]", "wait until the service is ready (default timeout 30s)", true),
+    ];
+
+    /// <summary>The verbs' names, for messages: <c>status, start, …</c>.</summary>
+    public static readonly string Names = string.Join(", ", All.Select(v => v.Name));
+
+    /// <summary>The verb named <paramref name="name"/>, or null.</summary>
+    public static ControlVerbInfo? Find(string name)
+    {
+        foreach (var v in All) if (v.Name == name) return v;
+        return null;
+    }
+
+    /// <summary>The entry of <paramref name="verb"/>.</summary>
+    public static ControlVerbInfo Of(ControlVerb verb) => All.First(v => v.Verb == verb);
+}

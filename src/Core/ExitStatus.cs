@@ -1,0 +1,21 @@
+namespace Tend;
+
+/// <summary>How a process ended.</summary>
+public readonly record struct ExitStatus(int Code, int Signal, bool Unknown = false)
+{
+    /// <summary>Exited with code 0.</summary>
+    public bool Success => !Unknown && Signal == 0 && Code == 0;
+
+    /// <summary>Exited normally with <paramref name="code"/>.</summary>
+    public static ExitStatus Exited(int code) => new(code, 0);
+
+    /// <summary>Killed by <paramref name="signal"/>.</summary>
+    public static ExitStatus Killed(int signal) => new(0, signal);
+
+    /// <summary>A process that was not Tend's child disappeared; its status cannot be known.</summary>
+    public static ExitStatus Vanished => new(0, 0, Unknown: true);
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        Unknown ? "an unknown status (not Tend's child)" : Signal != 0 ? $"signal {Signals.Name(Signal)}" : $"exit code {Code}";
+}
