@@ -22,6 +22,18 @@ public class ReadmeTests
     }
 
     [Fact]
+    public void The_event_list_is_every_event_Tend_writes()
+    {
+        // The README's "**Events.**" paragraph names each event in backquotes, in the order of EventNames.All.
+        var text = string.Join(" ", Readme);
+        var start = text.IndexOf("`event` (", StringComparison.Ordinal);
+        Assert.True(start >= 0, "the README has no list of events (\"`event` (…)\")");
+        var end = text.IndexOf("), `pid`", start, StringComparison.Ordinal);
+        var listed = Regex.Matches(text[start..end], "`([a-z-]+)`").Select(m => m.Groups[1].Value).Skip(1).ToArray();
+        Assert.Equal(Logging.EventNames.All.ToArray(), listed);
+    }
+
+    [Fact]
     public void No_command_needs_sudo()
     {
         // Root containers and CI machines have no sudo; every command in the READMEs runs as root as written.
