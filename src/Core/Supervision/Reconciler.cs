@@ -218,6 +218,12 @@ public static class Reconciler
     public static ServiceRuntime OnLineageSeen(ServiceRuntime r, ImmutableArray<int> groups, ImmutableArray<int> members, long lastNewMemberAt, long startupUntil) =>
         r with { Groups = groups, Members = members, LastNewMemberAt = lastNewMemberAt, StartupUntil = startupUntil };
 
+    /// <summary>The run's process groups as a look at /proc or a stop found them (<see cref="ServiceRuntime.Groups"/>).</summary>
+    public static ServiceRuntime OnGroupsSeen(ServiceRuntime r, ImmutableArray<int> groups) => r with { Groups = groups };
+
+    /// <summary>Sessions the running daemon started itself were seen (<see cref="ServiceRuntime.ForeignSessions"/>).</summary>
+    public static ServiceRuntime OnForeignSessions(ServiceRuntime r, ImmutableArray<int> sessions) => r with { ForeignSessions = sessions };
+
     /// <summary><paramref name="groups"/> with <paramref name="pgid"/> (when it is a group of the service's own, not 0).</summary>
     public static ImmutableArray<int> WithGroup(ImmutableArray<int> groups, int pgid) =>
         pgid > 0 && !groups.Contains(pgid) ? groups.Add(pgid) : groups;

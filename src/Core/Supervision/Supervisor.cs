@@ -39,12 +39,7 @@ public sealed class Supervisor
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
 
-    /// <summary>Services whose run starts up and gets a look at its end (<see cref="Look"/>), and when the next look is due (ms).</summary>
-    private readonly bool[] _watching;
-    private long _nextLookAt = long.MaxValue;
-
-    /// <summary>The process table, read at most once per round of the loop (<see cref="Processes"/>); null until needed.</summary>
-    private List<ProcStat>? _processes;
+    private readonly RunLineage _lineage;
 
     /// <summary>Exits taken from the reaper in one batch (<see cref="ReapAll"/>).</summary>
     private readonly List<(int Pid, ExitStatus Status)> _reaped = [];
@@ -58,7 +53,7 @@ public sealed class Supervisor
         _log = log;
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
-        _watching = new bool[table.Count];
+        _lineage = new RunLineage(table.Count, _self, _selfGroup);
         _output = ServiceOutput.Inherited(table.Count);
         _commands = [.. table.Services.Select(ResolveCommand)];
         _probes = new ReadinessProbes(table, _spawner, log, () => _reaper!.Spawned());
@@ -129,7 +124,7 @@ public sealed class Supervisor
             while (true)
             {
                 // Plan.
-                _processes = null;
+                _lineage.NewRound();
                 _probes.Poll(Now);
                 ApplyReadiness();
                 var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now);
@@ -157,7 +152,7 @@ public sealed class Supervisor
                 if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
                 if (Now >= _nextScanAt) Scan();
-                if (Now >= _nextLookAt) Look(Now);
+                if (Now >= _lineage.NextLookAt) Look(Now);
             }
         }
         finally
@@ -200,8 +195,7 @@ public sealed class Supervisor
     {
         var now = Now;
         var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(_probes.NextDeadline(now), _requests?.NextDeadline ?? long.MaxValue));
-        if (AnyWatched()) wake = Math.Min(wake, _nextLookAt);
-        else _nextLookAt = long.MaxValue;
+        wake = Math.Min(wake, _lineage.NextWake());
         if (_runtimes.Any(r => r.Process is { IsChild: false }))
         {
             if (_nextScanAt == long.MaxValue) _nextScanAt = now + (long)_options.ScanInterval.TotalMilliseconds;
@@ -241,7 +235,8 @@ public sealed class Supervisor
     /// <summary>The last stage: what is left in the container (or of Tend's runs) is stopped, the services' output drained.</summary>
     private int Exit(int code)
     {
-        StopEverythingLeft();
+        var longest = _table.Services.IsEmpty ? 5000 : (long)_table.Services.Max(s => s.StopTimeout.TotalMilliseconds);
+        new FinalSweep(_self, _log, WaitForExit).Run(longest);
         _output.Close();
         _log.Info($"exiting with code {code}");
         return code;
@@ -327,7 +322,7 @@ public sealed class Supervisor
         while (_reaper!.TryTake(out var pid, out var status)) _reaped.Add((pid, status));
         // A hand-over looks for what a launcher left: the process table must be read after the launcher was reaped,
         // not before (exits reaped from now on come with a message of their own).
-        _processes = null;
+        _lineage.NewRound();
         foreach (var (pid, status) in _reaped)
         {
             var i = FindService(pid);
@@ -350,9 +345,9 @@ public sealed class Supervisor
         var p = r.Process!;
         // A main process Tend did not start whose parent reaped it (pg_ctl under pg_ctlcluster) leaves no status. While
         // the launcher still runs, it has the last word again; once it is gone, the run hands over as after an exit 0.
-        if (status.Unknown && r.Phase == ServicePhase.Running && r.Launcher is { } l && l.Pid != p.Pid && Processes().Any(x => x.Pid == l.Pid && !x.Gone))
+        if (status.Unknown && r.Phase == ServicePhase.Running && r.Launcher is { } l && l.Pid != p.Pid && _lineage.Processes.Any(x => x.Pid == l.Pid && !x.Gone))
         {
-            var detached = HandOverCandidates(i, p, now);
+            var detached = _lineage.HandOverCandidates(r, p.Pid, now);
             if (detached.Count > 0) HandOver(i, detached, $"pid {p.Pid} ended while its launcher (pid {l.Pid}) still runs");
             else
             {
@@ -365,7 +360,7 @@ public sealed class Supervisor
         if (r.Phase == ServicePhase.Running && r.Mark != 0 && !spec.OneShot && handsOver && (p.Launched || now < r.StartupUntil))
         {
             // The main process exited 0 while its run started up (or it is the launcher itself): what it started is the service now.
-            var candidates = HandOverCandidates(i, p, now);
+            var candidates = _lineage.HandOverCandidates(r, p.Pid, now);
             if (candidates.Count > 0)
             {
                 HandOver(i, candidates, p.Launched ? $"launcher (pid {p.Pid}) exited 0" : $"pid {p.Pid} ended while starting up");
@@ -386,7 +381,7 @@ public sealed class Supervisor
             var left = RunMembers(i, except: p.Pid);
             var groups = r.Groups;
             foreach (var m in left) groups = Reconciler.WithGroup(groups, m.Pgid);
-            _runtimes = _runtimes.SetItem(i, r = r with { Groups = groups });
+            _runtimes = _runtimes.SetItem(i, r = Reconciler.OnGroupsSeen(r, groups));
         }
         var groupAlive = GroupsAlive(StopGroups(spec, r));
         var next = Reconciler.OnExited(spec, r, status, groupAlive, now);
@@ -413,39 +408,16 @@ public sealed class Supervisor
         }
     }
 
-    /// <summary>
-    /// The processes a main process that exited 0 hands over to: the live processes of its run's lineage — any of them
-    /// while the run starts up, afterwards those in a group or session it had while starting up; never a launcher that
-    /// still lingers, nor what runs in its session (a daemon stopped by hand while Debian's apache2 script still waits
-    /// is not replaced by that script).
-    /// </summary>
-    private List<ProcStat> HandOverCandidates(int i, TrackedProcess exited, long now)
-    {
-        var r = _runtimes[i];
-        var members = RunMembers(i, except: exited.Pid);
-        if (now >= r.StartupUntil) members = Lineage.InGroups(members, r.Groups);
-        if (r.Launcher is { } l && l.Pid != exited.Pid && members.Any(m => m.Pid == l.Pid))
-            members = Lineage.Detached(members, l.Pid);
-        return members;
-    }
-
-    /// <summary>Makes the best of <paramref name="candidates"/> the service's main process (<see cref="Lineage.ChooseMain"/>).</summary>
+    /// <summary>Makes the best of <paramref name="candidates"/> the service's main process (<see cref="RunLineage.Choose"/>).</summary>
     private void HandOver(int i, List<ProcStat> candidates, string why)
     {
         var spec = _table.Services[i];
         var r = _runtimes[i];
-        var launcherSid = r.Launcher?.Pid ?? 0;
-        var d = Lineage.ChooseMain(candidates, c => ProcFs.MatchesByComm(c, spec.EffectiveMatchName), launcherSid, _self);
-        if (r.Process is { } current && current.Pid == d.Pid) return;
-        var groups = r.Groups;
-        foreach (var c in candidates) groups = Reconciler.WithGroup(groups, c.Pgid);
-        var daemon = new TrackedProcess(d.Pid, d.StartTime, d.Pgid != _selfGroup ? d.Pgid : 0, IsChild: d.Ppid == _self, Launched: false);
-        _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(r with { Groups = groups }, daemon, Now));
-        _log.Service(spec.Name, EventNames.Daemonized, $"{why}; following pid {d.Pid} ({d.Comm}) of its lineage", d.Pid);
+        var (chosen, daemon, groups) = _lineage.Choose(spec, r, candidates);
+        if (r.Process is { } current && current.Pid == daemon.Pid) return;
+        _runtimes = _runtimes.SetItem(i, Reconciler.OnDaemonized(Reconciler.OnGroupsSeen(r, groups), daemon, Now));
+        _log.Service(spec.Name, EventNames.Daemonized, $"{why}; following pid {daemon.Pid} ({chosen.Comm}) of its lineage", daemon.Pid);
     }
-
-    /// <summary>Whether a service's run still starts up, so that its lineage is looked at.</summary>
-    private bool AnyWatched() => Array.IndexOf(_watching, true) >= 0;
 
     /// <summary>
     /// Looks at the lineage of every run that starts up: records its processes' groups, extends its start-up while
@@ -458,27 +430,16 @@ public sealed class Supervisor
         for (var i = 0; i < _runtimes.Length; i++)
         {
             var r = _runtimes[i];
-            if (!_watching[i]) continue;
+            if (!_lineage.IsWatched(i)) continue;
             if (r.Phase != ServicePhase.Running || r.Mark == 0)
             {
-                _watching[i] = false;
+                _lineage.Unwatch(i);
                 continue;
             }
             looked = true;
             var members = RunMembers(i, record: true);
             r = _runtimes[i];
-            var groups = r.Groups;
-            var seen = r.Members;
-            var lastNew = r.LastNewMemberAt;
-            foreach (var m in members)
-            {
-                groups = Reconciler.WithGroup(groups, m.Pgid);
-                if (m.Pid != r.Launcher?.Pid && !seen.Contains(m.Pid))
-                {
-                    seen = seen.Add(m.Pid);
-                    lastNew = now;
-                }
-            }
+            var (groups, seen, lastNew) = RunLineage.Seen(r, members, now);
             r = Reconciler.OnLineageSeen(r, groups, seen, lastNew, Lineage.StartupUntil(r.StartedAt, lastNew));
             _runtimes = _runtimes.SetItem(i, r);
             if (r.Process is { Launched: true } launcher && members.Any(m => m.Pid == launcher.Pid))
@@ -490,7 +451,7 @@ public sealed class Supervisor
             {
                 // A main process found by lineage that is not Tend's child: its end is only seen in /proc.
                 if (!members.Any(m => m.Pid == main.Pid && m.StartTime == main.StartTime)) OnTrackedExit(i, ExitStatus.Vanished, now);
-                else if (HandOverCandidates(i, main, now) is { Count: > 0 } better && better.Any(c => c.Ppid == _self))
+                else if (_lineage.HandOverCandidates(r, main.Pid, now) is { Count: > 0 } better && better.Any(c => c.Ppid == _self))
                 {
                     // A daemon re-parented to Tend appeared since (postgres after pg_ctl): it is the better main process.
                     better.Add(members.First(m => m.Pid == main.Pid));
@@ -500,9 +461,9 @@ public sealed class Supervisor
             r = _runtimes[i];
             // The last look is at the end of start-up, not after it (an idle Tend wakes for nothing).
             if (now < r.StartupUntil) next = Math.Min(next, Math.Min(Lineage.NextLook(r.StartedAt, now), r.StartupUntil));
-            else _watching[i] = false;
+            else _lineage.Unwatch(i);
         }
-        _nextLookAt = next;
+        _lineage.LookNextAt(next);
         if (looked && next == long.MaxValue)
         {
             // Every run has started up: give back what reading the process table touched, now rather than after a
@@ -512,30 +473,16 @@ public sealed class Supervisor
     }
 
     /// <summary>
-    /// The live processes of service <paramref name="i"/>'s run, but <paramref name="except"/> and the sessions its settled
-    /// daemon started itself (<see cref="Lineage.InDaemonsSession"/>); with <paramref name="record"/>, newly seen
-    /// such sessions are recorded, so they stay foreign once their leader is gone.
+    /// The live processes of service <paramref name="i"/>'s run (<see cref="RunLineage.Members"/>); with
+    /// <paramref name="record"/>, sessions its settled daemon started itself are recorded as foreign.
     /// </summary>
     private List<ProcStat> RunMembers(int i, bool record = false, int except = 0)
     {
         var r = _runtimes[i];
-        var members = Lineage.Members(Processes(), r.Mark, except);
-        if (r.Process is not { Launched: false } main || r.Launcher is null || Now - r.MainSince < Lineage.DaemonSettleMs)
-            return r.ForeignSessions.IsEmpty ? members : [.. members.Where(m => !r.ForeignSessions.Contains(m.Sid))];
-        var foreign = r.ForeignSessions;
-        members.RemoveAll(m =>
-        {
-            if (foreign.Contains(m.Sid)) return true;
-            if (!Lineage.InDaemonsSession(m, Processes(), main.Pid, r.Groups)) return false;
-            foreign = foreign.Add(m.Sid);
-            return true;
-        });
-        if (record && foreign != r.ForeignSessions) _runtimes = _runtimes.SetItem(i, r with { ForeignSessions = foreign });
+        var members = _lineage.Members(r, Now, out var foreign, except);
+        if (record && foreign != r.ForeignSessions) _runtimes = _runtimes.SetItem(i, Reconciler.OnForeignSessions(r, foreign));
         return members;
     }
-
-    /// <summary>The process table for this round of the loop (read once; see <see cref="ProcFs.Snapshot"/>).</summary>
-    private List<ProcStat> Processes() => _processes ??= ProcFs.Snapshot(_self);
 
     private void CheckGroups()
     {
@@ -597,8 +544,7 @@ public sealed class Supervisor
                     _runtimes = _runtimes.SetItem(action.Service, started);
                     if (mark != 0)
                     {
-                        _watching[action.Service] = true;
-                        _nextLookAt = Math.Min(_nextLookAt, Lineage.NextLook(now, now));
+                        _lineage.Watch(action.Service, now);
                     }
                     _log.Service(spec.Name, EventNames.Started, r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
                     _reaper!.Spawned();
@@ -636,7 +582,7 @@ public sealed class Supervisor
             if (Now >= r.StartupUntil && spec.KillMode != KillMode.ControlGroup) members = Lineage.InGroups(members, StopGroups(spec, r));
             var all = StopGroups(spec, r);
             foreach (var m in members) all = Reconciler.WithGroup(all, m.Pgid);
-            _runtimes = _runtimes.SetItem(i, r = r with { Groups = all });
+            _runtimes = _runtimes.SetItem(i, r = Reconciler.OnGroupsSeen(r, all));
             if (!mainOnly) groups = all;
         }
         var reached = new List<string>();
@@ -652,7 +598,7 @@ public sealed class Supervisor
             var leads = st.Pid == p.Pid && st.Pgid == p.Pid && !mainOnly && spec.KillMode != KillMode.Process;
             if (leads)
             {
-                _runtimes = _runtimes.SetItem(i, r = r with { Groups = Reconciler.WithGroup(r.Groups, p.Pid) });
+                _runtimes = _runtimes.SetItem(i, r = Reconciler.OnGroupsSeen(r, Reconciler.WithGroup(r.Groups, p.Pid)));
                 if (Libc.kill(-p.Pid, signal) == 0) reached.Add($"process group {p.Pid}");
                 else if (Libc.LastError != Libc.ESRCH) failed.Add($"process group {p.Pid} ({Libc.ErrorText(Libc.LastError)})");
             }
@@ -673,58 +619,13 @@ public sealed class Supervisor
     private static ImmutableArray<int> StopGroups(ServiceSpec spec, ServiceRuntime r) =>
         spec.KillMode == KillMode.Process ? [] : r.Process is { } main ? Reconciler.WithGroup(r.Groups, main.Pgid) : r.Groups;
 
-    /// <summary>
-    /// The last stage of a shutdown, once every service stopped: as PID 1, every process still in the container gets
-    /// SIGTERM, then SIGKILL after the longest stop timeout (what sysvinit and s6-overlay do last); not PID 1, the same
-    /// for what is left of Tend's own runs (processes with its marks), and nothing else. Returns when none is left.
-    /// </summary>
-    private void StopEverythingLeft()
+    /// <summary>Waits at most <paramref name="ms"/> for an exit of Tend's children (every exit is reported while shutting down), and reaps what came.</summary>
+    private void WaitForExit(int ms)
     {
-        var timeout = _table.Services.IsEmpty ? 5000 : (long)_table.Services.Max(s => s.StopTimeout.TotalMilliseconds);
-        if (!AnyLeft()) return;
-        _log.Info($"stopping what is left {(_self == 1 ? "in the container" : "of the services' processes")}: sent SIGTERM");
-        SignalLeft(Libc.SIGTERM);
-        var deadline = Now + timeout;
-        if (WaitNoneLeft(deadline)) return;
-        _log.Info($"still running {timeout}ms after SIGTERM: sent SIGKILL");
-        SignalLeft(Libc.SIGKILL);
-        WaitNoneLeft(Now + Reconciler.KillGraceMs);
-    }
-
-    private bool AnyLeft()
-    {
-        if (_self == 1) return Libc.kill(-1, 0) == 0;
-        _processes = null;
-        return Processes().Any(p => !p.Gone && RunMarks.IsOurs(p.Mark));
-    }
-
-    private void SignalLeft(int signal)
-    {
-        if (_self == 1)
-        {
-            Libc.kill(-1, signal);
-            return;
-        }
-        foreach (var p in Processes())
-            if (!p.Gone && RunMarks.IsOurs(p.Mark) && Libc.kill(p.Pid, signal) != 0 && Libc.LastError != Libc.ESRCH)
-                _log.Error($"cannot send {Signals.Name(signal)} to pid {p.Pid} ({p.Comm}): {Libc.ErrorText(Libc.LastError)}");
-    }
-
-    /// <summary>Waits, reaping as exits come, until nothing is left or <paramref name="deadline"/>; true when nothing is left.</summary>
-    private bool WaitNoneLeft(long deadline)
-    {
-        while (true)
-        {
-            if (!AnyLeft()) return true;
-            var now = Now;
-            if (now >= deadline) return false;
-            // Exits of Tend's children wake it (every exit is reported while shutting down); grandchildren reaped by
-            // their own parents do not, so look again every 20 ms as well.
-            _filter.Asleep();
-            var took = _inbox.TryTake(out var message, (int)Math.Min(20, deadline - now));
-            _filter.Awake();
-            if (took && message.Kind == MessageKind.ChildExited) while (_reaper!.TryTake(out _, out _)) { }
-        }
+        _filter.Asleep();
+        var took = _inbox.TryTake(out var message, ms);
+        _filter.Awake();
+        if (took && message.Kind == MessageKind.ChildExited) while (_reaper!.TryTake(out _, out _)) { }
     }
 
     private void AdoptRunning()
