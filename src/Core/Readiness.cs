@@ -3,17 +3,6 @@ using System.Net;
 
 namespace Tend;
 
-/// <summary>The kinds of readiness check.</summary>
-public enum ReadinessKind
-{
-    /// <summary>A TCP port accepts a connection.</summary>
-    Tcp,
-    /// <summary>A file (or directory, or socket) exists.</summary>
-    File,
-    /// <summary>A command exits with code 0.</summary>
-    Command,
-}
-
 /// <summary>
 /// When a running service counts as ready: its dependents start only then, and <c>tend health</c> and
 /// <c>tend wait</c> ask for it. Checked every <see cref="Interval"/> from the start of each run until it passes

@@ -4,45 +4,6 @@ using Tend.Supervision;
 
 namespace Tend.Control;
 
-/// <summary>What a waiting request waits for.</summary>
-public enum ControlGoal
-{
-    /// <summary>The service stopped (or failed, or completed).</summary>
-    Down,
-    /// <summary>The service is ready.</summary>
-    Up,
-    /// <summary>A new run of the service (more starts than <see cref="ControlWaiter.StartsBefore"/>) is ready.</summary>
-    Restarted,
-    /// <summary>The service is ready, without asking for anything.</summary>
-    Ready,
-}
-
-/// <summary>A request that is answered once its goal is reached, or at its deadline (ms).</summary>
-public sealed record ControlWaiter(ControlRequest Request, int Service, ControlGoal Goal, long Deadline, int StartsBefore = 0);
-
-/// <summary>What the control desk keeps between requests: what waits, and the restarts whose stop is not done yet.</summary>
-public sealed record ControlState(ImmutableArray<ControlWaiter> Waiters, ImmutableHashSet<int> RestartPending)
-{
-    /// <summary>Nothing waits.</summary>
-    public static readonly ControlState Empty = new([], []);
-}
-
-/// <summary>A line for the event log about one service.</summary>
-public readonly record struct ControlEvent(int Service, string Event, string Message, int? Pid);
-
-/// <summary>The decision on one request, or on the waiting ones after a round.</summary>
-/// <param name="Desired">The desired state to reach.</param>
-/// <param name="State">The desk's state after it.</param>
-/// <param name="Reopen">Failed or completed services to begin afresh.</param>
-/// <param name="Reply">The answer to give now, or null when the request waits (it is then in <see cref="ControlState.Waiters"/>).</param>
-/// <param name="Event">A line to log, or null.</param>
-/// <param name="Signal">For <c>signal</c>: the service and signal to send (the answer depends on whether it could be sent).</param>
-/// <param name="Answers">After a round: waiting requests that get their answer now.</param>
-/// <param name="Changed">The desired state or a runtime changed: plan again at once.</param>
-public sealed record ControlDecision(
-    DesiredState Desired, ControlState State, ImmutableArray<int> Reopen, string? Reply, ControlEvent? Event,
-    (int Service, int Signal)? Signal, ImmutableArray<(ControlRequest Request, string Reply)> Answers, bool Changed);
-
 /// <summary>
 /// The decisions of the control plane, as a pure function of (request, table, desired state, runtimes, desk state,
 /// now): refusals, what to change, what waits and what is settled. Nothing here touches a process, a socket or the

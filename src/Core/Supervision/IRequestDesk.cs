@@ -2,19 +2,6 @@ using System.Collections.Immutable;
 
 namespace Tend.Supervision;
 
-/// <summary>What the supervisor shows a request desk: the table, what is wanted, what is, and the time (ms).</summary>
-public readonly record struct SupervisorView(ServiceTable Table, DesiredState Desired, ImmutableArray<ServiceRuntime> Runtimes, long Now);
-
-/// <summary>What a request desk asks of the supervisor: a new desired state, and services to begin afresh.</summary>
-/// <param name="Desired">The desired state to reach.</param>
-/// <param name="Reopen">Failed or completed services asked to start again (<see cref="Reconciler.OnReopened"/>).</param>
-/// <param name="Changed">Something changed that calls for another round of planning at once.</param>
-public readonly record struct RequestOutcome(DesiredState Desired, ImmutableArray<int> Reopen, bool Changed)
-{
-    /// <summary>Nothing to change.</summary>
-    public static RequestOutcome None(DesiredState desired) => new(desired, [], false);
-}
-
 /// <summary>
 /// Requests from outside the supervisor (the control plane: <c>Tend.Control.ControlDesk</c>), decided on the
 /// supervisor's thread between rounds. The supervisor knows nothing of how they arrive or are answered; the desk

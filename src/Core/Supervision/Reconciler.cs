@@ -2,47 +2,6 @@ using System.Collections.Immutable;
 
 namespace Tend.Supervision;
 
-/// <summary>What the user wants: which services should run, and whether Tend is shutting down.</summary>
-/// <param name="Up">For each service, whether it should run.</param>
-/// <param name="ShuttingDown">Tend is stopping everything and will exit.</param>
-/// <param name="ExitCode">The code to exit with once everything stopped.</param>
-/// <param name="Force">A second stop request: SIGKILL what is still running now, without waiting for stop timeouts or dependents.</param>
-public sealed record DesiredState(ImmutableArray<bool> Up, bool ShuttingDown = false, int ExitCode = 0, bool Force = false)
-{
-    /// <summary>Every service up, no shutdown.</summary>
-    public static DesiredState AllUp(int count) => new(Enumerable.Repeat(true, count).ToImmutableArray());
-}
-
-/// <summary>The kind of effect the supervisor must carry out.</summary>
-public enum ActionKind
-{
-    /// <summary>Spawn the service's command.</summary>
-    Start,
-    /// <summary>Send a signal to the service's process group.</summary>
-    Signal,
-    /// <summary>Run one attempt of the service's readiness check.</summary>
-    Check,
-}
-
-/// <summary>One effect for the supervisor to carry out.</summary>
-public readonly record struct SupervisorAction(ActionKind Kind, int Service, int Signal = 0);
-
-/// <summary>The reconciler's answer: the next runtimes, the effects, and when to look again.</summary>
-/// <param name="Next">The runtimes after the plan's own transitions.</param>
-/// <param name="Actions">Effects to carry out, in order.</param>
-/// <param name="WakeAt">The earliest deadline (ms) at which the reconciler must run again, or null when only an event can change anything.</param>
-/// <param name="ExitCode">Set when Tend must exit now with this code.</param>
-/// <param name="ShutdownCode">Set when Tend must begin a shutdown (a critical service failed, or nothing is left to supervise).</param>
-public readonly record struct Plan(ImmutableArray<ServiceRuntime> Next, ImmutableArray<SupervisorAction> Actions, long? WakeAt, int? ExitCode, int? ShutdownCode)
-{
-    /// <summary>
-    /// Once its actions are carried out, the plan is to be made again at once, without waiting: a start may unblock
-    /// dependents, and a finished restart starts again. (So is it when a service became ready, or a request changed the
-    /// desired state.)
-    /// </summary>
-    public bool PlanAgain => Actions.Any(a => a.Kind == ActionKind.Start);
-}
-
 /// <summary>
 /// The supervisor's brain: a pure function of (table, desired, observed, now). It touches no process, clock
 /// or file, so every rule below is unit-tested with a fake clock and a fake process table.

@@ -2,36 +2,6 @@ using System.Collections.Immutable;
 
 namespace Tend.Supervision;
 
-/// <summary>Where a service is in its life.</summary>
-public enum ServicePhase
-{
-    /// <summary>Not started yet: waiting for its dependencies.</summary>
-    Waiting,
-    /// <summary>Its main process runs.</summary>
-    Running,
-    /// <summary>Its main process ended; what is left of its process group is being stopped before the next step.</summary>
-    Cleaning,
-    /// <summary>Waiting out the backoff delay before the next start.</summary>
-    Backoff,
-    /// <summary>Asked to stop; waiting for its process group to end.</summary>
-    Stopping,
-    /// <summary>Stopped on request.</summary>
-    Stopped,
-    /// <summary>Given up on: restart policy, start limit or a failed dependency.</summary>
-    Failed,
-    /// <summary>Ran to completion (a one-shot task, or a service that must not restart).</summary>
-    Completed,
-}
-
-/// <summary>A process identified by pid and start time (pids are reused; the pair is not).</summary>
-/// <param name="Pid">The process id.</param>
-/// <param name="StartTime">Field 22 of /proc/PID/stat, in clock ticks after boot (for a process Tend spawned, a lower bound taken just before the spawn).</param>
-/// <param name="Pgid">The process group that is the service's own and receives its signals, or 0 when it shares a group with
-/// processes that are not the service's (an adopted process): then only the process itself is signalled.</param>
-/// <param name="IsChild">Tend's direct child: its exit is seen through waitid; otherwise only a /proc scan sees it.</param>
-/// <param name="Launched">Tend started it itself (it may still hand over to a daemon it starts); false for a daemon found by lineage, or an adopted process.</param>
-public sealed record TrackedProcess(int Pid, ulong StartTime, int Pgid, bool IsChild, bool Launched);
-
 /// <summary>What Tend knows about one service at one moment; updated only through <see cref="Reconciler"/>.</summary>
 public sealed record ServiceRuntime
 {

@@ -1,0 +1,20 @@
+namespace Tend.Control;
+
+/// <summary>The control verbs.</summary>
+public enum ControlVerb
+{
+    /// <summary>Every service, or one: state, pid, uptime, restarts, last exit.</summary>
+    Status,
+    /// <summary>Start a stopped (or failed) service; answers once it is ready.</summary>
+    Start,
+    /// <summary>Stop a service until it is started again; answers once it stopped.</summary>
+    Stop,
+    /// <summary>Stop a service and start it again; answers once the new run is ready.</summary>
+    Restart,
+    /// <summary>Send a signal to a running service's process group.</summary>
+    Signal,
+    /// <summary>Whether every critical service (every service, when none is critical) is ready.</summary>
+    Health,
+    /// <summary>Wait until a service is ready.</summary>
+    Wait,
+}
