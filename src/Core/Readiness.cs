@@ -19,11 +19,14 @@ public sealed record Readiness
     /// <summary>What is checked.</summary>
     public ReadinessKind Kind { get; }
 
-    /// <summary>For <see cref="ReadinessKind.Tcp"/>: the address to connect to (an IP address).</summary>
+    /// <summary>For <see cref="ReadinessKind.Tcp"/> and <see cref="ReadinessKind.Http"/>: the address to connect to (an IP address).</summary>
     public IPAddress? Address { get; private init; }
 
-    /// <summary>For <see cref="ReadinessKind.Tcp"/>: the port.</summary>
+    /// <summary>For <see cref="ReadinessKind.Tcp"/> and <see cref="ReadinessKind.Http"/>: the port.</summary>
     public int Port { get; private init; }
+
+    /// <summary>For <see cref="ReadinessKind.Http"/>: the path requested (starts with <c>/</c>).</summary>
+    public string? HttpPath { get; private init; }
 
     /// <summary>For <see cref="ReadinessKind.File"/>: the path that must exist.</summary>
     public string? Path { get; private init; }
@@ -48,6 +51,23 @@ public sealed record Readiness
         return new Readiness(ReadinessKind.Tcp) { Address = address, Port = port };
     }
 
+    /// <summary>Ready once <c>GET <paramref name="path"/></c> on 127.0.0.1:<paramref name="port"/> answers 2xx or 3xx.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
+    /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
+    public static Readiness Http(int port, string path = "/") => Http(IPAddress.Loopback, port, path);
+
+    /// <summary>Ready once <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx (HTTP/1.0, no redirect followed).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
+    /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
+    public static Readiness Http(IPAddress address, int port, string path = "/")
+    {
+        if (port is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is a number from 1 to 65535");
+        ArgumentNullException.ThrowIfNull(path);
+        if (!path.StartsWith('/') || path.Any(c => c <= ' ' || c == 0x7F))
+            throw new ArgumentException($"'{path}' is not an HTTP path: it must start with '/' and hold no space or control character", nameof(path));
+        return new Readiness(ReadinessKind.Http) { Address = address, Port = port, HttpPath = path };
+    }
+
     /// <summary>Ready once <paramref name="path"/> exists.</summary>
     public static Readiness File(string path)
     {
@@ -63,11 +83,11 @@ public sealed record Readiness
     }
 
     /// <summary>What <see cref="Parse"/> accepts.</summary>
-    public const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND LINE";
+    public const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE";
 
     /// <summary>
     /// Parses a check written on the command line: <c>tcp:8080</c>, <c>tcp:127.0.0.1:8080</c>, <c>tcp:[::1]:8080</c>,
-    /// <c>file:/run/app.pid</c>, <c>cmd:pg_isready -q</c>.
+    /// <c>http:8080/healthz</c>, <c>http://127.0.0.1:8080/healthz</c>, <c>file:/run/app.pid</c>, <c>cmd:pg_isready -q</c>.
     /// </summary>
     /// <exception cref="FormatException">The text is none of those forms; the message says what was expected.</exception>
     public static Readiness Parse(string text)
@@ -79,20 +99,21 @@ public sealed record Readiness
         {
             case "tcp":
                 {
-                    var address = IPAddress.Loopback;
-                    var portText = rest;
-                    var last = rest.LastIndexOf(':');
-                    if (last >= 0)
-                    {
-                        var host = rest[..last].TrimStart('[').TrimEnd(']');
-                        portText = rest[(last + 1)..];
-                        if (host == "localhost") address = IPAddress.Loopback;
-                        else if (!IPAddress.TryParse(host, out address!))
-                            throw new FormatException($"'{host}' in '{text}' is not an IP address (names are not resolved: give 127.0.0.1, ::1 or the container's address)");
-                    }
-                    if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-                        throw new FormatException($"'{portText}' in '{text}' is not a TCP port (a number from 1 to 65535)");
+                    var (address, port) = Endpoint(rest, text);
                     return Tcp(address, port);
+                }
+            case "http":
+                {
+                    // http:PORT[/PATH], or a URL: http://ADDRESS:PORT[/PATH]
+                    var url = rest.StartsWith("//", StringComparison.Ordinal);
+                    var hostPart = url ? rest[2..] : rest;
+                    var slash = hostPart.IndexOf('/');
+                    var path = slash >= 0 ? hostPart[slash..] : "/";
+                    hostPart = slash >= 0 ? hostPart[..slash] : hostPart;
+                    if (url && !hostPart.Contains(':')) hostPart += ":80";
+                    var (address, port) = Endpoint(hostPart, text);
+                    try { return Http(address, port, path); }
+                    catch (ArgumentException e) { throw new FormatException($"'{text}': {e.Message.Split(" (Parameter")[0]}"); }
                 }
             case "file" when rest.Length > 0:
                 return File(rest);
@@ -103,10 +124,32 @@ public sealed record Readiness
         }
     }
 
+    /// <summary>[ADDRESS:]PORT of a tcp: or http: check, as <c>127.0.0.1:8080</c>, <c>[::1]:8080</c>, <c>localhost:8080</c> or <c>8080</c>.</summary>
+    private static (IPAddress Address, int Port) Endpoint(string rest, string text)
+    {
+        var address = IPAddress.Loopback;
+        var portText = rest;
+        var last = rest.LastIndexOf(':');
+        if (last >= 0)
+        {
+            var host = rest[..last].TrimStart('[').TrimEnd(']');
+            portText = rest[(last + 1)..];
+            if (host == "localhost") address = IPAddress.Loopback;
+            else if (!IPAddress.TryParse(host, out address!))
+                throw new FormatException($"'{host}' in '{text}' is not an IP address (names are not resolved: give 127.0.0.1, ::1 or the container's address)");
+        }
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new FormatException($"'{portText}' in '{text}' is not a TCP port (a number from 1 to 65535)");
+        return (address, port);
+    }
+
+    private string HostPort => Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]:{Port}" : $"{Address}:{Port}";
+
     /// <inheritdoc/>
     public override string ToString() => Kind switch
     {
-        ReadinessKind.Tcp => Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"tcp:[{Address}]:{Port}" : $"tcp:{Address}:{Port}",
+        ReadinessKind.Tcp => $"tcp:{HostPort}",
+        ReadinessKind.Http => $"http://{HostPort}{HttpPath}",
         ReadinessKind.File => $"file:{Path}",
         _ => $"cmd:{Command}",
     };

@@ -1,6 +1,6 @@
 namespace Tend;
 
-/// <summary>The kinds of readiness check.</summary>
+/// <summary>The kinds of check, for readiness (<see cref="Readiness"/>) and liveness (<see cref="Liveness"/>).</summary>
 public enum ReadinessKind
 {
     /// <summary>A TCP port accepts a connection.</summary>
@@ -9,4 +9,6 @@ public enum ReadinessKind
     File,
     /// <summary>A command exits with code 0.</summary>
     Command,
+    /// <summary>An HTTP GET answers 2xx or 3xx.</summary>
+    Http,
 }

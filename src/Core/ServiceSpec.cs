@@ -93,6 +93,12 @@ public sealed record ServiceSpec
     /// </summary>
     public Readiness? Ready { get; init; }
 
+    /// <summary>
+    /// When the running service counts as alive, or null (then only its exit counts): checked once it is ready; after
+    /// <see cref="Liveness.Failures"/> failures in a row it is restarted (<see cref="Liveness"/>).
+    /// </summary>
+    public Liveness? Alive { get; init; }
+
     /// <summary>Names of the services that must run (or, for one-shot tasks, have completed) before this one starts.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 }

@@ -46,7 +46,7 @@ public static class TendHost
                 FdWriter.Write(1, $"tend {Version}\n");
                 return 0;
             }
-            var services = WithReadiness(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready);
+            var services = WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -109,16 +109,26 @@ public static class TendHost
         return keep;
     }
 
-    /// <summary>Applies <c>--ready NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
+    /// <summary>Applies <c>--ready NAME=CHECK</c> and <c>--alive NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
     /// <exception cref="UsageException">A name that is no service.</exception>
-    public static List<ServiceSpec> WithReadiness(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready)
+    public static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready, IReadOnlyList<(string Service, Liveness Check)> alive)
     {
-        foreach (var (name, check) in ready)
+        int Find(string option, string name)
         {
             var i = services.FindIndex(s => s.Name == name);
             if (i < 0)
-                throw new UsageException($"option '--ready' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+                throw new UsageException($"option '{option}' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+            return i;
+        }
+        foreach (var (name, check) in ready)
+        {
+            var i = Find("--ready", name);
             services[i] = services[i] with { Ready = check };
+        }
+        foreach (var (name, check) in alive)
+        {
+            var i = Find("--alive", name);
+            services[i] = services[i] with { Alive = check };
         }
         return services;
     }

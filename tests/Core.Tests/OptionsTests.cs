@@ -27,7 +27,10 @@ public class OptionsTests
     [InlineData(new[] { "" }, "argument 1 is empty")]
     [InlineData(new[] { "sleep 1", "  " }, "argument 2 is blank")]
     [InlineData(new[] { "--ready", "web" }, "option '--ready' got 'web': expected NAME=CHECK, such as web=tcp:8080")]
-    [InlineData(new[] { "--ready", "web=http:80" }, "'http:80' is not a readiness check: expected tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND LINE")]
+    [InlineData(new[] { "--ready", "web=ftp:80" }, "'ftp:80' is not a readiness check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE")]
+    [InlineData(new[] { "--alive", "web=http:80/a b" }, "option '--alive' for 'web': 'http:80/a b': '/a b' is not an HTTP path: it must start with '/' and hold no space or control character")]
+    [InlineData(new[] { "--alive-failures", "0" }, "option '--alive-failures' got '0': expected a whole number of at least 1, such as 3")]
+    [InlineData(new[] { "--alive", "web=tcp:1", "--alive", "web=tcp:2" }, "option '--alive' gives service 'web' two checks: give one")]
     [InlineData(new[] { "--ready", "web=tcp:99999" }, "'99999' in 'tcp:99999' is not a TCP port")]
     [InlineData(new[] { "--ready", "web=tcp:example.org:80" }, "'example.org' in 'tcp:example.org:80' is not an IP address")]
     [InlineData(new[] { "--ready", "web=cmd:'x" }, "unbalanced single quote")]
@@ -44,11 +47,11 @@ public class OptionsTests
     public void Ready_checks_apply_to_the_named_services_with_the_given_interval_and_timeout()
     {
         var o = HostOptions.Parse(["sleep 1", "nc -l 8080", "--ready", "nc=tcp:[::1]:8080", "--ready=sleep=cmd:test -e /run/x", "--ready-interval", "50ms", "--ready-timeout", "2s"]);
-        var services = TendHost.WithReadiness(TendHost.AdHoc(o, []).ToList(), o.Ready);
+        var services = TendHost.WithChecks(TendHost.AdHoc(o, []).ToList(), o.Ready, o.Alive);
         Assert.Equal("cmd:test -e /run/x", services[0].Ready!.ToString());
         Assert.Equal("tcp:[::1]:8080", services[1].Ready!.ToString());
         Assert.All(services, s => Assert.Equal((TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2)), (s.Ready!.Interval, s.Ready.Timeout)));
-        var e = Assert.Throws<UsageException>(() => TendHost.WithReadiness(TendHost.AdHoc(o, []).ToList(), [("web", Readiness.File("/x"))]));
+        var e = Assert.Throws<UsageException>(() => TendHost.WithChecks(TendHost.AdHoc(o, []).ToList(), [("web", Readiness.File("/x"))], []));
         Assert.Equal("option '--ready' names 'web', which is not a service here; the services are: sleep, nc", e.Message);
     }
 

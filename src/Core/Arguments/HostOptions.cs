@@ -40,6 +40,18 @@ public sealed record HostOptions
     /// <summary>Timeout of one attempt of the <c>--ready</c> checks.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Liveness checks from <c>--alive SERVICE=CHECK</c>, in order.</summary>
+    public IReadOnlyList<(string Service, Liveness Check)> Alive { get; init; } = [];
+
+    /// <summary>Interval of the <c>--alive</c> checks.</summary>
+    public TimeSpan AliveInterval { get; init; } = Liveness.Defaults.Interval;
+
+    /// <summary>Timeout of one <c>--alive</c> check.</summary>
+    public TimeSpan AliveTimeout { get; init; } = Liveness.Defaults.Timeout;
+
+    /// <summary>Failures in a row after which an <c>--alive</c> check makes its service unhealthy.</summary>
+    public int AliveFailures { get; init; } = Liveness.Defaults.Failures;
+
     /// <summary><c>--help</c> was given.</summary>
     public bool Help { get; init; }
 
@@ -59,9 +71,13 @@ public sealed record HostOptions
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
         ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
-        ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND (repeatable)"),
+        ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)"),
         ("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
         ("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
+        ("--alive", "NAME=CHECK", "when service NAME counts as alive, checked once it is ready; the kinds of --ready (repeatable)"),
+        ("--alive-interval", "DURATION", "for --alive checks: time between checks (default: 10s)"),
+        ("--alive-timeout", "DURATION", "for --alive checks: how long one check may take (default: 1s)"),
+        ("--alive-failures", "N", "for --alive checks: failures in a row after which the service is restarted as unhealthy (default: 3)"),
         ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
         ("--no-control", null, "no control socket"),
         ("--only", "NAME,…", "run only these declared services"),
@@ -100,7 +116,7 @@ public sealed record HostOptions
             if (name == "-h") name = "--help";
             var known = Array.Find(Options, x => x.Name == name);
             if (known.Name is null) throw new UsageException(UnknownOption(name, declaredFlags));
-            if (!seen.Add(name) && name != "--ready") throw new UsageException($"option '{name}' is given twice: give it once");
+            if (!seen.Add(name) && name is not ("--ready" or "--alive")) throw new UsageException($"option '{name}' is given twice: give it once");
             string Value()
             {
                 if (known.Value is null) throw new UsageException($"option '{name}' takes no value: give it alone");
@@ -131,14 +147,28 @@ public sealed record HostOptions
                     }
                 case "--ready":
                     {
+                        var (service, check) = NamedCheck(name, Value(), Readiness.Parse, o.Ready.Select(r => r.Service));
+                        o = o with { Ready = [.. o.Ready, (service, check)] };
+                        break;
+                    }
+                case "--alive":
+                    {
+                        var (service, check) = NamedCheck(name, Value(), Liveness.Parse, o.Alive.Select(r => r.Service));
+                        o = o with { Alive = [.. o.Alive, (service, check)] };
+                        break;
+                    }
+                case "--alive-interval":
+                    o = o with { AliveInterval = PositiveDuration(name, Value()) };
+                    break;
+                case "--alive-timeout":
+                    o = o with { AliveTimeout = PositiveDuration(name, Value()) };
+                    break;
+                case "--alive-failures":
+                    {
                         var v = Value();
-                        var at = v.IndexOf('=');
-                        if (at <= 0) throw new UsageException($"option '--ready' got '{v}': expected NAME=CHECK, such as web=tcp:8080 (CHECK: {Readiness.Expected})");
-                        Readiness check;
-                        try { check = Readiness.Parse(v[(at + 1)..]); }
-                        catch (FormatException e) { throw new UsageException($"option '--ready' for '{v[..at]}': {e.Message}"); }
-                        if (o.Ready.Any(r => r.Service == v[..at])) throw new UsageException($"option '--ready' gives service '{v[..at]}' two checks: give one");
-                        o = o with { Ready = [.. o.Ready, (v[..at], check)] };
+                        if (!int.TryParse(v, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                            throw new UsageException($"option '--alive-failures' got '{v}': expected a whole number of at least 1, such as 3");
+                        o = o with { AliveFailures = n };
                         break;
                     }
                 case "--critical": o = o with { Critical = true }; break;
@@ -221,7 +251,22 @@ public sealed record HostOptions
             Supervisor = sup,
             CommandLines = lines,
             Ready = [.. o.Ready.Select(r => (r.Service, r.Check with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
+            Alive = [.. o.Alive.Select(r => (r.Service, r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
         };
+    }
+
+    /// <summary>The NAME=CHECK value of <c>--ready</c> or <c>--alive</c>.</summary>
+    /// <exception cref="UsageException">No NAME=, a bad check, or a second check for one service.</exception>
+    private static (string Service, T Check) NamedCheck<T>(string option, string v, Func<string, T> parse, IEnumerable<string> given)
+    {
+        var at = v.IndexOf('=');
+        if (at <= 0) throw new UsageException($"option '{option}' got '{v}': expected NAME=CHECK, such as web=tcp:8080 (CHECK: {Readiness.Expected})");
+        var service = v[..at];
+        T check;
+        try { check = parse(v[(at + 1)..]); }
+        catch (FormatException e) { throw new UsageException($"option '{option}' for '{service}': {e.Message}"); }
+        if (given.Contains(service)) throw new UsageException($"option '{option}' gives service '{service}' two checks: give one");
+        return (service, check);
     }
 
     private static TimeSpan PositiveDuration(string name, string v)

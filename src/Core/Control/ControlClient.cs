@@ -186,7 +186,9 @@ public static class ControlClient
         {
             var last = s.TryGetProperty("lastSignal", out var sig) ? sig.GetString()!
                 : s.TryGetProperty("lastExitCode", out var code) ? "code " + code.GetInt32().ToString(CultureInfo.InvariantCulture) : "-";
-            var note = s.TryGetProperty("reason", out var reason) ? reason.GetString()! : s.TryGetProperty("check", out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
+            var note = s.TryGetProperty("reason", out var reason) ? reason.GetString()!
+                : s.TryGetProperty("health", out var health) && health.GetString() is "failing" or "unhealthy" ? $"{health.GetString()}: {(s.TryGetProperty("healthReason", out var why) ? why.GetString() : "?")}"
+                : s.TryGetProperty("check", out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
             rows.Add([
                 s.GetProperty("name").GetString()!,
                 s.GetProperty("state").GetString()!,

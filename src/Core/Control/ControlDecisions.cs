@@ -151,7 +151,7 @@ public static class ControlDecisions
         var r = view.Runtimes[i];
         var running = r.Phase == ServicePhase.Running;
         return new ServiceStatus(spec.Name, ServiceStatus.StateOf(spec, r), r.Process?.Pid, running ? view.Now - r.StartedAt : null, r.Restarts, r.LastExit,
-            Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason);
+            Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason);
     }
 
     /// <summary>A start would wait forever behind a dependency that is stopped or failed: the refusal that says so, or null.</summary>

@@ -41,6 +41,8 @@ public static class ControlReply
             if (s.Check is not null) w.WriteString("check", s.Check);
             w.WriteBoolean("critical", s.Critical);
             if (s.Reason is not null) w.WriteString("reason", s.Reason);
+            if (s.Health is not null) w.WriteString("health", s.Health);
+            if (s.HealthReason is not null) w.WriteString("healthReason", s.HealthReason);
             w.WriteEndObject();
         }
         w.WriteEndArray();

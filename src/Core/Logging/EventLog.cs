@@ -22,16 +22,25 @@ public sealed class EventLog(LogFormat format, int fd = 2)
     public LogFormat Format => format;
 
     /// <summary>A line about Tend itself.</summary>
-    public void Info(string message) => Write("info", null, "info", message, null, null, null, null);
+    public void Info(string message) => Write("info", null, "info", message, null, null, null, null, null);
 
     /// <summary>An error about Tend itself.</summary>
-    public void Error(string message) => Write("error", null, "error", message, null, null, null, null);
+    public void Error(string message) => Write("error", null, "error", message, null, null, null, null, null);
 
     /// <summary>A state change of one service.</summary>
-    public void Service(string service, string evt, string message, int? pid = null, ExitStatus? exit = null, int? restarts = null, long? delayMs = null, bool error = false) =>
-        Write(error ? "error" : "info", service, evt, message, pid, exit, restarts, delayMs);
+    /// <param name="service">The service's name.</param>
+    /// <param name="evt">What happened (<see cref="EventNames"/>).</param>
+    /// <param name="message">The line, for people.</param>
+    /// <param name="pid">The process concerned.</param>
+    /// <param name="exit">How a process ended.</param>
+    /// <param name="restarts">The service's restarts so far.</param>
+    /// <param name="delayMs">The delay (ms) before the next start.</param>
+    /// <param name="reason">Why a check failed (JSON <c>reason</c>).</param>
+    /// <param name="error">An error line rather than an info line.</param>
+    public void Service(string service, string evt, string message, int? pid = null, ExitStatus? exit = null, int? restarts = null, long? delayMs = null, string? reason = null, bool error = false) =>
+        Write(error ? "error" : "info", service, evt, message, pid, exit, restarts, delayMs, reason);
 
-    private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs)
+    private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason)
     {
         if (format == LogFormat.Text)
         {
@@ -39,11 +48,11 @@ public sealed class EventLog(LogFormat format, int fd = 2)
             lock (_gate) FdWriter.Write(fd, line);
             return;
         }
-        WriteJson(level, service, evt, message, pid, exit, restarts, delayMs);
+        WriteJson(level, service, evt, message, pid, exit, restarts, delayMs, reason);
     }
 
     // Apart, so that text logging never loads System.Text.Json.
-    private void WriteJson(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs)
+    private void WriteJson(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -61,6 +70,7 @@ public sealed class EventLog(LogFormat format, int fd = 2)
             }
             if (restarts is { } r) w.WriteNumber("restarts", r);
             if (delayMs is { } d) w.WriteNumber("delayMs", d);
+            if (reason is not null) w.WriteString("reason", reason);
             w.WriteString("message", message);
             w.WriteEndObject();
         }

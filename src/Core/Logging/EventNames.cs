@@ -34,6 +34,12 @@ public static class EventNames
     public const string SpawnError = "spawn-error";
     /// <summary>Its readiness check could not be run.</summary>
     public const string CheckError = "check-error";
+    /// <summary>A liveness check failed, fewer times in a row than its threshold.</summary>
+    public const string CheckFailed = "check-failed";
+    /// <summary>Its liveness check failed its threshold of times in a row: it is restarted.</summary>
+    public const string Unhealthy = "unhealthy";
+    /// <summary>Its liveness check passed again after failures.</summary>
+    public const string Healthy = "healthy";
     /// <summary>A signal was sent to it on request (<c>tend signal</c>).</summary>
     public const string Signalled = "signalled";
     /// <summary><c>tend stop</c> asked for it.</summary>
@@ -47,6 +53,6 @@ public static class EventNames
     public static readonly IReadOnlyList<string> All =
     [
         Started, Ready, Exited, Daemonized, Adopted, Stopping, Killed, SignalError, Stopped, Failed, Completed, Backoff,
-        SpawnError, CheckError, Signalled, StopRequested, StartRequested, RestartRequested,
+        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested,
     ];
 }

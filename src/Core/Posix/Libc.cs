@@ -8,7 +8,7 @@ internal static unsafe partial class Libc
     private const string Lib = "libc.so.6";
 
     public const int EINTR = 4, ECHILD = 10, EAGAIN = 11, ESRCH = 3, ENOENT = 2, EACCES = 13, EPERM = 1;
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGWINCH = 28;
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGCONT = 18, SIGSTOP = 19, SIGUSR2 = 12, SIGTERM = 15, SIGWINCH = 28;
     public const int P_ALL = 0, P_PID = 1;
     public const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;

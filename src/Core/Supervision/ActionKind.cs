@@ -9,4 +9,6 @@ public enum ActionKind
     Signal,
     /// <summary>Run one attempt of the service's readiness check.</summary>
     Check,
+    /// <summary>Run one attempt of the service's liveness check.</summary>
+    Alive,
 }

@@ -27,7 +27,7 @@ internal sealed class ReapFilter
     }
 
     /// <summary>Called under the gate before the supervisor waits: the pids it must hear of.</summary>
-    public void Publish(ImmutableArray<ServiceRuntime> runtimes, ReadinessProbes probes, bool shuttingDown)
+    public void Publish(ImmutableArray<ServiceRuntime> runtimes, Probes probes, bool shuttingDown)
     {
         var needed = runtimes.Length + probes.Count;
         if (_pids.Length < needed) _pids = new int[Math.Max(needed, 2 * _pids.Length)];

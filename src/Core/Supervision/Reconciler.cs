@@ -65,6 +65,18 @@ public static class Reconciler
                     }
                     else WakeAt(r.NextCheckAt);
                     break;
+                case ServicePhase.Running when spec.Alive is { } alive && !spec.OneShot && IsReady(spec, r):
+                    // Liveness: every interval once ready. Due times sit on a grid of the interval, so that services
+                    // with the same interval are checked in one wake-up.
+                    if (r.NextAliveAt == 0 || now >= r.NextAliveAt)
+                    {
+                        if (r.NextAliveAt != 0) actions.Add(new(ActionKind.Alive, i));
+                        var at = NextOnGrid(now, Math.Max(1, Ms(alive.Interval)));
+                        next[i] = r with { NextAliveAt = at };
+                        WakeAt(at);
+                    }
+                    else WakeAt(r.NextAliveAt);
+                    break;
                 case ServicePhase.Cleaning or ServicePhase.Stopping when desired.Force && !r.Killed:
                     actions.Add(new(ActionKind.Signal, i, 9));
                     next[i] = r with { StopSentAt = r.StopSentAt ?? now, Killed = true };
@@ -133,6 +145,7 @@ public static class Reconciler
         {
             Phase = ServicePhase.Running, Process = process, Groups = WithGroup([], process.Pgid), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
+            NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false,
             Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0, LauncherCompleted = false,
             MainSince = now, ForeignSessions = [],
         };
@@ -140,6 +153,27 @@ public static class Reconciler
     /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>
     public static ServiceRuntime OnReopened(ServiceRuntime r) =>
         r.Phase is ServicePhase.Failed or ServicePhase.Completed ? r with { Phase = ServicePhase.Stopped, Reason = null, QuickFailures = [] } : r;
+
+    /// <summary>
+    /// A liveness check of the current run ended. A pass resets the count of failures; the <see cref="Liveness.Failures"/>th
+    /// failure in a row makes the service unhealthy: it is stopped like on request (its stop signal, SIGKILL after its stop
+    /// timeout) and, once its main process ended, started again (<see cref="OnExited"/>).
+    /// </summary>
+    public static ServiceRuntime OnAlive(ServiceSpec spec, ServiceRuntime r, bool passed, string? reason)
+    {
+        if (r.Phase != ServicePhase.Running || spec.Alive is not { } alive) return r;
+        if (passed) return r with { AliveFailures = 0, AliveReason = null, AlivePassed = true, NeverHealthy = 0 };
+        var failures = r.AliveFailures + 1;
+        if (failures < alive.Failures) return r with { AliveFailures = failures, AliveReason = reason };
+        return r with
+        {
+            Phase = ServicePhase.Stopping, Unhealthy = true, AliveFailures = failures, AliveReason = reason,
+            Groups = WithGroup(r.Groups, r.Process?.Pgid ?? 0), StopSentAt = null, Killed = false,
+        };
+    }
+
+    /// <summary>The next multiple of <paramref name="interval"/> after <paramref name="now"/> (ms).</summary>
+    internal static long NextOnGrid(long now, long interval) => (now / interval + 1) * interval;
 
     /// <summary>The readiness check of the current run passed.</summary>
     public static ServiceRuntime OnReady(ServiceRuntime r) => r with { Ready = true };
@@ -191,8 +225,8 @@ public static class Reconciler
     public static ServiceRuntime OnExited(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, bool groupAlive, long now)
     {
         var gone = r with { LastExit = exit, Process = null, Groups = WithGroup(r.Groups, r.Process?.Pgid ?? 0) };
-        if (r.Phase == ServicePhase.Stopping) return groupAlive ? gone : gone with { Phase = ServicePhase.Stopped };
-        var decided = Decide(spec, gone, exit, now);
+        if (r.Phase == ServicePhase.Stopping && !r.Unhealthy) return groupAlive ? gone : gone with { Phase = ServicePhase.Stopped };
+        var decided = r.Unhealthy ? DecideUnhealthy(spec, gone, exit, now) : Decide(spec, gone, exit, now);
         return groupAlive ? decided with { Phase = ServicePhase.Cleaning, AfterCleanup = decided.Phase, StopSentAt = null, Killed = false } : decided;
     }
 
@@ -230,6 +264,24 @@ public static class Reconciler
                 Reason = $"it exited {failures.Length} times within {Duration.Format(spec.StartWindow)}, each after less than {Duration.Format(spec.MinUptime)} (start limit {spec.StartLimit}; last: {exit})",
             };
         return r with { Phase = ServicePhase.Backoff, QuickFailures = failures, NextStartAt = now + BackoffDelay(spec, failures.Length) };
+    }
+
+    /// <summary>
+    /// What follows the end of a run stopped as unhealthy: a restart whatever the restart policy but <c>never</c>, counted
+    /// like a crash for backoff and the start limit; a service whose runs never passed a liveness check fails after its
+    /// start limit of such restarts in a row (however long each run took to be found unhealthy).
+    /// </summary>
+    private static ServiceRuntime DecideUnhealthy(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, long now)
+    {
+        var why = $"unhealthy: its liveness check ({spec.Alive}) failed {r.AliveFailures} times in a row (last: {r.AliveReason})";
+        if (spec.Restart == Restart.Never)
+            return r with { Phase = ServicePhase.Failed, Reason = $"{why}, and its restart policy is never" };
+        var never = r.AlivePassed ? 0 : r.NeverHealthy + 1;
+        if (never > spec.StartLimit)
+            return r with { Phase = ServicePhase.Failed, NeverHealthy = never, Reason = $"never healthy: restarted {never - 1} times in a row, its liveness check never passed (start limit {spec.StartLimit}; last: {r.AliveReason})" };
+        var crashed = Decide(spec with { Restart = Restart.Always, OneShot = false }, r, exit.Success ? ExitStatus.Killed(spec.StopSignal) : exit, now);
+        if (crashed.Phase != ServicePhase.Backoff) return crashed with { NeverHealthy = never, Reason = $"{why}; {crashed.Reason}" };
+        return crashed with { NeverHealthy = never, NextStartAt = Math.Max(crashed.NextStartAt, now + BackoffDelay(spec, never)) };
     }
 
     /// <summary>No delay for the first restart; then the initial backoff, doubling, up to the maximum.</summary>

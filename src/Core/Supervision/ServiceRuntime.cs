@@ -74,6 +74,24 @@ public sealed record ServiceRuntime
     /// <summary>When the next readiness check is due (ms), while running and not ready yet.</summary>
     public long NextCheckAt { get; init; }
 
+    /// <summary>When (ms) the next liveness check is due, once the run is ready; 0 until the first is planned.</summary>
+    public long NextAliveAt { get; init; }
+
+    /// <summary>Liveness checks of the current run that failed in a row.</summary>
+    public int AliveFailures { get; init; }
+
+    /// <summary>Why the last liveness check failed (connection refused, HTTP 500, a timeout, an exit code), while it does.</summary>
+    public string? AliveReason { get; init; }
+
+    /// <summary>A liveness check of the current run passed.</summary>
+    public bool AlivePassed { get; init; }
+
+    /// <summary>The current stop restarts the service because it is unhealthy (its liveness check failed too often).</summary>
+    public bool Unhealthy { get; init; }
+
+    /// <summary>Runs in a row restarted as unhealthy without ever passing a liveness check.</summary>
+    public int NeverHealthy { get; init; }
+
     /// <summary>Why the service failed, when it did.</summary>
     public string? Reason { get; init; }
 

@@ -11,8 +11,21 @@ namespace Tend.Supervision;
 /// <param name="Check">The readiness check, if any.</param>
 /// <param name="Critical">Its failure ends Tend.</param>
 /// <param name="Reason">Why it failed, when it did.</param>
-public sealed record ServiceStatus(string Name, string State, int? Pid, long? UptimeMs, int Restarts, ExitStatus? LastExit, bool Ready, string? Check, bool Critical, string? Reason)
+/// <param name="Health">With a liveness check: healthy, failing (failed fewer times in a row than its threshold), unhealthy
+/// (being restarted for it), or unknown (not checked yet in this run); null without one.</param>
+/// <param name="HealthReason">Why the last liveness check failed, while it does.</param>
+public sealed record ServiceStatus(string Name, string State, int? Pid, long? UptimeMs, int Restarts, ExitStatus? LastExit, bool Ready, string? Check, bool Critical, string? Reason,
+    string? Health = null, string? HealthReason = null)
 {
+    /// <summary>The health of a service with a liveness check (see <see cref="Health"/>), or null.</summary>
+    public static string? HealthOf(ServiceSpec spec, ServiceRuntime r) =>
+        spec.Alive is null ? null
+        : r.Unhealthy ? "unhealthy"
+        : r.Phase != ServicePhase.Running ? null
+        : r.AliveFailures > 0 ? "failing"
+        : r.AlivePassed ? "healthy"
+        : "unknown";
+
     /// <summary>The state name of a runtime.</summary>
     public static string StateOf(ServiceSpec spec, ServiceRuntime r) => r.Phase switch
     {

@@ -12,7 +12,7 @@ namespace Tend.Supervision;
 /// every exit and reports those the supervisor relies on (<see cref="ReapFilter"/>).
 /// <para>
 /// Who owns what: this class owns the runtimes and the desired state, and changes them only through
-/// <see cref="Reconciler"/>; <see cref="ReadinessProbes"/> owns the checks in flight, <see cref="IRequestDesk"/> (the
+/// <see cref="Reconciler"/>; <see cref="Probes"/> owns the checks in flight, <see cref="IRequestDesk"/> (the
 /// control plane) what waits for an answer, <see cref="IdleTrim"/> when memory is given back,
 /// <see cref="ServiceOutput"/> the services' pipes, <see cref="ReapFilter"/> what the reaper's thread may read.
 /// </para>
@@ -30,7 +30,7 @@ public sealed class Supervisor
     private readonly int _self = Libc.getpid();
     private readonly int _selfGroup = Libc.getpgrp();
     private readonly Command[] _commands;
-    private readonly ReadinessProbes _probes;
+    private readonly Probes _probes;
     private readonly IdleTrim _trim = new();
     private ServiceOutput _output;
     private IRequestDesk? _requests;
@@ -56,7 +56,7 @@ public sealed class Supervisor
         _lineage = new RunLineage(table.Count, _self, _selfGroup);
         _output = ServiceOutput.Inherited(table.Count);
         _commands = [.. table.Services.Select(ResolveCommand)];
-        _probes = new ReadinessProbes(table, _spawner, log, () => _reaper!.Spawned());
+        _probes = new Probes(table, _spawner, log, () => _reaper!.Spawned());
     }
 
     /// <summary>
@@ -126,7 +126,7 @@ public sealed class Supervisor
                 // Plan.
                 _lineage.NewRound();
                 _probes.Poll(Now);
-                ApplyReadiness();
+                ApplyChecks();
                 var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now);
                 LogQuietStops(_runtimes, plan.Next);
                 _runtimes = plan.Next;
@@ -140,7 +140,7 @@ public sealed class Supervisor
                 // Carry out.
                 foreach (var action in plan.Actions) Execute(action);
                 var changed = _requests is not null && Apply(_requests.Settle(View));
-                if (ApplyReadiness() | changed || plan.PlanAgain) continue;
+                if (ApplyChecks() | changed || plan.PlanAgain) continue;
 
                 // Wait for the next moment anything is due, or a message; then drain what came.
                 var wake = NextWake(plan);
@@ -216,18 +216,35 @@ public sealed class Supervisor
         return outcome.Changed;
     }
 
-    /// <summary>Records the readiness checks that passed for the runs still current. True when a service became ready (its dependents may start).</summary>
-    private bool ApplyReadiness()
+    /// <summary>Records how the checks ended, for the runs still current. True when a service became ready (its dependents may start) or unhealthy.</summary>
+    private bool ApplyChecks()
     {
         var any = false;
-        foreach (var (i, starts) in _probes.TakePassed())
+        foreach (var result in _probes.TakeResults())
         {
+            var i = result.Service;
             var r = _runtimes[i];
-            if (r.Phase != ServicePhase.Running || r.Starts != starts || r.Ready) continue;
-            _runtimes = _runtimes.SetItem(i, r = Reconciler.OnReady(r));
-            any = true;
+            if (r.Phase != ServicePhase.Running || r.Starts != result.Starts) continue;
             var spec = _table.Services[i];
-            _log.Service(spec.Name, EventNames.Ready, $"ready ({spec.Ready}) after {Duration.Format(TimeSpan.FromMilliseconds(Math.Max(0, Now - r.StartedAt)))}", r.Process?.Pid, restarts: r.Restarts);
+            if (result.Purpose == ProbePurpose.Ready)
+            {
+                if (!result.Passed || r.Ready) continue;
+                _runtimes = _runtimes.SetItem(i, r = Reconciler.OnReady(r));
+                any = true;
+                _log.Service(spec.Name, EventNames.Ready, $"ready ({spec.Ready}) after {Duration.Format(TimeSpan.FromMilliseconds(Math.Max(0, Now - r.StartedAt)))}", r.Process?.Pid, restarts: r.Restarts);
+                continue;
+            }
+            var next = Reconciler.OnAlive(spec, r, result.Passed, result.Reason);
+            _runtimes = _runtimes.SetItem(i, next);
+            if (next.Unhealthy)
+            {
+                any = true;
+                _log.Service(spec.Name, EventNames.Unhealthy, $"unhealthy: its liveness check ({spec.Alive}) failed {next.AliveFailures} times in a row (last: {next.AliveReason}); restarting it", r.Process?.Pid, restarts: r.Restarts, reason: next.AliveReason, error: true);
+            }
+            else if (!result.Passed)
+                _log.Service(spec.Name, EventNames.CheckFailed, $"liveness check ({spec.Alive}) failed ({next.AliveFailures} of {spec.Alive!.Failures}): {result.Reason}", r.Process?.Pid, restarts: r.Restarts, reason: result.Reason);
+            else if (r.AliveFailures > 0)
+                _log.Service(spec.Name, EventNames.Healthy, $"healthy again: its liveness check passed after {r.AliveFailures} failure{(r.AliveFailures == 1 ? "" : "s")} (last: {r.AliveReason})", r.Process?.Pid, restarts: r.Restarts, reason: r.AliveReason);
         }
         return any;
     }
@@ -551,7 +568,10 @@ public sealed class Supervisor
                     break;
                 }
             case ActionKind.Check:
-                _probes.Start(action.Service, r, Now);
+                _probes.Start(action.Service, ProbePurpose.Ready, r, Now);
+                break;
+            case ActionKind.Alive:
+                _probes.Start(action.Service, ProbePurpose.Alive, r, Now);
                 break;
             case ActionKind.Signal:
                 SignalService(action.Service, action.Signal);
@@ -587,11 +607,21 @@ public sealed class Supervisor
         }
         var reached = new List<string>();
         var failed = new List<string>();
-        foreach (var g in groups)
+        // A stop signal is followed by SIGCONT, so that a stopped process (SIGSTOP, a hung service found by its liveness
+        // check) gets it now rather than when something continues it: what systemd does (systemd.kill(5), SendSIGCONT).
+        var thenContinue = signal is not (Libc.SIGKILL or Libc.SIGCONT) && r.Phase is ServicePhase.Stopping or ServicePhase.Cleaning;
+        void Send(int target, string what)
         {
-            if (Libc.kill(-g, signal) == 0) reached.Add($"process group {g}");
-            else if (Libc.LastError != Libc.ESRCH) failed.Add($"process group {g} ({Libc.ErrorText(Libc.LastError)})");
+            if (Libc.kill(target, signal) != 0)
+            {
+                if (Libc.LastError != Libc.ESRCH) failed.Add($"{what} ({Libc.ErrorText(Libc.LastError)})");
+                return;
+            }
+            reached.Add(what);
+            // ESRCH: it ended between the two signals, which is what the stop signal asked of it.
+            if (thenContinue) _ = Libc.kill(target, Libc.SIGCONT);
         }
+        foreach (var g in groups) Send(-g, $"process group {g}");
         // The main process is always reached, even when it left every group the run had (setsid after start-up).
         if (r.Process is { } p && !(ProcFs.TryReadStat(p.Pid, out var st) && groups.Contains(st.Pgid)))
         {
@@ -599,11 +629,9 @@ public sealed class Supervisor
             if (leads)
             {
                 _runtimes = _runtimes.SetItem(i, r = Reconciler.OnGroupsSeen(r, Reconciler.WithGroup(r.Groups, p.Pid)));
-                if (Libc.kill(-p.Pid, signal) == 0) reached.Add($"process group {p.Pid}");
-                else if (Libc.LastError != Libc.ESRCH) failed.Add($"process group {p.Pid} ({Libc.ErrorText(Libc.LastError)})");
+                Send(-p.Pid, $"process group {p.Pid}");
             }
-            else if (Libc.kill(p.Pid, signal) == 0) reached.Add($"pid {p.Pid}");
-            else if (Libc.LastError != Libc.ESRCH) failed.Add($"pid {p.Pid} ({Libc.ErrorText(Libc.LastError)})");
+            else Send(p.Pid, $"pid {p.Pid}");
         }
         if (failed.Count > 0)
             _log.Service(spec.Name, EventNames.SignalError, $"cannot send {Signals.Name(signal)} to {string.Join(", ", failed)}", r.Process?.Pid, error: true);

@@ -1,0 +1,74 @@
+using System.Net;
+
+namespace Tend;
+
+/// <summary>
+/// When a running service counts as alive: checked every <see cref="Interval"/> once it is ready (or running, when it
+/// has no readiness check); after <see cref="Failures"/> failures in a row it is unhealthy and restarted — its stop
+/// signal to all its processes, SIGKILL after its stop timeout, start again — counted like a crash for backoff, and a
+/// service whose runs never pass a check fails after its start limit of such restarts in a row. A success resets the
+/// count. The same kinds of check as <see cref="Readiness"/> (after Kubernetes' livenessProbe and Docker's HEALTHCHECK,
+/// whose defaults these follow where they agree: 10 s apart, 3 failures).
+/// </summary>
+/// <example><code>
+/// public Liveness Alive => Liveness.Http(Port, "/healthz");
+/// public Liveness Alive => Liveness.Tcp(5432) with { Interval = TimeSpan.FromSeconds(5), Failures = 2 };
+/// </code></example>
+public sealed record Liveness
+{
+    private Liveness(Readiness check) => Check = check;
+
+    /// <summary>What is checked (its own interval and timeout are not used: see <see cref="Interval"/> and <see cref="Timeout"/>).</summary>
+    public Readiness Check { get; }
+
+    /// <summary>Time between checks (default 10s).</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one check may take before it counts as failed (default 1s; a command is then killed).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Failures in a row after which the service is unhealthy and restarted (default 3).</summary>
+    public int Failures { get; init; } = 3;
+
+    /// <summary>The default <see cref="Interval"/>, <see cref="Timeout"/> and <see cref="Failures"/>, for <c>--help</c>.</summary>
+    public static readonly Liveness Defaults = new(Readiness.File("/"));
+
+    /// <summary>Alive while <paramref name="check"/> passes.</summary>
+    public static Liveness Of(Readiness check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        return new Liveness(check);
+    }
+
+    /// <summary>Alive while 127.0.0.1:<paramref name="port"/> accepts a connection. (A stopped process's socket still accepts until its backlog fills: prefer <see cref="Http(int, string)"/> to catch a hang.)</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
+    public static Liveness Tcp(int port) => new(Readiness.Tcp(port));
+
+    /// <summary>Alive while <paramref name="address"/>:<paramref name="port"/> accepts a connection.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
+    public static Liveness Tcp(IPAddress address, int port) => new(Readiness.Tcp(address, port));
+
+    /// <summary>Alive while <c>GET <paramref name="path"/></c> on 127.0.0.1:<paramref name="port"/> answers 2xx or 3xx within the timeout.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
+    /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
+    public static Liveness Http(int port, string path = "/") => new(Readiness.Http(port, path));
+
+    /// <summary>Alive while <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx within the timeout.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
+    /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
+    public static Liveness Http(IPAddress address, int port, string path = "/") => new(Readiness.Http(address, port, path));
+
+    /// <summary>Alive while <paramref name="path"/> exists.</summary>
+    /// <exception cref="ArgumentException">The path is empty.</exception>
+    public static Liveness File(string path) => new(Readiness.File(path));
+
+    /// <summary>Alive while <paramref name="command"/> exits with code 0 within the timeout.</summary>
+    public static Liveness Run(Command command) => new(Readiness.Run(command));
+
+    /// <summary>Parses a check as <c>--alive</c> takes it (the forms of <see cref="Readiness.Parse"/>).</summary>
+    /// <exception cref="FormatException">The text is no check; the message says what was expected.</exception>
+    public static Liveness Parse(string text) => new(Readiness.Parse(text));
+
+    /// <inheritdoc/>
+    public override string ToString() => Check.ToString();
+}
