@@ -46,7 +46,7 @@ internal static class ApacheBench
                     var old = Children(tend).ToHashSet();
                     old.UnionWith(Children(main));
                     var sw = Stopwatch.StartNew();
-                    Native.kill(main, 9);
+                    Native.Signal(main, Native.SIGKILL);
                     double? first = null;
                     while (sw.Elapsed < TimeSpan.FromSeconds(10))
                     {
@@ -69,16 +69,16 @@ internal static class ApacheBench
                 if (File.Exists($"/proc/{p.Id}/task/{p.Id}/children"))
                 {
                     var c = File.ReadAllText($"/proc/{p.Id}/task/{p.Id}/children").Trim();
-                    if (c.Length > 0) Native.kill(int.Parse(c.Split(' ')[0]), 9);
+                    if (c.Length > 0) Native.SignalIfAlive(int.Parse(c.Split(' ')[0]), Native.SIGKILL);
                 }
-                Native.kill(p.Id, 9);
+                Native.SignalIfAlive(p.Id, Native.SIGKILL);
                 p.WaitForExit(5000);
             }
         }
         finally { dir.Delete(true); }
     }
 
-    private static IEnumerable<int> Children(int pid)
+    private static List<int> Children(int pid)
     {
         var result = new List<int>();
         try

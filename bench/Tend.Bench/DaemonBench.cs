@@ -86,7 +86,7 @@ internal static class DaemonBench
             old.UnionWith(Ns.Children(main.Value));
             old.Add(main.Value);
             var sw = Stopwatch.StartNew();
-            Native.kill(main.Value, 9);
+            Native.Signal(main.Value, Native.SIGKILL);
             int? next = null;
             while (sw.Elapsed < TimeSpan.FromSeconds(15) && next is null)
             {

@@ -26,11 +26,13 @@ internal sealed class Ns : IDisposable
         }
     }
 
+    private static readonly string[] UnshareFlags = ["--pid", "--fork", "--mount-proc", "--kill-child"];
+
     /// <param name="stderr">Called with each line the namespace writes to stderr (the supervisor's log), on a reader thread.</param>
     public static Ns Start(string[] command, Action<string>? stderr = null)
     {
         var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
-        foreach (var a in new[] { "--pid", "--fork", "--mount-proc", "--kill-child" }.Concat(command)) psi.ArgumentList.Add(a);
+        foreach (var a in UnshareFlags.Concat(command)) psi.ArgumentList.Add(a);
         return new Ns(Process.Start(psi)!, stderr);
     }
 
@@ -148,15 +150,16 @@ internal sealed class Ns : IDisposable
             }
             return null;
         }
-        finally { Native.close(fd); }
+        // A pidfd has nothing to flush; Linux frees the descriptor even when close reports an error.
+        finally { _ = Native.close(fd); }
     }
 
     public void Dispose()
     {
         if (!_unshare.HasExited)
         {
-            Native.kill(Pid, 9);
-            Native.kill(_unshare.Id, 9);
+            Native.SignalIfAlive(Pid, Native.SIGKILL);
+            Native.SignalIfAlive(_unshare.Id, Native.SIGKILL);
             _unshare.WaitForExit(5000);
         }
         _unshare.Dispose();

@@ -103,7 +103,7 @@ try
                     var parent = Proc.Ppid(victim.Value);
                     var known = Ns.Children(parent);
                     var sw = Stopwatch.StartNew();
-                    Native.kill(victim.Value, 9);
+                    Native.Signal(victim.Value, Native.SIGKILL);
                     var back = false;
                     while (sw.Elapsed < TimeSpan.FromSeconds(5))
                     {
@@ -137,7 +137,7 @@ try
             Put("orphaned zombie: exit → reaped (pidfd)", peer.Name, zombie.Count > 0 ? Stat(zombie, "µs") + unseenNote : "not reaped within 5 s", zombie.Count > 0 ? zombie.Order().ElementAt(zombie.Count / 2) : null, "µs");
 
             var stopWatch = Stopwatch.StartNew();
-            Native.kill(main.Pid, 15);
+            Native.Signal(main.Pid, Native.SIGTERM);
             var gone = main.WaitAllGone(TimeSpan.FromSeconds(15));
             var termed = Directory.GetFiles(marksDir).Length;
             Put($"stop {N} service{(N == 1 ? "" : "s")}: SIGTERM to PID 1 → all gone; got SIGTERM first", peer.Name, gone ? $"{F(stopWatch.Elapsed.TotalMilliseconds)} ms; {termed}/{N}" : $"not within 15 s; {termed}/{N}", gone ? stopWatch.Elapsed.TotalMilliseconds : null, "ms");
@@ -152,7 +152,7 @@ try
                 esc.WaitForServices(1, TimeSpan.FromSeconds(10));
                 Thread.Sleep(300);
                 var sw = Stopwatch.StartNew();
-                Native.kill(esc.Pid, 15);
+                Native.Signal(esc.Pid, Native.SIGTERM);
                 var gone = esc.WaitAllGone(TimeSpan.FromSeconds(10));
                 var note = peer.EscalationNote is { } n ? $" ({n})" : "";
                 Put("TERM-ignoring service, stop timeout 500 ms: SIGTERM → gone", peer.Name, gone ? $"{F(sw.Elapsed.TotalMilliseconds)} ms{note}" : $"not within 10 s{note}", gone ? sw.Elapsed.TotalMilliseconds : null, "ms");
@@ -395,19 +395,34 @@ internal static class Proc
 
 internal static unsafe class Native
 {
+    private const string Lib = "libc.so.6";
     public const short POLLIN = 1, POLLHUP = 0x10;
+    public const int SIGKILL = 9, SIGTERM = 15;
 
-    [DllImport("libc.so.6", SetLastError = true)]
-    public static extern int kill(int pid, int sig);
+    [DllImport(Lib, SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
-    [DllImport("libc.so.6", SetLastError = true)]
+    [DllImport(Lib, SetLastError = true)]
     public static extern int close(int fd);
 
-    [DllImport("libc.so.6", SetLastError = true)]
+    [DllImport(Lib, SetLastError = true)]
     private static extern long syscall(long number, int pid, uint flags);
 
-    [DllImport("libc.so.6", SetLastError = true)]
+    [DllImport(Lib, SetLastError = true)]
     private static extern int poll(PollFd* fds, ulong count, int timeoutMs);
+
+    /// <summary>
+    /// A signal a measurement starts from: a figure timed from a signal that was not sent would be a lie, so a failure
+    /// (the process already gone, or not ours to signal) ends the run with errno.
+    /// </summary>
+    public static void Signal(int pid, int sig)
+    {
+        if (kill(pid, sig) != 0)
+            throw new InvalidOperationException($"kill({pid}, {sig}) failed (errno {Marshal.GetLastPInvokeError()}): the measurement cannot start");
+    }
+
+    /// <summary>A signal that cleans up after a run: the process may well be gone already (ESRCH), which is what was wanted.</summary>
+    public static void SignalIfAlive(int pid, int sig) => _ = kill(pid, sig);
 
     private struct PollFd { public int Fd; public short Events; public short Revents; }
 

@@ -49,7 +49,7 @@ public sealed record ServiceSpec
     public TimeSpan StartWindow { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The signal that asks the service to stop (sent to its whole process group).</summary>
-    public int StopSignal { get; init; } = 15;
+    public int StopSignal { get; init; } = Posix.Libc.SIGTERM;
 
     /// <summary>How long after the stop signal SIGKILL follows.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);

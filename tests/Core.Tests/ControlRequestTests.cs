@@ -4,6 +4,7 @@ using Tend.Control;
 namespace Tend.Tests;
 
 /// <summary>The request grammar of the control socket (docs/control.md), as a pure parser.</summary>
+[Trait("Category", "Unit")]
 public class ControlRequestTests
 {
     private static ControlRequest? Parse(string line, out string? error) => ControlRequest.Parse(Encoding.UTF8.GetBytes(line), out error);

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Tend.Testing;
+using Tend.Posix;
 using static Tend.Tests.TendRun;
 
 namespace Tend.Tests;
@@ -85,7 +86,7 @@ public class ControlTests
         Assert.Equal(2, t.All("sleep").Count);
         Assert.Equal(0, t.Ctl("health").Code);
 
-        t.Signal(15);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
 
@@ -219,7 +220,7 @@ public class ControlTests
         Assert.Contains("'client' depends on 'server' (stopped): start it first", start.Err);
         Assert.Equal(0, t.Ctl("start", "server").Code);
         Assert.Equal(0, t.Ctl("start", "client").Code);
-        t.Signal(15);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
 
@@ -229,12 +230,12 @@ public class ControlTests
         using var t = Start("sleep 1000");
         t.Next("sleep", "started");
         var host = t.Find("sleep")!.Value;
-        kill(host, 9);
+        kill(host, Libc.SIGKILL);
         var exited = t.Next("sleep", "exited");
         var started = t.Next("sleep", "started");
         Assert.Equal(0, t.Ctl("stop", "sleep").Code);
         t.Next("sleep", "stopped");
-        t.Signal(15);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
 
         // Every line Tend wrote is one JSON object (parsed, not grepped), with the fields a log shipper needs.
@@ -353,7 +354,7 @@ public class ControlTests
         Assert.Equal(pids, after.EnumerateArray().Select(s => s.GetProperty("pid").GetInt32()).ToArray());
         Assert.All(after.EnumerateArray(), s => Assert.Equal(0, s.GetProperty("restarts").GetInt32()));
         Assert.Equal(eventsBefore, t.Events.Count); // no exit, no restart, not even an error line
-        t.Signal(15);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
 

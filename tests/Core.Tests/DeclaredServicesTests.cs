@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tend.Posix;
 using static Tend.Tests.TendRun;
 
 namespace Tend.Tests;
@@ -18,7 +19,7 @@ public class DeclaredServicesTests
         var db = t.Events.First(e => Str(e, "service") == "db" && Str(e, "event") == "started");
         Assert.True(DateTime.Parse(Str(db, "time")!) >= DateTime.Parse(Str(completed, "time")!));
 
-        t.Signal(15);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         Assert.Equal(["web", "app", "db"], Order("stopped"));
     }
@@ -54,7 +55,7 @@ public class DeclaredServicesTests
             Assert.Null(Int(exited, "exitCode")); // not Tend's child: the status is unknown
             t.Next(name, "started");
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"the scan took {sw.ElapsedMilliseconds} ms");
-            t.Signal(15);
+            t.Signal(Libc.SIGTERM);
             Assert.Equal(0, t.WaitForExit());
         }
         finally { dir.Delete(true); }
@@ -75,7 +76,7 @@ public class DeclaredServicesTests
             var started = t.Next(name, "started");
             Assert.NotEqual(existing.Id, Int(started, "pid"));
             Assert.DoesNotContain(t.Events, e => Str(e, "event") == "adopted");
-            t.Signal(15);
+            t.Signal(Libc.SIGTERM);
             Assert.Equal(0, t.WaitForExit());
             // Tend stopped its own process and left the other one alone.
             Assert.False(existing.HasExited, "tend signalled a process it did not start");

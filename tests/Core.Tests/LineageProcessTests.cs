@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tend.Posix;
 using static Tend.Tests.TendRun;
 
 namespace Tend.Tests;
@@ -10,8 +11,6 @@ namespace Tend.Tests;
 /// </summary>
 public class LineageProcessTests
 {
-    private const int SIGTERM = 15, SIGKILL = 9;
-
     /// <summary>A directory with a server script that writes its pid on start and "term" when it gets SIGTERM.</summary>
     private sealed class Scratch : IDisposable
     {
@@ -74,7 +73,7 @@ public class LineageProcessTests
         Assert.Single(t.Events, e => Str(e, "event") == "started");
         Assert.DoesNotContain(t.Events, e => Str(e, "event") is "exited" or "failed" or "killed");
         // Its death is the service's: restarted at once.
-        Assert.Equal(0, kill(daemon, SIGKILL));
+        Assert.Equal(0, kill(daemon, Libc.SIGKILL));
         var (_, elapsed) = t.WaitForNew("mydbd", daemon);
         Assert.True(elapsed < TimeSpan.FromSeconds(1), $"restart took {elapsed.TotalMilliseconds} ms");
     }
@@ -94,7 +93,7 @@ public class LineageProcessTests
         Assert.Single(t.Events, e => Str(e, "event") == "started");
         Assert.DoesNotContain(t.Events, e => Str(e, "event") is "exited" or "failed" or "completed");
         Assert.Equal(daemon, t.Find("latedbd"));
-        Assert.Equal(0, kill(daemon, SIGKILL));
+        Assert.Equal(0, kill(daemon, Libc.SIGKILL));
         var (_, elapsed) = t.WaitForNew("latedbd", daemon, seconds: 5);
         Assert.True(elapsed < TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(500), $"back after {elapsed.TotalMilliseconds} ms (the daemon itself takes 500 ms)");
     }
@@ -109,7 +108,7 @@ public class LineageProcessTests
         Assert.Single(t.Events, e => Str(e, "service") == "sh" && Str(e, "event") == "started");
         Assert.DoesNotContain(t.Events, e => Str(e, "event") is "failed" or "backoff");
         Assert.NotNull(t.Find("sleep"));
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
 
@@ -125,7 +124,7 @@ public class LineageProcessTests
         {
             t.Next("true", "completed");
             Assert.Throws<TimeoutException>(() => t.WaitForExit(1.5));
-            t.Signal(SIGTERM);
+            t.Signal(Libc.SIGTERM);
             Assert.Equal(0, t.WaitForExit());
         }
     }
@@ -141,7 +140,7 @@ public class LineageProcessTests
         using var t = Start([$"sh -c 'setsid {server} & sleep 1000'"], pid1: pid1);
         s.ServerPid("srvd");
         t.Next(e => Str(e, "service") == "sh" && Str(e, "event") == "daemonized" && Str(e, "message")!.Contains("srvd"));
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         Assert.True(s.GotTerm("srvd", 0.5), "the detached server did not get SIGTERM");
         Assert.DoesNotContain(t.Events, e => Str(e, "event") == "killed");
@@ -156,7 +155,7 @@ public class LineageProcessTests
         using var t = Start($"sh -c 'sleep 3; setsid {helper} & exec sleep 1000'");
         s.ServerPid("helperd", 10);
         Assert.NotNull(t.Find("helperd"));
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         Assert.True(s.GotTerm("helperd", 0.5), "the helper did not get SIGTERM");
         Assert.Contains("stopping what is left in the container", t.Stderr);
@@ -173,7 +172,7 @@ public class LineageProcessTests
         t.Next("launchd", "daemonized");
         s.ServerPid("lated", 10);
         var sw = Stopwatch.StartNew();
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit(10));
         Assert.True(s.GotTerm("lated", 0.5), "the daemon did not get SIGTERM");
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"stopped after {sw.ElapsedMilliseconds} ms");
@@ -205,7 +204,7 @@ public class LineageProcessTests
         // before the daemon dies, cannot be told from one its launcher detached.
         Thread.Sleep(400);
         var main = t.Find("sleep")!.Value;
-        Assert.Equal(0, kill(main, SIGKILL));
+        Assert.Equal(0, kill(main, Libc.SIGKILL));
         t.Next("sh", "started");
         Assert.False(s.GotTerm("sessiond", 1), "the daemon's own session was stopped with the service");
         Assert.NotNull(t.Find("sessiond"));
@@ -223,9 +222,44 @@ public class LineageProcessTests
         s.ServerPid("helperd");
         var helperPid = t.Find("helperd")!.Value;
         var main = t.Find("maind")!.Value;
-        Assert.Equal(0, kill(main, SIGKILL));
+        Assert.Equal(0, kill(main, Libc.SIGKILL));
         t.WaitForNew("maind", main);
         Assert.Equal(!survives, s.GotTerm("helperd", survives ? 1 : 5));
         if (survives) Assert.Equal(helperPid, t.Find("helperd"));
+    }
+
+    [Fact]
+    public void A_spawned_process_and_what_it_starts_through_env_i_and_setsid_carry_the_mark_and_tend_does_not()
+    {
+        var spawner = new Spawner();
+        var mark = RunMarks.Next();
+        var dir = Directory.CreateTempSubdirectory("tend-mark-");
+        try
+        {
+            var pidFile = Path.Combine(dir.FullName, "pid");
+            // What a Debian `service` script does to its daemon: a cleared environment, a new session, a double fork.
+            var pid = spawner.Spawn(Command.Parse($"env -i setsid sh -c 'sleep 30 & echo $! > {pidFile}'"), null, -1, -1, out var error, mark);
+            Assert.True(pid > 0, error);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!(File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0) && DateTime.UtcNow < deadline) Thread.Sleep(5);
+            var daemon = int.Parse(File.ReadAllText(pidFile).Trim());
+            try
+            {
+                Assert.Equal(mark, ProcFs.ReadMark(daemon));
+                Assert.Equal(0UL, ProcFs.ReadMark(Environment.ProcessId));
+            }
+            finally
+            {
+                kill(daemon, Libc.SIGKILL);
+                Reap(pid);
+            }
+        }
+        finally { dir.Delete(true); }
+    }
+
+    private static unsafe void Reap(int pid)
+    {
+        Libc.SigInfo info;
+        Libc.waitid(Libc.P_PID, pid, &info, Libc.WEXITED);
     }
 }

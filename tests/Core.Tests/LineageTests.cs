@@ -4,6 +4,7 @@ using Tend.Supervision;
 namespace Tend.Tests;
 
 /// <summary>The lineage rules on a fake process table: which processes are a run's, and which is its main one.</summary>
+[Trait("Category", "Unit")]
 public class LineageTests
 {
     private const int Tend = 1;
@@ -136,40 +137,5 @@ public class LineageTests
         Assert.False(RunMarks.IsOurs(0));
         Assert.False(RunMarks.IsOurs(a ^ 1UL << 40));
         Assert.True(a >= RunMarks.Base);
-    }
-
-    [Fact]
-    public void A_spawned_process_and_what_it_starts_through_env_i_and_setsid_carry_the_mark_and_tend_does_not()
-    {
-        var spawner = new Spawner();
-        var mark = RunMarks.Next();
-        var dir = Directory.CreateTempSubdirectory("tend-mark-");
-        try
-        {
-            var pidFile = Path.Combine(dir.FullName, "pid");
-            // What a Debian `service` script does to its daemon: a cleared environment, a new session, a double fork.
-            var pid = spawner.Spawn(Command.Parse($"env -i setsid sh -c 'sleep 30 & echo $! > {pidFile}'"), null, -1, -1, out var error, mark);
-            Assert.True(pid > 0, error);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!(File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0) && DateTime.UtcNow < deadline) Thread.Sleep(5);
-            var daemon = int.Parse(File.ReadAllText(pidFile).Trim());
-            try
-            {
-                Assert.Equal(mark, ProcFs.ReadMark(daemon));
-                Assert.Equal(0UL, ProcFs.ReadMark(Environment.ProcessId));
-            }
-            finally
-            {
-                TendRun.kill(daemon, 9);
-                Reap(pid);
-            }
-        }
-        finally { dir.Delete(true); }
-    }
-
-    private static unsafe void Reap(int pid)
-    {
-        Libc.SigInfo info;
-        Libc.waitid(Libc.P_PID, pid, &info, Libc.WEXITED);
     }
 }

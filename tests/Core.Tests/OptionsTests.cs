@@ -3,6 +3,7 @@ using Tend.Logging;
 
 namespace Tend.Tests;
 
+[Trait("Category", "Unit")]
 public class OptionsTests
 {
     [Fact]

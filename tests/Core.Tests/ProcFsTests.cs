@@ -2,6 +2,7 @@ using Tend.Posix;
 
 namespace Tend.Tests;
 
+[Trait("Category", "Unit")]
 public class ProcFsTests
 {
     [Fact]

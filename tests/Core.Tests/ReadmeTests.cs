@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace Tend.Tests;
 
 /// <summary>What the README says about Tend itself stays true.</summary>
+[Trait("Category", "Unit")]
 public class ReadmeTests
 {
     private static string[] Readme => File.ReadAllLines(Path.Combine(TendRun.RepoRoot, "README.md"));

@@ -114,6 +114,7 @@ internal sealed class FakeSupervisor
     }
 }
 
+[Trait("Category", "Unit")]
 public class ReconcilerTests
 {
     private static ServiceSpec S(string name, Restart restart = Restart.Always, params string[] deps) =>

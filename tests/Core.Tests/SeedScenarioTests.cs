@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Tend.Posix;
 using static Tend.Tests.TendRun;
 
 namespace Tend.Tests;
@@ -41,7 +42,7 @@ public class SeedScenarioTests
             Thread.Sleep(1100); // a healthy run, so the restart is immediate rather than backed off
             var main = t.Find("apache2")!.Value;
             var before = t.All("apache2");
-            Assert.Equal(0, kill(main, 9));
+            Assert.Equal(0, kill(main, Libc.SIGKILL));
             var exited = t.Next("apache2", "exited");
             Assert.Equal("SIGKILL", Str(exited, "signal"));
             AssertWithinASecond(exited, WaitForNewDaemon(t, before), "kill -9 of apache2");
@@ -65,12 +66,12 @@ public class SeedScenarioTests
 
             // 3. kill -9 of sshd.
             var sshd = t.Find("sshd")!.Value;
-            Assert.Equal(0, kill(sshd, 9));
+            Assert.Equal(0, kill(sshd, Libc.SIGKILL));
             var (_, elapsed) = t.WaitForNew("sshd", sshd);
             Assert.True(elapsed < TimeSpan.FromSeconds(1), $"sshd came back after {elapsed.TotalMilliseconds} ms");
             Assert.StartsWith("SSH-2.0-", Loopback.Banner(ssh));
 
-            t.Signal(15);
+            t.Signal(Libc.SIGTERM);
             Assert.Equal(0, t.WaitForExit());
         }
         finally { dir.Delete(true); }

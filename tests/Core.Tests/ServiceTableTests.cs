@@ -1,5 +1,6 @@
 namespace Tend.Tests;
 
+[Trait("Category", "Unit")]
 public class ServiceTableTests
 {
     private static ServiceSpec S(string name, params string[] deps) => new(name, new Command("/bin/true")) { DependsOn = deps };

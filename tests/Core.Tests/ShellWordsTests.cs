@@ -2,6 +2,7 @@ using Tend.Arguments;
 
 namespace Tend.Tests;
 
+[Trait("Category", "Unit")]
 public class ShellWordsTests
 {
     [Theory]

@@ -7,15 +7,13 @@ namespace Tend.Tests;
 /// <summary>The engine with real processes, real signals and Tend as PID 1 of a real PID namespace.</summary>
 public class SupervisorProcessTests
 {
-    private const int SIGTERM = 15, SIGKILL = 9, SIGHUP = 1;
-
     [Fact]
     public void A_killed_foreground_service_is_back_within_milliseconds()
     {
         using var t = Start("sleep 1000");
         var started = t.Next("sleep", "started");
         var first = t.Find("sleep")!.Value;
-        Assert.Equal(0, kill(first, SIGKILL));
+        Assert.Equal(0, kill(first, Libc.SIGKILL));
         var (second, elapsed) = t.WaitForNew("sleep", first);
         var exited = t.Next("sleep", "exited");
         Assert.Equal("SIGKILL", Str(exited, "signal"));
@@ -35,7 +33,7 @@ public class SupervisorProcessTests
         t.NextAll(("sleep", "started"), ("sh", "started"), ("tail", "started"));
         t.WaitForStdout("ready\n"); // sh set its trap: a SIGTERM before would end it at once
         var sw = Stopwatch.StartNew();
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         var code = t.WaitForExit();
         sw.Stop();
         Assert.Equal(0, code);
@@ -55,10 +53,10 @@ public class SupervisorProcessTests
         using var t = Start("--stop-timeout", "30s", "sh -c 'trap \"\" TERM; echo armed; while :; do sleep 0.05; done'");
         t.Next("sh", "started");
         t.WaitForStdout("armed\n");
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         t.Next("sh", "stopping");
         var sw = Stopwatch.StartNew();
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.ElapsedMilliseconds} ms");
         Assert.Contains(t.Events, e => Str(e, "service") == "sh" && Str(e, "event") == "stopped" && Str(e, "signal") == "SIGKILL");
@@ -101,7 +99,7 @@ public class SupervisorProcessTests
         for (var k = 1; k <= 3; k++)
         {
             Thread.Sleep(1100); // a healthy run each time: restarts are immediate, not backed off
-            Assert.Equal(0, kill(victim, SIGKILL));
+            Assert.Equal(0, kill(victim, Libc.SIGKILL));
             var exited = t.Next(e => Str(e, "service") == "tail" && Str(e, "event") is not ("started" or "info"));
             Assert.Equal("SIGKILL", Str(exited, "signal"));
             Assert.Equal(k, Int(t.Next("tail", "started"), "restarts"));
@@ -144,7 +142,7 @@ public class SupervisorProcessTests
         var before = CpuTicks(t.Pid);
         Thread.Sleep(1000);
         Assert.InRange(CpuTicks(t.Pid) - before, 0, 2);
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
 
@@ -163,7 +161,7 @@ public class SupervisorProcessTests
             var sleep = WaitForSleep(t);
             File.Delete(program);
             var sw = Stopwatch.StartNew();
-            Assert.Equal(0, kill(sleep, SIGKILL));
+            Assert.Equal(0, kill(sleep, Libc.SIGKILL));
             t.Next("worker", "exited");
             var error = Str(t.Next("worker", "spawn-error"), "message");
             Assert.Contains($"'{program}' does not exist", error);
@@ -200,7 +198,7 @@ public class SupervisorProcessTests
     {
         using var t = Start("--log-prefix", "--restart", "never", "sh -c 'echo one; echo two >&2; printf three'", "tail -f /dev/null");
         t.Next("sh", "completed");
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         Assert.Contains("sh | one\n", t.Stdout);
         Assert.Contains("sh | three\n", t.Stdout);
@@ -212,7 +210,7 @@ public class SupervisorProcessTests
     {
         using var t = Start("--log-prefix", "--restart", "never", "seq 1 20000", "tail -f /dev/null");
         t.Next("seq", "completed");
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         var lines = t.Stdout.Split('\n').Where(l => l.StartsWith("seq | ")).Select(l => int.Parse(l[6..])).ToList();
         Assert.Equal(Enumerable.Range(1, 20000), lines);
@@ -234,7 +232,7 @@ public class SupervisorProcessTests
     {
         using var t = Start(["--log-prefix", .. Enumerable.Range(0, 100).Select(i => $"sleep {1000 + i}")], setup: "ulimit -Sn 256; ulimit -Hn 4096");
         for (var i = 0; i < 100; i++) t.Next(e => Str(e, "event") == "started");
-        t.Signal(SIGTERM);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
 
@@ -244,7 +242,7 @@ public class SupervisorProcessTests
         using var t = Start("sh -c 'trap \"echo got-hup\" HUP; echo armed; while :; do sleep 0.05; done'");
         t.Next("sh", "started");
         t.WaitForStdout("armed\n"); // a HUP before the trap would end sh
-        t.Signal(SIGHUP);
+        t.Signal(Libc.SIGHUP);
         var sw = Stopwatch.StartNew();
         while (!t.Stdout.Contains("got-hup") && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
         Assert.Contains("got-hup", t.Stdout);
@@ -262,7 +260,7 @@ public class SupervisorProcessTests
             using var t = Start(launcher);
             var d = t.Next("mydaemon", "daemonized");
             var daemon = t.Find("mydaemon")!.Value;
-            Assert.Equal(0, kill(daemon, SIGKILL));
+            Assert.Equal(0, kill(daemon, Libc.SIGKILL));
             var (_, elapsed) = t.WaitForNew("mydaemon", daemon);
             t.Next("mydaemon", "daemonized");
             Assert.True(elapsed < TimeSpan.FromSeconds(1), $"restart took {elapsed.TotalMilliseconds} ms");
@@ -285,10 +283,10 @@ public class SupervisorProcessTests
             t.Next(name, "daemonized");
             var daemon = t.Find(name)!.Value;
             Assert.Equal(t.Pid, File.ReadAllText($"/proc/{daemon}/stat").Split(") ")[1].Split(' ')[1] is var ppid ? int.Parse(ppid) : 0);
-            Assert.Equal(0, kill(daemon, SIGKILL));
+            Assert.Equal(0, kill(daemon, Libc.SIGKILL));
             var (_, elapsed) = t.WaitForNew(name, daemon);
             Assert.True(elapsed < TimeSpan.FromSeconds(1), $"restart took {elapsed.TotalMilliseconds} ms");
-            t.Signal(SIGTERM);
+            t.Signal(Libc.SIGTERM);
             Assert.Equal(0, t.WaitForExit());
         }
         finally { dir.Delete(true); }

@@ -260,15 +260,15 @@ internal sealed partial class TendRun : IDisposable
         if (!_process.HasExited)
         {
             var descendants = _pid1 ? [] : Descendants();
-            kill(Pid, 9);
-            foreach (var d in descendants) kill(d.Pid, 9);
-            if (_pid1) kill(_process.Id, 9);
+            kill(Pid, Libc.SIGKILL);
+            foreach (var d in descendants) kill(d.Pid, Libc.SIGKILL);
+            if (_pid1) kill(_process.Id, Libc.SIGKILL);
             _process.WaitForExit(5000);
         }
         _process.Dispose();
         try { Directory.Delete(Path.GetDirectoryName(SocketPath)!, recursive: true); } catch (DirectoryNotFoundException) { }
     }
 
-    [LibraryImport("libc.so.6", SetLastError = true)]
+    [LibraryImport(Libc.Lib, SetLastError = true)]
     public static partial int kill(int pid, int sig);
 }

@@ -2,7 +2,8 @@ using Tend.Posix;
 
 namespace Tend.Tests;
 
-public class UsersTests : IDisposable
+[Trait("Category", "Unit")]
+public sealed class UsersTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("tend-users-");
     private string Passwd => Path.Combine(_dir.FullName, "passwd");

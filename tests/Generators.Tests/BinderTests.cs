@@ -4,6 +4,7 @@ using Tend.Arguments;
 namespace Tend.Generators.Tests;
 
 /// <summary>The generated binder, compiled with the real generator and run: its edge cases.</summary>
+[Trait("Category", "Unit")]
 public class BinderTests
 {
     private static readonly Lazy<Type> App = new(() => GeneratorHarness.Load(Sources.AllTypes).GetType("TendApp")!);

@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis;
 
 namespace Tend.Generators.Tests;
 
+[Trait("Category", "Unit")]
 public class CachingTests
 {
     private static readonly string[] Tracked = [TrackingNames.Parsed, TrackingNames.Diagnostics, TrackingNames.Models, TrackingNames.Table];

@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 namespace Tend.Generators.Tests;
 
 /// <summary>Each diagnostic: its id, and the source text under its span (where the IDE puts the squiggle).</summary>
+[Trait("Category", "Unit")]
 public class DiagnosticsTests
 {
     private const string Usings = "using System; using Tend;\n";

@@ -1,5 +1,6 @@
 namespace Tend.Generators.Tests;
 
+[Trait("Category", "Unit")]
 public class SnapshotTests
 {
     [Fact]

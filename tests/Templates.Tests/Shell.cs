@@ -84,6 +84,9 @@ internal static class Shell
         return result;
     }
 
+    /// <summary>This assembly runs images and links no Tend code, so it names the one signal it sends itself.</summary>
+    public const int SIGKILL = 9;
+
     [System.Runtime.InteropServices.DllImport("libc.so.6", SetLastError = true)]
     public static extern int kill(int pid, int sig);
 }

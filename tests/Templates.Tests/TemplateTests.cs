@@ -63,7 +63,7 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
 
         // kill -9 of sshd is undone within a second.
         var sshd = Shell.Descendants(pid1).First(p => p.Comm == "sshd").Pid;
-        Assert.Equal(0, Shell.kill(sshd, 9));
+        Assert.Equal(0, Shell.kill(sshd, Shell.SIGKILL));
         sw.Restart();
         while (!Shell.Descendants(pid1).Any(p => p.Comm == "sshd" && p.Pid != sshd) && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(1);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"sshd came back after {sw.ElapsedMilliseconds} ms");

@@ -109,8 +109,8 @@ public static class ControlClient
             {
                 Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket is root's only; run as root (docker exec -u root CONTAINER tend …)",
                 Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
-                Sockets.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
-                Sockets.EAGAIN => "Tend did not answer in time",
+                Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
+                Libc.EAGAIN => "Tend did not answer in time",
                 _ => $"cannot talk to Tend on {path}: {e.Message}",
             };
             FdWriter.Write(2, $"tend: error: {why}\n");
@@ -169,19 +169,21 @@ public static class ControlClient
             {
                 n = 0; // reset after the reply: the reply is what matters
             }
-            if (n < 0) throw new Sockets.SocketFailure(Sockets.EAGAIN, "no answer");
+            if (n < 0) throw new Sockets.SocketFailure(Libc.EAGAIN, "no answer");
             return Encoding.UTF8.GetString(buffer.ToArray());
         }
         finally
         {
-            Libc.close(fd);
+            _ = Libc.close(fd); // Linux releases the descriptor whatever close returns: nothing to retry
         }
     }
+
+    private static readonly string[] Header = ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", ""];
 
     /// <summary>The status table.</summary>
     public static string Table(JsonElement services)
     {
-        var rows = new List<string[]> { new[] { "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "" } };
+        var rows = new List<string[]> { Header };
         foreach (var s in services.EnumerateArray())
         {
             var last = s.TryGetProperty("lastSignal", out var sig) ? sig.GetString()!

@@ -82,7 +82,7 @@ public sealed class ControlServer : IDisposable
         }
         finally
         {
-            Libc.umask(old);
+            _ = Libc.umask(old); // umask(2) cannot fail: it returns the previous mask
         }
     }
 
@@ -102,7 +102,7 @@ public sealed class ControlServer : IDisposable
     {
         try
         {
-            Libc.close(Sockets.ConnectUnix(path));
+            _ = Libc.close(Sockets.ConnectUnix(path)); // a probe connection: nothing to retry
             return true;
         }
         catch (Sockets.SocketFailure)
@@ -122,14 +122,14 @@ public sealed class ControlServer : IDisposable
                 Interlocked.Decrement(ref _active);
                 Sockets.SetTimeouts(client, ReadTimeout, ReadTimeout);
                 Reply(client, ControlReply.Error(1, $"busy: {MaxConnections} requests are being served; try again"));
-                Libc.close(client);
+                _ = Libc.close(client); // Linux releases the descriptor whatever close returns
                 continue;
             }
             try { new Thread(() => Serve(client), 128 * 1024) { IsBackground = true, Name = "tend-control-conn" }.Start(); }
             catch (OutOfMemoryException)
             {
                 Interlocked.Decrement(ref _active);
-                Libc.close(client);
+                _ = Libc.close(client); // Linux releases the descriptor whatever close returns
             }
         }
     }
@@ -174,7 +174,7 @@ public sealed class ControlServer : IDisposable
         }
         finally
         {
-            Libc.close(client);
+            _ = Libc.close(client); // Linux releases the descriptor whatever close returns
             Interlocked.Decrement(ref _active);
         }
     }

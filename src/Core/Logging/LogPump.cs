@@ -57,7 +57,9 @@ internal sealed unsafe class LogPump
     private void Wake()
     {
         byte b = 1;
-        Libc.write(_wakeWrite, &b, 1);
+        // A lost wake-up would leave a new service's pipe unread until the next one: retry, and fail loudly otherwise.
+        while (Libc.write(_wakeWrite, &b, 1) < 0)
+            if (Libc.LastError != Libc.EINTR) throw new Libc.Failure(Libc.LastError, "cannot wake the log thread (write to its pipe)");
     }
 
     private void Loop()
@@ -75,7 +77,8 @@ internal sealed unsafe class LogPump
             if (rc < 0) continue;
             if (fds[0].Revents != 0)
             {
-                fixed (byte* b = buffer) Libc.read(_wakeRead, b, buffer.Length);
+                // Only empties the wake pipe: whatever it read (or EINTR), the loop polls every source again.
+                fixed (byte* b = buffer) _ = Libc.read(_wakeRead, b, buffer.Length);
             }
             for (var i = 0; i < sources.Length; i++)
             {
@@ -88,7 +91,8 @@ internal sealed unsafe class LogPump
                 {
                     if (s.Length > 0) Emit(s, s.Buffer.AsSpan(0, s.Length));
                     s.Length = 0;
-                    Libc.close(s.Fd);
+                    // Ignored: the read end of a pipe has nothing to flush, and Linux frees the descriptor even when close fails.
+                    _ = Libc.close(s.Fd);
                     lock (_gate)
                     {
                         _sources.Remove(s);

@@ -5,17 +5,27 @@ namespace Tend.Posix;
 /// <summary>The few libc calls the supervisor needs, bound at compile time (AOT-friendly).</summary>
 internal static unsafe partial class Libc
 {
-    private const string Lib = "libc.so.6";
+    /// <summary>glibc, by its soname: every binding in Tend names it through this constant.</summary>
+    /// <remarks>The executables that link Tend NativeAOT name it once more, as MSBuild's <c>DirectPInvoke</c>.</remarks>
+    public const string Lib = "libc.so.6";
 
-    public const int EINTR = 4, ECHILD = 10, EAGAIN = 11, ESRCH = 3, ENOENT = 2, EACCES = 13, EPERM = 1;
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGCONT = 18, SIGSTOP = 19, SIGUSR2 = 12, SIGTERM = 15, SIGWINCH = 28;
+    // errno values (asm-generic/errno-base.h and errno.h: the same on x86_64 and arm64). The one home of these
+    // numbers in Tend: compare LastError with them, never with a literal.
+    public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13,
+        ENFILE = 23, EMFILE = 24, ENAMETOOLONG = 36, ECONNABORTED = 103, ENOBUFS = 105, ECONNREFUSED = 111, EINPROGRESS = 115;
+
+    // Signal numbers (the generic Linux set, shared by x86_64 and arm64; Signals.Name gives their names). Signal 0
+    // sends nothing: kill(pid, NoSignal) only asks whether pid exists and may be signalled.
+    public const int NoSignal = 0;
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGCONT = 18, SIGSTOP = 19, SIGTERM = 15, SIGWINCH = 28;
     public const int P_ALL = 0, P_PID = 1;
     public const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
     public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
     public const int PR_SET_CHILD_SUBREAPER = 36;
     public const int O_CLOEXEC = 0x80000;
-    public const short POLLIN = 0x1, POLLHUP = 0x10, POLLERR = 0x8;
+    public const short POLLIN = 0x1, POLLOUT = 0x4, POLLHUP = 0x10, POLLERR = 0x8;
+    public const int X_OK = 1;
 
     /// <summary>glibc x86_64/arm64 siginfo_t is 128 bytes; the SIGCHLD fields sit at fixed offsets.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 128)]
@@ -69,8 +79,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);
-    [LibraryImport(Lib)] public static partial int clock_gettime(int clock, TimeSpec* ts);
-    [LibraryImport(Lib)] public static partial long sysconf(int name);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int clock_gettime(int clock, TimeSpec* ts);
+    [LibraryImport(Lib, SetLastError = true)] public static partial long sysconf(int name);
 
     public const int CLOCK_BOOTTIME = 7, _SC_CLK_TCK = 2, RLIMIT_NOFILE = 7, RLIMIT_RTTIME = 15;
 
@@ -103,4 +113,13 @@ internal static unsafe partial class Libc
     public static int LastError => Marshal.GetLastPInvokeError();
 
     public static string ErrorText(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
+
+    /// <summary>A libc call that failed where going on would be wrong: what was attempted, and errno.</summary>
+    public sealed class Failure(int errno, string what) : IOException($"{what}: {ErrorText(errno)} (errno {errno})")
+    {
+        public int Errno { get; } = errno;
+    }
+
+    /// <summary>The result of a call that returns -1 and sets errno on failure; throws <see cref="Failure"/> then.</summary>
+    public static int Check(int rc, string what) => rc >= 0 ? rc : throw new Failure(LastError, what);
 }

@@ -24,7 +24,14 @@ internal static class ProcFs
     /// <summary>The kernel cuts comm at 15 bytes.</summary>
     private const int CommLength = 15;
 
-    private static readonly long TicksPerSecond = Math.Max(1, Libc.sysconf(Libc._SC_CLK_TCK));
+    private static readonly long TicksPerSecond = ClockTicksPerSecond();
+
+    /// <summary>USER_HZ (100 on every Linux Tend runs on); a wrong value would misdate every process, so none is guessed.</summary>
+    private static long ClockTicksPerSecond()
+    {
+        var hz = Libc.sysconf(Libc._SC_CLK_TCK);
+        return hz > 0 ? hz : throw new Libc.Failure(Libc.LastError, "sysconf(_SC_CLK_TCK)");
+    }
 
     /// <summary>
     /// Now, in the unit of /proc/PID/stat's start time (clock ticks since boot), rounded down: a process
@@ -34,7 +41,8 @@ internal static class ProcFs
     public static unsafe ulong BootTicksNow()
     {
         Libc.TimeSpec ts;
-        Libc.clock_gettime(Libc.CLOCK_BOOTTIME, &ts);
+        // It fails only where CLOCK_BOOTTIME does not exist (Linux before 2.6.39): no start time could be compared then.
+        Libc.Check(Libc.clock_gettime(Libc.CLOCK_BOOTTIME, &ts), "clock_gettime(CLOCK_BOOTTIME)");
         return (ulong)(ts.Seconds * TicksPerSecond + ts.Nanoseconds * TicksPerSecond / 1_000_000_000);
     }
 
@@ -82,7 +90,9 @@ internal static class ProcFs
             }
             return total;
         }
-        finally { Libc.close(fd); }
+        // Ignored: a read-only /proc file has nothing to flush, and Linux releases the descriptor even when close
+        // reports an error (close(2)).
+        finally { _ = Libc.close(fd); }
     }
 
     /// <summary>Parses the bytes of /proc/PID/stat (see <see cref="TryParseStat(string, out ProcStat)"/>); allocates only the comm.</summary>

@@ -15,6 +15,8 @@ namespace Tend.Posix;
 /// what every supervisor that reaps in its wait loop does (tini, runit, s6): Linux hands out pids cyclically, so a
 /// pid freed here is only given to a new process after the whole pid range went round.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
+    Justification = "A Reaper lives as long as Tend: its thread reaps for ever (Run does not return) and may be blocked on the event, so there is no moment to dispose it.")]
 internal sealed unsafe class Reaper
 {
     private readonly AutoResetEvent _spawned = new(false);
@@ -78,6 +80,8 @@ internal sealed unsafe class Reaper
                 if (rc != 0 && Libc.LastError == Libc.ECHILD) _spawned.WaitOne();
                 _childless = false;
             }
+            // Anything but EINTR (EINVAL, EFAULT) is a bug in the call itself: it would fail the same way for ever.
+            else if (Libc.LastError != Libc.EINTR) throw new Libc.Failure(Libc.LastError, "waitid(P_ALL, WEXITED)");
         }
     }
 }

@@ -56,17 +56,29 @@ internal static unsafe class RunMarks
 
     /// <summary>
     /// Sets the mark for the next spawn on the whole process (resource limits are per process; only the supervisor's
-    /// thread spawns); returns the limit to restore with <see cref="Restore"/>.
+    /// thread spawns); <paramref name="old"/> is the limit to put back with <see cref="Restore"/>. Null when it is
+    /// set, else why not: a run spawned without its mark would not be known by its lineage, so the caller does not
+    /// spawn it.
     /// </summary>
-    public static Libc.RLimit Set(ulong mark)
+    public static string? TrySet(ulong mark, out Libc.RLimit old)
     {
-        Libc.RLimit old;
-        Libc.getrlimit(Libc.RLIMIT_RTTIME, &old);
-        var marked = old with { Soft = mark };
-        Libc.setrlimit(Libc.RLIMIT_RTTIME, &marked);
-        return old;
+        Libc.RLimit current;
+        old = default;
+        if (Libc.getrlimit(Libc.RLIMIT_RTTIME, &current) != 0)
+            return $"cannot read RLIMIT_RTTIME for the lineage mark: {Libc.ErrorText(Libc.LastError)}";
+        var marked = current with { Soft = mark };
+        // EINVAL when the hard limit was lowered under the mark since start-up (prlimit on Tend).
+        if (Libc.setrlimit(Libc.RLIMIT_RTTIME, &marked) != 0)
+            return $"cannot set the lineage mark (RLIMIT_RTTIME): {Libc.ErrorText(Libc.LastError)}; was Tend's hard limit lowered (prlimit)?";
+        old = current;
+        return null;
     }
 
-    /// <summary>Puts back the limit <see cref="Set"/> replaced.</summary>
-    public static void Restore(Libc.RLimit old) => Libc.setrlimit(Libc.RLIMIT_RTTIME, &old);
+    /// <summary>
+    /// Puts back the limit <see cref="TrySet"/> replaced. Failing here would leave the mark on every later process Tend
+    /// starts (readiness checks, other services), which would then count as this run's: that is not gone on with.
+    /// </summary>
+    /// <exception cref="Libc.Failure">The limit could not be put back.</exception>
+    public static void Restore(Libc.RLimit old) =>
+        Libc.Check(Libc.setrlimit(Libc.RLIMIT_RTTIME, &old), "cannot restore RLIMIT_RTTIME after a marked spawn");
 }

@@ -11,22 +11,20 @@ namespace Tend.Posix;
 /// </summary>
 internal static unsafe partial class Sockets
 {
-    private const string Lib = "libc.so.6";
     private const int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     private const int SOL_SOCKET = 1, SO_ERROR = 4, SO_PEERCRED = 17, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
     private const int MSG_NOSIGNAL = 0x4000, SHUT_WR = 1, SHUT_RDWR = 2;
-    public const int EINPROGRESS = 115, ECONNREFUSED = 111, EAGAIN = 11, EINTR = 4;
 
-    [LibraryImport(Lib, SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
-    [LibraryImport(Lib, SetLastError = true)] private static partial int bind(int fd, void* addr, int len);
-    [LibraryImport(Lib, SetLastError = true)] private static partial int listen(int fd, int backlog);
-    [LibraryImport(Lib, SetLastError = true)] private static partial int accept4(int fd, void* addr, void* len, int flags);
-    [LibraryImport(Lib, SetLastError = true)] private static partial int connect(int fd, void* addr, int len);
-    [LibraryImport(Lib, SetLastError = true)] private static partial nint recv(int fd, byte* buffer, nint len, int flags);
-    [LibraryImport(Lib, SetLastError = true)] private static partial nint send(int fd, byte* buffer, nint len, int flags);
-    [LibraryImport(Lib, SetLastError = true)] private static partial int shutdown(int fd, int how);
-    [LibraryImport(Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
-    [LibraryImport(Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value, int* len);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int bind(int fd, void* addr, int len);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int listen(int fd, int backlog);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int accept4(int fd, void* addr, void* len, int flags);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int connect(int fd, void* addr, int len);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint recv(int fd, byte* buffer, nint len, int flags);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint send(int fd, byte* buffer, nint len, int flags);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int shutdown(int fd, int how);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value, int* len);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeVal { public long Seconds; public long Microseconds; }
@@ -39,11 +37,17 @@ internal static unsafe partial class Sockets
 
     private static int Check(int rc, string what) => rc >= 0 ? rc : throw new SocketFailure(Libc.LastError, what);
 
+    /// <summary>
+    /// Closes a socket on a path that already failed. Its result is ignored: the first error is the one reported, and
+    /// Linux releases the descriptor even when close returns one (close(2)), so there is nothing to retry.
+    /// </summary>
+    private static void CloseAfterFailure(int fd) => _ = Libc.close(fd);
+
     /// <summary>Fills a sockaddr_un; the path must fit its 108 bytes.</summary>
     private static int UnixAddress(string path, byte* addr)
     {
         var bytes = Encoding.UTF8.GetBytes(path);
-        if (bytes.Length > 107) throw new SocketFailure(36 /* ENAMETOOLONG */, $"the socket path {path} is longer than 107 bytes");
+        if (bytes.Length > 107) throw new SocketFailure(Libc.ENAMETOOLONG, $"the socket path {path} is longer than 107 bytes");
         new Span<byte>(addr, 110).Clear();
         *(ushort*)addr = AF_UNIX;
         bytes.CopyTo(new Span<byte>(addr + 2, 108));
@@ -59,7 +63,7 @@ internal static unsafe partial class Sockets
         if (bind(fd, addr, len) != 0 || listen(fd, backlog) != 0)
         {
             var errno = Libc.LastError;
-            Libc.close(fd);
+            CloseAfterFailure(fd);
             throw new SocketFailure(errno, $"cannot listen on {path}");
         }
         return fd;
@@ -72,11 +76,11 @@ internal static unsafe partial class Sockets
         byte* addr = stackalloc byte[110];
         var len = UnixAddress(path, addr);
         int rc;
-        do rc = connect(fd, addr, len); while (rc != 0 && Libc.LastError == EINTR);
+        do rc = connect(fd, addr, len); while (rc != 0 && Libc.LastError == Libc.EINTR);
         if (rc != 0)
         {
             var errno = Libc.LastError;
-            Libc.close(fd);
+            CloseAfterFailure(fd);
             throw new SocketFailure(errno, $"cannot connect to {path}");
         }
         return fd;
@@ -90,16 +94,21 @@ internal static unsafe partial class Sockets
             var fd = accept4(listener, null, null, SOCK_CLOEXEC);
             if (fd >= 0) return fd;
             var errno = Libc.LastError;
-            if (errno == EINTR || errno == 103 /* ECONNABORTED */) continue;
-            if (errno is 24 or 23 or 105 or 12) { Thread.Sleep(10); continue; } // EMFILE, ENFILE, ENOBUFS, ENOMEM: do not spin
+            if (errno is Libc.EINTR or Libc.ECONNABORTED) continue;
+            if (errno is Libc.EMFILE or Libc.ENFILE or Libc.ENOBUFS or Libc.ENOMEM) { Thread.Sleep(10); continue; } // do not spin
             return -1;
         }
     }
 
     /// <summary>Wakes a thread blocked in <see cref="Accept"/> (Linux returns EINVAL from accept after this).</summary>
-    public static void ShutdownListener(int listener) => shutdown(listener, SHUT_RDWR);
+    /// <exception cref="SocketFailure">The listener could not be shut (not a socket: a bug); its thread stays in accept.</exception>
+    public static void ShutdownListener(int listener) => Check(shutdown(listener, SHUT_RDWR), "cannot shut the control socket's listener");
 
-    public static void ShutdownWrite(int fd) => shutdown(fd, SHUT_WR);
+    /// <summary>Ends the sending side once a reply is out, so the peer reads the end of the stream.</summary>
+    public static void ShutdownWrite(int fd) =>
+        // Ignored: it fails only when the peer is already gone (ENOTCONN), and the close that follows ends the
+        // connection either way.
+        _ = shutdown(fd, SHUT_WR);
 
     /// <summary>Receive and send timeouts, so that a silent peer cannot hold a thread for long.</summary>
     public static void SetTimeouts(int fd, TimeSpan receive, TimeSpan send)
@@ -107,7 +116,8 @@ internal static unsafe partial class Sockets
         foreach (var (name, t) in new[] { (SO_RCVTIMEO, receive), (SO_SNDTIMEO, send) })
         {
             var tv = new TimeVal { Seconds = (long)t.TotalSeconds, Microseconds = t.Milliseconds * 1000L + t.Microseconds };
-            setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(TimeVal));
+            // Without them a silent peer holds a thread for ever: failing here (a bad descriptor) is a bug to see.
+            Check(setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(TimeVal)), "cannot set a socket timeout");
         }
     }
 
@@ -121,8 +131,8 @@ internal static unsafe partial class Sockets
                 var n = recv(fd, p, buffer.Length, 0);
                 if (n >= 0) return (int)n;
                 var errno = Libc.LastError;
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN) return -1;
+                if (errno == Libc.EINTR) continue;
+                if (errno == Libc.EAGAIN) return -1;
                 throw new SocketFailure(errno, "recv");
             }
         }
@@ -137,7 +147,7 @@ internal static unsafe partial class Sockets
             while (done < data.Length)
             {
                 var n = send(fd, p + done, data.Length - done, MSG_NOSIGNAL);
-                if (n < 0 && Libc.LastError == EINTR) continue;
+                if (n < 0 && Libc.LastError == Libc.EINTR) continue;
                 if (n <= 0) return false;
                 done += (int)n;
             }
@@ -171,8 +181,8 @@ internal static unsafe partial class Sockets
         var rc = connect(fd, addr, v6 ? 28 : 16);
         if (rc == 0) return (fd, true);
         var errno = Libc.LastError;
-        if (errno is EINPROGRESS or EINTR) return (fd, false);
-        Libc.close(fd);
+        if (errno is Libc.EINPROGRESS or Libc.EINTR) return (fd, false);
+        CloseAfterFailure(fd);
         return null;
     }
 
@@ -189,10 +199,12 @@ internal static unsafe partial class Sockets
     /// <summary>For a connect in progress: null while pending, else whether it succeeded.</summary>
     public static bool? ConnectResult(int fd)
     {
-        var pfd = new Libc.PollFd { Fd = fd, Events = 0x4 /* POLLOUT */ };
+        var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
+        // poll failing (EINTR, ENOMEM) is "not yet": the caller asks again at its next look.
         if (Libc.poll(&pfd, 1, 0) <= 0) return null;
         int error = -1, len = sizeof(int);
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        // A socket whose error cannot be read is one the check cannot use: the attempt failed.
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return false;
         return error == 0;
     }
 }

@@ -33,7 +33,7 @@ internal sealed unsafe class Spawner
     {
         if (!File.Exists(path)) return false;
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes) return Libc.access(p, 1 /* X_OK */) == 0;
+        fixed (byte* p = bytes) return Libc.access(p, Libc.X_OK) == 0;
     }
 
     /// <summary>
@@ -78,20 +78,34 @@ internal sealed unsafe class Spawner
             var k = 0;
             foreach (var kv in env) envp[k++] = Utf8(kv.Key + "=" + kv.Value, strings);
 
-            Libc.posix_spawnattr_init(attr);
-            Libc.posix_spawn_file_actions_init(actions);
+            // These return the error number itself (0 on success). A spawn without its session, signal mask or
+            // output would run a service wrong and quietly: it is not started, and the error says which call failed.
+            string? failed = null;
+            void Check(int rc, string call)
+            {
+                if (rc != 0) failed ??= $"{call}: {Libc.ErrorText(rc)}";
+            }
+            Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
+            Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             Libc.SigSet all, none;
-            Libc.sigfillset(&all);
-            Libc.sigemptyset(&none);
-            Libc.posix_spawnattr_setsigdefault(attr, &all);
-            Libc.posix_spawnattr_setsigmask(attr, &none);
-            Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSID));
-            if (stdoutFd >= 0) Libc.posix_spawn_file_actions_adddup2(actions, stdoutFd, 1);
-            if (stderrFd >= 0) Libc.posix_spawn_file_actions_adddup2(actions, stderrFd, 2);
-            if (workingDirectory is not null) Libc.posix_spawn_file_actions_addchdir_np(actions, Utf8(workingDirectory, strings));
+            // sigfillset and sigemptyset take no signal number: they cannot fail.
+            _ = Libc.sigfillset(&all);
+            _ = Libc.sigemptyset(&none);
+            Check(Libc.posix_spawnattr_setsigdefault(attr, &all), "posix_spawnattr_setsigdefault");
+            Check(Libc.posix_spawnattr_setsigmask(attr, &none), "posix_spawnattr_setsigmask");
+            Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSID)), "posix_spawnattr_setflags");
+            if (stdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2(stdout)");
+            if (stderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2(stderr)");
+            if (workingDirectory is not null) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Utf8(workingDirectory, strings)), "posix_spawn_file_actions_addchdir_np");
+            Libc.RLimit restore = default;
+            if (failed is null && mark != 0) failed = RunMarks.TrySet(mark, out restore);
+            if (failed is not null)
+            {
+                error = $"cannot prepare the start of '{path}' ({failed})";
+                return 0;
+            }
 
             var pathBytes = Utf8(path, strings);
-            var restore = mark != 0 ? RunMarks.Set(mark) : default;
             var rc = Libc.posix_spawn(out var pid, pathBytes, actions, attr, argv, envp);
             if (mark != 0) RunMarks.Restore(restore);
             if (rc != 0)
@@ -109,8 +123,10 @@ internal sealed unsafe class Spawner
         }
         finally
         {
-            Libc.posix_spawn_file_actions_destroy(actions);
-            Libc.posix_spawnattr_destroy(attr);
+            // glibc's destroy functions free what init allocated and return 0 (an init that failed left the zeroed
+            // memory, which they accept): nothing to check.
+            _ = Libc.posix_spawn_file_actions_destroy(actions);
+            _ = Libc.posix_spawnattr_destroy(attr);
             NativeMemory.Free(actions);
             NativeMemory.Free(attr);
             foreach (var s in strings) NativeMemory.Free((void*)s);

@@ -15,7 +15,7 @@ internal static unsafe partial class WorkingSet
 {
     private const int MADV_DONTNEED = 4;
 
-    [LibraryImport("libc.so.6", SetLastError = true)]
+    [LibraryImport(Libc.Lib, SetLastError = true)]
     private static partial int madvise(nint address, nuint length, int advice);
 
     /// <summary>Drops the clean, read-only mappings of the executable; returns the bytes advised.</summary>
@@ -49,6 +49,8 @@ internal static unsafe partial class WorkingSet
             var range = parts[0].Split('-');
             var start = long.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             var end = long.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            // Advice only: a mapping the kernel refuses to drop (EINVAL for a locked one, EAGAIN) stays resident,
+            // which costs memory, never correctness; it is not counted.
             if (madvise((nint)start, (nuint)(end - start), MADV_DONTNEED) == 0) advised += end - start;
         }
         return advised;

@@ -86,7 +86,12 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                 }
                 break;
             case ReadinessKind.Command:
-                if (_devNull < 0) _devNull = Libc.OpenDevNull();
+                if (_devNull < 0 && (_devNull = Libc.OpenDevNull()) < 0)
+                {
+                    // Without it the check would write to Tend's own output: it does not run.
+                    End(attempt, false, $"cannot open /dev/null: {Libc.ErrorText(Libc.LastError)}");
+                    break;
+                }
                 var pid = spawner.Spawn(check.Command!, spec.WorkingDirectory, _devNull, _devNull, out var error);
                 if (pid == 0)
                 {
@@ -146,7 +151,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                     a.Answer = new byte[StatusLineBytes];
                     break;
                 case var errno:
-                    End(a, false, errno == Sockets.ECONNREFUSED ? "connection refused" : $"cannot connect: {Libc.ErrorText(errno.Value)}");
+                    End(a, false, errno == Libc.ECONNREFUSED ? "connection refused" : $"cannot connect: {Libc.ErrorText(errno.Value)}");
                     return;
             }
         }
@@ -222,7 +227,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         _results.Add(new ProbeResult(a.Service, a.Starts, a.Purpose, passed, passed ? null : reason));
     }
 
-    private void CloseSocket(Attempt a)
+    private static void CloseSocket(Attempt a)
     {
         // close(2) of a socket Tend opened: EINTR/EIO leave nothing to retry on Linux (the fd is released either way).
         if (a.Socket >= 0) _ = Libc.close(a.Socket);

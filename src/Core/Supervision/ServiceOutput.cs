@@ -69,8 +69,9 @@ internal sealed class ServiceOutput
         if (_pump is null) return;
         foreach (var (o, e) in _pipes)
         {
-            Libc.close(o);
-            Libc.close(e);
+            // Pipe write ends: Linux releases the descriptor whatever close returns, so there is nothing to retry.
+            _ = Libc.close(o);
+            _ = Libc.close(e);
         }
         _pump.WaitDrained(TimeSpan.FromSeconds(1));
     }

@@ -17,6 +17,7 @@ namespace Tend.Supervision;
 /// <see cref="ServiceOutput"/> the services' pipes, <see cref="ReapFilter"/> what the reaper's thread may read.
 /// </para>
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Run disposes what it owns (the probes) on its way out; a supervisor runs once, for the life of the process.")]
 public sealed class Supervisor
 {
     private static readonly int[] Forwarded = [Libc.SIGHUP, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGWINCH];
@@ -319,7 +320,9 @@ public sealed class Supervisor
                 break;
             case MessageKind.Signal when Array.IndexOf(Forwarded, message.Value) >= 0:
                 for (var i = 0; i < _table.Count; i++)
-                    if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running) ProcessSignals.GroupElsePid(p.Pgid, p.Pid, message.Value, out _);
+                    if (_runtimes[i].Process is { } p && _runtimes[i].Phase == ServicePhase.Running
+                        && ProcessSignals.GroupElsePid(p.Pgid, p.Pid, message.Value, out var errno) is null && errno != Libc.ESRCH)
+                        _log.Service(_table.Services[i].Name, EventNames.SignalError, $"cannot forward {Signals.Name(message.Value)} to pid {p.Pid}: {Libc.ErrorText(errno)}", p.Pid, error: true);
                 break;
             case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
@@ -529,7 +532,7 @@ public sealed class Supervisor
     private static bool GroupsAlive(ImmutableArray<int> groups)
     {
         foreach (var g in groups)
-            if (g > 0 && (Libc.kill(-g, 0) == 0 || Libc.LastError == Libc.EPERM)) return true;
+            if (g > 0 && (Libc.kill(-g, Libc.NoSignal) == 0 || Libc.LastError == Libc.EPERM)) return true;
         return false;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
+using Tend.Posix;
 
 namespace Tend.Tests.Daemons;
 
@@ -14,7 +15,6 @@ namespace Tend.Tests.Daemons;
 [Trait("Category", "Daemons")]
 public class DaemonTests(ITestOutputHelper output)
 {
-    private const int SIGKILL = 9;
 
     private DaemonRun Start(Daemon d)
     {
@@ -59,7 +59,7 @@ public class DaemonTests(ITestOutputHelper output)
         var old = r.Servers(d);
         r.Log($"{d}: kill -9 of main {main}\n{r.Tree()}");
         var sw = Stopwatch.StartNew();
-        Assert.Equal(0, Proc.kill(main.Pid, SIGKILL));
+        Assert.Equal(0, Proc.kill(main.Pid, Libc.SIGKILL));
         r.AssertWithinBound(d, r.WaitNewAnswers(d, old, sw), "kill -9 of the main process");
         r.Log(r.Tree());
         r.RunningMain(d);
@@ -80,7 +80,7 @@ public class DaemonTests(ITestOutputHelper output)
         var top = r.Processes().Where(p => p.Ppid == r.T.Pid).OrderBy(p => p.StartTime).First();
         r.Log($"{d}: main {main}; top by lineage {top}{(top.Pid == main.Pid ? " (the same)" : "")}\n{r.Tree()}");
         var sw = Stopwatch.StartNew();
-        Assert.Equal(0, Proc.kill(top.Pid, SIGKILL));
+        Assert.Equal(0, Proc.kill(top.Pid, Libc.SIGKILL));
         Assert.True(Proc.Until(() => !Proc.Alive(top), TimeSpan.FromSeconds(2)), "the top process did not die");
         while (true)
         {
@@ -125,7 +125,7 @@ public class DaemonTests(ITestOutputHelper output)
         var first = r.RunningMain(d);
         var before = r.Processes().Select(p => p.Pid).ToHashSet();
         var oldServers = r.Servers(d);
-        Assert.Equal(0, Proc.kill(first.Pid, SIGKILL));
+        Assert.Equal(0, Proc.kill(first.Pid, Libc.SIGKILL));
         // The restart: the first process in the namespace that was not there before the kill.
         var restart = Stopwatch.StartNew();
         Assert.True(Proc.Until(() => r.Processes().Any(p => !before.Contains(p.Pid)), d.Bound + TimeSpan.FromSeconds(4), everyMs: 1),
@@ -149,7 +149,7 @@ public class DaemonTests(ITestOutputHelper output)
               $"(reported by tend: {r.Main().Main?.Pid == victim!.Pid}; other new processes still running: {launcherLingers})\n{r.Tree()}");
         var old = oldServers.Concat(r.Servers(d)).DistinctBy(p => p.Pid).ToList();
         var sw = Stopwatch.StartNew();
-        Assert.Equal(0, Proc.kill(victim!.Pid, SIGKILL));
+        Assert.Equal(0, Proc.kill(victim!.Pid, Libc.SIGKILL));
         r.AssertWithinBound(d, r.WaitNewAnswers(d, old, sw), "kill -9 of the main process 0.5 s after a restart");
         r.Log(r.Tree());
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
+using Tend.Posix;
 using static Tend.Tests.TendRun;
 
 namespace Tend.Tests.Daemons;
@@ -11,7 +12,6 @@ namespace Tend.Tests.Daemons;
 [Trait("Category", "Daemons")]
 public class LineageInputTests(ITestOutputHelper output)
 {
-    private const int SIGKILL = 9;
 
     /// <summary>
     /// A daemon of our own called <paramref name="name"/> (no name in common with its launcher): a script that appends
@@ -124,7 +124,7 @@ public class LineageInputTests(ITestOutputHelper output)
             var main = r.RunningMain(d);
             var before = r.Processes().Select(p => p.Pid).ToHashSet();
             var oldServers = r.Servers(d);
-            Assert.Equal(0, Proc.kill(main.Pid, SIGKILL)); // a restart, leaving a stale pid file
+            Assert.Equal(0, Proc.kill(main.Pid, Libc.SIGKILL)); // a restart, leaving a stale pid file
             var sw = Stopwatch.StartNew();
             ProcInfo? script = null;
             Assert.True(Proc.Until(() => (script = r.Processes().FirstOrDefault(p => !before.Contains(p.Pid) && p.Args.Contains("/etc/init.d/apache2"))) is not null, d.Bound + TimeSpan.FromSeconds(4), 1),
@@ -154,7 +154,7 @@ public class LineageInputTests(ITestOutputHelper output)
             if (action == "kill -9")
             {
                 var k = Stopwatch.StartNew();
-                Assert.Equal(0, Proc.kill(server!.Pid, SIGKILL));
+                Assert.Equal(0, Proc.kill(server!.Pid, Libc.SIGKILL));
                 r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k), "kill -9 of the new main process 0.5 s after a restart (script lingering)");
             }
             else
@@ -241,13 +241,13 @@ public class LineageInputTests(ITestOutputHelper output)
         var (code, json, _) = t.Ctl("status", "--json");
         Assert.Equal(0, code);
         output.WriteLine($"tend {tend} (pid {tend.NsPid} in its namespace); unrelated {unrelated}\nfirst event: {first}\nstatus: {json}");
-        t.Signal(15);
+        t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         trace.Stop();
         // Left out: the kernel's SIGKILL when the namespace's PID 1 (the bash, t.Pid) exits after tend: that is this test's teardown.
         var signalled = trace.Signals.Where(s => s.Target == unrelated!.Pid && s.Sender != t.Pid).ToList();
         output.WriteLine($"signals to the unrelated sleep: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}");
-        Assert.True(trace.Signals.Any(s => s.Sig == 15 && s.Target == tend.Pid), "the trace did not see SIGTERM reach tend");
+        Assert.True(trace.Signals.Any(s => s.Sig == Libc.SIGTERM && s.Target == tend.Pid), "the trace did not see SIGTERM reach tend");
         Assert.True(signalled.Count == 0, $"the unrelated sleep was signalled: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}\n{t.Stderr}");
         Assert.True(Str(first, "event") == "started" && !t.Events.Any(e => Int(e, "pid") == unrelated!.NsPid || Str(e, "event") == "adopted"),
             $"tend adopted the unrelated sleep (pid {unrelated!.NsPid} in the namespace):\n{t.Stderr}");

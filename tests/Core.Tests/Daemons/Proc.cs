@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Tend.Posix;
 
 namespace Tend.Tests.Daemons;
 
@@ -97,8 +98,8 @@ internal static partial class Proc
     public static void KillTree(int pid)
     {
         var d = Descendants(pid);
-        kill(pid, 9);
-        foreach (var c in d) kill(c.Pid, 9);
+        kill(pid, Libc.SIGKILL);
+        foreach (var c in d) kill(c.Pid, Libc.SIGKILL);
     }
 
     /// <summary>Polls <paramref name="condition"/> every <paramref name="everyMs"/> ms until it holds or the deadline passes.</summary>
@@ -113,6 +114,6 @@ internal static partial class Proc
         }
     }
 
-    [LibraryImport("libc.so.6", SetLastError = true)]
+    [LibraryImport(Libc.Lib, SetLastError = true)]
     public static partial int kill(int pid, int sig);
 }

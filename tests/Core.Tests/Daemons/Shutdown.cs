@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tend.Posix;
 using static Tend.Tests.TendRun;
 
 namespace Tend.Tests.Daemons;
@@ -24,7 +25,7 @@ internal static class Shutdown
         var tendThreads = Directory.GetDirectories($"/proc/{r.T.Pid}/task").Select(d => int.Parse(Path.GetFileName(d))).ToHashSet();
         string From(SignalTrace.Signal s) => $"{s.SenderComm}-{s.Sender}{(tendThreads.Contains(s.Sender) ? " (a thread of tend)" : "")}";
         var sw = Stopwatch.StartNew();
-        r.T.Signal(15);
+        r.T.Signal(Libc.SIGTERM);
         int code;
         try { code = r.T.WaitForExit(StopTimeoutSeconds * 2 + 10); }
         catch (TimeoutException) { trace.Stop(); throw; }

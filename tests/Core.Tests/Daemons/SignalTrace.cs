@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Tend.Posix;
 
 namespace Tend.Tests.Daemons;
 
@@ -79,7 +80,7 @@ internal sealed partial class SignalTrace : IDisposable
                 Monitor.Wait(_lines, left);
             }
         }
-        Proc.kill(_helper.Id, 15);
+        Proc.kill(_helper.Id, Libc.SIGTERM);
         if (!_helper.WaitForExit(10_000)) Proc.KillTree(_helper.Id);
     }
 
