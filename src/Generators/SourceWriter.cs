@@ -16,12 +16,13 @@ internal sealed class SourceWriter
         return this;
     }
 
-    public IDisposable Block(string header)
+    /// <summary>Writes <paramref name="header"/> and an opening brace; disposing closes it, followed by <paramref name="afterClose"/> (such as <c>);</c> after a lambda).</summary>
+    public IDisposable Block(string header, string afterClose = "")
     {
         Line(header);
         Line("{");
         _indent++;
-        return new Closer(this, "}");
+        return new Closer(this, "}" + afterClose);
     }
 
     public override string ToString() => _sb.ToString();
