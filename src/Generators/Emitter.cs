@@ -39,7 +39,9 @@ internal static class Emitter
             var parameters = new[] { $"{Args}.ServiceBinding binding" }.Concat(s.Options.Select((o, j) => $"{Args}.OptionValue<{ValueType(o)}> o{j}"));
             using (w.Block($"internal {s.ClassName}({string.Join(", ", parameters)}) : this()"))
                 for (var j = 0; j < s.Options.Count; j++)
-                    w.Line($"if (o{j}.IsSet) this.{s.Options[j].Property} = o{j}.Value;");
+                    // A required option is always assigned: the binder checked it was given (only --help's instance
+                    // gets none, and shows "required" instead of reading it).
+                    w.Line(s.Options[j].Required ? $"this.{s.Options[j].Property} = o{j}.Value;" : $"if (o{j}.IsSet) this.{s.Options[j].Property} = o{j}.Value;");
         }
         for (var i = closers.Count - 1; i >= 0; i--) closers[i].Dispose();
         return w.ToString();

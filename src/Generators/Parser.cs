@@ -25,7 +25,9 @@ internal static class Parser
     {
         var diags = new List<DiagnosticInfo>();
         var type = (INamedTypeSymbol)ctx.TargetSymbol;
-        var attr = ctx.Attributes[0];
+        // The [Service] of this part of the class (with [Service] on two parts, the symbol has both).
+        var attr = ctx.Attributes.FirstOrDefault(a => a.ApplicationSyntaxReference is { } r && r.SyntaxTree == ctx.TargetNode.SyntaxTree && ctx.TargetNode.Span.Contains(r.Span))
+            ?? ctx.Attributes[0];
         var attrLocation = attr.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
         var identifier = ctx.TargetNode is BaseTypeDeclarationSyntax t ? t.Identifier.GetLocation() : ctx.TargetNode.GetLocation();
         ParseResult Fail() => new(null, null, new EquatableArray<DiagnosticInfo>(diags));
