@@ -255,6 +255,8 @@ internal static class Parser
         foreach (var member in Members(type))
         {
             ct.ThrowIfCancellationRequested();
+            if (member is IFieldSymbol { IsRequired: true } field && seen.Add(field.Name))
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequiredNotOption, SourceLocation(field), field.Name));
             if (member is not IPropertySymbol prop || !seen.Add(prop.Name)) continue;
             AttributeData? optionAttr = null;
             for (var p = prop; p is not null && optionAttr is null; p = p.OverriddenProperty)

@@ -290,10 +290,12 @@ public class DiagnosticsTests
         Assert.Contains("joined by single '-'", d.Message);
     }
 
-    [Fact]
-    public void TEND018_required_member_that_is_not_an_option()
+    [Theory]
+    [InlineData("public required string Token { get; init; }")]
+    [InlineData("public required string Token;")]
+    public void TEND018_required_member_that_is_not_an_option(string member)
     {
-        var d = Single("""[Service("web")] public partial class Web { public required string Token { get; init; } public Command Command => new("/bin/web", Token); }""");
+        var d = Single($$"""[Service("web")] public partial class Web { {{member}} [Option] public required int Port { get; init; } public Command Command => new("/bin/web", Token); }""");
         Assert.Equal(("TEND018", "Token"), (d.Id, d.Text));
         Assert.Contains("add [Option] or remove 'required'", d.Message);
     }
