@@ -258,7 +258,7 @@ internal static class Emitter
                 if (traits.Count > 0) w.Line($"sb.Append({SourceWriter.Literal("      " + string.Join("; ", traits) + "\n")});");
                 foreach (var o in s.Options)
                 {
-                    var line = $"    {Head(o).PadRight(width)} " + (o.Summary is null ? "(" : o.Summary + " (");
+                    var line = $"    {Head(o).PadRight(width + 1)} " + (o.Summary is null ? "(" : o.Summary + " (");
                     if (o.Required)
                     {
                         w.Line($"sb.Append({SourceWriter.Literal(line + $"required; env {o.Env})\n")});");

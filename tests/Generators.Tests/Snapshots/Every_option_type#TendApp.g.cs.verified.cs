@@ -162,16 +162,16 @@ internal static partial class TendApp
         try { d1 = new global::App.Web(default(global::Tend.Arguments.ServiceBinding), default, default, default, default, default, default, default, default, default, default); }
         catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its constructor or an option's initializer", e); }
         sb.Append("  web - A web server with one option of each supported type.\n");
-        sb.Append("    --web-host STRING                    Address to bind. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Host)).Append("; env TEND_WEB_HOST)\n");
-        sb.Append("    --web-verbose[=true|false]           (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Verbose)).Append(d1.Verbose == true ? "; --web-verbose=false turns it off" : "").Append("; env TEND_WEB_VERBOSE)\n");
-        sb.Append("    --web-port INT                       (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_WEB_PORT)\n");
-        sb.Append("    --web-max-bytes LONG                 (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.MaxBytes)).Append("; env TEND_WEB_MAX_BYTES)\n");
-        sb.Append("    --web-ratio NUMBER                   (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Ratio)).Append("; env TEND_WEB_RATIO)\n");
-        sb.Append("    --web-timeout DURATION               (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Timeout)).Append("; env TEND_WEB_TIMEOUT)\n");
-        sb.Append("    --web-level debug|info|warn          (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Level)).Append("; env TEND_WEB_LEVEL)\n");
-        sb.Append("    --web-workers INT                    (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Workers)).Append("; env TEND_WEB_WORKERS)\n");
-        sb.Append("    --web-header STRING,... (repeatable) (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Headers)).Append("; env TEND_WEB_HEADER)\n");
-        sb.Append("    --web-motd STRING                    (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Motd)).Append("; env TEND_WEB_MOTD)\n");
+        sb.Append("    --web-host STRING                     Address to bind. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Host)).Append("; env TEND_WEB_HOST)\n");
+        sb.Append("    --web-verbose[=true|false]            (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Verbose)).Append(d1.Verbose == true ? "; --web-verbose=false turns it off" : "").Append("; env TEND_WEB_VERBOSE)\n");
+        sb.Append("    --web-port INT                        (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_WEB_PORT)\n");
+        sb.Append("    --web-max-bytes LONG                  (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.MaxBytes)).Append("; env TEND_WEB_MAX_BYTES)\n");
+        sb.Append("    --web-ratio NUMBER                    (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Ratio)).Append("; env TEND_WEB_RATIO)\n");
+        sb.Append("    --web-timeout DURATION                (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Timeout)).Append("; env TEND_WEB_TIMEOUT)\n");
+        sb.Append("    --web-level debug|info|warn           (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Level)).Append("; env TEND_WEB_LEVEL)\n");
+        sb.Append("    --web-workers INT                     (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Workers)).Append("; env TEND_WEB_WORKERS)\n");
+        sb.Append("    --web-header STRING,... (repeatable)  (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Headers)).Append("; env TEND_WEB_HEADER)\n");
+        sb.Append("    --web-motd STRING                     (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Motd)).Append("; env TEND_WEB_MOTD)\n");
         sb.Append("  worker\n");
         sb.Append("      after web\n");
         sb.Append("  Select with --only NAME,... or --without NAME,...\n");

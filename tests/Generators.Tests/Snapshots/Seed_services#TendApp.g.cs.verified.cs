@@ -105,7 +105,7 @@ internal static partial class TendApp
         catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its constructor or an option's initializer", e); }
         sb.Append("  sshd - OpenSSH daemon.\n");
         sb.Append("      critical; after apache2\n");
-        sb.Append("    --sshd-port INT Port sshd listens on. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_SSHD_PORT)\n");
+        sb.Append("    --sshd-port INT  Port sshd listens on. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_SSHD_PORT)\n");
         sb.Append("  Select with --only NAME,... or --without NAME,...\n");
         return sb.ToString();
     }
