@@ -16,7 +16,7 @@ public sealed class ServiceAttribute(string name) : Attribute
     public string Name { get; } = name;
 
     /// <summary>When to restart it (default <see cref="Tend.Restart.Always"/>).</summary>
-    public Restart Restart { get; set; } = Restart.Always;
+    public Restart Restart { get; set; } = ServiceDefaults.Restart;
 
     /// <summary>The services that must run (or, for one-shot tasks, have completed) first.</summary>
     public Type[] DependsOn { get; set; } = [];
@@ -31,34 +31,34 @@ public sealed class ServiceAttribute(string name) : Attribute
     public bool Critical { get; set; }
 
     /// <summary>The signal that asks it to stop, e.g. <c>SIGTERM</c> (default) or <c>SIGQUIT</c>.</summary>
-    public string StopSignal { get; set; } = "SIGTERM";
+    public string StopSignal { get; set; } = ServiceDefaults.StopSignal;
 
     /// <summary>Time between the stop signal and SIGKILL (default <c>5s</c>).</summary>
-    public string StopTimeout { get; set; } = "5s";
+    public string StopTimeout { get; set; } = ServiceDefaults.StopTimeout;
 
     /// <summary>After its main process died, how long what is left of its process group gets before SIGKILL (default <c>100ms</c>).</summary>
-    public string CleanupTimeout { get; set; } = "100ms";
+    public string CleanupTimeout { get; set; } = ServiceDefaults.CleanupTimeout;
 
     /// <summary>Which processes a stop reaches (default <see cref="Tend.KillMode.Lineage"/>: every process of its start-up; see <see cref="Tend.KillMode"/>).</summary>
-    public KillMode KillMode { get; set; } = KillMode.Lineage;
+    public KillMode KillMode { get; set; } = ServiceDefaults.KillMode;
 
     /// <summary>The user to run as: <c>name</c>, <c>uid</c>, <c>name:group</c> or <c>uid:gid</c> (needs setpriv in the image).</summary>
     public string? User { get; set; }
 
     /// <summary>Delay before the second of a series of quick restarts, doubling after each (default <c>100ms</c>).</summary>
-    public string Backoff { get; set; } = "100ms";
+    public string Backoff { get; set; } = ServiceDefaults.Backoff;
 
     /// <summary>The longest delay between restarts (default <c>30s</c>).</summary>
-    public string BackoffMax { get; set; } = "30s";
+    public string BackoffMax { get; set; } = ServiceDefaults.BackoffMax;
 
     /// <summary>A run shorter than this is a quick failure (default <c>1s</c>).</summary>
-    public string MinUptime { get; set; } = "1s";
+    public string MinUptime { get; set; } = ServiceDefaults.MinUptime;
 
     /// <summary>More quick failures than this within <see cref="StartWindow"/> mark it failed (default 5).</summary>
-    public int StartLimit { get; set; } = 5;
+    public int StartLimit { get; set; } = ServiceDefaults.StartLimit;
 
     /// <summary>The window of <see cref="StartLimit"/> (default <c>10s</c>).</summary>
-    public string StartWindow { get; set; } = "10s";
+    public string StartWindow { get; set; } = ServiceDefaults.StartWindow;
 
     /// <summary>A hint for choosing its main process among the processes its command started, and the name an already running process is adopted by (default: the command's basename).</summary>
     public string? MatchName { get; set; }

@@ -31,38 +31,38 @@ public sealed record ServiceSpec
     public string EffectiveMatchName => MatchName ?? Command.BaseName;
 
     /// <summary>When to start the service again after its main process ended.</summary>
-    public Restart Restart { get; init; } = Restart.Always;
+    public Restart Restart { get; init; } = ServiceDefaults.Restart;
 
     /// <summary>The delay before the second of a series of quick restarts; it doubles after each further one.</summary>
-    public TimeSpan BackoffInitial { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan BackoffInitial { get; init; } = ServiceDefaults.BackoffValue;
 
     /// <summary>The longest delay between quick restarts.</summary>
-    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan BackoffMax { get; init; } = ServiceDefaults.BackoffMaxValue;
 
     /// <summary>A run shorter than this counts as a quick failure (for backoff and the start limit).</summary>
-    public TimeSpan MinUptime { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MinUptime { get; init; } = ServiceDefaults.MinUptimeValue;
 
     /// <summary>More quick failures than this within <see cref="StartWindow"/> mark the service failed.</summary>
-    public int StartLimit { get; init; } = 5;
+    public int StartLimit { get; init; } = ServiceDefaults.StartLimit;
 
     /// <summary>The window in which <see cref="StartLimit"/> counts.</summary>
-    public TimeSpan StartWindow { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan StartWindow { get; init; } = ServiceDefaults.StartWindowValue;
 
     /// <summary>The signal that asks the service to stop (sent to its whole process group).</summary>
-    public int StopSignal { get; init; } = Posix.Libc.SIGTERM;
+    public int StopSignal { get; init; } = ServiceDefaults.StopSignalValue;
 
     /// <summary>How long after the stop signal SIGKILL follows.</summary>
-    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan StopTimeout { get; init; } = ServiceDefaults.StopTimeoutValue;
 
     /// <summary>
     /// After the main process died, how long what is left of its group (workers that ignore the stop signal,
     /// like apache's) gets before SIGKILL; never more than <see cref="StopTimeout"/>. Short, so a crash is
     /// undone in well under a second.
     /// </summary>
-    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan CleanupTimeout { get; init; } = ServiceDefaults.CleanupTimeoutValue;
 
     /// <summary>Which processes a stop reaches, and which leftovers are stopped after the main process died (<see cref="Tend.KillMode"/>).</summary>
-    public KillMode KillMode { get; init; } = KillMode.Lineage;
+    public KillMode KillMode { get; init; } = ServiceDefaults.KillMode;
 
     /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
     public bool Critical { get; init; }

@@ -28,7 +28,15 @@ public static class TendHost
     /// Returns an exit code for help, the version, control requests and bad arguments; once supervision starts, it
     /// does not return: the process exits with Tend's exit code (the calling thread becomes the reaper).
     /// </summary>
-    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
+    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments) => Run(args, () => declared, arguments);
+
+    /// <summary>
+    /// Runs Tend with the services the generated binder bound: their <c>Command</c> and <c>Ready</c> are evaluated
+    /// once, after Tend's own options were read, and not at all for <c>--help</c> or <c>--version</c>.
+    /// </summary>
+    public static int Run(BoundServices bound, DeclaredArguments arguments) => Run(bound.Rest, () => bound.Services, arguments);
+
+    private static int Run(string[] args, Func<IReadOnlyList<ServiceSpec>> build, DeclaredArguments? arguments)
     {
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
         HostOptions options;
@@ -38,7 +46,7 @@ public static class TendHost
             options = HostOptions.Parse(args, arguments?.Flags);
             if (options.Help)
             {
-                FdWriter.Write(1, Help(declared, arguments));
+                FdWriter.Write(1, Help(arguments is null ? build() : [], arguments));
                 return 0;
             }
             if (options.Version)
@@ -46,6 +54,7 @@ public static class TendHost
                 FdWriter.Write(1, $"tend {Version}\n");
                 return 0;
             }
+            var declared = build();
             var services = WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
@@ -95,18 +104,10 @@ public static class TendHost
     /// <exception cref="UsageException">An unknown name, or a kept service that depends on a left-out one.</exception>
     public static IReadOnlyList<ServiceSpec> Select(IReadOnlyList<ServiceSpec> declared, IReadOnlyList<string> only, IReadOnlyList<string> without)
     {
-        var names = declared.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var (flag, list) in new[] { ("--only", only), ("--without", without) })
-            foreach (var n in list)
-                if (!names.Contains(n))
-                    throw new UsageException($"option '{flag}' names '{n}', which is not a service here; the services are: {string.Join(", ", names)}");
-        var keep = declared.Where(d => (only.Count == 0 || only.Contains(d.Name)) && !without.Contains(d.Name)).ToList();
-        var kept = keep.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var k in keep)
-            foreach (var d in k.DependsOn)
-                if (!kept.Contains(d))
-                    throw new UsageException($"service '{k.Name}' depends on '{d}', which --only/--without leaves out: keep both or neither");
-        return keep;
+        var names = declared.Select(d => d.Name).ToList();
+        var dependsOn = declared.Select(d => (IReadOnlyList<int>)d.DependsOn.Select(n => names.IndexOf(n)).Where(i => i >= 0).ToList()).ToList();
+        var keep = ServiceSelection.Keep(names, dependsOn, only, without);
+        return declared.Where((_, i) => keep[i]).ToList();
     }
 
     /// <summary>Applies <c>--ready NAME=CHECK</c> and <c>--alive NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
@@ -168,7 +169,7 @@ public static class TendHost
         sb.Append("Keeps each command line running as a service: restarts it when it dies, reaps zombies,\n");
         sb.Append("forwards SIGHUP/SIGUSR1/SIGUSR2/SIGWINCH and stops everything cleanly on SIGTERM/SIGINT.\n");
         sb.Append("Each argument is one command line, split like a shell splits words, never run through a shell.\n\n");
-        if (arguments is not null) sb.Append(arguments.Help).Append('\n');
+        if (arguments is not null) sb.Append(arguments.Help()).Append('\n');
         else if (declared.Count > 0)
         {
             sb.Append("Services:\n");

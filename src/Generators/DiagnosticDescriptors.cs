@@ -19,7 +19,7 @@ internal static class DiagnosticDescriptors
         "Service name '{0}' is used by both '{1}' and '{2}': give each service a unique name");
 
     public static readonly DiagnosticDescriptor InvalidName = Error("TEND004", "A service name is not valid",
-        "Service name '{0}' is not valid: use lower-case letters, digits and '-', starting with a letter (at most 63 characters), e.g. \"web\" or \"worker-2\"");
+        "Service name '{0}' is not valid: use lower-case letters and digits in words joined by single '-', starting with a letter (at most 63 characters), e.g. \"web\" or \"worker-2\"");
 
     public static readonly DiagnosticDescriptor BadCommand = Error("TEND005", "A service class has no usable Command property",
         "Service class '{0}' {1}: add 'public Command Command => new(\"/path/to/program\", \"arg\");'");
@@ -42,11 +42,31 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotAClass = Error("TEND011", "[Service] is on something that is not a class",
         "[Service] is on {0} '{1}': services are classes; declare it as 'public partial class {1}'");
 
-    public static DiagnosticDescriptor[] All => new[] { NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash, InvalidSetting, NotAClass, OptionNotSettable, BadReady };
 
     public static readonly DiagnosticDescriptor OptionNotSettable = Error("TEND012", "An option property cannot be set",
         "Option '{0}' has no setter: declare it '{{ get; init; }}' (or set) so the binder can give it the value from the command line");
 
     public static readonly DiagnosticDescriptor BadReady = Error("TEND013", "A service's Ready member is not a readiness check",
         "Service '{0}' {1}: declare 'public Tend.Readiness Ready => Tend.Readiness.Tcp(8080);' (or File, Run), or remove the member");
+
+    public static readonly DiagnosticDescriptor ServiceOnTwoParts = Error("TEND014", "[Service] is on more than one part of a partial class",
+        "Service class '{0}' has [Service] on more than one of its partial declarations: keep it on one");
+
+    public static readonly DiagnosticDescriptor InvalidOptionName = Error("TEND015", "An option name is not valid",
+        "Option name '{0}' of '{1}' is not valid: use lower-case letters and digits in words joined by single '-', starting with a letter, e.g. \"port\" or \"max-connections\"; rename it with [Option(\"name\")]");
+
+    public static readonly DiagnosticDescriptor CannotCreate = Error("TEND016", "Tend cannot create the service class",
+        "Service class '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor OptionNotAccessible = Error("TEND017", "An option is not public",
+        "Option '{0}' {1}: declare it 'public … {{ get; init; }}' so the generated binder can set it and --help can show its default");
+
+    public static readonly DiagnosticDescriptor RequiredNotOption = Error("TEND018", "A required member is not an option",
+        "'{0}' is required but is not an [Option]: Tend creates the service itself and cannot set it; add [Option] or remove 'required'");
+
+    public static DiagnosticDescriptor[] All => new[]
+    {
+        NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
+        InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption,
+    };
 }

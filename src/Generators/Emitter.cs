@@ -8,6 +8,17 @@ namespace Tend.Generators;
 /// <summary>Models → C#: each service's partial half, and <c>TendApp</c> with the service table and the binder.</summary>
 internal static class Emitter
 {
+    /// <summary>The selection flags, quoted for the generated list of known flags.</summary>
+    private static readonly string[] SelectionFlags = ["\"--only\"", "\"--without\""];
+
+    private const string Args = "global::Tend.Arguments";
+    private const string P = Args + ".OptionParsers";
+
+    /// <summary>
+    /// The service's half: its name, and the constructor the binder creates it with. The constructor calls the
+    /// class's parameterless one (so every initializer runs once), then sets the options that were given; it sets
+    /// init-only properties, its own or a base class's, as only a constructor can.
+    /// </summary>
     public static string ServicePart(ServiceModel s)
     {
         var w = new SourceWriter();
@@ -19,10 +30,27 @@ internal static class Emitter
         {
             w.Line("/// <summary>The name of this service, as in logs, flags and control verbs.</summary>");
             w.Line($"public const string ServiceName = {SourceWriter.Literal(s.Name)};");
+            w.Line();
+            if (!s.DeclaresConstructor)
+            {
+                w.Line("/// <summary>Creates the service with its options' initial values.</summary>");
+                w.Line($"public {s.ClassName}() {{ }}");
+                w.Line();
+            }
+            w.Line("/// <summary>Used by the generated binder: the initializers run once, then each option given replaces its initial value.</summary>");
+            if (s.Options.Any(o => o.Required)) w.Line("[global::System.Diagnostics.CodeAnalysis.SetsRequiredMembers]");
+            var parameters = new[] { $"{Args}.ServiceBinding binding" }.Concat(s.Options.Select((o, j) => $"{Args}.OptionValue<{ValueType(o)}> o{j}"));
+            using (w.Block($"internal {s.ClassName}({string.Join(", ", parameters)}) : this()"))
+                for (var j = 0; j < s.Options.Count; j++)
+                    // A required option is always assigned: the binder checked it was given (only --help's instance
+                    // gets none, and shows "required" instead of reading it).
+                    w.Line(s.Options[j].Required ? $"this.{s.Options[j].Property} = o{j}.Value;" : $"if (o{j}.IsSet) this.{s.Options[j].Property} = o{j}.Value;");
         }
         for (var i = closers.Count - 1; i >= 0; i--) closers[i].Dispose();
         return w.ToString();
     }
+
+    private static string ValueType(OptionModel o) => o.Kind == OptionKind.StringArray ? "string[]" : o.Type;
 
     public static string App(IReadOnlyList<ServiceModel> services)
     {
@@ -39,16 +67,16 @@ internal static class Emitter
             w.Line($"public static readonly int[][] Dependencies = new int[][] {{ {string.Join(", ", services.Select(s => IntArray(s.DependsOn.Where(index.ContainsKey).Select(d => index[d]))))} }};");
             w.Line();
             w.Line("/// <summary>Every flag the binder understands.</summary>");
-            w.Line($"public static readonly string[] Flags = new string[] {{ {string.Join(", ", services.SelectMany(s => s.Options).Select(o => SourceWriter.Literal(o.Flag)).Concat(new[] { "\"--only\"", "\"--without\"" }))} }};");
+            w.Line($"public static readonly string[] Flags = new string[] {{ {string.Join(", ", services.SelectMany(s => s.Options).Select(o => SourceWriter.Literal(o.Flag)).Concat(SelectionFlags))} }};");
             w.Line();
             w.Line("/// <summary>Runs a control verb (tend status…) against the running Tend, or binds the arguments and the environment, then supervises the services until a stop.</summary>");
             using (w.Block("public static int Run(string[] args)"))
             {
                 w.Line("if (global::Tend.Control.ControlClient.IsRequest(args)) return global::Tend.Control.ControlClient.Run(args);");
-                w.Line("global::Tend.Arguments.BoundServices bound;");
+                w.Line($"{Args}.BoundServices bound;");
                 w.Line("try { bound = Bind(args, global::System.Environment.GetEnvironmentVariable); }");
-                w.Line("catch (global::Tend.Arguments.UsageException e) { return global::Tend.TendHost.Fail(e); }");
-                w.Line("return global::Tend.TendHost.Run(bound.Rest, bound.Services, new global::Tend.Arguments.DeclaredArguments(Flags, Help()));");
+                w.Line($"catch ({Args}.UsageException e) {{ return global::Tend.TendHost.Fail(e); }}");
+                w.Line($"return global::Tend.TendHost.Run(bound, new {Args}.DeclaredArguments(Flags, Help));");
             }
             w.Line();
             EmitBind(w, services);
@@ -66,8 +94,9 @@ internal static class Emitter
         w.Line("/// <summary>");
         w.Line("/// Binds <c>--SERVICE-OPTION VALUE</c> (or <c>=VALUE</c>), then <c>TEND_SERVICE_OPTION</c>, then the property's initializer;");
         w.Line("/// applies <c>--only</c>/<c>--without</c>; leaves Tend's own options and command lines in <c>Rest</c>. No reflection.");
+        w.Line("/// The selected services are built (their code run: constructor, <c>Command</c>, <c>Ready</c>) when <c>Services</c> is first read.");
         w.Line("/// </summary>");
-        using (w.Block("public static global::Tend.Arguments.BoundServices Bind(string[] args, global::System.Func<string, string?> env)"))
+        using (w.Block($"public static {Args}.BoundServices Bind(string[] args, global::System.Func<string, string?> env)"))
         {
             w.Line("var rest = new global::System.Collections.Generic.List<string>();");
             w.Line("var only = new global::System.Collections.Generic.List<string>();");
@@ -90,19 +119,20 @@ internal static class Emitter
                 w.Line("string? inline = eq > 0 ? arg.Substring(eq + 1) : null;");
                 using (w.Block("switch (flag)"))
                 {
-                    w.Line("case \"--only\": only.AddRange(global::Tend.Arguments.OptionParsers.List(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline))); break;");
-                    w.Line("case \"--without\": without.AddRange(global::Tend.Arguments.OptionParsers.List(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline))); break;");
+                    w.Line($"case \"--only\": only.AddRange({P}.List({P}.Value(args, ref i, flag, inline))); break;");
+                    w.Line($"case \"--without\": without.AddRange({P}.List({P}.Value(args, ref i, flag, inline))); break;");
                     for (var i = 0; i < services.Count; i++)
                         for (var j = 0; j < services[i].Options.Count; j++)
                         {
                             var o = services[i].Options[j];
                             w.Line($"case {SourceWriter.Literal(o.Flag)}:");
                             if (o.Kind == OptionKind.StringArray)
-                                w.Line($"    ({V(i, j)} ??= new global::System.Collections.Generic.List<string>()).Add(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); {H(i, j)} = true; break;");
+                                // Split like the environment's value, so --x a,b and TEND_X=a,b give the same list.
+                                w.Line($"    ({V(i, j)} ??= new global::System.Collections.Generic.List<string>()).AddRange({P}.List({P}.Value(args, ref i, flag, inline))); {H(i, j)} = true; break;");
                             else
                             {
-                                w.Line($"    if ({H(i, j)}) throw global::Tend.Arguments.OptionParsers.Twice(flag);");
-                                var value = o.Kind == OptionKind.Boolean ? "inline is null ? \"true\" : inline" : "global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)";
+                                w.Line($"    if ({H(i, j)}) throw {P}.Twice(flag);");
+                                var value = o.Kind == OptionKind.Boolean ? $"{P}.BooleanValue(args, ref i, inline)" : $"{P}.Value(args, ref i, flag, inline)";
                                 w.Line($"    {V(i, j)} = {Convert(o, "flag", value)}; {H(i, j)} = true; break;");
                             }
                         }
@@ -114,88 +144,99 @@ internal static class Emitter
                 {
                     var o = services[i].Options[j];
                     var e = $"e{i}_{j}";
-                    w.Line($"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = {(o.Kind == OptionKind.StringArray ? $"new global::System.Collections.Generic.List<string>(global::Tend.Arguments.OptionParsers.List({e}))" : Convert(o, SourceWriter.Literal(o.Env), e))}; {H(i, j)} = true; }}");
+                    w.Line($"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = {(o.Kind == OptionKind.StringArray ? $"new global::System.Collections.Generic.List<string>({P}.List({e}))" : Convert(o, SourceWriter.Literal(o.Env), e))}; {H(i, j)} = true; }}");
                 }
             w.Line();
-            w.Line("var specs = new global::System.Collections.Generic.List<global::Tend.ServiceSpec>();");
-            for (var i = 0; i < services.Count; i++)
+            w.Line($"var keep = {Args}.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);");
+            using (w.Block($"return new {Args}.BoundServices(() =>", ", rest.ToArray());"))
             {
-                var s = services[i];
-                if (s.Options.Count == 0) w.Line($"var s{i} = new {s.FullName}();");
-                else
+                // Required options first, so a missing one is reported before any service's code runs.
+                for (var i = 0; i < services.Count; i++)
+                    for (var j = 0; j < services[i].Options.Count; j++)
+                        if (services[i].Options[j].Required)
+                        {
+                            var o = services[i].Options[j];
+                            w.Line($"if (keep[{i}] && !{H(i, j)}) throw {P}.Missing({SourceWriter.Literal(services[i].Name)}, {SourceWriter.Literal(o.Flag)}, {SourceWriter.Literal(o.Env)});");
+                        }
+                w.Line("var specs = new global::System.Collections.Generic.List<global::Tend.ServiceSpec>();");
+                for (var i = 0; i < services.Count; i++)
                 {
-                    // Unset options keep the initializer's value, read from a default instance (init-only properties cannot be assigned later).
-                    w.Line($"var d{i} = new {s.FullName}();");
-                    var inits = s.Options.Select((o, j) => $"{o.Property} = {H(i, j)} ? {(o.Kind == OptionKind.StringArray ? $"{V(i, j)}!.ToArray()" : V(i, j))} : d{i}.{o.Property}");
-                    w.Line($"var s{i} = new {s.FullName} {{ {string.Join(", ", inits)} }};");
+                    var s = services[i];
+                    var name = SourceWriter.Literal(s.Name);
+                    using (w.Block($"if (keep[{i}])"))
+                    {
+                        var values = s.Options.Select((o, j) => $"new {Args}.OptionValue<{ValueType(o)}>({H(i, j)}, {(o.Kind == OptionKind.StringArray ? $"{V(i, j)}?.ToArray()!" : V(i, j))})");
+                        w.Line($"{s.FullName} s{i};");
+                        w.Line($"global::Tend.Command c{i};");
+                        w.Line($"try {{ s{i} = new {s.FullName}({string.Join(", ", new[] { $"default({Args}.ServiceBinding)" }.Concat(values))}); }}");
+                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its constructor or an option's initializer\", e); }}");
+                        w.Line($"try {{ c{i} = s{i}.Command; }}");
+                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Command\", e); }}");
+                        w.Line($"if (c{i} is null) throw {P}.NullCommand({name});");
+                        if (s.HasReady)
+                        {
+                            w.Line($"global::Tend.Readiness? r{i};");
+                            w.Line($"try {{ r{i} = s{i}.Ready; }}");
+                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Ready\", e); }}");
+                        }
+                        w.Line($"specs.Add(new global::Tend.ServiceSpec({name}, c{i})");
+                        w.Line("{");
+                        if (s.DependsOn.Count > 0)
+                            w.Line($"    DependsOn = new string[] {{ {string.Join(", ", s.DependsOn.Select(d => SourceWriter.Literal(services.First(x => x.FullName == d).Name)))} }},");
+                        if (s.OneShot) w.Line("    OneShot = true,");
+                        if (s.Critical) w.Line("    Critical = true,");
+                        if (s.Daemonizes) w.Line("    Daemonizes = true,");
+                        foreach (var setting in s.Settings) w.Line($"    {setting.Property} = {Setting(setting)},");
+                        if (s.HasReady) w.Line($"    Ready = r{i},");
+                        w.Line("});");
+                    }
                 }
-                w.Line($"specs.Add(new global::Tend.ServiceSpec({SourceWriter.Literal(s.Name)}, s{i}.Command)");
-                w.Line("{");
-                w.Line($"    Restart = global::Tend.Restart.{(s.Restart switch { 1 => "OnFailure", 2 => "Never", _ => "Always" })},");
-                w.Line($"    DependsOn = {StringArray(s.DependsOn.Select(d => SourceWriter.Literal(services.First(x => x.FullName == d).Name)))},");
-                if (s.KillMode != 0) w.Line($"    KillMode = global::Tend.KillMode.{(s.KillMode switch { 1 => "ControlGroup", 2 => "Mixed", _ => "Process" })},");
-                w.Line($"    OneShot = {Bool(s.OneShot)},");
-                w.Line($"    Critical = {Bool(s.Critical)},");
-                w.Line($"    Daemonizes = {Bool(s.Daemonizes)},");
-                w.Line($"    StopSignal = {Invariant(s.StopSignal)},");
-                w.Line($"    StopTimeout = global::System.TimeSpan.FromMilliseconds({Invariant(s.StopTimeoutMs)}),");
-                w.Line($"    CleanupTimeout = global::System.TimeSpan.FromMilliseconds({Invariant(s.CleanupTimeoutMs)}),");
-                w.Line($"    BackoffInitial = global::System.TimeSpan.FromMilliseconds({Invariant(s.BackoffMs)}),");
-                w.Line($"    BackoffMax = global::System.TimeSpan.FromMilliseconds({Invariant(s.BackoffMaxMs)}),");
-                w.Line($"    MinUptime = global::System.TimeSpan.FromMilliseconds({Invariant(s.MinUptimeMs)}),");
-                w.Line($"    StartLimit = {Invariant(s.StartLimit)},");
-                w.Line($"    StartWindow = global::System.TimeSpan.FromMilliseconds({Invariant(s.StartWindowMs)}),");
-                w.Line($"    MatchName = {SourceWriter.Literal(s.MatchName)},");
-                w.Line($"    WorkingDirectory = {SourceWriter.Literal(s.WorkingDirectory)},");
-                w.Line($"    User = {SourceWriter.Literal(s.User)},");
-                if (s.HasReady) w.Line($"    Ready = s{i}.Ready,");
-                w.Line("});");
+                w.Line("return specs;");
             }
-            w.Line("return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());");
         }
     }
 
-    private static string Bool(bool b) => b ? "true" : "false";
+    /// <summary>A setting's value in C#: enums by member name, durations in milliseconds.</summary>
+    private static string Setting(SettingModel s) => s.Kind switch
+    {
+        SettingKind.Enum => $"global::Tend.{s.Value}",
+        SettingKind.Milliseconds => $"global::System.TimeSpan.FromMilliseconds({s.Value})",
+        SettingKind.String => SourceWriter.Literal(s.Value),
+        _ => s.Value,
+    };
 
     private static string IntArray(IEnumerable<int> items)
     {
         var list = items.ToList();
-        return list.Count == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", list.Select(i => Invariant(i)))} }}";
+        return list.Count == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", list.Select(i => i.ToString(CultureInfo.InvariantCulture)))} }}";
     }
 
-    private static string StringArray(IEnumerable<string> literals)
+    private static string Convert(OptionModel o, string source, string value) => o.Kind switch
     {
-        var list = literals.ToList();
-        return list.Count == 0 ? "new string[0]" : $"new string[] {{ {string.Join(", ", list)} }}";
-    }
-
-    private static string Convert(OptionModel o, string source, string value)
-    {
-        const string P = "global::Tend.Arguments.OptionParsers";
-        return o.Kind switch
-        {
-            OptionKind.String => value,
-            OptionKind.Boolean => $"{P}.Boolean({source}, {value})",
-            OptionKind.Int32 => $"{P}.Int32({source}, {value})",
-            OptionKind.Int64 => $"{P}.Int64({source}, {value})",
-            OptionKind.Double => $"{P}.Double({source}, {value})",
-            OptionKind.TimeSpan => $"{P}.TimeSpan({source}, {value})",
-            OptionKind.Enum => EnumSwitch(o, source, value),
-            _ => value,
-        };
-    }
+        OptionKind.String => value,
+        OptionKind.Boolean => $"{P}.Boolean({source}, {value})",
+        OptionKind.Int32 => $"{P}.Int32({source}, {value})",
+        OptionKind.Int64 => $"{P}.Int64({source}, {value})",
+        OptionKind.Double => $"{P}.Double({source}, {value})",
+        OptionKind.TimeSpan => $"{P}.TimeSpan({source}, {value})",
+        OptionKind.Enum => EnumSwitch(o, source, value),
+        _ => value,
+    };
 
     private static string EnumSwitch(OptionModel o, string source, string value)
     {
         var type = o.Type.TrimEnd('?');
         var arms = o.EnumMembers.Select(m => $"{SourceWriter.Literal(m.ToLowerInvariant())} => {type}.{m}");
         var expected = SourceWriter.Literal("one of " + string.Join(", ", o.EnumMembers.Select(m => m.ToLowerInvariant())));
-        return $"({value}).ToLowerInvariant() switch {{ {string.Join(", ", arms)}, var bad => throw global::Tend.Arguments.OptionParsers.BadValue({source}, bad, {expected}) }}";
+        return $"({value}).ToLowerInvariant() switch {{ {string.Join(", ", arms)}, var bad => throw {P}.BadValue({source}, bad, {expected}) }}";
     }
 
     private static void EmitHelp(SourceWriter w, IReadOnlyList<ServiceModel> services)
     {
-        w.Line("/// <summary>The services and options section of <c>--help</c>, with each option's default read from a fresh instance.</summary>");
+        // One column for every option's description, wide enough for the longest flag and its type.
+        var heads = services.SelectMany(s => s.Options).Select(Head).ToList();
+        var width = heads.Count == 0 ? 0 : heads.Max(h => h.Length);
+        w.Line("/// <summary>The services and options section of <c>--help</c>: each option's default is read from an instance created as the binder creates it; no Command is evaluated.</summary>");
         using (w.Block("public static string Help()"))
         {
             w.Line("var sb = new global::System.Text.StringBuilder();");
@@ -203,20 +244,33 @@ internal static class Emitter
             for (var i = 0; i < services.Count; i++)
             {
                 var s = services[i];
-                w.Line($"var d{i} = new {s.FullName}();");
-                w.Line($"sb.Append({SourceWriter.Literal($"  {s.Name}")}).Append({SourceWriter.Literal(s.Summary is null ? "\n" : " - " + s.Summary + "\n")});");
+                var name = SourceWriter.Literal(s.Name);
+                var readsDefaults = s.Options.Any(o => !o.Required);
+                if (readsDefaults)
+                {
+                    w.Line($"{s.FullName} d{i};");
+                    w.Line($"try {{ d{i} = new {s.FullName}({string.Join(", ", new[] { $"default({Args}.ServiceBinding)" }.Concat(s.Options.Select(_ => "default")))}); }}");
+                    w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its constructor or an option's initializer\", e); }}");
+                }
+                w.Line($"sb.Append({SourceWriter.Literal($"  {s.Name}" + (s.Summary is null ? "\n" : " - " + s.Summary + "\n"))});");
                 var traits = new List<string>();
                 if (s.OneShot) traits.Add("one-shot");
                 if (s.Critical) traits.Add("critical");
                 if (s.Daemonizes) traits.Add("daemonizes");
                 if (s.DependsOn.Count > 0) traits.Add("after " + string.Join(", ", s.DependsOn.Select(d => services.First(x => x.FullName == d).Name)));
                 if (traits.Count > 0) w.Line($"sb.Append({SourceWriter.Literal("      " + string.Join("; ", traits) + "\n")});");
-                w.Line($"sb.Append(\"      runs: \").Append(d{i}.Command.ToString()).Append('\\n');");
                 foreach (var o in s.Options)
                 {
-                    var type = TypeName(o);
-                    var head = o.Kind == OptionKind.Boolean ? o.Flag : $"{o.Flag} {type}";
-                    w.Line($"sb.Append({SourceWriter.Literal($"    {head,-34} {o.Summary ?? ""}".TrimEnd() + " (default: ")}).Append(global::Tend.Arguments.OptionParsers.Format(d{i}.{o.Property})).Append({SourceWriter.Literal($"; env {o.Env})\n")});");
+                    var line = $"    {Head(o).PadRight(width + 1)} " + (o.Summary is null ? "(" : o.Summary + " (");
+                    if (o.Required)
+                    {
+                        w.Line($"sb.Append({SourceWriter.Literal(line + $"required; env {o.Env})\n")});");
+                        continue;
+                    }
+                    var off = o.Kind == OptionKind.Boolean
+                        ? $".Append(d{i}.{o.Property} == true ? {SourceWriter.Literal($"; {o.Flag}=false turns it off")} : \"\")"
+                        : "";
+                    w.Line($"sb.Append({SourceWriter.Literal(line + "default: ")}).Append({P}.Format(d{i}.{o.Property})){off}.Append({SourceWriter.Literal($"; env {o.Env})\n")});");
                 }
             }
             w.Line("sb.Append(\"  Select with --only NAME,... or --without NAME,...\\n\");");
@@ -224,23 +278,18 @@ internal static class Emitter
         }
     }
 
-    private static string TypeName(OptionModel o)
-    {
-        var t = o.Kind switch
-        {
-            OptionKind.String => "STRING",
-            OptionKind.Boolean => "BOOL",
-            OptionKind.Int32 => "INT",
-            OptionKind.Int64 => "LONG",
-            OptionKind.Double => "NUMBER",
-            OptionKind.TimeSpan => "DURATION",
-            OptionKind.Enum => string.Join("|", o.EnumMembers.Select(m => m.ToLowerInvariant())),
-            OptionKind.StringArray => "STRING (repeatable)",
-            _ => "VALUE",
-        };
-        return t;
-    }
+    private static string Head(OptionModel o) => o.Kind == OptionKind.Boolean ? $"{o.Flag}[=true|false]" : $"{o.Flag} {TypeName(o)}";
 
-    /// <summary>Numbers in generated code are written the same whatever the compiler's culture.</summary>
-    private static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
+    private static string TypeName(OptionModel o) => o.Kind switch
+    {
+        OptionKind.String => "STRING",
+        OptionKind.Boolean => "BOOL",
+        OptionKind.Int32 => "INT",
+        OptionKind.Int64 => "LONG",
+        OptionKind.Double => "NUMBER",
+        OptionKind.TimeSpan => "DURATION",
+        OptionKind.Enum => string.Join("|", o.EnumMembers.Select(m => m.ToLowerInvariant())),
+        OptionKind.StringArray => "STRING,... (repeatable)",
+        _ => "VALUE",
+    };
 }

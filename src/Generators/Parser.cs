@@ -1,8 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
-using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -11,45 +10,27 @@ using Tend.Generators.Model;
 
 namespace Tend.Generators;
 
-/// <summary>A diagnostic as plain values (cacheable), turned into a real Diagnostic when reported.</summary>
-public sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Args)
-{
-    /// <summary>
-    /// A real diagnostic at a real source location (found again in <paramref name="compilation"/> by path), so
-    /// the IDE squiggles the right text; models themselves never hold a Location.
-    /// </summary>
-    public Diagnostic ToDiagnostic(Compilation compilation)
-    {
-        var descriptor = DiagnosticDescriptors.All.First(d => d.Id == Id);
-        var tree = Location is null ? null : compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == Location.Path);
-        var location = tree is not null ? Microsoft.CodeAnalysis.Location.Create(tree, Location!.Span) : Location?.ToLocation();
-        return Diagnostic.Create(descriptor, location, Args.ToArray<object>());
-    }
-
-    public static DiagnosticInfo Create(DiagnosticDescriptor d, Location? location, params string[] args) =>
-        new(d.Id, LocationInfo.From(location), new EquatableArray<string>(args));
-}
-
-/// <summary>What the transform gives for one [Service] declaration.</summary>
-public sealed record ParseResult(ServiceModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
-
-/// <summary>Symbols → plain models, with a diagnostic for everything that can be checked in one declaration.</summary>
+/// <summary>
+/// Symbols → a plain model and the site it was found at, with a diagnostic for everything that can be checked in
+/// one declaration. Checks across services are in <see cref="Table"/>.
+/// </summary>
 internal static class Parser
 {
     public const string ServiceAttribute = "Tend.ServiceAttribute";
     private const string OptionAttribute = "Tend.OptionAttribute";
     private const string CommandType = "Tend.Command";
     private const string ReadinessType = "Tend.Readiness";
-    private static readonly Regex ValidName = new("^[a-z][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant);
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
     {
         var diags = new List<DiagnosticInfo>();
         var type = (INamedTypeSymbol)ctx.TargetSymbol;
-        var attr = ctx.Attributes[0];
+        // The [Service] of this part of the class (with [Service] on two parts, the symbol has both).
+        var attr = ctx.Attributes.FirstOrDefault(a => a.ApplicationSyntaxReference is { } r && r.SyntaxTree == ctx.TargetNode.SyntaxTree && ctx.TargetNode.Span.Contains(r.Span))
+            ?? ctx.Attributes[0];
         var attrLocation = attr.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
         var identifier = ctx.TargetNode is BaseTypeDeclarationSyntax t ? t.Identifier.GetLocation() : ctx.TargetNode.GetLocation();
-        ParseResult Fail() => new(null, new EquatableArray<DiagnosticInfo>(diags));
+        ParseResult Fail() => new(null, null, new EquatableArray<DiagnosticInfo>(diags));
 
         if (type.TypeKind != TypeKind.Class || type.IsRecord)
         {
@@ -58,6 +39,17 @@ internal static class Parser
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, identifier, kind, type.Name));
             return Fail();
         }
+
+        // [Service] on two parts of one partial class: the first part (in the symbol's order) is the service; each
+        // other one gets a diagnostic and no model, so no two outputs share a hint name.
+        var first = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == ServiceAttribute);
+        if (first?.ApplicationSyntaxReference is { } primary && attr.ApplicationSyntaxReference is { } here
+            && (primary.SyntaxTree != here.SyntaxTree || primary.Span != here.Span))
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ServiceOnTwoParts, attrLocation, type.Name));
+            return Fail();
+        }
+
         if (ctx.TargetNode is ClassDeclarationSyntax cls && !cls.Modifiers.Any(SyntaxKind.PartialKeyword))
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, type.Name));
         if (type.TypeParameters.Length > 0)
@@ -74,63 +66,46 @@ internal static class Parser
             }
             containing.Insert(0, c.Name);
         }
+        if (CreationProblem(type, ct) is { } creation)
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CannotCreate, creation.Location ?? identifier, type.Name, creation.Problem));
 
         var name = attr.ConstructorArguments.Length > 0 ? attr.ConstructorArguments[0].Value as string ?? "" : "";
-        if (!ValidName.IsMatch(name)) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, ArgumentLocation(attrLocation, 0) ?? attrLocation, name));
+        if (!Names.IsValid(name)) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, ArgumentLocation(attrLocation, 0) ?? attrLocation, name));
 
-        // Command: an instance property of type Tend.Command with a getter.
-        var command = type.GetMembers("Command").FirstOrDefault();
+        // Command: an instance property of type Tend.Command with a getter the binder can call, here or inherited.
+        var command = Members(type).FirstOrDefault(m => m.Name == "Command");
         string? commandProblem = command switch
         {
             null => "has no Command property",
             IPropertySymbol p when p.IsStatic => "has a static Command property; it must be an instance property",
             IPropertySymbol p when p.Type.ToDisplayString() != CommandType => $"has a Command property of type '{p.Type.ToDisplayString()}', not Tend.Command",
             IPropertySymbol p when p.GetMethod is null => "has a Command property without a getter",
+            IPropertySymbol p when !Visible(p) || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} Command property; make it public",
             IPropertySymbol => null,
             _ => "has a member named Command that is not a property",
         };
         if (commandProblem is not null)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadCommand, command?.Locations.FirstOrDefault() ?? identifier, type.Name, commandProblem));
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadCommand, SourceLocation(command) ?? identifier, type.Name, commandProblem));
 
-        // Ready: optional, an instance property of type Tend.Readiness (nullable allowed) with a getter.
-        var ready = type.GetMembers("Ready").FirstOrDefault();
+        // Ready: optional, an instance property of type Tend.Readiness (nullable allowed) with a visible getter.
+        var ready = Members(type).FirstOrDefault(m => m.Name == "Ready");
         string? readyProblem = ready switch
         {
             null => null,
             IPropertySymbol p when p.IsStatic => "has a static Ready property; it must be an instance property",
             IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != ReadinessType => $"has a Ready property of type '{p.Type.ToDisplayString()}', not Tend.Readiness",
             IPropertySymbol p when p.GetMethod is null => "has a Ready property without a getter",
+            IPropertySymbol p when !Visible(p) || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} Ready property; make it public",
             IPropertySymbol => null,
             _ => "has a member named Ready that is not a property",
         };
         if (readyProblem is not null)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadReady, ready?.Locations.FirstOrDefault() ?? identifier, type.Name, readyProblem));
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadReady, SourceLocation(ready) ?? identifier, type.Name, readyProblem));
 
-        // Settings.
-        var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
-        long Ms(string key, string fallback)
-        {
-            var text = named.TryGetValue(key, out var v) ? v.Value as string ?? "" : fallback;
-            if (Duration.TryParse(text, out var d)) return (long)d.TotalMilliseconds;
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, NamedLocation(attrLocation, key) ?? attrLocation, key, text, "expected " + Duration.Expected));
-            return 0;
-        }
-        var stopTimeout = Ms("StopTimeout", "5s");
-        var cleanupTimeout = Ms("CleanupTimeout", "100ms");
-        var backoff = Ms("Backoff", "100ms");
-        var backoffMax = Ms("BackoffMax", "30s");
-        var minUptime = Ms("MinUptime", "1s");
-        var startWindow = Ms("StartWindow", "10s");
-        var startLimit = named.TryGetValue("StartLimit", out var sl) && sl.Value is int l ? l : 5;
-        if (startLimit < 1)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, NamedLocation(attrLocation, "StartLimit") ?? attrLocation, "StartLimit", startLimit.ToString(), "it must be at least 1"));
-        if (backoffMax < backoff && backoffMax > 0)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, NamedLocation(attrLocation, "BackoffMax") ?? attrLocation, "BackoffMax", Duration.Format(TimeSpan.FromMilliseconds(backoffMax)), "it must not be less than Backoff"));
-        var signalText = named.TryGetValue("StopSignal", out var ss) ? ss.Value as string ?? "" : "SIGTERM";
-        if (!Signals.TryParse(signalText, out var stopSignal))
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, NamedLocation(attrLocation, "StopSignal") ?? attrLocation, "StopSignal", signalText, "expected " + Signals.Expected));
+        var settings = Settings(attr, attrLocation, diags);
 
         var deps = new List<string>();
+        var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
         if (named.TryGetValue("DependsOn", out var dependsOn) && !dependsOn.IsNull)
         {
             foreach (var item in dependsOn.Values)
@@ -142,24 +117,176 @@ internal static class Parser
             }
         }
 
-        // Options.
+        var (options, optionSites) = Options(type, name, ctx.SemanticModel.Compilation, diags, ct);
+
+        if (diags.Count > 0) return Fail();
+        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
+        var fullName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        var model = new ServiceModel(ns, new EquatableArray<string>(containing), type.Name, fullName, name,
+            new EquatableArray<string>(deps),
+            named.TryGetValue("OneShot", out var os) && os.Value is true,
+            named.TryGetValue("Critical", out var cr) && cr.Value is true,
+            named.TryGetValue("Daemonizes", out var dz) && dz.Value is true,
+            new EquatableArray<SettingModel>(settings),
+            ready is not null,
+            type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
+            new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct));
+        return new ParseResult(model, new ServiceSite(fullName, LocationInfo.From(attrLocation), new EquatableArray<OptionSite>(optionSites)), default);
+    }
+
+    /// <summary>The members of the class and of its base classes, the most derived first (object's are left out).</summary>
+    private static IEnumerable<ISymbol> Members(INamedTypeSymbol type)
+    {
+        for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+            foreach (var m in t.GetMembers())
+                yield return m;
+    }
+
+    /// <summary>Why Tend cannot write <c>new Service(…)</c> in the generated binder, or null.</summary>
+    private static (string Problem, Location? Location)? CreationProblem(INamedTypeSymbol type, CancellationToken ct)
+    {
+        if (type.IsStatic) return ("is static: Tend creates an instance of it; remove 'static'", null);
+        if (type.IsAbstract) return ("is abstract: Tend creates an instance of it; remove 'abstract', or put [Service] on a class derived from it", null);
+        for (var c = type; c is not null; c = c.ContainingType)
+            if (!Visible(c))
+                return (c.Equals(type, SymbolEqualityComparer.Default)
+                    ? $"is {Accessibility(c)}: the generated TendApp creates it; make it internal or public"
+                    : $"is nested in '{c.Name}', which is {Accessibility(c)}: the generated TendApp creates it; make '{c.Name}' internal or public", null);
+        var declared = type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared).ToList();
+        if (declared.Count > 0)
+        {
+            if (!declared.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams)))
+                return ($"has a constructor with parameters and none without: Tend creates it with its options; add 'public {type.Name}() {{ }}' (options come in as [Option] properties)",
+                    declared[0].Locations.FirstOrDefault(l => l.IsInSource));
+            return null;
+        }
+        // No constructor of its own: the generated one calls the base class's parameterless constructor.
+        if (type.BaseType is { } b && b.SpecialType != SpecialType.System_Object
+            && !b.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams) && c.DeclaredAccessibility is not Microsoft.CodeAnalysis.Accessibility.Private))
+            return ($"derives from '{b.Name}', which has no parameterless constructor: add 'public {type.Name}() : base(…) {{ }}'", null);
+        return null;
+    }
+
+    /// <summary>The settings the attribute gives, checked; a setting left out is not in the model (its default applies at run time).</summary>
+    private static List<SettingModel> Settings(AttributeData attr, Location? attrLocation, List<DiagnosticInfo> diags)
+    {
+        var settings = new List<SettingModel>();
+        var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
+        Location? At(string key) => NamedLocation(attrLocation, key) ?? attrLocation;
+
+        long? Ms(string key, string property)
+        {
+            if (!named.TryGetValue(key, out var v)) return null;
+            var text = v.Value as string ?? "";
+            if (!Duration.TryParse(text, out var d))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At(key), key, text, "expected " + Duration.Expected));
+                return null;
+            }
+            var ms = (long)d.TotalMilliseconds;
+            settings.Add(new SettingModel(property, SettingKind.Milliseconds, ms.ToString(CultureInfo.InvariantCulture)));
+            return ms;
+        }
+        Ms("StopTimeout", "StopTimeout");
+        Ms("CleanupTimeout", "CleanupTimeout");
+        var backoff = Ms("Backoff", "BackoffInitial");
+        var backoffMax = Ms("BackoffMax", "BackoffMax");
+        Ms("MinUptime", "MinUptime");
+        Ms("StartWindow", "StartWindow");
+
+        // Backoff and BackoffMax are checked together, a left-out one at its default (the one home of defaults is
+        // Tend.ServiceDefaults, compiled into the generator too).
+        if ((backoff is not null || backoffMax is not null) && named.ContainsKey(backoff is null ? "BackoffMax" : "Backoff"))
+        {
+            var initial = backoff ?? DefaultMs(ServiceDefaults.Backoff);
+            var max = backoffMax ?? DefaultMs(ServiceDefaults.BackoffMax);
+            if (max < initial && max > 0)
+            {
+                var key = named.ContainsKey("BackoffMax") ? "BackoffMax" : "Backoff";
+                var text = named[key].Value as string ?? "";
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At(key), key, text,
+                    key == "BackoffMax" ? $"it must not be less than Backoff ({Duration.Format(TimeSpan.FromMilliseconds(initial))})" : $"it must not be more than BackoffMax ({Duration.Format(TimeSpan.FromMilliseconds(max))})"));
+            }
+        }
+
+        if (named.TryGetValue("StartLimit", out var sl) && sl.Value is int startLimit)
+        {
+            if (startLimit < 1)
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StartLimit"), "StartLimit", startLimit.ToString(CultureInfo.InvariantCulture), "it must be at least 1"));
+            else settings.Add(new SettingModel("StartLimit", SettingKind.Integer, startLimit.ToString(CultureInfo.InvariantCulture)));
+        }
+        if (named.TryGetValue("StopSignal", out var ss))
+        {
+            var signalText = ss.Value as string ?? "";
+            if (!Signals.TryParse(signalText, out var stopSignal))
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StopSignal"), "StopSignal", signalText, "expected " + Signals.Expected));
+            else settings.Add(new SettingModel("StopSignal", SettingKind.Integer, stopSignal.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        // Enums by member name, never a cast of a number: the generated code reads as the declaration does.
+        foreach (var key in new[] { "Restart", "KillMode" })
+        {
+            if (!named.TryGetValue(key, out var e) || e.Type is not INamedTypeSymbol enumType) continue;
+            var member = enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, e.Value));
+            if (member is null)
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At(key), key, Convert.ToString(e.Value, CultureInfo.InvariantCulture) ?? "",
+                    "expected one of " + string.Join(", ", enumType.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => $"{key}.{f.Name}"))));
+            else settings.Add(new SettingModel(key, SettingKind.Enum, $"{enumType.Name}.{member.Name}"));
+        }
+
+        foreach (var key in new[] { "MatchName", "WorkingDirectory", "User" })
+            if (named.TryGetValue(key, out var v) && v.Value is string s)
+                settings.Add(new SettingModel(key, SettingKind.String, s));
+        return settings;
+    }
+
+    private static long DefaultMs(string text) => Duration.TryParse(text, out var d) ? (long)d.TotalMilliseconds : 0;
+
+    /// <summary>
+    /// The [Option] properties of the class, then of its base classes (inherited options are supported: the generated
+    /// constructor sets them like its own); a property overridden counts once, as its most derived declaration.
+    /// </summary>
+    private static (List<OptionModel>, List<OptionSite>) Options(INamedTypeSymbol type, string service, Compilation compilation, List<DiagnosticInfo> diags, CancellationToken ct)
+    {
         var options = new List<OptionModel>();
+        var sites = new List<OptionSite>();
         var flags = new Dictionary<string, string>();
-        foreach (var member in type.GetMembers())
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var member in Members(type))
         {
             ct.ThrowIfCancellationRequested();
-            var optionAttr = member.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == OptionAttribute);
-            if (optionAttr is null || member is not IPropertySymbol prop) continue;
-            var location = prop.Locations.FirstOrDefault();
+            if (member is IFieldSymbol { IsRequired: true } field && seen.Add(field.Name))
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequiredNotOption, SourceLocation(field), field.Name));
+            if (member is not IPropertySymbol prop || !seen.Add(prop.Name)) continue;
+            AttributeData? optionAttr = null;
+            for (var p = prop; p is not null && optionAttr is null; p = p.OverriddenProperty)
+                optionAttr = p.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == OptionAttribute);
+            var location = SourceLocation(prop);
+            if (optionAttr is null)
+            {
+                if (prop.IsRequired)
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequiredNotOption, location, prop.Name));
+                continue;
+            }
             if (prop.SetMethod is null || prop.IsStatic)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotSettable, location, prop.Name));
                 continue;
             }
-            var optionName = optionAttr.ConstructorArguments.Length > 0 && optionAttr.ConstructorArguments[0].Value is string n ? n : Kebab(prop.Name);
-            if (!ValidName.IsMatch(optionName))
+            var access = !Visible(prop) ? $"is {Accessibility(prop)}"
+                : prop.GetMethod is null ? "has no getter"
+                : !Visible(prop.GetMethod) ? $"has a {Accessibility(prop.GetMethod)} getter"
+                : !Visible(prop.SetMethod) ? $"has a {Accessibility(prop.SetMethod)} {(prop.SetMethod.IsInitOnly ? "init" : "setter")}"
+                : null;
+            if (access is not null)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, location, optionName));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotAccessible, location, prop.Name, access));
+                continue;
+            }
+            var optionName = optionAttr.ConstructorArguments.Length > 0 && optionAttr.ConstructorArguments[0].Value is string n ? n : Names.Kebab(prop.Name);
+            if (!Names.IsValid(optionName))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOptionName, location, optionName, prop.Name));
                 continue;
             }
             if (prop.Type.TypeKind == TypeKind.Error) continue; // the compiler reports the unknown type itself
@@ -168,39 +295,42 @@ internal static class Parser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedOptionType, location, prop.Name, prop.Type.ToDisplayString()));
                 continue;
             }
-            var flag = $"--{name}-{optionName}";
-            var env = $"TEND_{name}_{optionName}".Replace('-', '_').ToUpperInvariant();
+            var underlying = prop.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nt ? nt.TypeArguments[0] : prop.Type;
+            if (!compilation.IsSymbolAccessibleWithin(underlying, compilation.Assembly))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotAccessible, location, prop.Name, $"has type '{underlying.ToDisplayString()}', which is {Accessibility(underlying)} (make the type internal or public)"));
+                continue;
+            }
+            var flag = $"--{service}-{optionName}";
+            var env = $"TEND_{service}_{optionName}".Replace('-', '_').ToUpperInvariant();
             if (flags.TryGetValue(flag, out var other))
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionClash, location, prop.Name, flag, other));
                 continue;
             }
             flags[flag] = prop.Name;
-            var underlying = prop.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nt ? nt.TypeArguments[0] : prop.Type;
             var members = kind.Kind == OptionKind.Enum
                 ? underlying.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => f.Name)
                 : Enumerable.Empty<string>();
-            options.Add(new OptionModel(prop.Name, flag, env, kind.Kind, prop.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), kind.Nullable,
-                new EquatableArray<string>(members), Summary(prop, ct)));
+            options.Add(new OptionModel(prop.Name, flag, env, kind.Kind, prop.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), kind.Nullable, prop.IsRequired,
+                new EquatableArray<string>(members), DocComments.Summary(prop, ct)));
+            sites.Add(new OptionSite(prop.Name, LocationInfo.From(location)));
         }
-
-        if (diags.Count > 0) return Fail();
-        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
-        var model = new ServiceModel(ns, new EquatableArray<string>(containing), type.Name, type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), name,
-            named.TryGetValue("Restart", out var r) && r.Value is int restart ? restart : 0,
-            named.TryGetValue("KillMode", out var km) && km.Value is int killMode ? killMode : 0,
-            new EquatableArray<string>(deps),
-            named.TryGetValue("OneShot", out var os) && os.Value is true,
-            named.TryGetValue("Critical", out var cr) && cr.Value is true,
-            named.TryGetValue("Daemonizes", out var dz) && dz.Value is true,
-            stopSignal, stopTimeout, cleanupTimeout, backoff, backoffMax, minUptime, startLimit, startWindow,
-            named.TryGetValue("MatchName", out var mn) ? mn.Value as string : null,
-            named.TryGetValue("WorkingDirectory", out var wd) ? wd.Value as string : null,
-            named.TryGetValue("User", out var us) ? us.Value as string : null,
-            ready is not null,
-            new EquatableArray<OptionModel>(options), Summary(type, ct), LocationInfo.From(attrLocation));
-        return new ParseResult(model, default);
+        return (options, sites);
     }
+
+    /// <summary>Reachable from the generated TendApp (same assembly, not private or protected).</summary>
+    private static bool Visible(ISymbol s) => s.DeclaredAccessibility is Microsoft.CodeAnalysis.Accessibility.Public or Microsoft.CodeAnalysis.Accessibility.Internal or Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal;
+
+    private static string Accessibility(ISymbol s) => s.DeclaredAccessibility switch
+    {
+        Microsoft.CodeAnalysis.Accessibility.Private => "private",
+        Microsoft.CodeAnalysis.Accessibility.Protected => "protected",
+        Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal => "private protected",
+        _ => "not accessible",
+    };
+
+    private static Location? SourceLocation(ISymbol? s) => s?.Locations.FirstOrDefault(l => l.IsInSource);
 
     private static (OptionKind Kind, bool Nullable)? Classify(ITypeSymbol type)
     {
@@ -222,45 +352,6 @@ internal static class Parser
             _ when type.ToDisplayString() == "System.TimeSpan" => (OptionKind.TimeSpan, nullable),
             _ => null,
         };
-    }
-
-    /// <summary><c>MaxConnections</c> → <c>max-connections</c>, <c>SSHPort</c> → <c>ssh-port</c>.</summary>
-    public static string Kebab(string name)
-    {
-        var sb = new StringBuilder();
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1]))))
-                sb.Append('-');
-            sb.Append(char.ToLowerInvariant(c));
-        }
-        return sb.ToString().Replace('_', '-');
-    }
-
-    /// <summary>
-    /// The text of the &lt;summary&gt; doc comment, read from the syntax: without GenerateDocumentationFile the
-    /// compiler keeps doc comments as plain <c>///</c> comment trivia, so both forms are read as text.
-    /// </summary>
-    private static string? Summary(ISymbol symbol, CancellationToken ct)
-    {
-        var syntax = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(ct);
-        if (syntax is null) return null;
-        var text = new StringBuilder();
-        foreach (var trivia in syntax.GetLeadingTrivia())
-        {
-            if (trivia.IsKind(SyntaxKind.SingleLineDocumentationCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineDocumentationCommentTrivia))
-                text.Append(trivia.ToFullString().Replace("///", " "));
-            else if (trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) && trivia.ToString().StartsWith("///", StringComparison.Ordinal))
-                text.Append(' ').Append(trivia.ToString().Substring(3));
-        }
-        var match = Regex.Match(text.ToString(), @"<summary>(.*?)</summary>", RegexOptions.Singleline);
-        if (!match.Success) return null;
-        var inner = Regex.Replace(match.Groups[1].Value, @"<(see|paramref|typeparamref)\s+\w+=""([^""]*)""\s*/>", "$2");
-        inner = Regex.Replace(inner, @"<[^>]+>", "");
-        inner = inner.Replace("&lt;", "<").Replace("&gt;", ">").Replace("&amp;", "&");
-        var collapsed = Regex.Replace(inner, @"\s+", " ").Trim();
-        return collapsed.Length == 0 ? null : collapsed;
     }
 
     private static Location? NamedLocation(Location? attribute, string name)

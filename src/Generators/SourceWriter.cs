@@ -16,12 +16,13 @@ internal sealed class SourceWriter
         return this;
     }
 
-    public IDisposable Block(string header)
+    /// <summary>Writes <paramref name="header"/> and an opening brace; disposing closes it, followed by <paramref name="afterClose"/> (such as <c>);</c> after a lambda).</summary>
+    public IDisposable Block(string header, string afterClose = "")
     {
         Line(header);
         Line("{");
         _indent++;
-        return new Closer(this, "}");
+        return new Closer(this, "}" + afterClose);
     }
 
     public override string ToString() => _sb.ToString();
@@ -50,7 +51,7 @@ internal sealed class SourceWriter
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
                 default:
-                    if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4"));
+                    if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
                     else sb.Append(c);
                     break;
             }

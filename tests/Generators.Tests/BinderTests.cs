@@ -148,7 +148,7 @@ public class BinderTests
         Assert.Contains("(default: 5s; env TEND_WEB_TIMEOUT)", help);
         Assert.Contains("--web-level debug|info|warn", help);
         Assert.Contains("(default: info; env TEND_WEB_LEVEL)", help);
-        Assert.Contains("--web-header STRING (repeatable)", help);
+        Assert.Contains("--web-header STRING,... (repeatable)", help);
         Assert.Contains("--web-workers INT", help);
         Assert.Contains("(default: none; env TEND_WEB_WORKERS)", help);
         Assert.Contains("worker\n      after web", help);

@@ -7,7 +7,57 @@ namespace Tend.Generators.Tests;
 [Trait("Category", "Unit")]
 public class CachingTests
 {
-    private static readonly string[] Tracked = [TrackingNames.Parsed, TrackingNames.Diagnostics, TrackingNames.Models, TrackingNames.Table];
+    private static readonly string[] Tracked = [TrackingNames.Parsed, TrackingNames.Diagnostics, TrackingNames.Models, TrackingNames.Table, TrackingNames.App, TrackingNames.CrossDiagnostics];
+
+    private static bool Reused(IncrementalStepRunReason r) => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged;
+
+    /// <summary>Inserts a line before the first occurrence of <paramref name="before"/> in the compilation's first tree.</summary>
+    private static Compilation InsertLine(Compilation compilation, string before, string line)
+    {
+        var tree = compilation.SyntaxTrees.First();
+        var text = tree.GetText();
+        var at = text.ToString().IndexOf(before, StringComparison.Ordinal);
+        Assert.True(at >= 0);
+        return compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(text.Replace(at, 0, line + "\n")));
+    }
+
+    [Fact]
+    public void A_comment_line_above_Service_leaves_the_model_and_TendApp_cached()
+    {
+        var compilation = GeneratorHarness.Compilation(Sources.Seed);
+        var driver = GeneratorHarness.Driver().RunGenerators(compilation);
+        var result = driver.RunGenerators(InsertLine(compilation, "[Service(\"sshd\"", "// The SSH daemon.")).GetRunResult().Results.Single();
+
+        // The declaration moved, so its parse ran again (its site has new positions) ...
+        Assert.Contains(result.TrackedSteps[TrackingNames.Parsed].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        // ... but the model holds no location: it is equal, and nothing downstream of it is redone.
+        foreach (var name in new[] { TrackingNames.Models, TrackingNames.Table, TrackingNames.App })
+            Assert.All(result.TrackedSteps[name].SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason), $"step {name}: {o.Reason}"));
+        var appOutputs = result.TrackedOutputSteps.SelectMany(s => s.Value).Where(s => s.Inputs.Any(i => i.Source.Name == TrackingNames.App)).ToList();
+        Assert.NotEmpty(appOutputs);
+        Assert.All(appOutputs.SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason), $"TendApp output: {o.Reason}"));
+        var partOutputs = result.TrackedOutputSteps.SelectMany(s => s.Value).Where(s => s.Inputs.Any(i => i.Source.Name == TrackingNames.Models)).ToList();
+        Assert.NotEmpty(partOutputs);
+        Assert.All(partOutputs.SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason), $"service part output: {o.Reason}"));
+    }
+
+    [Fact]
+    public void A_diagnostic_across_services_follows_a_declaration_that_only_moved()
+    {
+        var source = """
+            using Tend;
+            [Service("web")] public partial class A { public Command Command => new("/bin/a"); }
+            [Service("web")] public partial class B { public Command Command => new("/bin/b"); }
+            """;
+        var compilation = GeneratorHarness.Compilation(source);
+        var driver = GeneratorHarness.Driver().RunGenerators(compilation);
+        Assert.Equal(2, driver.GetRunResult().Diagnostics.Single(d => d.Id == "TEND003").Location.GetLineSpan().StartLinePosition.Line);
+        var moved = driver.RunGenerators(InsertLine(compilation, "[Service(\"web\")] public partial class B", "// B, a copy of A")).GetRunResult();
+        var d = moved.Diagnostics.Single(d => d.Id == "TEND003");
+        Assert.Equal(3, d.Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Equal("Service(\"web\")", d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        Assert.All(moved.Results.Single().TrackedSteps[TrackingNames.Table].SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason)));
+    }
 
     [Fact]
     public void A_second_run_on_a_clone_is_all_cached_and_models_hold_no_compiler_objects()

@@ -33,11 +33,29 @@ internal static class GeneratorHarness
         return (driver.GetRunResult(), output, diagnostics);
     }
 
+    /// <summary>
+    /// The rule of issue 16, checked on every run a test makes: the generator never crashes (no CS8785, no exception)
+    /// and nothing it emits has an error or a warning: a problem is a TEND diagnostic on the user's code, never a
+    /// C# error inside generated code.
+    /// </summary>
+    public static void AssertGeneratedCodeIsClean(GeneratorDriverRunResult result, Compilation output, ImmutableArray<Diagnostic> diagnostics)
+    {
+        Assert.DoesNotContain(diagnostics, d => d.Id == "CS8785");
+        Assert.All(result.Results, r => Assert.Null(r.Exception));
+        var generated = result.GeneratedTrees.ToHashSet();
+        var inGenerated = output.GetDiagnostics()
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } t && generated.Contains(t))
+            .Select(d => $"{d.Id} in {Path.GetFileName(d.Location.SourceTree!.FilePath)} at {d.Location.GetLineSpan().StartLinePosition}: {d.GetMessage()}")
+            .ToList();
+        Assert.True(inGenerated.Count == 0, "generated code has problems:\n" + string.Join("\n", inGenerated));
+    }
+
     /// <summary>Compiles snippet + generated code, loads it into a collectible context and returns the assembly.</summary>
     public static Assembly Load(params string[] sources)
     {
-        var (_, output, diagnostics) = Run(sources);
+        var (result, output, diagnostics) = Run(sources);
         Assert.Empty(diagnostics);
+        AssertGeneratedCodeIsClean(result, output, diagnostics);
         using var pe = new MemoryStream();
         var emit = output.Emit(pe);
         Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));

@@ -9,7 +9,7 @@ public class SnapshotTests
         var (result, _, diagnostics) = GeneratorHarness.Run(Sources.Seed);
         Assert.Empty(diagnostics);
         var generated = result.Results.Single().GeneratedSources;
-        Assert.Equal(["Apache.apache2.g.cs", "Sshd.sshd.g.cs", "TendApp.g.cs"], generated.Select(g => g.HintName).Order());
+        Assert.Equal(["App.Apache.g.cs", "App.Sshd.g.cs", "TendApp.g.cs"], generated.Select(g => g.HintName).Order());
         foreach (var g in generated) Snapshot.Verify(nameof(Seed_services), g.HintName, g.SourceText.ToString());
     }
 

@@ -17,16 +17,16 @@ public sealed record HostOptions
     public IReadOnlyList<string> CommandLines { get; init; } = [];
 
     /// <summary>Settings applied to each ad-hoc service.</summary>
-    public Restart Restart { get; init; } = Restart.Always;
+    public Restart Restart { get; init; } = ServiceDefaults.Restart;
 
     /// <summary>Stop timeout of each ad-hoc service.</summary>
-    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan StopTimeout { get; init; } = ServiceDefaults.StopTimeoutValue;
 
     /// <summary>Cleanup timeout of each ad-hoc service.</summary>
-    public TimeSpan CleanupTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan CleanupTimeout { get; init; } = ServiceDefaults.CleanupTimeoutValue;
 
     /// <summary>Kill mode of each ad-hoc service.</summary>
-    public KillMode KillMode { get; init; } = KillMode.Lineage;
+    public KillMode KillMode { get; init; } = ServiceDefaults.KillMode;
 
     /// <summary>Ad-hoc services are critical: one failing for good ends Tend with a non-zero code.</summary>
     public bool Critical { get; init; }
@@ -64,8 +64,8 @@ public sealed record HostOptions
         ("--log-prefix", null, "prefix every line a service prints with its name (default: services write straight to stdout/stderr)"),
         ("--log-format", "text|json", "format of Tend's own lines on stderr (default: text)"),
         ("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
-        ("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL (default: 5s)"),
-        ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: 100ms)"),
+        ("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL (default: " + ServiceDefaults.StopTimeout + ")"),
+        ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: " + ServiceDefaults.CleanupTimeout + ")"),
         ("--kill-mode", "MODE", "for command-line services: which processes a stop reaches: lineage (default: every process of its start-up), control-group, mixed or process"),
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),

@@ -23,6 +23,33 @@ public static class OptionParsers
         return args[++i];
     }
 
+    /// <summary>
+    /// Reads a bool flag's value: <c>--x</c> alone is true; <c>--x=VALUE</c>, or <c>--x true</c> / <c>--x false</c>
+    /// (only these two words are taken from the next argument, so a command line after a flag stays one).
+    /// </summary>
+    public static string BooleanValue(string[] args, ref int i, string? inline)
+    {
+        if (inline is not null) return inline;
+        if (i + 1 < args.Length && (args[i + 1].Equals("true", StringComparison.OrdinalIgnoreCase) || args[i + 1].Equals("false", StringComparison.OrdinalIgnoreCase)))
+            return args[++i];
+        return "true";
+    }
+
+    /// <summary>An error for a required option given neither on the command line nor in the environment.</summary>
+    public static UsageException Missing(string service, string flag, string env) =>
+        new($"service '{service}' needs option '{flag}' (or environment variable {env}): give it, e.g. {flag} VALUE, or leave the service out with --without {service}");
+
+    /// <summary>
+    /// An error for a service's own code that threw while Tend built the service (its constructor, an option's
+    /// initializer, <c>Command</c> or <c>Ready</c>): one line naming the service and the member, no stack trace.
+    /// </summary>
+    public static UsageException UserCode(string service, string member, Exception e) =>
+        new($"service '{service}': {member} threw {e.GetType().Name}: {OneLine(e.Message)}; fix the declaration or the option values given");
+
+    /// <summary>An error for a <c>Command</c> that gave null.</summary>
+    public static UsageException NullCommand(string service) =>
+        new($"service '{service}': its Command is null: return a Command, such as new(\"/usr/sbin/sshd\", \"-D\")");
+
     /// <summary>Parses an int.</summary>
     public static int Int32(string flag, string value) =>
         int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw BadValue(flag, value, "an integer (int)");
@@ -47,7 +74,7 @@ public static class OptionParsers
         _ => throw BadValue(flag, value, "true or false"),
     };
 
-    /// <summary>Splits a list given in one environment variable (comma-separated).</summary>
+    /// <summary>Splits a list option's value, the same from the command line and the environment (comma-separated).</summary>
     public static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>An option's default for <c>--help</c>.</summary>
@@ -61,6 +88,8 @@ public static class OptionParsers
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture).ToLowerInvariant(),
         _ => value.ToString() ?? "",
     };
+
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string Source(string flag) => flag.StartsWith('-') ? $"option '{flag}'" : $"environment variable {flag}";
 }

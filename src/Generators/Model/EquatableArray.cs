@@ -35,4 +35,8 @@ public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnume
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     public static implicit operator EquatableArray<T>(ImmutableArray<T> items) => new(items);
+
+    public static bool operator ==(EquatableArray<T> left, EquatableArray<T> right) => left.Equals(right);
+
+    public static bool operator !=(EquatableArray<T> left, EquatableArray<T> right) => !left.Equals(right);
 }

@@ -20,12 +20,13 @@ internal static partial class TendApp
         global::Tend.Arguments.BoundServices bound;
         try { bound = Bind(args, global::System.Environment.GetEnvironmentVariable); }
         catch (global::Tend.Arguments.UsageException e) { return global::Tend.TendHost.Fail(e); }
-        return global::Tend.TendHost.Run(bound.Rest, bound.Services, new global::Tend.Arguments.DeclaredArguments(Flags, Help()));
+        return global::Tend.TendHost.Run(bound, new global::Tend.Arguments.DeclaredArguments(Flags, Help));
     }
 
     /// <summary>
     /// Binds <c>--SERVICE-OPTION VALUE</c> (or <c>=VALUE</c>), then <c>TEND_SERVICE_OPTION</c>, then the property's initializer;
     /// applies <c>--only</c>/<c>--without</c>; leaves Tend's own options and command lines in <c>Rest</c>. No reflection.
+    /// The selected services are built (their code run: constructor, <c>Command</c>, <c>Ready</c>) when <c>Services</c> is first read.
     /// </summary>
     public static global::Tend.Arguments.BoundServices Bind(string[] args, global::System.Func<string, string?> env)
     {
@@ -59,7 +60,7 @@ internal static partial class TendApp
                     v1_0 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); h1_0 = true; break;
                 case "--web-verbose":
                     if (h1_1) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_1 = global::Tend.Arguments.OptionParsers.Boolean(flag, inline is null ? "true" : inline); h1_1 = true; break;
+                    v1_1 = global::Tend.Arguments.OptionParsers.Boolean(flag, global::Tend.Arguments.OptionParsers.BooleanValue(args, ref i, inline)); h1_1 = true; break;
                 case "--web-port":
                     if (h1_2) throw global::Tend.Arguments.OptionParsers.Twice(flag);
                     v1_2 = global::Tend.Arguments.OptionParsers.Int32(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_2 = true; break;
@@ -79,7 +80,7 @@ internal static partial class TendApp
                     if (h1_7) throw global::Tend.Arguments.OptionParsers.Twice(flag);
                     v1_7 = global::Tend.Arguments.OptionParsers.Int32(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_7 = true; break;
                 case "--web-header":
-                    (v1_8 ??= new global::System.Collections.Generic.List<string>()).Add(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_8 = true; break;
+                    (v1_8 ??= new global::System.Collections.Generic.List<string>()).AddRange(global::Tend.Arguments.OptionParsers.List(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline))); h1_8 = true; break;
                 case "--web-motd":
                     if (h1_9) throw global::Tend.Arguments.OptionParsers.Twice(flag);
                     v1_9 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); h1_9 = true; break;
@@ -97,98 +98,82 @@ internal static partial class TendApp
         if (!h1_8 && env("TEND_WEB_HEADER") is { } e1_8) { v1_8 = new global::System.Collections.Generic.List<string>(global::Tend.Arguments.OptionParsers.List(e1_8)); h1_8 = true; }
         if (!h1_9 && env("TEND_WEB_MOTD") is { } e1_9) { v1_9 = e1_9; h1_9 = true; }
 
-        var specs = new global::System.Collections.Generic.List<global::Tend.ServiceSpec>();
-        var s0 = new global::App.Cron();
-        specs.Add(new global::Tend.ServiceSpec("cron", s0.Command)
+        var keep = global::Tend.Arguments.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);
+        return new global::Tend.Arguments.BoundServices(() =>
         {
-            Restart = global::Tend.Restart.Always,
-            DependsOn = new string[0],
-            OneShot = true,
-            Critical = false,
-            Daemonizes = false,
-            StopSignal = 15,
-            StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
-            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
-            MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
-            StartLimit = 5,
-            StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
-            MatchName = null,
-            WorkingDirectory = null,
-            User = null,
-        });
-        var d1 = new global::App.Web();
-        var s1 = new global::App.Web { Host = h1_0 ? v1_0 : d1.Host, Verbose = h1_1 ? v1_1 : d1.Verbose, Port = h1_2 ? v1_2 : d1.Port, MaxBytes = h1_3 ? v1_3 : d1.MaxBytes, Ratio = h1_4 ? v1_4 : d1.Ratio, Timeout = h1_5 ? v1_5 : d1.Timeout, Level = h1_6 ? v1_6 : d1.Level, Workers = h1_7 ? v1_7 : d1.Workers, Headers = h1_8 ? v1_8!.ToArray() : d1.Headers, Motd = h1_9 ? v1_9 : d1.Motd };
-        specs.Add(new global::Tend.ServiceSpec("web", s1.Command)
-        {
-            Restart = global::Tend.Restart.Always,
-            DependsOn = new string[0],
-            OneShot = false,
-            Critical = false,
-            Daemonizes = false,
-            StopSignal = 15,
-            StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
-            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
-            MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
-            StartLimit = 5,
-            StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
-            MatchName = null,
-            WorkingDirectory = null,
-            User = null,
-            Ready = s1.Ready,
-        });
-        var s2 = new global::App.Worker();
-        specs.Add(new global::Tend.ServiceSpec("worker", s2.Command)
-        {
-            Restart = global::Tend.Restart.Always,
-            DependsOn = new string[] { "web" },
-            OneShot = false,
-            Critical = false,
-            Daemonizes = false,
-            StopSignal = 15,
-            StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
-            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
-            MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
-            StartLimit = 5,
-            StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
-            MatchName = null,
-            WorkingDirectory = null,
-            User = null,
-        });
-        return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());
+            var specs = new global::System.Collections.Generic.List<global::Tend.ServiceSpec>();
+            if (keep[0])
+            {
+                global::App.Cron s0;
+                global::Tend.Command c0;
+                try { s0 = new global::App.Cron(default(global::Tend.Arguments.ServiceBinding)); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("cron", "its constructor or an option's initializer", e); }
+                try { c0 = s0.Command; }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("cron", "its Command", e); }
+                if (c0 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("cron");
+                specs.Add(new global::Tend.ServiceSpec("cron", c0)
+                {
+                    OneShot = true,
+                });
+            }
+            if (keep[1])
+            {
+                global::App.Web s1;
+                global::Tend.Command c1;
+                try { s1 = new global::App.Web(default(global::Tend.Arguments.ServiceBinding), new global::Tend.Arguments.OptionValue<string>(h1_0, v1_0), new global::Tend.Arguments.OptionValue<bool>(h1_1, v1_1), new global::Tend.Arguments.OptionValue<int>(h1_2, v1_2), new global::Tend.Arguments.OptionValue<long>(h1_3, v1_3), new global::Tend.Arguments.OptionValue<double>(h1_4, v1_4), new global::Tend.Arguments.OptionValue<global::System.TimeSpan>(h1_5, v1_5), new global::Tend.Arguments.OptionValue<global::App.Level>(h1_6, v1_6), new global::Tend.Arguments.OptionValue<int?>(h1_7, v1_7), new global::Tend.Arguments.OptionValue<string[]>(h1_8, v1_8?.ToArray()!), new global::Tend.Arguments.OptionValue<string>(h1_9, v1_9)); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its constructor or an option's initializer", e); }
+                try { c1 = s1.Command; }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its Command", e); }
+                if (c1 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("web");
+                global::Tend.Readiness? r1;
+                try { r1 = s1.Ready; }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its Ready", e); }
+                specs.Add(new global::Tend.ServiceSpec("web", c1)
+                {
+                    Ready = r1,
+                });
+            }
+            if (keep[2])
+            {
+                global::App.Worker s2;
+                global::Tend.Command c2;
+                try { s2 = new global::App.Worker(default(global::Tend.Arguments.ServiceBinding)); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("worker", "its constructor or an option's initializer", e); }
+                try { c2 = s2.Command; }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("worker", "its Command", e); }
+                if (c2 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("worker");
+                specs.Add(new global::Tend.ServiceSpec("worker", c2)
+                {
+                    DependsOn = new string[] { "web" },
+                });
+            }
+            return specs;
+        }, rest.ToArray());
     }
 
-    /// <summary>The services and options section of <c>--help</c>, with each option's default read from a fresh instance.</summary>
+    /// <summary>The services and options section of <c>--help</c>: each option's default is read from an instance created as the binder creates it; no Command is evaluated.</summary>
     public static string Help()
     {
         var sb = new global::System.Text.StringBuilder();
         sb.Append("Services:\n");
-        var d0 = new global::App.Cron();
-        sb.Append("  cron").Append("\n");
+        sb.Append("  cron\n");
         sb.Append("      one-shot\n");
-        sb.Append("      runs: ").Append(d0.Command.ToString()).Append('\n');
-        var d1 = new global::App.Web();
-        sb.Append("  web").Append(" - A web server with one option of each supported type.\n");
-        sb.Append("      runs: ").Append(d1.Command.ToString()).Append('\n');
-        sb.Append("    --web-host STRING                  Address to bind. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Host)).Append("; env TEND_WEB_HOST)\n");
-        sb.Append("    --web-verbose (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Verbose)).Append("; env TEND_WEB_VERBOSE)\n");
-        sb.Append("    --web-port INT (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_WEB_PORT)\n");
-        sb.Append("    --web-max-bytes LONG (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.MaxBytes)).Append("; env TEND_WEB_MAX_BYTES)\n");
-        sb.Append("    --web-ratio NUMBER (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Ratio)).Append("; env TEND_WEB_RATIO)\n");
-        sb.Append("    --web-timeout DURATION (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Timeout)).Append("; env TEND_WEB_TIMEOUT)\n");
-        sb.Append("    --web-level debug|info|warn (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Level)).Append("; env TEND_WEB_LEVEL)\n");
-        sb.Append("    --web-workers INT (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Workers)).Append("; env TEND_WEB_WORKERS)\n");
-        sb.Append("    --web-header STRING (repeatable) (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Headers)).Append("; env TEND_WEB_HEADER)\n");
-        sb.Append("    --web-motd STRING (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Motd)).Append("; env TEND_WEB_MOTD)\n");
-        var d2 = new global::App.Worker();
-        sb.Append("  worker").Append("\n");
+        global::App.Web d1;
+        try { d1 = new global::App.Web(default(global::Tend.Arguments.ServiceBinding), default, default, default, default, default, default, default, default, default, default); }
+        catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its constructor or an option's initializer", e); }
+        sb.Append("  web - A web server with one option of each supported type.\n");
+        sb.Append("    --web-host STRING                     Address to bind. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Host)).Append("; env TEND_WEB_HOST)\n");
+        sb.Append("    --web-verbose[=true|false]            (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Verbose)).Append(d1.Verbose == true ? "; --web-verbose=false turns it off" : "").Append("; env TEND_WEB_VERBOSE)\n");
+        sb.Append("    --web-port INT                        (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_WEB_PORT)\n");
+        sb.Append("    --web-max-bytes LONG                  (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.MaxBytes)).Append("; env TEND_WEB_MAX_BYTES)\n");
+        sb.Append("    --web-ratio NUMBER                    (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Ratio)).Append("; env TEND_WEB_RATIO)\n");
+        sb.Append("    --web-timeout DURATION                (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Timeout)).Append("; env TEND_WEB_TIMEOUT)\n");
+        sb.Append("    --web-level debug|info|warn           (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Level)).Append("; env TEND_WEB_LEVEL)\n");
+        sb.Append("    --web-workers INT                     (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Workers)).Append("; env TEND_WEB_WORKERS)\n");
+        sb.Append("    --web-header STRING,... (repeatable)  (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Headers)).Append("; env TEND_WEB_HEADER)\n");
+        sb.Append("    --web-motd STRING                     (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Motd)).Append("; env TEND_WEB_MOTD)\n");
+        sb.Append("  worker\n");
         sb.Append("      after web\n");
-        sb.Append("      runs: ").Append(d2.Command.ToString()).Append('\n');
         sb.Append("  Select with --only NAME,... or --without NAME,...\n");
         return sb.ToString();
     }

@@ -20,12 +20,13 @@ internal static partial class TendApp
         global::Tend.Arguments.BoundServices bound;
         try { bound = Bind(args, global::System.Environment.GetEnvironmentVariable); }
         catch (global::Tend.Arguments.UsageException e) { return global::Tend.TendHost.Fail(e); }
-        return global::Tend.TendHost.Run(bound.Rest, bound.Services, new global::Tend.Arguments.DeclaredArguments(Flags, Help()));
+        return global::Tend.TendHost.Run(bound, new global::Tend.Arguments.DeclaredArguments(Flags, Help));
     }
 
     /// <summary>
     /// Binds <c>--SERVICE-OPTION VALUE</c> (or <c>=VALUE</c>), then <c>TEND_SERVICE_OPTION</c>, then the property's initializer;
     /// applies <c>--only</c>/<c>--without</c>; leaves Tend's own options and command lines in <c>Rest</c>. No reflection.
+    /// The selected services are built (their code run: constructor, <c>Command</c>, <c>Ready</c>) when <c>Services</c> is first read.
     /// </summary>
     public static global::Tend.Arguments.BoundServices Bind(string[] args, global::System.Func<string, string?> env)
     {
@@ -53,64 +54,58 @@ internal static partial class TendApp
         }
         if (!h1_0 && env("TEND_SSHD_PORT") is { } e1_0) { v1_0 = global::Tend.Arguments.OptionParsers.Int32("TEND_SSHD_PORT", e1_0); h1_0 = true; }
 
-        var specs = new global::System.Collections.Generic.List<global::Tend.ServiceSpec>();
-        var s0 = new global::App.Apache();
-        specs.Add(new global::Tend.ServiceSpec("apache2", s0.Command)
+        var keep = global::Tend.Arguments.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);
+        return new global::Tend.Arguments.BoundServices(() =>
         {
-            Restart = global::Tend.Restart.Always,
-            DependsOn = new string[0],
-            OneShot = false,
-            Critical = false,
-            Daemonizes = false,
-            StopSignal = 15,
-            StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
-            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffInitial = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
-            MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
-            StartLimit = 5,
-            StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
-            MatchName = null,
-            WorkingDirectory = null,
-            User = null,
-        });
-        var d1 = new global::App.Sshd();
-        var s1 = new global::App.Sshd { Port = h1_0 ? v1_0 : d1.Port };
-        specs.Add(new global::Tend.ServiceSpec("sshd", s1.Command)
-        {
-            Restart = global::Tend.Restart.OnFailure,
-            DependsOn = new string[] { "apache2" },
-            OneShot = false,
-            Critical = true,
-            Daemonizes = false,
-            StopSignal = 3,
-            StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
-            CleanupTimeout = global::System.TimeSpan.FromMilliseconds(100),
-            BackoffInitial = global::System.TimeSpan.FromMilliseconds(250),
-            BackoffMax = global::System.TimeSpan.FromMilliseconds(30000),
-            MinUptime = global::System.TimeSpan.FromMilliseconds(1000),
-            StartLimit = 5,
-            StartWindow = global::System.TimeSpan.FromMilliseconds(10000),
-            MatchName = null,
-            WorkingDirectory = null,
-            User = null,
-        });
-        return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());
+            var specs = new global::System.Collections.Generic.List<global::Tend.ServiceSpec>();
+            if (keep[0])
+            {
+                global::App.Apache s0;
+                global::Tend.Command c0;
+                try { s0 = new global::App.Apache(default(global::Tend.Arguments.ServiceBinding)); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("apache2", "its constructor or an option's initializer", e); }
+                try { c0 = s0.Command; }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("apache2", "its Command", e); }
+                if (c0 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("apache2");
+                specs.Add(new global::Tend.ServiceSpec("apache2", c0)
+                {
+                    StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
+                });
+            }
+            if (keep[1])
+            {
+                global::App.Sshd s1;
+                global::Tend.Command c1;
+                try { s1 = new global::App.Sshd(default(global::Tend.Arguments.ServiceBinding), new global::Tend.Arguments.OptionValue<int>(h1_0, v1_0)); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its constructor or an option's initializer", e); }
+                try { c1 = s1.Command; }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its Command", e); }
+                if (c1 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("sshd");
+                specs.Add(new global::Tend.ServiceSpec("sshd", c1)
+                {
+                    DependsOn = new string[] { "apache2" },
+                    Critical = true,
+                    BackoffInitial = global::System.TimeSpan.FromMilliseconds(250),
+                    StopSignal = 3,
+                    Restart = global::Tend.Restart.OnFailure,
+                });
+            }
+            return specs;
+        }, rest.ToArray());
     }
 
-    /// <summary>The services and options section of <c>--help</c>, with each option's default read from a fresh instance.</summary>
+    /// <summary>The services and options section of <c>--help</c>: each option's default is read from an instance created as the binder creates it; no Command is evaluated.</summary>
     public static string Help()
     {
         var sb = new global::System.Text.StringBuilder();
         sb.Append("Services:\n");
-        var d0 = new global::App.Apache();
-        sb.Append("  apache2").Append(" - Apache HTTP server, started by its init script.\n");
-        sb.Append("      runs: ").Append(d0.Command.ToString()).Append('\n');
-        var d1 = new global::App.Sshd();
-        sb.Append("  sshd").Append(" - OpenSSH daemon.\n");
+        sb.Append("  apache2 - Apache HTTP server, started by its init script.\n");
+        global::App.Sshd d1;
+        try { d1 = new global::App.Sshd(default(global::Tend.Arguments.ServiceBinding), default); }
+        catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its constructor or an option's initializer", e); }
+        sb.Append("  sshd - OpenSSH daemon.\n");
         sb.Append("      critical; after apache2\n");
-        sb.Append("      runs: ").Append(d1.Command.ToString()).Append('\n');
-        sb.Append("    --sshd-port INT                    Port sshd listens on. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_SSHD_PORT)\n");
+        sb.Append("    --sshd-port INT  Port sshd listens on. (default: ").Append(global::Tend.Arguments.OptionParsers.Format(d1.Port)).Append("; env TEND_SSHD_PORT)\n");
         sb.Append("  Select with --only NAME,... or --without NAME,...\n");
         return sb.ToString();
     }
