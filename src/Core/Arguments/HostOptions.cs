@@ -34,6 +34,9 @@ public sealed record HostOptions
     /// <summary>Readiness checks from <c>--ready SERVICE=CHECK</c>, in order.</summary>
     public IReadOnlyList<(string Service, Readiness Check)> Ready { get; init; } = [];
 
+    /// <summary>Schedules from <c>--schedule SERVICE=EXPRESSION</c>, in order (read in UTC; the host applies <c>TZ</c>).</summary>
+    public IReadOnlyList<(string Service, Schedule Schedule)> Schedules { get; init; } = [];
+
     /// <summary>Interval of the <c>--ready</c> checks.</summary>
     public TimeSpan ReadyInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -62,6 +65,7 @@ public sealed record HostOptions
         ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND (repeatable)"),
         ("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
         ("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
+        ("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it running: 5 cron fields, 6 with seconds first, or @hourly, @daily… (in $TZ, else UTC; repeatable)"),
         ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
         ("--no-control", null, "no control socket"),
         ("--only", "NAME,…", "run only these declared services"),
@@ -100,7 +104,7 @@ public sealed record HostOptions
             if (name == "-h") name = "--help";
             var known = Array.Find(Options, x => x.Name == name);
             if (known.Name is null) throw new UsageException(UnknownOption(name, declaredFlags));
-            if (!seen.Add(name) && name != "--ready") throw new UsageException($"option '{name}' is given twice: give it once");
+            if (!seen.Add(name) && name is not ("--ready" or "--schedule")) throw new UsageException($"option '{name}' is given twice: give it once");
             string Value()
             {
                 if (known.Value is null) throw new UsageException($"option '{name}' takes no value: give it alone");
@@ -139,6 +143,18 @@ public sealed record HostOptions
                         catch (FormatException e) { throw new UsageException($"option '--ready' for '{v[..at]}': {e.Message}"); }
                         if (o.Ready.Any(r => r.Service == v[..at])) throw new UsageException($"option '--ready' gives service '{v[..at]}' two checks: give one");
                         o = o with { Ready = [.. o.Ready, (v[..at], check)] };
+                        break;
+                    }
+                case "--schedule":
+                    {
+                        var v = Value();
+                        var at = v.IndexOf('=');
+                        if (at <= 0) throw new UsageException($"option '--schedule' got '{v}': expected NAME=CRON, such as backup=\"0 3 * * *\" (CRON: {Schedule.Expected})");
+                        Schedule schedule;
+                        try { schedule = Schedule.Parse(v[(at + 1)..]); }
+                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {e.Message}"); }
+                        if (o.Schedules.Any(s => s.Service == v[..at])) throw new UsageException($"option '--schedule' gives service '{v[..at]}' two schedules: give one");
+                        o = o with { Schedules = [.. o.Schedules, (v[..at], schedule)] };
                         break;
                     }
                 case "--critical": o = o with { Critical = true }; break;

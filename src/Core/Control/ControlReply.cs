@@ -41,6 +41,9 @@ public static class ControlReply
             if (s.Check is not null) w.WriteString("check", s.Check);
             w.WriteBoolean("critical", s.Critical);
             if (s.Reason is not null) w.WriteString("reason", s.Reason);
+            if (s.Schedule is not null) w.WriteString("schedule", s.Schedule);
+            if (s.LastRun is { } last) w.WriteString("lastRun", ScheduleRules.Format(last));
+            if (s.NextDue is { } due) w.WriteString("nextDue", ScheduleRules.Format(due));
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -21,6 +21,8 @@ public enum ServicePhase
     Failed,
     /// <summary>Ran to completion (a one-shot task, or a service that must not restart).</summary>
     Completed,
+    /// <summary>A scheduled task between runs: waiting for its next due time (<see cref="ScheduleRules"/>).</summary>
+    Scheduled,
 }
 
 /// <summary>A process identified by pid and start time (pids are reused; the pair is not).</summary>
@@ -107,8 +109,11 @@ public sealed record ServiceRuntime
     /// <summary>Why the service failed, when it did.</summary>
     public string? Reason { get; init; }
 
+    /// <summary>For a scheduled task: its due times, runs and skips (<see cref="ScheduleRules"/>).</summary>
+    public ScheduleState Schedule { get; init; } = ScheduleState.Initial;
+
     /// <summary>Restarts so far (starts after the first).</summary>
     public int Restarts => Math.Max(0, Starts - 1);
 
-    internal bool IsDown => Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed;
+    internal bool IsDown => Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed or ServicePhase.Scheduled;
 }
