@@ -42,11 +42,14 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotAClass = Error("TEND011", "[Service] is on something that is not a class",
         "[Service] is on {0} '{1}': services are classes; declare it as 'public partial class {1}'");
 
-    public static DiagnosticDescriptor[] All => new[] { NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash, InvalidSetting, NotAClass, OptionNotSettable, BadReady };
+    public static DiagnosticDescriptor[] All => new[] { NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash, InvalidSetting, NotAClass, OptionNotSettable, BadReady, BadSchedule };
 
     public static readonly DiagnosticDescriptor OptionNotSettable = Error("TEND012", "An option property cannot be set",
         "Option '{0}' has no setter: declare it '{{ get; init; }}' (or set) so the binder can give it the value from the command line");
 
     public static readonly DiagnosticDescriptor BadReady = Error("TEND013", "A service's Ready member is not a readiness check",
         "Service '{0}' {1}: declare 'public Tend.Readiness Ready => Tend.Readiness.Tcp(8080);' (or File, Run), or remove the member");
+
+    public static readonly DiagnosticDescriptor BadSchedule = Error("TEND014", "A schedule is not a cron expression",
+        "Schedule '{0}' is not a cron expression: {1}; expected {2}");
 }

@@ -149,6 +149,7 @@ internal static class Emitter
                 w.Line($"    WorkingDirectory = {SourceWriter.Literal(s.WorkingDirectory)},");
                 w.Line($"    User = {SourceWriter.Literal(s.User)},");
                 if (s.HasReady) w.Line($"    Ready = s{i}.Ready,");
+                if (s.Schedule is not null) w.Line($"    Schedule = global::Tend.Schedule.Parse({SourceWriter.Literal(s.Schedule)}),");
                 w.Line("});");
             }
             w.Line("return new global::Tend.Arguments.BoundServices(global::Tend.TendHost.Select(specs, only, without), rest.ToArray());");

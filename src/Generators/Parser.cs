@@ -130,6 +130,10 @@ internal static class Parser
         if (!Signals.TryParse(signalText, out var stopSignal))
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, NamedLocation(attrLocation, "StopSignal") ?? attrLocation, "StopSignal", signalText, "expected " + Signals.Expected));
 
+        var schedule = named.TryGetValue("Schedule", out var sc) ? sc.Value as string : null;
+        if (schedule is not null && CronSyntax.Problem(schedule) is { } cronProblem)
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadSchedule, NamedLocation(attrLocation, "Schedule") ?? attrLocation, schedule, cronProblem, CronSyntax.Expected));
+
         var deps = new List<string>();
         if (named.TryGetValue("DependsOn", out var dependsOn) && !dependsOn.IsNull)
         {
@@ -198,7 +202,7 @@ internal static class Parser
             named.TryGetValue("WorkingDirectory", out var wd) ? wd.Value as string : null,
             named.TryGetValue("User", out var us) ? us.Value as string : null,
             ready is not null,
-            new EquatableArray<OptionModel>(options), Summary(type, ct), LocationInfo.From(attrLocation));
+            new EquatableArray<OptionModel>(options), Summary(type, ct), LocationInfo.From(attrLocation), Schedule: schedule);
         return new ParseResult(model, default);
     }
 

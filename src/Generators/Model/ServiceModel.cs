@@ -53,4 +53,5 @@ public sealed record ServiceModel(
     bool HasReady,
     EquatableArray<OptionModel> Options,
     string? Summary,
-    LocationInfo? Location);
+    LocationInfo? Location,
+    string? Schedule = null);
