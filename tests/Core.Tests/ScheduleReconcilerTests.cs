@@ -228,6 +228,23 @@ public class ScheduleReconcilerTests
         Assert.Equal(T(3, 0), f["dump"].Schedule.NextDueAt);
     }
 
+    [Theory]
+    [InlineData("oneshot", "cannot also be one-shot")]
+    [InlineData("daemon", "cannot also be a daemon")]
+    [InlineData("ready", "cannot also be checked for readiness")]
+    public void A_schedule_cannot_be_one_shot_a_daemon_or_checked_for_readiness(string what, string message)
+    {
+        var task = Task("backup", "0 3 * * *");
+        task = what switch
+        {
+            "oneshot" => task with { OneShot = true },
+            "daemon" => task with { Daemonizes = true },
+            _ => task with { Ready = Readiness.File("/tmp/x") },
+        };
+        var e = Assert.Throws<ArgumentException>(() => new ServiceTable([task]));
+        Assert.Contains(message, e.Message);
+    }
+
     [Fact]
     public void A_scheduled_task_counts_as_up_for_health_while_its_schedule_is_active()
     {
