@@ -161,6 +161,47 @@ try
         catch (Exception e) { Put("TERM-ignoring service, stop timeout 500 ms: SIGTERM → gone", peer.Name, "failed: " + e.Message.Split('\n')[0]); }
     }
 
+    // A scheduled task beside N services: Tend wakes for its runs (one timer, for the earliest due time) and for
+    // nothing between them. Measured after a due time's run and the memory trim that follows it, until just before
+    // the next due time; PSS then, against the same N services without a schedule (the cost of Cronos in PID 1).
+    if (opts.Want("schedule") && peers.OfType<TendPeer>().FirstOrDefault() is { } scheduled)
+    {
+        Console.Error.WriteLine("measuring tend: a task due every minute…");
+        var peerDir = Directory.CreateDirectory(Path.Combine(work.FullName, "tend-schedule")).FullName;
+        var N = opts.Services;
+        var services = names.Take(N).Select(x => (x, new[] { Path.Combine(bin, x), peerDir })).ToList();
+        var plain = scheduled.Prepare(peerDir, services, 500);
+        using (var ns = Ns.Start(plain))
+        {
+            ns.WaitForServices(N, TimeSpan.FromSeconds(30));
+            Thread.Sleep(3000);
+            var pids = ns.SupervisorPids();
+            Put($"own memory, PSS at N={N}, no scheduled task", scheduled.Name, $"{F(pids.Sum(Proc.PssKiB) / 1024.0)} MiB", pids.Sum(Proc.PssKiB) / 1024.0, "MiB");
+        }
+        const string idleRow = "idle between due times at N=50 + 1 task due every minute (54 s): CPU time / wake-ups";
+        try
+        {
+            string[] command = [scheduled.Binary, "--schedule", "true=* * * * *", .. plain.Skip(1), "/bin/true"];
+            var runs = 0;
+            using var ns = Ns.Start(command, line => { if (line.Contains("run started", StringComparison.Ordinal)) Interlocked.Increment(ref runs); });
+            ns.WaitForServices(N, TimeSpan.FromSeconds(30));
+            // From 3 s after a due time (its run and the trim after it are done) to 1 s before the next one.
+            var now = DateTimeOffset.UtcNow;
+            var nextMinute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1);
+            Thread.Sleep(nextMinute.AddSeconds(3) - DateTimeOffset.UtcNow);
+            var sup = ns.SupervisorPids();
+            var (cpu0, cs0) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
+            var pss = sup.Sum(Proc.PssKiB) / 1024.0;
+            var runsBefore = Volatile.Read(ref runs);
+            Thread.Sleep(nextMinute.AddSeconds(57) - DateTimeOffset.UtcNow);
+            sup = ns.SupervisorPids();
+            var (cpu1, cs1) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
+            Put($"own memory, PSS at N={N} + 1 task due every minute (between due times)", scheduled.Name, $"{F(pss)} MiB", pss, "MiB");
+            Put(idleRow, scheduled.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0} ({runsBefore} run{(runsBefore == 1 ? "" : "s")} before the window, {Volatile.Read(ref runs) - runsBefore} in it)", cs1 - cs0, "wake-ups");
+        }
+        catch (Exception e) { Put(idleRow, scheduled.Name, "failed: " + e.Message.Split('\n')[0]); }
+    }
+
     // 50 services that daemonize: each command line is a launcher that double-forks, setsid()s a dummy service and
     // exits 0. Only a supervisor that follows what a launcher leaves running can keep such a service.
     if (opts.Want("daemonize"))
@@ -275,7 +316,7 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
     /// <summary>Whether a group of rows is measured: --rows when given, else the standard rows plus --apache / --daemons.</summary>
     public bool Want(string group) => Rows.Length > 0 ? Rows.Contains(group) : group switch
     {
-        "standard" => true,
+        "standard" or "schedule" => true,
         "apache-initd" => Apache,
         "daemonize" or "apache" or "nginx" => Daemons,
         _ => false,

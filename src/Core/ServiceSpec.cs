@@ -99,6 +99,13 @@ public sealed record ServiceSpec
     /// </summary>
     public Liveness? Alive { get; init; }
 
+    /// <summary>
+    /// When it runs, for a scheduled task: it is then run at each due time instead of being kept running — never two
+    /// runs at once, missed runs not replayed, a failed run not restarted (see <see cref="Supervision.ScheduleRules"/>).
+    /// Null for a service kept running.
+    /// </summary>
+    public Schedule? Schedule { get; init; }
+
     /// <summary>Names of the services that must run (or, for one-shot tasks, have completed) before this one starts.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 }

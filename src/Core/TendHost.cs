@@ -55,7 +55,7 @@ public static class TendHost
                 return 0;
             }
             var declared = build();
-            var services = WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive);
+            var services = WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ"));
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -131,6 +131,29 @@ public static class TendHost
             var i = Find("--alive", name);
             services[i] = services[i] with { Alive = check };
         }
+        return services;
+    }
+
+    /// <summary>
+    /// Applies <c>--schedule NAME=CRON</c> to the services named (declared or command-line ones), and reads every
+    /// schedule in the zone <paramref name="tz"/> names (UTC when unset: <see cref="Schedule.ZoneFromEnvironment"/>).
+    /// </summary>
+    /// <exception cref="UsageException">A name that is no service, or a TZ that names no zone (only when a service has a schedule).</exception>
+    public static List<ServiceSpec> WithSchedules(List<ServiceSpec> services, IReadOnlyList<(string Service, Schedule Schedule)> schedules, string? tz)
+    {
+        foreach (var (name, schedule) in schedules)
+        {
+            var i = services.FindIndex(s => s.Name == name);
+            if (i < 0)
+                throw new UsageException($"option '--schedule' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+            services[i] = services[i] with { Schedule = schedule };
+        }
+        if (!services.Any(s => s.Schedule is not null)) return services;
+        TimeZoneInfo zone;
+        try { zone = Schedule.ZoneFromEnvironment(tz); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        for (var i = 0; i < services.Count; i++)
+            if (services[i].Schedule is { } s) services[i] = services[i] with { Schedule = s.In(zone) };
         return services;
     }
 

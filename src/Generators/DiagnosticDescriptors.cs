@@ -67,6 +67,9 @@ internal static class DiagnosticDescriptors
     public static DiagnosticDescriptor[] All => new[]
     {
         NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
-        InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption,
+        InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption, BadSchedule,
     };
+
+    public static readonly DiagnosticDescriptor BadSchedule = Error("TEND019", "A schedule is not a cron expression",
+        "Schedule '{0}' is not a cron expression: {1}; expected {2}");
 }

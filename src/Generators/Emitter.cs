@@ -188,6 +188,7 @@ internal static class Emitter
                         if (s.Daemonizes) w.Line("    Daemonizes = true,");
                         foreach (var setting in s.Settings) w.Line($"    {setting.Property} = {Setting(setting)},");
                         if (s.HasReady) w.Line($"    Ready = r{i},");
+                        if (s.Schedule is not null) w.Line($"    Schedule = global::Tend.Schedule.Parse({SourceWriter.Literal(s.Schedule)}),");
                         w.Line("});");
                     }
                 }

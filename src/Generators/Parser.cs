@@ -104,6 +104,10 @@ internal static class Parser
 
         var settings = Settings(attr, attrLocation, diags);
 
+        var schedule = named.TryGetValue("Schedule", out var sc) ? sc.Value as string : null;
+        if (schedule is not null && CronSyntax.Problem(schedule) is { } cronProblem)
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadSchedule, NamedLocation(attrLocation, "Schedule") ?? attrLocation, schedule, cronProblem, CronSyntax.Expected));
+
         var deps = new List<string>();
         var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
         if (named.TryGetValue("DependsOn", out var dependsOn) && !dependsOn.IsNull)
@@ -130,7 +134,7 @@ internal static class Parser
             new EquatableArray<SettingModel>(settings),
             ready is not null,
             type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
-            new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct));
+            new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct), schedule);
         return new ParseResult(model, new ServiceSite(fullName, LocationInfo.From(attrLocation), new EquatableArray<OptionSite>(optionSites)), default);
     }
 

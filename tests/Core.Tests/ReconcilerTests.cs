@@ -15,6 +15,9 @@ internal sealed class FakeSupervisor
     public int? ExitCode { get; private set; }
     public long? WakeAt { get; private set; }
 
+    /// <summary>The fake wall clock scheduled tasks read (null: one that follows <see cref="Now"/>); <see cref="Advance"/> moves it too, <see cref="Jump"/> alone.</summary>
+    public DateTimeOffset? Wall { get; set; }
+
     public FakeSupervisor(params ServiceSpec[] specs)
     {
         Table = new ServiceTable(specs);
@@ -29,7 +32,7 @@ internal sealed class FakeSupervisor
     {
         for (var guard = 0; guard < 100; guard++)
         {
-            var plan = Reconciler.Reconcile(Table, Desired, Runtimes, Now);
+            var plan = Reconciler.Reconcile(Table, Desired, Runtimes, Now, Wall);
             Runtimes = plan.Next;
             WakeAt = plan.WakeAt;
             if (plan.ExitCode is { } code) { ExitCode = code; return this; }
@@ -75,6 +78,32 @@ internal sealed class FakeSupervisor
     public FakeSupervisor Advance(long ms)
     {
         Now += ms;
+        Wall = Wall?.AddMilliseconds(ms);
+        return Step();
+    }
+
+    /// <summary>The wall clock is set (an NTP step, a suspend's catch-up) while the monotonic clock goes on.</summary>
+    public FakeSupervisor Jump(TimeSpan by)
+    {
+        Wall = Wall!.Value + by;
+        return Step();
+    }
+
+    /// <summary>Sleeps until the reconciler's wake-up, as the supervisor does, and plans again.</summary>
+    public FakeSupervisor SleepUntilWake() => Advance(WakeAt!.Value - Now);
+
+    /// <summary>What <c>tend run</c> changes: one run asked for.</summary>
+    public FakeSupervisor RunNow(string name)
+    {
+        var i = Table.IndexOf(name);
+        Runtimes = Runtimes.SetItem(i, ScheduleRules.OnRunRequested(Runtimes[i]));
+        return Step();
+    }
+
+    public FakeSupervisor SpawnFailed(string name, string why)
+    {
+        var i = Table.IndexOf(name);
+        Runtimes = Runtimes.SetItem(i, Reconciler.OnSpawnFailed(Table.Services[i], Runtimes[i], why, Now));
         return Step();
     }
 

@@ -188,6 +188,28 @@ public class DiagnosticsTests
         Assert.Equal(("TEND012", "Port"), (d.Id, d.Text));
     }
 
+    [Theory]
+    [InlineData("\"0 25 * * *\"", "the hours field '25' has the value 25: expected a number from 0 to 23")]
+    [InlineData("\"* * *\"", "it has 3 fields, not 5")]
+    [InlineData("\"@sometimes\"", "'@sometimes' is not a macro")]
+    public void TEND014_schedule_is_not_a_cron_expression(string expression, string message)
+    {
+        var d = Single($$"""[Service("backup", Schedule = {{expression}})] public partial class Backup { public Command Command => new("/bin/backup"); }""");
+        Assert.Equal(("TEND014", expression), (d.Id, d.Text));
+        Assert.Contains(message, d.Message);
+        Assert.Contains("expected five cron fields", d.Message);
+    }
+
+    [Fact]
+    public void A_valid_schedule_passes_to_the_service_table()
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run(Usings + """[Service("backup", Schedule = "*/30 * * * * *")] public partial class Backup { public Command Command => new("/bin/backup"); }""");
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+        var source = string.Concat(result.Results.SelectMany(r => r.GeneratedSources).Select(g => g.SourceText.ToString()));
+        Assert.Contains("Schedule = global::Tend.Schedule.Parse(\"*/30 * * * * *\"),", source);
+    }
+
     [Fact]
     public void TEND003_two_classes_of_one_name_in_two_namespaces_is_reported_not_a_generator_crash()
     {

@@ -34,6 +34,9 @@ public sealed record HostOptions
     /// <summary>Readiness checks from <c>--ready SERVICE=CHECK</c>, in order.</summary>
     public IReadOnlyList<(string Service, Readiness Check)> Ready { get; init; } = [];
 
+    /// <summary>Schedules from <c>--schedule SERVICE=EXPRESSION</c>, in order (read in UTC; the host applies <c>TZ</c>).</summary>
+    public IReadOnlyList<(string Service, Schedule Schedule)> Schedules { get; init; } = [];
+
     /// <summary>Interval of the <c>--ready</c> checks.</summary>
     public TimeSpan ReadyInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -78,6 +81,7 @@ public sealed record HostOptions
         ("--alive-interval", "DURATION", "for --alive checks: time between checks (default: 10s)"),
         ("--alive-timeout", "DURATION", "for --alive checks: how long one check may take (default: 1s)"),
         ("--alive-failures", "N", "for --alive checks: failures in a row after which the service is restarted as unhealthy (default: 3)"),
+        ("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it running: 5 cron fields, 6 with seconds first, or @hourly, @daily… (in $TZ, else UTC; repeatable)"),
         ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
         ("--no-control", null, "no control socket"),
         ("--only", "NAME,…", "run only these declared services"),
@@ -116,7 +120,7 @@ public sealed record HostOptions
             if (name == "-h") name = "--help";
             var known = Array.Find(Options, x => x.Name == name);
             if (known.Name is null) throw new UsageException(UnknownOption(name, declaredFlags));
-            if (!seen.Add(name) && name is not ("--ready" or "--alive")) throw new UsageException($"option '{name}' is given twice: give it once");
+            if (!seen.Add(name) && name is not ("--ready" or "--alive" or "--schedule")) throw new UsageException($"option '{name}' is given twice: give it once");
             string Value()
             {
                 if (known.Value is null) throw new UsageException($"option '{name}' takes no value: give it alone");
@@ -169,6 +173,18 @@ public sealed record HostOptions
                         if (!int.TryParse(v, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
                             throw new UsageException($"option '--alive-failures' got '{v}': expected a whole number of at least 1, such as 3");
                         o = o with { AliveFailures = n };
+                        break;
+                    }
+                case "--schedule":
+                    {
+                        var v = Value();
+                        var at = v.IndexOf('=');
+                        if (at <= 0) throw new UsageException($"option '--schedule' got '{v}': expected NAME=CRON, such as backup=\"0 3 * * *\" (CRON: {Schedule.Expected})");
+                        Schedule schedule;
+                        try { schedule = Schedule.Parse(v[(at + 1)..]); }
+                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {e.Message}"); }
+                        if (o.Schedules.Any(s => s.Service == v[..at])) throw new UsageException($"option '--schedule' gives service '{v[..at]}' two schedules: give one");
+                        o = o with { Schedules = [.. o.Schedules, (v[..at], schedule)] };
                         break;
                     }
                 case "--critical": o = o with { Critical = true }; break;

@@ -191,6 +191,7 @@ public static class ControlClient
             var note = s.TryGetProperty("reason", out var reason) ? reason.GetString()!
                 : s.TryGetProperty("health", out var health) && health.GetString() is "failing" or "unhealthy" ? $"{health.GetString()}: {(s.TryGetProperty("healthReason", out var why) ? why.GetString() : "?")}"
                 : s.TryGetProperty("check", out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
+            if (s.TryGetProperty("schedule", out var schedule)) note = ScheduleNote(s, schedule.GetString()!) + (note.Length > 0 ? "; " + note : "");
             rows.Add([
                 s.GetProperty("name").GetString()!,
                 s.GetProperty("state").GetString()!,
@@ -210,6 +211,14 @@ public static class ControlClient
             sb.Append('\n');
         }
         return string.Join('\n', sb.ToString().Split('\n').Select(l => l.TrimEnd()));
+    }
+
+    /// <summary>A scheduled task's note in the status table: <c>schedule 0 3 * * *, last run 2026-12-01 03:00:00 +00:00, next 2026-12-02 03:00:00 +00:00</c>.</summary>
+    private static string ScheduleNote(JsonElement s, string schedule)
+    {
+        var last = s.TryGetProperty("lastRun", out var l) ? l.GetString() : "never";
+        var next = s.TryGetProperty("nextDue", out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == "stopped" ? "paused" : "no next run";
+        return $"schedule {schedule}, last run {last}, {next}";
     }
 
     /// <summary>1h02m, 3m05s, 42s, 0.3s.</summary>

@@ -14,4 +14,8 @@ namespace Tend.Control;
 /// <param name="Changed">The desired state or a runtime changed: plan again at once.</param>
 public sealed record ControlDecision(
     DesiredState Desired, ControlState State, ImmutableArray<int> Reopen, string? Reply, ControlEvent? Event,
-    (int Service, int Signal)? Signal, ImmutableArray<(ControlRequest Request, string Reply)> Answers, bool Changed);
+    (int Service, int Signal)? Signal, ImmutableArray<(ControlRequest Request, string Reply)> Answers, bool Changed)
+{
+    /// <summary>Scheduled tasks to run once now (<c>tend run</c>).</summary>
+    public ImmutableArray<int> RunNow { get; init; } = [];
+}

@@ -46,6 +46,8 @@ public static class ControlDecisions
                 if (r.Process is null || r.Phase != ServicePhase.Running)
                     return Answer(ControlReply.Error(1, $"'{spec.Name}' is not running (it is {ServiceStatus.StateOf(spec, r)}): nothing to signal"));
                 return new ControlDecision(desired, state, [], null, null, (i, req.Signal), [], false);
+            case ControlVerb.Run:
+                return Run(view, state, req, i);
         }
 
         // start, stop, restart
@@ -60,12 +62,15 @@ public static class ControlDecisions
                 return Change(SetUp(desired, state, i, false), [], new ControlWaiter(req, i, ControlGoal.Down, Deadline(req, now, spec.StopTimeout + TimeSpan.FromMilliseconds(Reconciler.KillGraceMs) + TimeSpan.FromSeconds(5))),
                     new ControlEvent(i, EventNames.StopRequested, "stop requested: it stays stopped until 'tend start'", r.Process?.Pid));
             case ControlVerb.Start:
-                if (desired.Up[i] && Reconciler.IsReady(spec, r) && !spec.OneShot) return Answer(ControlReply.Ok($"{spec.Name}: already running (pid {r.Process?.Pid})"));
+                if (desired.Up[i] && Reconciler.IsReady(spec, r) && !spec.OneShot)
+                    return Answer(ControlReply.Ok(spec.Schedule is null ? $"{spec.Name}: already running (pid {r.Process?.Pid})" : $"{spec.Name}: already scheduled{NextRun(r)}"));
                 if (CannotStart(view, i) is { } refusal) return Answer(refusal);
                 return Change(SetUp(desired, state, i, true), [i], new ControlWaiter(req, i, ControlGoal.Up, Deadline(req, now, ReadyTimeout)),
                     new ControlEvent(i, EventNames.StartRequested, "start requested", null));
             default: // restart
                 {
+                    if (spec.Schedule is not null)
+                        return Answer(ControlReply.Error(1, $"'{spec.Name}' is a scheduled task: 'tend run {spec.Name}' starts one run now; 'tend stop {spec.Name}' and 'tend start {spec.Name}' pause and resume its schedule"));
                     if (CannotStart(view, i) is { } blocked) return Answer(blocked);
                     var waiter = new ControlWaiter(req, i, ControlGoal.Restarted, Deadline(req, now, spec.StopTimeout + TimeSpan.FromSeconds(30)), r.Starts);
                     var evt = new ControlEvent(i, EventNames.RestartRequested, "restart requested", r.Process?.Pid);
@@ -80,6 +85,36 @@ public static class ControlDecisions
         static ControlDecision Change((DesiredState Desired, ControlState State) next, ImmutableArray<int> reopen, ControlWaiter w, ControlEvent evt) =>
             new(next.Desired, next.State with { Waiters = next.State.Waiters.Add(w) }, reopen, null, evt, null, [], true);
     }
+
+    /// <summary>
+    /// <c>tend run NAME</c>: one run of a scheduled task now, when its schedule is active and no run is going (a run
+    /// never overlaps another); the answer comes once the run started.
+    /// </summary>
+    private static ControlDecision Run(SupervisorView view, ControlState state, ControlRequest req, int i)
+    {
+        var (_, desired, runtimes, now) = view;
+        var spec = view.Table.Services[i];
+        var r = runtimes[i];
+        ControlDecision Refuse(string why) => new(desired, state, [], ControlReply.Error(1, why), null, null, [], false);
+        if (spec.Schedule is null)
+            return Refuse($"'{spec.Name}' has no schedule: 'tend run' starts one run of a scheduled task (to start '{spec.Name}' again: tend restart {spec.Name})");
+        if (desired.ShuttingDown) return Refuse($"tend is shutting down: '{spec.Name}' cannot run now");
+        if (!desired.Up[i]) return Refuse($"the schedule of '{spec.Name}' is paused: resume it first (tend start {spec.Name})");
+        if (r.Phase is ServicePhase.Running or ServicePhase.Cleaning or ServicePhase.Stopping)
+            return Refuse($"'{spec.Name}' is running{(r.Process is { } p ? $" (pid {p.Pid})" : "")}: a run never overlaps another; try again once it completed");
+        if (r.Phase != ServicePhase.Scheduled)
+            return Refuse($"'{spec.Name}' is {ServiceStatus.StateOf(spec, r)}{(r.Reason is { } why ? $" ({why})" : "")}: it can run once its schedule is active");
+        if (r.Schedule.RunRequested || state.Waiters.Any(w => w.Service == i && w.Goal == ControlGoal.Ran))
+            return Refuse($"a run of '{spec.Name}' was asked for already and is about to start");
+        var waiter = new ControlWaiter(req, i, ControlGoal.Ran, now + (long)RunStartTimeout.TotalMilliseconds, r.Starts);
+        return new ControlDecision(desired, state with { Waiters = state.Waiters.Add(waiter) }, [], null,
+            new ControlEvent(i, EventNames.RunRequested, "run requested: starting one run now", null), null, [], true) { RunNow = [i] };
+    }
+
+    /// <summary>How long <c>tend run</c> waits for the run to start (it starts in the next round: this bounds a stalled supervisor).</summary>
+    public static readonly TimeSpan RunStartTimeout = TimeSpan.FromSeconds(10);
+
+    private static string NextRun(ServiceRuntime r) => r.Schedule.NextDueAt is { } due ? $" (next run at {ScheduleRules.Format(due)})" : "";
 
     /// <summary>After a round: restarts whose stop is done start again; waiting requests that are settled (or timed out) get their answer.</summary>
     public static ControlDecision Settle(SupervisorView view, ControlState state)
@@ -113,11 +148,19 @@ public static class ControlDecisions
         var spec = view.Table.Services[w.Service];
         var r = view.Runtimes[w.Service];
         var shown = ServiceStatus.StateOf(spec, r);
+        if (w.Goal == ControlGoal.Ran)
+        {
+            if (r.Starts > w.StartsBefore)
+                return r.Process is { } p && r.Phase == ServicePhase.Running ? ControlReply.Ok($"{spec.Name}: run started (pid {p.Pid})")
+                    : r.Reason is { } cause ? ControlReply.Error(1, $"'{spec.Name}' could not run: {cause}")
+                    : ControlReply.Ok($"{spec.Name}: run started and ended with {r.LastExit}");
+            if (r.Phase is not ServicePhase.Scheduled) return ControlReply.Error(1, $"'{spec.Name}' is {shown} now: the run did not start");
+        }
         var wantsUp = w.Goal is ControlGoal.Up or ControlGoal.Ready or ControlGoal.Restarted;
         if (w.Goal == ControlGoal.Down && IsSettledDown(r))
             return ControlReply.Ok($"{spec.Name}: {shown}{(r.LastExit is { } e ? $" (its last run ended with {e})" : "")}");
         if (wantsUp && (w.Goal != ControlGoal.Restarted || r.Starts > w.StartsBefore) && Reconciler.IsReady(spec, r))
-            return ControlReply.Ok(spec.OneShot ? $"{spec.Name}: completed" : $"{spec.Name}: running (pid {r.Process?.Pid}){(spec.Ready is { } c ? $", ready ({c})" : "")}");
+            return ControlReply.Ok(spec.Schedule is not null ? $"{spec.Name}: scheduled{NextRun(r)}" : spec.OneShot ? $"{spec.Name}: completed" : $"{spec.Name}: running (pid {r.Process?.Pid}){(spec.Ready is { } c ? $", ready ({c})" : "")}");
         if (wantsUp && r.Phase == ServicePhase.Failed)
             return ControlReply.Error(1, $"'{spec.Name}' failed: {r.Reason}");
         if (wantsUp && r.Phase == ServicePhase.Completed)
@@ -151,7 +194,12 @@ public static class ControlDecisions
         var r = view.Runtimes[i];
         var running = r.Phase == ServicePhase.Running;
         return new ServiceStatus(spec.Name, ServiceStatus.StateOf(spec, r), r.Process?.Pid, running ? view.Now - r.StartedAt : null, r.Restarts, r.LastExit,
-            Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason);
+            Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason)
+        {
+            Schedule = spec.Schedule?.ToString(),
+            LastRun = r.Schedule.LastRunAt,
+            NextDue = spec.Schedule is not null && r.Phase is not (ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Waiting) ? r.Schedule.NextDueAt : null,
+        };
     }
 
     /// <summary>A start would wait forever behind a dependency that is stopped or failed: the refusal that says so, or null.</summary>

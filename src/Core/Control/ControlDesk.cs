@@ -66,7 +66,7 @@ public sealed class ControlDesk : IRequestDesk
             _log.Service(_table.Services[e.Service].Name, e.Event, e.Message, e.Pid, restarts: view.Runtimes[e.Service].Restarts);
         if (d.Signal is var (i, signal)) req.Answer(SendSignal(view, i, signal));
         else if (d.Reply is { } reply) req.Answer(reply);
-        return new RequestOutcome(d.Desired, d.Reopen, d.Changed);
+        return new RequestOutcome(d.Desired, d.Reopen, d.Changed) { RunNow = d.RunNow };
     }
 
     /// <inheritdoc/>

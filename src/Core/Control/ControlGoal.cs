@@ -11,4 +11,6 @@ public enum ControlGoal
     Restarted,
     /// <summary>The service is ready, without asking for anything.</summary>
     Ready,
+    /// <summary>A run of a scheduled task asked for with <c>tend run</c> started (more starts than <see cref="ControlWaiter.StartsBefore"/>).</summary>
+    Ran,
 }

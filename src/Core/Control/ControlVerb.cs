@@ -17,4 +17,6 @@ public enum ControlVerb
     Health,
     /// <summary>Wait until a service is ready.</summary>
     Wait,
+    /// <summary>Start one run of a scheduled task now.</summary>
+    Run,
 }

@@ -13,6 +13,7 @@ public static class ControlVerbs
         new(ControlVerb.Signal, "signal", 3, 3, "signal NAME SIGNAL", "signal NAME SIGNAL", "send a signal (HUP, SIGUSR1, 10…) to the service's process group", false),
         new(ControlVerb.Health, "health", 1, 1, "health", "health", "exit 0 when every critical service (all, if none is) is ready, else 1", false),
         new(ControlVerb.Wait, "wait", 2, 3, "wait NAME [TIMEOUT]", "wait NAME [--timeout D]", "wait until the service is ready (default timeout 30s)", true),
+        new(ControlVerb.Run, "run", 2, 2, "run NAME", "run NAME", "start one run of a scheduled task now; returns once it started", false),
     ];
 
     /// <summary>The verbs' names, for messages: <c>status, start, …</c>.</summary>

@@ -48,11 +48,17 @@ public static class EventNames
     public const string StartRequested = "start-requested";
     /// <summary><c>tend restart</c> asked for it.</summary>
     public const string RestartRequested = "restart-requested";
+    /// <summary>A scheduled task's next run is due at the time the message gives.</summary>
+    public const string Scheduled = "scheduled";
+    /// <summary>A scheduled task's due time passed without a run: the previous run still ran (or a dependency was not up).</summary>
+    public const string Skipped = "skipped";
+    /// <summary><c>tend run</c> asked for one run of a scheduled task now.</summary>
+    public const string RunRequested = "run-requested";
 
     /// <summary>Every service event, in the order the README lists them.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         Started, Ready, Exited, Daemonized, Adopted, Stopping, Killed, SignalError, Stopped, Failed, Completed, Backoff,
-        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested,
+        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled, Skipped, RunRequested,
     ];
 }

@@ -11,9 +11,14 @@ public static class Reconciler
     /// <summary>Once SIGKILL went out, how long to wait for a group to vanish before moving on regardless (an unkillable process in D state).</summary>
     public const long KillGraceMs = 2000;
 
-    /// <summary>Decides what to do now.</summary>
-    public static Plan Reconcile(ServiceTable table, DesiredState desired, ImmutableArray<ServiceRuntime> observed, long now)
+    /// <summary>
+    /// Decides what to do now: <paramref name="now"/> is the monotonic clock (ms) every deadline is on, and
+    /// <paramref name="wallClock"/> the wall clock that scheduled tasks' due times are read on (<see cref="ScheduleRules"/>);
+    /// without it, a wall clock that follows the monotonic one (no jump).
+    /// </summary>
+    public static Plan Reconcile(ServiceTable table, DesiredState desired, ImmutableArray<ServiceRuntime> observed, long now, DateTimeOffset? wallClock = null)
     {
+        var wall = wallClock ?? DateTimeOffset.UnixEpoch.AddMilliseconds(now);
         var next = observed.ToBuilder();
         var actions = ImmutableArray.CreateBuilder<SupervisorAction>();
         long? wake = null;
@@ -25,6 +30,14 @@ public static class Reconciler
             var spec = table.Services[i];
             var r = next[i];
             var up = desired.Up[i] && !desired.ShuttingDown;
+            if (spec.Schedule is { } schedule
+                && ScheduleRules.Plan(schedule, r, up, Dependencies(table, observed, i) == DependencyState.Met, now, wall) is { } step)
+            {
+                next[i] = r = step.Next;
+                if (step.Start) actions.Add(new(ActionKind.Start, i));
+                if (step.WakeAt is { } due) WakeAt(due);
+                if (step.Handled) continue;
+            }
             switch (r.Phase)
             {
                 case ServicePhase.Waiting or ServicePhase.Backoff when !up:
@@ -181,10 +194,11 @@ public static class Reconciler
     /// <summary>
     /// Whether the service is up for its dependents, <c>tend health</c> and <c>tend wait</c>: running (its daemon
     /// found, when it daemonizes) and, when it has a readiness check, that check passed in this run. A one-shot
-    /// task is ready once it completed.
+    /// task is ready once it completed; a scheduled task while its schedule is active (between runs or running).
     /// </summary>
     public static bool IsReady(ServiceSpec spec, ServiceRuntime r) =>
-        spec.OneShot
+        spec.Schedule is not null ? r.Phase is ServicePhase.Scheduled or ServicePhase.Running
+        : spec.OneShot
             ? r.Phase == ServicePhase.Completed
             : r.Phase == ServicePhase.Running && !AwaitingDaemon(spec, r) && (spec.Ready is null || r.Ready);
 
@@ -241,6 +255,7 @@ public static class Reconciler
     /// <summary>What follows an exit: complete, fail, or restart after a backoff delay.</summary>
     internal static ServiceRuntime Decide(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, long now)
     {
+        if (spec.Schedule is not null) return ScheduleRules.AfterRun(spec, r, exit);
         if (spec.OneShot && exit.Success) return r with { Phase = ServicePhase.Completed };
         var restart = spec.Restart switch
         {

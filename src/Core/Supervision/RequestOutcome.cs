@@ -8,6 +8,9 @@ namespace Tend.Supervision;
 /// <param name="Changed">Something changed that calls for another round of planning at once.</param>
 public readonly record struct RequestOutcome(DesiredState Desired, ImmutableArray<int> Reopen, bool Changed)
 {
+    /// <summary>Scheduled tasks to run once now (<c>tend run</c>: <see cref="ScheduleRules.OnRunRequested"/>).</summary>
+    public ImmutableArray<int> RunNow { get; init; } = [];
+
     /// <summary>Nothing to change.</summary>
     public static RequestOutcome None(DesiredState desired) => new(desired, [], false);
 }

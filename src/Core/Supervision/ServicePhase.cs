@@ -19,4 +19,6 @@ public enum ServicePhase
     Failed,
     /// <summary>Ran to completion (a one-shot task, or a service that must not restart).</summary>
     Completed,
+    /// <summary>A scheduled task between runs: waiting for its next due time (<see cref="ScheduleRules"/>).</summary>
+    Scheduled,
 }

@@ -95,8 +95,11 @@ public sealed record ServiceRuntime
     /// <summary>Why the service failed, when it did.</summary>
     public string? Reason { get; init; }
 
+    /// <summary>For a scheduled task: its due times, runs and skips (<see cref="ScheduleRules"/>).</summary>
+    public ScheduleState Schedule { get; init; } = ScheduleState.Initial;
+
     /// <summary>Restarts so far (starts after the first).</summary>
     public int Restarts => Math.Max(0, Starts - 1);
 
-    internal bool IsDown => Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed;
+    internal bool IsDown => Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed or ServicePhase.Scheduled;
 }

@@ -26,6 +26,15 @@ public sealed record ServiceStatus(string Name, string State, int? Pid, long? Up
         : r.AlivePassed ? "healthy"
         : "unknown";
 
+    /// <summary>For a scheduled task: its schedule (expression and zone).</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>For a scheduled task: when its last run started.</summary>
+    public DateTimeOffset? LastRun { get; init; }
+
+    /// <summary>For a scheduled task whose schedule is active: when its next run is due.</summary>
+    public DateTimeOffset? NextDue { get; init; }
+
     /// <summary>The state name of a runtime.</summary>
     public static string StateOf(ServiceSpec spec, ServiceRuntime r) => r.Phase switch
     {

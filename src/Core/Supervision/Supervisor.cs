@@ -79,6 +79,9 @@ public sealed class Supervisor
     /// <summary>A monotonic clock in milliseconds.</summary>
     private static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
 
+    /// <summary>The wall clock, read only for scheduled tasks' due times (every wait is on <see cref="Now"/>).</summary>
+    private static DateTimeOffset Wall => DateTimeOffset.UtcNow;
+
     private SupervisorView View => new(_table, _desired, _runtimes, Now);
 
     /// <summary>
@@ -128,8 +131,9 @@ public sealed class Supervisor
                 _lineage.NewRound();
                 _probes.Poll(Now);
                 ApplyChecks();
-                var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now);
+                var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now, Wall);
                 LogQuietStops(_runtimes, plan.Next);
+                LogSchedules(_runtimes, plan.Next);
                 _runtimes = plan.Next;
                 if (plan.ExitCode is { } code) return Exit(code);
                 if (plan.ShutdownCode is { } shutdownCode)
@@ -203,7 +207,8 @@ public sealed class Supervisor
             wake = Math.Min(wake, _nextScanAt);
         }
         else _nextScanAt = long.MaxValue;
-        if (wake == long.MaxValue) _trim.Idle(now);
+        // Nothing due for a while (a scheduled task's next run is minutes away counts): memory can be given back.
+        if (wake == long.MaxValue || wake - now > IdleTrim.DelayMs) _trim.Idle(now);
         var busy = _requests?.Busy ?? false;
         _trim.RunIfDue(now, busy);
         return Math.Min(wake, _trim.NextWake(busy));
@@ -214,6 +219,8 @@ public sealed class Supervisor
     {
         _desired = outcome.Desired;
         foreach (var i in outcome.Reopen) _runtimes = _runtimes.SetItem(i, Reconciler.OnReopened(_runtimes[i]));
+        if (!outcome.RunNow.IsDefault)
+            foreach (var i in outcome.RunNow) _runtimes = _runtimes.SetItem(i, ScheduleRules.OnRunRequested(_runtimes[i]));
         return outcome.Changed;
     }
 
@@ -266,6 +273,27 @@ public sealed class Supervisor
         for (var i = 0; i < before.Length; i++)
             if (before[i].Phase is ServicePhase.Waiting or ServicePhase.Backoff && after[i].Phase == ServicePhase.Stopped)
                 _log.Service(_table.Services[i].Name, EventNames.Stopped, $"stopped before it {(before[i].Phase == ServicePhase.Waiting ? "started" : "restarted")}", restarts: after[i].Restarts);
+    }
+
+    /// <summary>
+    /// Scheduled tasks: what a plan changed in their schedules, as events — a new due time (<c>scheduled</c>), a due time
+    /// skipped (<c>skipped</c>), a schedule paused (<c>stopped</c>). Runs are logged where they start and end.
+    /// </summary>
+    private void LogSchedules(ImmutableArray<ServiceRuntime> before, ImmutableArray<ServiceRuntime> after)
+    {
+        for (var i = 0; i < before.Length; i++)
+        {
+            if (_table.Services[i].Schedule is not { } schedule) continue;
+            var name = _table.Services[i].Name;
+            var (b, a) = (before[i], after[i]);
+            if (a.Schedule.Skipped > b.Schedule.Skipped && a.Schedule.LastSkip is { } skip)
+                _log.Service(name, EventNames.Skipped, $"skipped the run due at {ScheduleRules.Format(skip.Due)}: {skip.Why}", a.Process?.Pid, restarts: a.Restarts);
+            if (b.Phase == ServicePhase.Scheduled && a.Phase == ServicePhase.Stopped)
+                _log.Service(name, EventNames.Stopped, "schedule paused: no run until 'tend start'", restarts: a.Restarts);
+            var activated = a.Phase == ServicePhase.Scheduled && b.Phase is ServicePhase.Waiting or ServicePhase.Stopped;
+            if (a.Schedule.NextDueAt != b.Schedule.NextDueAt || activated)
+                _log.Service(name, EventNames.Scheduled, a.Schedule.NextDueAt is { } due ? $"next run at {ScheduleRules.Format(due)} ({schedule})" : $"no due time comes again ({schedule})", restarts: a.Restarts);
+        }
     }
 
     private string FailureSummary()
@@ -377,7 +405,7 @@ public sealed class Supervisor
             return;
         }
         var handsOver = status.Success || (status.Unknown && now < r.StartupUntil);
-        if (r.Phase == ServicePhase.Running && r.Mark != 0 && !spec.OneShot && handsOver && (p.Launched || now < r.StartupUntil))
+        if (r.Phase == ServicePhase.Running && r.Mark != 0 && !spec.OneShot && spec.Schedule is null && handsOver && (p.Launched || now < r.StartupUntil))
         {
             // The main process exited 0 while its run started up (or it is the launcher itself): what it started is the service now.
             var candidates = _lineage.HandOverCandidates(r, p.Pid, now);
@@ -421,6 +449,9 @@ public sealed class Supervisor
                 break;
             case ServicePhase.Completed:
                 _log.Service(spec.Name, EventNames.Completed, message, p.Pid, status, next.Restarts);
+                break;
+            case ServicePhase.Scheduled:
+                _log.Service(spec.Name, EventNames.Completed, $"run (pid {p.Pid}) ended with {status}{NextRun(next)}", p.Pid, status, next.Restarts, error: !status.Success);
                 break;
             default:
                 _log.Service(spec.Name, next.Phase == ServicePhase.Stopped ? EventNames.Stopped : EventNames.Exited, message, p.Pid, status, next.Restarts);
@@ -524,9 +555,13 @@ public sealed class Supervisor
                     _log.Service(_table.Services[i].Name, EventNames.Failed, $"what was left of it stopped; giving up: {next.Reason}", exit: r.LastExit, restarts: r.Restarts, error: true);
                 else if (next.Phase == ServicePhase.Completed)
                     _log.Service(_table.Services[i].Name, EventNames.Completed, "what was left of it stopped; completed", exit: r.LastExit, restarts: r.Restarts);
+                else if (next.Phase == ServicePhase.Scheduled)
+                    _log.Service(_table.Services[i].Name, EventNames.Completed, $"what was left of its run stopped; the run ended with {r.LastExit}{NextRun(next)}", exit: r.LastExit, restarts: r.Restarts, error: r.LastExit is { Success: false });
             }
         }
     }
+
+    private static string NextRun(ServiceRuntime r) => r.Schedule.NextDueAt is { } due ? $"; next run at {ScheduleRules.Format(due)}" : "";
 
     /// <summary>Whether any of <paramref name="groups"/> still has a process (one Tend may not signal counts too).</summary>
     private static bool GroupsAlive(ImmutableArray<int> groups)
@@ -566,7 +601,9 @@ public sealed class Supervisor
                     {
                         _lineage.Watch(action.Service, now);
                     }
-                    _log.Service(spec.Name, EventNames.Started, r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})", pid, restarts: started.Restarts);
+                    var what = spec.Schedule is not null ? $"run started{(r.Schedule.LastRunRequested ? " on request" : "")} (pid {pid})"
+                        : r.Starts == 0 ? $"started (pid {pid})" : $"restarted (pid {pid}, restart {started.Restarts})";
+                    _log.Service(spec.Name, EventNames.Started, what, pid, restarts: started.Restarts);
                     _reaper!.Spawned();
                     break;
                 }
@@ -667,7 +704,7 @@ public sealed class Supervisor
         for (var i = 0; i < _table.Count; i++)
         {
             var spec = _table.Services[i];
-            if (spec.OneShot) continue;
+            if (spec.OneShot || spec.Schedule is not null) continue;
             var found = ProcFs.FindByName(spec.EffectiveMatchName, _self, taken, uid).OrderBy(s => s.StartTime).FirstOrDefault();
             if (found.Pid == 0) continue;
             taken.Add(found.Pid);

@@ -43,7 +43,8 @@ public sealed record ServiceModel(
     bool HasReady,
     bool DeclaresConstructor,
     EquatableArray<OptionModel> Options,
-    string? Summary)
+    string? Summary,
+    string? Schedule = null)
 {
     /// <summary>The name as written in messages: <c>App.Web</c>.</summary>
     public string DisplayName => FullName.StartsWith("global::", System.StringComparison.Ordinal) ? FullName.Substring(8) : FullName;
