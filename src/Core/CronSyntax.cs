@@ -67,7 +67,11 @@ internal static class CronSyntax
         return null;
     }
 
-    private static bool IsMacro(string expression) => Trim(expression).StartsWith("@", StringComparison.Ordinal);
+    private static bool IsMacro(string expression)
+    {
+        var t = Trim(expression);
+        return t.Length > 0 && t[0] == '@'; // no StartsWith(char) in netstandard2.0, where the generator compiles this file
+    }
 
     // Cronos separates fields by spaces and tabs only; anything else is part of a field (and then wrong).
     private static string Trim(string s) => s.Trim(' ', '\t');

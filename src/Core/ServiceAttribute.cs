@@ -69,7 +69,7 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>
     /// Makes it a scheduled task, run at each due time of this cron expression instead of being kept running:
     /// <c>"0 3 * * *"</c> (five fields), <c>"*/30 * * * * *"</c> (six, seconds first) or a macro such as <c>"@hourly"</c>,
-    /// in the zone <c>TZ</c> names (UTC when unset). Checked at compile time (TEND014).
+    /// in the zone <c>TZ</c> names (UTC when unset). Checked at compile time (TEND019).
     /// </summary>
     public string? Schedule { get; set; }
 }

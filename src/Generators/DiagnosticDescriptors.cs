@@ -67,8 +67,11 @@ internal static class DiagnosticDescriptors
     public static DiagnosticDescriptor[] All => new[]
     {
         NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
-        InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption, BadSchedule,
+        InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption, BadSchedule, BadAlive,
     };
+
+    public static readonly DiagnosticDescriptor BadAlive = Error("TEND020", "A service's Alive member is not a liveness check",
+        "Service '{0}' {1}: declare 'public Tend.Liveness Alive => Tend.Liveness.Http(8080, \"/healthz\");' (or Tcp, File, Run), or remove the member");
 
     public static readonly DiagnosticDescriptor BadSchedule = Error("TEND019", "A schedule is not a cron expression",
         "Schedule '{0}' is not a cron expression: {1}; expected {2}");

@@ -179,6 +179,12 @@ internal static class Emitter
                             w.Line($"try {{ r{i} = s{i}.Ready; }}");
                             w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Ready\", e); }}");
                         }
+                        if (s.HasAlive)
+                        {
+                            w.Line($"global::Tend.Liveness? a{i};");
+                            w.Line($"try {{ a{i} = s{i}.Alive; }}");
+                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Alive\", e); }}");
+                        }
                         w.Line($"specs.Add(new global::Tend.ServiceSpec({name}, c{i})");
                         w.Line("{");
                         if (s.DependsOn.Count > 0)
@@ -188,6 +194,7 @@ internal static class Emitter
                         if (s.Daemonizes) w.Line("    Daemonizes = true,");
                         foreach (var setting in s.Settings) w.Line($"    {setting.Property} = {Setting(setting)},");
                         if (s.HasReady) w.Line($"    Ready = r{i},");
+                        if (s.HasAlive) w.Line($"    Alive = a{i},");
                         if (s.Schedule is not null) w.Line($"    Schedule = global::Tend.Schedule.Parse({SourceWriter.Literal(s.Schedule)}),");
                         w.Line("});");
                     }

@@ -20,6 +20,7 @@ internal static class Parser
     private const string OptionAttribute = "Tend.OptionAttribute";
     private const string CommandType = "Tend.Command";
     private const string ReadinessType = "Tend.Readiness";
+    private const string LivenessType = "Tend.Liveness";
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
     {
@@ -87,29 +88,18 @@ internal static class Parser
         if (commandProblem is not null)
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadCommand, SourceLocation(command) ?? identifier, type.Name, commandProblem));
 
-        // Ready: optional, an instance property of type Tend.Readiness (nullable allowed) with a visible getter.
-        var ready = Members(type).FirstOrDefault(m => m.Name == "Ready");
-        string? readyProblem = ready switch
-        {
-            null => null,
-            IPropertySymbol p when p.IsStatic => "has a static Ready property; it must be an instance property",
-            IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != ReadinessType => $"has a Ready property of type '{p.Type.ToDisplayString()}', not Tend.Readiness",
-            IPropertySymbol p when p.GetMethod is null => "has a Ready property without a getter",
-            IPropertySymbol p when !Visible(p) || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} Ready property; make it public",
-            IPropertySymbol => null,
-            _ => "has a member named Ready that is not a property",
-        };
-        if (readyProblem is not null)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadReady, SourceLocation(ready) ?? identifier, type.Name, readyProblem));
+        // Ready and Alive: optional, instance properties of type Tend.Readiness and Tend.Liveness (nullable allowed) with a visible getter.
+        var ready = CheckMember(type, "Ready", ReadinessType, DiagnosticDescriptors.BadReady, identifier, diags);
+        var alive = CheckMember(type, "Alive", LivenessType, DiagnosticDescriptors.BadAlive, identifier, diags);
 
         var settings = Settings(attr, attrLocation, diags);
 
+        var deps = new List<string>();
+        var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
         var schedule = named.TryGetValue("Schedule", out var sc) ? sc.Value as string : null;
         if (schedule is not null && CronSyntax.Problem(schedule) is { } cronProblem)
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadSchedule, NamedLocation(attrLocation, "Schedule") ?? attrLocation, schedule, cronProblem, CronSyntax.Expected));
 
-        var deps = new List<string>();
-        var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
         if (named.TryGetValue("DependsOn", out var dependsOn) && !dependsOn.IsNull)
         {
             foreach (var item in dependsOn.Values)
@@ -134,8 +124,31 @@ internal static class Parser
             new EquatableArray<SettingModel>(settings),
             ready is not null,
             type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
-            new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct), schedule);
+            new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct), schedule, alive is not null);
         return new ParseResult(model, new ServiceSite(fullName, LocationInfo.From(attrLocation), new EquatableArray<OptionSite>(optionSites)), default);
+    }
+
+    /// <summary>
+    /// The optional check property <paramref name="member"/> (<c>Ready</c>, <c>Alive</c>): an instance property of type
+    /// <paramref name="typeName"/> (nullable allowed) with a visible getter; anything else is <paramref name="descriptor"/>
+    /// on the member. Returns the member, or null when there is none.
+    /// </summary>
+    private static ISymbol? CheckMember(INamedTypeSymbol type, string member, string typeName, DiagnosticDescriptor descriptor, Location identifier, List<DiagnosticInfo> diags)
+    {
+        var symbol = Members(type).FirstOrDefault(m => m.Name == member);
+        string? problem = symbol switch
+        {
+            null => null,
+            IPropertySymbol p when p.IsStatic => $"has a static {member} property; it must be an instance property",
+            IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != typeName => $"has a {member} property of type '{p.Type.ToDisplayString()}', not {typeName}",
+            IPropertySymbol p when p.GetMethod is null => $"has a {member} property without a getter",
+            IPropertySymbol p when !Visible(p) || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} {member} property; make it public",
+            IPropertySymbol => null,
+            _ => $"has a member named {member} that is not a property",
+        };
+        if (problem is not null)
+            diags.Add(DiagnosticInfo.Create(descriptor, SourceLocation(symbol) ?? identifier, type.Name, problem));
+        return symbol;
     }
 
     /// <summary>The members of the class and of its base classes, the most derived first (object's are left out).</summary>

@@ -45,6 +45,26 @@ public class BinderTests
     }
 
     [Fact]
+    public void A_liveness_check_follows_the_bound_options()
+    {
+        var app = GeneratorHarness.Load("""
+            using Tend;
+            namespace App;
+            [Service("api")]
+            public partial class Api
+            {
+                [Option] public int Port { get; init; } = 8080;
+                public Command Command => new("/bin/api", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                public Liveness Alive => Liveness.Http(Port, "/healthz") with { Interval = System.TimeSpan.FromSeconds(5), Failures = 2 };
+            }
+            """).GetType("TendApp")!;
+        Func<string, string?> none = _ => null;
+        var api = ((BoundServices)app.GetMethod("Bind")!.Invoke(null, [new[] { "--api-port", "9000" }, none])!).Services.Single();
+        Assert.Equal("http://127.0.0.1:9000/healthz", api.Alive?.ToString());
+        Assert.Equal((TimeSpan.FromSeconds(5), 2), (api.Alive!.Interval, api.Alive.Failures));
+    }
+
+    [Fact]
     public void Every_type_binds_from_the_command_line_in_both_forms()
     {
         var b = Bind(["--web-host", "0.0.0.0", "--web-verbose", "--web-port=8080", "--web-max-bytes", "5000000000", "--web-ratio=0.25",

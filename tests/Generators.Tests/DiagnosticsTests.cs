@@ -35,6 +35,17 @@ public class DiagnosticsTests
         Assert.Contains(message, d.Message);
     }
 
+    [Theory]
+    [InlineData("public Readiness Alive => Readiness.Tcp(80);", "Alive", "has a Alive property of type 'Tend.Readiness', not Tend.Liveness")]
+    [InlineData("private Liveness Alive => Liveness.Tcp(80);", "Alive", "has a private Alive property; make it public")]
+    [InlineData("public int Alive;", "Alive", "has a member named Alive that is not a property")]
+    public void TEND020_alive_is_not_a_liveness_property(string member, string text, string message)
+    {
+        var d = Single($$"""[Service("web")] public partial class Web { public Command Command => new("/bin/web"); {{member}} }""");
+        Assert.Equal(("TEND020", text), (d.Id, d.Text));
+        Assert.Contains(message, d.Message);
+    }
+
     [Fact]
     public void A_nullable_readiness_property_is_fine()
     {
@@ -192,10 +203,10 @@ public class DiagnosticsTests
     [InlineData("\"0 25 * * *\"", "the hours field '25' has the value 25: expected a number from 0 to 23")]
     [InlineData("\"* * *\"", "it has 3 fields, not 5")]
     [InlineData("\"@sometimes\"", "'@sometimes' is not a macro")]
-    public void TEND014_schedule_is_not_a_cron_expression(string expression, string message)
+    public void TEND019_schedule_is_not_a_cron_expression(string expression, string message)
     {
         var d = Single($$"""[Service("backup", Schedule = {{expression}})] public partial class Backup { public Command Command => new("/bin/backup"); }""");
-        Assert.Equal(("TEND014", expression), (d.Id, d.Text));
+        Assert.Equal(("TEND019", expression), (d.Id, d.Text));
         Assert.Contains(message, d.Message);
         Assert.Contains("expected five cron fields", d.Message);
     }

@@ -44,7 +44,8 @@ public sealed record ServiceModel(
     bool DeclaresConstructor,
     EquatableArray<OptionModel> Options,
     string? Summary,
-    string? Schedule = null)
+    string? Schedule = null,
+    bool HasAlive = false)
 {
     /// <summary>The name as written in messages: <c>App.Web</c>.</summary>
     public string DisplayName => FullName.StartsWith("global::", System.StringComparison.Ordinal) ? FullName.Substring(8) : FullName;
