@@ -35,7 +35,7 @@ internal sealed partial class TendRun : IDisposable
     /// <summary>The ApacheSsh sample: the seed's services declared in C#.</summary>
     public static string ApacheSshBinary => Path.Combine(RepoRoot, "samples/ApacheSsh/bin", BuildConfiguration, "net10.0/ApacheSsh");
 
-    private static string BuildConfiguration => AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
+    internal static string BuildConfiguration => AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
 
     /// <summary>This run's own control socket (Tend creates its directory, 0700); removed on dispose.</summary>
     public string SocketPath { get; } = Path.Combine(Path.GetTempPath(), "tend-ctl-" + Guid.NewGuid().ToString("N")[..12], "control.sock");

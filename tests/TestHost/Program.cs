@@ -13,6 +13,44 @@ if (scenario == "listen")
     listener.Start();
     while (true) listener.AcceptTcpClient().Dispose();
 }
+// Not a scenario: "http PORT STATUSFILE" is an HTTP server on 127.0.0.1 whose answers the test steers through a file:
+// "200", "500"… answers that status; "500*2" answers 500 twice (counting down in the file), then 200; "stop" makes the
+// server stop itself (SIGSTOP) on the next request, once ("200" is written back first). No file: 200.
+if (scenario == "http")
+{
+    var statusFile = args[2];
+    var server = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    server.Start();
+    while (true)
+    {
+        using var client = server.AcceptTcpClient();
+        var stream = client.GetStream();
+        var request = new List<byte>();
+        var buffer = new byte[1024];
+        while (!System.Text.Encoding.ASCII.GetString([.. request]).Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var n = stream.Read(buffer);
+            if (n == 0) break;
+            request.AddRange(buffer.AsSpan(0, n));
+        }
+        if (!System.Text.Encoding.ASCII.GetString([.. request]).Contains("\r\n\r\n", StringComparison.Ordinal)) continue; // a TCP check: no request
+        var status = File.Exists(statusFile) ? File.ReadAllText(statusFile).Trim() : "200";
+        if (status == "stop")
+        {
+            File.WriteAllText(statusFile, "200");
+            System.Diagnostics.Process.Start("kill", ["-STOP", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            continue; // continued only to be stopped: this request is never answered
+        }
+        var star = status.IndexOf('*');
+        if (star > 0)
+        {
+            var left = int.Parse(status[(star + 1)..], System.Globalization.CultureInfo.InvariantCulture) - 1;
+            File.WriteAllText(statusFile, left > 0 ? $"{status[..star]}*{left}" : "200");
+            status = status[..star];
+        }
+        stream.Write(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.0 {status} X\r\nContent-Length: 0\r\n\r\n"));
+    }
+}
 var self = Environment.ProcessPath!;
 var port = scenario.StartsWith("ready:", StringComparison.Ordinal) ? int.Parse(scenario[6..], System.Globalization.CultureInfo.InvariantCulture) : 0;
 ServiceSpec Sh(string name, string script) => new(name, new Command("/bin/sh", "-c", script));
@@ -42,6 +80,12 @@ ServiceSpec[] services = scenario switch
         new ServiceSpec("server", new Command(self, "listen", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "500")) { Ready = Readiness.Tcp(port), Critical = true },
         Sh("client", "exec sleep 1000") with { DependsOn = ["server"] },
     ],
-    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user, bad-user or ready:PORT"),
+    // An HTTP server with an http: readiness check steered through a status file; its dependent must wait for a 2xx.
+    _ when scenario.StartsWith("http-ready:", StringComparison.Ordinal) =>
+    [
+        new ServiceSpec("server", new Command(self, "http", "8080", scenario["http-ready:".Length..])) { Ready = Readiness.Http(8080, "/ready") with { Interval = TimeSpan.FromMilliseconds(50) } },
+        Sh("client", "exec sleep 1000") with { DependsOn = ["server"] },
+    ],
+    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user, bad-user, ready:PORT or http-ready:STATUSFILE"),
 };
 return TendHost.Run(rest, services);
