@@ -31,6 +31,8 @@ public static class TendHost
     public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
+        // The runtime decoded argv with U+FFFD for bytes that are not UTF-8: take them back from the kernel, exact.
+        args = Posix.ProcessInput.Exact(args);
         HostOptions options;
         ServiceTable table;
         try
@@ -46,7 +48,7 @@ public static class TendHost
                 FdWriter.Write(1, $"tend {Version}\n");
                 return 0;
             }
-            var services = WithReadiness(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready);
+            var services = WithStdin(WithReadiness(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready), options.Stdin);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -70,13 +72,17 @@ public static class TendHost
 
     private static int Supervise(Supervisor supervisor, EventLog log)
     {
-        try { return supervisor.Run(); }
+        int code;
+        try { code = supervisor.Run(); }
         catch (Exception e)
         {
             // A bug, not bad input: say so in one line rather than a runtime dump, and exit with EX_SOFTWARE.
             log.Error($"internal error, please report it: {e.GetType().Name}: {e.Message}");
-            return InternalError;
+            code = InternalError;
         }
+        // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
+        log.Flush(TimeSpan.FromSeconds(1));
+        return code;
     }
 
     /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
@@ -115,6 +121,26 @@ public static class TendHost
                 throw new UsageException($"option '--ready' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
             services[i] = services[i] with { Ready = check };
         }
+        return services;
+    }
+
+    /// <summary>
+    /// Gives service <paramref name="stdin"/> (<c>--stdin NAME</c>) the container's stdin, and checks that at most one
+    /// service reads it (declared <c>Stdin = true</c> or named here): two would compete for every byte.
+    /// </summary>
+    /// <exception cref="UsageException">A name that is no service, or more than one service asking for stdin.</exception>
+    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin)
+    {
+        if (stdin is not null)
+        {
+            var i = services.FindIndex(s => s.Name == stdin);
+            if (i < 0)
+                throw new UsageException($"option '--stdin' names '{stdin}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+            services[i] = services[i] with { Stdin = true };
+        }
+        var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
+        if (readers.Count > 1)
+            throw new UsageException($"services {string.Join(" and ", readers)} both ask for the container's stdin, which only one can read: keep Stdin = true (or --stdin) on one");
         return services;
     }
 

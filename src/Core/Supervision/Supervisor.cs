@@ -29,7 +29,6 @@ public sealed partial class Supervisor
     private readonly Spawner _spawner = new();
     private readonly int _self = Libc.getpid();
     private readonly int _selfGroup = Libc.getpgrp();
-    private readonly (int Out, int Err)[] _pipes;
     private readonly Command[] _commands;
     private LogPump? _pump;
     private Reaper? _reaper;
@@ -64,7 +63,6 @@ public sealed partial class Supervisor
         _log = log;
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
-        _pipes = new (int, int)[table.Count];
         _watching = new bool[table.Count];
         _commands = [.. table.Services.Select(ResolveCommand)];
     }
@@ -120,9 +118,7 @@ public sealed partial class Supervisor
             }
             try
             {
-                _pump = new LogPump();
-                for (var i = 0; i < _table.Count; i++)
-                    _pipes[i] = (_pump.Open(_table.Services[i].Name, 1), _pump.Open(_table.Services[i].Name, 2));
+                _pump = new LogPump([.. _table.Services.Select(s => s.Name)]);
             }
             catch (IOException e)
             {
@@ -131,7 +127,6 @@ public sealed partial class Supervisor
                 return 1;
             }
         }
-        else Array.Fill(_pipes, (-1, -1));
 
         var registrations = RegisterSignals();
         _gate.Enter();
@@ -615,7 +610,7 @@ public sealed partial class Supervisor
                 {
                     var bootTicks = ProcFs.BootTicksNow();
                     var mark = RunMarks.Next();
-                    var pid = _spawner.Spawn(_commands[action.Service], spec.WorkingDirectory, _pipes[action.Service].Out, _pipes[action.Service].Err, out var error, mark);
+                    var pid = _spawner.SpawnService(_commands[action.Service], spec, action.Service, _pump, out var error, mark);
                     var now = Now;
                     if (pid == 0)
                     {
@@ -797,12 +792,6 @@ public sealed partial class Supervisor
 
     private void Finish()
     {
-        if (_pump is null) return;
-        foreach (var (o, e) in _pipes)
-        {
-            Libc.close(o);
-            Libc.close(e);
-        }
-        _pump.WaitDrained(TimeSpan.FromSeconds(1));
+        _pump?.WaitDrained(TimeSpan.FromSeconds(1));
     }
 }
