@@ -137,6 +137,7 @@ internal static class Emitter
                 w.Line($"    OneShot = {Bool(s.OneShot)},");
                 w.Line($"    Critical = {Bool(s.Critical)},");
                 w.Line($"    Daemonizes = {Bool(s.Daemonizes)},");
+                if (s.Stdin) w.Line("    Stdin = true,");
                 w.Line($"    StopSignal = {Invariant(s.StopSignal)},");
                 w.Line($"    StopTimeout = global::System.TimeSpan.FromMilliseconds({Invariant(s.StopTimeoutMs)}),");
                 w.Line($"    CleanupTimeout = global::System.TimeSpan.FromMilliseconds({Invariant(s.CleanupTimeoutMs)}),");

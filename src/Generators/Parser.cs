@@ -199,6 +199,7 @@ internal static class Parser
             named.TryGetValue("User", out var us) ? us.Value as string : null,
             ready is not null,
             new EquatableArray<OptionModel>(options), Summary(type, ct), LocationInfo.From(attrLocation));
+        if (named.TryGetValue("Stdin", out var si) && si.Value is true) model = model with { Stdin = true };
         return new ParseResult(model, default);
     }
 

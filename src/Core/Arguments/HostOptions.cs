@@ -37,6 +37,9 @@ public sealed record HostOptions
     /// <summary>Timeout of one attempt of the <c>--ready</c> checks.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The service that reads the container's stdin (<c>--stdin NAME</c>), or null.</summary>
+    public string? Stdin { get; init; }
+
     /// <summary><c>--help</c> was given.</summary>
     public bool Help { get; init; }
 
@@ -53,7 +56,8 @@ public sealed record HostOptions
         ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: 100ms)"),
         ("--kill-mode", "MODE", "for command-line services: which processes a stop reaches: lineage (default: every process of its start-up), control-group, mixed or process"),
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
-        ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
+        ("--critical", null, "for command-line services: one that fails for good stops everything; Tend exits with its exit code (128+N for signal N, 1 if it never ran)"),
+        ("--stdin", "NAME", "service NAME reads the container's stdin (default: every service gets /dev/null); at most one service"),
         ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
         ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, file:PATH or cmd:COMMAND (repeatable)"),
@@ -139,6 +143,7 @@ public sealed record HostOptions
                         break;
                     }
                 case "--critical": o = o with { Critical = true }; break;
+                case "--stdin": o = o with { Stdin = Value() }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
                     throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");

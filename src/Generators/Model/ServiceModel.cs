@@ -53,4 +53,8 @@ public sealed record ServiceModel(
     bool HasReady,
     EquatableArray<OptionModel> Options,
     string? Summary,
-    LocationInfo? Location);
+    LocationInfo? Location)
+{
+    /// <summary>[Service(Stdin = true)]: it reads the container's stdin.</summary>
+    public bool Stdin { get; init; }
+}
