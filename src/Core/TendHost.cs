@@ -188,6 +188,8 @@ public static class TendHost
         }
         sb.Append("Options:\n");
         foreach (var line in OptionLines()) sb.Append(line).Append('\n');
+        sb.Append("\nExit codes: 0 after a requested stop; when a critical service fails for good, its own exit code (128+N\n");
+        sb.Append("for signal N, 1 if it never ran); 1 when every service ended and one failed; 2 for bad arguments.\n");
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
         return sb.ToString();
