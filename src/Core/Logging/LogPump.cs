@@ -17,6 +17,8 @@ namespace Tend.Logging;
 /// </remarks>
 internal sealed class LogPump(IReadOnlyList<string> services)
 {
+    private const int PipeSize = 256 * 1024;
+
     private readonly byte[][] _prefixes = [.. services.Select(s => Encoding.UTF8.GetBytes(s + " | "))];
     private readonly OutputRelay _stdout = OutputRelay.For(1), _stderr = OutputRelay.For(2);
 
@@ -37,6 +39,10 @@ internal sealed class LogPump(IReadOnlyList<string> services)
             Libc.close(o[1]);
             throw new IOException($"creating a pipe failed ({Libc.ErrorText(error)})");
         }
+        // 256 KiB instead of 64: a busy service blocks less often, and the relay moves four times as much per system call
+        // (the kernel allocates a pipe's pages only as they fill, so a quiet service costs nothing more).
+        Libc.fcntl(o[0], Libc.F_SETPIPE_SZ, PipeSize);
+        Libc.fcntl(e[0], Libc.F_SETPIPE_SZ, PipeSize);
         _stdout.Add(o[0], _prefixes[service]);
         _stderr.Add(e[0], _prefixes[service]);
         return (o[1], e[1]);

@@ -30,7 +30,7 @@ internal sealed unsafe class OutputRelay
     /// <summary>How long a sink may take nothing before waiting for it at exit is given up.</summary>
     public static readonly TimeSpan StallLimit = TimeSpan.FromMilliseconds(250);
 
-    private const int ReadSize = 64 * 1024, OutSize = 256 * 1024;
+    private const int ReadSize = 256 * 1024, OutSize = 512 * 1024;
 
     private static readonly Dictionary<int, OutputRelay> Relays = [];
 
