@@ -283,6 +283,15 @@ try
         foreach (var r in DaemonBench.Run(opts, notes, opts.Want("apache"), opts.Want("nginx")))
             Put(r.Name, "tend", $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
 
+    // Relaying output: Tend's --log-prefix against a plain pipe copy and the relays users would otherwise use.
+    List<RelayBench.Result> relays = [];
+    if (opts.Want("relay") && peers.Any(p => p is TendPeer))
+    {
+        relays = RelayBench.Run(opts.Tend, work.FullName, opts.RelaySamples, Console.Error.WriteLine);
+        foreach (var r in relays)
+            json.Add(new() { ["measure"] = $"relay 200 MB of 100-byte lines, {r.Services} service(s)", ["supervisor"] = r.Relay, ["MBps"] = r.MBps, ["linesPerSecond"] = r.LinesPerSecond, ["cpuMsPerGB"] = r.CpuMsPerGB, ["peakRssMiB"] = r.PeakRssMiB, ["error"] = r.Error });
+    }
+
     var md = new StringBuilder();
     md.AppendLine($"Machine: {Environment.ProcessorCount} cores, {Proc.MemTotalGiB():F0} GiB, {RuntimeInformation.OSDescription}, kernel {Environment.OSVersion.Version}; {DateTime.UtcNow:yyyy-MM-dd}.");
     md.AppendLine($"Each supervisor is PID 1 of its own PID namespace with N dummy services (a tiny static C program each); medians (min–max, n).");
@@ -292,6 +301,8 @@ try
     foreach (var m in rowsOrder)
         md.AppendLine($"| {m} | " + string.Join(" | ", peers.Select(p => table[m].TryGetValue(p.Name, out var c) ? c : "—")) + " |");
     if (notes.Count > 0) md.AppendLine().AppendLine(string.Join("\n", notes.Select(n => "- " + n)));
+    if (relays.Count > 0)
+        md.AppendLine().AppendLine($"Relaying output (medians of {opts.RelaySamples}; MB/s with min–max; input bytes from the first byte to the last line read; CPU and peak RSS of the relay's own processes):").AppendLine().Append(RelayBench.Table(relays));
     Console.Write(md.ToString());
     File.WriteAllText(opts.Markdown, md.ToString());
     File.WriteAllText(opts.Json, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
@@ -307,8 +318,11 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
     /// <summary>--daemons: the rows of services that daemonize (apache2 and nginx through `service`, 50 daemonizing dummies).</summary>
     public bool Daemons { get; init; }
 
-    /// <summary>--rows: only these groups of rows (standard, daemonize, apache, nginx, apache-initd); empty: the defaults.</summary>
+    /// <summary>--rows: only these groups of rows (standard, relay, daemonize, apache, nginx, apache-initd); empty: the defaults (standard and relay).</summary>
     public string[] Rows { get; init; } = [];
+
+    /// <summary>--relay-samples: runs per relay and number of services.</summary>
+    public int RelaySamples { get; init; } = 3;
 
     /// <summary>--daemon-samples: kill -9 samples per real daemon.</summary>
     public int DaemonSamples { get; init; } = 10;
@@ -316,7 +330,7 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
     /// <summary>Whether a group of rows is measured: --rows when given, else the standard rows plus --apache / --daemons.</summary>
     public bool Want(string group) => Rows.Length > 0 ? Rows.Contains(group) : group switch
     {
-        "standard" or "schedule" => true,
+        "standard" or "schedule" or "relay" => true,
         "apache-initd" => Apache,
         "daemonize" or "apache" or "nginx" => Daemons,
         _ => false,
@@ -337,6 +351,7 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
                 "--apache" => o with { Apache = true, Daemons = true },
                 "--daemons" => o with { Daemons = true },
                 "--rows" => o with { Rows = args[++i].Split(',') },
+                "--relay-samples" => o with { RelaySamples = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--daemon-samples" => o with { DaemonSamples = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--json" => o with { Json = args[++i] },
                 "--markdown" => o with { Markdown = args[++i] },

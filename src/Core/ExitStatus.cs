@@ -12,6 +12,9 @@ public readonly record struct ExitStatus(int Code, int Signal, bool Unknown = fa
     /// <summary>Killed by <paramref name="signal"/>.</summary>
     public static ExitStatus Killed(int signal) => new(0, signal);
 
+    /// <summary>The code a shell reports for it (128+N for signal N), 0 when unknown: what Tend hands on when a critical service fails for good.</summary>
+    public int ShellCode => Unknown ? 0 : Signal != 0 ? 128 + Signal : Code;
+
     /// <summary>A process that was not Tend's child disappeared; its status cannot be known.</summary>
     public static ExitStatus Vanished => new(0, 0, Unknown: true);
 

@@ -27,7 +27,7 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>Its command forks a daemon and exits (an init script); dependents wait for the daemon.</summary>
     public bool Daemonizes { get; set; }
 
-    /// <summary>When it fails for good, Tend stops everything and exits with code 1.</summary>
+    /// <summary>When it fails for good, Tend stops everything and exits with its exit code (128+N for signal N; 1 when it never ran).</summary>
     public bool Critical { get; set; }
 
     /// <summary>The signal that asks it to stop, e.g. <c>SIGTERM</c> (default) or <c>SIGQUIT</c>.</summary>
@@ -62,6 +62,9 @@ public sealed class ServiceAttribute(string name) : Attribute
 
     /// <summary>A hint for choosing its main process among the processes its command started, and the name an already running process is adopted by (default: the command's basename).</summary>
     public string? MatchName { get; set; }
+
+    /// <summary>It reads the container's stdin (<c>docker run -i</c>); every other service gets /dev/null. At most one service may.</summary>
+    public bool Stdin { get; set; }
 
     /// <summary>The working directory (default: Tend's).</summary>
     public string? WorkingDirectory { get; set; }

@@ -64,7 +64,7 @@ public sealed record ServiceSpec
     /// <summary>Which processes a stop reaches, and which leftovers are stopped after the main process died (<see cref="Tend.KillMode"/>).</summary>
     public KillMode KillMode { get; init; } = ServiceDefaults.KillMode;
 
-    /// <summary>When this service fails for good, Tend stops everything and exits with a non-zero code.</summary>
+    /// <summary>When this service fails for good, Tend stops everything and exits with the code of its last run (128+N for signal N, as shells report it), or 1 when it never ran or its last run exited 0.</summary>
     public bool Critical { get; init; }
 
     /// <summary>
@@ -83,6 +83,12 @@ public sealed record ServiceSpec
     /// change credentials between fork and exec.
     /// </summary>
     public string? User { get; init; }
+
+    /// <summary>
+    /// The service reads the container's stdin (Tend's own fd 0, e.g. <c>docker run -i</c>); at most one service may.
+    /// Every other service gets <c>/dev/null</c>, so none can swallow input meant for another.
+    /// </summary>
+    public bool Stdin { get; init; }
 
     /// <summary>The working directory, or null for Tend's own.</summary>
     public string? WorkingDirectory { get; init; }

@@ -39,6 +39,8 @@ public static class TendHost
     private static int Run(string[] args, Func<IReadOnlyList<ServiceSpec>> build, DeclaredArguments? arguments)
     {
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
+        // The runtime decoded argv with U+FFFD for bytes that are not UTF-8: take them back from the kernel, exact.
+        args = Posix.ProcessInput.Exact(args);
         HostOptions options;
         ServiceTable table;
         try
@@ -55,7 +57,7 @@ public static class TendHost
                 return 0;
             }
             var declared = build();
-            var services = WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ"));
+            var services = WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -80,17 +82,21 @@ public static class TendHost
     /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
     private static int Supervise(Supervisor supervisor, ServiceTable table, string? controlSocket, EventLog log)
     {
+        int code;
         try
         {
             var desk = controlSocket is null ? null : ControlDesk.Open(controlSocket, table, log, supervisor.Post);
-            return supervisor.Run(desk);
+            code = supervisor.Run(desk);
         }
         catch (Exception e)
         {
             // A bug, not bad input: say so in one line rather than a runtime dump, and exit with EX_SOFTWARE.
             log.Error($"internal error, please report it: {e.GetType().Name}: {e.Message}");
-            return InternalError;
+            code = InternalError;
         }
+        // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
+        log.Flush(TimeSpan.FromSeconds(1));
+        return code;
     }
 
     /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
@@ -157,6 +163,26 @@ public static class TendHost
         return services;
     }
 
+    /// <summary>
+    /// Gives service <paramref name="stdin"/> (<c>--stdin NAME</c>) the container's stdin, and checks that at most one
+    /// service reads it (declared <c>Stdin = true</c> or named here): two would compete for every byte.
+    /// </summary>
+    /// <exception cref="UsageException">A name that is no service, or more than one service asking for stdin.</exception>
+    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin)
+    {
+        if (stdin is not null)
+        {
+            var i = services.FindIndex(s => s.Name == stdin);
+            if (i < 0)
+                throw new UsageException($"option '--stdin' names '{stdin}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+            services[i] = services[i] with { Stdin = true };
+        }
+        var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
+        if (readers.Count > 1)
+            throw new UsageException($"services {string.Join(" and ", readers)} both ask for the container's stdin, which only one can read: keep Stdin = true (or --stdin) on one");
+        return services;
+    }
+
     /// <summary>One service per command line, named after the command's basename (made unique with -2, -3…).</summary>
     public static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)
     {
@@ -201,6 +227,8 @@ public static class TendHost
         }
         sb.Append("Options:\n");
         foreach (var line in OptionLines()) sb.Append(line).Append('\n');
+        sb.Append("\nExit codes: 0 after a requested stop; when a critical service fails for good, its own exit code (128+N\n");
+        sb.Append("for signal N, 1 if it never ran); 1 when every service ended and one failed; 2 for bad arguments.\n");
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
         return sb.ToString();

@@ -192,6 +192,7 @@ internal static class Emitter
                         if (s.OneShot) w.Line("    OneShot = true,");
                         if (s.Critical) w.Line("    Critical = true,");
                         if (s.Daemonizes) w.Line("    Daemonizes = true,");
+                        if (s.Stdin) w.Line("    Stdin = true,");
                         foreach (var setting in s.Settings) w.Line($"    {setting.Property} = {Setting(setting)},");
                         if (s.HasReady) w.Line($"    Ready = r{i},");
                         if (s.HasAlive) w.Line($"    Alive = a{i},");

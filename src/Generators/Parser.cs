@@ -125,6 +125,7 @@ internal static class Parser
             ready is not null,
             type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
             new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct), schedule, alive is not null);
+        if (named.TryGetValue("Stdin", out var si) && si.Value is true) model = model with { Stdin = true };
         return new ParseResult(model, new ServiceSite(fullName, LocationInfo.From(attrLocation), new EquatableArray<OptionSite>(optionSites)), default);
     }
 

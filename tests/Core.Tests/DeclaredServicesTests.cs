@@ -25,13 +25,13 @@ public class DeclaredServicesTests
     }
 
     [Fact]
-    public void A_critical_service_that_fails_for_good_stops_everything_with_exit_code_1()
+    public void A_critical_service_that_fails_for_good_stops_everything_with_its_own_exit_code()
     {
         using var t = Start([], scenario: "critical");
         var failed = t.Next("db", "failed", 20);
         Assert.Equal(4, Int(failed, "exitCode"));
         t.Next("web", "stopped");
-        Assert.Equal(1, t.WaitForExit());
+        Assert.Equal(4, t.WaitForExit());
         Assert.Contains("critical service failed: db", t.Stderr);
     }
 

@@ -75,6 +75,13 @@ internal sealed class FakeSupervisor
         return Step();
     }
 
+    /// <summary>Replaces the runtime of service <paramref name="i"/> as the supervisor does after a spawn (or its failure).</summary>
+    public FakeSupervisor Spawned(int i, Func<ServiceRuntime, ServiceRuntime> change)
+    {
+        Runtimes = Runtimes.SetItem(i, change(Runtimes[i]));
+        return Step();
+    }
+
     public FakeSupervisor Advance(long ms)
     {
         Now += ms;
@@ -266,14 +273,32 @@ public class ReconcilerTests
         Assert.Equal(expected, f["a"].Phase);
     }
 
-    [Fact]
-    public void A_critical_failure_stops_everything_and_exits_non_zero()
+    [Theory]
+    [InlineData(2, 0, 2)]
+    [InlineData(7, 0, 7)]
+    [InlineData(0, 9, 137)]
+    [InlineData(0, 6, 134)]
+    public void A_critical_failure_stops_everything_and_exits_with_the_services_own_code(int code, int signal, int expected)
     {
         var f = new FakeSupervisor(S("db", Restart.Never) with { Critical = true }, S("web")).Step();
         f.TakeActions();
-        f.Advance(5000).Exit("db", ExitStatus.Exited(2));
+        f.Advance(5000).Exit("db", signal != 0 ? ExitStatus.Killed(signal) : ExitStatus.Exited(code));
         Assert.Equal("signal web SIGTERM", f.TakeActions());
         Assert.Null(f.ExitCode);
+        f.Exit("web", ExitStatus.Killed(15));
+        Assert.Equal(expected, f.ExitCode);
+    }
+
+    [Fact]
+    public void A_critical_service_that_never_ran_ends_tend_with_1()
+    {
+        var f = new FakeSupervisor(S("db") with { Critical = true }, S("web")).Step();
+        f.TakeActions();
+        // Given up on before any run ended (its spawns failed, or a dependency did): no exit status to hand on.
+        f.Spawned(f.Table.IndexOf("db"), r => r with { Phase = ServicePhase.Failed, Process = null, LastExit = null });
+        Assert.Equal(ServicePhase.Failed, f["db"].Phase);
+        Assert.Null(f["db"].LastExit);
+        Assert.Equal("signal web SIGTERM", f.TakeActions());
         f.Exit("web", ExitStatus.Killed(15));
         Assert.Equal(1, f.ExitCode);
     }

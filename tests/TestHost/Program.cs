@@ -65,12 +65,20 @@ ServiceSpec[] services = scenario switch
         Sh("db", "exec sleep 1000") with { DependsOn = ["migrate"] },
         Sh("migrate", "sleep 0.3; exit 0") with { OneShot = true },
     ],
-    // A critical service that keeps failing ends Tend with exit code 1 after stopping the rest.
+    // A critical service that keeps failing ends Tend with its exit code (4) after stopping the rest.
     "critical" =>
     [
         Sh("db", "exit 4") with { Critical = true, Restart = Restart.OnFailure, StartLimit = 2, BackoffInitial = TimeSpan.FromMilliseconds(50) },
         Sh("web", "exec sleep 1000"),
     ],
+    // A critical service that never runs (its working directory does not exist): Tend exits 1.
+    "critical-never-ran" =>
+    [
+        Sh("db", "exit 0") with { Critical = true, WorkingDirectory = "/nonexistent/tend-test", StartLimit = 1, BackoffInitial = TimeSpan.FromMilliseconds(20) },
+        Sh("web", "exec sleep 1000"),
+    ],
+    // Two services that ask for the container's stdin: a usage error.
+    "stdin-two" => [Sh("a", "cat") with { Stdin = true }, Sh("b", "cat") with { Stdin = true }],
     // Runs as nobody through setpriv; prints its ids.
     "user" => [Sh("whoami", "id -u; id -g") with { User = "nobody", OneShot = true }],
     "bad-user" => [Sh("whoami", "id -u") with { User = "no-such-user-here" }],

@@ -55,6 +55,9 @@ public sealed record HostOptions
     /// <summary>Failures in a row after which an <c>--alive</c> check makes its service unhealthy.</summary>
     public int AliveFailures { get; init; } = Liveness.Defaults.Failures;
 
+    /// <summary>The service that reads the container's stdin (<c>--stdin NAME</c>), or null.</summary>
+    public string? Stdin { get; init; }
+
     /// <summary><c>--help</c> was given.</summary>
     public bool Help { get; init; }
 
@@ -71,7 +74,8 @@ public sealed record HostOptions
         ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: " + ServiceDefaults.CleanupTimeout + ")"),
         ("--kill-mode", "MODE", "for command-line services: which processes a stop reaches: lineage (default: every process of its start-up), control-group, mixed or process"),
         ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
-        ("--critical", null, "for command-line services: one that fails for good stops everything, exit code 1"),
+        ("--critical", null, "for command-line services: one that fails for good stops everything; Tend exits with its exit code (128+N for signal N, 1 if it never ran)"),
+        ("--stdin", "NAME", "service NAME reads the container's stdin (default: every service gets /dev/null); at most one service"),
         ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
         ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)"),
@@ -188,6 +192,7 @@ public sealed record HostOptions
                         break;
                     }
                 case "--critical": o = o with { Critical = true }; break;
+                case "--stdin": o = o with { Stdin = Value() }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
                     throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");

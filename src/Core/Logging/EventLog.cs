@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace Tend.Logging;
@@ -13,13 +14,27 @@ public enum LogFormat
     Json,
 }
 
-/// <summary>Tend's own events, one line each on stderr (fd 2), as text or JSON.</summary>
-public sealed class EventLog(LogFormat format, int fd = 2)
+/// <summary>
+/// Tend's own events, one line each on stderr (fd 2), as text or JSON. Lines are queued for the writer of the
+/// descriptor (<see cref="OutputRelay"/>) and never waited for: a log sink that stops reading cannot stall the
+/// supervisor, control requests or a shutdown. What does not fit in the queue is dropped and counted, and the count
+/// is written once the sink took the rest (event <c>dropped</c>).
+/// </summary>
+public sealed class EventLog
 {
-    private readonly object _gate = new();
+    private readonly LogFormat _format;
+    private readonly OutputRelay _relay;
+
+    /// <summary>A log of the given format on descriptor <paramref name="fd"/>.</summary>
+    public EventLog(LogFormat format, int fd = 2)
+    {
+        _format = format;
+        _relay = OutputRelay.For(fd);
+        _relay.DroppedNotice = Dropped;
+    }
 
     /// <summary>The format in use.</summary>
-    public LogFormat Format => format;
+    public LogFormat Format => _format;
 
     /// <summary>A line about Tend itself.</summary>
     public void Info(string message) => Write("info", null, "info", message, null, null, null, null, null);
@@ -42,17 +57,29 @@ public sealed class EventLog(LogFormat format, int fd = 2)
 
     private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason)
     {
-        if (format == LogFormat.Text)
+        if (_format == LogFormat.Text)
         {
-            var line = service is null ? $"tend: {message}\n" : $"tend: {service}: {message}\n";
-            lock (_gate) FdWriter.Write(fd, line);
+            _relay.Post(Encoding.UTF8.GetBytes(service is null ? $"tend: {message}\n" : $"tend: {service}: {message}\n"));
             return;
         }
-        WriteJson(level, service, evt, message, pid, exit, restarts, delayMs, reason);
+        _relay.Post(Json(level, service, evt, message, pid, exit, restarts, delayMs, reason));
+    }
+
+    /// <summary>
+    /// Waits until the queued lines were written, at most <paramref name="timeout"/>, and only while the sink takes
+    /// them: before Tend exits, so its last lines are not lost to a sink that reads, nor its exit held by one that does not.
+    /// </summary>
+    public bool Flush(TimeSpan timeout) => _relay.WaitIdle(timeout, OutputRelay.StallLimit);
+
+    private byte[] Dropped(long count)
+    {
+        var message = $"{count} of Tend's own line{(count == 1 ? " was" : "s were")} dropped: the log sink did not read them in time";
+        if (_format == LogFormat.Text) return Encoding.UTF8.GetBytes($"tend: {message}\n");
+        return Json("error", null, "dropped", message, null, null, null, null, null, count);
     }
 
     // Apart, so that text logging never loads System.Text.Json.
-    private void WriteJson(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason)
+    private static byte[] Json(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason, long? dropped = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -71,12 +98,13 @@ public sealed class EventLog(LogFormat format, int fd = 2)
             if (restarts is { } r) w.WriteNumber("restarts", r);
             if (delayMs is { } d) w.WriteNumber("delayMs", d);
             if (reason is not null) w.WriteString("reason", reason);
+            if (dropped is { } n) w.WriteNumber("dropped", n);
             w.WriteString("message", message);
             w.WriteEndObject();
         }
         var bytes = new byte[buffer.WrittenCount + 1];
         buffer.WrittenSpan.CopyTo(bytes);
         bytes[^1] = (byte)'\n';
-        lock (_gate) FdWriter.Write(fd, bytes);
+        return bytes;
     }
 }

@@ -22,7 +22,15 @@ public static unsafe class FdWriter
                 var n = Libc.write(fd, p, left);
                 if (n < 0)
                 {
-                    if (Libc.LastError is Libc.EINTR or Libc.EAGAIN) continue;
+                    var error = Libc.LastError;
+                    if (error == Libc.EINTR) continue;
+                    if (error == Libc.EAGAIN)
+                    {
+                        // A non-blocking descriptor (set so by whoever shares it): wait until it takes more, without spinning.
+                        var pfd = new Libc.PollFd { Fd = fd, Events = 0x4 /* POLLOUT */ };
+                        Libc.poll(&pfd, 1, -1);
+                        continue;
+                    }
                     return false;
                 }
                 p += n;

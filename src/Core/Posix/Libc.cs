@@ -55,6 +55,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_destroy(void* actions);
     [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newFd);
     [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
+    /// <summary>glibc 2.34 and later; older ones lack the symbol (see <see cref="Spawner"/>).</summary>
+    [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int from);
     [LibraryImport(Lib)] public static partial int sigemptyset(SigSet* set);
     [LibraryImport(Lib)] public static partial int sigfillset(SigSet* set);
 
@@ -69,6 +71,11 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, byte* buffer, nint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial int pipe2(int* fds, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int eventfd(uint initval, int flags);
+    [LibraryImport(Lib, SetLastError = true)] public static partial int fcntl(int fd, int cmd, int arg);
+
+    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800, O_NONBLOCK = 0x800;
+    public const int F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int open(byte* path, int flags);
 
@@ -76,6 +83,19 @@ internal static unsafe partial class Libc
 
     /// <summary>/dev/null for writing (close-on-exec: posix_spawn's dup2 hands a copy to the child).</summary>
     public static int OpenDevNull() => open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+    /// <summary>
+    /// /dev/null for reading, the services' stdin, on a descriptor above 2 (close-on-exec: posix_spawn's dup2 hands a
+    /// copy to the child). Above 2 so that, when Tend was started with fd 0 closed, it is not fd 0 itself.
+    /// </summary>
+    public static int OpenDevNullForReading()
+    {
+        var fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd is < 0 or > 2) return fd;
+        var high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        return high;
+    }
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);

@@ -1,20 +1,25 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Tend.Posix;
 
-/// <summary>Starts service processes with posix_spawn: fresh signal dispositions and mask, a session (and process group) of their own.</summary>
+/// <summary>
+/// Starts service processes with posix_spawn, each as a clean slate: every signal (1 to 64, the real-time ones
+/// included) at its default disposition and none blocked, whatever the .NET runtime ignores, handles or blocks in
+/// Tend; no descriptor but 0, 1 and 2; stdin /dev/null unless the service asked for the container's; a session (and
+/// process group) of its own; arguments and environment byte for byte (<see cref="OsText"/>).
+/// </summary>
 internal sealed unsafe class Spawner
 {
-    private readonly Dictionary<string, string> _environment;
+    private readonly List<(string Name, byte[] Entry)> _environment;
     private readonly string[] _path;
+    private int _devNull = -1;
+    private static bool s_noCloseFrom;
 
     public Spawner()
     {
-        _environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-            _environment[(string)e.Key] = (string?)e.Value ?? "";
-        _path = (_environment.GetValueOrDefault("PATH") is { Length: > 0 } p ? p : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").Split(':');
+        _environment = ProcessInput.Environment();
+        var path = Environment.GetEnvironmentVariable("PATH");
+        _path = (path is { Length: > 0 } p ? p : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").Split(':');
     }
 
     /// <summary>Finds the file to execute: a path as given, or the first executable of that name in PATH.</summary>
@@ -32,7 +37,7 @@ internal sealed unsafe class Spawner
     private static bool IsExecutableFile(string path)
     {
         if (!File.Exists(path)) return false;
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        var bytes = OsText.Encode(path + "\0");
         fixed (byte* p = bytes) return Libc.access(p, Libc.X_OK) == 0;
     }
 
@@ -40,7 +45,7 @@ internal sealed unsafe class Spawner
     /// The command that runs <paramref name="command"/> as <paramref name="user"/>: setpriv sets the ids and groups,
     /// then execs the command, so the service's pid (and, after its exec, its name) stay the command's own.
     /// </summary>
-    public Command AsUser(Command command, UserIdentity user, string setpriv)
+    public static Command AsUser(Command command, UserIdentity user, string setpriv)
     {
         var groups = user.Name is not null ? "--init-groups" : "--clear-groups";
         var args = new List<string> { $"--reuid={user.Uid}", $"--regid={user.Gid}", groups, "--", command.Executable };
@@ -51,10 +56,39 @@ internal sealed unsafe class Spawner
     }
 
     /// <summary>
-    /// Spawns <paramref name="command"/>, its processes marked with <paramref name="mark"/> (0: none; see
-    /// <see cref="RunMarks"/>); returns the pid, or 0 and an error message.
+    /// Spawns a run of service <paramref name="service"/> (<paramref name="spec"/>): stdin is /dev/null unless the
+    /// service asked for the container's (<see cref="ServiceSpec.Stdin"/>); stdout and stderr are Tend's own, or with
+    /// <paramref name="pump"/> (<c>--log-prefix</c>) pipes of this run. Returns the pid, or 0 and an error message.
     /// </summary>
-    public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error, ulong mark = 0)
+    public int SpawnService(Command command, ServiceSpec spec, int service, Logging.LogPump? pump, out string? error, ulong mark)
+    {
+        var (o, e) = (-1, -1);
+        if (pump is not null)
+        {
+            try { (o, e) = pump.OpenRun(service); }
+            catch (IOException x)
+            {
+                error = $"--log-prefix needs two pipes per run and {x.Message}: raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
+                return 0;
+            }
+        }
+        try { return Spawn(command, spec.WorkingDirectory, o, e, out error, mark, stdin: spec.Stdin); }
+        finally
+        {
+            // The child has its copies; Tend keeps none, so the pipes end with the run.
+            // Linux releases the descriptor whatever close returns: nothing to retry.
+            if (o >= 0) _ = Libc.close(o);
+            if (e >= 0) _ = Libc.close(e);
+        }
+    }
+
+    /// <summary>
+    /// Spawns <paramref name="command"/> with stdin /dev/null (or Tend's own with <paramref name="stdin"/>), its
+    /// processes marked with <paramref name="mark"/> (0: none; see <see cref="RunMarks"/>); stdout and stderr are
+    /// <paramref name="stdoutFd"/> and <paramref name="stderrFd"/>, or Tend's own for -1. Returns the pid, or 0 and an
+    /// error message.
+    /// </summary>
+    public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error, ulong mark = 0, bool stdin = false)
     {
         error = null;
         var path = Resolve(command.Executable);
@@ -63,20 +97,19 @@ internal sealed unsafe class Spawner
             error = $"'{command.Executable}' was not found in PATH: give its full path or install it";
             return 0;
         }
+        if (!stdin && _devNull < 0) _devNull = Libc.OpenDevNullForReading();
 
         var strings = new List<nint>();
         var argv = (byte**)NativeMemory.AllocZeroed((nuint)(command.Arguments.Length + 2), (nuint)sizeof(nint));
-        var env = command.Environment.IsEmpty ? _environment : new Dictionary<string, string>(_environment);
-        foreach (var kv in command.Environment) env[kv.Key] = kv.Value;
+        var env = EnvironmentOf(command);
         var envp = (byte**)NativeMemory.AllocZeroed((nuint)(env.Count + 1), (nuint)sizeof(nint));
         var attr = NativeMemory.AllocZeroed(1024);
         var actions = NativeMemory.AllocZeroed(1024);
         try
         {
-            argv[0] = Utf8(command.Executable, strings);
-            for (var i = 0; i < command.Arguments.Length; i++) argv[i + 1] = Utf8(command.Arguments[i], strings);
-            var k = 0;
-            foreach (var kv in env) envp[k++] = Utf8(kv.Key + "=" + kv.Value, strings);
+            argv[0] = Native(command.Executable, strings);
+            for (var i = 0; i < command.Arguments.Length; i++) argv[i + 1] = Native(command.Arguments[i], strings);
+            for (var k = 0; k < env.Count; k++) envp[k] = Native(env[k], strings);
 
             // These return the error number itself (0 on success). A spawn without its session, signal mask or
             // output would run a service wrong and quietly: it is not started, and the error says which call failed.
@@ -87,16 +120,26 @@ internal sealed unsafe class Spawner
             }
             Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
             Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+            // Every signal 1..64 by its bit, not sigfillset: glibc's leaves out the two it uses itself (32 and 33).
+            // sigemptyset takes no signal number: it cannot fail.
             Libc.SigSet all, none;
-            // sigfillset and sigemptyset take no signal number: they cannot fail.
-            _ = Libc.sigfillset(&all);
+            _ = Libc.sigemptyset(&all);
+            *(ulong*)&all = ulong.MaxValue;
             _ = Libc.sigemptyset(&none);
             Check(Libc.posix_spawnattr_setsigdefault(attr, &all), "posix_spawnattr_setsigdefault");
             Check(Libc.posix_spawnattr_setsigmask(attr, &none), "posix_spawnattr_setsigmask");
             Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSID)), "posix_spawnattr_setflags");
+            if (!stdin && _devNull >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, _devNull, 0), "posix_spawn_file_actions_adddup2(stdin)");
             if (stdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2(stdout)");
             if (stderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2(stderr)");
-            if (workingDirectory is not null) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Utf8(workingDirectory, strings)), "posix_spawn_file_actions_addchdir_np");
+            // Tend opens everything close-on-exec; closing the rest in the child as well costs one close_range(2) and
+            // keeps a descriptor a library opened without O_CLOEXEC from leaking into every service.
+            if (!s_noCloseFrom)
+            {
+                try { Check(Libc.posix_spawn_file_actions_addclosefrom_np(actions, 3), "posix_spawn_file_actions_addclosefrom_np"); }
+                catch (EntryPointNotFoundException) { s_noCloseFrom = true; } // glibc before 2.34: close-on-exec alone
+            }
+            if (workingDirectory is not null) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Native(workingDirectory, strings)), "posix_spawn_file_actions_addchdir_np");
             Libc.RLimit restore = default;
             if (failed is null && mark != 0) failed = RunMarks.TrySet(mark, out restore);
             if (failed is not null)
@@ -104,8 +147,7 @@ internal sealed unsafe class Spawner
                 error = $"cannot prepare the start of '{path}' ({failed})";
                 return 0;
             }
-
-            var pathBytes = Utf8(path, strings);
+            var pathBytes = Native(path, strings);
             var rc = Libc.posix_spawn(out var pid, pathBytes, actions, attr, argv, envp);
             if (mark != 0) RunMarks.Restore(restore);
             if (rc != 0)
@@ -135,12 +177,25 @@ internal sealed unsafe class Spawner
         }
     }
 
-    private static byte* Utf8(string s, List<nint> owned)
+    /// <summary>The environment of a command: Tend's own, byte for byte, with the command's variables added or replaced.</summary>
+    private List<byte[]> EnvironmentOf(Command command)
     {
-        var n = Encoding.UTF8.GetByteCount(s);
-        var p = (byte*)NativeMemory.Alloc((nuint)n + 1);
-        Encoding.UTF8.GetBytes(s, new Span<byte>(p, n));
-        p[n] = 0;
+        if (command.Environment.IsEmpty) return [.. _environment.Select(e => e.Entry)];
+        var list = new List<byte[]>(_environment.Count + command.Environment.Count);
+        foreach (var (name, entry) in _environment)
+            if (!command.Environment.ContainsKey(name)) list.Add(entry);
+        foreach (var kv in command.Environment) list.Add(OsText.Encode(kv.Key + "=" + kv.Value));
+        return list;
+    }
+
+    /// <summary>A NUL-terminated copy in native memory (freed with <paramref name="owned"/>).</summary>
+    private static byte* Native(string s, List<nint> owned) => Native(OsText.Encode(s), owned);
+
+    private static byte* Native(byte[] bytes, List<nint> owned)
+    {
+        var p = (byte*)NativeMemory.Alloc((nuint)bytes.Length + 1);
+        bytes.CopyTo(new Span<byte>(p, bytes.Length));
+        p[bytes.Length] = 0;
         owned.Add((nint)p);
         return p;
     }

@@ -126,7 +126,7 @@ public static class Reconciler
                     }
                     break;
                 case ServicePhase.Failed when spec.Critical && !desired.ShuttingDown:
-                    shutdown = 1;
+                    shutdown = shutdown is > 0 ? shutdown : r.LastExit?.ShellCode is > 0 and var code ? code : 1;
                     break;
                 case ServicePhase.Completed when spec.Critical && r.LauncherCompleted && !desired.ShuttingDown:
                     // A critical service's launcher left nothing running: the container has nothing left to do.

@@ -4,50 +4,30 @@ using Tend.Posix;
 namespace Tend.Supervision;
 
 /// <summary>
-/// Where each service's stdout and stderr go: Tend's own (inherited), or, with <c>--log-prefix</c>, a pipe per stream
-/// whose lines <see cref="LogPump"/> prefixes with the service's name. Owns the pipes' write ends and the pump.
+/// Where each service's stdout and stderr go: Tend's own (inherited), or, with <c>--log-prefix</c>, pipes of each run
+/// whose lines <see cref="LogPump"/> prefixes with the service's name. Owns the pump.
 /// </summary>
 internal sealed class ServiceOutput
 {
-    private readonly (int Out, int Err)[] _pipes;
-    private LogPump? _pump;
+    private ServiceOutput(LogPump? pump) => Pump = pump;
 
-    private ServiceOutput(int count)
-    {
-        _pipes = new (int, int)[count];
-        Array.Fill(_pipes, (-1, -1));
-    }
-
-    /// <summary>The fds service <paramref name="i"/>'s stdout and stderr get; -1 for Tend's own.</summary>
-    public (int Out, int Err) For(int i) => _pipes[i];
+    /// <summary>The pump of <c>--log-prefix</c>, or null: the services write where Tend writes.</summary>
+    public LogPump? Pump { get; }
 
     /// <summary>Inherited output: the services write where Tend writes.</summary>
-    public static ServiceOutput Inherited(int count) => new(count);
+    public static ServiceOutput Inherited() => new(null);
 
-    /// <summary>Prefixed output: two pipes per service, read by one pump thread.</summary>
+    /// <summary>Prefixed output: two pipes per run, relayed by the writers of Tend's stdout and stderr.</summary>
     /// <returns>The output, or null with <paramref name="problem"/> saying what to do (the open-file limit is too low).</returns>
     public static ServiceOutput? Prefixed(ServiceTable table, out string? problem)
     {
         if (!EnsureFileLimit(4 * table.Count + 64, out problem)) return null;
-        var output = new ServiceOutput(table.Count);
-        try
-        {
-            output._pump = new LogPump();
-            for (var i = 0; i < table.Count; i++)
-                output._pipes[i] = (output._pump.Open(table.Services[i].Name, 1), output._pump.Open(table.Services[i].Name, 2));
-            return output;
-        }
-        catch (IOException e)
-        {
-            // Two pipes per service: many services can exceed the open-file limit.
-            problem = $"--log-prefix needs two pipes per service and {e.Message}: raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
-            return null;
-        }
+        return new ServiceOutput(new LogPump([.. table.Services.Select(s => s.Name)]));
     }
 
     /// <summary>
-    /// --log-prefix keeps four pipe ends per service open in Tend. Raises the soft open-file limit to what that
-    /// needs when the hard limit allows (services inherit the raised soft limit); otherwise says what to do.
+    /// --log-prefix keeps up to four pipe ends per service open while its runs write. Raises the soft open-file limit to
+    /// what that needs when the hard limit allows (services inherit the raised soft limit); otherwise says what to do.
     /// </summary>
     private static unsafe bool EnsureFileLimit(int needed, out string? problem)
     {
@@ -60,19 +40,11 @@ internal sealed class ServiceOutput
             return false;
         }
         limit.Soft = (ulong)needed;
-        return Libc.setrlimit(Libc.RLIMIT_NOFILE, &limit) == 0;
+        if (Libc.setrlimit(Libc.RLIMIT_NOFILE, &limit) == 0) return true;
+        problem = $"--log-prefix needs {needed} open files and the soft limit cannot be raised ({Libc.ErrorText(Libc.LastError)}): raise it (docker run --ulimit nofile={needed}) or drop --log-prefix";
+        return false;
     }
 
-    /// <summary>Closes Tend's write ends and waits (at most a second) until the pump relayed what the services wrote.</summary>
-    public void Close()
-    {
-        if (_pump is null) return;
-        foreach (var (o, e) in _pipes)
-        {
-            // Pipe write ends: Linux releases the descriptor whatever close returns, so there is nothing to retry.
-            _ = Libc.close(o);
-            _ = Libc.close(e);
-        }
-        _pump.WaitDrained(TimeSpan.FromSeconds(1));
-    }
+    /// <summary>Waits (at most a second, and only while the sinks read) until the pump relayed what the services wrote.</summary>
+    public void Close() => Pump?.WaitDrained(TimeSpan.FromSeconds(1));
 }

@@ -55,7 +55,7 @@ public sealed class Supervisor
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
         _lineage = new RunLineage(table.Count, _self, _selfGroup);
-        _output = ServiceOutput.Inherited(table.Count);
+        _output = ServiceOutput.Inherited();
         _commands = [.. table.Services.Select(ResolveCommand)];
         _probes = new Probes(table, _spawner, log, () => _reaper!.Spawned());
     }
@@ -73,7 +73,7 @@ public sealed class Supervisor
         catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {e.Message}"); }
         var setpriv = _spawner.Resolve("setpriv")
             ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux in the image");
-        return _spawner.AsUser(spec.Command, user, setpriv);
+        return Spawner.AsUser(spec.Command, user, setpriv);
     }
 
     /// <summary>A monotonic clock in milliseconds.</summary>
@@ -581,8 +581,7 @@ public sealed class Supervisor
                 {
                     var bootTicks = ProcFs.BootTicksNow();
                     var mark = RunMarks.Next();
-                    var (stdout, stderr) = _output.For(action.Service);
-                    var pid = _spawner.Spawn(_commands[action.Service], spec.WorkingDirectory, stdout, stderr, out var error, mark);
+                    var pid = _spawner.SpawnService(_commands[action.Service], spec, action.Service, _output.Pump, out var error, mark);
                     var now = Now;
                     if (pid == 0)
                     {

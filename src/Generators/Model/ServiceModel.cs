@@ -49,4 +49,7 @@ public sealed record ServiceModel(
 {
     /// <summary>The name as written in messages: <c>App.Web</c>.</summary>
     public string DisplayName => FullName.StartsWith("global::", System.StringComparison.Ordinal) ? FullName.Substring(8) : FullName;
+
+    /// <summary>[Service(Stdin = true)]: it reads the container's stdin.</summary>
+    public bool Stdin { get; init; }
 }

@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using static Tend.Tests.TendRun;
+
+namespace Tend.Tests;
+
+/// <summary>
+/// Issue 15: nothing Tend relays is altered, glued or stalled — services' output with --log-prefix, Tend's own lines
+/// when the sink stalls, arguments and environment, stdin, signal dispositions and descriptors, exit codes. Real
+/// processes, Tend as PID 1 of a PID namespace.
+/// </summary>
+public sealed partial class PassThroughTests : IDisposable
+{
+    private const int SIGTERM = 15;
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("tend-pass-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private string P(string name) => Path.Combine(_dir.FullName, name);
+
+    private static void WaitFor(Func<bool> condition, string what, double seconds = 10)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed.TotalSeconds > seconds) throw new TimeoutException($"{what}: not within {seconds}s");
+            Thread.Sleep(10);
+        }
+    }
+
+    [Fact]
+    public void A_runs_last_line_without_a_newline_is_a_line_of_its_own_when_the_run_ends()
+    {
+        using var t = Start("--log-prefix", $"sh -c 'if [ -e {P("second")} ]; then echo begin-of-run-2; exec sleep 1000; fi; touch {P("second")}; printf partial; exit 3'");
+        Assert.Equal(3, Int(t.Next("sh", "exited"), "exitCode"));
+        t.Next("sh", "started");
+        t.WaitForStdout("sh | begin-of-run-2\n");
+        // The first run ended (its pipe's end) before the second existed: its last words come first, completed.
+        Assert.Equal("sh | partial\nsh | begin-of-run-2\n", t.Stdout);
+    }
+
+    [Fact]
+    public void A_run_lasts_as_long_as_what_its_launcher_left_holds_its_output()
+    {
+        // The launcher exits 0 at once; the daemon it leaves writes on after it, into the same run's pipe.
+        using var t = Start("--log-prefix", "--restart", "never", "sh -c '(sleep 0.4; printf \" and daemon\") & printf launcher; exit 0'");
+        t.WaitForStdout("sh | launcher and daemon\n");
+        Assert.Equal("sh | launcher and daemon\n", t.Stdout);
+    }
+
+    [Fact]
+    public void Long_lines_are_split_only_between_utf8_characters_and_other_bytes_pass_unchanged()
+    {
+        // 60,000 bytes of text whose 1-, 2-, 3- and 4-byte characters straddle any fixed cut, then 40,000 bytes that
+        // are not UTF-8 (no newline among them), each ended by a newline.
+        var text = new StringBuilder("x");
+        while (Encoding.UTF8.GetByteCount(text.ToString()) < 60_000 - 10) text.Append("aé€😀");
+        var textBytes = Encoding.UTF8.GetBytes(text.ToString());
+        var binary = new byte[40_000];
+        new Random(15).NextBytes(binary);
+        for (var i = 0; i < binary.Length; i++) if (binary[i] == (byte)'\n') binary[i] = 0xFF;
+        File.WriteAllBytes(P("in"), [.. textBytes, (byte)'\n', .. binary, (byte)'\n']);
+
+        using var t = Start(["--log-prefix", $"sh -c 'cat {P("in")}; exec sleep 1000'"], setup: $"exec >{P("out")}");
+        var expected = textBytes.Length + binary.Length;
+        var pieces = new List<byte[]>();
+        WaitFor(() =>
+        {
+            if (!File.Exists(P("out"))) return false;
+            pieces = Lines(File.ReadAllBytes(P("out")));
+            return pieces.Sum(p => p.Length) >= expected;
+        }, "the relayed lines");
+        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
+        var seen = 0;
+        foreach (var piece in pieces)
+        {
+            Assert.True(piece.Length + "sh | ".Length + 1 <= 16 * 1024, $"a line of {piece.Length} bytes");
+            if (seen < textBytes.Length) strict.GetString(piece); // throws on a cut character
+            seen += piece.Length;
+        }
+        Assert.True(pieces.Count >= 7, $"{pieces.Count} pieces: long lines were not split");
+        Assert.Equal([.. textBytes, .. binary], pieces.SelectMany(p => p).ToArray());
+    }
+
+    /// <summary>The lines of a relayed stream, each without its "sh | " prefix and newline.</summary>
+    private static List<byte[]> Lines(byte[] output)
+    {
+        var lines = new List<byte[]>();
+        var prefix = "sh | "u8.ToArray();
+        var span = output.AsSpan();
+        while (true)
+        {
+            var nl = span.IndexOf((byte)'\n');
+            if (nl < 0) return lines;
+            Assert.True(span[..nl].StartsWith(prefix), "a line without the prefix");
+            lines.Add(span[prefix.Length..nl].ToArray());
+            span = span[(nl + 1)..];
+        }
+    }
+
+    [Fact]
+    public void Memory_stays_bounded_whatever_the_line_length()
+    {
+        // One line of 64 MB without a newline: Tend holds at most one output line of it at a time.
+        using var t = Start(["--log-prefix", "--restart", "never", "sh -c 'head -c 64000000 /dev/zero | tr \"\\0\" x'", "sleep 1000"], setup: "exec >/dev/null");
+        t.Next("sh", "completed", 60);
+        var hwmKiB = long.Parse(File.ReadLines($"/proc/{t.Pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        Assert.True(hwmKiB < 48 * 1024, $"tend's peak RSS was {hwmKiB} KiB");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sigterm_ends_tend_within_its_stop_timeout_when_nobody_reads_its_stdout_and_stderr(bool logPrefix)
+    {
+        // A FIFO this test holds open for reading but never reads, filled before Tend starts: Tend's first line blocks.
+        var fifo = P("sink");
+        Assert.Equal(0, mkfifo(fifo, 0x180));
+        var sink = open(fifo, O_RDWR | O_NONBLOCK);
+        Assert.True(sink >= 0);
+        try
+        {
+            var chunk = new byte[4096];
+            while (write(sink, chunk, chunk.Length) > 0) { }
+            string[] args = logPrefix
+                ? ["--log-prefix", "--stop-timeout", "2s", "yes tend-stalled-sink", "sleep 1000"]
+                : ["--stop-timeout", "2s", "sleep 1000"];
+            using var t = Start(args, setup: $"exec >{fifo} 2>&1");
+            WaitFor(() => t.Find("sleep") is not null, "the service starting");
+            if (logPrefix) WaitFor(() => t.Find("yes") is not null, "yes starting");
+            Thread.Sleep(300); // the services have written (and blocked) by now
+            // Control requests are answered meanwhile.
+            var (code, output, _) = t.Ctl("status");
+            Assert.Equal(0, code);
+            Assert.Contains("sleep", output);
+            var sw = Stopwatch.StartNew();
+            t.Signal(SIGTERM);
+            Assert.Equal(0, t.WaitForExit(10));
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"tend took {sw.ElapsedMilliseconds} ms to stop with a stalled sink");
+        }
+        finally { _ = close(sink); }
+    }
+
+    [Fact]
+    public void Arguments_and_environment_that_are_not_utf8_reach_the_service_byte_for_byte()
+    {
+        var setup = $"""
+            export TEND_TEST_V=$'caf\xe9'
+            set -- "$@" "sh -c 'printf %s \"\$1\" >{P("arg")}; printf %s \"\$TEND_TEST_V\" >{P("env")}; exec sleep 1000' sh "$'caf\xe9\xff\xfe'
+            """;
+        using var t = Start([], setup: setup);
+        t.Next("sh", "started");
+        WaitFor(() => File.Exists(P("env")) && File.ReadAllBytes(P("env")).Length > 0, "the service writing what it got");
+        Assert.Equal(new byte[] { 0x63, 0x61, 0x66, 0xE9, 0xFF, 0xFE }, File.ReadAllBytes(P("arg")));
+        Assert.Equal(new byte[] { 0x63, 0x61, 0x66, 0xE9 }, File.ReadAllBytes(P("env")));
+    }
+
+    [Fact]
+    public void Services_get_dev_null_as_stdin_and_the_one_that_asks_gets_the_containers()
+    {
+        File.WriteAllText(P("input"), "hello from stdin\n");
+        using var t = Start(["--stdin", "cat", "cat", "sh -c 'readlink /proc/self/fd/0; exec sleep 1000'"], setup: $"exec <{P("input")}");
+        t.WaitForStdout("hello from stdin\n");
+        t.WaitForStdout("/dev/null\n");
+        t.Next("cat", "completed"); // cat read to the end of the input and exited 0
+    }
+
+    [Fact]
+    public void Two_services_asking_for_stdin_or_an_unknown_name_are_usage_errors()
+    {
+        Assert.Contains("both ask for the container's stdin", RunFailing(Path.Combine(RepoRoot, "tests/TestHost/bin", Configuration, "net10.0/Tend.TestHost"), "stdin-two"));
+        Assert.Contains("option '--stdin' names 'web'", RunFailing(Binary, "--stdin", "web", "sleep 100"));
+    }
+
+    private static string Configuration => AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
+
+    private static string RunFailing(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var err = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            p.Kill();
+            Assert.Fail("tend is supervising instead of refusing its arguments");
+        }
+        Assert.Equal(2, p.ExitCode);
+        return err.Result;
+    }
+
+    [Fact]
+    public void Every_service_starts_with_default_signal_dispositions_an_empty_mask_and_only_fds_0_1_2()
+    {
+        // With --log-prefix Tend holds pipes of other runs, an eventfd, the control socket: none may leak.
+        using var t = Start("--log-prefix", "sleep 1000", "sh -c 'exec sleep 1001'");
+        t.NextAll(("sleep", "started"), ("sh", "started"));
+        WaitFor(() => t.All("sleep").Count == 2, "both sleeps");
+        foreach (var pid in t.All("sleep"))
+        {
+            var status = File.ReadAllLines($"/proc/{pid}/status").Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim());
+            Assert.Equal("0000000000000000", status["SigIgn"]);
+            Assert.Equal("0000000000000000", status["SigBlk"]);
+            var fds = Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(f => Path.GetFileName(f)!).Order().ToArray();
+            Assert.Equal(["0", "1", "2"], fds);
+            Assert.Equal("/dev/null", new FileInfo($"/proc/{pid}/fd/0").LinkTarget);
+        }
+        // What makes it a test: Tend itself ignores SIGPIPE (the .NET runtime does).
+        var own = File.ReadLines($"/proc/{t.Pid}/status").First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        Assert.NotEqual(0UL, Convert.ToUInt64(own.Split('\t')[1], 16) & (1UL << (13 - 1)));
+    }
+
+    [Theory]
+    [InlineData("exit 7", 7)]
+    [InlineData("kill -9 $$", 137)]
+    public void A_critical_service_that_fails_for_good_ends_tend_with_its_own_exit_code(string script, int expected)
+    {
+        using var t = Start("--critical", "--restart", "never", "sleep 1000", $"sh -c '{script}'");
+        t.Next("sh", "failed");
+        Assert.Equal(expected, t.WaitForExit());
+    }
+
+    [Fact]
+    public void A_critical_service_that_never_ran_ends_tend_with_1()
+    {
+        using var t = Start([], scenario: "critical-never-ran");
+        t.Next("db", "failed", 20);
+        Assert.Equal(1, t.WaitForExit());
+    }
+
+    private const int O_RDWR = 2, O_NONBLOCK = 0x800;
+
+    [LibraryImport("libc.so.6", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkfifo(string path, int mode);
+
+    [LibraryImport("libc.so.6", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc.so.6")]
+    private static partial nint write(int fd, byte[] buffer, nint count);
+
+    [LibraryImport("libc.so.6")]
+    private static partial int close(int fd);
+}
