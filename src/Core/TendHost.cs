@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text;
 using Tend.Arguments;
 using Tend.Control;
+using Tend.Export;
 using Tend.Logging;
 using Tend.Supervision;
 
@@ -31,6 +32,7 @@ public static class TendHost
     public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
+        if (ExportCommand.IsRequest(args)) return ExportCommand.Run(args, declared);
         HostOptions options;
         ServiceTable table;
         try
@@ -46,7 +48,7 @@ public static class TendHost
                 FdWriter.Write(1, $"tend {Version}\n");
                 return 0;
             }
-            var services = WithReadiness(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready);
+            var services = Orchestration.Apply(WithReadiness(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready), options.Orchestrated);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -92,7 +94,7 @@ public static class TendHost
     }
 
     /// <summary>Applies <c>--only</c> and <c>--without</c> (comma-separated service names) to the declared services.</summary>
-    /// <exception cref="UsageException">An unknown name, or a kept service that depends on a left-out one.</exception>
+    /// <exception cref="UsageException">An unknown name.</exception>
     public static IReadOnlyList<ServiceSpec> Select(IReadOnlyList<ServiceSpec> declared, IReadOnlyList<string> only, IReadOnlyList<string> without)
     {
         var names = declared.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
@@ -100,13 +102,8 @@ public static class TendHost
             foreach (var n in list)
                 if (!names.Contains(n))
                     throw new UsageException($"option '{flag}' names '{n}', which is not a service here; the services are: {string.Join(", ", names)}");
-        var keep = declared.Where(d => (only.Count == 0 || only.Contains(d.Name)) && !without.Contains(d.Name)).ToList();
-        var kept = keep.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var k in keep)
-            foreach (var d in k.DependsOn)
-                if (!kept.Contains(d))
-                    throw new UsageException($"service '{k.Name}' depends on '{d}', which --only/--without leaves out: keep both or neither");
-        return keep;
+        // A kept service that depends on a left-out one is refused by Run, unless --orchestrated (Export/Orchestration.cs).
+        return declared.Where(d => (only.Count == 0 || only.Contains(d.Name)) && !without.Contains(d.Name)).ToList();
     }
 
     /// <summary>Applies <c>--ready NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
@@ -169,6 +166,7 @@ public static class TendHost
         foreach (var line in OptionLines()) sb.Append(line).Append('\n');
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
+        sb.Append('\n').Append(ExportCommand.Usage);
         return sb.ToString();
     }
 }

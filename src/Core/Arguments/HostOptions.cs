@@ -40,6 +40,9 @@ public sealed record HostOptions
     /// <summary>Timeout of one attempt of the <c>--ready</c> checks.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary><c>--orchestrated</c>: an orchestrator runs this container (see <c>Export/Orchestration.cs</c>).</summary>
+    public bool Orchestrated { get; init; }
+
     /// <summary><c>--help</c> was given.</summary>
     public bool Help { get; init; }
 
@@ -64,6 +67,7 @@ public sealed record HostOptions
         ("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
         ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
         ("--no-control", null, "no control socket"),
+        ("--orchestrated", null, "an orchestrator runs this container (tend export): no restarts, exit with the service's code; dependencies --only leaves out are the orchestrator's"),
         ("--only", "NAME,…", "run only these declared services"),
         ("--without", "NAME,…", "run the declared services but these"),
         ("--help", null, "show this help"),
@@ -142,6 +146,7 @@ public sealed record HostOptions
                         break;
                     }
                 case "--critical": o = o with { Critical = true }; break;
+                case "--orchestrated": o = o with { Orchestrated = true }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
                     throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");
