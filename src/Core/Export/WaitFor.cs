@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using Tend.Arguments;
 using Tend.Logging;
+using Tend.Posix;
 
 namespace Tend.Export;
 
@@ -81,18 +81,32 @@ public static class WaitFor
         return (host, port);
     }
 
+    /// <summary>Whether one of the host's addresses accepts a connection within <see cref="Attempt"/>.</summary>
     private static bool Answers(string host, int port)
     {
+        var deadline = Stopwatch.GetTimestamp() + (long)(Attempt.TotalSeconds * Stopwatch.Frequency);
+        var pending = new List<int>();
         try
         {
-            using var cts = new CancellationTokenSource(Attempt);
-            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            socket.ConnectAsync(host, port, cts.Token).AsTask().GetAwaiter().GetResult();
-            return true;
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
-        {
+            foreach (var address in HostNames.Resolve(host))
+            {
+                if (Sockets.StartConnect(address, port) is not { } started) continue;
+                if (started.Connected) { Libc.close(started.Fd); return true; }
+                pending.Add(started.Fd);
+            }
+            while (pending.Count > 0 && Stopwatch.GetTimestamp() < deadline)
+            {
+                for (var i = pending.Count - 1; i >= 0; i--)
+                {
+                    if (Sockets.ConnectResult(pending[i]) is not { } connected) continue;
+                    if (connected) return true;
+                    Libc.close(pending[i]);
+                    pending.RemoveAt(i);
+                }
+                Thread.Sleep(10);
+            }
             return false;
         }
+        finally { foreach (var fd in pending) Libc.close(fd); }
     }
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
 
 namespace Tend.Export;
 
@@ -73,65 +71,141 @@ internal sealed class YamlSeq(bool flow = false) : YamlNode
 }
 
 /// <summary>
-/// Writes documents through YamlDotNet's low-level <see cref="Emitter"/>: events in, text out, no reflection (the
-/// object serializer is not trimming- or NativeAOT-safe, and would cost the supervisor's binary far more).
+/// Writes block YAML (flow style only for short lists of words), quoting every string that a YAML 1.1 or 1.2 reader
+/// (PyYAML in docker-compose, Go's in Kubernetes) could read as anything else. Our own few lines rather than
+/// YamlDotNet's emitter: that one builds a Regex in its static constructor (for tag URIs, which this never writes),
+/// and the regex engine alone would grow Tend's NativeAOT binary by ~480 KB (17 %) — the supervisor would pay for the
+/// export. The tests read every exported file back with YamlDotNet and with KubernetesClient's models.
 /// </summary>
 internal static class YamlText
 {
     /// <summary>The documents, each after a <c>---</c> line when there are several; <paramref name="header"/> lines as comments on top.</summary>
     public static string Write(IReadOnlyList<YamlNode> documents, IEnumerable<string> header)
     {
-        var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-        var emitter = new Emitter(text, new EmitterSettings(bestIndent: 2, bestWidth: int.MaxValue, isCanonical: false, maxSimpleKeyLength: 1024,
-            skipAnchorName: false, indentSequences: true, newLine: "\n", useUtf16SurrogatePairs: false));
-        emitter.Emit(new StreamStart());
-        var first = true;
+        var sb = new StringBuilder();
+        foreach (var line in header) Comment(sb, 0, line);
         foreach (var doc in documents)
         {
-            if (first) foreach (var line in header) emitter.Emit(new Comment(line, false));
-            emitter.Emit(new DocumentStart(null, null, isImplicit: documents.Count == 1));
-            Node(emitter, doc);
-            emitter.Emit(new DocumentEnd(isImplicit: true));
-            first = false;
+            if (documents.Count > 1) sb.Append("---\n");
+            switch (doc)
+            {
+                case YamlMap m: Map(sb, m, 0); break;
+                case YamlSeq q: Seq(sb, q, 0); break;
+                case YamlScalar s: sb.Append(Scalar(s)).Append('\n'); break;
+            }
         }
-        emitter.Emit(new StreamEnd());
-        return text.ToString();
+        return sb.ToString();
     }
 
-    private static void Node(IEmitter emitter, YamlNode node)
+    private static void Map(StringBuilder sb, YamlMap map, int indent)
     {
-        switch (node)
+        foreach (var (key, value) in map.Entries) Entry(sb, key, value, indent, indent);
+    }
+
+    /// <summary>One <c>key: value</c>; <paramref name="first"/> is the column of the key's own line (after a sequence's <c>- </c>).</summary>
+    private static void Entry(StringBuilder sb, string key, YamlNode value, int indent, int first)
+    {
+        if (first == indent) foreach (var line in value.Comments) Comment(sb, indent, line);
+        sb.Append(' ', first == indent ? indent : 0).Append(Scalar(key)).Append(':');
+        switch (value)
         {
             case YamlScalar s:
-                emitter.Emit(Scalar(s));
+                sb.Append(' ').Append(Scalar(s)).Append('\n');
                 break;
-            case YamlMap m:
-                emitter.Emit(new MappingStart(AnchorName.Empty, TagName.Empty, true, MappingStyle.Block));
-                foreach (var (key, value) in m.Entries)
-                {
-                    foreach (var line in value.Comments) emitter.Emit(new Comment(line, false));
-                    emitter.Emit(Scalar(key));
-                    Node(emitter, value);
-                }
-                emitter.Emit(new MappingEnd());
+            case YamlSeq { Flow: true } or YamlSeq { Items.Count: 0 }:
+                sb.Append(' ').Append(Flow((YamlSeq)value)).Append('\n');
                 break;
             case YamlSeq q:
-                emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, true, q.Flow ? SequenceStyle.Flow : SequenceStyle.Block));
-                foreach (var item in q.Items)
-                {
-                    if (!q.Flow) foreach (var line in item.Comments) emitter.Emit(new Comment(line, false));
-                    Node(emitter, item);
-                }
-                emitter.Emit(new SequenceEnd());
+                sb.Append('\n');
+                Seq(sb, q, indent + 2);
+                break;
+            case YamlMap { Entries.Count: 0 }:
+                sb.Append(" {}\n");
+                break;
+            case YamlMap m:
+                sb.Append('\n');
+                Map(sb, m, indent + 2);
                 break;
         }
     }
 
-    private static Scalar Scalar(YamlScalar s) =>
-        !s.IsString ? new Scalar(AnchorName.Empty, TagName.Empty, s.Text, ScalarStyle.Plain, true, false)
-        : ReadsAsString(s.Text) ? new Scalar(AnchorName.Empty, TagName.Empty, s.Text, ScalarStyle.Any, true, true)
-        : new Scalar(AnchorName.Empty, TagName.Empty, s.Text, ScalarStyle.DoubleQuoted, false, true);
+    private static void Seq(StringBuilder sb, YamlSeq seq, int indent)
+    {
+        foreach (var item in seq.Items)
+        {
+            foreach (var line in item.Comments) Comment(sb, indent, line);
+            sb.Append(' ', indent).Append("- ");
+            switch (item)
+            {
+                case YamlScalar s:
+                    sb.Append(Scalar(s)).Append('\n');
+                    break;
+                case YamlSeq q:
+                    sb.Append(Flow(q)).Append('\n');
+                    break;
+                case YamlMap { Entries.Count: 0 }:
+                    sb.Append("{}\n");
+                    break;
+                case YamlMap m:
+                    // The first entry shares the "- " line; its comments go above that line.
+                    for (var i = 0; i < m.Entries.Count; i++)
+                    {
+                        if (i == 0)
+                        {
+                            var (key, value) = m.Entries[0];
+                            if (value.Comments.Count > 0) throw new InvalidOperationException("a comment on the first entry of a sequence item: put it on the item");
+                            Entry(sb, key, value, indent + 2, 0);
+                        }
+                        else Entry(sb, m.Entries[i].Key, m.Entries[i].Value, indent + 2, indent + 2);
+                    }
+                    break;
+            }
+        }
+    }
 
+    private static string Flow(YamlSeq seq)
+    {
+        var sb = new StringBuilder("[");
+        for (var i = 0; i < seq.Items.Count; i++)
+        {
+            if (i > 0) sb.Append(", ");
+            sb.Append(seq.Items[i] is YamlScalar s ? Scalar(s) : throw new InvalidOperationException("a flow sequence holds scalars only"));
+        }
+        return sb.Append(']').ToString();
+    }
+
+    private static void Comment(StringBuilder sb, int indent, string line) => sb.Append(' ', indent).Append("# ").Append(line).Append('\n');
+
+    private static string Scalar(YamlScalar s) => !s.IsString ? s.Text : Scalar(s.Text);
+
+    private static string Scalar(string text)
+    {
+        if (IsPlain(text)) return text;
+        var sb = new StringBuilder("\"");
+        foreach (var c in text)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\r': sb.Append("\\r"); break;
+                default:
+                    if (char.IsControl(c)) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+
+    /// <summary>
+    /// Plain only when it is a word of letters, digits and <c>_ . / @ = + -</c> (no colon, space, comma, bracket, quote
+    /// or <c>#</c>, which some reader somewhere takes for syntax) that reads back as the same string.
+    /// </summary>
+    internal static bool IsPlain(string text) =>
+        ReadsAsString(text) && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '/' or '@' or '=' or '+' or '-') && text[0] is not ('@' or '=');
     /// <summary>
     /// Whether a plain scalar would read back as this string under YAML 1.1 and 1.2 alike (Kubernetes reads 1.1-style
     /// booleans such as <c>on</c>, Compose 1.2's): not empty, no number, boolean, null, date or sexagesimal look-alike.

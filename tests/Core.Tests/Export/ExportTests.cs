@@ -107,7 +107,7 @@ public class ExportTests
         Assert.True(code == 0, err);
         // The command line beats the environment, as in a run: TEND_WEB_PORT and TEND_WORKER_EVERY are not carried.
         Assert.Contains("command: [--orchestrated, --only, web, --web-port, \"9090\"]", yaml);
-        Assert.Contains("command: [--orchestrated, --only, worker, --worker-every=1s, --worker-api, 'http://web:9090']", yaml);
+        Assert.Contains("command: [--orchestrated, --only, worker, --worker-every=1s, --worker-api, \"http://web:9090\"]", yaml);
         Assert.DoesNotContain("TEND_", yaml.Split('\n').Where(l => !l.StartsWith('#')).Aggregate("", (a, l) => a + l + "\n"));
         Assert.Contains("expose: [\"9090\"]", yaml);
 
