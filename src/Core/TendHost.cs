@@ -32,7 +32,10 @@ public static class TendHost
     public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments)
     {
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
-        if (ExportCommand.IsRequest(args)) return ExportCommand.Run(args, declared);
+        // tend export and wait-for come through the generated TendApp.Run; a program without it has nothing to export,
+        // and its binary (the generic entrypoint) carries none of the export code.
+        if (args.Length > 0 && args[0] == "export")
+            return Fail(new UsageException("this program declares no services, so there is nothing to export (ad-hoc command lines are not exported): declare services with [Service] and run the program TendApp.Run starts"));
         HostOptions options;
         ServiceTable table;
         try
@@ -166,7 +169,7 @@ public static class TendHost
         foreach (var line in OptionLines()) sb.Append(line).Append('\n');
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
-        sb.Append('\n').Append(ExportCommand.Usage);
+        if (arguments is not null) sb.Append('\n').Append(ExportCommand.Usage);
         return sb.ToString();
     }
 }

@@ -61,19 +61,6 @@ public static class ExportCommand
         catch (UsageException e) { return TendHost.Fail(e); }
     }
 
-    /// <summary>From <see cref="TendHost"/>: services given as specs, with no binder (so no options to carry).</summary>
-    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared)
-    {
-        if (args[0] == WaitFor.Verb) return WaitFor.Run(args[1..]);
-        try
-        {
-            var request = ExportRequest.Parse(args, []);
-            if (request.Help) return Help();
-            return Write(request, [.. declared.Select(s => new ExportedService(s, [], []))]);
-        }
-        catch (UsageException e) { return TendHost.Fail(e); }
-    }
-
     private static int Help()
     {
         FdWriter.Write(1, Usage);

@@ -139,7 +139,7 @@ public class ExportTests
         // A program without declared services has nothing to export.
         (code, _, err) = Exported.Run(TendRun.Binary, ["export", "compose", "--image", Image, "sleep 1"]);
         Assert.Equal(2, code);
-        Assert.Contains("there are no declared services to export (ad-hoc command lines are not exported)", err);
+        Assert.Contains("this program declares no services, so there is nothing to export (ad-hoc command lines are not exported)", err);
     }
 
     [Theory]
