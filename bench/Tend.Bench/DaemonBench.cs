@@ -172,7 +172,7 @@ internal static class DaemonBench
         catch (SocketException) { return false; }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -202,6 +202,38 @@ try
         catch (Exception e) { Put(idleRow, scheduled.Name, "failed: " + e.Message.Split('\n')[0]); }
     }
 
+    // Liveness: N services, each with a 1 s TCP liveness check (all against one listener, a Python HTTP server on a
+    // free loopback port). Checks with one interval share their wake-ups (their due times sit on one grid): one wake-up
+    // a second for the N checks, against none for an idle Tend without checks (the standard rows); PSS with the checks.
+    if (opts.Want("liveness") && peers.OfType<TendPeer>().FirstOrDefault() is { } checker)
+    {
+        Console.Error.WriteLine("measuring tend: 50 services with 1 s liveness checks…");
+        var peerDir = Directory.CreateDirectory(Path.Combine(work.FullName, "tend-liveness")).FullName;
+        var N = opts.Services;
+        var services = names.Take(N).Select(x => (x, new[] { Path.Combine(bin, x), peerDir })).ToList();
+        var plain = checker.Prepare(peerDir, services, 500);
+        var dash = Array.IndexOf(plain, "--");
+        var port = DaemonBench.FreePort();
+        var idleRow = $"idle {opts.IdleSeconds} s at N={N}, each with a 1 s TCP liveness check: CPU time / wake-ups";
+        try
+        {
+            string[] command = [plain[0], "--alive-interval", "1s", .. services.SelectMany(sv => new[] { "--alive", $"{sv.x}=tcp:{port}" }), .. plain[1..dash],
+                "--", .. plain[(dash + 1)..], $"python3 -m http.server {port} --bind 127.0.0.1"];
+            using var ns = Ns.Start(command);
+            ns.WaitForServices(N, TimeSpan.FromSeconds(30));
+            Thread.Sleep(3000); // the listener is up, the first checks passed, the trim after start-up is done
+            var sup = ns.SupervisorPids();
+            var (cpu0, cs0) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
+            var pss = sup.Sum(Proc.PssKiB) / 1024.0;
+            Thread.Sleep(TimeSpan.FromSeconds(opts.IdleSeconds));
+            sup = ns.SupervisorPids();
+            var (cpu1, cs1) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
+            Put($"own memory, PSS at N={N}, each with a 1 s TCP liveness check", checker.Name, $"{F(pss)} MiB", pss, "MiB");
+            Put(idleRow, checker.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0}", cs1 - cs0, "wake-ups");
+        }
+        catch (Exception e) { Put(idleRow, checker.Name, "failed: " + e.Message.Split('\n')[0]); }
+    }
+
     // 50 services that daemonize: each command line is a launcher that double-forks, setsid()s a dummy service and
     // exits 0. Only a supervisor that follows what a launcher leaves running can keep such a service.
     if (opts.Want("daemonize"))
@@ -330,7 +362,7 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
     /// <summary>Whether a group of rows is measured: --rows when given, else the standard rows plus --apache / --daemons.</summary>
     public bool Want(string group) => Rows.Length > 0 ? Rows.Contains(group) : group switch
     {
-        "standard" or "schedule" or "relay" => true,
+        "standard" or "schedule" or "relay" or "liveness" => true,
         "apache-initd" => Apache,
         "daemonize" or "apache" or "nginx" => Daemons,
         _ => false,

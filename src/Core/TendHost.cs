@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text;
 using Tend.Arguments;
 using Tend.Control;
+using Tend.Export;
 using Tend.Logging;
 using Tend.Supervision;
 
@@ -41,6 +42,10 @@ public static class TendHost
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
         // The runtime decoded argv with U+FFFD for bytes that are not UTF-8: take them back from the kernel, exact.
         args = Posix.ProcessInput.Exact(args);
+        // tend export and wait-for come through the generated TendApp.Run; a program without it has nothing to export,
+        // and its binary (the generic entrypoint) carries none of the export code.
+        if (args.Length > 0 && args[0] == "export")
+            return Fail(new UsageException("this program declares no services, so there is nothing to export (ad-hoc command lines are not exported): declare services with [Service] and run the program TendApp.Run starts"));
         HostOptions options;
         ServiceTable table;
         try
@@ -57,7 +62,7 @@ public static class TendHost
                 return 0;
             }
             var declared = build();
-            var services = WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin);
+            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin), options.Orchestrated);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -107,7 +112,7 @@ public static class TendHost
     }
 
     /// <summary>Applies <c>--only</c> and <c>--without</c> (comma-separated service names) to the declared services.</summary>
-    /// <exception cref="UsageException">An unknown name, or a kept service that depends on a left-out one.</exception>
+    /// <exception cref="UsageException">An unknown name.</exception>
     public static IReadOnlyList<ServiceSpec> Select(IReadOnlyList<ServiceSpec> declared, IReadOnlyList<string> only, IReadOnlyList<string> without)
     {
         var names = declared.Select(d => d.Name).ToList();
@@ -231,6 +236,7 @@ public static class TendHost
         sb.Append("for signal N, 1 if it never ran); 1 when every service ended and one failed; 2 for bad arguments.\n");
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
+        if (arguments is not null) sb.Append('\n').Append(ExportCommand.Usage);
         return sb.ToString();
     }
 }

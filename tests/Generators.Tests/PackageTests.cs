@@ -28,7 +28,9 @@ public class PackageTests
                 Assert.Contains("lib/net10.0/Tend.dll", entries);
                 Assert.Contains("analyzers/dotnet/cs/Tend.Generators.dll", entries);
                 var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec")).Open()).ReadToEnd();
-                Assert.DoesNotContain("<dependency ", nuspec); // no extra dependencies
+                // One dependency only: Cronos, for scheduled tasks (issue 18: a well-kept parser rather than our own).
+                var dependencies = System.Text.RegularExpressions.Regex.Matches(nuspec, "<dependency id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).Distinct().ToList();
+                Assert.Equal(["Cronos"], dependencies);
             }
 
             var app = Directory.CreateDirectory(Path.Combine(work.FullName, "MyImage")).FullName;

@@ -58,6 +58,9 @@ public sealed record HostOptions
     /// <summary>The service that reads the container's stdin (<c>--stdin NAME</c>), or null.</summary>
     public string? Stdin { get; init; }
 
+    /// <summary><c>--orchestrated</c>: an orchestrator runs this container (see <c>Export/Orchestration.cs</c>).</summary>
+    public bool Orchestrated { get; init; }
+
     /// <summary><c>--help</c> was given.</summary>
     public bool Help { get; init; }
 
@@ -88,6 +91,7 @@ public sealed record HostOptions
         ("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it running: 5 cron fields, 6 with seconds first, or @hourly, @daily… (in $TZ, else UTC; repeatable)"),
         ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
         ("--no-control", null, "no control socket"),
+        ("--orchestrated", null, "an orchestrator runs this container (tend export): no restarts, exit with the service's code; dependencies --only leaves out are the orchestrator's"),
         ("--only", "NAME,…", "run only these declared services"),
         ("--without", "NAME,…", "run the declared services but these"),
         ("--help", null, "show this help"),
@@ -193,6 +197,7 @@ public sealed record HostOptions
                     }
                 case "--critical": o = o with { Critical = true }; break;
                 case "--stdin": o = o with { Stdin = Value() }; break;
+                case "--orchestrated": o = o with { Orchestrated = true }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
                     throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");

@@ -11,7 +11,7 @@ public static class ServiceSelection
     /// <param name="dependsOn">For each service, the indices of the services it depends on.</param>
     /// <param name="only">Names given to <c>--only</c> (none: every service).</param>
     /// <param name="without">Names given to <c>--without</c>.</param>
-    /// <exception cref="UsageException">An unknown name, or a kept service that depends on a left-out one.</exception>
+    /// <exception cref="UsageException">An unknown name.</exception>
     public static bool[] Keep(IReadOnlyList<string> names, IReadOnlyList<IReadOnlyList<int>> dependsOn, IReadOnlyList<string> only, IReadOnlyList<string> without)
     {
         foreach (var (flag, list) in new[] { ("--only", only), ("--without", without) })
@@ -20,11 +20,7 @@ public static class ServiceSelection
                     throw new UsageException($"option '{flag}' names '{n}', which is not a service here; the services are: {string.Join(", ", names)}");
         var keep = new bool[names.Count];
         for (var i = 0; i < names.Count; i++) keep[i] = (only.Count == 0 || only.Contains(names[i])) && !without.Contains(names[i]);
-        for (var i = 0; i < names.Count; i++)
-            if (keep[i])
-                foreach (var d in dependsOn[i])
-                    if (!keep[d])
-                        throw new UsageException($"service '{names[i]}' depends on '{names[d]}', which --only/--without leaves out: keep both or neither");
+        // A kept service that depends on a left-out one is refused later, unless --orchestrated (Export/Orchestration.cs).
         return keep;
     }
 }

@@ -17,6 +17,7 @@ internal static partial class TendApp
     public static int Run(string[] args)
     {
         if (global::Tend.Control.ControlClient.IsRequest(args)) return global::Tend.Control.ControlClient.Run(args);
+        if (global::Tend.Export.ExportCommand.IsRequest(args)) return global::Tend.Export.ExportCommand.Run(args, Bind, global::System.Environment.GetEnvironmentVariable, ServiceNames, Flags);
         global::Tend.Arguments.BoundServices bound;
         try { bound = Bind(args, global::System.Environment.GetEnvironmentVariable); }
         catch (global::Tend.Arguments.UsageException e) { return global::Tend.TendHost.Fail(e); }

@@ -1,0 +1,113 @@
+using System.Text;
+using Tend.Arguments;
+
+namespace Tend.Export;
+
+/// <summary>What export writes.</summary>
+public enum ExportFormat
+{
+    /// <summary>A Docker Compose file.</summary>
+    Compose,
+    /// <summary>Kubernetes manifests.</summary>
+    Kubernetes,
+}
+
+/// <summary>The arguments of <c>tend export</c> itself, once the binder took the declared options.</summary>
+/// <param name="Format">Compose or Kubernetes.</param>
+/// <param name="Image">IMAGE[:TAG], as given.</param>
+/// <param name="Layout">For Kubernetes: one pod, or a pod per service.</param>
+/// <param name="AppName">The application's name (<c>--name</c>, else the image's).</param>
+/// <param name="CommandLines">Ad-hoc command lines given along, which are not exported.</param>
+/// <param name="Help"><c>--help</c> was given.</param>
+public sealed record ExportRequest(ExportFormat Format, string Image, KubernetesLayout Layout, string AppName, IReadOnlyList<string> CommandLines, bool Help)
+{
+    /// <summary>The export's own command, for the file's header.</summary>
+    public string Describe() =>
+        $"tend export {(Format == ExportFormat.Compose ? "compose" : "kubernetes")} --image {Image}{(Format == ExportFormat.Kubernetes ? $" --layout {Layout.ToString().ToLowerInvariant()}" : "")}";
+
+    /// <summary>Parses <c>export FORMAT --image IMAGE …</c> (what the binder left).</summary>
+    /// <exception cref="UsageException">A missing or unknown format, no image, a bad name or layout, or an option export does not take.</exception>
+    public static ExportRequest Parse(IReadOnlyList<string> rest, IReadOnlyList<string> declaredFlags)
+    {
+        const string usage = "tend export compose|kubernetes --image IMAGE[:TAG]";
+        ExportFormat? format = null;
+        string? image = null, name = null;
+        KubernetesLayout? layout = null;
+        var help = false;
+        var lines = new List<string>();
+        for (var i = 1; i < rest.Count; i++)
+        {
+            var arg = rest[i];
+            if (arg == "--")
+            {
+                lines.AddRange(rest.Skip(i + 1));
+                break;
+            }
+            if (!arg.StartsWith('-') || arg == "-")
+            {
+                if (format is null)
+                    format = arg switch
+                    {
+                        "compose" => ExportFormat.Compose,
+                        "kubernetes" or "k8s" => ExportFormat.Kubernetes,
+                        _ => throw new UsageException($"export got '{arg}': expected compose or kubernetes ({usage})"),
+                    };
+                else lines.Add(arg);
+                continue;
+            }
+            var eq = arg.IndexOf('=');
+            var flag = eq > 0 ? arg[..eq] : arg;
+            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < rest.Count ? rest[++i] : throw new UsageException($"option '{flag}' needs a value");
+            switch (flag)
+            {
+                case "--image":
+                    image = Value();
+                    if (image.Length == 0 || image.Any(char.IsWhiteSpace)) throw new UsageException($"option '--image' got '{image}': expected an image reference such as registry.example/app:1.0");
+                    break;
+                case "--name":
+                    name = Value();
+                    if (!IsDnsLabel(name)) throw new UsageException($"option '--name' got '{name}': expected lower-case letters, digits and '-', starting with a letter, at most 40 characters");
+                    break;
+                case "--layout":
+                    var v = Value();
+                    layout = v switch
+                    {
+                        "pod" => KubernetesLayout.Pod,
+                        "split" => KubernetesLayout.Split,
+                        _ => throw new UsageException($"option '--layout' got '{v}': expected pod or split"),
+                    };
+                    break;
+                case "--help" or "-h":
+                    help = true;
+                    break;
+                default:
+                    if (Array.Exists(HostOptions.Options, o => o.Name == flag))
+                        throw new UsageException($"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the containers instead)");
+                    throw new UsageException(HostOptions.UnknownOption(flag, declaredFlags.Concat(["--image", "--layout", "--name"])));
+            }
+        }
+        if (help) return new ExportRequest(ExportFormat.Compose, "", KubernetesLayout.Pod, "", lines, true);
+        if (format is null) throw new UsageException($"export needs a format: {usage}");
+        if (image is null) throw new UsageException($"export needs the image every service runs: {usage}, e.g. --image myimage:1.0");
+        if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for export kubernetes: leave it out");
+        return new ExportRequest(format.Value, image, layout ?? KubernetesLayout.Pod, name ?? AppNameOf(image), lines, false);
+    }
+
+    /// <summary>The image's repository name as a DNS label: <c>registry.example:5000/team/web-app:1.0</c> gives <c>web-app</c>.</summary>
+    public static string AppNameOf(string image)
+    {
+        var path = image.Split('@')[0];
+        var last = path[(path.LastIndexOf('/') + 1)..];
+        var colon = last.IndexOf(':');
+        if (colon >= 0) last = last[..colon];
+        var sb = new StringBuilder();
+        foreach (var c in last.ToLowerInvariant())
+            sb.Append(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) ? c : '-');
+        var name = sb.ToString().Trim('-');
+        if (name.Length > 40) name = name[..40].TrimEnd('-');
+        return name.Length > 0 && char.IsAsciiLetterLower(name[0]) ? name : "app" + (name.Length > 0 ? "-" + name : "");
+    }
+
+    private static bool IsDnsLabel(string s) =>
+        s.Length is > 0 and <= 40 && char.IsAsciiLetterLower(s[0]) && s[^1] != '-' && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+}

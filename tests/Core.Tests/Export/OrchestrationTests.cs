@@ -1,0 +1,48 @@
+using Tend.Arguments;
+using Tend.Export;
+
+namespace Tend.Tests.Export;
+
+/// <summary><c>--orchestrated</c>: no restarts, Tend ends with the service, dependencies left out are the orchestrator's.</summary>
+public class OrchestrationTests
+{
+    private static List<ServiceSpec> Worker() =>
+        [new ServiceSpec("worker", new Command("/bin/true")) { DependsOn = ["web", "db"], Restart = Restart.Always }, new ServiceSpec("db", new Command("/bin/true"))];
+
+    [Fact]
+    public void Without_it_a_left_out_dependency_is_refused()
+    {
+        var e = Assert.Throws<UsageException>(() => Orchestration.Apply(Worker(), orchestrated: false));
+        Assert.Equal("service 'worker' depends on 'web', which --only/--without leaves out: keep both or neither (or give --orchestrated when an orchestrator runs 'web')", e.Message);
+    }
+
+    [Fact]
+    public void With_it_every_service_runs_once_and_is_critical_and_left_out_dependencies_are_dropped()
+    {
+        var services = Orchestration.Apply(Worker(), orchestrated: true);
+        Assert.All(services, s => Assert.Equal(Restart.Never, s.Restart));
+        Assert.All(services, s => Assert.True(s.Critical));
+        Assert.Equal(["db"], services[0].DependsOn);
+    }
+
+    [Fact]
+    public void It_is_parsed_as_Tends_own_flag()
+    {
+        Assert.True(HostOptions.Parse(["--orchestrated", "sleep 1"]).Orchestrated);
+        Assert.False(HostOptions.Parse(["sleep 1"]).Orchestrated);
+    }
+
+    [Theory]
+    [InlineData("exit 0", 0)]
+    [InlineData("exit 3", 3)]
+    public void Tend_exits_when_the_service_ends_with_its_code_and_never_restarts_it(string script, int code)
+    {
+        // Not PID 1 here (a subreaper): the same decisions. A failure's own code is handed on by the critical-exit rule;
+        // until that lands Tend exits 1 for any failure, so only "non-zero" is asserted for it.
+        var (exit, _, err) = Exported.Run(TendRun.Binary, ["--orchestrated", "--no-control", "--log-format", "json", $"sh -c '{script}'"]);
+        if (code == 0) Assert.Equal(0, exit);
+        else Assert.NotEqual(0, exit);
+        Assert.Single(err.Split('\n'), l => l.Contains("\"event\":\"started\""));
+        Assert.DoesNotContain("\"event\":\"backoff\"", err);
+    }
+}
