@@ -177,20 +177,9 @@ public sealed partial class PassThroughTests : IDisposable
 
     private static string RunFailing(string file, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            p.Kill();
-            Assert.Fail("tend is supervising instead of refusing its arguments");
-        }
-        Assert.Equal(2, p.ExitCode);
-        return err.Result;
+        var (code, _, err) = TendRun.Refused(args, file: file);
+        Assert.Equal(2, code);
+        return err;
     }
 
     [Fact]

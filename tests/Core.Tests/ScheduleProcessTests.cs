@@ -125,20 +125,7 @@ public class ScheduleProcessTests
 
     private static (int Code, string Err) RunTend((string Name, string Value)[] env, params string[] args)
     {
-        var psi = new ProcessStartInfo(TendRun.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (name, value) in env) psi.Environment[name] = value;
-        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            TendRun.kill(p.Id, 9);
-            p.WaitForExit();
-            Assert.Fail($"tend {string.Join(' ', args)} is supervising instead of refusing its arguments");
-        }
-        return (p.ExitCode, err.Result);
+        var (code, _, err) = TendRun.Refused(args, env);
+        return (code, err);
     }
 }

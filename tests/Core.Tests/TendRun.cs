@@ -112,6 +112,29 @@ internal sealed partial class TendRun : IDisposable
 
     public static TendRun Start(params string[] tendArgs) => Start(tendArgs, null);
 
+    /// <summary>
+    /// Runs <paramref name="file"/> (the tend binary by default) with arguments it must refuse: returns its exit code,
+    /// stdout and stderr; a run that supervises instead (still running after 30 s) fails the test, and is killed by pid.
+    /// </summary>
+    public static (int Code, string Out, string Err) Refused(string[] args, (string Name, string Value)[]? env = null, string? file = null)
+    {
+        var psi = new ProcessStartInfo(file ?? Binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in env ?? []) psi.Environment[name] = value;
+        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            _ = kill(p.Id, Libc.SIGKILL);
+            p.WaitForExit();
+            Assert.Fail($"{psi.FileName} {string.Join(' ', args)} is supervising instead of refusing its arguments");
+        }
+        return (p.ExitCode, output, err.Result);
+    }
+
     private static int WaitForChild(int parent)
     {
         var sw = Stopwatch.StartNew();

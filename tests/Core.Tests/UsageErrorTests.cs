@@ -10,20 +10,9 @@ public class UsageErrorTests
 {
     private static (int Code, string Err) RunTend(params string[] args)
     {
-        var psi = new ProcessStartInfo(TendRun.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail($"tend {string.Join(' ', args)} is supervising instead of refusing its arguments");
-        }
+        var (code, output, err) = TendRun.Refused(args);
         Assert.Equal("", output);
-        return (p.ExitCode, err.Result);
+        return (code, err);
     }
 
     private static string OneLine(string err)

@@ -15,7 +15,3 @@ public readonly struct OptionValue<T>(bool isSet, T value)
     /// <summary>The value given (meaningless unless <see cref="IsSet"/>).</summary>
     public T Value { get; } = value;
 }
-
-/// <summary>Marks the constructor the generator adds to each service class, so it never clashes with one of the user's.</summary>
-[EditorBrowsable(EditorBrowsableState.Never)]
-public readonly struct ServiceBinding;

@@ -3,15 +3,6 @@ using Tend.Arguments;
 
 namespace Tend.Export;
 
-/// <summary>What export writes.</summary>
-public enum ExportFormat
-{
-    /// <summary>A Docker Compose file.</summary>
-    Compose,
-    /// <summary>Kubernetes manifests.</summary>
-    Kubernetes,
-}
-
 /// <summary>The arguments of <c>tend export</c> itself, once the binder took the declared options.</summary>
 /// <param name="Format">Compose or Kubernetes.</param>
 /// <param name="Image">IMAGE[:TAG], as given.</param>

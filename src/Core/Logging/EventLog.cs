@@ -5,15 +5,6 @@ using System.Text.Json;
 
 namespace Tend.Logging;
 
-/// <summary>How Tend writes its own lines.</summary>
-public enum LogFormat
-{
-    /// <summary><c>tend: sshd: started (pid 42)</c></summary>
-    Text,
-    /// <summary>One JSON object per line, for log shippers.</summary>
-    Json,
-}
-
 /// <summary>
 /// Tend's own events, one line each on stderr (fd 2), as text or JSON. Lines are queued for the writer of the
 /// descriptor (<see cref="OutputRelay"/>) and never waited for: a log sink that stops reading cannot stall the

@@ -1,0 +1,10 @@
+namespace Tend.Export;
+
+/// <summary>What export writes.</summary>
+public enum ExportFormat
+{
+    /// <summary>A Docker Compose file.</summary>
+    Compose,
+    /// <summary>Kubernetes manifests.</summary>
+    Kubernetes,
+}
