@@ -202,7 +202,7 @@ try
         catch (Exception e) { Put(idleRow, scheduled.Name, "failed: " + e.Message.Split('\n')[0]); }
     }
 
-    // Liveness: N services, each with a 1 s TCP liveness check (all against one listener, a Python HTTP server on a
+    // Liveness: N services, each with a 1 s TCP liveness check (all against one listener, a few lines of Python on a
     // free loopback port). Checks with one interval share their wake-ups (their due times sit on one grid): one wake-up
     // a second for the N checks, against none for an idle Tend without checks (the standard rows); PSS with the checks.
     if (opts.Want("liveness") && peers.OfType<TendPeer>().FirstOrDefault() is { } checker)
@@ -218,20 +218,25 @@ try
         try
         {
             string[] command = [plain[0], "--alive-interval", "1s", .. services.SelectMany(sv => new[] { "--alive", $"{sv.x}=tcp:{port}" }), .. plain[1..dash],
-                "--", .. plain[(dash + 1)..], $"python3 -m http.server {port} --bind 127.0.0.1"];
+                "--", .. plain[(dash + 1)..], Listener(port)];
             using var ns = Ns.Start(command);
             ns.WaitForServices(N, TimeSpan.FromSeconds(30));
             Thread.Sleep(3000); // the listener is up, the first checks passed, the trim after start-up is done
             var sup = TendOnly(ns);
-            var (cpu0, cs0) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
+            var (cpu0, cs0, v0) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches), sup.Sum(Proc.VoluntarySwitches));
             var pss = sup.Sum(Proc.PssKiB) / 1024.0;
             Thread.Sleep(TimeSpan.FromSeconds(opts.IdleSeconds));
             sup = TendOnly(ns);
-            var (cpu1, cs1) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
+            var (cpu1, cs1, v1) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches), sup.Sum(Proc.VoluntarySwitches));
             Put($"own memory, PSS at N={N}, each with a 1 s TCP liveness check", checker.Name, $"{F(pss)} MiB", pss, "MiB");
-            Put(idleRow, checker.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0}", cs1 - cs0, "wake-ups");
+            Put(idleRow, checker.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0} ({v1 - v0} its own waits, the rest preemptions)", cs1 - cs0, "wake-ups");
         }
         catch (Exception e) { Put(idleRow, checker.Name, "failed: " + e.Message.Split('\n')[0]); }
+
+        // A listener with a backlog for all N checks at once (python's http.server has 5: the rest of the SYNs would wait
+        // for their one-second retry): it accepts and closes.
+        static string Listener(int port) =>
+            $"python3 -c \"import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', {port})); s.listen(1024); [s.accept()[0].close() for _ in iter(int, 1)]\"";
 
         // Tend's own processes: the listener the checks connect to is a service, but not a dummy one.
         static List<int> TendOnly(Ns ns) => [.. ns.SupervisorPids().Where(p => Proc.Comm(p) is not "python3")];
@@ -458,6 +463,18 @@ internal static class Proc
         try { s = File.ReadAllText($"/proc/{pid}/stat"); } catch (IOException) { return 0; }
         var f = s[(s.LastIndexOf(')') + 2)..].Split(' ');
         return long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Times the process's threads gave up the CPU themselves (waits): its wake-ups, without the preemptions a loaded machine adds.</summary>
+    public static long VoluntarySwitches(int pid)
+    {
+        long total = 0;
+        if (!Directory.Exists($"/proc/{pid}/task")) return 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                    total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
+        return total;
     }
 
     public static long ContextSwitches(int pid)

@@ -35,6 +35,8 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         public required long Deadline;
         public required TimeSpan Timeout;
         public int Socket = -1;
+        public long NextPollAt;
+        public long PollDelay = FirstPollMs;
         public bool Sent;
         public byte[]? Answer;
         public int Received;
@@ -42,8 +44,12 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         public bool Killed;
     }
 
-    /// <summary>How often (ms) a socket check in flight is looked at.</summary>
-    private const long SocketPollMs = 10;
+    /// <summary>
+    /// When (ms) a socket check in flight is first looked at again; the delay then doubles up to <see cref="MaxPollMs"/>,
+    /// so a connect or an answer that is quick (loopback) costs a wake-up or two, and a slow one (a listener whose backlog
+    /// is full: the SYN is retried after a second) a handful rather than one every few milliseconds.
+    /// </summary>
+    private const long FirstPollMs = 1, MaxPollMs = 200;
 
     /// <summary>Enough of an HTTP answer for its status line's code: <c>HTTP/1.1 200</c>.</summary>
     private const int StatusLineBytes = 12;
@@ -80,6 +86,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                         break;
                     case var (fd, connected):
                         attempt.Socket = fd;
+                        attempt.NextPollAt = now + FirstPollMs;
                         _attempts[(i, purpose)] = attempt;
                         if (connected) Advance(attempt, now);
                         break;
@@ -116,7 +123,10 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         if (_attempts.Count == 0) return;
         foreach (var a in _attempts.Values.ToList())
         {
-            if (a.Socket >= 0) Advance(a, now);
+            if (a.Socket >= 0)
+            {
+                if (now >= a.NextPollAt || now >= a.Deadline) Advance(a, now);
+            }
             else if (!a.Killed && now >= a.Deadline)
             {
                 // The check runs in its own session and group; ESRCH: it ended meanwhile, and its exit will be reaped.
@@ -136,6 +146,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
             {
                 case null:
                     if (now >= a.Deadline) End(a, false, $"no connection within {Duration.Format(a.Timeout)}");
+                    else Later(a, now);
                     return;
                 case 0 when a.Check.Kind == ReadinessKind.Tcp:
                     End(a, true, null);
@@ -166,6 +177,14 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         if (a.Received >= StatusLineBytes) End(a, HttpStatus(a.Answer!) is >= 200 and < 400, HttpStatus(a.Answer!) is { } code ? $"HTTP {code}" : "not an HTTP answer");
         else if (n == 0) End(a, false, "the connection closed without an answer");
         else if (now >= a.Deadline) End(a, false, $"no answer within {Duration.Format(a.Timeout)}");
+        else Later(a, now);
+    }
+
+    /// <summary>Nothing yet: look again after twice the last delay (at most <see cref="MaxPollMs"/>).</summary>
+    private static void Later(Attempt a, long now)
+    {
+        a.NextPollAt = now + a.PollDelay;
+        a.PollDelay = Math.Min(2 * a.PollDelay, MaxPollMs);
     }
 
     /// <summary>The status code of an answer's first bytes (<c>HTTP/1.x NNN</c>), or null (RFC 9112, section 4).</summary>
@@ -211,12 +230,12 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         }
     }
 
-    /// <summary>The next moment (ms) an attempt in flight needs looking at: its timeout, or soon for a socket check.</summary>
+    /// <summary>The next moment (ms) an attempt in flight needs looking at: its timeout, or its next look for a socket check.</summary>
     public long NextDeadline(long now)
     {
         var wake = long.MaxValue;
         foreach (var a in _attempts.Values)
-            wake = Math.Min(wake, a.Socket >= 0 ? Math.Min(a.Deadline, now + SocketPollMs) : a.Killed ? long.MaxValue : a.Deadline);
+            wake = Math.Min(wake, a.Socket >= 0 ? Math.Min(a.Deadline, a.NextPollAt) : a.Killed ? long.MaxValue : a.Deadline);
         return wake;
     }
 
