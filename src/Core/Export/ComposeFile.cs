@@ -9,6 +9,12 @@ internal static class ComposeFile
     /// <summary>How often Compose runs <c>tend health</c>: a dependent starts at most this long after its dependency is ready.</summary>
     internal const string HealthInterval = "2s";
 
+    /// <summary>
+    /// A value Compose must pass as it is: Compose substitutes <c>$VAR</c> and <c>${VAR}</c> in <c>command</c> and
+    /// <c>environment</c>, and writes a literal <c>$</c> as <c>$$</c> (Compose file reference, "Interpolation").
+    /// </summary>
+    internal static string Literal(string value) => value.Replace("$", "$$", StringComparison.Ordinal);
+
     public static string Write(ExportPlan plan, string command)
     {
         var services = new YamlMap();
@@ -28,11 +34,11 @@ internal static class ComposeFile
         var m = new YamlMap();
         foreach (var note in ExportPlan.LoopbackNotes(s, "Compose")) m.Comment(note);
         m.Add("image", plan.Image);
-        m.Add("command", YamlSeq.Words(s.Arguments));
+        m.Add("command", YamlSeq.Words([.. s.Arguments.Select(Literal)]));
         if (s.Environment.Count > 0)
         {
             var env = new YamlMap();
-            foreach (var (k, v) in s.Environment) env.Add(k, v);
+            foreach (var (k, v) in s.Environment) env.Add(k, Literal(v));
             m.Add("environment", env);
         }
         if (s.TcpPort is { } port && s.LongRunning) m.Add("expose", YamlSeq.Words([port.ToString(System.Globalization.CultureInfo.InvariantCulture)]));

@@ -15,6 +15,12 @@ public enum KubernetesLayout
 /// <summary>Kubernetes manifests (apps/v1 Deployments, batch/v1 Jobs, v1 Services) for the exported services.</summary>
 internal static class KubernetesManifests
 {
+    /// <summary>
+    /// A value the kubelet must pass as it is: it expands <c>$(VAR)</c> in <c>args</c> and <c>env</c> values, and writes
+    /// a literal <c>$(</c> as <c>$$(</c> (Kubernetes API reference, Container.args and EnvVar.value).
+    /// </summary>
+    internal static string Literal(string value) => value.Replace("$(", "$$(", StringComparison.Ordinal);
+
     /// <summary>A startup probe's period; with <see cref="StartupAttempts"/>, how long a dependency may take to get ready (5 minutes).</summary>
     private const int StartupPeriodSeconds = 1;
 
@@ -141,11 +147,11 @@ internal static class KubernetesManifests
             c.Comment($"{s.Name} restarts {(s.Spec.Restart == Restart.Never ? "never" : "on failure")}, but the kubelet restarts every container of a Deployment's pod");
         c.Add("name", s.Name);
         c.Add("image", plan.Image);
-        c.Add("args", YamlSeq.Words(s.Arguments));
+        c.Add("args", YamlSeq.Words([.. s.Arguments.Select(Literal)]));
         if (s.Environment.Count > 0)
         {
             var env = new YamlSeq();
-            foreach (var (k, v) in s.Environment) env.Add(new YamlMap().Add("name", k).Add("value", v));
+            foreach (var (k, v) in s.Environment) env.Add(new YamlMap().Add("name", k).Add("value", Literal(v)));
             c.Add("env", env);
         }
         if (role == Role.Sidecar) c.Add("restartPolicy", "Always");

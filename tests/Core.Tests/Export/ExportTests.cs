@@ -99,6 +99,20 @@ public class ExportTests
     }
 
     [Fact]
+    public void Dollars_reach_the_service_as_given_not_as_Compose_or_the_kubelet_would_expand_them()
+    {
+        var (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image, "--worker-api", "http://web/$HOME/${X}"], new Dictionary<string, string>());
+        Assert.True(code == 0, err);
+        Assert.Contains("http://web/$$HOME/$${X}", yaml);
+        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image], new Dictionary<string, string> { ["TEND_WORKER_API"] = "http://web/$1" });
+        Assert.True(code == 0, err);
+        Assert.Contains("TEND_WORKER_API: \"http://web/$$1\"", yaml);
+        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "kubernetes", "--image", Image, "--worker-api", "http://web/$(HOME)/$X"], new Dictionary<string, string>());
+        Assert.True(code == 0, err);
+        Assert.Contains("http://web/$$(HOME)/$X", yaml);
+    }
+
+    [Fact]
     public void Each_service_gets_its_own_options_from_the_command_line_and_the_environment()
     {
         var (code, yaml, err) = Exported.Run(Exported.WebWorker,
