@@ -65,7 +65,7 @@ internal static class Parser
                     $"is nested in '{c.Name}', which is not a non-generic partial class: make '{c.Name}' partial, or move '{type.Name}' out of it"));
                 break;
             }
-            containing.Insert(0, c.Name);
+            containing.Insert(0, Id(c.Name));
         }
         if (CreationProblem(type, ct) is { } creation)
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CannotCreate, creation.Location ?? identifier, type.Name, creation.Problem));
@@ -114,9 +114,9 @@ internal static class Parser
         var (options, optionSites) = Options(type, name, ctx.SemanticModel.Compilation, diags, ct);
 
         if (diags.Count > 0) return Fail();
-        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
+        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
         var fullName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-        var model = new ServiceModel(ns, new EquatableArray<string>(containing), type.Name, fullName, name,
+        var model = new ServiceModel(ns, new EquatableArray<string>(containing), Id(type.Name), fullName, name,
             new EquatableArray<string>(deps),
             named.TryGetValue("OneShot", out var os) && os.Value is true,
             named.TryGetValue("Critical", out var cr) && cr.Value is true,
@@ -152,6 +152,9 @@ internal static class Parser
         return symbol;
     }
 
+    /// <summary>A name as C# source must write it: a keyword as a verbatim identifier (<c>@event</c>).</summary>
+    private static string Id(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
     /// <summary>The members of the class and of its base classes, the most derived first (object's are left out).</summary>
     private static IEnumerable<ISymbol> Members(INamedTypeSymbol type)
     {
@@ -164,6 +167,9 @@ internal static class Parser
     private static (string Problem, Location? Location)? CreationProblem(INamedTypeSymbol type, CancellationToken ct)
     {
         if (type.IsStatic) return ("is static: Tend creates an instance of it; remove 'static'", null);
+        if (type.IsFileLocal) return ("is file-local ('file'): the generated TendApp, in a file of its own, cannot see it; make it internal or public", null);
+        if (type.ContainingType is null && type.ContainingNamespace.IsGlobalNamespace && type.Name == "TendApp")
+            return ("is named TendApp in the global namespace, the name of the class the generator makes: rename it, or put it in a namespace", null);
         if (type.IsAbstract) return ("is abstract: Tend creates an instance of it; remove 'abstract', or put [Service] on a class derived from it", null);
         for (var c = type; c is not null; c = c.ContainingType)
             if (!Visible(c))
@@ -330,7 +336,7 @@ internal static class Parser
             var members = kind.Kind == OptionKind.Enum
                 ? underlying.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => f.Name)
                 : Enumerable.Empty<string>();
-            options.Add(new OptionModel(prop.Name, flag, env, kind.Kind, prop.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), kind.Nullable, prop.IsRequired,
+            options.Add(new OptionModel(Id(prop.Name), flag, env, kind.Kind, prop.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), kind.Nullable, prop.IsRequired,
                 new EquatableArray<string>(members), DocComments.Summary(prop, ct)));
             sites.Add(new OptionSite(prop.Name, LocationInfo.From(location)));
         }

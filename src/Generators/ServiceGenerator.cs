@@ -47,7 +47,15 @@ public sealed class ServiceGenerator : IIncrementalGenerator
     }
 
     /// <summary>Unique per class: its namespace and containing types are part of it (two classes Web in two namespaces are two files).</summary>
-    internal static string HintName(ServiceModel m) => $"{m.DisplayName}.g.cs";
+    /// <remarks>
+    /// Without the '@' of verbatim identifiers (<c>@event</c>), which hint names may not hold, and never
+    /// <c>TendApp.g.cs</c>, the app's own (a service class named TendApp in the global namespace).
+    /// </remarks>
+    internal static string HintName(ServiceModel m)
+    {
+        var name = m.DisplayName.Replace("@", "");
+        return name == "TendApp" ? "TendApp.Service.g.cs" : $"{name}.g.cs";
+    }
 }
 
 /// <summary>Names of the tracked pipeline steps (for the caching tests).</summary>

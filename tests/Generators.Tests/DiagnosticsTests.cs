@@ -277,6 +277,13 @@ public class DiagnosticsTests
         Assert.Empty(Diagnose("""[Service("web")] public partial class Web { [Option] internal int Port { get; init; } = 80; [Option] public int Workers { get; internal set; } = 2; public Command Command => new("/bin/web"); }"""));
     }
 
+    [Fact]
+    public void Keywords_as_names_are_written_as_verbatim_identifiers_in_generated_code()
+    {
+        // A namespace, a class and an option named by keywords: the generated code compiles (checked by Diagnose).
+        Assert.Empty(Diagnose("""namespace @class.@event { [Service("b")] public partial class @event { [Option] public int @default { get; init; } = 3; public Command Command => new("/bin/true", @default.ToString()); } }"""));
+    }
+
     [Theory]
     [InlineData("""public partial class Outer { [Service("web")] private partial class Web { public Command Command => new("/bin/web"); } }""", "Web", "is private: the generated TendApp creates it")]
     [InlineData("""public partial class Outer { private partial class Mid { [Service("web")] public partial class Web { public Command Command => new("/bin/web"); } } }""", "Web", "is nested in 'Mid', which is private")]
@@ -285,6 +292,8 @@ public class DiagnosticsTests
     [InlineData("""[Service("web")] public abstract partial class Web { public Command Command => new("/bin/web"); }""", "Web", "is abstract")]
     [InlineData("""[Service("web")] public static partial class Web { public static Command Command => new("/bin/web"); }""", "Web", "is static")]
     [InlineData("""public class Base { public Base(int x) { } } [Service("web")] public partial class Web : Base { public Command Command => new("/bin/web"); }""", "Web", "derives from 'Base', which has no parameterless constructor")]
+    [InlineData("""[Service("web")] file partial class Web { public Command Command => new("/bin/web"); }""", "Web", "is file-local ('file')")]
+    [InlineData("""[Service("web")] public partial class TendApp { public Command Command => new("/bin/web"); }""", "TendApp", "is named TendApp in the global namespace")]
     public void TEND016_class_tend_cannot_create(string source, string text, string message)
     {
         var all = Diagnose(source);
