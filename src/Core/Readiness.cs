@@ -109,18 +109,20 @@ public sealed record Readiness
                     var hostPart = url ? rest[2..] : rest;
                     var slash = hostPart.IndexOf('/');
                     var path = slash >= 0 ? hostPart[slash..] : "/";
+                    if (path.IndexOf('#') is >= 0 and var hash) path = path[..hash]; // a fragment is the client's, never sent (RFC 9110, 4.2.4)
+                    if (path.Any(c => c <= ' ' || c == 0x7F))
+                        throw new FormatException($"'{path}' in '{text}' is not an HTTP path: it may hold no space or control character (write a space as %20)");
                     hostPart = slash >= 0 ? hostPart[..slash] : hostPart;
                     if (url && !hostPart.Contains(':')) hostPart += ":80";
                     var (address, port) = Endpoint(hostPart, text);
-                    try { return Http(address, port, path); }
-                    catch (ArgumentException e) { throw new FormatException($"'{text}': {e.Message.Split(" (Parameter")[0]}"); }
+                    return Http(address, port, path);
                 }
             case "file" when rest.Length > 0:
                 return File(rest);
             case "cmd" when !string.IsNullOrWhiteSpace(rest):
                 return Run(Tend.Command.Parse(rest));
             default:
-                throw new FormatException($"'{text}' is not a readiness check: expected {Expected}");
+                throw new FormatException($"'{text}' is not a check: expected {Expected}");
         }
     }
 

@@ -28,8 +28,8 @@ public class OptionsTests
     [InlineData(new[] { "" }, "argument 1 is empty")]
     [InlineData(new[] { "sleep 1", "  " }, "argument 2 is blank")]
     [InlineData(new[] { "--ready", "web" }, "option '--ready' got 'web': expected NAME=CHECK, such as web=tcp:8080")]
-    [InlineData(new[] { "--ready", "web=ftp:80" }, "'ftp:80' is not a readiness check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE")]
-    [InlineData(new[] { "--alive", "web=http:80/a b" }, "option '--alive' for 'web': 'http:80/a b': '/a b' is not an HTTP path: it must start with '/' and hold no space or control character")]
+    [InlineData(new[] { "--ready", "web=ftp:80" }, "'ftp:80' is not a check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE")]
+    [InlineData(new[] { "--alive", "web=http:80/a b" }, "option '--alive' for 'web': '/a b' in 'http:80/a b' is not an HTTP path: it may hold no space or control character (write a space as %20)")]
     [InlineData(new[] { "--alive-failures", "0" }, "option '--alive-failures' got '0': expected a whole number of at least 1, such as 3")]
     [InlineData(new[] { "--alive", "web=tcp:1", "--alive", "web=tcp:2" }, "option '--alive' gives service 'web' two checks: give one")]
     [InlineData(new[] { "--ready", "web=tcp:99999" }, "'99999' in 'tcp:99999' is not a TCP port")]
@@ -102,4 +102,12 @@ public class OptionsTests
         Assert.Equal(number, n);
         Assert.False(Signals.TryParse("SIGNOPE", out _));
     }
+
+    [Theory]
+    [InlineData("http:8080", "http://127.0.0.1:8080/")]
+    [InlineData("http:8080/healthz", "http://127.0.0.1:8080/healthz")]
+    [InlineData("http://[::1]:9000/x?y=1#fragment", "http://[::1]:9000/x?y=1")]
+    [InlineData("http://localhost/ready", "http://127.0.0.1:80/ready")]
+    public void Http_checks_parse_to_the_request_they_send(string text, string shown) =>
+        Assert.Equal(shown, Liveness.Parse(text).ToString());
 }

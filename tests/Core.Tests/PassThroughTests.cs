@@ -146,14 +146,15 @@ public sealed partial class PassThroughTests : IDisposable
     public void Arguments_and_environment_that_are_not_utf8_reach_the_service_byte_for_byte()
     {
         var setup = $"""
-            export TEND_TEST_V=$'caf\xe9'
-            set -- "$@" "sh -c 'printf %s \"\$1\" >{P("arg")}; printf %s \"\$TEND_TEST_V\" >{P("env")}; exec sleep 1000' sh "$'caf\xe9\xff\xfe'
+            export TEND_TEST_V=$'caf\xe9|\xed\xa0\x80'
+            set -- "$@" "sh -c 'printf %s \"\$1\" >{P("arg")}; printf %s \"\$TEND_TEST_V\" >{P("env")}; exec sleep 1000' sh "$'caf\xe9\xff\xfe|\xed\xa0\x80|\xf4\x90\x80\x80'
             """;
         using var t = Start([], setup: setup);
         t.Next("sh", "started");
         WaitFor(() => File.Exists(P("env")) && File.ReadAllBytes(P("env")).Length > 0, "the service writing what it got");
-        Assert.Equal(new byte[] { 0x63, 0x61, 0x66, 0xE9, 0xFF, 0xFE }, File.ReadAllBytes(P("arg")));
-        Assert.Equal(new byte[] { 0x63, 0x61, 0x66, 0xE9 }, File.ReadAllBytes(P("env")));
+        // Also an encoded surrogate and a sequence above U+10FFFF, which the runtime replaces differently from plain bad bytes.
+        Assert.Equal(new byte[] { 0x63, 0x61, 0x66, 0xE9, 0xFF, 0xFE, 0x7C, 0xED, 0xA0, 0x80, 0x7C, 0xF4, 0x90, 0x80, 0x80 }, File.ReadAllBytes(P("arg")));
+        Assert.Equal(new byte[] { 0x63, 0x61, 0x66, 0xE9, 0x7C, 0xED, 0xA0, 0x80 }, File.ReadAllBytes(P("env")));
     }
 
     [Fact]

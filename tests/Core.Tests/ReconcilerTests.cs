@@ -455,8 +455,9 @@ public class ReconcilerTests
     {
         var f = new FakeSupervisor(Checked("a"), Checked("b")).Step();
         Assert.Equal("start a; start b", f.TakeActions());
-        // The first check is on the next whole interval: both services wake together.
-        Assert.Equal(Reconciler.NextOnGrid(f.Now, 1000), f.WakeAt);
+        // The first check is at least one interval after the start, on the grid: both services wake together.
+        Assert.Equal(Reconciler.NextOnGrid(f.Now + 999, 1000), f.WakeAt);
+        Assert.True(f.WakeAt >= f.Now + 1000);
         f.Advance(f.WakeAt!.Value - f.Now);
         Assert.Equal("alive a; alive b", f.TakeActions());
         Assert.Equal(f.Now + 1000, f.WakeAt);

@@ -190,6 +190,7 @@ public static class ControlClient
                 : s.TryGetProperty("lastExitCode", out var code) ? "code " + code.GetInt32().ToString(CultureInfo.InvariantCulture) : "-";
             var note = s.TryGetProperty("reason", out var reason) ? reason.GetString()!
                 : s.TryGetProperty("health", out var health) && health.GetString() is "failing" or "unhealthy" ? $"{health.GetString()}: {(s.TryGetProperty("healthReason", out var why) ? why.GetString() : "?")}"
+                : s.TryGetProperty("health", out var fine) && fine.GetString() is "healthy" ? "healthy"
                 : s.TryGetProperty("check", out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
             if (s.TryGetProperty("schedule", out var schedule)) note = ScheduleNote(s, schedule.GetString()!) + (note.Length > 0 ? "; " + note : "");
             rows.Add([

@@ -18,16 +18,13 @@ internal static class ProcessInput
         var result = args.ToArray();
         if (!result.Any(a => a.Contains('\uFFFD'))) return result;
         var raw = ReadZeroSeparated("/proc/self/cmdline");
-        var cursor = 0;
+        // Main's arguments are the last entries of the command line (after the program, or after `dotnet x.dll`):
+        // taken by position, checked against what the runtime decoded. The runtime and Lossy may not replace an
+        // invalid sequence with the same number of U+FFFD (an encoded surrogate), so runs of them compare as one.
+        var offset = raw.Count - result.Length;
         for (var i = 0; i < result.Length; i++)
         {
-            for (var k = cursor; k < raw.Count; k++)
-            {
-                if (OsText.Lossy(raw[k]) != result[i]) continue;
-                result[i] = OsText.Decode(raw[k]);
-                cursor = k + 1;
-                break;
-            }
+            if (offset + i >= 0 && Same(OsText.Lossy(raw[offset + i]), result[i])) result[i] = OsText.Decode(raw[offset + i]);
         }
         return result;
     }
@@ -50,9 +47,20 @@ internal static class ProcessInput
         {
             var name = (string)e.Key;
             var value = (string?)e.Value ?? "";
-            result.Add(raw.TryGetValue(name, out var r) && r.Lossy == value ? (name, r.Entry) : (name, OsText.Encode(name + "=" + value)));
+            result.Add(raw.TryGetValue(name, out var r) && Same(r.Lossy, value) ? (name, r.Entry) : (name, OsText.Encode(name + "=" + value)));
         }
         return result;
+    }
+
+    /// <summary>Equal once every run of U+FFFD counts as one (decoders differ in how many an invalid sequence gives).</summary>
+    private static bool Same(string a, string b) => a == b || Collapse(a) == Collapse(b);
+
+    private static string Collapse(string s)
+    {
+        var sb = new System.Text.StringBuilder(s.Length);
+        foreach (var c in s)
+            if (c != '\uFFFD' || sb.Length == 0 || sb[^1] != '\uFFFD') sb.Append(c);
+        return sb.ToString();
     }
 
     private static List<byte[]> ReadZeroSeparated(string path)

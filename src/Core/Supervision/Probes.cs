@@ -175,7 +175,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         }
         if (n > 0) a.Received += n;
         if (a.Received >= StatusLineBytes) End(a, HttpStatus(a.Answer!) is >= 200 and < 400, HttpStatus(a.Answer!) is { } code ? $"HTTP {code}" : "not an HTTP answer");
-        else if (n == 0) End(a, false, "the connection closed without an answer");
+        else if (n == 0) End(a, false, a.Received > 0 ? "not an HTTP answer" : "the connection closed without an answer");
         else if (now >= a.Deadline) End(a, false, $"no answer within {Duration.Format(a.Timeout)}");
         else Later(a, now);
     }

@@ -79,12 +79,14 @@ public static class Reconciler
                     else WakeAt(r.NextCheckAt);
                     break;
                 case ServicePhase.Running when spec.Alive is { } alive && !spec.OneShot && IsReady(spec, r):
-                    // Liveness: every interval once ready. Due times sit on a grid of the interval, so that services
+                    // Liveness: every interval once ready, the first at least one interval after (as Docker's HEALTHCHECK
+                    // waits its interval before the first). Due times sit on a grid of the interval, so that services
                     // with the same interval are checked in one wake-up.
                     if (r.NextAliveAt == 0 || now >= r.NextAliveAt)
                     {
                         if (r.NextAliveAt != 0) actions.Add(new(ActionKind.Alive, i));
-                        var at = NextOnGrid(now, Math.Max(1, Ms(alive.Interval)));
+                        var interval = Math.Max(1, Ms(alive.Interval));
+                        var at = NextOnGrid(r.NextAliveAt == 0 ? now + interval - 1 : now, interval);
                         next[i] = r with { NextAliveAt = at };
                         WakeAt(at);
                     }
