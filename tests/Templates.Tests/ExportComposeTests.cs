@@ -77,7 +77,8 @@ public sealed class ExportComposeTests
             Assert.Contains("WebWorker API:", Loopback.HttpAll(port));
 
             // Order, from the engine's own events: web became healthy (tend health passed), then the worker started.
-            var events = Run("docker", "events", "--since", since.ToString(CultureInfo.InvariantCulture), "--until", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+            // --until a second ahead: it is whole seconds, and events of the current second must not be cut off.
+            var events = Run("docker", "events", "--since", since.ToString(CultureInfo.InvariantCulture), "--until", (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture),
                 "--filter", $"label=com.docker.compose.project={project}", "--filter", "type=container",
                 "--format", "{{.TimeNano}} {{index .Actor.Attributes \"com.docker.compose.service\"}} {{.Status}}").Split('\n', StringSplitOptions.RemoveEmptyEntries);
             long At(string service, string status) =>
@@ -89,7 +90,7 @@ public sealed class ExportComposeTests
             // Down: each container's Tend stops its service (the worker first) and exits 0, as the engine's die events say.
             since = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1;
             Run(Args("down", "-t", "20"));
-            var died = Run("docker", "events", "--since", since.ToString(CultureInfo.InvariantCulture), "--until", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+            var died = Run("docker", "events", "--since", since.ToString(CultureInfo.InvariantCulture), "--until", (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture),
                 "--filter", $"label=com.docker.compose.project={project}", "--filter", "type=container", "--filter", "event=die",
                 "--format", "{{index .Actor.Attributes \"com.docker.compose.service\"}} {{index .Actor.Attributes \"exitCode\"}}").Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(["worker 0", "web 0"], died);
