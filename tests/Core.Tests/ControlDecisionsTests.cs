@@ -6,6 +6,7 @@ using Tend.Supervision;
 namespace Tend.Tests;
 
 /// <summary>The control plane's decisions, as a pure function: no socket, no process, a fake clock.</summary>
+[Trait("Category", "Unit")]
 public class ControlDecisionsTests
 {
     private const long T0 = 1_000_000;

@@ -7,6 +7,7 @@ namespace Tend.Tests;
 /// CronSyntax (the check the generator runs at compile time, without Cronos) accepts exactly what Cronos accepts:
 /// cross-checked over hand-picked expressions and tens of thousands of generated ones.
 /// </summary>
+[Trait("Category", "Unit")]
 public class CronSyntaxTests
 {
     private static bool CronosAccepts(string e) =>

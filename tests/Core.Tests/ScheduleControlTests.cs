@@ -7,6 +7,7 @@ using Tend.Supervision;
 namespace Tend.Tests;
 
 /// <summary>The control plane's decisions about scheduled tasks (<c>tend run</c>, stop/start, status), as a pure function.</summary>
+[Trait("Category", "Unit")]
 public class ScheduleControlTests
 {
     private const long T0 = 1_000_000;

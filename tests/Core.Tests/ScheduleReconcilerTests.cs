@@ -3,6 +3,7 @@ using Tend.Supervision;
 namespace Tend.Tests;
 
 /// <summary>Scheduled tasks in the pure reconciler, on a fake monotonic clock and a fake wall clock that can jump.</summary>
+[Trait("Category", "Unit")]
 public class ScheduleReconcilerTests
 {
     private static readonly DateTimeOffset At0259 = new(2026, 3, 10, 2, 59, 0, TimeSpan.Zero);

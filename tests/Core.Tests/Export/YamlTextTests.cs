@@ -3,6 +3,7 @@ using Tend.Export;
 namespace Tend.Tests.Export;
 
 /// <summary>Strings are written so that they read back as the same strings (Kubernetes fails on a number where a string belongs).</summary>
+[Trait("Category", "Unit")]
 public class YamlTextTests
 {
     [Theory]
