@@ -97,6 +97,19 @@ internal static unsafe partial class Libc
         return high;
     }
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint readlink(byte* path, byte* buffer, nint size);
+    [LibraryImport(Lib, SetLastError = true)] private static partial long syscall(long number, int a, int b, nint c, uint d);
+
+    // pidfd_open(2) and pidfd_send_signal(2) (Linux 5.3 and 5.1): one number on every architecture (the unified
+    // syscall table), called through syscall(2) so that an older glibc without the wrappers still runs Tend.
+    private const long SYS_pidfd_send_signal = 424, SYS_pidfd_open = 434;
+    public const int ENOSYS = 38;
+
+    /// <summary>A descriptor that refers to process <paramref name="pid"/> for as long as it is open, whatever reuses the pid (pidfd_open(2)); -1 with errno.</summary>
+    public static int pidfd_open(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0);
+
+    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pidfd"/> refers to (pidfd_send_signal(2)); ESRCH once it has ended.</summary>
+    public static int pidfd_send_signal(int pidfd, int signal) => (int)syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);
     [LibraryImport(Lib, SetLastError = true)] public static partial int clock_gettime(int clock, TimeSpec* ts);
