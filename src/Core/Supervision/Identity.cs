@@ -13,10 +13,10 @@ namespace Tend.Supervision;
 /// <list type="bullet">
 /// <item>A process is the run's when it carries the run's mark (<see cref="RunMarks"/>); a session it started itself
 /// is not (<see cref="Members"/>).</item>
-/// <item>A daemon has left its launcher when it is in a session of its own and its starter is gone (it was re-parented
-/// to Tend): only such a process becomes the main process while the launcher still runs. A process in a session of its
-/// own whose parent is the running launcher is the launcher's own business (a login of sshd, an application's helper, a
-/// wrapper's server): the launcher stays the main process.</item>
+/// <item>While the launcher still runs, it stays the main process, unless a daemon called by the service's name left it:
+/// in a session of its own, its starter gone (re-parented to Tend) — Debian's apache2 script waiting for its pid file.
+/// A process in a session of its own whose parent is the running launcher is the launcher's own business (a login of
+/// sshd, an application's helper, a wrapper's server).</item>
 /// <item>The launcher's end always counts: a failure ends the run; an exit 0 chooses the main process afresh among what
 /// it left (the wrapper <c>mysqld_safe</c>, not the server it watches).</item>
 /// <item>A main process that exits 0 while a new copy of itself that it started runs in its session hands over to it
@@ -87,8 +87,10 @@ internal static class Identity
         };
         if (run.Main is { Launched: true } launcher && members.FirstOrDefault(m => launcher.Is(m)) is { Pid: > 0 } ls)
         {
-            // A daemon that left the launcher: in a session of its own, and its starter is gone (re-parented to Tend).
-            var left = members.Where(m => m.Sid != ls.Sid && m.Ppid == self).ToList();
+            // A daemon that left the launcher — in a session of its own, its starter gone (re-parented to Tend) — and is
+            // called by the service's name (the seed's rule): Debian's apache2 script waiting for its pid file. Anything
+            // else waits for the launcher's end: an application's helper, a wrapper's server, a server's login.
+            var left = members.Where(m => m.Sid != ls.Sid && m.Ppid == self && Named(m, spec.EffectiveMatchName)).ToList();
             if (left.Count > 0)
                 return HandOver(spec, run, left, self, selfGroup, now, $"a process of its lineage left its launcher (pid {launcher.Pid}), which still runs");
         }
@@ -304,6 +306,10 @@ internal static class Identity
             ? SignalTarget.Group(main.Pgid)
             : SignalTarget.Process(main.Pid, main.StartTime, main.Launched);
     }
+
+    /// <summary>Whether <paramref name="p"/> is called <paramref name="name"/> (comm, which the kernel cuts at 15 bytes).</summary>
+    internal static bool Named(in ProcStat p, string name) =>
+        p.Comm == name || (name.Length > 15 && p.Comm.Length == 15 && name.StartsWith(p.Comm, StringComparison.Ordinal));
 
     private static ProcStat? Find(IProcessTable table, int pid)
     {
