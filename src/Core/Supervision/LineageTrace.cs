@@ -39,13 +39,22 @@ internal sealed class LineageTrace : IDisposable
         }
     }
 
-    /// <summary>The first line: who Tend is and the services' names in table order.</summary>
-    public void Header(int self, int selfGroup, IEnumerable<string> services) => Line(w =>
+    /// <summary>The first line: who Tend is, and the services in table order with what the verdicts read of them.</summary>
+    public void Header(int self, int selfGroup, IEnumerable<ServiceSpec> services) => Line(w =>
     {
         w.WriteNumber("self", self);
         w.WriteNumber("selfGroup", selfGroup);
         w.WriteStartArray("services");
-        foreach (var s in services) w.WriteStringValue(s);
+        foreach (var s in services)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", s.Name);
+            w.WriteString("command", s.Command.ToString());
+            w.WriteString("matchName", s.EffectiveMatchName);
+            w.WriteString("killMode", s.KillMode.ToString());
+            w.WriteBoolean("oneShot", s.OneShot);
+            w.WriteEndObject();
+        }
         w.WriteEndArray();
     });
 

@@ -29,7 +29,7 @@ internal sealed class RunTracker : IDisposable
         _now = now;
         var trace = LineageTrace.FromEnvironment(now, out var problem);
         if (problem is not null) log.Error(problem);
-        trace?.Header(self, selfGroup, table.Services.Select(s => s.Name));
+        trace?.Header(self, selfGroup, table.Services);
         _lineage = new RunLineage(table.Count, self, trace);
         _signaller = new Signaller(log);
     }
