@@ -59,8 +59,9 @@ public class IdentityProcessTests
         using var d = new Dir();
         var helper = d.Stranger("helperd");
         var app = d.Sleeper("appd");
+        using var recording = new FixtureRecording(startHelper.Contains("-f") ? "app-helper-reparented" : "app-helper-child");
         // The application starts its helper in a session of its own in its first second, then becomes the application.
-        using var t = Start($"sh -c '{string.Format(startHelper, helper)} exec {app}'");
+        using var t = Start([$"sh -c '{string.Format(startHelper, helper)} exec {app}'"], recording.Path is null ? null : recording.Setup);
         var appPid = WaitPid(d, "appd");
         WaitPid(d, "helperd");
         // Past the looks of the first 300 ms: the helper is seen, and is not taken for the application.
@@ -105,8 +106,9 @@ public class IdentityProcessTests
         using var d = new Dir();
         var helper = d.Sleeper("grpd");
         var app = d.Sleeper("appd");
+        using var recording = new FixtureRecording("reused-group-id");
         // The service detaches a helper (a group of its own) while starting up: Tend records that group.
-        using var t = Start($"sh -c 'setsid -f {helper} </dev/null >/dev/null 2>&1; exec {app}'");
+        using var t = Start([$"sh -c 'setsid -f {helper} </dev/null >/dev/null 2>&1; exec {app}'"], recording.Path is null ? null : recording.Setup);
         var group = WaitPid(d, "grpd");
         WaitPid(d, "appd");
         Assert.True(Proc.Until(() => t.Ctl("status").Code == 0, TimeSpan.FromSeconds(5), 20));

@@ -108,4 +108,52 @@ public class LineageFixtureTests
         foreach (var p in f.Tables.Last().Processes.Where(p => p.Mark == last.After.Mark))
             Assert.Contains(SignalTarget.Group(p.Pgid), reached);
     }
+
+    [Theory]
+    [InlineData("app-helper-child")]
+    [InlineData("app-helper-reparented")]
+    public void An_applications_helper_in_a_session_of_its_own_is_never_its_main_process_and_is_stopped_with_it(string name)
+    {
+        var f = LineageFixture.Replay(name);
+        Assert.DoesNotContain(f.Steps, s => s.Outcome is "handover" or "HandOver");
+        var kill = f.Steps.First(s => s.Kind == "exit" && s.Status is { Signal: Libc.SIGKILL });
+        Assert.Equal("Ended", kill.Outcome);
+        Assert.Equal("appd", Comm(f.Tables.Last(t => t.Find(kill.ExitedPid!.Value) is not null), kill.ExitedPid));
+        var helper = f.Tables.SelectMany(t => t.Processes).First(p => p.Comm == "helperd" && p.Mark == kill.Before.Mark);
+        Assert.Contains(helper.Pgid, kill.After.Groups);
+    }
+
+    [Fact]
+    public void A_dead_runs_group_id_taken_by_a_stranger_is_never_reached()
+    {
+        var f = LineageFixture.Replay("reused-group-id");
+        var spec = f.Specs[0];
+        // The cleanup after kill -9: the helper's group (recorded while starting up) now belongs to strangerA.
+        var kill = f.Steps.First(s => s.Kind == "exit" && s.Status is { Signal: Libc.SIGKILL });
+        var strangerA = kill.Table.Processes.First(p => p.Comm == "strangerA");
+        Assert.Contains(strangerA.Pgid, kill.After.Groups);
+        Assert.DoesNotContain(SignalTarget.Group(strangerA.Pgid), Identity.Reach(spec, kill.After with { Main = null }, Libc.SIGTERM, kill.Table, kill.T).Targets);
+        // tend stop in the next run: its helper's group now belongs to strangerB; the application's group is reached.
+        var last = f.Steps.Last(s => s.Kind == "look");
+        var table = f.Tables.Last(t => t.Processes.Any(p => p.Comm == "appd"));
+        var strangerB = table.Processes.First(p => p.Comm == "strangerB");
+        Assert.Contains(strangerB.Pgid, last.After.Groups);
+        var reached = Identity.Reach(spec, last.After, Libc.SIGTERM, table, last.T).Targets;
+        Assert.DoesNotContain(SignalTarget.Group(strangerB.Pgid), reached);
+        Assert.DoesNotContain(SignalTarget.Group(strangerA.Pgid), reached);
+        Assert.Contains(SignalTarget.Group(last.After.Main!.Pgid), reached);
+    }
+
+    [Fact]
+    public void Service_apache2_restart_by_hand_is_a_restart_of_tends_own_run_never_a_follow_of_the_hand_run_apache()
+    {
+        var f = LineageFixture.Replay("apache2-restart-by-hand");
+        // Every main process a verdict chose carries the run's mark (the apache the operator's script started does not).
+        var chosen = f.Steps.Where(s => s.Outcome is "handover" or "HandOver").ToList();
+        Assert.True(chosen.Count >= 2, "expected the first run's and the restarted run's hand-overs");
+        foreach (var s in chosen)
+            Assert.Equal(s.After.Mark, s.Table.Find(s.After.Main!.Pid)?.Mark);
+        // Its stop of apache ended the run (a restart now), not a hand-over.
+        Assert.Contains(f.Steps, s => s.Kind == "exit" && s.Outcome == "Ended" && s.Status is { Success: true });
+    }
 }

@@ -4,8 +4,7 @@ using Tend.Posix;
 namespace Tend.Supervision;
 
 /// <summary>
-/// Writes down what the lineage verdicts see — every spawn, every process table read (the processes carrying one of
-/// this Tend's marks, and those they name as parent, group or session), every exit and every verdict call — one JSON
+/// Writes down what the lineage verdicts see — every spawn, every process table read (every process in it), every exit and every verdict call — one JSON
 /// object per line, so that a real daemon's start-up, restart or upgrade can be kept as a fixture and replayed against
 /// <see cref="Identity"/> in a millisecond test. Turned on with the environment variable <c>TEND_LINEAGE_TRACE=FILE</c>;
 /// off, it costs nothing.
@@ -67,18 +66,17 @@ internal sealed class LineageTrace : IDisposable
         w.WriteNumber("mark", mark);
     });
 
-    /// <summary>A process table was read: the processes with this Tend's marks, and those they name.</summary>
+    /// <summary>
+    /// A process table was read: every process in it (a stranger that took a dead run's group id is part of what a
+    /// verdict must not be fooled by), with its executable.
+    /// </summary>
     public void Table(IReadOnlyList<ProcStat> processes, IProcessTable table)
     {
-        var named = new HashSet<int>();
-        foreach (var p in processes)
-            if (RunMarks.IsOurs(p.Mark)) { named.Add(p.Pid); named.Add(p.Ppid); named.Add(p.Pgid); named.Add(p.Sid); }
         Line(w =>
         {
             w.WriteStartArray("table");
             foreach (var p in processes)
             {
-                if (!named.Contains(p.Pid)) continue;
                 w.WriteStartObject();
                 w.WriteNumber("pid", p.Pid);
                 w.WriteNumber("ppid", p.Ppid);

@@ -138,4 +138,27 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
         r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k), "kill -9 of mysqld_safe");
         Assert.Equal("mysqld_safe", r.RunningMain(d).Comm);
     }
+
+    [Fact]
+    public void Service_apache2_restart_run_by_hand_leaves_apache_answering_under_tend()
+    {
+        // What an operator types in `docker exec`: the script stops apache (Tend sees its main process end and starts it
+        // again at once) and then starts it itself. Whoever wins, apache must answer again, Tend must follow only what
+        // its own command started, and nothing may be left failed.
+        _fixture = "apache2-restart-by-hand";
+        var d = Daemon.Get("apache2");
+        using var r = DaemonRun.StartWith(output, "true", _trace, d.Command);
+        r.WaitAnswers(d);
+        r.WaitSettled();
+        Thread.Sleep(1100); // a healthy run first, so the restart is immediate
+        var (code, text) = Proc.InNamespace(r.T.Pid, "service apache2 restart", 60);
+        r.Log($"`service apache2 restart` by hand exited {code}: {text.Trim()}\n{r.Tree()}");
+        Assert.True(Proc.Until(() => d.Answers(r.T.Pid), d.Bound + TimeSpan.FromSeconds(4), 20), $"apache does not answer after a restart by hand\n{r.Tree()}\n{r.T.Stderr}");
+        r.WaitSettled();
+        var main = r.RunningMain(d);
+        // The main process is one Tend's command started (it carries the run's mark), not the one the hand-run script made.
+        Assert.True(ProcFs.ParseMark(File.ReadAllBytes($"/proc/{main.Pid}/limits")) >= RunMarks.Base,
+            $"tend follows {main}, which its command did not start\n{r.Tree()}\n{r.T.Stderr}");
+        r.AssertNothingFailed();
+    }
 }
