@@ -40,7 +40,6 @@ internal static class BootState
             problems.Add($"kept the previous boot's files in {string.Join(" and ", roots)}: could not read {mountInfo} ({e.Message}), so what is mounted there is unknown");
             return new BootCleanup(removed, problems);
         }
-        var cleared = new List<(ulong Device, ulong Inode)>();
         foreach (var root in roots)
         {
             if (!Libc.Identify(root, out var id, out var errno))
@@ -48,10 +47,9 @@ internal static class BootState
                 if (errno != Libc.ENOENT) problems.Add($"could not look at {root}: {Libc.ErrorText(errno)}");
                 continue;
             }
-            // A link is not followed (Debian's /var/run → /run is cleared as /run); the same directory twice is cleared once.
-            if (id.Type != Libc.S_IFDIR || cleared.Contains((id.Device, id.Inode))) continue;
-            cleared.Add((id.Device, id.Inode));
-            if (mountPoints.Contains(root)) continue;
+            // A link is not followed: Debian's /var/run → /run is cleared once, as /run. A root that is a mount point is
+            // a tmpfs (fresh at every start) or someone else's (a host's /run mounted in, a volume).
+            if (id.Type != Libc.S_IFDIR || mountPoints.Contains(root)) continue;
             Clear(root, id, mountPoints, removed, problems);
         }
         return new BootCleanup(removed, problems);
