@@ -55,7 +55,8 @@ public sealed class BootStateMountTests : IDisposable
     /// <summary>Runs <paramref name="setup"/> (sh) in a private mount namespace and keeps it alive; returns the holder's pid.</summary>
     private int HoldNamespace(string setup)
     {
-        var psi = new ProcessStartInfo("unshare", ["--mount", "--propagation", "private", "sh", "-euc", setup + "\necho ready\nexec sleep infinity"])
+        var script = setup + "\necho ready\nexec sleep infinity";
+        var psi = new ProcessStartInfo("unshare", ["--mount", "--propagation", "private", "sh", "-euc", script])
         { RedirectStandardOutput = true, RedirectStandardError = true };
         _holder = Process.Start(psi)!;
         var line = _holder.StandardOutput.ReadLineAsync();
@@ -82,7 +83,8 @@ public sealed class BootStateMountTests : IDisposable
             """);
         var view = $"/proc/{holder}/root";
         Assert.True(Libc.Identify(view + P("run"), out var root, out _) && root.MountId != 0,
-            "the kernel does not report mount ids (statx STATX_MNT_ID, Linux 5.8): a bind mount of the same filesystem cannot be told here");
+            "the kernel does not report mount ids (statx STATX_MNT_ID, Linux 5.8): a bind mount of the same filesystem " +
+            "cannot be told here");
         var noMounts = File_("mountinfo-without-these", "22 1 254:0 / / rw - ext4 /dev/vda rw\n");
 
         var result = BootState.ClearPreviousBoot([view + P("run")], noMounts);

@@ -30,7 +30,10 @@ public sealed class BootStateTests : IDisposable
         var lines = new List<string> { "22 1 254:0 / / rw,relatime - ext4 /dev/vda rw" };
         var id = 30;
         foreach (var m in mountPoints)
-            lines.Add($"{id++} 22 0:{id} / {m.Replace("\\", "\\134").Replace(" ", "\\040").Replace("\t", "\\011")} rw,nosuid - tmpfs tmpfs rw");
+        {
+            var escaped = m.Replace("\\", "\\134").Replace(" ", "\\040").Replace("\t", "\\011");
+            lines.Add($"{id++} 22 0:{id} / {escaped} rw,nosuid - tmpfs tmpfs rw");
+        }
         return File_("mountinfo", string.Join('\n', lines) + "\n");
     }
 

@@ -91,8 +91,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         var bound = Path.Combine(image.Work, $"bound-{Guid.NewGuid():N}.pid");
         File.WriteAllText(bound, "1\n");
         var port = Loopback.FreePort();
-        Engine.Run("run", "-d", "--name", _container, "--label", Engine.Label, "-p", $"127.0.0.1:{port}:80", "-v", $"{bound}:/run/bound.pid",
-            image.Image, "--log-format", "json", "/usr/sbin/sshd", "/etc/init.d/apache2 start");
+        Engine.Run("run", "-d", "--name", _container, "--label", Engine.Label, "-p", $"127.0.0.1:{port}:80",
+            "-v", $"{bound}:/run/bound.pid", image.Image, "--log-format", "json", "/usr/sbin/sshd", "/etc/init.d/apache2 start");
         Assert.StartsWith("HTTP/1.1 200 ", Loopback.Http(port, 20));
 
         // The previous boot ends abruptly (as after the stop timeout, an OOM kill, a host crash: no daemon removes its pid
@@ -111,7 +111,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
 
         var logs = Engine.Run("logs", _container);
         foreach (var path in new[] { "/run/apache2/apache2.pid", "/run/sshd.pid", "/run/crond.reboot" })
-            Assert.Single(logs.Split('\n'), l => l.Contains("\"event\":\"info\"") && l.Contains($"\"message\":\"removed {path}: left by the previous boot"));
+            Assert.Single(logs.Split('\n'),
+                l => l.Contains("\"event\":\"info\"") && l.Contains($"\"message\":\"removed {path}: left by the previous boot"));
         Assert.DoesNotContain("removed /run/bound.pid", logs);
         Assert.DoesNotContain("\"event\":\"error\"", logs);
         Assert.Equal("1\n", File.ReadAllText(bound));

@@ -37,7 +37,8 @@ internal static class BootState
         try { mountPoints = MountPoints(File.ReadAllText(mountInfo)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            problems.Add($"kept the previous boot's files in {string.Join(" and ", roots)}: could not read {mountInfo} ({e.Message}), so what is mounted there is unknown");
+            problems.Add($"kept the previous boot's files in {string.Join(" and ", roots)}: could not read {mountInfo} ({e.Message}), " +
+                "so what is mounted there is unknown");
             return new BootCleanup(removed, problems);
         }
         foreach (var root in roots)
@@ -65,8 +66,11 @@ internal static class BootState
         : name.EndsWith(".reboot", StringComparison.Ordinal) ? "@reboot marker"
         : null;
 
-    /// <summary>Walks <paramref name="root"/> without following links or leaving its mount, and removes what <see cref="Kind"/> names.</summary>
-    private static void Clear(string root, Libc.FileIdentity rootId, HashSet<string> mountPoints, List<string> removed, List<string> problems)
+    /// <summary>
+    /// Walks <paramref name="root"/> without following links or leaving its mount, and removes what <see cref="Kind"/> names.
+    /// </summary>
+    private static void Clear(string root, Libc.FileIdentity rootId, HashSet<string> mountPoints, List<string> removed,
+        List<string> problems)
     {
         var lockDirectory = root + "/lock/";
         var pending = new Stack<string>([root]);
@@ -95,8 +99,8 @@ internal static class BootState
                     pending.Push(path);
                     continue;
                 }
-                if (id.Type != Libc.S_IFREG || Kind(Path.GetFileName(path), path.StartsWith(lockDirectory, StringComparison.Ordinal)) is not { } kind)
-                    continue;
+                if (id.Type != Libc.S_IFREG) continue;
+                if (Kind(Path.GetFileName(path), path.StartsWith(lockDirectory, StringComparison.Ordinal)) is not { } kind) continue;
                 if (Libc.unlink(path) == 0)
                 {
                     removed.Add(path);
@@ -127,7 +131,9 @@ internal static class BootState
         return result;
     }
 
-    /// <summary>The kernel writes space, tab, newline and backslash in a mount point as \040, \011, \012 and \134 (proc(5), seq_file's mangle).</summary>
+    /// <summary>
+    /// The kernel writes space, tab, newline and backslash in a mount point as \040, \011, \012 and \134 (proc(5)).
+    /// </summary>
     private static string Unescape(string field)
     {
         if (!field.Contains('\\')) return field;
