@@ -81,6 +81,7 @@ public sealed record HostOptions
         ("--stdin", "NAME", "service NAME reads the container's stdin (default: every service gets /dev/null); at most one service"),
         ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
         ("--no-adopt", null, "start every service even when a process of its name already runs"),
+        ("--keep-run", null, "as PID 1: leave /run as it is (default: first remove the previous boot's pid files, lock files and cron @reboot markers, as a container restart is a boot)"),
         ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)"),
         ("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
         ("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
@@ -144,6 +145,7 @@ public sealed record HostOptions
                     if (sup.Adopt is not null) throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
                     sup = sup with { Adopt = name == "--adopt" };
                     break;
+                case "--keep-run": sup = sup with { KeepRun = true }; break;
                 case "--no-control":
                     if (seen.Contains("--control-socket")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
                     o = o with { ControlSocket = null };

@@ -23,4 +23,10 @@ public sealed record SupervisorOptions
     /// Not PID 1, a process of that name belongs to someone else unless the user says otherwise (<c>--adopt</c>).
     /// </summary>
     public bool? Adopt { get; init; }
+
+    /// <summary>
+    /// As PID 1, leave <c>/run</c> as it is (<c>--keep-run</c>). By default a container restart is a boot: the previous
+    /// boot's pid files, lock files and @reboot markers are removed before anything starts (<c>Posix/BootState.cs</c>).
+    /// </summary>
+    public bool KeepRun { get; init; }
 }
