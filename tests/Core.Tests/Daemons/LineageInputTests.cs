@@ -283,17 +283,4 @@ public class LineageInputTests(ITestOutputHelper output)
         finally { dir.Delete(true); }
     }
 
-    /// <summary>A launcher that exits 0 and leaves nothing running has completed: no crash loop, no failure, and Tend stays.</summary>
-    [Fact]
-    public void A_launcher_that_exits_0_and_leaves_nothing_has_completed_and_tend_stays()
-    {
-        using var r = DaemonRun.Start(output, "sh -c 'exit 0'");
-        r.T.Next("sh", "completed", 5);
-        Thread.Sleep(3000);
-        r.Log(string.Join('\n', r.T.Events.Select(e => e.GetRawText())));
-        Assert.False(r.T.HasExited, $"tend exited\n{r.T.Stderr}");
-        Assert.Equal(1, r.T.Events.Count(e => Str(e, "service") == "sh" && Str(e, "event") == "started"));
-        Assert.DoesNotContain(r.T.Events, e => Str(e, "event") is "failed" or "backoff");
-        Assert.Equal("completed", r.Main().State);
-    }
 }
