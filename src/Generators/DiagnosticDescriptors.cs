@@ -47,7 +47,7 @@ internal static class DiagnosticDescriptors
         "Option '{0}' has no setter: declare it '{{ get; init; }}' (or set) so the binder can give it the value from the command line");
 
     public static readonly DiagnosticDescriptor BadReady = Error("TEND013", "A service's Ready member is not a readiness check",
-        "Service '{0}' {1}: declare 'public Tend.Readiness Ready => Tend.Readiness.Tcp(8080);' (or File, Run), or remove the member");
+        "Service '{0}' {1}: declare 'public Tend.Readiness Ready => Tend.Readiness.Tcp(8080);' (or Http, File, Run), or remove the member");
 
     public static readonly DiagnosticDescriptor ServiceOnTwoParts = Error("TEND014", "[Service] is on more than one part of a partial class",
         "Service class '{0}' has [Service] on more than one of its partial declarations: keep it on one");
@@ -68,7 +68,28 @@ internal static class DiagnosticDescriptors
     {
         NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
         InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption, BadSchedule, BadAlive,
+        GeneratedMemberClash, ScheduleConflict, EmptyEnum, StdinTwice, StopBudget, ReadinessForDependents,
     };
+
+    public static readonly DiagnosticDescriptor GeneratedMemberClash = Error("TEND021", "A member has the name of one the generator writes",
+        "Service class '{0}' declares '{1}', a member the generator writes into every service class: rename it");
+
+    public static readonly DiagnosticDescriptor ScheduleConflict = Error("TEND022", "A scheduled task is also one-shot, a daemon or checked for readiness",
+        "The {0}");
+
+    public static readonly DiagnosticDescriptor EmptyEnum = Error("TEND023", "An option's enum has no members",
+        "Option '{0}' has type '{1}', an enum without members: no value could be given; add members, or use another type");
+
+    public static readonly DiagnosticDescriptor StdinTwice = Error("TEND024", "Two services read the container's stdin",
+        "The {0}");
+
+    public static readonly DiagnosticDescriptor StopBudget = new("TEND025", "The stop timeouts may not fit in the platform's stop budget",
+        "Stopping may take up to {0} ({1}), more than the {2} {3} gives before it kills the container: shorten a StopTimeout, or give the platform more time",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ReadinessForDependents = new("TEND026", "A service others depend on has no readiness check",
+        "Service '{0}' is a dependency of {1} but has no readiness check: they start as soon as it runs, before it may accept anything; declare 'public Tend.Readiness Ready => …' (or OneShot, Daemonizes)",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor BadAlive = Error("TEND020", "A service's Alive member is not a liveness check",
         "Service '{0}' {1}: declare 'public Tend.Liveness Alive => Tend.Liveness.Http(8080, \"/healthz\");' (or Tcp, File, Run), or remove the member");

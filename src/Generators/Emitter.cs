@@ -11,6 +11,9 @@ internal static class Emitter
     /// <summary>The selection flags, quoted for the generated list of known flags.</summary>
     private static readonly string[] SelectionFlags = ["\"--only\"", "\"--without\""];
 
+    /// <summary>The members <see cref="ServicePart"/> writes into the user's class by name (a member of the user's so named is TEND021).</summary>
+    public static readonly string[] GeneratedMembers = ["ServiceName"];
+
     private const string Args = "global::Tend.Arguments";
     private const string P = Args + ".OptionParsers";
 
@@ -29,12 +32,16 @@ internal static class Emitter
         using (w.Block($"partial class {s.ClassName}"))
         {
             w.Line("/// <summary>The name of this service, as in logs, flags and control verbs.</summary>");
-            w.Line($"public const string ServiceName = {SourceWriter.Literal(s.Name)};");
+            w.Line($"public {(s.HidesServiceName ? "new " : "")}const string ServiceName = {SourceWriter.Literal(s.Name)};");
             w.Line();
             if (!s.DeclaresConstructor)
             {
                 w.Line("/// <summary>Creates the service with its options' initial values.</summary>");
+                // Declaring it moves the compiler's warning about a non-nullable member left null (CS8618) from the
+                // user's class, where it belongs, into this file, where nobody can act on it.
+                w.Line("#pragma warning disable CS8618");
                 w.Line($"public {s.ClassName}() {{ }}");
+                w.Line("#pragma warning restore CS8618");
                 w.Line();
             }
             w.Line("/// <summary>Used by the generated binder: the initializers run once, then each option given replaces its initial value.</summary>");
@@ -234,13 +241,25 @@ internal static class Emitter
         _ => value,
     };
 
+    /// <summary>
+    /// An enum value from its text: a member's exact name first, then any casing that names one member only. An enum
+    /// may have members that differ only in case (<c>Gzip</c>, <c>GZip</c>): both are taken as written, and
+    /// <c>gzip</c>, which names neither alone, is refused with their names.
+    /// </summary>
     private static string EnumSwitch(OptionModel o, string source, string value)
     {
         var type = o.Type.TrimEnd('?');
-        var arms = o.EnumMembers.Select(m => $"{SourceWriter.Literal(m.ToLowerInvariant())} => {type}.{m}");
-        var expected = SourceWriter.Literal("one of " + string.Join(", ", o.EnumMembers.Select(m => m.ToLowerInvariant())));
-        return $"({value}).ToLowerInvariant() switch {{ {string.Join(", ", arms)}, var bad => throw {P}.BadValue({source}, bad, {expected}) }}";
+        var members = o.EnumMembers;
+        var exact = members.Select(m => $"{SourceWriter.Literal(m)} => {type}.{Names.Identifier(m)}");
+        var folded = members.GroupBy(m => m.ToLowerInvariant()).Where(g => g.Count() == 1)
+            .Select(g => $"{SourceWriter.Literal(g.Key)} => {type}.{Names.Identifier(g.Single())}");
+        var expected = SourceWriter.Literal("one of " + string.Join(", ", members.Select(Shown(members))));
+        return $"({value}) switch {{ {string.Join(", ", exact.Append($"var t => t.ToLowerInvariant() switch {{ {string.Join(", ", folded.Append($"_ => throw {P}.BadValue({source}, t, {expected})"))} }}"))} }}";
     }
+
+    /// <summary>How --help and errors name a member: lower-case, unless another member differs from it only in case.</summary>
+    private static System.Func<string, string> Shown(IEnumerable<string> members) =>
+        m => members.Count(x => string.Equals(x, m, System.StringComparison.OrdinalIgnoreCase)) > 1 ? m : m.ToLowerInvariant();
 
     private static void EmitHelp(SourceWriter w, IReadOnlyList<ServiceModel> services)
     {
@@ -299,7 +318,7 @@ internal static class Emitter
         OptionKind.Int64 => "LONG",
         OptionKind.Double => "NUMBER",
         OptionKind.TimeSpan => "DURATION",
-        OptionKind.Enum => string.Join("|", o.EnumMembers.Select(m => m.ToLowerInvariant())),
+        OptionKind.Enum => string.Join("|", o.EnumMembers.Select(Shown(o.EnumMembers))),
         OptionKind.StringArray => "STRING,... (repeatable)",
         _ => "VALUE",
     };

@@ -35,6 +35,9 @@ public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray
         DuplicateNames(services, problems);
         SharedFlags(services, problems);
         Cycles(services, problems);
+        var readers = services.Where(s => s.Stdin).ToList();
+        if (readers.Count > 1)
+            problems.Add(Problem(readers[1], DiagnosticDescriptors.StdinTwice.Id, null, DeclarationRules.StdinTwiceMessage(readers[0].Name, readers[1].Name)));
 
         // A dependency on a [Service] class whose declaration has errors is left to those errors; drop it here.
         var byName = new HashSet<string>(services.Select(s => s.FullName));

@@ -24,16 +24,30 @@ public static class OptionParsers
     }
 
     /// <summary>
-    /// Reads a bool flag's value: <c>--x</c> alone is true; <c>--x=VALUE</c>, or <c>--x true</c> / <c>--x false</c>
-    /// (only these two words are taken from the next argument, so a command line after a flag stays one).
+    /// Reads a bool flag's value: <c>--x</c> alone is true; <c>--x=WORD</c>, or <c>--x WORD</c> when the next argument
+    /// is a bool word (<see cref="BooleanWord"/>: the same words as everywhere else). Any other next argument is not
+    /// the flag's: a command line after a flag stays one.
     /// </summary>
     public static string BooleanValue(string[] args, ref int i, string? inline)
     {
         if (inline is not null) return inline;
-        if (i + 1 < args.Length && (args[i + 1].Equals("true", StringComparison.OrdinalIgnoreCase) || args[i + 1].Equals("false", StringComparison.OrdinalIgnoreCase)))
-            return args[++i];
+        if (i + 1 < args.Length && BooleanWord(args[i + 1]) is not null) return args[++i];
         return "true";
     }
+
+    /// <summary>What the bool options expect, for messages.</summary>
+    public const string BooleanExpected = "true or false (also yes/no, on/off, 1/0)";
+
+    /// <summary>
+    /// The one rule for bool words, on the command line and in the environment alike: true, yes, on, 1 and false, no,
+    /// off, 0, in any case; null for any other text.
+    /// </summary>
+    public static bool? BooleanWord(string text) => text.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => null,
+    };
 
     /// <summary>An error for a required option given neither on the command line nor in the environment.</summary>
     public static UsageException Missing(string service, string flag, string env) =>
@@ -66,13 +80,8 @@ public static class OptionParsers
     public static TimeSpan TimeSpan(string flag, string value) =>
         Duration.TryParse(value, out var v) ? v : throw BadValue(flag, value, Duration.Expected);
 
-    /// <summary>Parses true/false (also 1/0, yes/no, on/off).</summary>
-    public static bool Boolean(string flag, string value) => value.ToLowerInvariant() switch
-    {
-        "true" or "1" or "yes" or "on" => true,
-        "false" or "0" or "no" or "off" => false,
-        _ => throw BadValue(flag, value, "true or false"),
-    };
+    /// <summary>Parses a bool word (<see cref="BooleanWord"/>).</summary>
+    public static bool Boolean(string flag, string value) => BooleanWord(value) ?? throw BadValue(flag, value, BooleanExpected);
 
     /// <summary>Splits a list option's value, the same from the command line and the environment (comma-separated).</summary>
     public static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
