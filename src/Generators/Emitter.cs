@@ -250,10 +250,13 @@ internal static class Emitter
     {
         var type = o.Type.TrimEnd('?');
         var members = o.EnumMembers;
-        var exact = members.Select(m => $"{SourceWriter.Literal(m)} => {type}.{Names.Identifier(m)}");
-        var folded = members.GroupBy(m => m.ToLowerInvariant()).Where(g => g.Count() == 1)
-            .Select(g => $"{SourceWriter.Literal(g.Key)} => {type}.{Names.Identifier(g.Single())}");
         var expected = SourceWriter.Literal("one of " + string.Join(", ", members.Select(Shown(members))));
+        var groups = members.GroupBy(m => m.ToLowerInvariant()).ToList();
+        var folded = groups.Where(g => g.Count() == 1).Select(g => $"{SourceWriter.Literal(g.Key)} => {type}.{Names.Identifier(g.Single())}");
+        if (groups.All(g => g.Count() == 1))
+            return $"({value}).ToLowerInvariant() switch {{ {string.Join(", ", folded.Append($"var bad => throw {P}.BadValue({source}, bad, {expected})"))} }}";
+        // Members that differ only in case are matched exactly, before any casing of the others.
+        var exact = groups.Where(g => g.Count() > 1).SelectMany(g => g).Select(m => $"{SourceWriter.Literal(m)} => {type}.{Names.Identifier(m)}");
         return $"({value}) switch {{ {string.Join(", ", exact.Append($"var t => t.ToLowerInvariant() switch {{ {string.Join(", ", folded.Append($"_ => throw {P}.BadValue({source}, t, {expected})"))} }}"))} }}";
     }
 

@@ -98,7 +98,9 @@ internal static class Parser
         foreach (var generatedMember in Emitter.GeneratedMembers)
             foreach (var own in type.GetMembers(generatedMember).Where(m => !m.IsImplicitlyDeclared))
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberClash, SourceLocation(own) ?? identifier, type.Name, generatedMember));
-        var hidesServiceName = type.BaseType is { } baseType && Members(baseType).Any(m => m.Name == "ServiceName");
+        // A base class's ServiceName, its own or the one generated for it (a service derived from a service), is hidden.
+        var hidesServiceName = type.BaseType is { } baseType && (Members(baseType).Any(m => m.Name == "ServiceName")
+            || Ancestors(baseType).Any(b => b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ServiceAttribute)));
 
         var deps = new List<string>();
         var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
@@ -168,6 +170,11 @@ internal static class Parser
 
     /// <summary>"a" or "an" before <paramref name="word"/> (by its first letter: "an Alive", "a Ready").</summary>
     private static string Article(string word) => word.Length > 0 && "AEIOUaeiou".IndexOf(word[0]) >= 0 ? "an" : "a";
+
+    private static IEnumerable<INamedTypeSymbol> Ancestors(INamedTypeSymbol type)
+    {
+        for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType) yield return t;
+    }
 
     /// <summary>The members of the class and of its base classes, the most derived first (object's are left out).</summary>
     private static IEnumerable<ISymbol> Members(INamedTypeSymbol type)

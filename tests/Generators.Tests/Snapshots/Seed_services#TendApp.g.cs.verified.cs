@@ -70,6 +70,7 @@ internal static partial class TendApp
                 if (c0 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("apache2");
                 specs.Add(new global::Tend.ServiceSpec("apache2", c0)
                 {
+                    Daemonizes = true,
                     StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
                 });
             }
@@ -101,6 +102,7 @@ internal static partial class TendApp
         var sb = new global::System.Text.StringBuilder();
         sb.Append("Services:\n");
         sb.Append("  apache2 - Apache HTTP server, started by its init script.\n");
+        sb.Append("      daemonizes\n");
         global::App.Sshd d1;
         try { d1 = new global::App.Sshd(default(global::Tend.Arguments.ServiceBinding), default); }
         catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its constructor or an option's initializer", e); }
