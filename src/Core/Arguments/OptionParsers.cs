@@ -58,7 +58,43 @@ public static class OptionParsers
     /// initializer, <c>Command</c> or <c>Ready</c>): one line naming the service and the member, no stack trace.
     /// </summary>
     public static UsageException UserCode(string service, string member, Exception e) =>
-        new($"service '{service}': {member} threw {e.GetType().Name}: {OneLine(e.Message)}; fix the declaration or the option values given");
+        new($"service '{service}': {member} threw {e.GetType().Name}: {Describe(e)}; fix the declaration or the option values given");
+
+    /// <summary>
+    /// An exception's message in English, in one line. A NativeAOT build without resource strings (UseSystemResourceKeys)
+    /// gives the runtime's keys instead of its sentences (<c>Arg_NullReferenceException</c>, and
+    /// <c>Arg_ParamName_Name</c> appended to an argument exception's own words): the own words are kept, the parameter
+    /// named plainly, and a bare key replaced by what it means.
+    /// </summary>
+    internal static string Describe(Exception e)
+    {
+        var text = e.Message;
+        if (e is ArgumentException a)
+        {
+            // The runtime appends the parameter (and an out-of-range value) on lines of their own, or as " (Parameter 'x')".
+            var first = text.Split(['\r', '\n'], 2)[0];
+            if (a.ParamName is { } name && first.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)) first = first[..^$" (Parameter '{name}')".Length];
+            var value = a is ArgumentOutOfRangeException { ActualValue: { } v } ? $", got {Convert.ToString(v, CultureInfo.InvariantCulture)}" : "";
+            text = IsResourceKey(first) ? "an argument is not valid" : first;
+            if (a.ParamName is { } param) text += $" (parameter '{param}'{value})";
+        }
+        else if (IsResourceKey(text))
+            text = e switch
+            {
+                NullReferenceException => "a null reference (a nullable option or member left null?)",
+                InvalidOperationException => "an operation that is not valid in this state",
+                FormatException => "a text that is not in the expected format",
+                OverflowException => "an arithmetic overflow",
+                DivideByZeroException => "a division by zero",
+                IndexOutOfRangeException => "an index outside an array's bounds",
+                _ => "no message",
+            };
+        return OneLine(text);
+    }
+
+    /// <summary>A runtime resource key (<c>Arg_NullReferenceException</c>) rather than a sentence.</summary>
+    private static bool IsResourceKey(string text) =>
+        text.Length > 0 && !text.Contains(' ', StringComparison.Ordinal) && text.Contains('_', StringComparison.Ordinal);
 
     /// <summary>An error for a <c>Command</c> that gave null.</summary>
     public static UsageException NullCommand(string service) =>
