@@ -97,6 +97,8 @@ internal static class Emitter
 
     private static string V(int s, int o) => $"v{s}_{o}";
     private static string H(int s, int o) => $"h{s}_{o}";
+    private static string W(int s, int o) => $"w{s}_{o}";
+    private static string X(int s, int o) => $"x{s}_{o}";
 
     private static void EmitBind(SourceWriter w, IReadOnlyList<ServiceModel> services)
     {
@@ -116,7 +118,7 @@ internal static class Emitter
                     var o = services[i].Options[j];
                     w.Line(o.Kind == OptionKind.StringArray
                         ? $"global::System.Collections.Generic.List<string>? {V(i, j)} = null; bool {H(i, j)} = false;"
-                        : $"{o.Type} {V(i, j)} = default!; bool {H(i, j)} = false;");
+                        : $"{o.Type} {V(i, j)} = default!; bool {H(i, j)} = false; string? {W(i, j)} = null; bool {X(i, j)} = false;");
                 }
             using (w.Block("for (var i = 0; i < args.Length; i++)"))
             {
@@ -142,7 +144,8 @@ internal static class Emitter
                             {
                                 w.Line($"    if ({H(i, j)}) throw {P}.Twice(flag);");
                                 var value = o.Kind == OptionKind.Boolean ? $"{P}.BooleanValue(args, ref i, inline)" : $"{P}.Value(args, ref i, flag, inline)";
-                                w.Line($"    {V(i, j)} = {Convert(o, "flag", value)}; {H(i, j)} = true; break;");
+                                // The text as given is kept (no copy), for an error in the service's code to name it.
+                                w.Line($"    {W(i, j)} = {value}; {V(i, j)} = {Convert(o, "flag", W(i, j) + "!")}; {H(i, j)} = true; break;");
                             }
                         }
                     w.Line("default: rest.Add(arg); break;");
@@ -153,7 +156,9 @@ internal static class Emitter
                 {
                     var o = services[i].Options[j];
                     var e = $"e{i}_{j}";
-                    w.Line($"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = {(o.Kind == OptionKind.StringArray ? $"new global::System.Collections.Generic.List<string>({P}.List({e}))" : Convert(o, SourceWriter.Literal(o.Env), e))}; {H(i, j)} = true; }}");
+                    w.Line(o.Kind == OptionKind.StringArray
+                        ? $"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = new global::System.Collections.Generic.List<string>({P}.List({e})); {H(i, j)} = true; }}"
+                        : $"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = {Convert(o, SourceWriter.Literal(o.Env), e)}; {H(i, j)} = true; {W(i, j)} = {e}; {X(i, j)} = true; }}");
                 }
             w.Line();
             w.Line($"var keep = {Args}.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);");
@@ -175,24 +180,27 @@ internal static class Emitter
                     using (w.Block($"if (keep[{i}])"))
                     {
                         var values = s.Options.Select((o, j) => $"new {Args}.OptionValue<{ValueType(o)}>({H(i, j)}, {(o.Kind == OptionKind.StringArray ? $"{V(i, j)}?.ToArray()!" : V(i, j))})");
+                        // The options given, as given: an exception in the service's code names them (TEND_WEB_PORT=99999).
+                        var given = string.Concat(s.Options.Select((o, j) => (o, j)).Where(x => x.o.Kind != OptionKind.StringArray)
+                            .Select(x => $", {W(i, x.j)} is null ? null : ({X(i, x.j)} ? {SourceWriter.Literal(x.o.Env + "=")} : {SourceWriter.Literal(x.o.Flag + "=")}) + {W(i, x.j)}"));
                         w.Line($"{s.FullName} s{i};");
                         w.Line($"global::Tend.Command c{i};");
                         w.Line($"try {{ s{i} = new {s.FullName}({string.Join(", ", new[] { $"default({Args}.ServiceBinding)" }.Concat(values))}); }}");
-                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its constructor or an option's initializer\", e); }}");
+                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its constructor or an option's initializer\", e{given}); }}");
                         w.Line($"try {{ c{i} = s{i}.Command; }}");
-                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Command\", e); }}");
+                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Command\", e{given}); }}");
                         w.Line($"if (c{i} is null) throw {P}.NullCommand({name});");
                         if (s.HasReady)
                         {
                             w.Line($"global::Tend.Readiness? r{i};");
                             w.Line($"try {{ r{i} = s{i}.Ready; }}");
-                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Ready\", e); }}");
+                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Ready\", e{given}); }}");
                         }
                         if (s.HasAlive)
                         {
                             w.Line($"global::Tend.Liveness? a{i};");
                             w.Line($"try {{ a{i} = s{i}.Alive; }}");
-                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Alive\", e); }}");
+                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Alive\", e{given}); }}");
                         }
                         w.Line($"specs.Add(new global::Tend.ServiceSpec({name}, c{i})");
                         w.Line("{");

@@ -57,8 +57,16 @@ public static class OptionParsers
     /// An error for a service's own code that threw while Tend built the service (its constructor, an option's
     /// initializer, <c>Command</c> or <c>Ready</c>): one line naming the service and the member, no stack trace.
     /// </summary>
-    public static UsageException UserCode(string service, string member, Exception e) =>
-        new($"service '{service}': {member} threw {e.GetType().Name}: {Describe(e)}; fix the declaration or the option values given");
+    /// <param name="service">The service's name.</param>
+    /// <param name="member">What threw: "its Command", "its Ready"….</param>
+    /// <param name="e">The exception.</param>
+    /// <param name="given">The service's options that were given, each as <c>--flag=VALUE</c> or <c>VARIABLE=VALUE</c> (null: not given).</param>
+    public static UsageException UserCode(string service, string member, Exception e, params string?[] given)
+    {
+        var named = given.Where(g => g is not null).ToList();
+        var options = named.Count == 0 ? "" : $" (given: {string.Join(", ", named)})";
+        return new($"service '{service}': {member} threw {e.GetType().Name}: {Describe(e)}; fix the declaration or the option values given{options}");
+    }
 
     /// <summary>
     /// An exception's message in English, in one line. A NativeAOT build without resource strings (UseSystemResourceKeys)

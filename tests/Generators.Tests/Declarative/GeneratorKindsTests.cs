@@ -236,4 +236,25 @@ public class GeneratorKindsTests
         Assert.Equal([("TEND026", "Service(\"db\")",
             "Service 'db' is a dependency of 'api', 'web' but has no readiness check: they start as soon as it runs, before it may accept anything; declare 'public Tend.Readiness Ready => …' (or OneShot, Daemonizes)")], e);
     }
+
+    [Fact]
+    public void An_exception_in_the_services_code_is_english_and_names_the_options_given()
+    {
+        // Was: "… Arg_ParamName_Name …" in a NativeAOT image, and nothing said TEND_WEB_PORT=99999 was the cause.
+        var app = GeneratorHarness.Load("""
+            using Tend;
+            [Service("web")] public partial class Web
+            {
+                [Option] public int Port { get; init; } = 80;
+                [Option] public string Host { get; init; } = "127.0.0.1";
+                public Command Command => new("/bin/web");
+                public Readiness Ready => Readiness.Tcp(Port);
+            }
+            """);
+        Func<string, string?> env = n => n == "TEND_WEB_PORT" ? "99999" : null;
+        var bound = (BoundServices)app.GetType("TendApp")!.GetMethod("Bind")!.Invoke(null, [new[] { "--web-host", "::1" }, env])!;
+        var e = Assert.Throws<UsageException>(() => bound.Services);
+        Assert.Equal("service 'web': its Ready threw ArgumentOutOfRangeException: a TCP port is a number from 1 to 65535 (parameter 'port', got 99999); "
+            + "fix the declaration or the option values given (given: TEND_WEB_PORT=99999, --web-host=::1)", e.Message);
+    }
 }
