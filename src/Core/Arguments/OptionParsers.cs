@@ -12,14 +12,18 @@ public static class OptionParsers
         new($"{Source(flag)} got '{value}': expected {expected}");
 
     /// <summary>An error for a flag given twice.</summary>
-    public static UsageException Twice(string flag) => new($"option '{flag}' is given twice: give it once (only string[] options repeat)");
+    public static UsageException Twice(string flag) => new($"option '{flag}' is given twice: give it once");
 
     /// <summary>Reads the value of <paramref name="flag"/>: the inline <c>=VALUE</c>, else the next argument.</summary>
-    public static string Value(string[] args, ref int i, string flag, string? inline)
+    public static string Value(string[] args, ref int i, string flag, string? inline) => Value(args, ref i, flag, inline, null);
+
+    /// <summary>Reads the value of <paramref name="flag"/>, named <paramref name="valueName"/> in the error (VALUE when null).</summary>
+    public static string Value(string[] args, ref int i, string flag, string? inline, string? valueName)
     {
         if (inline is not null) return inline;
+        // A next argument that is a flag is not this one's value: "--stop-timeout --log-prefix" misses a value.
         if (i + 1 >= args.Length || (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2))
-            throw new UsageException($"option '{flag}' needs a value: give it after the option, or as {flag}=VALUE");
+            throw new UsageException($"option '{flag}' needs a value: give {valueName ?? "VALUE"} after the option, or as {flag}={valueName ?? "VALUE"}");
         return args[++i];
     }
 
