@@ -26,7 +26,8 @@ internal static class DeclarationRules
         $"services {first} and {second} both ask for the container's stdin, which only one can read: keep Stdin = true (or --stdin) on one";
 
     /// <summary>What a user setting may be, for messages.</summary>
-    public const string UserExpected = "a user name or uid, optionally followed by ':' and a group name or gid (\"www-data\", \"1000\", \"1000:1000\")";
+    public const string UserExpected = "a user name or uid, optionally followed by ':' and a group name or gid " +
+        "(\"www-data\", \"1000\", \"1000:1000\")";
 
     /// <summary>
     /// Why <paramref name="user"/> cannot name a user, or null. Only the form is checked here: whether the user

@@ -82,7 +82,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         if (help) return new ExportRequest(ExportFormat.Compose, "", KubernetesLayout.Pod, "", lines, true);
         if (format is null) throw new UsageException($"export needs a format: {usage}");
         if (image is null) throw new UsageException($"export needs the image every service runs: {usage}, e.g. --image myimage:1.0");
-        if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for export kubernetes: leave it out");
+        if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for " +
+            "export kubernetes: leave it out");
         return new ExportRequest(format.Value, image, layout ?? KubernetesLayout.Pod, name ?? AppNameOf(image), lines, false);
     }
 

@@ -20,7 +20,8 @@ public static class WaitFor
     public const string Usage = "wait-for tcp:HOST:PORT... [--timeout D]";
 
     /// <summary>Its flags.</summary>
-    public static readonly FlagSpec[] Flags = [FlagSpec.Valued("--timeout", "DURATION", "give up after this long (exit 1); default: wait for ever")];
+    public static readonly FlagSpec[] Flags = [FlagSpec.Valued("--timeout", "DURATION", "give up after this long (exit 1); " +
+        "default: wait for ever")];
 
     private static readonly TimeSpan Attempt = TimeSpan.FromSeconds(1);
 
