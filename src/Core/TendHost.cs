@@ -198,7 +198,7 @@ public static class TendHost
         }
         var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
         if (readers.Count > 1)
-            throw new UsageException($"services {string.Join(" and ", readers)} both ask for the container's stdin, which only one can read: keep Stdin = true (or --stdin) on one");
+            throw new UsageException(DeclarationRules.StdinTwiceMessage(readers[0], readers[1]));
         return services;
     }
 

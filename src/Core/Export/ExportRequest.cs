@@ -16,6 +16,15 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     public string Describe() =>
         $"tend export {(Format == ExportFormat.Compose ? "compose" : "kubernetes")} --image {Image}{(Format == ExportFormat.Kubernetes ? $" --layout {Layout.ToString().ToLowerInvariant()}" : "")}";
 
+    /// <summary>The flags of <c>tend export</c> itself (the declared services' options come on top).</summary>
+    public static readonly FlagSpec[] Flags =
+    [
+        FlagSpec.Valued("--image", "IMAGE[:TAG]", "the image every service's container runs"),
+        FlagSpec.Valued("--layout", "pod|split", "for kubernetes: one pod with every service (default), or a deployment per service"),
+        FlagSpec.Valued("--name", "NAME", "the application's name (default: the image's)"),
+        FlagSpec.Switch("--help", "show this help"),
+    ];
+
     /// <summary>Parses <c>export FORMAT --image IMAGE …</c> (what the binder left).</summary>
     /// <exception cref="UsageException">A missing or unknown format, no image, a bad name or layout, or an option export does not take.</exception>
     public static ExportRequest Parse(IReadOnlyList<string> rest, IReadOnlyList<string> declaredFlags)
@@ -26,61 +35,55 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         KubernetesLayout? layout = null;
         var help = false;
         var lines = new List<string>();
-        for (var i = 1; i < rest.Count; i++)
+        // Flags of Tend's own are named as such; any other unknown flag is suggested among export's and the declared ones.
+        bool Unknown(string flag, string? inline) => throw new UsageException(HostOptions.Options.Any(o => o.Name == flag)
+            ? $"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the containers instead)"
+            : HostOptions.UnknownOption(flag, declaredFlags.Concat(Flags.Select(f => f.Name))));
+        var reader = new ArgumentReader(rest, Flags, start: 1);
+        while (reader.Next(out var known, out var value, Unknown))
         {
-            var arg = rest[i];
-            if (arg == "--")
+            switch (known?.Name)
             {
-                lines.AddRange(rest.Skip(i + 1));
-                break;
-            }
-            if (!arg.StartsWith('-') || arg == "-")
-            {
-                if (format is null)
-                    format = arg switch
+                case null when format is null:
+                    format = value switch
                     {
                         "compose" => ExportFormat.Compose,
                         "kubernetes" or "k8s" => ExportFormat.Kubernetes,
-                        _ => throw new UsageException($"export got '{arg}': expected compose or kubernetes ({usage})"),
+                        _ => throw new UsageException($"export got '{value}': expected compose or kubernetes ({usage})"),
                     };
-                else lines.Add(arg);
-                continue;
-            }
-            var eq = arg.IndexOf('=');
-            var flag = eq > 0 ? arg[..eq] : arg;
-            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < rest.Count ? rest[++i] : throw new UsageException($"option '{flag}' needs a value");
-            switch (flag)
-            {
+                    break;
+                case null:
+                    lines.Add(value);
+                    break;
                 case "--image":
-                    image = Value();
+                    image = value;
                     if (image.Length == 0 || image.Any(char.IsWhiteSpace)) throw new UsageException($"option '--image' got '{image}': expected an image reference such as registry.example/app:1.0");
                     break;
                 case "--name":
-                    name = Value();
+                    name = value;
                     if (!IsDnsLabel(name)) throw new UsageException($"option '--name' got '{name}': expected lower-case letters, digits and '-', starting with a letter, at most 40 characters");
                     break;
                 case "--layout":
-                    var v = Value();
-                    layout = v switch
+                    layout = value switch
                     {
                         "pod" => KubernetesLayout.Pod,
                         "split" => KubernetesLayout.Split,
-                        _ => throw new UsageException($"option '--layout' got '{v}': expected pod or split"),
+                        _ => throw new UsageException($"option '--layout' got '{value}': expected pod or split"),
                     };
                     break;
-                case "--help" or "-h":
-                    help = true;
+                case "--help":
+                    help = value == "true";
                     break;
                 default:
-                    if (Array.Exists(HostOptions.Options, o => o.Name == flag))
-                        throw new UsageException($"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the containers instead)");
-                    throw new UsageException(HostOptions.UnknownOption(flag, declaredFlags.Concat(["--image", "--layout", "--name"])));
+                    throw new InvalidOperationException($"ExportRequest.Flags has a row '{known.Name}' that Parse does not handle");
             }
         }
+        lines.AddRange(reader.AfterDashes);
         if (help) return new ExportRequest(ExportFormat.Compose, "", KubernetesLayout.Pod, "", lines, true);
         if (format is null) throw new UsageException($"export needs a format: {usage}");
         if (image is null) throw new UsageException($"export needs the image every service runs: {usage}, e.g. --image myimage:1.0");
-        if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for export kubernetes: leave it out");
+        if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for " +
+            "export kubernetes: leave it out");
         return new ExportRequest(format.Value, image, layout ?? KubernetesLayout.Pod, name ?? AppNameOf(image), lines, false);
     }
 

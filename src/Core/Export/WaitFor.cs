@@ -19,6 +19,10 @@ public static class WaitFor
     /// <summary>For <c>--help</c>.</summary>
     public const string Usage = "wait-for tcp:HOST:PORT... [--timeout D]";
 
+    /// <summary>Its flags.</summary>
+    public static readonly FlagSpec[] Flags = [FlagSpec.Valued("--timeout", "DURATION", "give up after this long (exit 1); " +
+        "default: wait for ever")];
+
     private static readonly TimeSpan Attempt = TimeSpan.FromSeconds(1);
 
     /// <summary>Runs the verb (<paramref name="args"/> without it); 0 once all answer, 1 at the timeout, 2 for bad arguments.</summary>
@@ -28,17 +32,17 @@ public static class WaitFor
         TimeSpan? timeout = null;
         try
         {
-            for (var i = 0; i < args.Count; i++)
+            var reader = new ArgumentReader(args, Flags);
+            while (reader.Next(out var known, out var value))
             {
-                var a = args[i];
-                if (a is "--timeout" || a.StartsWith("--timeout=", StringComparison.Ordinal))
+                if (known is null) targets.Add(Parse(value));
+                else if (known.Name == "--timeout")
                 {
-                    var v = a.Length > "--timeout".Length ? a["--timeout=".Length..] : i + 1 < args.Count ? args[++i] : throw new UsageException("option '--timeout' needs a value: " + Duration.Expected);
-                    if (!Duration.TryParse(v, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{v}': expected {Duration.Expected}, more than zero");
+                    if (!Duration.TryParse(value, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
                     timeout = t;
                 }
-                else targets.Add(Parse(a));
             }
+            targets.AddRange(reader.AfterDashes.Select(Parse));
             if (targets.Count == 0) throw new UsageException($"{Verb} needs an address: tend {Usage}, e.g. tend {Verb} tcp:web:8080");
         }
         catch (UsageException e) { return TendHost.Fail(e); }
