@@ -146,4 +146,37 @@ public class IdentityProcessTests
         t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_launcher_lingering_beside_its_daemon_is_heard_when_it_ends(int code)
+    {
+        // Like Debian's apache2 script: the daemon (called like the service) detaches at once; the script waits a second
+        // and exits. An exit 0 leaves the daemon the service; a failure ends the run, which starts again.
+        using var d = new Dir();
+        Directory.CreateDirectory(d.Path("bin"));
+        File.CreateSymbolicLink(d.Path("bin/lingerd"), "/bin/sleep");
+        var launcher = d.Script("lingerd", $"setsid -f {d.Path("bin/lingerd")} 1000 </dev/null >/dev/null 2>&1\nsleep 1\nexit {code}");
+        using var t = Start(launcher);
+        var handOver = t.Next(e => Str(e, "event") == "daemonized");
+        var daemon = Int(handOver, "pid")!.Value;
+        if (code == 0)
+        {
+            // The launcher's end is heard (the main process is chosen again among what it left: the same daemon).
+            Assert.True(Proc.Until(() => t.Find("sleep") is null, TimeSpan.FromSeconds(5), 10), "the launcher did not end");
+            Assert.True(Proc.Until(() => t.Ctl("status", "--json").Out.Contains($"\"pid\":{daemon}"), TimeSpan.FromSeconds(2), 20));
+            Assert.DoesNotContain(t.Events, e => Str(e, "event") is "exited" or "failed");
+            Assert.Single(t.Events, e => Str(e, "event") == "started");
+        }
+        else
+        {
+            var ended = t.Next(e => Str(e, "event") == "exited");
+            Assert.Contains($"its launcher (pid", Str(ended, "message"));
+            Assert.Equal(1, Int(ended, "exitCode"));
+            t.Next(e => Str(e, "event") == "started" && Int(e, "restarts") == 1);
+        }
+        t.Signal(Libc.SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+    }
 }

@@ -136,7 +136,7 @@ public class LineageProcessTests
             t.Next("true", "completed");
             Assert.Equal(0, t.WaitForExit());
         }
-        using (var t = Start("--restart", "on-failure", "--critical", "true", "sleep 1000"))
+        using (var t = Start("--restart", "on-failure", "--critical", "/bin/true", "sleep 1000"))
         {
             t.Next("true", "completed");
             Assert.Equal(0, t.WaitForExit());
