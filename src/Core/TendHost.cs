@@ -48,6 +48,7 @@ public static class TendHost
             return Fail(new UsageException("this program declares no services, so there is nothing to export (ad-hoc command lines are not exported): declare services with [Service] and run the program TendApp.Run starts"));
         HostOptions options;
         ServiceTable table;
+        IReadOnlyList<string>? sockets;
         try
         {
             options = HostOptions.Parse(args, arguments?.Flags);
@@ -61,6 +62,10 @@ public static class TendHost
                 FdWriter.Write(1, $"tend {Version}\n");
                 return 0;
             }
+            // Before the services' own code runs: a second supervisor beside a running Tend is refused first.
+            sockets = ControlSockets(options.ControlSocket, out var automatic);
+            if (RunningTend.Refusal(options.CommandLines, sockets, automatic) is { } second)
+                throw new UsageException(second);
             var declared = build();
             var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin), options.Orchestrated);
             if (services.Count == 0)
@@ -80,17 +85,17 @@ public static class TendHost
         try { supervisor = new Supervisor(table, options.Supervisor, log); }
         catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
-        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, options.ControlSocket, log)));
+        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log)));
         throw new System.Diagnostics.UnreachableException();
     }
 
     /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
-    private static int Supervise(Supervisor supervisor, ServiceTable table, string? controlSocket, EventLog log)
+    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log)
     {
         int code;
         try
         {
-            var desk = controlSocket is null ? null : ControlDesk.Open(controlSocket, table, log, supervisor.Post);
+            var desk = sockets is null ? null : ControlDesk.Open(sockets, table, log, supervisor.Post);
             code = supervisor.Run(desk);
         }
         catch (Exception e)
@@ -102,6 +107,17 @@ public static class TendHost
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
         log.Flush(TimeSpan.FromSeconds(1));
         return code;
+    }
+
+    /// <summary>
+    /// The paths the control socket may take: the one given (<c>--control-socket</c>, <c>TEND_CONTROL_SOCKET</c>), or,
+    /// when the place is left to Tend (<paramref name="automatic"/>), its candidates for this user
+    /// (<see cref="ControlSocketPaths"/>); null for <c>--no-control</c>.
+    /// </summary>
+    private static IReadOnlyList<string>? ControlSockets(string? given, out bool automatic)
+    {
+        automatic = given is not null && ControlServer.PathIsDefault && given == ControlServer.ConfiguredPath;
+        return given is null ? null : automatic ? ControlSocketPaths.For(Posix.Libc.geteuid()) : [given];
     }
 
     /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>

@@ -97,7 +97,7 @@ public static class ControlClient
                 return Usage2($"'{p}' is not a service name");
         line.Append('\n');
 
-        var path = socket ?? ControlServer.ConfiguredPath;
+        var path = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
         string reply;
         try
         {
@@ -107,7 +107,7 @@ public static class ControlClient
         {
             var why = e.Errno switch
             {
-                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket is root's only; run as root (docker exec -u root CONTAINER tend …)",
+                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them (docker exec -u root CONTAINER tend …)",
                 Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
                 Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
                 Libc.EAGAIN => "Tend did not answer in time",

@@ -119,6 +119,27 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdir(string path, uint mode);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int unlink(string path);
+
+    public const int EEXIST = 17, EROFS = 30;
+
+    /// <summary>
+    /// The mode (type and permission bits) and owner of <paramref name="path"/> itself (a link is not followed), or
+    /// null when nothing is there (or it cannot be looked at: errno says why). statx(2): stx_uid at offset 20.
+    /// </summary>
+    public static (int Mode, uint Uid)? Owner(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | STATX_UID, buffer) != 0) return null;
+        return (*(ushort*)(buffer + 28), *(uint*)(buffer + 20));
+    }
+
+    private const int STATX_MODE = 2, STATX_UID = 8;
+
     /// <summary>
     /// The file type bits (S_IFMT) of <paramref name="path"/> itself (a link is not followed), or 0 when nothing is
     /// there. statx(2) has one layout on every architecture: stx_mode is the 16 bits at offset 28.
