@@ -71,7 +71,7 @@ public static class TendHost
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
-            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            catch (ArgumentException e) { throw new UsageException(PlainMessage.Of(e)); }
             ProgramCheck.Verify(table.Services);
             if (options.ControlSocket is { } socket && ControlServer.PathProblem(socket) is { } problem)
                 throw new UsageException(problem);
@@ -83,7 +83,7 @@ public static class TendHost
         var log = new EventLog(options.Supervisor.LogFormat);
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor, log); }
-        catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
+        catch (ArgumentException e) { return Fail(new UsageException(PlainMessage.Of(e))); }
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
         supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log)));
         throw new System.Diagnostics.UnreachableException();
@@ -101,7 +101,7 @@ public static class TendHost
         catch (Exception e)
         {
             // A bug, not bad input: say so in one line rather than a runtime dump, and exit with EX_SOFTWARE.
-            log.Error($"internal error, please report it: {e.GetType().Name}: {e.Message}");
+            log.Error($"internal error, please report it: {e.GetType().Name}: {PlainMessage.Of(e)}");
             code = InternalError;
         }
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
@@ -123,7 +123,7 @@ public static class TendHost
     /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
     public static int Fail(UsageException e)
     {
-        FdWriter.Write(2, $"tend: error: {e.Message}\n");
+        FdWriter.Write(2, $"tend: error: {PlainMessage.Of(e)}\n");
         return UsageError;
     }
 
@@ -178,7 +178,7 @@ public static class TendHost
         if (!services.Any(s => s.Schedule is not null)) return services;
         TimeZoneInfo zone;
         try { zone = Schedule.ZoneFromEnvironment(tz); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        catch (ArgumentException e) { throw new UsageException(PlainMessage.Of(e)); }
         for (var i = 0; i < services.Count; i++)
             if (services[i].Schedule is { } s) services[i] = services[i] with { Schedule = s.In(zone) };
         return services;

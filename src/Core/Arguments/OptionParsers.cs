@@ -1,3 +1,4 @@
+using Tend.Logging;
 using System.ComponentModel;
 using System.Globalization;
 
@@ -44,7 +45,7 @@ public static class OptionParsers
     /// initializer, <c>Command</c> or <c>Ready</c>): one line naming the service and the member, no stack trace.
     /// </summary>
     public static UsageException UserCode(string service, string member, Exception e) =>
-        new($"service '{service}': {member} threw {e.GetType().Name}: {OneLine(e.Message)}; fix the declaration or the option values given");
+        new($"service '{service}': {member} threw {e.GetType().Name}: {OneLine(PlainMessage.Of(e))}; fix the declaration or the option values given");
 
     /// <summary>An error for a <c>Command</c> that gave null.</summary>
     public static UsageException NullCommand(string service) =>

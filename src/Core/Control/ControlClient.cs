@@ -72,7 +72,7 @@ public static class ControlClient
             }
             catch (ArgumentException e)
             {
-                return Usage2(e.Message);
+                return Usage2(PlainMessage.Of(e));
             }
         }
 
@@ -111,7 +111,7 @@ public static class ControlClient
                 Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
                 Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
                 Libc.EAGAIN => "Tend did not answer in time",
-                _ => $"cannot talk to Tend on {path}: {e.Message}",
+                _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
             };
             FdWriter.Write(2, $"tend: error: {why}\n");
             return 1;

@@ -39,7 +39,7 @@ public sealed class ControlDesk : IRequestDesk
         }
         catch (IOException e)
         {
-            log.Error($"control socket disabled: {e.Message}; 'tend status' and the other verbs will not work (give --control-socket PATH or set {ControlServer.PathVariable})");
+            log.Error($"control socket disabled: {PlainMessage.Of(e)}; 'tend status' and the other verbs will not work (give --control-socket PATH or set {ControlServer.PathVariable})");
         }
         return desk;
     }

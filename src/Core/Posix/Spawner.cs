@@ -68,7 +68,7 @@ internal sealed unsafe class Spawner
             try { (o, e) = pump.OpenRun(service); }
             catch (IOException x)
             {
-                error = $"--log-prefix needs two pipes per run and {x.Message}: raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
+                error = $"--log-prefix needs two pipes per run and {Logging.PlainMessage.Of(x)}: raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
                 return 0;
             }
         }
