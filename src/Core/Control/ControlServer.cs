@@ -73,7 +73,7 @@ public sealed class ControlServer : IDisposable
         {
             try { return Open(path, submit); }
             catch (AlreadyServed) { throw; }
-            catch (IOException e) { problems.Add(e.Message); }
+            catch (IOException e) { problems.Add(Logging.PlainMessage.Of(e)); }
         }
         throw new IOException(string.Join("; ", problems));
     }

@@ -70,7 +70,7 @@ public sealed class Supervisor
         if (spec.User is null) return spec.Command;
         UserIdentity user;
         try { user = UserIdentity.Resolve(spec.User); }
-        catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {e.Message}"); }
+        catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {PlainMessage.Of(e)}"); }
         var setpriv = _spawner.Resolve("setpriv")
             ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux in the image");
         return Spawner.AsUser(spec.Command, user, setpriv);
