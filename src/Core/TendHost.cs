@@ -39,6 +39,7 @@ public static class TendHost
 
     private static int Run(string[] args, Func<IReadOnlyList<ServiceSpec>> build, DeclaredArguments? arguments)
     {
+        Posix.Spawner.CaptureLimits(); // before anything raises them: the services get the limits Tend got
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
         // The runtime decoded argv with U+FFFD for bytes that are not UTF-8: take them back from the kernel, exact.
         args = Posix.ProcessInput.Exact(args);

@@ -162,7 +162,7 @@ public static class Reconciler
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
             NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false,
             Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0, LauncherCompleted = false,
-            MainSince = now, ForeignSessions = [],
+            MainSince = now, ForeignSessions = [], SpawnShortages = 0,
         };
 
     /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>
@@ -214,6 +214,18 @@ public static class Reconciler
         var d = Decide(spec, started, ExitStatus.Exited(127), now);
         return d.Phase == ServicePhase.Failed ? d with { Reason = reason + "; " + d.Reason } : d with { Reason = reason };
     }
+
+    /// <summary>
+    /// The spawn failed for want of a resource the machine may free (descriptors, processes, memory): retried with the
+    /// usual backoff (at least the initial delay), but not counted toward the start limit — a shortage is not the
+    /// service's fault, and marking every service failed for good would outlast it.
+    /// </summary>
+    public static ServiceRuntime OnSpawnShortage(ServiceSpec spec, ServiceRuntime r, string reason, long now) =>
+        r with
+        {
+            Phase = ServicePhase.Backoff, Process = null, Groups = [], Launcher = null, Mark = 0, Reason = reason, SpawnShortages = r.SpawnShortages + 1,
+            NextStartAt = now + Math.Max(Ms(spec.BackoffInitial), BackoffDelay(spec, r.SpawnShortages + 2)),
+        };
 
     /// <summary>The launcher handed over to a daemon of its lineage (it exited 0, or the daemon detached while it lingers): the daemon is the main process from now on.</summary>
     public static ServiceRuntime OnDaemonized(ServiceRuntime r, TrackedProcess daemon, long now = 0) =>

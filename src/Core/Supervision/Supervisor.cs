@@ -585,7 +585,7 @@ public sealed class Supervisor
                     var now = Now;
                     if (pid == 0)
                     {
-                        var next = Reconciler.OnSpawnFailed(spec, r, error!, now);
+                        var next = _spawner.LastWasShortage ? Reconciler.OnSpawnShortage(spec, r, error!, now) : Reconciler.OnSpawnFailed(spec, r, error!, now);
                         _runtimes = _runtimes.SetItem(action.Service, next);
                         if (next.Phase == ServicePhase.Failed)
                             _log.Service(spec.Name, EventNames.Failed, $"cannot start: {next.Reason}; giving up", restarts: next.Restarts, error: true);
