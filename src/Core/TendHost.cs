@@ -97,6 +97,8 @@ public static class TendHost
         try
         {
             var desk = sockets is null ? null : ControlDesk.Open(sockets, table, log, supervisor.Post);
+            // In a container (PID 1), docker stop kills everything after its grace period: say so before it happens.
+            if (Posix.Libc.getpid() == 1 && StopBudget.Warning(table) is { } warning) log.Info(warning);
             code = supervisor.Run(desk);
         }
         catch (Exception e)
