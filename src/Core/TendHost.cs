@@ -68,7 +68,11 @@ public static class TendHost
             if (RunningTend.Refusal(options.CommandLines, sockets, automatic) is { } second)
                 throw new UsageException(second);
             var declared = build();
-            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin), options.Orchestrated);
+            var adHoc = AdHoc(options, declared).ToList();
+            var terminal = Posix.Libc.isatty(0) == 1;
+            // docker run -it IMAGE bash: with a terminal and no service asking for it, the last command line reads it.
+            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) ? adHoc[^1].Name : null);
+            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal), options.Orchestrated);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -192,7 +196,13 @@ public static class TendHost
     /// service reads it (declared <c>Stdin = true</c> or named here): two would compete for every byte.
     /// </summary>
     /// <exception cref="UsageException">A name that is no service, or more than one service asking for stdin.</exception>
-    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin)
+    /// <remarks>
+    /// When stdin is a terminal (<paramref name="terminal"/>: <c>docker run -it</c>), the service that reads it is the
+    /// interactive one: it gets the terminal as its foreground (see <c>Posix/Spawner.cs</c>), and, as
+    /// <c>docker run -it IMAGE bash</c> does without Tend, its end ends the container with its exit code — it is made
+    /// critical and, unless its restart policy says otherwise (on-failure), never restarted.
+    /// </remarks>
+    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
     {
         if (stdin is not null)
         {
@@ -204,6 +214,10 @@ public static class TendHost
         var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
         if (readers.Count > 1)
             throw new UsageException($"services {string.Join(" and ", readers)} both ask for the container's stdin, which only one can read: keep Stdin = true (or --stdin) on one");
+        if (terminal)
+            for (var i = 0; i < services.Count; i++)
+                if (services[i].Stdin && services[i].Schedule is null && !services[i].OneShot)
+                    services[i] = services[i] with { Critical = true, Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
         return services;
     }
 

@@ -57,6 +57,11 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
     /// <summary>glibc 2.34 and later; older ones lack the symbol (see <see cref="Spawner"/>).</summary>
     [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int from);
+    /// <summary>glibc 2.35 and later: the child's process group becomes the terminal's foreground group before exec.</summary>
+    [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addtcsetpgrp_np(void* actions, int tcfd);
+    [LibraryImport(Lib)] public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
+    [LibraryImport(Lib)] public static partial int isatty(int fd);
+    public const short POSIX_SPAWN_SETPGROUP = 0x02;
     [LibraryImport(Lib)] public static partial int sigemptyset(SigSet* set);
     [LibraryImport(Lib)] public static partial int sigfillset(SigSet* set);
 

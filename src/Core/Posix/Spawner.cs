@@ -157,7 +157,19 @@ internal sealed unsafe class Spawner
             _ = Libc.sigemptyset(&none);
             Check(Libc.posix_spawnattr_setsigdefault(attr, &all), "posix_spawnattr_setsigdefault");
             Check(Libc.posix_spawnattr_setsigmask(attr, &none), "posix_spawnattr_setsigmask");
-            Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSID)), "posix_spawnattr_setflags");
+            // A service that reads the container's terminal (docker run -it) stays in Tend's session, whose controlling
+            // terminal it is, in a process group of its own made the terminal's foreground group: job control works in
+            // it, and Ctrl-C and Ctrl-Z reach it alone (the other services, in sessions of their own, never see them).
+            // Every other service gets a session of its own.
+            var terminal = stdin && Libc.isatty(0) == 1;
+            if (terminal)
+            {
+                Check(Libc.posix_spawnattr_setpgroup(attr, 0), "posix_spawnattr_setpgroup");
+                try { Check(Libc.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0), "posix_spawn_file_actions_addtcsetpgrp_np"); }
+                catch (EntryPointNotFoundException) { } // glibc before 2.35: the terminal stays Tend's, no job control
+            }
+            var session = terminal ? Libc.POSIX_SPAWN_SETPGROUP : Libc.POSIX_SPAWN_SETSID;
+            Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | session)), "posix_spawnattr_setflags");
             if (!stdin && _devNull >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, _devNull, 0), "posix_spawn_file_actions_adddup2(stdin)");
             if (stdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2(stdout)");
             if (stderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2(stderr)");

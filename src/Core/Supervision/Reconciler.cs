@@ -130,7 +130,8 @@ public static class Reconciler
                 case ServicePhase.Failed when spec.Critical && !desired.ShuttingDown:
                     shutdown = shutdown is > 0 ? shutdown : r.LastExit?.ShellCode is > 0 and var code ? code : 1;
                     break;
-                case ServicePhase.Completed when spec.Critical && r.LauncherCompleted && !desired.ShuttingDown:
+                case ServicePhase.Completed when spec.Critical && (r.LauncherCompleted || spec.Stdin && spec.Restart == Restart.Never) && !desired.ShuttingDown:
+                    // (Or the interactive service, the one reading the terminal, ended: see TendHost.WithStdin.)
                     // A critical service's launcher left nothing running: the container has nothing left to do.
                     shutdown ??= 0;
                     break;
