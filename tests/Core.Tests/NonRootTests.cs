@@ -16,8 +16,11 @@ public sealed class NonRootTests
     /// <summary>A stock image's /run (root's, 0755) and a /tmp of this run's own.</summary>
     private const string StockImage = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o mode=1777 tmpfs /tmp";
 
-    /// <summary>docker run --read-only --tmpfs /run: /run writable by all (Docker's tmpfs is 1777), /tmp read-only.</summary>
+    /// <summary>A read-only root with a /run anyone may write (a Kubernetes emptyDir), /tmp read-only.</summary>
     private const string ReadOnlyRoot = "mount -t tmpfs -o mode=1777 tmpfs /run && mount -t tmpfs -o ro,mode=1777 tmpfs /tmp";
+
+    /// <summary>docker run --read-only --tmpfs /run: Docker's tmpfs /run is root's (0755), /tmp read-only, /dev/shm 1777.</summary>
+    private const string DockerReadOnly = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o mode=1777 tmpfs /dev/shm";
 
     private static TendRun StartAsUser(string mounts, params string[] services) =>
         TendRun.Start(services, setup: $"{mounts}\nunset TEND_CONTROL_SOCKET\nexec setpriv {User} -- \"$0\" \"$@\"");
@@ -56,6 +59,7 @@ public sealed class NonRootTests
     [Theory]
     [InlineData(StockImage, "/tmp/tend-1000/control.sock")]
     [InlineData(ReadOnlyRoot, "/run/tend/control.sock")]
+    [InlineData(DockerReadOnly, "/dev/shm/tend-1000/control.sock")]
     public void As_uid_1000_the_socket_goes_where_it_can_be_made_and_status_health_restart_find_it(string mounts, string socket)
     {
         using var run = StartAsUser(mounts, "sleep 1000");
@@ -84,12 +88,13 @@ public sealed class NonRootTests
     [Fact]
     public void A_socket_that_cannot_be_made_anywhere_is_one_plain_line_and_supervision_goes_on()
     {
-        // Neither /run nor /tmp is writable: control is off, said in plain words for each place tried.
-        using var run = StartAsUser("mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp", "sleep 1000");
+        // Neither /run nor /tmp nor /dev/shm is writable: control is off, said in plain words for each place tried.
+        using var run = StartAsUser("mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /dev/shm", "sleep 1000");
         run.Next("sleep", "started"); // the line comes before supervision begins
         var message = Assert.Single(run.Events.Select(e => TendRun.Str(e, "message")), m => m?.StartsWith("control socket disabled", StringComparison.Ordinal) == true)!;
         Assert.Contains("cannot create the directory /run/tend: Permission denied", message);
         Assert.Contains("cannot create the directory /tmp/tend-1000: Read-only file system", message);
+        Assert.Contains("cannot create the directory /dev/shm/tend-1000: Read-only file system", message);
         Assert.False(PlainMessage.HasResourceKey(run.Stderr), run.Stderr);
     }
 

@@ -89,7 +89,7 @@ public sealed record HostOptions
         ("--alive-timeout", "DURATION", "for --alive checks: how long one check may take (default: 1s)"),
         ("--alive-failures", "N", "for --alive checks: failures in a row after which the service is restarted as unhealthy (default: 3)"),
         ("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it running: 5 cron fields, 6 with seconds first, or @hourly, @daily… (in $TZ, else UTC; repeatable)"),
-        ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
+        ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock as root; other users: docs/control.md)"),
         ("--no-control", null, "no control socket"),
         ("--orchestrated", null, "an orchestrator runs this container (tend export): no restarts, exit with the service's code; dependencies --only leaves out are the orchestrator's"),
         ("--only", "NAME,…", "run only these declared services"),

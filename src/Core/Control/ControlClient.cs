@@ -21,9 +21,9 @@ public static class ControlClient
 
     /// <summary>The control verbs, for <c>--help</c> (from <see cref="ControlVerbs"/>).</summary>
     public static readonly string Usage =
-        "Control a running Tend (as root, e.g. docker exec CONTAINER tend status):\n" +
+        "Control a running Tend (as root or as Tend's own user, e.g. docker exec CONTAINER tend status):\n" +
         string.Concat(ControlVerbs.All.Select(v => $"  {"tend " + v.ClientUsage,-34} {v.Help}\n")) +
-        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock).\n" +
+        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else where Tend put it: docs/control.md).\n" +
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
     /// <summary>Runs one verb; returns the exit code: 0 done (healthy), 1 refused, failed or unhealthy, 2 bad request.</summary>

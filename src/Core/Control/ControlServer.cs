@@ -166,7 +166,8 @@ public sealed class ControlServer : IDisposable
             var line = ReadLine(client, out var problem);
             if (uid is null || (uid != 0 && uid != _owner))
             {
-                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves root and uid {_owner} (Tend's user) only, and this client runs as uid {uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}; run the command as one of them, e.g. docker exec -u root CONTAINER tend status"));
+                var served = _owner == 0 ? "root only" : $"root and uid {_owner} (Tend's user) only";
+                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves {served} (this client runs as uid {uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}); run the command as one of them, e.g. docker exec -u root CONTAINER tend status"));
                 return;
             }
             if (line is null)

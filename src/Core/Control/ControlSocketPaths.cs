@@ -8,7 +8,8 @@ namespace Tend.Control;
 /// one without being told. Root: <see cref="ControlServer.DefaultPath"/>. Another user (an image's <c>USER 1000</c>,
 /// Kubernetes <c>runAsNonRoot</c>) cannot create /run/tend on a stock image, so it takes the first place it can make:
 /// <c>$XDG_RUNTIME_DIR/tend</c>, then <c>/run/tend</c> (an image or a <c>--tmpfs /run</c> may let it), then
-/// <c>/tmp/tend-UID</c> — a directory of its own, mode 0700, refused when another user made it first.
+/// <c>/tmp/tend-UID</c>, then <c>/dev/shm/tend-UID</c> (a read-only root filesystem) — a directory of its own, mode
+/// 0700, refused when another user made it first.
 /// </summary>
 public static class ControlSocketPaths
 {
@@ -24,6 +25,9 @@ public static class ControlSocketPaths
             list.Add(Path.Combine(runtime, "tend", FileName));
         list.Add(ControlServer.DefaultPath);
         list.Add(Path.Combine("/tmp", "tend-" + uid.ToString(CultureInfo.InvariantCulture), FileName));
+        // A read-only root filesystem (docker run --read-only --tmpfs /run: Docker's tmpfs is root's, 0755) leaves /dev/shm,
+        // which Docker and Kubernetes mount writable for every user (mode 1777).
+        list.Add(Path.Combine("/dev/shm", "tend-" + uid.ToString(CultureInfo.InvariantCulture), FileName));
         return list;
     }
 
@@ -71,7 +75,7 @@ public static class ControlSocketPaths
         }
         if (Libc.Owner(dir) is not var (mode, owner)) return $"cannot look at the directory {dir}: {Libc.ErrorText(Libc.LastError)}";
         if ((mode & Libc.S_IFMT) != Libc.S_IFDIR) return $"{dir} is not a directory";
-        if (dir.StartsWith("/tmp/", StringComparison.Ordinal) && (owner != Libc.geteuid() || (mode & 0x3F) != 0))
+        if ((dir.StartsWith("/tmp/", StringComparison.Ordinal) || dir.StartsWith("/dev/shm/", StringComparison.Ordinal)) && (owner != Libc.geteuid() || (mode & 0x3F) != 0))
             return $"the directory {dir} belongs to uid {owner} or is open to others (mode {Convert.ToString(mode & 0x1FF, 8)}): Tend will not put its socket there; remove it";
         return null;
     }
