@@ -70,8 +70,9 @@ public static class TendHost
             var declared = build();
             var adHoc = AdHoc(options, declared).ToList();
             var terminal = Posix.Libc.isatty(0) == 1;
-            // docker run -it IMAGE bash: with a terminal and no service asking for it, the last command line reads it.
-            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) ? adHoc[^1].Name : null);
+            // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
+            // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
+            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
             var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal), options.Orchestrated);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
@@ -220,6 +221,13 @@ public static class TendHost
                     services[i] = services[i] with { Critical = true, Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
         return services;
     }
+
+    /// <summary>The shells <c>docker run -it IMAGE SHELL</c> is typed with (the basename of the command).</summary>
+    private static readonly string[] Shells = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "fish", "tcsh", "csh", "busybox"];
+
+    /// <summary>A shell run to be typed at: a known shell with options only (<c>bash</c>, <c>bash --norc</c>, <c>sh -l</c>), no <c>-c</c> and no script.</summary>
+    internal static bool IsInteractiveShell(Command command) =>
+        Shells.Contains(command.BaseName) && command.Arguments.All(a => a.StartsWith('-') && a != "-c");
 
     /// <summary>One service per command line, named after the command's basename (made unique with -2, -3…).</summary>
     public static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)

@@ -61,12 +61,12 @@ public sealed class ControlLoadTests(ITestOutputHelper output)
             if (r.Line.StartsWith("status", StringComparison.Ordinal) || r.Line.StartsWith("restart", StringComparison.Ordinal))
                 Assert.True(json.GetProperty("ok").GetBoolean(), $"{r.Line}: {r.Reply}");
         }
-        // Joined: each service was restarted once, however many asked.
-        Assert.Single(run.Events, e => TendRun.Str(e, "service") == "sleep" && TendRun.Str(e, "event") == "restart-requested");
+        // (Joining is decided in ControlDecisionsTests: how many restarts 30 requests make here depends on when they come.)
+        var restarts = run.Events.Count(e => TendRun.Str(e, "service") == "sleep" && TendRun.Str(e, "event") == "restart-requested");
         var sorted = results.Select(r => r.Ms).Order().ToList();
         var status = results.Where(r => r.Line == "status").Select(r => r.Ms).Order().ToList();
         output.WriteLine($"200 clients: p50 {Percentile(sorted, 0.5):0.0} ms, p99 {Percentile(sorted, 0.99):0.0} ms, max {sorted[^1]:0.0} ms; " +
-            $"status alone: p50 {Percentile(status, 0.5):0.0} ms, p99 {Percentile(status, 0.99):0.0} ms");
+            $"status alone: p50 {Percentile(status, 0.5):0.0} ms, p99 {Percentile(status, 0.99):0.0} ms; 30 restart requests made {restarts} restarts");
     }
 
     [Fact]
