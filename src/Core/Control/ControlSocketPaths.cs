@@ -50,7 +50,10 @@ public static class ControlSocketPaths
         {
             foreach (var line in File.ReadLines("/proc/1/status"))
                 if (line.StartsWith("Uid:", StringComparison.Ordinal))
-                    return uint.TryParse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], NumberStyles.None, CultureInfo.InvariantCulture, out var u) ? u : null;
+                {
+                    var real = line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
+                    return uint.TryParse(real, NumberStyles.None, CultureInfo.InvariantCulture, out var u) ? u : null;
+                }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         return null;
@@ -75,8 +78,10 @@ public static class ControlSocketPaths
         }
         if (Libc.Owner(dir) is not var (mode, owner)) return $"cannot look at the directory {dir}: {Libc.ErrorText(Libc.LastError)}";
         if ((mode & Libc.S_IFMT) != Libc.S_IFDIR) return $"{dir} is not a directory";
-        if ((dir.StartsWith("/tmp/", StringComparison.Ordinal) || dir.StartsWith("/dev/shm/", StringComparison.Ordinal)) && (owner != Libc.geteuid() || (mode & 0x3F) != 0))
-            return $"the directory {dir} belongs to uid {owner} or is open to others (mode {Convert.ToString(mode & 0x1FF, 8)}): Tend will not put its socket there; remove it";
+        var shared = dir.StartsWith("/tmp/", StringComparison.Ordinal) || dir.StartsWith("/dev/shm/", StringComparison.Ordinal);
+        if (shared && (owner != Libc.geteuid() || (mode & 0x3F) != 0))
+            return $"the directory {dir} belongs to uid {owner} or is open to others (mode {Convert.ToString(mode & 0x1FF, 8)}): " +
+                "Tend will not put its socket there; remove it";
         return null;
     }
 }

@@ -27,7 +27,8 @@ public static class RunningTend
         var what = typo
             ? $"'{first}' is not a verb of tend (the verbs: {ControlVerbs.Names}), and a Tend already supervises this container ({where})"
             : $"a Tend already supervises this container ({where}): a second one would start every service again";
-        return $"{what}; nothing was started. To run a second supervisor on purpose, give it a control socket of its own (--control-socket PATH) or --no-control";
+        return $"{what}; nothing was started. To run a second supervisor on purpose, " +
+            "give it a control socket of its own (--control-socket PATH) or --no-control";
     }
 
     /// <summary>PID 1 runs the same executable as this process (readable as root or as PID 1's user; else false).</summary>

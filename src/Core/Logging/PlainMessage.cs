@@ -10,11 +10,16 @@ namespace Tend.Logging;
 /// </summary>
 public static class PlainMessage
 {
-    /// <summary>Whether <paramref name="text"/> holds a runtime resource key (<c>Word_Word</c> with lower case, as the runtime's SR names are).</summary>
+    /// <summary>
+    /// Whether <paramref name="text"/> holds a runtime resource key (<c>Word_Word</c> with lower case, as the runtime's SR names are).
+    /// </summary>
     /// <remarks>A scan by hand: the regex engine would add ~480 KB to PID 1's binary (see README, Performance).</remarks>
     public static bool HasResourceKey(string text) => Keys(text).Any();
 
-    /// <summary>The words of <paramref name="text"/> shaped like resource keys: a capital letter, letters and digits, and at least one '_' between two of them.</summary>
+    /// <summary>
+    /// The words of <paramref name="text"/> shaped like resource keys: a capital letter, letters and digits, and at least one '_' between
+    /// two of them.
+    /// </summary>
     private static IEnumerable<(int Start, int Length)> Keys(string text)
     {
         var i = 0;
@@ -25,7 +30,8 @@ public static class PlainMessage
             while (i < text.Length && IsWord(text[i])) i++;
             var word = text.AsSpan(start, i - start);
             // An all-capitals word is a variable or constant (TEND_SSHD_PORT, RLIMIT_NOFILE); every key has lower case.
-            if (char.IsAsciiLetterUpper(word[0]) && word.Contains('_') && word.ContainsAnyInRange('a', 'z') && word[^1] != '_' && !word.Contains("__", StringComparison.Ordinal)
+            if (char.IsAsciiLetterUpper(word[0]) && word.Contains('_') && word.ContainsAnyInRange('a', 'z') && word[^1] != '_'
+                && !word.Contains("__", StringComparison.Ordinal)
                 && (start == 0 || !IsWordJoiner(text[start - 1])))
                 yield return (start, i - start);
         }

@@ -39,8 +39,10 @@ public static class StopBudget
         if (total <= DockerDefault) return null;
         var what = chain.Count == 1
             ? $"service '{chain[0]}' has a stop timeout of {Duration.Format(total)}"
-            : $"the services {string.Join(" → ", chain)} stop one after the other, in up to {Duration.Format(total)} (their stop timeouts added up)";
+            : $"the services {string.Join(" → ", chain)} stop one after the other, " +
+                $"in up to {Duration.Format(total)} (their stop timeouts added up)";
         return $"warning: {what}, more than the {Duration.Format(DockerDefault)} docker stop gives before it kills everything; " +
-            $"run the container with docker stop --time {Math.Ceiling(total.TotalSeconds * 2)} (Compose: stop_grace_period, Kubernetes: terminationGracePeriodSeconds), or shorten the stop timeouts";
+            $"run the container with docker stop --time {Math.Ceiling(total.TotalSeconds * 2)} " +
+            "(Compose: stop_grace_period, Kubernetes: terminationGracePeriodSeconds), or shorten the stop timeouts";
     }
 }
