@@ -44,7 +44,7 @@ public sealed class Schedule : IEquatable<Schedule>
         }
         catch (CronFormatException e)
         {
-            throw new FormatException($"'{expression}' is not a cron expression: {e.Message}; expected {Expected}");
+            throw new FormatException($"'{expression}' is not a cron expression: {Logging.PlainMessage.Of(e)}; expected {Expected}");
         }
     }
 

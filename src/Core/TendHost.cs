@@ -39,6 +39,7 @@ public static class TendHost
 
     private static int Run(string[] args, Func<IReadOnlyList<ServiceSpec>> build, DeclaredArguments? arguments)
     {
+        Posix.Spawner.CaptureLimits(); // before anything raises them: the services get the limits Tend got
         if (ControlClient.IsRequest(args)) return ControlClient.Run(args);
         // The runtime decoded argv with U+FFFD for bytes that are not UTF-8: take them back from the kernel, exact.
         args = Posix.ProcessInput.Exact(args);
@@ -48,6 +49,7 @@ public static class TendHost
             return Fail(new UsageException("this program declares no services, so there is nothing to export (ad-hoc command lines are not exported): declare services with [Service] and run the program TendApp.Run starts"));
         HostOptions options;
         ServiceTable table;
+        IReadOnlyList<string>? sockets;
         try
         {
             options = HostOptions.Parse(args, arguments?.Flags);
@@ -61,12 +63,21 @@ public static class TendHost
                 FdWriter.Write(1, $"tend {Version}\n");
                 return 0;
             }
+            // Before the services' own code runs: a second supervisor beside a running Tend is refused first.
+            sockets = ControlSockets(options.ControlSocket, out var automatic);
+            if (RunningTend.Refusal(options.CommandLines, sockets, automatic) is { } second)
+                throw new UsageException(second);
             var declared = build();
-            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin), options.Orchestrated);
+            var adHoc = AdHoc(options, declared).ToList();
+            var terminal = Posix.Libc.isatty(0) == 1;
+            // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
+            // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
+            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
+            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal), options.Orchestrated);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
-            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            catch (ArgumentException e) { throw new UsageException(PlainMessage.Of(e)); }
             ProgramCheck.Verify(table.Services);
             if (options.ControlSocket is { } socket && ControlServer.PathProblem(socket) is { } problem)
                 throw new UsageException(problem);
@@ -79,9 +90,9 @@ public static class TendHost
         if (Posix.Libc.getpid() == 1 && !options.Supervisor.KeepRun) ClearPreviousBoot(log);
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor, log); }
-        catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
+        catch (ArgumentException e) { return Fail(new UsageException(PlainMessage.Of(e))); }
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
-        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, options.ControlSocket, log)));
+        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log)));
         throw new System.Diagnostics.UnreachableException();
     }
 
@@ -99,18 +110,20 @@ public static class TendHost
     }
 
     /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
-    private static int Supervise(Supervisor supervisor, ServiceTable table, string? controlSocket, EventLog log)
+    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log)
     {
         int code;
         try
         {
-            var desk = controlSocket is null ? null : ControlDesk.Open(controlSocket, table, log, supervisor.Post);
+            var desk = sockets is null ? null : ControlDesk.Open(sockets, table, log, supervisor.Post);
+            // In a container (PID 1), docker stop kills everything after its grace period: say so before it happens.
+            if (Posix.Libc.getpid() == 1 && StopBudget.Warning(table) is { } warning) log.Info(warning);
             code = supervisor.Run(desk);
         }
         catch (Exception e)
         {
             // A bug, not bad input: say so in one line rather than a runtime dump, and exit with EX_SOFTWARE.
-            log.Error($"internal error, please report it: {e.GetType().Name}: {e.Message}");
+            log.Error($"internal error, please report it: {e.GetType().Name}: {PlainMessage.Of(e)}");
             code = InternalError;
         }
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
@@ -118,10 +131,21 @@ public static class TendHost
         return code;
     }
 
+    /// <summary>
+    /// The paths the control socket may take: the one given (<c>--control-socket</c>, <c>TEND_CONTROL_SOCKET</c>), or,
+    /// when the place is left to Tend (<paramref name="automatic"/>), its candidates for this user
+    /// (<see cref="ControlSocketPaths"/>); null for <c>--no-control</c>.
+    /// </summary>
+    private static IReadOnlyList<string>? ControlSockets(string? given, out bool automatic)
+    {
+        automatic = given is not null && ControlServer.PathIsDefault && given == ControlServer.ConfiguredPath;
+        return given is null ? null : automatic ? ControlSocketPaths.For(Posix.Libc.geteuid()) : [given];
+    }
+
     /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
     public static int Fail(UsageException e)
     {
-        FdWriter.Write(2, $"tend: error: {e.Message}\n");
+        FdWriter.Write(2, $"tend: error: {PlainMessage.Of(e)}\n");
         return UsageError;
     }
 
@@ -176,7 +200,7 @@ public static class TendHost
         if (!services.Any(s => s.Schedule is not null)) return services;
         TimeZoneInfo zone;
         try { zone = Schedule.ZoneFromEnvironment(tz); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        catch (ArgumentException e) { throw new UsageException(PlainMessage.Of(e)); }
         for (var i = 0; i < services.Count; i++)
             if (services[i].Schedule is { } s) services[i] = services[i] with { Schedule = s.In(zone) };
         return services;
@@ -187,7 +211,13 @@ public static class TendHost
     /// service reads it (declared <c>Stdin = true</c> or named here): two would compete for every byte.
     /// </summary>
     /// <exception cref="UsageException">A name that is no service, or more than one service asking for stdin.</exception>
-    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin)
+    /// <remarks>
+    /// When stdin is a terminal (<paramref name="terminal"/>: <c>docker run -it</c>), the service that reads it is the
+    /// interactive one: it gets the terminal as its foreground (see <c>Posix/Spawner.cs</c>), and, as
+    /// <c>docker run -it IMAGE bash</c> does without Tend, its end ends the container with its exit code — it is made
+    /// critical and, unless its restart policy says otherwise (on-failure), never restarted.
+    /// </remarks>
+    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
     {
         if (stdin is not null)
         {
@@ -199,8 +229,19 @@ public static class TendHost
         var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
         if (readers.Count > 1)
             throw new UsageException(DeclarationRules.StdinTwiceMessage(readers[0], readers[1]));
+        if (terminal)
+            for (var i = 0; i < services.Count; i++)
+                if (services[i].Stdin && services[i].Schedule is null && !services[i].OneShot)
+                    services[i] = services[i] with { Critical = true, Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
         return services;
     }
+
+    /// <summary>The shells <c>docker run -it IMAGE SHELL</c> is typed with (the basename of the command).</summary>
+    private static readonly string[] Shells = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "fish", "tcsh", "csh", "busybox"];
+
+    /// <summary>A shell run to be typed at: a known shell with options only (<c>bash</c>, <c>bash --norc</c>, <c>sh -l</c>), no <c>-c</c> and no script.</summary>
+    internal static bool IsInteractiveShell(Command command) =>
+        Shells.Contains(command.BaseName) && command.Arguments.All(a => a.StartsWith('-') && a != "-c");
 
     /// <summary>One service per command line, named after the command's basename (made unique with -2, -3…).</summary>
     public static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)

@@ -105,6 +105,35 @@ public class ControlDecisionsTests
     }
 
     [Fact]
+    public void A_second_restart_joins_the_one_in_progress_and_both_are_answered_by_its_new_run()
+    {
+        var first = Decide(new ControlRequest(ControlVerb.Restart, "db"), View(Running(starts: 3), Running()));
+        var second = Decide(new ControlRequest(ControlVerb.Restart, "db"), View(Running(starts: 3) with { Phase = ServicePhase.Stopping }, Running(), first.Desired), first.State);
+        Assert.Null(second.Reply);
+        Assert.Null(second.Event); // one restart, one "restart requested" line
+        Assert.False(second.Changed);
+        Assert.Equal(first.Desired, second.Desired);
+        Assert.Equal(2, second.State.Waiters.Length);
+        Assert.All(second.State.Waiters, w => Assert.Equal(3, w.StartsBefore));
+
+        var stopped = ControlDecisions.Settle(View(new ServiceRuntime { Phase = ServicePhase.Stopped, Starts = 3 }, Running(), second.Desired), second.State);
+        var ready = ControlDecisions.Settle(View(Running(starts: 4, pid: 200), Running(), stopped.Desired), stopped.State);
+        Assert.Equal(2, ready.Answers.Length);
+        Assert.All(ready.Answers, a => Assert.Equal("db: running (pid 200)", Message(a.Reply)));
+    }
+
+    [Fact]
+    public void A_second_stop_joins_the_stop_in_progress()
+    {
+        var first = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), Running()));
+        var second = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), Running() with { Phase = ServicePhase.Stopping }, first.Desired), first.State);
+        Assert.Null(second.Reply);
+        Assert.Equal(2, second.State.Waiters.Length);
+        var done = ControlDecisions.Settle(View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped }, first.Desired), second.State);
+        Assert.Equal(2, done.Answers.Length);
+    }
+
+    [Fact]
     public void A_start_behind_a_failed_dependency_is_refused_and_names_it()
     {
         var failed = new ServiceRuntime { Phase = ServicePhase.Failed, Reason = "start limit" };

@@ -26,6 +26,26 @@ public class UsageErrorTests
     private static int Count(string text, string part) => text.Split(part).Length - 1;
 
     [Fact]
+    public void No_refusal_prints_a_runtime_resource_key()
+    {
+        // The binary runs with UseSystemResourceKeys, as published: a runtime message would show as its key.
+        string[][] cases =
+        [
+            ["--stop-timeout", "soon", "sleep 1"], ["--alive-failures", "-1", "sleep 1"], ["--ready", "x=tcp:99999", "sleep 1"],
+            ["--ready", "x=http://[::1", "sleep 1"], ["--schedule", "sleep=61 * * * *", "sleep 1"], ["--control-socket", "", "sleep 1"],
+            ["--control-socket", "/dev/null", "sleep 1"], ["--log-format", "xml", "sleep 1"], ["--kill-mode", "all", "sleep 1"],
+            ["/no/such/program"], ["sleep 1 '"], ["--stdin", "nobody", "sleep 1"], ["--bogus"], ["status", "--timeout", "x"],
+            ["signal", "x", "NOPE"], ["restart"],
+        ];
+        foreach (var args in cases)
+        {
+            var (code, output, err) = TendRun.Refused(args, [("TZ", "No/Such_Zone")]);
+            Assert.True(code is 1 or 2, $"tend {string.Join(' ', args)}: exit {code}");
+            Assert.False(Logging.PlainMessage.HasResourceKey(output + err), $"tend {string.Join(' ', args)} printed a resource key:\n{output}{err}");
+        }
+    }
+
+    [Fact]
     public void A_control_socket_path_that_is_a_file_or_a_directory_is_refused_and_left_alone()
     {
         var dir = Directory.CreateTempSubdirectory("tend-usage-");

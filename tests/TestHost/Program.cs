@@ -81,6 +81,8 @@ ServiceSpec[] services = scenario switch
     "stdin-two" => [Sh("a", "cat") with { Stdin = true }, Sh("b", "cat") with { Stdin = true }],
     // Runs as nobody through setpriv; prints its ids.
     "user" => [Sh("whoami", "id -u; id -g") with { User = "nobody", OneShot = true }],
+    // Start limit 1, short backoff: a descriptor shortage at spawn must be retried past it, never fail the service.
+    "shortage" => [Sh("svc", "exec sleep 1000") with { StartLimit = 1, BackoffInitial = TimeSpan.FromMilliseconds(20) }],
     "bad-user" => [Sh("whoami", "id -u") with { User = "no-such-user-here" }],
     // A server that listens only 500ms after it started, with a TCP readiness check; its dependent must wait for it.
     _ when port > 0 =>

@@ -42,7 +42,7 @@ internal static class GlobalFlags
         FlagSpec.Valued("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it " +
             "running: 5 cron fields, 6 with seconds first, or @hourly, @daily… (in $TZ, else UTC; repeatable)", repeatable: true),
         FlagSpec.Valued("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: " +
-            "$TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
+            "$TEND_CONTROL_SOCKET, else /run/tend/control.sock as root; other users: docs/control.md)"),
         FlagSpec.Switch("--no-control", "no control socket"),
         FlagSpec.Switch("--orchestrated", "an orchestrator runs this container (tend export): no restarts, exit with the " +
             "service's code; dependencies --only leaves out are the orchestrator's"),

@@ -150,7 +150,7 @@ public sealed record HostOptions
                         if (at <= 0) throw new UsageException($"option '--schedule' got '{v}': expected NAME=CRON, such as backup=\"0 3 * * *\" (CRON: {Schedule.Expected})");
                         Schedule schedule;
                         try { schedule = Schedule.Parse(v[(at + 1)..]); }
-                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {e.Message}"); }
+                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {PlainMessage.Of(e)}"); }
                         if (o.Schedules.Any(s => s.Service == v[..at])) throw new UsageException($"option '--schedule' gives service '{v[..at]}' two schedules: give one");
                         o = o with { Schedules = [.. o.Schedules, (v[..at], schedule)] };
                         break;
@@ -252,7 +252,7 @@ public sealed record HostOptions
         var service = v[..at];
         T check;
         try { check = parse(v[(at + 1)..]); }
-        catch (FormatException e) { throw new UsageException($"option '{option}' for '{service}': {e.Message}"); }
+        catch (FormatException e) { throw new UsageException($"option '{option}' for '{service}': {PlainMessage.Of(e)}"); }
         if (given.Contains(service)) throw new UsageException($"option '{option}' gives service '{service}' two checks: give one");
         return (service, check);
     }
@@ -268,7 +268,7 @@ public sealed record HostOptions
         if (string.IsNullOrWhiteSpace(line))
             throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)} is {(line.Length == 0 ? "empty" : "blank")}: each argument is one command line, such as \"/usr/sbin/sshd\"");
         try { ShellWords.Split(line); }
-        catch (FormatException e) { throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)}: {e.Message}"); }
+        catch (FormatException e) { throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)}: {PlainMessage.Of(e)}"); }
         return line;
     }
 

@@ -1,3 +1,4 @@
+using Tend.Logging;
 using System.ComponentModel;
 using System.Globalization;
 

@@ -22,9 +22,9 @@ public static class ControlClient
 
     /// <summary>The control verbs, for <c>--help</c> (from <see cref="ControlVerbs"/>).</summary>
     public static readonly string Usage =
-        "Control a running Tend (as root, e.g. docker exec CONTAINER tend status):\n" +
+        "Control a running Tend (as root or as Tend's own user, e.g. docker exec CONTAINER tend status):\n" +
         string.Concat(ControlVerbs.All.Select(v => $"  {"tend " + v.ClientUsage,-34} {v.Help}\n")) +
-        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock).\n" +
+        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else where Tend put it: docs/control.md).\n" +
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
     /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs --timeout.</summary>
@@ -97,7 +97,7 @@ public static class ControlClient
                 return Usage2($"'{p}' is not a service name");
         line.Append('\n');
 
-        var path = socket ?? ControlServer.ConfiguredPath;
+        var path = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
         string reply;
         try
         {
@@ -107,11 +107,11 @@ public static class ControlClient
         {
             var why = e.Errno switch
             {
-                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket is root's only; run as root (docker exec -u root CONTAINER tend …)",
+                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them (docker exec -u root CONTAINER tend …)",
                 Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
                 Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
                 Libc.EAGAIN => "Tend did not answer in time",
-                _ => $"cannot talk to Tend on {path}: {e.Message}",
+                _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
             };
             FdWriter.Write(2, $"tend: error: {why}\n");
             return 1;

@@ -53,6 +53,11 @@ public static class ControlDecisions
         // start, stop, restart
         if (desired.ShuttingDown)
             return Answer(ControlReply.Error(1, $"tend is shutting down: '{spec.Name}' cannot be {Past(req.Verb)} now"));
+        // The same request while one is in progress joins it: both are answered when it is done (two operators, or a
+        // retried client, asking for one restart get one restart).
+        var goal = req.Verb switch { ControlVerb.Stop => ControlGoal.Down, ControlVerb.Start => ControlGoal.Up, _ => ControlGoal.Restarted };
+        if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal == goal && w.Request.Verb == req.Verb) is { } same)
+            return Wait(same with { Request = req, Deadline = req.Timeout is null ? same.Deadline : Deadline(req, now, TimeSpan.Zero) });
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal != ControlGoal.Ready) is { } busy)
             return Answer(ControlReply.Error(1, $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to finish (tend wait {spec.Name}), then try again"));
         switch (req.Verb)

@@ -26,20 +26,20 @@ public sealed class ControlDesk : IRequestDesk
     }
 
     /// <summary>
-    /// Opens the control socket at <paramref name="path"/>; requests go to <paramref name="post"/> (the supervisor's
-    /// <see cref="Supervisor.Post"/>). When the socket cannot be opened, supervision goes on without it: an error line
-    /// says that control is off and how to get it back.
+    /// Opens the control socket at the first of <paramref name="paths"/> where it can be made; requests go to
+    /// <paramref name="post"/> (the supervisor's <see cref="Supervisor.Post"/>). When none can be opened, supervision
+    /// goes on without it: an error line says that control is off, why, and how to get it back.
     /// </summary>
-    public static ControlDesk Open(string path, ServiceTable table, EventLog log, Func<object, bool> post)
+    public static ControlDesk Open(IReadOnlyList<string> paths, ServiceTable table, EventLog log, Func<object, bool> post)
     {
         var desk = new ControlDesk(table, log) { _post = post };
         try
         {
-            desk._server = ControlServer.Open(path, desk.Submit);
+            desk._server = ControlServer.OpenFirst(paths, desk.Submit);
         }
         catch (IOException e)
         {
-            log.Error($"control socket disabled: {e.Message}; 'tend status' and the other verbs will not work (give --control-socket PATH or set {ControlServer.PathVariable})");
+            log.Error($"control socket disabled: {PlainMessage.Of(e)}; 'tend status' and the other verbs will not work (give --control-socket PATH or set {ControlServer.PathVariable})");
         }
         return desk;
     }

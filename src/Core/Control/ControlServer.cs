@@ -5,7 +5,8 @@ namespace Tend.Control;
 /// <summary>
 /// The control endpoint: a Unix socket, owner-only, that serves one request per connection to root (or Tend's own
 /// user) only. An accept thread takes connections; each gets a short-lived thread that reads one line, hands the
-/// request to the supervisor's thread and writes the reply. Nothing here touches supervision state: a bad client can
+/// request to the supervisor's thread and writes the reply, so a request that waits (a restart until ready) holds only
+/// its own thread and a <c>status</c> beside it is answered at once. Nothing here touches supervision state: a bad client can
 /// cost a thread for <see cref="ReadTimeout"/>, never a restart.
 /// </summary>
 public sealed class ControlServer : IDisposable
@@ -17,19 +18,27 @@ public sealed class ControlServer : IDisposable
     public const string PathVariable = "TEND_CONTROL_SOCKET";
 
     /// <summary>
-    /// The path from <see cref="PathVariable"/>; else, for a user other than root with a runtime directory,
-    /// <c>$XDG_RUNTIME_DIR/tend/control.sock</c> (a user cannot create /run/tend); else <see cref="DefaultPath"/>.
+    /// The path from <see cref="PathVariable"/>; else the first of <see cref="ControlSocketPaths.For"/> for this user
+    /// (<see cref="DefaultPath"/> for root).
     /// </summary>
     public static string ConfiguredPath =>
-        Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } p ? p
-        : Libc.geteuid() != 0 && Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime ? System.IO.Path.Combine(runtime, "tend", "control.sock")
-        : DefaultPath;
+        Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } p ? p : ControlSocketPaths.For(Libc.geteuid())[0];
+
+    /// <summary>Whether the socket's place was left to Tend (no <see cref="PathVariable"/>): then it may fall back to the next candidate.</summary>
+    public static bool PathIsDefault => Environment.GetEnvironmentVariable(PathVariable) is not { Length: > 0 };
 
     /// <summary>The longest request line, newline included.</summary>
     public const int MaxRequest = 1024;
 
-    /// <summary>Connections served at once; more are told to retry.</summary>
-    public const int MaxConnections = 16;
+    /// <summary>
+    /// Connections served at once, far above what operators and probes produce (a load test runs 200 at once). At the
+    /// bound Tend stops accepting until one ends: further clients wait in the listen queue (<see cref="Backlog"/>), then
+    /// in connect(2) — they are queued, never refused.
+    /// </summary>
+    public const int MaxConnections = 1024;
+
+    /// <summary>The listen queue: connections the kernel holds until Tend accepts them (capped by net.core.somaxconn).</summary>
+    public const int Backlog = 1024;
 
     /// <summary>How long a client has to send its request line.</summary>
     public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(2);
@@ -37,6 +46,7 @@ public sealed class ControlServer : IDisposable
     private readonly int _listener;
     private readonly Func<ControlRequest, bool> _submit;
     private readonly uint _owner = Libc.geteuid();
+    private readonly object _slots = new();
     private int _active;
     private volatile bool _closed;
 
@@ -52,33 +62,44 @@ public sealed class ControlServer : IDisposable
     public string Path { get; }
 
     /// <summary>
+    /// Creates the socket at the first of <paramref name="candidates"/> where it can be made (see
+    /// <see cref="ControlSocketPaths"/>), and starts serving.
+    /// </summary>
+    /// <exception cref="IOException">No candidate would do (the message says why for each), or another Tend already serves one.</exception>
+    public static ControlServer OpenFirst(IReadOnlyList<string> candidates, Func<ControlRequest, bool> submit)
+    {
+        var problems = new List<string>();
+        foreach (var path in candidates)
+        {
+            try { return Open(path, submit); }
+            catch (AlreadyServed) { throw; }
+            catch (IOException e) { problems.Add(Logging.PlainMessage.Of(e)); }
+        }
+        throw new IOException(string.Join("; ", problems));
+    }
+
+    /// <summary>Another Tend answers on the socket's path.</summary>
+    public sealed class AlreadyServed(string path) : IOException($"another Tend already serves {path}");
+
+    /// <summary>
     /// Creates the socket at <paramref name="path"/> (its directory too, 0700) with mode 0600, and starts serving.
     /// <paramref name="submit"/> hands a request to the supervisor; false when it no longer takes any.
     /// </summary>
-    /// <exception cref="IOException">The socket cannot be created, or another Tend already serves it; the message says why.</exception>
+    /// <exception cref="IOException">The socket cannot be created, or another Tend already serves it (<see cref="AlreadyServed"/>); the message says why in plain words.</exception>
     public static ControlServer Open(string path, Func<ControlRequest, bool> submit)
     {
-        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        try
-        {
-#pragma warning disable CA1416 // Tend runs on Linux only
-            if (dir is not null && !Directory.Exists(dir)) Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-#pragma warning restore CA1416
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"cannot create the directory {dir}: {e.Message}");
-        }
+        if (ControlSocketPaths.PrepareDirectory(path) is { } why) throw new IOException(why);
         if (PathProblem(path) is { } problem) throw new IOException(problem);
         if (Libc.FileType(path) == Libc.S_IFSOCK)
         {
-            if (Answers(path)) throw new IOException($"another Tend already serves {path}");
-            File.Delete(path); // left over from an earlier run of this container
+            if (Answers(path)) throw new AlreadyServed(path);
+            // Left over from an earlier run of this container.
+            if (Libc.unlink(path) != 0) throw new IOException($"cannot remove the old socket {path}: {Libc.ErrorText(Libc.LastError)}");
         }
         var old = Libc.umask(0x7F); // 0177: the socket is born 0600, no window in which others could connect
         try
         {
-            return new ControlServer(path, Sockets.Listen(path, MaxConnections), submit);
+            return new ControlServer(path, Sockets.Listen(path, Backlog), submit);
         }
         finally
         {
@@ -98,16 +119,17 @@ public sealed class ControlServer : IDisposable
         return $"the control socket path {path} is {what}: Tend will not replace it; give --control-socket another path (or set {PathVariable}), or --no-control";
     }
 
-    private static bool Answers(string path)
+    /// <summary>Whether a Tend listens on <paramref name="path"/>: a connection is accepted, or refused for permission (someone listens there).</summary>
+    public static bool Answers(string path)
     {
         try
         {
             _ = Libc.close(Sockets.ConnectUnix(path)); // a probe connection: nothing to retry
             return true;
         }
-        catch (Sockets.SocketFailure)
+        catch (Sockets.SocketFailure e)
         {
-            return false;
+            return e.Errno is Libc.EACCES or Libc.EPERM;
         }
     }
 
@@ -117,18 +139,17 @@ public sealed class ControlServer : IDisposable
         {
             var client = Sockets.Accept(_listener);
             if (client < 0) return; // shut down
-            if (Interlocked.Increment(ref _active) > MaxConnections)
+            // At the bound, wait for a connection to end rather than refuse this one: it was accepted, its client is
+            // sending, and an answer that came before its request was read would reset the connection.
+            lock (_slots)
             {
-                Interlocked.Decrement(ref _active);
-                Sockets.SetTimeouts(client, ReadTimeout, ReadTimeout);
-                Reply(client, ControlReply.Error(1, $"busy: {MaxConnections} requests are being served; try again"));
-                _ = Libc.close(client); // Linux releases the descriptor whatever close returns
-                continue;
+                while (_active >= MaxConnections) Monitor.Wait(_slots);
+                _active++;
             }
             try { new Thread(() => Serve(client), 128 * 1024) { IsBackground = true, Name = "tend-control-conn" }.Start(); }
             catch (OutOfMemoryException)
             {
-                Interlocked.Decrement(ref _active);
+                Release();
                 _ = Libc.close(client); // Linux releases the descriptor whatever close returns
             }
         }
@@ -145,7 +166,8 @@ public sealed class ControlServer : IDisposable
             var line = ReadLine(client, out var problem);
             if (uid is null || (uid != 0 && uid != _owner))
             {
-                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves root only (this client runs as uid {uid?.ToString() ?? "unknown"}); run the command as root, e.g. docker exec -u root CONTAINER tend status"));
+                var served = _owner == 0 ? "root only" : $"root and uid {_owner} (Tend's user) only";
+                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves {served} (this client runs as uid {uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}); run the command as one of them, e.g. docker exec -u root CONTAINER tend status"));
                 return;
             }
             if (line is null)
@@ -175,7 +197,16 @@ public sealed class ControlServer : IDisposable
         finally
         {
             _ = Libc.close(client); // Linux releases the descriptor whatever close returns
-            Interlocked.Decrement(ref _active);
+            Release();
+        }
+    }
+
+    private void Release()
+    {
+        lock (_slots)
+        {
+            _active--;
+            Monitor.Pulse(_slots);
         }
     }
 
@@ -219,7 +250,7 @@ public sealed class ControlServer : IDisposable
     {
         if (_closed) return;
         _closed = true;
-        try { File.Delete(Path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        _ = Libc.unlink(Path); // gone already, or not ours to remove: nothing else to do at exit
         Sockets.ShutdownListener(_listener);
         // The listener fd stays open until exit: closing it under a thread blocked in accept could hand its number to another file.
     }

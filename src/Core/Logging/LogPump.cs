@@ -26,18 +26,18 @@ internal sealed class LogPump(IReadOnlyList<string> services)
     /// Pipes for a new run of service <paramref name="service"/>: returns their write ends (close-on-exec; the spawn
     /// hands them to the child as 1 and 2, and the caller closes them right after).
     /// </summary>
-    /// <exception cref="IOException">No pipe could be made (the open-file limit).</exception>
+    /// <exception cref="Libc.Failure">No pipe could be made (its errno: EMFILE or ENFILE, the open-file limits).</exception>
     public unsafe (int Out, int Err) OpenRun(int service)
     {
         int* o = stackalloc int[2];
         int* e = stackalloc int[2];
-        if (Libc.pipe2(o, Libc.O_CLOEXEC) != 0) throw new IOException($"creating a pipe failed ({Libc.ErrorText(Libc.LastError)})");
+        if (Libc.pipe2(o, Libc.O_CLOEXEC) != 0) throw new Libc.Failure(Libc.LastError, "creating a pipe failed");
         if (Libc.pipe2(e, Libc.O_CLOEXEC) != 0)
         {
             var error = Libc.LastError;
             Libc.close(o[0]);
             Libc.close(o[1]);
-            throw new IOException($"creating a pipe failed ({Libc.ErrorText(error)})");
+            throw new Libc.Failure(error, "creating a pipe failed");
         }
         // 256 KiB instead of 64: a busy service blocks less often, and the relay moves four times as much per system call
         // (the kernel allocates a pipe's pages only as they fill, so a quiet service costs nothing more).

@@ -57,6 +57,11 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
     /// <summary>glibc 2.34 and later; older ones lack the symbol (see <see cref="Spawner"/>).</summary>
     [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int from);
+    /// <summary>glibc 2.35 and later: the child's process group becomes the terminal's foreground group before exec.</summary>
+    [LibraryImport(Lib)] public static partial int posix_spawn_file_actions_addtcsetpgrp_np(void* actions, int tcfd);
+    [LibraryImport(Lib)] public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
+    [LibraryImport(Lib)] public static partial int isatty(int fd);
+    public const short POSIX_SPAWN_SETPGROUP = 0x02;
     [LibraryImport(Lib)] public static partial int sigemptyset(SigSet* set);
     [LibraryImport(Lib)] public static partial int sigfillset(SigSet* set);
 
@@ -133,6 +138,27 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdir(string path, uint mode);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int unlink(string path);
+
+    public const int EEXIST = 17;
+
+    /// <summary>
+    /// The mode (type and permission bits) and owner of <paramref name="path"/> itself (a link is not followed), or
+    /// null when nothing is there (or it cannot be looked at: errno says why). statx(2): stx_uid at offset 20.
+    /// </summary>
+    public static (int Mode, uint Uid)? Owner(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | STATX_UID, buffer) != 0) return null;
+        return (*(ushort*)(buffer + 28), *(uint*)(buffer + 20));
+    }
+
+    private const int STATX_MODE = 2, STATX_UID = 8;
+
     /// <summary>
     /// The file type bits (S_IFMT) of <paramref name="path"/> itself (a link is not followed), or 0 when nothing is
     /// there. statx(2) has one layout on every architecture: stx_mode is the 16 bits at offset 28.
@@ -173,9 +199,6 @@ internal static unsafe partial class Libc
             (mask & STATX_MNT_ID) != 0 ? *(ulong*)(buffer + 144) : 0);
         return true;
     }
-
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int unlink(string path);
 
     public static int LastError => Marshal.GetLastPInvokeError();
 

@@ -15,6 +15,30 @@ internal sealed unsafe class Spawner
     private int _devNull = -1;
     private static bool s_noCloseFrom;
 
+    /// <summary>
+    /// RLIMIT_NOFILE as Tend got it, taken by <see cref="CaptureLimits"/> before Tend changes it: every service gets
+    /// exactly this, whatever Tend raised for itself (<c>--log-prefix</c> raises the soft limit for its pipes), as
+    /// systemd restores the limits before exec since v240. Null: not captured (the spawn leaves the limit as it is).
+    /// </summary>
+    /// <remarks>
+    /// A NativeAOT Tend (every image) starts with the container's limits. Under the JIT, the CoreCLR runtime has already
+    /// raised the soft limit to the hard one before Main (pal.cpp, INIT_IncreaseDescriptorLimit), so there the value
+    /// taken is the raised one.
+    /// </remarks>
+    private static Libc.RLimit? s_initialNoFile;
+
+    /// <summary>Takes RLIMIT_NOFILE as Tend got it (call first thing in Main).</summary>
+    public static void CaptureLimits()
+    {
+        Libc.RLimit limit;
+        if (s_initialNoFile is null && Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) == 0) s_initialNoFile = limit;
+    }
+
+    /// <summary>The last failed spawn failed for want of descriptors, processes or memory: retried later, never a failure for good.</summary>
+    public bool LastWasShortage { get; private set; }
+
+    private static bool IsShortage(int errno) => errno is Libc.EMFILE or Libc.ENFILE or Libc.EAGAIN or Libc.ENOMEM;
+
     public Spawner()
     {
         _environment = ProcessInput.Environment();
@@ -67,12 +91,14 @@ internal sealed unsafe class Spawner
     public int SpawnService(Command command, ServiceSpec spec, int service, Logging.LogPump? pump, out string? error, ulong mark)
     {
         var (o, e) = (-1, -1);
+        LastWasShortage = false;
         if (pump is not null)
         {
             try { (o, e) = pump.OpenRun(service); }
-            catch (IOException x)
+            catch (Libc.Failure x)
             {
-                error = $"--log-prefix needs two pipes per run and {x.Message}: raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
+                LastWasShortage = IsShortage(x.Errno);
+                error = $"--log-prefix needs two pipes per run and {Logging.PlainMessage.Of(x)}: retried with backoff; if it lasts, raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
                 return 0;
             }
         }
@@ -95,6 +121,7 @@ internal sealed unsafe class Spawner
     public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error, ulong mark = 0, bool stdin = false)
     {
         error = null;
+        LastWasShortage = false;
         var path = Resolve(command.Executable);
         if (path is null)
         {
@@ -120,7 +147,9 @@ internal sealed unsafe class Spawner
             string? failed = null;
             void Check(int rc, string call)
             {
-                if (rc != 0) failed ??= $"{call}: {Libc.ErrorText(rc)}";
+                if (rc == 0) return;
+                failed ??= $"{call}: {Libc.ErrorText(rc)}";
+                LastWasShortage |= IsShortage(rc);
             }
             Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
             Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
@@ -132,7 +161,19 @@ internal sealed unsafe class Spawner
             _ = Libc.sigemptyset(&none);
             Check(Libc.posix_spawnattr_setsigdefault(attr, &all), "posix_spawnattr_setsigdefault");
             Check(Libc.posix_spawnattr_setsigmask(attr, &none), "posix_spawnattr_setsigmask");
-            Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSID)), "posix_spawnattr_setflags");
+            // A service that reads the container's terminal (docker run -it) stays in Tend's session, whose controlling
+            // terminal it is, in a process group of its own made the terminal's foreground group: job control works in
+            // it, and Ctrl-C and Ctrl-Z reach it alone (the other services, in sessions of their own, never see them).
+            // Every other service gets a session of its own.
+            var terminal = stdin && Libc.isatty(0) == 1;
+            if (terminal)
+            {
+                Check(Libc.posix_spawnattr_setpgroup(attr, 0), "posix_spawnattr_setpgroup");
+                try { Check(Libc.posix_spawn_file_actions_addtcsetpgrp_np(actions, 0), "posix_spawn_file_actions_addtcsetpgrp_np"); }
+                catch (EntryPointNotFoundException) { } // glibc before 2.35: the terminal stays Tend's, no job control
+            }
+            var session = terminal ? Libc.POSIX_SPAWN_SETPGROUP : Libc.POSIX_SPAWN_SETSID;
+            Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | session)), "posix_spawnattr_setflags");
             if (!stdin && _devNull >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, _devNull, 0), "posix_spawn_file_actions_adddup2(stdin)");
             if (stdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2(stdout)");
             if (stderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2(stderr)");
@@ -144,7 +185,7 @@ internal sealed unsafe class Spawner
                 catch (EntryPointNotFoundException) { s_noCloseFrom = true; } // glibc before 2.34: close-on-exec alone
             }
             if (workingDirectory is not null) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Native(workingDirectory, strings)), "posix_spawn_file_actions_addchdir_np");
-            Libc.RLimit restore = default;
+            Libc.RLimit restore = default, current = default;
             if (failed is null && mark != 0) failed = RunMarks.TrySet(mark, out restore);
             if (failed is not null)
             {
@@ -152,15 +193,27 @@ internal sealed unsafe class Spawner
                 return 0;
             }
             var pathBytes = Native(path, strings);
+            // The service gets the open-file limit Tend got, not the one Tend raised for itself: set for the spawn and put
+            // back right after, as the lineage mark is (only the supervisor's thread spawns). Meanwhile another thread of
+            // Tend's that opens a descriptor above the lowered limit gets EMFILE and retries (the control socket's accept).
+            var raised = s_initialNoFile is { } initial && Libc.getrlimit(Libc.RLIMIT_NOFILE, &current) == 0 && current.Soft != initial.Soft;
+            if (raised)
+            {
+                var wanted = current with { Soft = Math.Min(s_initialNoFile!.Value.Soft, current.Hard) };
+                if (Libc.setrlimit(Libc.RLIMIT_NOFILE, &wanted) != 0) raised = false; // cannot fail for a soft limit under the hard one
+            }
             var rc = Libc.posix_spawn(out var pid, pathBytes, actions, attr, argv, envp);
+            if (raised) Libc.Check(Libc.setrlimit(Libc.RLIMIT_NOFILE, &current), "cannot restore RLIMIT_NOFILE after a spawn");
             if (mark != 0) RunMarks.Restore(restore);
             if (rc != 0)
             {
+                LastWasShortage = IsShortage(rc);
                 error = rc switch
                 {
                     Libc.ENOENT when workingDirectory is not null && !Directory.Exists(workingDirectory) => $"the working directory '{workingDirectory}' does not exist",
                     Libc.ENOENT => $"'{path}' does not exist (or its interpreter is missing)",
                     Libc.EACCES => $"'{path}' is not executable: check its mode (chmod +x) and that it is a file",
+                    _ when IsShortage(rc) => $"cannot start '{path}' for now: {Libc.ErrorText(rc)}; retried with backoff until the machine has the resources again",
                     _ => $"cannot start '{path}': {Libc.ErrorText(rc)}",
                 };
                 return 0;

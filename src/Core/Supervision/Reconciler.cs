@@ -161,7 +161,7 @@ public static class Reconciler
         {
             Phase = ServicePhase.Running, Run = RunIdentity.Started(process, mark, now), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
-            NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false,
+            NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false, SpawnShortages = 0,
         };
 
     /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>
@@ -216,6 +216,18 @@ public static class Reconciler
 
     /// <summary>What a verdict of <see cref="Identity"/> made of the run: its main process, launcher, groups, start-up.</summary>
     internal static ServiceRuntime OnIdentity(ServiceRuntime r, RunIdentity run) => r with { Run = run };
+
+    /// <summary>
+    /// The spawn failed for want of a resource the machine may free (descriptors, processes, memory): retried with the
+    /// usual backoff (at least the initial delay), but not counted toward the start limit — a shortage is not the
+    /// service's fault, and marking every service failed for good would outlast it.
+    /// </summary>
+    public static ServiceRuntime OnSpawnShortage(ServiceSpec spec, ServiceRuntime r, string reason, long now) =>
+        r with
+        {
+            Phase = ServicePhase.Backoff, Run = RunIdentity.None, Reason = reason, SpawnShortages = r.SpawnShortages + 1,
+            NextStartAt = now + Math.Max(Ms(spec.BackoffInitial), BackoffDelay(spec, r.SpawnShortages + 2)),
+        };
 
     /// <summary><paramref name="groups"/> with <paramref name="pgid"/> (when it is a group of the service's own, not 0).</summary>
     public static ImmutableArray<int> WithGroup(ImmutableArray<int> groups, int pgid) => RunIdentity.WithGroup(groups, pgid);

@@ -65,6 +65,9 @@ public sealed record ServiceRuntime
     /// <summary>Runs in a row restarted as unhealthy without ever passing a liveness check.</summary>
     public int NeverHealthy { get; init; }
 
+    /// <summary>Spawns in a row that failed for want of descriptors or memory (EMFILE, ENFILE, EAGAIN, ENOMEM): retried with backoff, never a failure for good.</summary>
+    public int SpawnShortages { get; init; }
+
     /// <summary>Why the service failed, when it did.</summary>
     public string? Reason { get; init; }
 

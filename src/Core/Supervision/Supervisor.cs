@@ -67,7 +67,7 @@ public sealed class Supervisor
         if (spec.User is null) return spec.Command;
         UserIdentity user;
         try { user = UserIdentity.Resolve(spec.User); }
-        catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {e.Message}"); }
+        catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {PlainMessage.Of(e)}"); }
         var setpriv = _spawner.Resolve("setpriv")
             ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux in the image");
         return Spawner.AsUser(spec.Command, user, setpriv);
@@ -342,7 +342,7 @@ public sealed class Supervisor
         var now = Now;
         if (pid == 0)
         {
-            var next = Reconciler.OnSpawnFailed(spec, r, error!, now);
+            var next = _spawner.LastWasShortage ? Reconciler.OnSpawnShortage(spec, r, error!, now) : Reconciler.OnSpawnFailed(spec, r, error!, now);
             _runtimes = _runtimes.SetItem(i, next);
             var delay = Math.Max(0, next.NextStartAt - now);
             if (Transitions.Describe(TransitionCause.SpawnFailed, next.Phase, new TransitionFacts(error!, null, delay, next.Reason, "", r.Phase)) is { } e)
