@@ -44,6 +44,8 @@ public class PlainMessageTests
             .SelectMany(f => File.ReadLines(f).Select((l, i) => (File: Path.GetRelativePath(root, f), Line: i + 1, Text: l.Trim())))
             .Where(l => !l.Text.StartsWith("///", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(l.Text, @"\b(e|x|ex|error)\.Message\b"))
             .Where(l => !l.Text.Contains("e.Event, e.Message", StringComparison.Ordinal) && !l.Text.Contains("End(a, false, e.Message)", StringComparison.Ordinal))
+            // OptionParsers.Describe reads the raw message and replaces a resource key itself (StartChecksTests checks it).
+            .Where(l => !l.Text.Contains("var text = e.Message; // read raw", StringComparison.Ordinal))
             .Select(l => $"{l.File}:{l.Line}: {l.Text}")
             .ToList();
         Assert.True(offenders.Count == 0, "an exception's message printed as it is (a resource key in a published binary):\n" + string.Join('\n', offenders));

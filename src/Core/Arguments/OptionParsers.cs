@@ -81,7 +81,7 @@ public static class OptionParsers
     /// </summary>
     internal static string Describe(Exception e)
     {
-        var text = e.Message;
+        var text = e.Message; // read raw: a resource key in it is replaced below, by what the key means
         if (e is ArgumentException a)
         {
             // The runtime appends the parameter (and an out-of-range value) on lines of their own, or as " (Parameter 'x')".

@@ -73,7 +73,7 @@ public static class ControlClient
         }
         catch (UsageException e)
         {
-            return Usage2(e.Message);
+            return Usage2(PlainMessage.Of(e));
         }
 
         var verb = positional[0];

@@ -37,7 +37,7 @@ internal static class BootState
         try { mountPoints = MountPoints(File.ReadAllText(mountInfo)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            problems.Add($"kept the previous boot's files in {string.Join(" and ", roots)}: could not read {mountInfo} ({e.Message}), " +
+            problems.Add($"kept the previous boot's files in {string.Join(" and ", roots)}: could not read {mountInfo} ({Logging.PlainMessage.Of(e)}), " +
                 "so what is mounted there is unknown");
             return new BootCleanup(removed, problems);
         }
@@ -81,7 +81,7 @@ internal static class BootState
             try { entries = Directory.EnumerateFileSystemEntries(directory, "*", Listing).ToList(); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                problems.Add($"could not read {directory}: {e.Message}");
+                problems.Add($"could not read {directory}: {Logging.PlainMessage.Of(e)}");
                 continue;
             }
             foreach (var path in entries)
