@@ -52,7 +52,7 @@ internal static class Identity
                 {
                     if (m.Sid <= 0 || m.Sid == main.Pid || found.Contains(m.Sid) || run.Groups.Contains(m.Sid)) continue;
                     if (Find(table, m.Sid) is not { } leader || leader.Ppid != main.Pid) continue;
-                    if (settledDaemon || SameExecutable(table, leader.Pid, main.Pid)) found = found.Add(m.Sid);
+                    if (settledDaemon ? leader.StartTime > run.MainSinceTicks : SameExecutable(table, leader.Pid, main.Pid)) found = found.Add(m.Sid);
                 }
             }
         }
@@ -92,7 +92,7 @@ internal static class Identity
             // else waits for the launcher's end: an application's helper, a wrapper's server, a server's login.
             var left = members.Where(m => m.Sid != ls.Sid && m.Ppid == self && Named(m, spec.EffectiveMatchName)).ToList();
             if (left.Count > 0)
-                return HandOver(spec, run, left, self, selfGroup, now, $"a process of its lineage left its launcher (pid {launcher.Pid}), which still runs");
+                return HandOver(spec, run, left, table, self, selfGroup, now, $"a process of its lineage left its launcher (pid {launcher.Pid}), which still runs");
         }
         else if (run.Main is { IsChild: false, Launched: false } main && run.Launcher is not null)
         {
@@ -103,7 +103,7 @@ internal static class Identity
             {
                 // A daemon re-parented to Tend appeared since (postgres after pg_ctl): it is the better main process.
                 better.Add(members.First(m => main.Is(m)));
-                return HandOver(spec, run, better, self, selfGroup, now, $"pid {main.Pid} still waits for what it started");
+                return HandOver(spec, run, better, table, self, selfGroup, now, $"pid {main.Pid} still waits for what it started");
             }
         }
         return new LookVerdict(run);
@@ -130,7 +130,7 @@ internal static class Identity
             if (candidates.Count == 0 || !follows) return new ExitVerdict(ExitVerdictKind.LauncherDone, after, status);
             var chosen = Choose(spec, after, candidates, self, selfGroup);
             if (chosen.Main.Pid == main.Pid) return new ExitVerdict(ExitVerdictKind.LauncherDone, after with { Groups = chosen.Groups }, status);
-            return Handed(after, chosen, now, status, $"its launcher (pid {pid}) exited 0; pid {chosen.Main.Pid} is the top of what it left");
+            return Handed(after, chosen, table, now, status, $"its launcher (pid {pid}) exited 0; pid {chosen.Main.Pid} is the top of what it left");
         }
         if (main is null || main.Pid != pid) return new ExitVerdict(ExitVerdictKind.NotOurs, run, status);
 
@@ -144,7 +144,7 @@ internal static class Identity
                     ? Lineage.Members(table.Processes, run.Mark, pid)
                     : HandOverCandidates(run with { Foreign = [] }, table, now, pid);
                 if (candidates.Count > 0)
-                    return Handed(run with { Launcher = null, Foreign = [] }, Choose(spec, run, candidates, self, selfGroup), now, status, $"launcher (pid {pid}) exited 0");
+                    return Handed(run with { Launcher = null, Foreign = [] }, Choose(spec, run, candidates, self, selfGroup), table, now, status, $"launcher (pid {pid}) exited 0");
             }
             return Ended(spec, run with { Launcher = null }, pid, status, table, now, null);
         }
@@ -155,7 +155,7 @@ internal static class Identity
             // Not Tend's child, and its parent reaped it (pg_ctl under pg_ctlcluster): the launcher has the last word again.
             var detached = HandOverCandidates(run, table, now, pid);
             return detached.Count > 0
-                ? Handed(run, Choose(spec, run, detached, self, selfGroup), now, status, $"pid {pid} ended while its launcher (pid {launcher.Pid}) still runs")
+                ? Handed(run, Choose(spec, run, detached, self, selfGroup), table, now, status, $"pid {pid} ended while its launcher (pid {launcher.Pid}) still runs")
                 : new ExitVerdict(ExitVerdictKind.BackToLauncher, run with { Main = launcher, MainSince = now }, status,
                     $"pid {pid} ended while its launcher still runs; following the launcher (pid {launcher.Pid}) again", Chosen: launcher);
         }
@@ -163,12 +163,12 @@ internal static class Identity
         {
             // A daemon that ends while starting up hands over to what it started (a second fork of a double-forking daemon).
             var candidates = HandOverCandidates(run, table, now, pid);
-            if (candidates.Count > 0) return Handed(run, Choose(spec, run, candidates, self, selfGroup), now, status, $"pid {pid} ended while starting up");
+            if (candidates.Count > 0) return Handed(run, Choose(spec, run, candidates, self, selfGroup), table, now, status, $"pid {pid} ended while starting up");
         }
         else if (follows && status.Success && Successor(run, table, now, main, self) is { Pid: > 0 } next)
         {
             var chosen = Choose(spec, run, [next], self, selfGroup);
-            return Handed(run, chosen, now, status,
+            return Handed(run, chosen, table, now, status,
                 $"pid {pid} exited 0 and left a new copy of itself that it started (pid {next.Pid}, {next.Comm}): a binary upgrade or re-exec");
         }
         return Ended(spec, run, pid, status, table, now, null);
@@ -213,15 +213,24 @@ internal static class Identity
         return (d, new TrackedProcess(d.Pid, d.StartTime, d.Pgid != selfGroup ? d.Pgid : 0, IsChild: d.Ppid == self, Launched: false, d.Comm, d.Sid), groups);
     }
 
-    private static LookVerdict HandOver(ServiceSpec spec, RunIdentity run, List<ProcStat> candidates, int self, int selfGroup, long now, string why)
+    private static LookVerdict HandOver(ServiceSpec spec, RunIdentity run, List<ProcStat> candidates, IProcessTable table, int self, int selfGroup, long now, string why)
     {
         var chosen = Choose(spec, run, candidates, self, selfGroup);
         if (run.Main is { } current && current.Pid == chosen.Main.Pid) return new LookVerdict(run with { Groups = chosen.Groups });
-        return new LookVerdict(run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now }, Why: why, Chosen: chosen.Main);
+        return new LookVerdict(run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now, MainSinceTicks = Newest(table) }, Why: why, Chosen: chosen.Main);
     }
 
-    private static ExitVerdict Handed(RunIdentity run, (ProcStat Chosen, TrackedProcess Main, ImmutableArray<int> Groups) chosen, long now, ExitStatus status, string why) =>
-        new(ExitVerdictKind.HandOver, run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now }, status, why, chosen.Main);
+    private static ExitVerdict Handed(RunIdentity run, (ProcStat Chosen, TrackedProcess Main, ImmutableArray<int> Groups) chosen, IProcessTable table, long now,
+        ExitStatus status, string why) =>
+        new(ExitVerdictKind.HandOver, run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now, MainSinceTicks = Newest(table) }, status, why, chosen.Main);
+
+    /// <summary>The newest start time in <paramref name="table"/>: no process started later is in it.</summary>
+    private static ulong Newest(IProcessTable table)
+    {
+        ulong newest = 0;
+        foreach (var p in table.Processes) newest = Math.Max(newest, p.StartTime);
+        return newest;
+    }
 
     /// <summary>
     /// The run ended: its main process died (or its launcher failed). While it started up (or in kill mode

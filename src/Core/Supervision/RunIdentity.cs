@@ -42,6 +42,13 @@ public sealed record RunIdentity
     /// <summary>When (ms) the current main process became it (its spawn, adoption or hand-over).</summary>
     public long MainSince { get; init; }
 
+    /// <summary>
+    /// The newest start time (clock ticks after boot) of the processes the table showed when the current main process
+    /// became it: a session whose leader is not newer was started before — part of the start-up (postgres's auxiliary
+    /// processes, each in a session of its own), never one the daemon started later.
+    /// </summary>
+    public ulong MainSinceTicks { get; init; }
+
     /// <summary>Sessions that are not the service's although they carry its mark: logins and jobs the running server started itself.</summary>
     public ImmutableArray<int> Foreign { get; init; } = [];
 
