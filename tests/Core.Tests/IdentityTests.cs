@@ -251,4 +251,22 @@ public class IdentityTests
         var table = new Table(P(110, Tend, 110, 110, "appd", "/a", start: 60), P(111, 110, 111, 111, "h", "/h"));
         Assert.Equal([SignalTarget.Process(110, 50, true)], (Identity.Reach(spec, run, Libc.SIGTERM, table, T0 + 100).Targets).ToArray());
     }
+
+    [Fact]
+    public void Service_name_start_names_the_daemon_that_may_take_over_from_its_lingering_script()
+    {
+        // service apache2 start: the match name is "service", the init script it runs is /etc/init.d/apache2.
+        var spec = Spec("service apache2 start");
+        var run = Spawned(120);
+        var table = new Table(
+            P(120, Tend, 120, 120, "apache2", "/usr/bin/dash"),
+            P(125, Tend, 125, 125, "apache2", "/usr/sbin/apache2", start: 120),
+            P(126, Tend, 126, 126, "helperd", "/usr/sbin/helperd", start: 121));
+        run = Look(spec, run, table, T0 + 300, out var look);
+        Assert.NotNull(look.Why);
+        Assert.Equal(125, run.Main!.Pid);
+        // Another program's daemon is not named so: it waits for the launcher's end.
+        var other = Spec("service other start");
+        Assert.Null(Identity.OnLook(other, Spawned(120), table, T0 + 300, Tend, TendGroup).Why);
+    }
 }

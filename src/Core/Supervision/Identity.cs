@@ -90,7 +90,7 @@ internal static class Identity
             // A daemon that left the launcher — in a session of its own, its starter gone (re-parented to Tend) — and is
             // called by the service's name (the seed's rule): Debian's apache2 script waiting for its pid file. Anything
             // else waits for the launcher's end: an application's helper, a wrapper's server, a server's login.
-            var left = members.Where(m => m.Sid != ls.Sid && m.Ppid == self && Named(m, spec.EffectiveMatchName)).ToList();
+            var left = members.Where(m => m.Sid != ls.Sid && m.Ppid == self && NamedLikeTheService(spec, m)).ToList();
             if (left.Count > 0)
                 return HandOver(spec, run, left, table, self, selfGroup, now, $"a process of its lineage left its launcher (pid {launcher.Pid}), which still runs");
         }
@@ -314,6 +314,17 @@ internal static class Identity
         return main.Pgid > 0 && st.Pgid == main.Pgid && IsRunsGroup(run, main.Pgid, table)
             ? SignalTarget.Group(main.Pgid)
             : SignalTarget.Process(main.Pid, main.StartTime, main.Launched);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="p"/> is called like the service: its match name (the command's basename, the seed's rule),
+    /// or the NAME of <c>service NAME …</c> and <c>invoke-rc.d NAME …</c> (the init script they run is /etc/init.d/NAME).
+    /// </summary>
+    internal static bool NamedLikeTheService(ServiceSpec spec, in ProcStat p)
+    {
+        if (Named(p, spec.EffectiveMatchName)) return true;
+        var command = spec.Command;
+        return spec.MatchName is null && command.BaseName is "service" or "invoke-rc.d" && command.Arguments.Length > 0 && Named(p, command.Arguments[0]);
     }
 
     /// <summary>Whether <paramref name="p"/> is called <paramref name="name"/> (comm, which the kernel cuts at 15 bytes).</summary>
