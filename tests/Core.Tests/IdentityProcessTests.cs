@@ -179,4 +179,27 @@ public class IdentityProcessTests
         t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
+
+    [Fact]
+    public void A_helper_running_the_applications_own_program_in_a_session_of_its_own_is_stopped_with_it()
+    {
+        // Both run /bin/sleep (links of other names): the helper is a session the application started with its own
+        // executable, like an sshd connection — part of its start-up, so stopped with it, never left behind twice.
+        using var d = new Dir();
+        var helper = d.Sleeper("helperd");
+        var app = d.Sleeper("appd");
+        using var t = Start($"sh -c 'setsid {helper} & exec {app}'");
+        WaitPid(d, "helperd");
+        WaitPid(d, "appd");
+        Thread.Sleep(300); // the looks of the first 300 ms see the helper
+        var first = t.Find("helperd")!.Value;
+        var host = t.Find("appd")!.Value;
+        Assert.Equal(0, kill(host, Libc.SIGKILL));
+        t.WaitForNew("appd", host);
+        Assert.True(Proc.Until(() => !t.All("helperd").Contains(first), TimeSpan.FromSeconds(5), 10),
+            "the helper of the killed application was left running\n" + t.Stderr);
+        Assert.True(Proc.Until(() => t.All("helperd").Count == 1, TimeSpan.FromSeconds(5), 10), "not exactly one helper after the restart\n" + t.Stderr);
+        t.Signal(Libc.SIGTERM);
+        Assert.Equal(0, t.WaitForExit());
+    }
 }

@@ -42,9 +42,9 @@ public class LineageFixtureTests
         var listener = kill.ExitedPid!.Value;
         var looked = f.Steps.Last(s => s.Kind == "look" && s.T < kill.T);
         var connection = looked.Table.Processes.First(p => p.Comm == "sshd" && p.Sid == p.Pid && p.Ppid == listener);
-        Assert.Contains(connection.Sid, looked.After.Foreign);
-        Assert.DoesNotContain(connection.Pgid, looked.After.Groups);
-        Assert.DoesNotContain(connection.Pgid, kill.After.Groups);
+        // A session the listener started running its own executable: part of its start-up, never the daemon.
+        Assert.Contains(connection.Sid, looked.After.LauncherSessions);
+        Assert.NotEqual(connection.Pid, kill.Before.Main!.Pid);
     }
 
     [Fact]

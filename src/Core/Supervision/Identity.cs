@@ -31,8 +31,6 @@ internal static class Identity
     /// The live processes of <paramref name="run"/> (its mark), but <paramref name="except"/> and the sessions that are
     /// not the service's; <paramref name="foreign"/> is <see cref="RunIdentity.Foreign"/> with the sessions newly found:
     /// <list type="bullet">
-    /// <item>while the launcher is the main process and runs: a session whose leader is its child running its own
-    /// executable (sshd's login, as PID 1's child sshd does not daemonize) — a server's session, not its start-up;</item>
     /// <item>once a daemon found by lineage has been the main process for <see cref="Lineage.DaemonSettleMs"/>: a session
     /// whose leader is its child (an sshd login, a client's postgres backend).</item>
     /// </list>
@@ -44,15 +42,14 @@ internal static class Identity
         var found = run.Foreign;
         if (run.Main is { } main && members.Count > 0)
         {
-            var launcherMain = main.Launched && Find(table, main.Pid) is { } self && main.Is(self);
             var settledDaemon = !main.Launched && run.Mark != 0 && now - run.MainSince >= Lineage.DaemonSettleMs;
-            if (launcherMain || settledDaemon)
+            if (settledDaemon)
             {
                 foreach (var m in members)
                 {
                     if (m.Sid <= 0 || m.Sid == main.Pid || found.Contains(m.Sid) || run.Groups.Contains(m.Sid)) continue;
                     if (Find(table, m.Sid) is not { } leader || leader.Ppid != main.Pid) continue;
-                    if (settledDaemon ? leader.StartTime > run.MainSinceTicks : SameExecutable(table, leader.Pid, main.Pid)) found = found.Add(m.Sid);
+                    if (leader.StartTime > run.MainSinceTicks) found = found.Add(m.Sid);
                 }
             }
         }
@@ -71,9 +68,17 @@ internal static class Identity
         var groups = run.Groups;
         var seen = run.Seen;
         var lastNew = run.LastNewAt;
+        var leaders = run.GroupLeaders;
+        var launcherSessions = run.LauncherSessions;
+        var launcherStat = run.Main is { Launched: true } l0 ? members.FirstOrDefault(m => l0.Is(m)) : default;
         foreach (var m in members)
         {
             groups = RunIdentity.WithGroup(groups, m.Pgid);
+            if (m.Pgid > 0 && !leaders.ContainsKey(m.Pgid) && Find(table, m.Pgid) is { } leader) leaders = leaders.SetItem(m.Pgid, leader.StartTime);
+            // A session the running launcher started with its own executable (see RunIdentity.LauncherSessions).
+            if (launcherStat.Pid > 0 && m.Sid == m.Pid && m.Ppid == launcherStat.Pid && m.Sid != launcherStat.Sid && !launcherSessions.Contains(m.Sid)
+                && SameExecutable(table, m.Pid, launcherStat.Pid))
+                launcherSessions = launcherSessions.Add(m.Sid);
             if (m.Pid != run.Launcher?.Pid && !seen.Contains(m.Pid))
             {
                 seen = seen.Add(m.Pid);
@@ -82,9 +87,13 @@ internal static class Identity
         }
         run = run with
         {
-            Groups = groups, Seen = seen, LastNewAt = lastNew, Foreign = foreign,
+            Groups = groups, Seen = seen, LastNewAt = lastNew, Foreign = foreign, GroupLeaders = leaders, LauncherSessions = launcherSessions,
             StartupUntil = Lineage.StartupUntil(run.SpawnedAt, lastNew),
         };
+        // A daemon may call setsid after Tend took it for the main process: its group and session are what they are now.
+        if (run.Main is { Launched: false } current && members.FirstOrDefault(m => current.Is(m)) is { Pid: > 0 } now0
+            && (now0.Sid != current.Sid || (now0.Pgid != current.Pgid && now0.Pgid != selfGroup)))
+            run = run with { Main = current with { Sid = now0.Sid, Pgid = now0.Pgid != selfGroup ? now0.Pgid : 0 }, Groups = RunIdentity.WithGroup(run.Groups, now0.Pgid) };
         if (run.Main is { Launched: true } launcher && members.FirstOrDefault(m => launcher.Is(m)) is { Pid: > 0 } ls)
         {
             // A daemon that left the launcher — in a session of its own, its starter gone (re-parented to Tend) — and is
@@ -143,6 +152,9 @@ internal static class Identity
                 var candidates = now < run.StartupUntil
                     ? Lineage.Members(table.Processes, run.Mark, pid)
                     : HandOverCandidates(run with { Foreign = [] }, table, now, pid);
+                // A launcher that served a while (sshd as the command, stopped by hand) leaves its connections, not a daemon.
+                if (now - run.SpawnedAt >= Lineage.DaemonSettleMs && !run.LauncherSessions.IsEmpty)
+                    candidates.RemoveAll(c => run.LauncherSessions.Contains(c.Sid));
                 if (candidates.Count > 0)
                     return Handed(run with { Launcher = null, Foreign = [] }, Choose(spec, run, candidates, self, selfGroup), table, now, status, $"launcher (pid {pid}) exited 0");
             }
@@ -184,7 +196,7 @@ internal static class Identity
         if (main.Comm is null) return default;
         return HandOverCandidates(run, table, now, main.Pid)
             .Where(m => m.Ppid == self && m.Comm == main.Comm && m.StartTime > main.StartTime
-                && ((main.Sid > 0 && m.Sid == main.Sid) || (main.Pgid > 0 && m.Pgid == main.Pgid)))
+                && (m.Sid == main.Pid || m.Pgid == main.Pid || (main.Sid > 0 && m.Sid == main.Sid) || (main.Pgid > 0 && m.Pgid == main.Pgid)))
             .OrderBy(m => m.StartTime).FirstOrDefault();
     }
 
@@ -295,9 +307,11 @@ internal static class Identity
     {
         var anyMember = false;
         ProcStat? leader = null;
+        foreach (var p in table.Processes) if (p.Pid == pgid) leader = p;
+        // The id led now by another process than the one recorded: another group (a later login that got the pid).
+        if (leader is { } now && run.GroupLeaders.TryGetValue(pgid, out var recorded) && recorded != 0 && now.StartTime != recorded) return false;
         foreach (var p in table.Processes)
         {
-            if (p.Pid == pgid) leader = p;
             if (p.Pgid != pgid || p.Gone) continue;
             if (run.Mark != 0 && p.Mark == run.Mark) return true;
             anyMember = true;

@@ -49,6 +49,20 @@ public sealed record RunIdentity
     /// </summary>
     public ulong MainSinceTicks { get; init; }
 
+    /// <summary>
+    /// Sessions the launcher, while it was the main process, started running its own executable (an sshd connection, a
+    /// python application's python helper): part of the start-up (stopped with the service), but never what a launcher that
+    /// served for <see cref="Lineage.DaemonSettleMs"/> or longer hands over to when it exits 0 — only a quick fork-and-exit
+    /// (nginx's, redis's daemonizing) hands over to such a copy of itself.
+    /// </summary>
+    public ImmutableArray<int> LauncherSessions { get; init; } = [];
+
+    /// <summary>
+    /// The start time (clock ticks after boot) of each recorded group's leader when it was recorded: a group whose id is
+    /// led now by a process with another start time is another group (the id was handed out again).
+    /// </summary>
+    public ImmutableDictionary<int, ulong> GroupLeaders { get; init; } = ImmutableDictionary<int, ulong>.Empty;
+
     /// <summary>Sessions that are not the service's although they carry its mark: logins and jobs the running server started itself.</summary>
     public ImmutableArray<int> Foreign { get; init; } = [];
 

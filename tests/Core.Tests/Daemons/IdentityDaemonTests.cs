@@ -66,15 +66,20 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
             Assert.True(Proc.Until(() => (fresh = Listeners(r).FirstOrDefault(p => !known.Contains(p.Pid))) is not null && d.Answers(r.T.Pid), d.Bound + TimeSpan.FromSeconds(4)),
                 $"sshd was not restarted after kill -9 of its listener\n{r.Tree()}\n{r.T.Stderr}");
             r.AssertWithinBound(d, k.Elapsed, "kill -9 of the listener with a connection open");
-            // The connection's session is its own: it survived the restart.
-            Assert.True(sessions.All(Proc.Alive), $"the connection's session was stopped with the listener\n{r.Tree()}");
 
-            // tend stop stops the listener (and leaves the connection's session).
+            // A connection after the new listener's start-up is its own; tend stop stops the listener and leaves it.
+            Thread.Sleep(3200);
+            using var later = Proc.StartInNamespace(r.T.Pid, "exec 3<>/dev/tcp/127.0.0.1/22; echo connected; exec sleep 30 <&3");
+            var connectedLater = later.StandardOutput.ReadLineAsync();
+            Assert.True(Proc.Until(() => connectedLater.IsCompleted, TimeSpan.FromSeconds(10), 5), "the later client never connected");
+            List<ProcInfo> laterSessions = [];
+            Assert.True(Proc.Until(() => (laterSessions = r.Processes().Where(p => p.Exe == "/usr/sbin/sshd" && p.Ppid == fresh!.Pid && p.Sid == p.Pid).ToList()).Count > 0,
+                TimeSpan.FromSeconds(5)), $"no session for the later connection\n{r.Tree()}");
             var (code, _, err) = r.T.Ctl("stop", "sshd");
             Assert.True(code == 0, err);
             Assert.True(Proc.Until(() => !Proc.Alive(fresh!), TimeSpan.FromSeconds(5)), $"tend stop left the listener running\n{r.Tree()}\n{r.T.Stderr}");
-            Assert.DoesNotContain(Listeners(r), p => !known.Contains(p.Pid));
-            Assert.True(sessions.All(Proc.Alive), $"tend stop stopped the connection's session\n{r.Tree()}");
+            Assert.True(laterSessions.All(Proc.Alive), $"tend stop stopped a connection made after start-up\n{r.Tree()}\n{r.T.Stderr}");
+            Proc.KillTree(later.Id);
         }
         finally { File.Delete(connected); }
     }
