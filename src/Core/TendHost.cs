@@ -62,7 +62,7 @@ public static class TendHost
                 return 0;
             }
             var declared = build();
-            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin), options.Orchestrated);
+            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(AdHoc(options, declared)).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), options.Stdin), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }

@@ -19,8 +19,9 @@ public static class ExportCommand
     /// <summary>For <c>--help</c>.</summary>
     public const string Usage =
         "Export the declared services for an orchestrator (YAML on stdout; a container per service, same image):\n" +
-        "  tend export compose --image IMAGE[:TAG] [declared options] [--only NAME,…] [--without NAME,…]\n" +
-        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--name NAME] [declared options] …\n" +
+        "  tend export compose --image IMAGE[:TAG] [--target compose|swarm] [declared options] [--only NAME,…] [--without NAME,…]\n" +
+        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--name NAME] [--read-only] [--run-as-user UID]\n" +
+        "      [--requests [SERVICE:]cpu=Q,memory=Q]… [--limits [SERVICE:]cpu=Q,memory=Q]… [declared options] …\n" +
         "  tend " + WaitFor.Usage + "   wait until each address accepts a connection (exported init containers)\n";
 
     /// <summary>Whether the arguments ask for <c>export</c> or <c>wait-for</c>.</summary>
@@ -56,7 +57,7 @@ public static class ExportCommand
                 }
                 return new ExportedService(s, options, env);
             }).ToList();
-            return Write(request, services);
+            return Write(request, services, environment("TZ"));
         }
         catch (UsageException e) { return TendHost.Fail(e); }
     }
@@ -67,7 +68,7 @@ public static class ExportCommand
         return 0;
     }
 
-    private static int Write(ExportRequest request, List<ExportedService> services)
+    private static int Write(ExportRequest request, List<ExportedService> services, string? timeZone)
     {
         foreach (var line in request.CommandLines)
             FdWriter.Write(2, $"tend: note: the ad-hoc command line '{line}' is not exported: declare it as a [Service] to export it\n");
@@ -78,7 +79,17 @@ public static class ExportCommand
             foreach (var d in s.Spec.DependsOn)
                 if (!names.Contains(d))
                     throw new UsageException($"service '{s.Name}' depends on '{d}', which --only/--without leaves out of the export: keep both or neither");
-        var plan = new ExportPlan(request.Image, request.AppName, services, request.CommandLines);
+        foreach (var (limit, setting) in request.Resources)
+            if (setting.Service is { } name && !names.Contains(name))
+                throw new UsageException($"option '{(limit ? "--limits" : "--requests")}' names '{name}', which is not an exported service; the services are: {string.Join(", ", names)}");
+        var plan = new ExportPlan(request.Image, request.AppName, services, request.CommandLines)
+        {
+            Target = request.Target,
+            ReadOnly = request.ReadOnly,
+            RunAsUser = request.RunAsUser,
+            Resources = request.Resources,
+            TimeZone = timeZone is { Length: > 0 } tz ? tz.TrimStart(':') : "Etc/UTC",
+        };
         var text = request.Format == ExportFormat.Compose
             ? ComposeFile.Write(plan, request.Describe())
             : KubernetesManifests.Write(plan, request.Layout, request.Describe());

@@ -12,9 +12,22 @@ namespace Tend.Export;
 /// <param name="Help"><c>--help</c> was given.</param>
 public sealed record ExportRequest(ExportFormat Format, string Image, KubernetesLayout Layout, string AppName, IReadOnlyList<string> CommandLines, bool Help)
 {
+    /// <summary>For Compose: Docker Compose, or <c>docker stack deploy</c> (<c>--target swarm</c>).</summary>
+    public ComposeTarget Target { get; init; }
+
+    /// <summary>For Kubernetes: <c>--read-only</c>, a read-only root filesystem with a writable <c>/run</c> and <c>/tmp</c>.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>For Kubernetes: <c>--run-as-user UID</c>, the user id every container runs as (not root), or null.</summary>
+    public long? RunAsUser { get; init; }
+
+    /// <summary>For Kubernetes: <c>--requests</c> and <c>--limits</c>, in the order given.</summary>
+    public IReadOnlyList<(bool Limit, ResourceSetting Setting)> Resources { get; init; } = [];
+
     /// <summary>The export's own command, for the file's header.</summary>
     public string Describe() =>
-        $"tend export {(Format == ExportFormat.Compose ? "compose" : "kubernetes")} --image {Image}{(Format == ExportFormat.Kubernetes ? $" --layout {Layout.ToString().ToLowerInvariant()}" : "")}";
+        $"tend export {(Format == ExportFormat.Compose ? "compose" : "kubernetes")} --image {Image}" +
+        (Format == ExportFormat.Kubernetes ? $" --layout {Layout.ToString().ToLowerInvariant()}" : Target == ComposeTarget.Swarm ? " --target swarm" : "");
 
     /// <summary>Parses <c>export FORMAT --image IMAGE …</c> (what the binder left).</summary>
     /// <exception cref="UsageException">A missing or unknown format, no image, a bad name or layout, or an option export does not take.</exception>
@@ -24,6 +37,11 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         ExportFormat? format = null;
         string? image = null, name = null;
         KubernetesLayout? layout = null;
+        ComposeTarget? target = null;
+        var readOnly = false;
+        long? user = null;
+        var resources = new List<(bool, ResourceSetting)>();
+        var kubernetesOnly = new List<string>();
         var help = false;
         var lines = new List<string>();
         for (var i = 1; i < rest.Count; i++)
@@ -68,21 +86,56 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                         _ => throw new UsageException($"option '--layout' got '{v}': expected pod or split"),
                     };
                     break;
+                case "--target":
+                    var t = Value();
+                    target = t switch
+                    {
+                        "compose" => ComposeTarget.Compose,
+                        "swarm" => ComposeTarget.Swarm,
+                        _ => throw new UsageException($"option '--target' got '{t}': expected compose or swarm"),
+                    };
+                    break;
+                case "--read-only":
+                    readOnly = true;
+                    kubernetesOnly.Add(flag);
+                    break;
+                case "--run-as-user":
+                    var u = Value();
+                    if (!long.TryParse(u, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid) || uid is < 1 or > int.MaxValue)
+                        throw new UsageException($"option '--run-as-user' got '{u}': expected a numeric user id other than 0 (root), such as 1000");
+                    user = uid;
+                    kubernetesOnly.Add(flag);
+                    break;
+                case "--requests" or "--limits":
+                    resources.Add((flag == "--limits", ResourceSetting.Parse(flag, Value())));
+                    kubernetesOnly.Add(flag);
+                    break;
                 case "--help" or "-h":
                     help = true;
                     break;
                 default:
                     if (Array.Exists(HostOptions.Options, o => o.Name == flag))
                         throw new UsageException($"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the containers instead)");
-                    throw new UsageException(HostOptions.UnknownOption(flag, declaredFlags.Concat(["--image", "--layout", "--name"])));
+                    throw new UsageException(HostOptions.UnknownOption(flag, declaredFlags.Concat(OwnFlags)));
             }
         }
         if (help) return new ExportRequest(ExportFormat.Compose, "", KubernetesLayout.Pod, "", lines, true);
         if (format is null) throw new UsageException($"export needs a format: {usage}");
         if (image is null) throw new UsageException($"export needs the image every service runs: {usage}, e.g. --image myimage:1.0");
         if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for export kubernetes: leave it out");
-        return new ExportRequest(format.Value, image, layout ?? KubernetesLayout.Pod, name ?? AppNameOf(image), lines, false);
+        if (kubernetesOnly.Count > 0 && format != ExportFormat.Kubernetes) throw new UsageException($"option '{kubernetesOnly[0]}' is for export kubernetes: leave it out");
+        if (target is not null && format != ExportFormat.Compose) throw new UsageException("option '--target' is for export compose: leave it out");
+        return new ExportRequest(format.Value, image, layout ?? KubernetesLayout.Pod, name ?? AppNameOf(image), lines, false)
+        {
+            Target = target ?? ComposeTarget.Compose,
+            ReadOnly = readOnly,
+            RunAsUser = user,
+            Resources = resources,
+        };
     }
+
+    /// <summary>Export's own options, for suggestions on a typo.</summary>
+    private static readonly string[] OwnFlags = ["--image", "--layout", "--name", "--target", "--read-only", "--run-as-user", "--requests", "--limits"];
 
     /// <summary>The image's repository name as a DNS label: <c>registry.example:5000/team/web-app:1.0</c> gives <c>web-app</c>.</summary>
     public static string AppNameOf(string image)
