@@ -59,6 +59,7 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     {
                         "compose" => ExportFormat.Compose,
                         "kubernetes" or "k8s" => ExportFormat.Kubernetes,
+                        "swarm" => throw new UsageException("export got 'swarm': expected compose or kubernetes (for Docker Swarm: export compose --target swarm)"),
                         _ => throw new UsageException($"export got '{arg}': expected compose or kubernetes ({usage})"),
                     };
                 else lines.Add(arg);

@@ -34,6 +34,12 @@ internal static class KubernetesManifests
     private const string NameLabel = "app.kubernetes.io/name";
     private const string ComponentLabel = "app.kubernetes.io/component";
 
+    /// <summary>
+    /// The component label of the pod layout's Deployment: its Service must not select a CronJob's pods, which carry
+    /// the application's name too.
+    /// </summary>
+    private const string PodComponent = "services";
+
     public static string Write(ExportPlan plan, KubernetesLayout layout, string command)
     {
         foreach (var s in plan.Services)
@@ -93,12 +99,12 @@ internal static class KubernetesManifests
             foreach (var s in main) containers.Add(Container(plan, s, Role.Main, "the pod"));
             spec.Add("containers", containers);
             Volumes(plan, spec);
-            docs.Add(Workload("apps/v1", "Deployment", plan.AppName, Labels(plan, null), new YamlMap()
+            docs.Add(Workload("apps/v1", "Deployment", plan.AppName, Labels(plan, PodComponent), new YamlMap()
                 .Add("replicas", 1)
-                .Add("selector", new YamlMap().Add("matchLabels", Selector(plan, null)))
-                .Add("template", new YamlMap().Add("metadata", new YamlMap().Add("labels", Selector(plan, null))).Add("spec", spec))));
+                .Add("selector", new YamlMap().Add("matchLabels", Selector(plan, PodComponent)))
+                .Add("template", new YamlMap().Add("metadata", new YamlMap().Add("labels", Selector(plan, PodComponent))).Add("spec", spec))));
             var served = order.Where(s => s.LongRunning && s.Port is not null).ToList();
-            if (served.Count > 0) docs.Add(Service(plan, plan.AppName, null, served));
+            if (served.Count > 0) docs.Add(Service(plan, plan.AppName, PodComponent, served));
         }
         foreach (var s in plan.Services.Where(IsCronJob))
             docs.Add(CronJob(plan, s, "its own pod", d => d.LongRunning && main.Count > 0 ? d.WaitAddress(plan.AppName) : null));
@@ -192,7 +198,7 @@ internal static class KubernetesManifests
     }
 
     /// <summary>A ClusterIP Service for the ports of <paramref name="served"/>, named <paramref name="name"/>.</summary>
-    private static YamlMap Service(ExportPlan plan, string name, string? component, IReadOnlyList<ExportedService> served)
+    private static YamlMap Service(ExportPlan plan, string name, string component, IReadOnlyList<ExportedService> served)
     {
         var ports = new YamlSeq();
         foreach (var s in served)
@@ -367,15 +373,10 @@ internal static class KubernetesManifests
             .Add("spec", spec);
 
     /// <summary>The labels that select a workload's pods (a Deployment's selector cannot change later: nothing else goes in).</summary>
-    private static YamlMap Selector(ExportPlan plan, string? component)
-    {
-        var m = new YamlMap().Add(NameLabel, plan.AppName);
-        if (component is not null) m.Add(ComponentLabel, component);
-        return m;
-    }
+    private static YamlMap Selector(ExportPlan plan, string component) => new YamlMap().Add(NameLabel, plan.AppName).Add(ComponentLabel, component);
 
     /// <summary>An object's labels: its selector's, the image's tag as its version, and who made it (Kubernetes' recommended labels).</summary>
-    private static YamlMap Labels(ExportPlan plan, string? component)
+    private static YamlMap Labels(ExportPlan plan, string component)
     {
         var m = Selector(plan, component);
         if (VersionOf(plan.Image) is { } version) m.Add("app.kubernetes.io/version", version);
