@@ -99,6 +99,7 @@ public static class TendHost
             log.Error($"internal error, please report it: {e.GetType().Name}: {e.Message}");
             code = InternalError;
         }
+        TerminationLog.Write(TerminationLog.DefaultPath, code, log.Recent());
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
         log.Flush(TimeSpan.FromSeconds(1));
         return code;
