@@ -20,7 +20,7 @@ public static class ExportCommand
     public const string Usage =
         "Export the declared services for an orchestrator (YAML on stdout; a container per service, same image):\n" +
         "  tend export compose --image IMAGE[:TAG] [--target compose|swarm] [declared options] [--only NAME,…] [--without NAME,…]\n" +
-        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--name NAME] [--read-only] [--run-as-user UID]\n" +
+        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--no-sidecars] [--name NAME] [--read-only] [--run-as-user UID]\n" +
         "      [--requests [SERVICE:]cpu=Q,memory=Q]… [--limits [SERVICE:]cpu=Q,memory=Q]… [declared options] …\n" +
         "  tend " + WaitFor.Usage + "   wait until each address accepts a connection (exported init containers)\n";
 
@@ -86,6 +86,7 @@ public static class ExportCommand
         {
             Target = request.Target,
             ReadOnly = request.ReadOnly,
+            NoSidecars = request.NoSidecars,
             RunAsUser = request.RunAsUser,
             Resources = request.Resources,
             TimeZone = timeZone is { Length: > 0 } tz ? tz.TrimStart(':') : "Etc/UTC",

@@ -13,6 +13,9 @@ public sealed record ExportPlan(string Image, string AppName, IReadOnlyList<Expo
     /// <summary>For Kubernetes: a read-only root filesystem (with a writable <c>/run</c> and <c>/tmp</c>).</summary>
     public bool ReadOnly { get; init; }
 
+    /// <summary>For Kubernetes' pod layout: no native sidecars (see <see cref="ExportRequest.NoSidecars"/>).</summary>
+    public bool NoSidecars { get; init; }
+
     /// <summary>For Kubernetes: the user id the containers run as, or null (the image's user).</summary>
     public long? RunAsUser { get; init; }
 

@@ -21,6 +21,12 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     /// <summary>For Kubernetes: <c>--run-as-user UID</c>, the user id every container runs as (not root), or null.</summary>
     public long? RunAsUser { get; init; }
 
+    /// <summary>
+    /// For Kubernetes' pod layout: <c>--no-sidecars</c>, every long-running service a regular container, its dependents
+    /// waiting for it with <c>tend wait-for</c> (Kubernetes before 1.29, and <c>podman kube play</c>).
+    /// </summary>
+    public bool NoSidecars { get; init; }
+
     /// <summary>For Kubernetes: <c>--requests</c> and <c>--limits</c>, in the order given.</summary>
     public IReadOnlyList<(bool Limit, ResourceSetting Setting)> Resources { get; init; } = [];
 
@@ -39,6 +45,7 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         KubernetesLayout? layout = null;
         ComposeTarget? target = null;
         var readOnly = false;
+        var noSidecars = false;
         long? user = null;
         var resources = new List<(bool, ResourceSetting)>();
         var kubernetesOnly = new List<string>();
@@ -100,6 +107,10 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     readOnly = true;
                     kubernetesOnly.Add(flag);
                     break;
+                case "--no-sidecars":
+                    noSidecars = true;
+                    kubernetesOnly.Add(flag);
+                    break;
                 case "--run-as-user":
                     var u = Value();
                     if (!long.TryParse(u, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid) || uid is < 1 or > int.MaxValue)
@@ -126,17 +137,19 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for export kubernetes: leave it out");
         if (kubernetesOnly.Count > 0 && format != ExportFormat.Kubernetes) throw new UsageException($"option '{kubernetesOnly[0]}' is for export kubernetes: leave it out");
         if (target is not null && format != ExportFormat.Compose) throw new UsageException("option '--target' is for export compose: leave it out");
+        if (noSidecars && layout == KubernetesLayout.Split) throw new UsageException("option '--no-sidecars' is for --layout pod (the split layout has none): leave it out");
         return new ExportRequest(format.Value, image, layout ?? KubernetesLayout.Pod, name ?? AppNameOf(image), lines, false)
         {
             Target = target ?? ComposeTarget.Compose,
             ReadOnly = readOnly,
+            NoSidecars = noSidecars,
             RunAsUser = user,
             Resources = resources,
         };
     }
 
     /// <summary>Export's own options, for suggestions on a typo.</summary>
-    private static readonly string[] OwnFlags = ["--image", "--layout", "--name", "--target", "--read-only", "--run-as-user", "--requests", "--limits"];
+    private static readonly string[] OwnFlags = ["--image", "--layout", "--name", "--target", "--read-only", "--no-sidecars", "--run-as-user", "--requests", "--limits"];
 
     /// <summary>The image's repository name as a DNS label: <c>registry.example:5000/team/web-app:1.0</c> gives <c>web-app</c>.</summary>
     public static string AppNameOf(string image)

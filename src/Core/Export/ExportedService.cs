@@ -38,6 +38,7 @@ public sealed record ExportedService(ServiceSpec Spec, IReadOnlyList<string> Opt
     /// </summary>
     public string? WaitAddress(string host)
     {
+        if (host.Contains(':')) host = $"[{host}]"; // an IPv6 address
         var port = Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Spec.Ready switch
         {

@@ -77,7 +77,7 @@ internal static class KubernetesManifests
     {
         var docs = new List<YamlNode>();
         var order = plan.InDependencyOrder().Where(s => !IsCronJob(s)).ToList();
-        bool Sidecar(ExportedService s) => s.LongRunning && plan.Dependents(s.Name).Any(d => !IsCronJob(d));
+        bool Sidecar(ExportedService s) => !plan.NoSidecars && s.LongRunning && plan.Dependents(s.Name).Any(d => !IsCronJob(d));
         var init = order.Where(s => s.Spec.OneShot || Sidecar(s)).ToList();
         var main = plan.Services.Where(s => !IsCronJob(s) && !s.Spec.OneShot && !Sidecar(s)).ToList();
         if (main.Count == 0 && init.Count > 0)
@@ -96,7 +96,7 @@ internal static class KubernetesManifests
                 spec.Add("initContainers", list);
             }
             var containers = new YamlSeq();
-            foreach (var s in main) containers.Add(Container(plan, s, Role.Main, "the pod"));
+            foreach (var s in plan.NoSidecars ? order.Where(main.Contains) : main) containers.Add(Container(plan, s, Role.Main, "the pod"));
             spec.Add("containers", containers);
             Volumes(plan, spec);
             docs.Add(Workload("apps/v1", "Deployment", plan.AppName, Labels(plan, PodComponent), new YamlMap()
@@ -228,6 +228,17 @@ internal static class KubernetesManifests
             c.Comment($"a CronJob cannot express {s.Name}'s schedule '{s.Spec.Schedule!.Expression}': Tend runs it at each due time in this container");
         c.Add("name", s.Name);
         c.Add("image", plan.Image);
+        if (plan.NoSidecars && where == "the pod" && role == Role.Main)
+        {
+            // No sidecar to wait for: the container waits itself, on the pod's loopback, then becomes Tend.
+            var waits = new List<string>();
+            foreach (var d in s.Spec.DependsOn.Select(plan.Get).Where(d => d.LongRunning))
+            {
+                if (d.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http } r && d.WaitAddress(r.Address!.ToString()) is { } address) waits.Add(address);
+                else c.Comment($"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another container (no TCP or HTTP readiness check): it starts without waiting");
+            }
+            if (waits.Count > 0) c.Add("command", YamlSeq.Words(["tend", WaitFor.Verb, .. waits, "--", "tend"]));
+        }
         c.Add("args", YamlSeq.Words([.. (s.Scheduled && !IsCronJob(s) ? s.SchedulerArguments : s.Arguments).Select(Literal)]));
         if (s.Environment.Count > 0)
         {

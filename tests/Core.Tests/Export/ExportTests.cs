@@ -21,6 +21,7 @@ public class ExportTests
         { "webworker-swarm", "WebWorker", ["export", "compose", "--target", "swarm", "--image", Image, "--worker-api", "http://web:8080", "--report-api", "http://web:8080"] },
         { "apachessh-compose", "ApacheSsh", ["export", "compose", "--image", "apachessh:2", "--sshd-port", "2222"] },
         { "apachessh-kubernetes-pod", "ApacheSsh", ["export", "kubernetes", "--image", "apachessh:2", "--sshd-port=2222"] },
+        { "webworker-kubernetes-pod-no-sidecars", "WebWorker", ["export", "kubernetes", "--image", Image, "--no-sidecars"] },
         { "apachessh-kubernetes-split", "ApacheSsh", ["export", "kubernetes", "--image", "apachessh:2", "--layout", "split"] },
         { "apachessh-swarm", "ApacheSsh", ["export", "compose", "--target", "swarm", "--image", "apachessh:2"] },
     };
@@ -83,6 +84,21 @@ public class ExportTests
         // Stops: the worker (regular container) first, then the sidecar; each Tend's stop timeout twice (the service,
         // then what is left in its container) plus 2 s: worker 3 s → 8, web 5 s → 12.
         Assert.Equal(20, pod.TerminationGracePeriodSeconds);
+    }
+
+    [Fact]
+    public void Without_sidecars_every_service_is_a_regular_container_and_a_dependent_waits_on_the_pods_loopback()
+    {
+        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image, "--no-sidecars"), strict: true);
+        var pod = objects.OfType<V1Deployment>().Single().Spec.Template.Spec;
+        Assert.Null(pod.InitContainers);
+        Assert.Equal(["web", "worker"], pod.Containers.Select(c => c.Name));
+        var worker = pod.Containers[1];
+        // The image's entrypoint is Tend: wait for web's readiness check on the pod's loopback, then become Tend.
+        Assert.Equal(["tend", "wait-for", "http://127.0.0.1:8080/ready", "--", "tend"], worker.Command);
+        Assert.Equal(["--orchestrated", "--only", "worker"], worker.Args);
+        Assert.Null(pod.Containers[0].Command);
+        Assert.Equal(12, pod.TerminationGracePeriodSeconds);
     }
 
     [Fact]
@@ -323,6 +339,7 @@ public class ExportTests
     [InlineData(new[] { "export", "kubernetes", "--image", "x", "--target", "swarm" }, "option '--target' is for export compose")]
     [InlineData(new[] { "export", "compose", "--image", "x", "--target", "nomad" }, "option '--target' got 'nomad': expected compose or swarm")]
     [InlineData(new[] { "export", "compose", "--image", "x", "--read-only" }, "option '--read-only' is for export kubernetes")]
+    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--layout", "split", "--no-sidecars" }, "option '--no-sidecars' is for --layout pod")]
     [InlineData(new[] { "export", "kubernetes", "--image", "x", "--run-as-user", "0" }, "option '--run-as-user' got '0': expected a numeric user id other than 0")]
     [InlineData(new[] { "export", "kubernetes", "--image", "x", "--requests", "cpu=lots" }, "option '--requests' got 'cpu=lots': expected [SERVICE:]cpu=QUANTITY")]
     [InlineData(new[] { "export", "kubernetes", "--image", "x", "--limits", "gpu=1" }, "option '--limits' got 'gpu=1'")]
