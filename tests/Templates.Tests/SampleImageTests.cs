@@ -37,7 +37,7 @@ public sealed class SampleImageTests(SampleImages images) : IDisposable
         Assert.True(Both(logs), logs);
         var started = logs.Split('\n').Where(l => l.Contains("\"event\":\"started\"")).ToList();
         Assert.True(started.FindIndex(l => l.Contains("\"service\":\"web\"")) < started.FindIndex(l => l.Contains("\"service\":\"worker\"")), "worker started before web");
-        // web has a TCP readiness check: the worker starts once the API accepts, so its first call is answered.
+        // web has an HTTP readiness check: the worker starts once the API answers GET /ready, so its first call is answered.
         Assert.True(logs.IndexOf("\"service\":\"web\",\"event\":\"ready\"") is >= 0 and var ready && ready < logs.IndexOf("\"service\":\"worker\",\"event\":\"started\""), "worker started before web was ready");
         Assert.DoesNotContain("the API is not answering yet", logs);
         Assert.Contains("WebWorker API:", Loopback.HttpAll(port));

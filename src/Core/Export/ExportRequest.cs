@@ -33,7 +33,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     /// <summary>The export's own command, for the file's header.</summary>
     public string Describe() =>
         $"tend export {(Format == ExportFormat.Compose ? "compose" : "kubernetes")} --image {Image}" +
-        (Format == ExportFormat.Kubernetes ? $" --layout {Layout.ToString().ToLowerInvariant()}" : Target == ComposeTarget.Swarm ? " --target swarm" : "");
+        (Format == ExportFormat.Kubernetes ? $" --layout {Layout.ToString().ToLowerInvariant()}{(NoSidecars ? " --no-sidecars" : "")}"
+            : Target == ComposeTarget.Swarm ? " --target swarm" : "");
 
     /// <summary>Parses <c>export FORMAT --image IMAGE …</c> (what the binder left).</summary>
     /// <exception cref="UsageException">A missing or unknown format, no image, a bad name or layout, or an option export does not take.</exception>
