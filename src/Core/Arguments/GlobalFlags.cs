@@ -9,6 +9,6 @@ internal static class GlobalFlags
     public static readonly string[] Names =
     {
         "--log-prefix", "--log-format", "--scan-interval", "--stop-timeout", "--cleanup-timeout", "--restart",
-        "--kill-mode", "--critical", "--stdin", "--adopt", "--no-adopt", "--ready", "--ready-interval", "--ready-timeout", "--alive", "--alive-interval", "--alive-timeout", "--alive-failures", "--schedule", "--control-socket", "--no-control", "--orchestrated", "--only", "--without", "--help", "--version",
+        "--kill-mode", "--critical", "--stdin", "--adopt", "--no-adopt", "--ready", "--ready-interval", "--ready-timeout", "--alive", "--alive-interval", "--alive-timeout", "--alive-failures", "--schedule", "--control-socket", "--no-control", "--orchestrated", "--drain-delay", "--only", "--without", "--help", "--version",
     };
 }

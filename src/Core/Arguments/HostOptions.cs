@@ -92,6 +92,7 @@ public sealed record HostOptions
         ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
         ("--no-control", null, "no control socket"),
         ("--orchestrated", null, "an orchestrator runs this container (tend export): no restarts, exit with the service's code; dependencies --only leaves out are the orchestrator's"),
+        ("--drain-delay", "DURATION", "with --orchestrated: at the first SIGTERM, report not ready and wait this long before stopping (while the orchestrator removes the endpoints)"),
         ("--only", "NAME,…", "run only these declared services"),
         ("--without", "NAME,…", "run the declared services but these"),
         ("--help", null, "show this help"),
@@ -198,6 +199,7 @@ public sealed record HostOptions
                 case "--critical": o = o with { Critical = true }; break;
                 case "--stdin": o = o with { Stdin = Value() }; break;
                 case "--orchestrated": o = o with { Orchestrated = true }; break;
+                case "--drain-delay": sup = sup with { DrainDelay = PositiveDuration(name, Value()) }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
                     throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");
@@ -272,6 +274,8 @@ public sealed record HostOptions
                     }
             }
         }
+        if (sup.DrainDelay is not null && !o.Orchestrated)
+            throw new UsageException("option '--drain-delay' is for a container an orchestrator runs: give --orchestrated too (tend export does)");
         return o with
         {
             Supervisor = sup,

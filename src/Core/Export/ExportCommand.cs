@@ -20,9 +20,10 @@ public static class ExportCommand
     public const string Usage =
         "Export the declared services for an orchestrator (YAML on stdout; a container per service, same image):\n" +
         "  tend export compose --image IMAGE[:TAG] [--target compose|swarm] [declared options] [--only NAME,…] [--without NAME,…]\n" +
-        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--no-sidecars] [--name NAME] [--read-only] [--run-as-user UID]\n" +
-        "      [--requests [SERVICE:]cpu=Q,memory=Q]… [--limits [SERVICE:]cpu=Q,memory=Q]… [declared options] …\n" +
-        "  tend " + WaitFor.Usage + "   wait until each address accepts a connection (exported init containers)\n";
+        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--no-sidecars] [--name NAME] [--drain-delay D]\n" +
+        "      [--read-only] [--run-as-user UID] [--requests [SERVICE:]cpu=Q,memory=Q]… [--limits [SERVICE:]cpu=Q,memory=Q]…\n" +
+        "      [declared options] …\n" +
+        "  tend " + WaitFor.Usage + "\n      wait until each address answers, then run PROGRAM (exported init containers and Swarm entrypoints)\n";
 
     /// <summary>Whether the arguments ask for <c>export</c> or <c>wait-for</c>.</summary>
     public static bool IsRequest(IReadOnlyList<string> args) => args.Count > 0 && args[0] is Verb or WaitFor.Verb;
@@ -87,6 +88,7 @@ public static class ExportCommand
             Target = request.Target,
             ReadOnly = request.ReadOnly,
             NoSidecars = request.NoSidecars,
+            DrainDelay = request.DrainDelay,
             RunAsUser = request.RunAsUser,
             Resources = request.Resources,
             TimeZone = timeZone is { Length: > 0 } tz ? tz.TrimStart(':') : "Etc/UTC",

@@ -16,6 +16,12 @@ public sealed record ExportPlan(string Image, string AppName, IReadOnlyList<Expo
     /// <summary>For Kubernetes' pod layout: no native sidecars (see <see cref="ExportRequest.NoSidecars"/>).</summary>
     public bool NoSidecars { get; init; }
 
+    /// <summary>For Kubernetes: the drain delay of each long-running service's container (<c>--drain-delay</c>), or null.</summary>
+    public TimeSpan? DrainDelay { get; init; }
+
+    /// <summary>Whole seconds the drain adds to a stop (0 without one).</summary>
+    public int DrainSeconds => DrainDelay is { } d ? (int)Math.Ceiling(d.TotalSeconds) : 0;
+
     /// <summary>For Kubernetes: the user id the containers run as, or null (the image's user).</summary>
     public long? RunAsUser { get; init; }
 

@@ -27,6 +27,9 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     /// </summary>
     public bool NoSidecars { get; init; }
 
+    /// <summary>For Kubernetes: <c>--drain-delay D</c>, carried to each long-running service's container (see <see cref="Drain"/>), or null.</summary>
+    public TimeSpan? DrainDelay { get; init; }
+
     /// <summary>For Kubernetes: <c>--requests</c> and <c>--limits</c>, in the order given.</summary>
     public IReadOnlyList<(bool Limit, ResourceSetting Setting)> Resources { get; init; } = [];
 
@@ -47,6 +50,7 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         ComposeTarget? target = null;
         var readOnly = false;
         var noSidecars = false;
+        TimeSpan? drain = null;
         long? user = null;
         var resources = new List<(bool, ResourceSetting)>();
         var kubernetesOnly = new List<string>();
@@ -108,6 +112,13 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     readOnly = true;
                     kubernetesOnly.Add(flag);
                     break;
+                case "--drain-delay":
+                    var d = Value();
+                    if (!Duration.TryParse(d, out var delay) || delay <= TimeSpan.Zero)
+                        throw new UsageException($"option '--drain-delay' got '{d}': expected {Duration.Expected}, more than zero, such as 5s");
+                    drain = delay;
+                    kubernetesOnly.Add(flag);
+                    break;
                 case "--no-sidecars":
                     noSidecars = true;
                     kubernetesOnly.Add(flag);
@@ -144,13 +155,14 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
             Target = target ?? ComposeTarget.Compose,
             ReadOnly = readOnly,
             NoSidecars = noSidecars,
+            DrainDelay = drain,
             RunAsUser = user,
             Resources = resources,
         };
     }
 
     /// <summary>Export's own options, for suggestions on a typo.</summary>
-    private static readonly string[] OwnFlags = ["--image", "--layout", "--name", "--target", "--read-only", "--no-sidecars", "--run-as-user", "--requests", "--limits"];
+    private static readonly string[] OwnFlags = ["--image", "--layout", "--name", "--target", "--read-only", "--no-sidecars", "--drain-delay", "--run-as-user", "--requests", "--limits"];
 
     /// <summary>The image's repository name as a DNS label: <c>registry.example:5000/team/web-app:1.0</c> gives <c>web-app</c>.</summary>
     public static string AppNameOf(string image)

@@ -86,8 +86,9 @@ internal static class KubernetesManifests
         {
             var spec = new YamlMap();
             // Regular containers stop together; then the sidecars, one after another in reverse order.
-            var grace = main.Max(s => s.StopBudgetSeconds) + init.Where(Sidecar).Sum(s => s.StopBudgetSeconds);
-            spec.Add("terminationGracePeriodSeconds", YamlScalar.Of(grace).Comment("every container's stop: Tend's stop timeout of its service, then what is left in it; the sidecars stop last, in turn"));
+            var grace = plan.DrainSeconds + main.Max(s => s.StopBudgetSeconds) + init.Where(Sidecar).Sum(s => s.StopBudgetSeconds);
+            spec.Add("terminationGracePeriodSeconds", YamlScalar.Of(grace).Comment(
+                $"{(plan.DrainDelay is null ? "" : "the drain (--drain-delay), then ")}every container's stop: Tend's stop timeout of its service, then what is left in it; the sidecars stop last, in turn"));
             PodSecurity(plan, spec);
             if (init.Count > 0)
             {
@@ -124,7 +125,7 @@ internal static class KubernetesManifests
                 continue;
             }
             var spec = new YamlMap();
-            if (!s.Spec.OneShot) spec.Add("terminationGracePeriodSeconds", s.StopBudgetSeconds);
+            if (!s.Spec.OneShot) spec.Add("terminationGracePeriodSeconds", s.StopBudgetSeconds + (s.LongRunning ? plan.DrainSeconds : 0));
             else spec.Add("restartPolicy", s.Spec.Restart == Restart.Never ? "Never" : "OnFailure");
             PodSecurity(plan, spec);
             WaitForDependencies(plan, s, spec, Reach);
@@ -239,7 +240,9 @@ internal static class KubernetesManifests
             }
             if (waits.Count > 0) c.Add("command", YamlSeq.Words(["tend", WaitFor.Verb, .. waits, "--", "tend"]));
         }
-        c.Add("args", YamlSeq.Words([.. (s.Scheduled && !IsCronJob(s) ? s.SchedulerArguments : s.Arguments).Select(Literal)]));
+        // The drain is for what the endpoints route to: the regular containers (sidecars stop after them).
+        string[] drain = plan.DrainDelay is { } delay && s.LongRunning && role == Role.Main ? ["--drain-delay", Duration.Format(delay)] : [];
+        c.Add("args", YamlSeq.Words([.. (s.Scheduled && !IsCronJob(s) ? s.SchedulerArguments : s.Arguments).Select(Literal), .. drain]));
         if (s.Environment.Count > 0)
         {
             var env = new YamlSeq();

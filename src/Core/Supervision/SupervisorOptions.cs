@@ -23,4 +23,7 @@ public sealed record SupervisorOptions
     /// Not PID 1, a process of that name belongs to someone else unless the user says otherwise (<c>--adopt</c>).
     /// </summary>
     public bool? Adopt { get; init; }
+
+    /// <summary>With <c>--orchestrated</c>: at the first stop signal, stay up but not ready this long before stopping (Export/Drain.cs), or null.</summary>
+    public TimeSpan? DrainDelay { get; init; }
 }
