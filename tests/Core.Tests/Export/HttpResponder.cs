@@ -19,24 +19,27 @@ internal sealed class HttpResponder : IDisposable
         _listener.Start();
         _thread = new Thread(() =>
         {
-            try
+            while (true)
             {
-                while (true)
+                TcpClient client;
+                try { client = _listener.AcceptTcpClient(); }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; } // the listener was stopped
+                using (client)
                 {
-                    using var client = _listener.AcceptTcpClient();
-                    client.ReceiveTimeout = 2000;
-                    var stream = client.GetStream();
-                    var buffer = new byte[4096];
-                    var request = new StringBuilder();
-                    while (!request.ToString().Contains("\r\n\r\n") && stream.Read(buffer) is > 0 and var n) request.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                    var failing = Interlocked.Increment(ref _requests) <= failures;
-                    var content = failing ? "not yet" : body;
-                    stream.Write(Encoding.ASCII.GetBytes($"HTTP/1.0 {(failing ? "503 Service Unavailable" : "200 OK")}\r\nContent-Length: {content.Length}\r\n\r\n{content}"));
+                    try
+                    {
+                        client.ReceiveTimeout = 2000;
+                        var stream = client.GetStream();
+                        var buffer = new byte[4096];
+                        var request = new StringBuilder();
+                        while (!request.ToString().Contains("\r\n\r\n") && stream.Read(buffer) is > 0 and var n) request.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                        var failing = Interlocked.Increment(ref _requests) <= failures;
+                        var content = failing ? "not yet" : body;
+                        stream.Write(Encoding.ASCII.GetBytes($"HTTP/1.0 {(failing ? "503 Service Unavailable" : "200 OK")}\r\nContent-Length: {content.Length}\r\n\r\n{content}"));
+                    }
+                    catch (IOException) { } // a client that went away mid-request: the next one is answered
                 }
             }
-            catch (SocketException) { } // the listener was stopped
-            catch (ObjectDisposedException) { }
-            catch (IOException) { } // a client went away mid-request
         }) { IsBackground = true };
         _thread.Start();
     }
