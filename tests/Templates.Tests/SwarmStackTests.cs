@@ -146,7 +146,8 @@ public sealed class SwarmStackTests(SampleImages images)
         }
     }
 
-    /// <summary>The engine's die events since <paramref name="since"/> for the stacks' containers: service, exit code, seconds after <paramref name="since"/>.</summary>
+    /// <summary>The engine's die events since <paramref name="since"/> for the stacks' containers: service, exit code, seconds after
+    /// <paramref name="since"/>.</summary>
     private static List<(string Service, string Code, double Seconds)> Died(DateTimeOffset since, params string[] stacks)
     {
         var result = new List<(string, string, double)>();
@@ -166,7 +167,8 @@ public sealed class SwarmStackTests(SampleImages images)
         return result;
     }
 
-    /// <summary>After <c>docker stack rm</c>, Swarm removes the tasks and the network in the background: wait (bounded) so nothing is left.</summary>
+    /// <summary>After <c>docker stack rm</c>, Swarm removes the tasks and the network in the background: wait (bounded) so nothing is
+    /// left.</summary>
     private static void WaitUntilGone(params string[] stacks)
     {
         var sw = Stopwatch.StartNew();

@@ -94,7 +94,8 @@ internal static class ComposeFile
         return m;
     }
 
-    /// <summary>The addresses a Swarm dependent waits for (<c>tend wait-for</c>); a comment for a dependency that cannot be checked from another container.</summary>
+    /// <summary>The addresses a Swarm dependent waits for (<c>tend wait-for</c>); a comment for a dependency that cannot be checked from
+    /// another container.</summary>
     private static List<string> Waits(ExportPlan plan, ExportedService s, YamlMap m)
     {
         var waits = new List<string>();

@@ -27,7 +27,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     /// </summary>
     public bool NoSidecars { get; init; }
 
-    /// <summary>For Kubernetes: <c>--drain-delay D</c>, carried to each long-running service's container (see <see cref="Drain"/>), or null.</summary>
+    /// <summary>For Kubernetes: <c>--drain-delay D</c>, carried to each long-running service's container (see <see cref="Drain"/>), or
+    /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 
     /// <summary>For Kubernetes: <c>--requests</c> and <c>--limits</c>, in the order given.</summary>
@@ -40,7 +41,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
             : Target == ComposeTarget.Swarm ? " --target swarm" : "");
 
     /// <summary>Parses <c>export FORMAT --image IMAGE …</c> (what the binder left).</summary>
-    /// <exception cref="UsageException">A missing or unknown format, no image, a bad name or layout, or an option export does not take.</exception>
+    /// <exception cref="UsageException">A missing or unknown format, no image, a bad name or layout, or an option export does not
+    /// take.</exception>
     public static ExportRequest Parse(IReadOnlyList<string> rest, IReadOnlyList<string> declaredFlags)
     {
         const string usage = "tend export compose|kubernetes --image IMAGE[:TAG]";

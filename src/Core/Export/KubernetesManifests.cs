@@ -21,7 +21,8 @@ internal static class KubernetesManifests
     /// </summary>
     internal static string Literal(string value) => value.Replace("$(", "$$(", StringComparison.Ordinal);
 
-    /// <summary>A startup probe's period; with <see cref="StartupAttempts"/>, how long a service may take to get ready (5 minutes).</summary>
+    /// <summary>A startup probe's period; with <see cref="StartupAttempts"/>, how long a service may take to get ready (5
+    /// minutes).</summary>
     private const int StartupPeriodSeconds = 1;
 
     private const int StartupAttempts = 300;
@@ -151,7 +152,8 @@ internal static class KubernetesManifests
     /// <summary>A scheduled task the CronJob controller can schedule (else Tend schedules it in a long-running container).</summary>
     private static bool IsCronJob(ExportedService s) => s.Spec.Schedule is { } schedule && CronJobSchedule.Of(schedule.Expression) is not null;
 
-    /// <summary>An init container running <c>tend wait-for</c> per dependency that can be checked from another pod; a comment for the others.</summary>
+    /// <summary>An init container running <c>tend wait-for</c> per dependency that can be checked from another pod; a comment for the
+    /// others.</summary>
     private static void WaitForDependencies(ExportPlan plan, ExportedService s, YamlMap spec, Func<ExportedService, string?> reach)
     {
         var waits = new YamlSeq();
@@ -389,7 +391,8 @@ internal static class KubernetesManifests
     /// <summary>The labels that select a workload's pods (a Deployment's selector cannot change later: nothing else goes in).</summary>
     private static YamlMap Selector(ExportPlan plan, string component) => new YamlMap().Add(NameLabel, plan.AppName).Add(ComponentLabel, component);
 
-    /// <summary>An object's labels: its selector's, the image's tag as its version, and who made it (Kubernetes' recommended labels).</summary>
+    /// <summary>An object's labels: its selector's, the image's tag as its version, and who made it (Kubernetes' recommended
+    /// labels).</summary>
     private static YamlMap Labels(ExportPlan plan, string component)
     {
         var m = Selector(plan, component);

@@ -17,7 +17,8 @@ public sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePair
     private static readonly string[] Suffixes = ["", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 
     /// <summary>Parses the value of <paramref name="option"/>.</summary>
-    /// <exception cref="UsageException">Not of the form <c>[SERVICE:]NAME=QUANTITY,…</c>, or an unknown resource or a bad quantity.</exception>
+    /// <exception cref="UsageException">Not of the form <c>[SERVICE:]NAME=QUANTITY,…</c>, or an unknown resource or a bad
+    /// quantity.</exception>
     public static ResourceSetting Parse(string option, string text)
     {
         var colon = text.IndexOf(':');

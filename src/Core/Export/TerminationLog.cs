@@ -18,7 +18,8 @@ internal static class TerminationLog
     /// <summary>What the kubelet reads of it, in bytes.</summary>
     public const int MaxBytes = 4096;
 
-    /// <summary>The message for exit code <paramref name="code"/>, given Tend's last lines; at most <see cref="MaxBytes"/> bytes of UTF-8.</summary>
+    /// <summary>The message for exit code <paramref name="code"/>, given Tend's last lines; at most <see cref="MaxBytes"/> bytes of
+    /// UTF-8.</summary>
     public static string Message(int code, IReadOnlyList<string> lastLines)
     {
         var why = code is > 128 and <= 128 + 64 ? $"exit code {code}: a service was ended by {Signals.Name(code - 128)}" : $"exit code {code}";
@@ -31,7 +32,8 @@ internal static class TerminationLog
         return text;
     }
 
-    /// <summary>Writes the message to <paramref name="path"/> when the file exists; a failure to write is not Tend's to report on its way out.</summary>
+    /// <summary>Writes the message to <paramref name="path"/> when the file exists; a failure to write is not Tend's to report on its way
+    /// out.</summary>
     public static void Write(string path, int code, IReadOnlyList<string> lastLines)
     {
         if (code == 0 || !File.Exists(path)) return;

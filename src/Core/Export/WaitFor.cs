@@ -154,7 +154,8 @@ public static partial class WaitFor
         finally { foreach (var fd in pending) Libc.close(fd); }
     }
 
-    /// <summary>Sends the readiness check's request on a connected (non-blocking) socket and reads its status line before the deadline.</summary>
+    /// <summary>Sends the readiness check's request on a connected (non-blocking) socket and reads its status line before the
+    /// deadline.</summary>
     private static bool HttpAnswers(int fd, Target t, long deadline)
     {
         var request = Encoding.ASCII.GetBytes($"GET {t.HttpPath} HTTP/1.0\r\nHost: {t.Host}:{t.Port.ToString(CultureInfo.InvariantCulture)}\r\nUser-Agent: tend\r\nConnection: close\r\n\r\n");

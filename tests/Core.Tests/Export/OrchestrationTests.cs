@@ -47,7 +47,8 @@ public class OrchestrationTests
     }
 }
 
-/// <summary><c>--orchestrated</c> and schedules: a declared one is the orchestrator's (a CronJob), one given with <c>--schedule</c> stays Tend's.</summary>
+/// <summary><c>--orchestrated</c> and schedules: a declared one is the orchestrator's (a CronJob), one given with <c>--schedule</c> stays
+/// Tend's.</summary>
 public class OrchestratedScheduleTests
 {
     private static List<ServiceSpec> Task() => [new ServiceSpec("report", new Command("/bin/true")) { Schedule = Schedule.Parse("*/5 * * * *") }];

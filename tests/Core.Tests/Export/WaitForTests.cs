@@ -3,7 +3,8 @@ using System.Net.Sockets;
 
 namespace Tend.Tests.Export;
 
-/// <summary><c>tend wait-for tcp:HOST:PORT</c>, the split layout's init container (a program with declared services: ApacheSsh): returns once the address accepts.</summary>
+/// <summary><c>tend wait-for tcp:HOST:PORT</c>, the split layout's init container (a program with declared services: ApacheSsh): returns
+/// once the address accepts.</summary>
 public class WaitForTests
 {
     [Fact]
@@ -40,7 +41,8 @@ public class WaitForTests
     }
 }
 
-/// <summary><c>tend wait-for http://…</c> (an HTTP readiness check from another container) and <c>-- PROGRAM</c> (a Swarm task's entrypoint).</summary>
+/// <summary><c>tend wait-for http://…</c> (an HTTP readiness check from another container) and <c>-- PROGRAM</c> (a Swarm task's
+/// entrypoint).</summary>
 public class WaitForHttpAndExecTests
 {
     [Fact]
