@@ -1,4 +1,6 @@
 using System.Text;
+using Tend.Logging;
+using Tend.Posix;
 
 namespace Tend.Export;
 
@@ -37,7 +39,12 @@ internal static class TerminationLog
     public static void Write(string path, int code, IReadOnlyList<string> lastLines)
     {
         if (code == 0 || !File.Exists(path)) return;
-        try { File.WriteAllText(path, Message(code, lastLines)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        // Through libc, as Tend writes everything else: System.IO's file writing would grow every Tend binary.
+        var fd = Libc.open(path, Libc.O_WRONLY | O_TRUNC | Libc.O_CLOEXEC);
+        if (fd < 0) return;
+        FdWriter.Write(fd, Message(code, lastLines));
+        _ = Libc.close(fd); // on its way out: nothing to do about a failed close
     }
+
+    private const int O_TRUNC = 0x200;
 }
