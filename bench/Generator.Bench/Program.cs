@@ -49,7 +49,8 @@ for (var k = 0; k < 11; k++)
     driver = (CSharpGeneratorDriver)driver.RunGenerators(compilation);
     if (k > 0) cold.Add(sw.Elapsed.TotalMilliseconds); // the first run pays the JIT
     var result = driver.GetRunResult();
-    if (result.Diagnostics.Length > 0 || result.Results[0].GeneratedSources.Length != 301) throw new InvalidOperationException("unexpected generator output");
+    // Warnings are expected: a chain of 300 services does not stop within docker stop's budget (TEND025), and none has a readiness check (TEND026).
+    if (result.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) || result.Results[0].GeneratedSources.Length != 301) throw new InvalidOperationException("unexpected generator output");
     // An edit to one service's file, as in an IDE: the incremental pipeline re-parses that class only.
     var edited = compilation.ReplaceSyntaxTree(trees[0], CSharpSyntaxTree.ParseText(Service(0, 3), new CSharpParseOptions(LanguageVersion.Latest), path: "S0.cs"));
     sw.Restart();

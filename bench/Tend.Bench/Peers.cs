@@ -36,7 +36,9 @@ internal sealed class TendPeer(string binary) : Peer
     public override string Binary => binary;
 
     public override string[] Prepare(string dir, IReadOnlyList<(string Name, string[] Argv)> services, int stopTimeoutMs) =>
-        [binary, "--no-adopt", "--stop-timeout", $"{stopTimeoutMs}ms", "--", .. services.Select(s => string.Join(' ', s.Argv.Select(Quote)))];
+        // --keep-run: the benchmark's PID-1 namespaces share the host's /run, which is not theirs to clear.
+        [binary, "--no-adopt", "--keep-run", "--stop-timeout", $"{stopTimeoutMs}ms", "--",
+            .. services.Select(s => string.Join(' ', s.Argv.Select(Quote)))];
 }
 
 internal sealed class SupervisordPeer : Peer

@@ -19,8 +19,8 @@ public sealed class ServiceTable
             if (s.StartLimit < 1) throw new ArgumentException($"service '{s.Name}': StartLimit must be at least 1");
             if (s.StopTimeout < TimeSpan.Zero || s.BackoffInitial < TimeSpan.Zero || s.BackoffMax < TimeSpan.Zero)
                 throw new ArgumentException($"service '{s.Name}': durations must not be negative");
-            if (s.Schedule is not null && (s.OneShot || s.Daemonizes || s.Ready is not null))
-                throw new ArgumentException($"service '{s.Name}' has a schedule, so each run is a task that ends: it cannot also be {(s.OneShot ? "one-shot" : s.Daemonizes ? "a daemon" : "checked for readiness (--ready)")}; remove one of the two");
+            if (s.Schedule is not null && DeclarationRules.ScheduleConflict(s.OneShot, s.Daemonizes, s.Ready is not null) is { } conflict)
+                throw new ArgumentException(DeclarationRules.ScheduleConflictMessage(s.Name, conflict));
         }
         var deps = new ImmutableArray<int>[Services.Length];
         var dependents = new List<int>[Services.Length];

@@ -76,12 +76,26 @@ public static class TendHost
             return Fail(e);
         }
         var log = new EventLog(options.Supervisor.LogFormat);
+        if (Posix.Libc.getpid() == 1 && !options.Supervisor.KeepRun) ClearPreviousBoot(log);
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor, log); }
         catch (ArgumentException e) { return Fail(new UsageException(e.Message)); }
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
         supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, options.ControlSocket, log)));
         throw new System.Diagnostics.UnreachableException();
+    }
+
+    /// <summary>
+    /// As PID 1, before anything starts (the control socket included): a container restart is a boot, so the previous
+    /// boot's pid files, lock files and @reboot markers go (<see cref="Posix.BootState"/>). One line per file removed;
+    /// what could not be removed is an error line, never fatal.
+    /// </summary>
+    private static void ClearPreviousBoot(EventLog log)
+    {
+        var cleanup = Posix.BootState.ClearPreviousBoot();
+        foreach (var path in cleanup.Removed)
+            log.Info($"removed {path}: left by the previous boot (a container restart is a boot; --keep-run keeps /run as it is)");
+        foreach (var problem in cleanup.Problems) log.Error(problem);
     }
 
     /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
@@ -185,7 +199,7 @@ public static class TendHost
         }
         var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
         if (readers.Count > 1)
-            throw new UsageException($"services {string.Join(" and ", readers)} both ask for the container's stdin, which only one can read: keep Stdin = true (or --stdin) on one");
+            throw new UsageException(DeclarationRules.StdinTwiceMessage(readers[0], readers[1]));
         return services;
     }
 

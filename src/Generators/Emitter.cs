@@ -11,6 +11,9 @@ internal static class Emitter
     /// <summary>The selection flags, quoted for the generated list of known flags.</summary>
     private static readonly string[] SelectionFlags = ["\"--only\"", "\"--without\""];
 
+    /// <summary>The members <see cref="ServicePart"/> writes into the user's class by name (a member of the user's so named is TEND021).</summary>
+    public static readonly string[] GeneratedMembers = ["ServiceName"];
+
     private const string Args = "global::Tend.Arguments";
     private const string P = Args + ".OptionParsers";
 
@@ -29,12 +32,16 @@ internal static class Emitter
         using (w.Block($"partial class {s.ClassName}"))
         {
             w.Line("/// <summary>The name of this service, as in logs, flags and control verbs.</summary>");
-            w.Line($"public const string ServiceName = {SourceWriter.Literal(s.Name)};");
+            w.Line($"public {(s.HidesServiceName ? "new " : "")}const string ServiceName = {SourceWriter.Literal(s.Name)};");
             w.Line();
             if (!s.DeclaresConstructor)
             {
                 w.Line("/// <summary>Creates the service with its options' initial values.</summary>");
+                // Declaring it moves the compiler's warning about a non-nullable member left null (CS8618) from the
+                // user's class, where it belongs, into this file, where nobody can act on it.
+                w.Line("#pragma warning disable CS8618");
                 w.Line($"public {s.ClassName}() {{ }}");
+                w.Line("#pragma warning restore CS8618");
                 w.Line();
             }
             w.Line("/// <summary>Used by the generated binder: the initializers run once, then each option given replaces its initial value.</summary>");
@@ -90,6 +97,8 @@ internal static class Emitter
 
     private static string V(int s, int o) => $"v{s}_{o}";
     private static string H(int s, int o) => $"h{s}_{o}";
+    private static string W(int s, int o) => $"w{s}_{o}";
+    private static string X(int s, int o) => $"x{s}_{o}";
 
     private static void EmitBind(SourceWriter w, IReadOnlyList<ServiceModel> services)
     {
@@ -109,7 +118,7 @@ internal static class Emitter
                     var o = services[i].Options[j];
                     w.Line(o.Kind == OptionKind.StringArray
                         ? $"global::System.Collections.Generic.List<string>? {V(i, j)} = null; bool {H(i, j)} = false;"
-                        : $"{o.Type} {V(i, j)} = default!; bool {H(i, j)} = false;");
+                        : $"{o.Type} {V(i, j)} = default!; bool {H(i, j)} = false; string? {W(i, j)} = null; bool {X(i, j)} = false;");
                 }
             using (w.Block("for (var i = 0; i < args.Length; i++)"))
             {
@@ -135,7 +144,8 @@ internal static class Emitter
                             {
                                 w.Line($"    if ({H(i, j)}) throw {P}.Twice(flag);");
                                 var value = o.Kind == OptionKind.Boolean ? $"{P}.BooleanValue(args, ref i, inline)" : $"{P}.Value(args, ref i, flag, inline)";
-                                w.Line($"    {V(i, j)} = {Convert(o, "flag", value)}; {H(i, j)} = true; break;");
+                                // The text as given is kept (no copy), for an error in the service's code to name it.
+                                w.Line($"    {W(i, j)} = {value}; {V(i, j)} = {Convert(o, "flag", W(i, j) + "!")}; {H(i, j)} = true; break;");
                             }
                         }
                     w.Line("default: rest.Add(arg); break;");
@@ -146,7 +156,9 @@ internal static class Emitter
                 {
                     var o = services[i].Options[j];
                     var e = $"e{i}_{j}";
-                    w.Line($"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = {(o.Kind == OptionKind.StringArray ? $"new global::System.Collections.Generic.List<string>({P}.List({e}))" : Convert(o, SourceWriter.Literal(o.Env), e))}; {H(i, j)} = true; }}");
+                    w.Line(o.Kind == OptionKind.StringArray
+                        ? $"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = new global::System.Collections.Generic.List<string>({P}.List({e})); {H(i, j)} = true; }}"
+                        : $"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = {Convert(o, SourceWriter.Literal(o.Env), e)}; {H(i, j)} = true; {W(i, j)} = {e}; {X(i, j)} = true; }}");
                 }
             w.Line();
             w.Line($"var keep = {Args}.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);");
@@ -168,24 +180,27 @@ internal static class Emitter
                     using (w.Block($"if (keep[{i}])"))
                     {
                         var values = s.Options.Select((o, j) => $"new {Args}.OptionValue<{ValueType(o)}>({H(i, j)}, {(o.Kind == OptionKind.StringArray ? $"{V(i, j)}?.ToArray()!" : V(i, j))})");
+                        // The options given, as given: an exception in the service's code names them (TEND_WEB_PORT=99999).
+                        var given = string.Concat(s.Options.Select((o, j) => (o, j)).Where(x => x.o.Kind != OptionKind.StringArray)
+                            .Select(x => $", {W(i, x.j)} is null ? null : ({X(i, x.j)} ? {SourceWriter.Literal(x.o.Env + "=")} : {SourceWriter.Literal(x.o.Flag + "=")}) + {W(i, x.j)}"));
                         w.Line($"{s.FullName} s{i};");
                         w.Line($"global::Tend.Command c{i};");
                         w.Line($"try {{ s{i} = new {s.FullName}({string.Join(", ", new[] { $"default({Args}.ServiceBinding)" }.Concat(values))}); }}");
-                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its constructor or an option's initializer\", e); }}");
+                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its constructor or an option's initializer\", e{given}); }}");
                         w.Line($"try {{ c{i} = s{i}.Command; }}");
-                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Command\", e); }}");
+                        w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Command\", e{given}); }}");
                         w.Line($"if (c{i} is null) throw {P}.NullCommand({name});");
                         if (s.HasReady)
                         {
                             w.Line($"global::Tend.Readiness? r{i};");
                             w.Line($"try {{ r{i} = s{i}.Ready; }}");
-                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Ready\", e); }}");
+                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Ready\", e{given}); }}");
                         }
                         if (s.HasAlive)
                         {
                             w.Line($"global::Tend.Liveness? a{i};");
                             w.Line($"try {{ a{i} = s{i}.Alive; }}");
-                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Alive\", e); }}");
+                            w.Line($"catch (global::System.Exception e) {{ throw {P}.UserCode({name}, \"its Alive\", e{given}); }}");
                         }
                         w.Line($"specs.Add(new global::Tend.ServiceSpec({name}, c{i})");
                         w.Line("{");
@@ -234,13 +249,28 @@ internal static class Emitter
         _ => value,
     };
 
+    /// <summary>
+    /// An enum value from its text: a member's exact name first, then any casing that names one member only. An enum
+    /// may have members that differ only in case (<c>Gzip</c>, <c>GZip</c>): both are taken as written, and
+    /// <c>gzip</c>, which names neither alone, is refused with their names.
+    /// </summary>
     private static string EnumSwitch(OptionModel o, string source, string value)
     {
         var type = o.Type.TrimEnd('?');
-        var arms = o.EnumMembers.Select(m => $"{SourceWriter.Literal(m.ToLowerInvariant())} => {type}.{m}");
-        var expected = SourceWriter.Literal("one of " + string.Join(", ", o.EnumMembers.Select(m => m.ToLowerInvariant())));
-        return $"({value}).ToLowerInvariant() switch {{ {string.Join(", ", arms)}, var bad => throw {P}.BadValue({source}, bad, {expected}) }}";
+        var members = o.EnumMembers;
+        var expected = SourceWriter.Literal("one of " + string.Join(", ", members.Select(Shown(members))));
+        var groups = members.GroupBy(m => m.ToLowerInvariant()).ToList();
+        var folded = groups.Where(g => g.Count() == 1).Select(g => $"{SourceWriter.Literal(g.Key)} => {type}.{Names.Identifier(g.Single())}");
+        if (groups.All(g => g.Count() == 1))
+            return $"({value}).ToLowerInvariant() switch {{ {string.Join(", ", folded.Append($"var bad => throw {P}.BadValue({source}, bad, {expected})"))} }}";
+        // Members that differ only in case are matched exactly, before any casing of the others.
+        var exact = groups.Where(g => g.Count() > 1).SelectMany(g => g).Select(m => $"{SourceWriter.Literal(m)} => {type}.{Names.Identifier(m)}");
+        return $"({value}) switch {{ {string.Join(", ", exact.Append($"var t => t.ToLowerInvariant() switch {{ {string.Join(", ", folded.Append($"_ => throw {P}.BadValue({source}, t, {expected})"))} }}"))} }}";
     }
+
+    /// <summary>How --help and errors name a member: lower-case, unless another member differs from it only in case.</summary>
+    private static System.Func<string, string> Shown(IEnumerable<string> members) =>
+        m => members.Count(x => string.Equals(x, m, System.StringComparison.OrdinalIgnoreCase)) > 1 ? m : m.ToLowerInvariant();
 
     private static void EmitHelp(SourceWriter w, IReadOnlyList<ServiceModel> services)
     {
@@ -299,7 +329,7 @@ internal static class Emitter
         OptionKind.Int64 => "LONG",
         OptionKind.Double => "NUMBER",
         OptionKind.TimeSpan => "DURATION",
-        OptionKind.Enum => string.Join("|", o.EnumMembers.Select(m => m.ToLowerInvariant())),
+        OptionKind.Enum => string.Join("|", o.EnumMembers.Select(Shown(o.EnumMembers))),
         OptionKind.StringArray => "STRING,... (repeatable)",
         _ => "VALUE",
     };

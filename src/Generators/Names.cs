@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Tend.Generators;
 
@@ -9,6 +10,9 @@ internal static class Names
     // Words of lower-case letters and digits joined by single '-': no leading, trailing or doubled '-', so
     // "--web-" + option never reads as two flags glued together (web- or web--x would make --web--port).
     private static readonly Regex Valid = new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant);
+
+    /// <summary>A name as C# source must write it: a keyword as a verbatim identifier (<c>@event</c>).</summary>
+    public static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     public static bool IsValid(string name) => name.Length <= 63 && Valid.IsMatch(name);
 

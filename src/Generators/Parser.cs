@@ -94,11 +94,24 @@ internal static class Parser
 
         var settings = Settings(attr, attrLocation, diags);
 
+        // What the generator writes into the class itself: a member of the user's of the same name would be declared twice.
+        foreach (var generatedMember in Emitter.GeneratedMembers)
+            foreach (var own in type.GetMembers(generatedMember).Where(m => !m.IsImplicitlyDeclared))
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberClash, SourceLocation(own) ?? identifier, type.Name, generatedMember));
+        // A base class's ServiceName, its own or the one generated for it (a service derived from a service), is hidden.
+        var hidesServiceName = type.BaseType is { } baseType && (Members(baseType).Any(m => m.Name == "ServiceName")
+            || Ancestors(baseType).Any(b => b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ServiceAttribute)));
+
         var deps = new List<string>();
         var named = attr.NamedArguments.ToDictionary(a => a.Key, a => a.Value);
         var schedule = named.TryGetValue("Schedule", out var sc) ? sc.Value as string : null;
+        var oneShot = named.TryGetValue("OneShot", out var os) && os.Value is true;
+        var daemonizes = named.TryGetValue("Daemonizes", out var dz) && dz.Value is true;
         if (schedule is not null && CronSyntax.Problem(schedule) is { } cronProblem)
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadSchedule, NamedLocation(attrLocation, "Schedule") ?? attrLocation, schedule, cronProblem, CronSyntax.Expected));
+        else if (schedule is not null && DeclarationRules.ScheduleConflict(oneShot, daemonizes, ready is not null) is { } conflict)
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ScheduleConflict, NamedLocation(attrLocation, "Schedule") ?? attrLocation,
+                DeclarationRules.ScheduleConflictMessage(name, conflict)));
 
         if (named.TryGetValue("DependsOn", out var dependsOn) && !dependsOn.IsNull)
         {
@@ -118,14 +131,15 @@ internal static class Parser
         var fullName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
         var model = new ServiceModel(ns, new EquatableArray<string>(containing), Id(type.Name), fullName, name,
             new EquatableArray<string>(deps),
-            named.TryGetValue("OneShot", out var os) && os.Value is true,
+            oneShot,
             named.TryGetValue("Critical", out var cr) && cr.Value is true,
-            named.TryGetValue("Daemonizes", out var dz) && dz.Value is true,
+            daemonizes,
             new EquatableArray<SettingModel>(settings),
             ready is not null,
             type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
             new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct), schedule, alive is not null);
         if (named.TryGetValue("Stdin", out var si) && si.Value is true) model = model with { Stdin = true };
+        if (hidesServiceName) model = model with { HidesServiceName = true };
         return new ParseResult(model, new ServiceSite(fullName, LocationInfo.From(attrLocation), new EquatableArray<OptionSite>(optionSites)), default);
     }
 
@@ -141,8 +155,8 @@ internal static class Parser
         {
             null => null,
             IPropertySymbol p when p.IsStatic => $"has a static {member} property; it must be an instance property",
-            IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != typeName => $"has a {member} property of type '{p.Type.ToDisplayString()}', not {typeName}",
-            IPropertySymbol p when p.GetMethod is null => $"has a {member} property without a getter",
+            IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != typeName => $"has {Article(member)} {member} property of type '{p.Type.ToDisplayString()}', not {typeName}",
+            IPropertySymbol p when p.GetMethod is null => $"has {Article(member)} {member} property without a getter",
             IPropertySymbol p when !Visible(p) || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} {member} property; make it public",
             IPropertySymbol => null,
             _ => $"has a member named {member} that is not a property",
@@ -152,8 +166,15 @@ internal static class Parser
         return symbol;
     }
 
-    /// <summary>A name as C# source must write it: a keyword as a verbatim identifier (<c>@event</c>).</summary>
-    private static string Id(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+    private static string Id(string name) => Names.Identifier(name);
+
+    /// <summary>"a" or "an" before <paramref name="word"/> (by its first letter: "an Alive", "a Ready").</summary>
+    private static string Article(string word) => word.Length > 0 && "AEIOUaeiou".IndexOf(word[0]) >= 0 ? "an" : "a";
+
+    private static IEnumerable<INamedTypeSymbol> Ancestors(INamedTypeSymbol type)
+    {
+        for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType) yield return t;
+    }
 
     /// <summary>The members of the class and of its base classes, the most derived first (object's are left out).</summary>
     private static IEnumerable<ISymbol> Members(INamedTypeSymbol type)
@@ -201,7 +222,9 @@ internal static class Parser
         long? Ms(string key, string property)
         {
             if (!named.TryGetValue(key, out var v)) return null;
-            var text = v.Value as string ?? "";
+            // A value of another type (StopTimeout = 5) is the compiler's error (CS0029): one error, not two.
+            if (v.Kind == TypedConstantKind.Error || (!v.IsNull && v.Value is not string)) return null;
+            var text = v.Value as string ?? "null";
             if (!Duration.TryParse(text, out var d))
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At(key), key, text, "expected " + Duration.Expected));
@@ -239,9 +262,9 @@ internal static class Parser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StartLimit"), "StartLimit", startLimit.ToString(CultureInfo.InvariantCulture), "it must be at least 1"));
             else settings.Add(new SettingModel("StartLimit", SettingKind.Integer, startLimit.ToString(CultureInfo.InvariantCulture)));
         }
-        if (named.TryGetValue("StopSignal", out var ss))
+        if (named.TryGetValue("StopSignal", out var ss) && ss.Kind != TypedConstantKind.Error && (ss.IsNull || ss.Value is string))
         {
-            var signalText = ss.Value as string ?? "";
+            var signalText = ss.Value as string ?? "null";
             if (!Signals.TryParse(signalText, out var stopSignal))
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StopSignal"), "StopSignal", signalText, "expected " + Signals.Expected));
             else settings.Add(new SettingModel("StopSignal", SettingKind.Integer, stopSignal.ToString(CultureInfo.InvariantCulture)));
@@ -258,6 +281,8 @@ internal static class Parser
             else settings.Add(new SettingModel(key, SettingKind.Enum, $"{enumType.Name}.{member.Name}"));
         }
 
+        if (named.TryGetValue("User", out var user) && user.Value is string userText && DeclarationRules.UserProblem(userText) is { } userProblem)
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("User"), "User", userText, $"{userProblem}; expected {DeclarationRules.UserExpected}"));
         foreach (var key in new[] { "MatchName", "WorkingDirectory", "User" })
             if (named.TryGetValue(key, out var v) && v.Value is string s)
                 settings.Add(new SettingModel(key, SettingKind.String, s));
@@ -323,6 +348,11 @@ internal static class Parser
             if (!compilation.IsSymbolAccessibleWithin(underlying, compilation.Assembly))
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotAccessible, location, prop.Name, $"has type '{underlying.ToDisplayString()}', which is {Accessibility(underlying)} (make the type internal or public)"));
+                continue;
+            }
+            if (underlying.TypeKind == TypeKind.Enum && !underlying.GetMembers().OfType<IFieldSymbol>().Any(f => f.HasConstantValue))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyEnum, location, prop.Name, underlying.ToDisplayString()));
                 continue;
             }
             var flag = $"--{service}-{optionName}";

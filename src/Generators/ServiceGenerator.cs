@@ -26,7 +26,15 @@ public sealed class ServiceGenerator : IIncrementalGenerator
         var app = table.Select(static (t, _) => t.Services).WithTrackingName(TrackingNames.App);
         // Emitted even when declarations have errors (then without services), so the program's TendApp.Run(args)
         // still binds and the user sees the TEND diagnostics, not a missing type.
-        context.RegisterSourceOutput(app, static (spc, services) => spc.AddSource("TendApp.g.cs", Emitter.App(services.ToList())));
+        // A type of the user's named TendApp in the global namespace would merge with, or clash with, the generated one:
+        // then none is emitted (a [Service] class so named gets TEND016; any other is the user's own).
+        var userTendApp = context.CompilationProvider
+            .Select(static (c, _) => c.Assembly.GlobalNamespace.GetTypeMembers("TendApp").Any(t => t.DeclaringSyntaxReferences.Length > 0))
+            .WithTrackingName(TrackingNames.UserTendApp);
+        context.RegisterSourceOutput(app.Combine(userTendApp), static (spc, x) =>
+        {
+            if (!x.Right) spc.AddSource("TendApp.g.cs", Emitter.App(x.Left.ToList()));
+        });
 
         // Diagnostics are reported apart from the sources. Pairing them with the compilation (to turn stored
         // positions back into locations in its trees) re-runs only these small reporting steps on an edit.
@@ -67,4 +75,5 @@ public static class TrackingNames
     public const string Table = nameof(Table);
     public const string App = nameof(App);
     public const string CrossDiagnostics = nameof(CrossDiagnostics);
+    public const string UserTendApp = nameof(UserTendApp);
 }

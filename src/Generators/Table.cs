@@ -35,11 +35,59 @@ public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray
         DuplicateNames(services, problems);
         SharedFlags(services, problems);
         Cycles(services, problems);
+        var readers = services.Where(s => s.Stdin).ToList();
+        if (readers.Count > 1)
+            problems.Add(Problem(readers[1], DiagnosticDescriptors.StdinTwice.Id, null, DeclarationRules.StdinTwiceMessage(readers[0].Name, readers[1].Name)));
 
         // A dependency on a [Service] class whose declaration has errors is left to those errors; drop it here.
         var byName = new HashSet<string>(services.Select(s => s.FullName));
-        var valid = services.Select(s => s with { DependsOn = new EquatableArray<string>(s.DependsOn.Where(byName.Contains)) });
-        return new Table(new EquatableArray<ServiceModel>(problems.Count > 0 ? Enumerable.Empty<ServiceModel>() : valid), new EquatableArray<Problem>(problems));
+        var valid = services.Select(s => s with { DependsOn = new EquatableArray<string>(s.DependsOn.Where(byName.Contains)) }).ToList();
+        var errors = problems.Count > 0;
+        if (!errors) Budgets(valid, problems);
+        return new Table(new EquatableArray<ServiceModel>(errors ? Enumerable.Empty<ServiceModel>() : valid), new EquatableArray<Problem>(problems));
+    }
+
+    /// <summary>
+    /// The stop budget of one container: Docker gives <c>docker stop</c> 10 s by default (docs.docker.com, "docker
+    /// container stop": --timeout), then kills the container. Tend stops services in reverse dependency order, each
+    /// after its dependents, each taking up to its StopTimeout: the longest such chain must fit.
+    /// </summary>
+    public static readonly System.TimeSpan DockerStopBudget = System.TimeSpan.FromSeconds(10);
+
+    /// <summary>Warnings no peer gives: the stop chain against the platform's budget, and dependencies without readiness.</summary>
+    private static void Budgets(List<ServiceModel> services, List<Problem> problems)
+    {
+        var byName = services.ToDictionary(s => s.FullName);
+        var dependents = services.ToDictionary(s => s.FullName, _ => new List<ServiceModel>());
+        foreach (var s in services)
+            foreach (var d in s.DependsOn)
+                dependents[d].Add(s);
+        long StopMs(ServiceModel s) => s.Settings.FirstOrDefault(x => x.Property == "StopTimeout") is { } t
+            ? long.Parse(t.Value, System.Globalization.CultureInfo.InvariantCulture)
+            : Duration.TryParse(ServiceDefaults.StopTimeout, out var d) ? (long)d.TotalMilliseconds : 0;
+        // The longest chain that ends with each service: its dependents stop first (the table has no cycle here).
+        var chains = new Dictionary<string, (long Ms, List<ServiceModel> Path)>();
+        (long Ms, List<ServiceModel> Path) Chain(ServiceModel s)
+        {
+            if (chains.TryGetValue(s.FullName, out var known)) return known;
+            var before = dependents[s.FullName].Select(Chain).OrderByDescending(c => c.Ms).FirstOrDefault();
+            var path = new List<ServiceModel>(before.Path ?? new List<ServiceModel>()) { s };
+            return chains[s.FullName] = ((before.Path is null ? 0 : before.Ms) + StopMs(s), path);
+        }
+        var longest = services.Select(Chain).OrderByDescending(c => c.Ms).FirstOrDefault();
+        if (longest.Path is not null && longest.Ms > (long)DockerStopBudget.TotalMilliseconds)
+        {
+            string Format(long ms) => Duration.Format(System.TimeSpan.FromMilliseconds(ms));
+            var steps = string.Join(", then ", longest.Path.Select(s => $"{s.Name} {Format(StopMs(s))}"));
+            problems.Add(Problem(longest.Path[0], DiagnosticDescriptors.StopBudget.Id, null, Format(longest.Ms), steps, Format((long)DockerStopBudget.TotalMilliseconds),
+                "docker stop (its default; docker stop -t, compose's stop_grace_period)"));
+        }
+        foreach (var s in services)
+        {
+            var waiting = dependents[s.FullName];
+            if (waiting.Count == 0 || s.HasReady || s.OneShot || s.Daemonizes || s.Schedule is not null) continue;
+            problems.Add(Problem(s, DiagnosticDescriptors.ReadinessForDependents.Id, null, s.Name, string.Join(", ", waiting.Select(w => $"'{w.Name}'"))));
+        }
     }
 
     private static Problem Problem(Tend.Generators.Model.ServiceModel s, string id, string? option, params string[] args) =>

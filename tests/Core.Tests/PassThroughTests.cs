@@ -161,7 +161,8 @@ public sealed partial class PassThroughTests : IDisposable
     public void Services_get_dev_null_as_stdin_and_the_one_that_asks_gets_the_containers()
     {
         File.WriteAllText(P("input"), "hello from stdin\n");
-        using var t = Start(["--stdin", "cat", "cat", "sh -c 'readlink /proc/self/fd/0; exec sleep 1000'"], setup: $"exec <{P("input")}");
+        // on-failure: cat's exit 0 at the end of its input is its end (under always, it would be restarted).
+        using var t = Start(["--restart", "on-failure", "--stdin", "cat", "cat", "sh -c 'readlink /proc/self/fd/0; exec sleep 1000'"], setup: $"exec <{P("input")}");
         t.WaitForStdout("hello from stdin\n");
         t.WaitForStdout("/dev/null\n");
         t.Next("cat", "completed"); // cat read to the end of the input and exited 0

@@ -64,7 +64,7 @@ internal sealed class FakeSupervisor
 
     public FakeSupervisor Daemonized(int i, TrackedProcess daemon)
     {
-        Runtimes = Runtimes.SetItem(i, Reconciler.OnDaemonized(Runtimes[i], daemon));
+        Runtimes = Runtimes.SetItem(i, Reconciler.OnIdentity(Runtimes[i], Runtimes[i].Run with { Main = daemon, Groups = RunIdentity.WithGroup(Runtimes[i].Groups, daemon.Pgid) }));
         return Step();
     }
 

@@ -117,7 +117,7 @@ public class SupervisorProcessTests
     {
         // `script` gives tend a pty on stdin/stdout/stderr, as `docker run -t` does. Any use of System.Console
         // there would make the runtime reap PID 1's children itself, and the status below would be lost.
-        var cmd = $"unshare --pid --fork --mount-proc --kill-child {Binary} --log-format json --restart never \"sh -c 'exit 7'\" \"sh -c 'kill -USR1 \\$\\$'\"";
+        var cmd = $"unshare --pid --fork --mount-proc --kill-child {Binary} --log-format json --keep-run --restart never \"sh -c 'exit 7'\" \"sh -c 'kill -USR1 \\$\\$'\"";
         var psi = new ProcessStartInfo("script", ["-qec", cmd, "/dev/null"]) { RedirectStandardOutput = true, RedirectStandardInput = true };
         using var p = Process.Start(psi)!;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));

@@ -100,6 +100,9 @@ internal sealed partial class TendRun : IDisposable
         binary ??= scenario is null ? Binary : Path.Combine(RepoRoot, "tests/TestHost/bin", BuildConfiguration, "net10.0/Tend.TestHost");
         var args = scenario is null ? new List<string>() : [scenario];
         args.AddRange(["--log-format", "json"]);
+        // As PID 1 Tend clears the previous boot's pid files under /run; this namespace shares the host's /run (unless
+        // the setup mounts one), which is not its to clear (docs/lineage.md, "A container restart is a boot").
+        if (pid1) args.Add("--keep-run");
         args.AddRange(tendArgs);
         if (!pid1) return new TendRun(binary, args, pid1: false);
         var command = new List<string> { "--pid", "--fork", "--mount-proc", "--kill-child" };

@@ -132,7 +132,7 @@ public class UsageErrorTests
     [Fact]
     public void Bad_values_and_empty_input_are_one_line_each()
     {
-        foreach (var args in new[] { new[] { "--stop-timeout", "soon", "sleep 1" }, ["--critical=yes", "sleep 1"], [], ["--only", "web", "sleep 1"] })
+        foreach (var args in new[] { new[] { "--stop-timeout", "soon", "sleep 1" }, ["--critical=maybe", "sleep 1"], [], ["--only", "web", "sleep 1"] })
         {
             var (code, err) = RunTend(args);
             Assert.True(code == 2, $"tend {string.Join(' ', args)} exited {code}: {err}");

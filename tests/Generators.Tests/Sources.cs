@@ -8,7 +8,7 @@ internal static class Sources
         namespace App;
 
         /// <summary>Apache HTTP server, started by its init script.</summary>
-        [Service("apache2", StopTimeout = "5s")]
+        [Service("apache2", Daemonizes = true, StopTimeout = "5s")]
         public partial class Apache
         {
             public Command Command => new("/etc/init.d/apache2", "start");

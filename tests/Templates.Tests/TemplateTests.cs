@@ -85,6 +85,45 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     }
 
     [Fact]
+    public void A_container_restart_is_a_boot_the_seed_services_come_back_whatever_their_stale_pid_files_name()
+    {
+        // A file the engine bind-mounts into /run, named like a pid file: it is not the container's to clear.
+        var bound = Path.Combine(image.Work, $"bound-{Guid.NewGuid():N}.pid");
+        File.WriteAllText(bound, "1\n");
+        var port = Loopback.FreePort();
+        Engine.Run("run", "-d", "--name", _container, "--label", Engine.Label, "-p", $"127.0.0.1:{port}:80",
+            "-v", $"{bound}:/run/bound.pid", image.Image, "--log-format", "json", "/usr/sbin/sshd", "/etc/init.d/apache2 start");
+        Assert.StartsWith("HTTP/1.1 200 ", Loopback.Http(port, 20));
+
+        // The previous boot ends abruptly (as after the stop timeout, an OOM kill, a host crash: no daemon removes its pid
+        // file) with pid files naming pid 1, which is Tend in every boot: alive when apache2's script reads its pid file.
+        // Without the cleanup apache2ctl says "already running", the script exits 0, and apache2 never runs again.
+        Engine.Run("exec", _container, "sh", "-c",
+            "echo 1 > /run/apache2/apache2.pid && echo 1 > /run/sshd.pid && : > /run/crond.reboot && : > /run/keep.conf");
+        Engine.Run("kill", "-s", "KILL", _container);
+        Engine.Run("restart", "-t", "10", _container);
+
+        Assert.StartsWith("HTTP/1.1 200 ", Loopback.Http(port, 20));
+        var pid1 = int.Parse(Engine.Run("inspect", "-f", "{{.State.Pid}}", _container).Trim());
+        var sw = Stopwatch.StartNew();
+        while (!Shell.Descendants(pid1).Any(p => p.Comm == "sshd") && sw.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.Contains(Shell.Descendants(pid1), p => p.Comm == "sshd");
+
+        var logs = Engine.Run("logs", _container);
+        foreach (var path in new[] { "/run/apache2/apache2.pid", "/run/sshd.pid", "/run/crond.reboot" })
+            Assert.Single(logs.Split('\n'),
+                l => l.Contains("\"event\":\"info\"") && l.Contains($"\"message\":\"removed {path}: left by the previous boot"));
+        Assert.DoesNotContain("removed /run/bound.pid", logs);
+        Assert.DoesNotContain("\"event\":\"error\"", logs);
+        Assert.Equal("1\n", File.ReadAllText(bound));
+        // What the image built (/run/sshd: sshd refuses to start without it) and files of no stale kind stay.
+        Assert.Equal(0, Engine.Try("exec", _container, "sh", "-c", "test -d /run/sshd && test -f /run/keep.conf").Code);
+        Engine.Run("stop", "-t", "10", _container);
+        Engine.Remove(container: _container);
+        File.Delete(bound);
+    }
+
+    [Fact]
     public void Tend_status_and_stop_work_through_exec_and_the_healthcheck_follows_the_critical_service()
     {
         Engine.Run(["run", "-d", "--name", _container, "--label", Engine.Label, .. Engine.HealthFlags, image.Image]);

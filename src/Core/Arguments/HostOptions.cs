@@ -67,37 +67,8 @@ public sealed record HostOptions
     /// <summary><c>--version</c> was given.</summary>
     public bool Version { get; init; }
 
-    /// <summary>The options Tend itself understands, for help and for suggestions on a typo.</summary>
-    public static readonly (string Name, string? Value, string Help)[] Options =
-    [
-        ("--log-prefix", null, "prefix every line a service prints with its name (default: services write straight to stdout/stderr)"),
-        ("--log-format", "text|json", "format of Tend's own lines on stderr (default: text)"),
-        ("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
-        ("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL (default: " + ServiceDefaults.StopTimeout + ")"),
-        ("--cleanup-timeout", "DURATION", "for command-line services: after the main process died, time its group's leftovers get before SIGKILL (default: " + ServiceDefaults.CleanupTimeout + ")"),
-        ("--kill-mode", "MODE", "for command-line services: which processes a stop reaches: lineage (default: every process of its start-up), control-group, mixed or process"),
-        ("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
-        ("--critical", null, "for command-line services: one that fails for good stops everything; Tend exits with its exit code (128+N for signal N, 1 if it never ran)"),
-        ("--stdin", "NAME", "service NAME reads the container's stdin (default: every service gets /dev/null); at most one service"),
-        ("--adopt", null, "not PID 1: adopt a process of a service's name that already runs instead of starting another (PID 1 does by default)"),
-        ("--no-adopt", null, "start every service even when a process of its name already runs"),
-        ("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)"),
-        ("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
-        ("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
-        ("--alive", "NAME=CHECK", "when service NAME counts as alive, checked once it is ready; the kinds of --ready (repeatable)"),
-        ("--alive-interval", "DURATION", "for --alive checks: time between checks (default: 10s)"),
-        ("--alive-timeout", "DURATION", "for --alive checks: how long one check may take (default: 1s)"),
-        ("--alive-failures", "N", "for --alive checks: failures in a row after which the service is restarted as unhealthy (default: 3)"),
-        ("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it running: 5 cron fields, 6 with seconds first, or @hourly, @daily… (in $TZ, else UTC; repeatable)"),
-        ("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
-        ("--no-control", null, "no control socket"),
-        ("--orchestrated", null, "an orchestrator runs this container (tend export): no restarts, exit with the service's code; dependencies --only leaves out are the orchestrator's"),
-        ("--drain-delay", "DURATION", "with --orchestrated: at the first SIGTERM, report not ready and wait this long before stopping (while the orchestrator removes the endpoints)"),
-        ("--only", "NAME,…", "run only these declared services"),
-        ("--without", "NAME,…", "run the declared services but these"),
-        ("--help", null, "show this help"),
-        ("--version", null, "show Tend's version"),
-    ];
+    /// <summary>The options Tend itself understands, for parsing, help and suggestions on a typo (their one home: <see cref="GlobalFlags.Rows"/>).</summary>
+    public static IReadOnlyList<FlagSpec> Options => GlobalFlags.Rows;
 
     /// <summary>
     /// Parses <c>[options] [--] [command line]…</c>. Options and command lines may be mixed; after <c>--</c>
@@ -110,34 +81,21 @@ public sealed record HostOptions
         var sup = o.Supervisor;
         var lines = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Count; i++)
+        var reader = new ArgumentReader(args, Options);
+        // An unknown flag is named with the declared services' flags too, for a suggestion.
+        bool Unknown(string flag, string? inline) => throw new UsageException(UnknownOption(flag, declaredFlags));
+        while (reader.Next(out var known, out var value, Unknown))
         {
-            var arg = args[i];
-            if (arg == "--")
+            if (known is null)
             {
-                for (i++; i < args.Count; i++) lines.Add(CheckLine(args[i], i));
-                break;
-            }
-            if (!arg.StartsWith('-') || arg == "-")
-            {
-                lines.Add(CheckLine(arg, i));
+                lines.Add(CheckLine(value, reader.Index));
                 continue;
             }
-            var eq = arg.IndexOf('=');
-            var name = eq > 0 ? arg[..eq] : arg;
-            string? inline = eq > 0 ? arg[(eq + 1)..] : null;
-            if (name == "-h") name = "--help";
-            var known = Array.Find(Options, x => x.Name == name);
-            if (known.Name is null) throw new UsageException(UnknownOption(name, declaredFlags));
-            if (!seen.Add(name) && name is not ("--ready" or "--alive" or "--schedule")) throw new UsageException($"option '{name}' is given twice: give it once");
-            string Value()
-            {
-                if (known.Value is null) throw new UsageException($"option '{name}' takes no value: give it alone");
-                if (inline is not null) return inline;
-                if (i + 1 >= args.Count) throw new UsageException($"option '{name}' needs a value: {known.Value}");
-                return args[++i];
-            }
-            if (known.Value is null && inline is not null) throw new UsageException($"option '{name}' takes no value, but got '{inline}': give '{name}' alone");
+            var name = known.Name;
+            // A switch given false (--critical=false, --log-prefix no) is a switch not given.
+            if (known.Arity == FlagArity.Bool && value == "false") continue;
+            seen.Add(name);
+            string Value() => value;
             switch (name)
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
@@ -145,6 +103,7 @@ public sealed record HostOptions
                     if (sup.Adopt is not null) throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
                     sup = sup with { Adopt = name == "--adopt" };
                     break;
+                case "--keep-run": sup = sup with { KeepRun = true }; break;
                 case "--no-control":
                     if (seen.Contains("--control-socket")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
                     o = o with { ControlSocket = null };
@@ -204,6 +163,7 @@ public sealed record HostOptions
                 case "--only" or "--without":
                     throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");
                 case "--version": o = o with { Version = true }; break;
+                default: throw new InvalidOperationException($"HostOptions.Options has a row '{name}' that Parse does not handle");
                 case "--log-format":
                     {
                         var v = Value();
@@ -274,8 +234,7 @@ public sealed record HostOptions
                     }
             }
         }
-        if (sup.DrainDelay is not null && !o.Orchestrated)
-            throw new UsageException("option '--drain-delay' is for a container an orchestrator runs: give --orchestrated too (tend export does)");
+        for (var k = 0; k < reader.AfterDashes.Count; k++) lines.Add(CheckLine(reader.AfterDashes[k], args.Count - reader.AfterDashes.Count + k));
         return o with
         {
             Supervisor = sup,

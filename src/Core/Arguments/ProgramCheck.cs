@@ -1,10 +1,9 @@
-using System.Text;
 using Tend.Posix;
 
 namespace Tend.Arguments;
 
 /// <summary>
-/// Before anything starts: every service's program (and every readiness command's) exists and is executable.
+/// Before anything starts: every service's program (and every readiness and liveness command's) exists and is executable.
 /// A typo in a command line is bad input, said once with exit code 2, not a crash loop of spawn errors. A program
 /// that disappears later is the supervisor's business: it retries with backoff, as for any failing start.
 /// </summary>
@@ -20,6 +19,8 @@ internal static class ProgramCheck
                 throw new UsageException(s.Command.BaseName == s.Name ? problem : $"service '{s.Name}': {problem}");
             if (s.Ready?.Command is { } check && Problem(check, s.WorkingDirectory, spawner) is { } checkProblem)
                 throw new UsageException($"the readiness check of service '{s.Name}': {checkProblem}");
+            if (s.Alive?.Check.Command is { } alive && Problem(alive, s.WorkingDirectory, spawner) is { } aliveProblem)
+                throw new UsageException($"the liveness check of service '{s.Name}': {aliveProblem}");
         }
     }
 
@@ -35,12 +36,6 @@ internal static class ProgramCheck
         var path = workingDirectory is not null && !Path.IsPathRooted(program) ? Path.Combine(workingDirectory, program) : program;
         if (Directory.Exists(path)) return $"'{program}' is a directory, not a program: give the path of the program to run";
         if (!File.Exists(path)) return $"'{program}' does not exist: install it, or correct the path";
-        return IsExecutable(path) ? null : $"'{program}' is not executable: make it so (chmod +x {ShellWords.Quote(program)}), or run it through its interpreter";
-    }
-
-    private static unsafe bool IsExecutable(string path)
-    {
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes) return Libc.access(p, 1 /* X_OK */) == 0;
+        return Spawner.IsExecutableFile(path) ? null : $"'{program}' is not executable: make it so (chmod +x {ShellWords.Quote(program)}), or run it through its interpreter";
     }
 }

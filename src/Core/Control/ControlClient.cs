@@ -1,3 +1,4 @@
+using Tend.Arguments;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -26,6 +27,15 @@ public static class ControlClient
         "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock).\n" +
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
+    /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs --timeout.</summary>
+    public static FlagSpec[] Flags(ControlVerbInfo verb) =>
+    [
+        FlagSpec.Valued("--control-socket", "PATH", "the control socket (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
+        FlagSpec.Switch("--help", "show the control verbs"),
+        .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service")] : Array.Empty<FlagSpec>(),
+        .. verb.TakesTimeout ? [FlagSpec.Valued("--timeout", "DURATION", "how long to wait for the service")] : Array.Empty<FlagSpec>(),
+    ];
+
     /// <summary>Runs one verb; returns the exit code: 0 done (healthy), 1 refused, failed or unhealthy, 2 bad request.</summary>
     public static int Run(IReadOnlyList<string> args)
     {
@@ -33,47 +43,37 @@ public static class ControlClient
         var json = false;
         string? socket = null;
         TimeSpan? timeout = null;
-        for (var i = 0; i < args.Count; i++)
+        var verbInfo = ControlVerbs.Find(args[0])!;
+        try
         {
-            var a = args[i];
-            var eq = a.IndexOf('=');
-            var name = a.StartsWith("--", StringComparison.Ordinal) && eq > 0 ? a[..eq] : a;
-            string Value()
+            var reader = new ArgumentReader(args, Flags(verbInfo), start: 1);
+            bool Unknown(string flag, string? inline) => throw new UsageException($"'tend {args[0]}' has no option '{flag}'");
+            positional.Add(args[0]);
+            while (reader.Next(out var known, out var value, Unknown))
             {
-                if (eq > 0 && name != a) return a[(eq + 1)..];
-                if (i + 1 >= args.Count) throw new ArgumentException($"option '{name}' needs a value");
-                return args[++i];
-            }
-            try
-            {
-                switch (name)
+                switch (known?.Name)
                 {
-                    case "--help" or "-h":
-                        FdWriter.Write(1, Usage);
-                        return 0;
-                    case "--json" when args[0] == "status":
-                        json = true;
-                        break;
-                    case "--control-socket":
-                        socket = Value();
-                        break;
-                    case "--timeout" when ControlVerbs.Find(args[0])!.TakesTimeout:
+                    case null: positional.Add(value); break;
+                    case "--help":
+                        if (value == "true")
                         {
-                            var v = Value();
-                            if (!Duration.TryParse(v, out var t) || t <= TimeSpan.Zero) throw new ArgumentException($"option '--timeout' got '{v}': expected {Duration.Expected}, more than zero");
-                            timeout = t;
-                            break;
+                            FdWriter.Write(1, Usage);
+                            return 0;
                         }
-                    default:
-                        if (a.StartsWith('-') && a != "-") throw new ArgumentException($"'tend {args[0]}' has no option '{name}'");
-                        positional.Add(a);
+                        break;
+                    case "--json": json = value == "true"; break;
+                    case "--control-socket": socket = value; break;
+                    case "--timeout":
+                        if (!Duration.TryParse(value, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
+                        timeout = t;
                         break;
                 }
             }
-            catch (ArgumentException e)
-            {
-                return Usage2(e.Message);
-            }
+            positional.AddRange(reader.AfterDashes);
+        }
+        catch (UsageException e)
+        {
+            return Usage2(e.Message);
         }
 
         var verb = positional[0];

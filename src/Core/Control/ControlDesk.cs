@@ -84,8 +84,9 @@ public sealed class ControlDesk : IRequestDesk
         var spec = view.Table.Services[i];
         var r = view.Runtimes[i];
         var p = r.Process!;
-        if (ProcessSignals.GroupElsePid(p.Pgid, p.Pid, signal, out var errno) is not { } target)
-            return ControlReply.Error(1, $"cannot signal '{spec.Name}' (pid {p.Pid}): {Libc.ErrorText(errno)}");
+        var (target, error) = view.SignalMain is { } send ? send(i, signal) : (null, "no supervisor to send it");
+        if (target is null)
+            return ControlReply.Error(1, $"cannot signal '{spec.Name}' (pid {p.Pid}): {error}");
         _log.Service(spec.Name, EventNames.Signalled, $"sent {Signals.Name(signal)} to {target} on request", p.Pid, restarts: r.Restarts);
         return ControlReply.Ok($"{spec.Name}: sent {Signals.Name(signal)} to {target}");
     }

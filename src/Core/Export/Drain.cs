@@ -1,7 +1,7 @@
 namespace Tend.Export;
 
 /// <summary>
-/// The drain step of an orchestrated container (<c>--orchestrated --drain-delay D</c>): at SIGTERM inside a pod the
+/// The drain step (<c>--drain-delay D</c>, which <c>tend export kubernetes --drain-delay</c> gives): at SIGTERM inside a pod the
 /// kubelet signals the container while the endpoints that route to it are still being removed, concurrently
 /// (Kubernetes docs, "Termination of Pods"), so a service that stops at once refuses requests still on their way.
 /// On the first stop signal Tend turns not-ready (<c>tend health</c> fails), waits <see cref="Delay"/>, and only then

@@ -17,13 +17,14 @@ public static class ExportCommand
     public const string Verb = "export";
 
     /// <summary>For <c>--help</c>.</summary>
-    public const string Usage =
+    /// <remarks>The flags' lines come from the tables the parsers read (<see cref="ExportRequest.Flags"/>, <see cref="WaitFor.Flags"/>).</remarks>
+    public static readonly string Usage =
         "Export the declared services for an orchestrator (YAML on stdout; a container per service, same image):\n" +
         "  tend export compose --image IMAGE[:TAG] [--target compose|swarm] [declared options] [--only NAME,…] [--without NAME,…]\n" +
-        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--no-sidecars] [--name NAME] [--drain-delay D]\n" +
-        "      [--read-only] [--run-as-user UID] [--requests [SERVICE:]cpu=Q,memory=Q]… [--limits [SERVICE:]cpu=Q,memory=Q]…\n" +
-        "      [declared options] …\n" +
-        "  tend " + WaitFor.Usage + "\n      wait until each address answers, then run PROGRAM (exported init containers and Swarm entrypoints)\n";
+        "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--name NAME] [declared options] …\n" +
+        string.Concat(ExportRequest.Flags.Select(f => "  " + f.HelpLine(38) + "\n")) +
+        "  tend " + WaitFor.Usage + "\n      wait until each address answers, then run PROGRAM (exported init containers and Swarm entrypoints)\n" +
+        string.Concat(WaitFor.Flags.Select(f => "  " + f.HelpLine(38) + "\n"));
 
     /// <summary>Whether the arguments ask for <c>export</c> or <c>wait-for</c>.</summary>
     public static bool IsRequest(IReadOnlyList<string> args) => args.Count > 0 && args[0] is Verb or WaitFor.Verb;

@@ -40,6 +40,22 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         (Format == ExportFormat.Kubernetes ? $" --layout {Layout.ToString().ToLowerInvariant()}{(NoSidecars ? " --no-sidecars" : "")}"
             : Target == ComposeTarget.Swarm ? " --target swarm" : "");
 
+    /// <summary>The flags of <c>tend export</c> itself (the declared services' options come on top).</summary>
+    public static readonly FlagSpec[] Flags =
+    [
+        FlagSpec.Valued("--image", "IMAGE[:TAG]", "the image every service's container runs"),
+        FlagSpec.Valued("--target", "compose|swarm", "for compose: docker compose (default), or docker stack deploy"),
+        FlagSpec.Valued("--layout", "pod|split", "for kubernetes: one pod with every service (default), or a deployment per service"),
+        FlagSpec.Switch("--no-sidecars", "for kubernetes' pod layout: no native sidecars (before 1.29, podman kube play)"),
+        FlagSpec.Valued("--name", "NAME", "the application's name (default: the image's)"),
+        FlagSpec.Valued("--drain-delay", "DURATION", "for kubernetes: at SIGTERM, stay up not ready this long before stopping"),
+        FlagSpec.Switch("--read-only", "for kubernetes: a read-only root filesystem, with /run and /tmp in memory"),
+        FlagSpec.Valued("--run-as-user", "UID", "for kubernetes: the user id the pods run as (not root)"),
+        FlagSpec.Valued("--requests", "[SERVICE:]cpu=Q,memory=Q", "for kubernetes: resource requests (repeatable)", repeatable: true),
+        FlagSpec.Valued("--limits", "[SERVICE:]cpu=Q,memory=Q", "for kubernetes: resource limits (repeatable)", repeatable: true),
+        FlagSpec.Switch("--help", "show this help"),
+    ];
+
     /// <summary>Parses <c>export FORMAT --image IMAGE …</c> (what the binder left).</summary>
     /// <exception cref="UsageException">A missing or unknown format, no image, a bad name or layout, or an option export does not
     /// take.</exception>
@@ -58,97 +74,88 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         var kubernetesOnly = new List<string>();
         var help = false;
         var lines = new List<string>();
-        for (var i = 1; i < rest.Count; i++)
+        // Flags of Tend's own are named as such; any other unknown flag is suggested among export's and the declared ones.
+        bool Unknown(string flag, string? inline) => throw new UsageException(HostOptions.Options.Any(o => o.Name == flag)
+            ? $"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the containers instead)"
+            : HostOptions.UnknownOption(flag, declaredFlags.Concat(Flags.Select(f => f.Name))));
+        var reader = new ArgumentReader(rest, Flags, start: 1);
+        while (reader.Next(out var known, out var value, Unknown))
         {
-            var arg = rest[i];
-            if (arg == "--")
+            switch (known?.Name)
             {
-                lines.AddRange(rest.Skip(i + 1));
-                break;
-            }
-            if (!arg.StartsWith('-') || arg == "-")
-            {
-                if (format is null)
-                    format = arg switch
+                case null when format is null:
+                    format = value switch
                     {
                         "compose" => ExportFormat.Compose,
                         "kubernetes" or "k8s" => ExportFormat.Kubernetes,
                         "swarm" => throw new UsageException("export got 'swarm': expected compose or kubernetes (for Docker Swarm: export compose --target swarm)"),
-                        _ => throw new UsageException($"export got '{arg}': expected compose or kubernetes ({usage})"),
+                        _ => throw new UsageException($"export got '{value}': expected compose or kubernetes ({usage})"),
                     };
-                else lines.Add(arg);
-                continue;
-            }
-            var eq = arg.IndexOf('=');
-            var flag = eq > 0 ? arg[..eq] : arg;
-            string Value() => eq > 0 ? arg[(eq + 1)..] : i + 1 < rest.Count ? rest[++i] : throw new UsageException($"option '{flag}' needs a value");
-            switch (flag)
-            {
+                    break;
+                case null:
+                    lines.Add(value);
+                    break;
                 case "--image":
-                    image = Value();
+                    image = value;
                     if (image.Length == 0 || image.Any(char.IsWhiteSpace)) throw new UsageException($"option '--image' got '{image}': expected an image reference such as registry.example/app:1.0");
                     break;
                 case "--name":
-                    name = Value();
+                    name = value;
                     if (!IsDnsLabel(name)) throw new UsageException($"option '--name' got '{name}': expected lower-case letters, digits and '-', starting with a letter, at most 40 characters");
                     break;
                 case "--layout":
-                    var v = Value();
-                    layout = v switch
+                    layout = value switch
                     {
                         "pod" => KubernetesLayout.Pod,
                         "split" => KubernetesLayout.Split,
-                        _ => throw new UsageException($"option '--layout' got '{v}': expected pod or split"),
+                        _ => throw new UsageException($"option '--layout' got '{value}': expected pod or split"),
                     };
                     break;
                 case "--target":
-                    var t = Value();
-                    target = t switch
+                    target = value switch
                     {
                         "compose" => ComposeTarget.Compose,
                         "swarm" => ComposeTarget.Swarm,
-                        _ => throw new UsageException($"option '--target' got '{t}': expected compose or swarm"),
+                        _ => throw new UsageException($"option '--target' got '{value}': expected compose or swarm"),
                     };
                     break;
                 case "--read-only":
-                    readOnly = true;
-                    kubernetesOnly.Add(flag);
-                    break;
-                case "--drain-delay":
-                    var d = Value();
-                    if (!Duration.TryParse(d, out var delay) || delay <= TimeSpan.Zero)
-                        throw new UsageException($"option '--drain-delay' got '{d}': expected {Duration.Expected}, more than zero, such as 5s");
-                    drain = delay;
-                    kubernetesOnly.Add(flag);
+                    readOnly = value == "true";
+                    kubernetesOnly.Add(known.Name);
                     break;
                 case "--no-sidecars":
-                    noSidecars = true;
-                    kubernetesOnly.Add(flag);
+                    noSidecars = value == "true";
+                    kubernetesOnly.Add(known.Name);
+                    break;
+                case "--drain-delay":
+                    if (!Duration.TryParse(value, out var delay) || delay <= TimeSpan.Zero)
+                        throw new UsageException($"option '--drain-delay' got '{value}': expected {Duration.Expected}, more than zero, such as 5s");
+                    drain = delay;
+                    kubernetesOnly.Add(known.Name);
                     break;
                 case "--run-as-user":
-                    var u = Value();
-                    if (!long.TryParse(u, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid) || uid is < 1 or > int.MaxValue)
-                        throw new UsageException($"option '--run-as-user' got '{u}': expected a numeric user id other than 0 (root), such as 1000");
+                    if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid) || uid is < 1 or > int.MaxValue)
+                        throw new UsageException($"option '--run-as-user' got '{value}': expected a numeric user id other than 0 (root), such as 1000");
                     user = uid;
-                    kubernetesOnly.Add(flag);
+                    kubernetesOnly.Add(known.Name);
                     break;
                 case "--requests" or "--limits":
-                    resources.Add((flag == "--limits", ResourceSetting.Parse(flag, Value())));
-                    kubernetesOnly.Add(flag);
+                    resources.Add((known.Name == "--limits", ResourceSetting.Parse(known.Name, value)));
+                    kubernetesOnly.Add(known.Name);
                     break;
-                case "--help" or "-h":
-                    help = true;
+                case "--help":
+                    help = value == "true";
                     break;
                 default:
-                    if (Array.Exists(HostOptions.Options, o => o.Name == flag))
-                        throw new UsageException($"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the containers instead)");
-                    throw new UsageException(HostOptions.UnknownOption(flag, declaredFlags.Concat(OwnFlags)));
+                    throw new InvalidOperationException($"ExportRequest.Flags has a row '{known.Name}' that Parse does not handle");
             }
         }
+        lines.AddRange(reader.AfterDashes);
         if (help) return new ExportRequest(ExportFormat.Compose, "", KubernetesLayout.Pod, "", lines, true);
         if (format is null) throw new UsageException($"export needs a format: {usage}");
         if (image is null) throw new UsageException($"export needs the image every service runs: {usage}, e.g. --image myimage:1.0");
-        if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for export kubernetes: leave it out");
+        if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for " +
+            "export kubernetes: leave it out");
         if (kubernetesOnly.Count > 0 && format != ExportFormat.Kubernetes) throw new UsageException($"option '{kubernetesOnly[0]}' is for export kubernetes: leave it out");
         if (target is not null && format != ExportFormat.Compose) throw new UsageException("option '--target' is for export compose: leave it out");
         if (noSidecars && layout == KubernetesLayout.Split) throw new UsageException("option '--no-sidecars' is for --layout pod (the split layout has none): leave it out");
@@ -162,9 +169,6 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
             Resources = resources,
         };
     }
-
-    /// <summary>Export's own options, for suggestions on a typo.</summary>
-    private static readonly string[] OwnFlags = ["--image", "--layout", "--name", "--target", "--read-only", "--no-sidecars", "--drain-delay", "--run-as-user", "--requests", "--limits"];
 
     /// <summary>The image's repository name as a DNS label: <c>registry.example:5000/team/web-app:1.0</c> gives <c>web-app</c>.</summary>
     public static string AppNameOf(string image)

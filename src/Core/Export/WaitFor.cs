@@ -24,6 +24,10 @@ public static partial class WaitFor
     /// <summary>For <c>--help</c>.</summary>
     public const string Usage = "wait-for tcp:HOST:PORT|http://HOST:PORT/PATH... [--timeout D] [-- PROGRAM ARGS...]";
 
+    /// <summary>Its flags.</summary>
+    public static readonly FlagSpec[] Flags = [FlagSpec.Valued("--timeout", "DURATION", "give up after this long (exit 1); " +
+        "default: wait for ever")];
+
     private static readonly TimeSpan Attempt = TimeSpan.FromSeconds(1);
 
     private sealed record Target(string Host, int Port, string? HttpPath)
@@ -44,22 +48,21 @@ public static partial class WaitFor
         string[]? then = null;
         try
         {
-            for (var i = 0; i < args.Count; i++)
+            var reader = new ArgumentReader(args, Flags);
+            while (reader.Next(out var known, out var value))
             {
-                var a = args[i];
-                if (a == "--")
+                if (known is null) targets.Add(Parse(value));
+                else if (known.Name == "--timeout")
                 {
-                    then = [.. args.Skip(i + 1)];
-                    if (then.Length == 0) throw new UsageException($"{Verb} got '--' and no program after it: give the program to run once every address answers, or leave '--' out");
-                    break;
-                }
-                if (a is "--timeout" || a.StartsWith("--timeout=", StringComparison.Ordinal))
-                {
-                    var v = a.Length > "--timeout".Length ? a["--timeout=".Length..] : i + 1 < args.Count ? args[++i] : throw new UsageException("option '--timeout' needs a value: " + Duration.Expected);
-                    if (!Duration.TryParse(v, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{v}': expected {Duration.Expected}, more than zero");
+                    if (!Duration.TryParse(value, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
                     timeout = t;
                 }
-                else targets.Add(Parse(a));
+            }
+            // After --: the program to become once every address answers.
+            if (reader.Index >= 0 && args[reader.Index] == "--")
+            {
+                then = [.. reader.AfterDashes];
+                if (then.Length == 0) throw new UsageException($"{Verb} got '--' and no program after it: give the program to run once every address answers, or leave '--' out");
             }
             if (targets.Count == 0) throw new UsageException($"{Verb} needs an address: tend {Usage}, e.g. tend {Verb} tcp:web:8080");
         }

@@ -12,7 +12,7 @@ internal static unsafe partial class Libc
     // errno values (asm-generic/errno-base.h and errno.h: the same on x86_64 and arm64). The one home of these
     // numbers in Tend: compare LastError with them, never with a literal.
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13,
-        ENFILE = 23, EMFILE = 24, ENAMETOOLONG = 36, ECONNABORTED = 103, ENOBUFS = 105, ECONNREFUSED = 111, EINPROGRESS = 115;
+        ENFILE = 23, EMFILE = 24, EROFS = 30, ENAMETOOLONG = 36, ECONNABORTED = 103, ENOBUFS = 105, ECONNREFUSED = 111, EINPROGRESS = 115;
 
     // Signal numbers (the generic Linux set, shared by x86_64 and arm64; Signals.Name gives their names). Signal 0
     // sends nothing: kill(pid, NoSignal) only asks whether pid exists and may be signalled.
@@ -97,6 +97,19 @@ internal static unsafe partial class Libc
         return high;
     }
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+    [LibraryImport(Lib, SetLastError = true)] public static partial nint readlink(byte* path, byte* buffer, nint size);
+    [LibraryImport(Lib, SetLastError = true)] private static partial long syscall(long number, int a, int b, nint c, uint d);
+
+    // pidfd_open(2) and pidfd_send_signal(2) (Linux 5.3 and 5.1): one number on every architecture (the unified
+    // syscall table), called through syscall(2) so that an older glibc without the wrappers still runs Tend.
+    private const long SYS_pidfd_send_signal = 424, SYS_pidfd_open = 434;
+    public const int ENOSYS = 38;
+
+    /// <summary>A descriptor that refers to process <paramref name="pid"/> for as long as it is open, whatever reuses the pid (pidfd_open(2)); -1 with errno.</summary>
+    public static int pidfd_open(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0);
+
+    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pidfd"/> refers to (pidfd_send_signal(2)); ESRCH once it has ended.</summary>
+    public static int pidfd_send_signal(int pidfd, int signal) => (int)syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);
     [LibraryImport(Lib, SetLastError = true)] public static partial int clock_gettime(int clock, TimeSpec* ts);
@@ -113,8 +126,9 @@ internal static unsafe partial class Libc
     [StructLayout(LayoutKind.Sequential)]
     public struct TimeSpec { public long Seconds; public long Nanoseconds; }
 
-    public const int S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFDIR = 0x4000;
-    private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, STATX_TYPE = 1;
+    public const int S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFDIR = 0x4000, S_IFREG = 0x8000;
+    private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_NO_AUTOMOUNT = 0x800;
+    private const uint STATX_TYPE = 1, STATX_INO = 0x100, STATX_MNT_ID = 0x1000;
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
@@ -129,6 +143,39 @@ internal static unsafe partial class Libc
         if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, buffer) != 0) return 0;
         return *(ushort*)(buffer + 28) & S_IFMT;
     }
+
+    /// <summary>What <see cref="Identify"/> tells of a path itself (a link is not followed).</summary>
+    /// <param name="Type">The file type bits (S_IFMT).</param>
+    /// <param name="Device">The filesystem's device, major &lt;&lt; 32 | minor (st_dev).</param>
+    /// <param name="Inode">st_ino.</param>
+    /// <param name="MountId">The id of the mount that holds it, as in /proc/self/mountinfo's first field; 0 when the
+    /// kernel does not say (STATX_MNT_ID came with Linux 5.8).</param>
+    public readonly record struct FileIdentity(int Type, ulong Device, ulong Inode, ulong MountId);
+
+    /// <summary>
+    /// The identity of <paramref name="path"/> itself, without following a link or triggering an automount; false with
+    /// errno in <paramref name="errno"/> when it cannot be read. statx(2) has one layout on every architecture:
+    /// stx_mask at 0, stx_mode at 28, stx_ino at 32, stx_dev_major/minor at 136/140, stx_mnt_id at 144.
+    /// </summary>
+    public static bool Identify(string path, out FileIdentity identity, out int errno)
+    {
+        var buffer = stackalloc byte[256];
+        identity = default;
+        errno = 0;
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_INO | STATX_MNT_ID, buffer) != 0)
+        {
+            errno = LastError;
+            return false;
+        }
+        var mask = *(uint*)buffer;
+        var device = (ulong)*(uint*)(buffer + 136) << 32 | *(uint*)(buffer + 140);
+        identity = new FileIdentity(*(ushort*)(buffer + 28) & S_IFMT, device, *(ulong*)(buffer + 32),
+            (mask & STATX_MNT_ID) != 0 ? *(ulong*)(buffer + 144) : 0);
+        return true;
+    }
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int unlink(string path);
 
     public static int LastError => Marshal.GetLastPInvokeError();
 

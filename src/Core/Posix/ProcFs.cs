@@ -237,6 +237,25 @@ internal static class ProcFs
         return result;
     }
 
+    /// <summary>
+    /// The executable <paramref name="pid"/> runs (the target of /proc/PID/exe), or null when it cannot be read: the
+    /// process is gone, is a kernel thread, or belongs to another user and Tend is not root (proc(5): ptrace access mode).
+    /// </summary>
+    public static unsafe string? Exe(int pid)
+    {
+        Span<byte> path = stackalloc byte[32];
+        "/proc/"u8.CopyTo(path);
+        if (!pid.TryFormat(path[6..], out var digits, default, CultureInfo.InvariantCulture)) return null;
+        "/exe"u8.CopyTo(path[(6 + digits)..]);
+        path[6 + digits + 4] = 0;
+        Span<byte> target = stackalloc byte[4096];
+        nint n;
+        fixed (byte* p = path)
+        fixed (byte* t = target)
+            n = Libc.readlink(p, t, target.Length);
+        return n > 0 ? Encoding.UTF8.GetString(target[..(int)n]) : null;
+    }
+
     /// <summary>The basename of argv[0], or null for kernel threads and vanished processes.</summary>
     public static string? Argv0BaseName(int pid)
     {

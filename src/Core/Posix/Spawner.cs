@@ -34,7 +34,11 @@ internal sealed unsafe class Spawner
         return null;
     }
 
-    private static bool IsExecutableFile(string path)
+    /// <summary>
+    /// True when <paramref name="path"/> is a file this process may execute (access X_OK, the path's bytes exact): the
+    /// one check, used by the spawn and by <see cref="Arguments.ProgramCheck"/> before anything starts.
+    /// </summary>
+    internal static bool IsExecutableFile(string path)
     {
         if (!File.Exists(path)) return false;
         var bytes = OsText.Encode(path + "\0");

@@ -29,7 +29,7 @@ internal sealed class ReapFilter
     /// <summary>Called under the gate before the supervisor waits: the pids it must hear of.</summary>
     public void Publish(ImmutableArray<ServiceRuntime> runtimes, Probes probes, bool shuttingDown)
     {
-        var needed = runtimes.Length + probes.Count;
+        var needed = 2 * runtimes.Length + probes.Count;
         if (_pids.Length < needed) _pids = new int[Math.Max(needed, 2 * _pids.Length)];
         var n = 0;
         // While a service's groups are being cleaned up or stopped (or everything is), any exit may be a group's
@@ -38,6 +38,8 @@ internal sealed class ReapFilter
         foreach (var r in runtimes)
         {
             if (r.Process is { } p) _pids[n++] = p.Pid;
+            // A launcher that lingers beside its daemon: its end counts too (Identity.OnExit).
+            if (r.Run.Launcher is { } l && l.Pid != r.Process?.Pid) _pids[n++] = l.Pid;
             if (r.Phase is ServicePhase.Cleaning or ServicePhase.Stopping) all = true;
         }
         foreach (var pid in probes.Pids) _pids[n++] = pid;

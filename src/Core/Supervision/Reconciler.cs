@@ -130,8 +130,9 @@ public static class Reconciler
                 case ServicePhase.Failed when spec.Critical && !desired.ShuttingDown:
                     shutdown = shutdown is > 0 ? shutdown : r.LastExit?.ShellCode is > 0 and var code ? code : 1;
                     break;
-                case ServicePhase.Completed when spec.Critical && r.LauncherCompleted && !desired.ShuttingDown:
-                    // A critical service's launcher left nothing running: the container has nothing left to do.
+                case ServicePhase.Completed when spec.Critical && !spec.OneShot && spec.Schedule is null && !desired.ShuttingDown:
+                    // A critical service that ended for good without failing (its restart policy said so): the container
+                    // has nothing left to do.
                     shutdown ??= 0;
                     break;
             }
@@ -158,11 +159,9 @@ public static class Reconciler
     public static ServiceRuntime OnStarted(ServiceRuntime r, TrackedProcess process, long now, ulong mark = 0) =>
         r with
         {
-            Phase = ServicePhase.Running, Process = process, Groups = WithGroup([], process.Pgid), StartedAt = now, Starts = r.Starts + 1,
+            Phase = ServicePhase.Running, Run = RunIdentity.Started(process, mark, now), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
             NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false,
-            Mark = mark, Launcher = process.Launched ? process : null, StartupUntil = now + Lineage.StartupMinMs, Members = [], LastNewMemberAt = 0, LauncherCompleted = false,
-            MainSince = now, ForeignSessions = [],
         };
 
     /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>
@@ -210,32 +209,16 @@ public static class Reconciler
     /// <summary>The spawn failed (no such file, not executable…): counts as a quick failure, so it backs off and hits the start limit.</summary>
     public static ServiceRuntime OnSpawnFailed(ServiceSpec spec, ServiceRuntime r, string reason, long now)
     {
-        var started = r with { StartedAt = now, Starts = r.Starts + 1, Process = null, Groups = [], Launcher = null, Mark = 0 };
+        var started = r with { StartedAt = now, Starts = r.Starts + 1, Run = RunIdentity.None };
         var d = Decide(spec, started, ExitStatus.Exited(127), now);
         return d.Phase == ServicePhase.Failed ? d with { Reason = reason + "; " + d.Reason } : d with { Reason = reason };
     }
 
-    /// <summary>The launcher handed over to a daemon of its lineage (it exited 0, or the daemon detached while it lingers): the daemon is the main process from now on.</summary>
-    public static ServiceRuntime OnDaemonized(ServiceRuntime r, TrackedProcess daemon, long now = 0) =>
-        r with { Process = daemon, Groups = WithGroup(r.Groups, daemon.Pgid), MainSince = now };
-
-    /// <summary>A launcher exited 0 while starting up and left nothing running: the service has completed, like a one-shot task.</summary>
-    public static ServiceRuntime OnCompleted(ServiceRuntime r, ExitStatus exit) =>
-        r with { Phase = ServicePhase.Completed, LastExit = exit, Process = null, Launcher = null, QuickFailures = [], LauncherCompleted = true };
-
-    /// <summary>What a look at the run's lineage found while it starts up: its process groups, the pids seen, until when it starts up.</summary>
-    public static ServiceRuntime OnLineageSeen(ServiceRuntime r, ImmutableArray<int> groups, ImmutableArray<int> members, long lastNewMemberAt, long startupUntil) =>
-        r with { Groups = groups, Members = members, LastNewMemberAt = lastNewMemberAt, StartupUntil = startupUntil };
-
-    /// <summary>The run's process groups as a look at /proc or a stop found them (<see cref="ServiceRuntime.Groups"/>).</summary>
-    public static ServiceRuntime OnGroupsSeen(ServiceRuntime r, ImmutableArray<int> groups) => r with { Groups = groups };
-
-    /// <summary>Sessions the running daemon started itself were seen (<see cref="ServiceRuntime.ForeignSessions"/>).</summary>
-    public static ServiceRuntime OnForeignSessions(ServiceRuntime r, ImmutableArray<int> sessions) => r with { ForeignSessions = sessions };
+    /// <summary>What a verdict of <see cref="Identity"/> made of the run: its main process, launcher, groups, start-up.</summary>
+    internal static ServiceRuntime OnIdentity(ServiceRuntime r, RunIdentity run) => r with { Run = run };
 
     /// <summary><paramref name="groups"/> with <paramref name="pgid"/> (when it is a group of the service's own, not 0).</summary>
-    public static ImmutableArray<int> WithGroup(ImmutableArray<int> groups, int pgid) =>
-        pgid > 0 && !groups.Contains(pgid) ? groups.Add(pgid) : groups;
+    public static ImmutableArray<int> WithGroup(ImmutableArray<int> groups, int pgid) => RunIdentity.WithGroup(groups, pgid);
 
     /// <summary>The tracked process ended; <paramref name="groupAlive"/> tells whether members of its process group remain.</summary>
     public static ServiceRuntime OnExited(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, bool groupAlive, long now)
@@ -249,8 +232,8 @@ public static class Reconciler
     /// <summary>The process group left behind is empty now.</summary>
     public static ServiceRuntime OnGroupGone(ServiceRuntime r) => r.Phase switch
     {
-        ServicePhase.Cleaning => r with { Phase = r.AfterCleanup, Groups = [], Launcher = null, StopSentAt = null, Killed = false },
-        ServicePhase.Stopping when r.Process is null => r with { Phase = ServicePhase.Stopped, Groups = [], Launcher = null },
+        ServicePhase.Cleaning => r with { Phase = r.AfterCleanup, Run = RunIdentity.None, StopSentAt = null, Killed = false },
+        ServicePhase.Stopping when r.Process is null => r with { Phase = ServicePhase.Stopped, Run = RunIdentity.None },
         _ => r,
     };
 
@@ -337,8 +320,6 @@ public static class Reconciler
         for (var i = 0; i < rts.Length; i++)
         {
             var phase = rts[i].Phase;
-            // A launcher that completed is no reason to stop the container: it may be started again (tend start).
-            if (phase == ServicePhase.Completed && rts[i].LauncherCompleted) return false;
             if (phase is ServicePhase.Failed or ServicePhase.Completed) continue;
             if (phase == ServicePhase.Waiting && Dependencies(table, rts, i) == DependencyState.Blocked) continue;
             return false;

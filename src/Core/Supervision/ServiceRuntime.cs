@@ -8,41 +8,14 @@ public sealed record ServiceRuntime
     /// <summary>The phase.</summary>
     public ServicePhase Phase { get; init; } = ServicePhase.Waiting;
 
-    /// <summary>The process that stands for the service while it runs.</summary>
-    public TrackedProcess? Process { get; init; }
+    /// <summary>Which processes the current run is: its main process, launcher, mark and process groups (<see cref="Identity"/>).</summary>
+    public RunIdentity Run { get; init; } = RunIdentity.None;
 
-    /// <summary>
-    /// The process groups of the current run: its launcher's, and those of every process of its lineage seen while
-    /// it started up (<see cref="Lineage"/>). A stop, and the cleanup after the main process died, signal them all.
-    /// </summary>
-    public ImmutableArray<int> Groups { get; init; } = [];
+    /// <summary>The process that stands for the service while it runs (<see cref="RunIdentity.Main"/>).</summary>
+    public TrackedProcess? Process { get => Run.Main; init => Run = Run with { Main = value }; }
 
-    /// <summary>The run mark its processes inherit (<c>Posix.RunMarks</c>), or 0 (adopted, or marks unavailable).</summary>
-    public ulong Mark { get; init; }
-
-    /// <summary>The process Tend spawned for the current run, while it may still linger after handing over to its daemon.</summary>
-    public TrackedProcess? Launcher { get; init; }
-
-    /// <summary>Until when (ms) the current run is starting up: its new processes are the service's, and its lineage is followed.</summary>
-    public long StartupUntil { get; init; }
-
-    /// <summary>Pids of the run's lineage seen so far while it started up (the launcher aside).</summary>
-    public ImmutableArray<int> Members { get; init; } = [];
-
-    /// <summary>
-    /// Its launcher exited 0 while starting up and left nothing running: completed, but — unlike a one-shot task or a
-    /// service that must not restart — never a reason to stop the container, unless the service is critical.
-    /// </summary>
-    public bool LauncherCompleted { get; init; }
-
-    /// <summary>When (ms) the current main process became it (its spawn, adoption or hand-over).</summary>
-    public long MainSince { get; init; }
-
-    /// <summary>Sessions the running daemon started itself once settled (logins, jobs): never the service's, even while it starts up.</summary>
-    public ImmutableArray<int> ForeignSessions { get; init; } = [];
-
-    /// <summary>When (ms) a new process of the run's lineage was last seen.</summary>
-    public long LastNewMemberAt { get; init; }
+    /// <summary>The process groups a stop reaches (<see cref="RunIdentity.Groups"/>).</summary>
+    public ImmutableArray<int> Groups { get => Run.Groups; init => Run = Run with { Groups = value }; }
 
     /// <summary>When the current run started (ms on the supervisor's clock).</summary>
     public long StartedAt { get; init; }

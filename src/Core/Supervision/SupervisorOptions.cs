@@ -24,6 +24,12 @@ public sealed record SupervisorOptions
     /// </summary>
     public bool? Adopt { get; init; }
 
-    /// <summary>With <c>--orchestrated</c>: at the first stop signal, stay up but not ready this long before stopping (Export/Drain.cs), or null.</summary>
+    /// <summary>
+    /// As PID 1, leave <c>/run</c> as it is (<c>--keep-run</c>). By default a container restart is a boot: the previous
+    /// boot's pid files, lock files and @reboot markers are removed before anything starts (<c>Posix/BootState.cs</c>).
+    /// </summary>
+    public bool KeepRun { get; init; }
+
+    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Export/Drain.cs), or null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 }

@@ -7,4 +7,11 @@ namespace Tend.Supervision;
 /// processes that are not the service's (an adopted process): then only the process itself is signalled.</param>
 /// <param name="IsChild">Tend's direct child: its exit is seen through waitid; otherwise only a /proc scan sees it.</param>
 /// <param name="Launched">Tend started it itself (it may still hand over to a daemon it starts); false for a daemon found by lineage, or an adopted process.</param>
-public sealed record TrackedProcess(int Pid, ulong StartTime, int Pgid, bool IsChild, bool Launched);
+/// <param name="Comm">Its name as /proc/PID/stat shows it, when known (a daemon found by lineage, an adopted process).</param>
+/// <param name="Sid">Its session, when known (for a process Tend spawned: its own pid, as posix_spawn's setsid made it).</param>
+public sealed record TrackedProcess(int Pid, ulong StartTime, int Pgid, bool IsChild, bool Launched, string? Comm = null, int Sid = 0)
+{
+    /// <summary>Whether <paramref name="p"/> is this process: the same pid and start time (for a process Tend spawned,
+    /// <see cref="StartTime"/> is a lower bound taken before the spawn).</summary>
+    internal bool Is(in Posix.ProcStat p) => p.Pid == Pid && (Launched ? p.StartTime >= StartTime : p.StartTime == StartTime);
+}

@@ -52,4 +52,7 @@ public sealed record ServiceModel(
 
     /// <summary>[Service(Stdin = true)]: it reads the container's stdin.</summary>
     public bool Stdin { get; init; }
+
+    /// <summary>A base class has a member named ServiceName, which this class's own hides (<c>new</c>).</summary>
+    public bool HidesServiceName { get; init; }
 }

@@ -20,6 +20,14 @@ internal sealed class DaemonRun : IDisposable
     public static DaemonRun Start(ITestOutputHelper output, params string[] tendArgs) =>
         new(TendRun.Start(tendArgs, setup: $". {Daemon.NamespaceScript}", net: true), output);
 
+    /// <summary>
+    /// Like <see cref="Start(ITestOutputHelper, string[])"/>, with <paramref name="setup"/> run in the namespace after
+    /// daemon-ns.sh (what an image would have built: /run/sshd…), and Tend's lineage trace written to
+    /// <paramref name="trace"/> when given (outside /tmp, which the namespace hides).
+    /// </summary>
+    public static DaemonRun StartWith(ITestOutputHelper output, string setup, string? trace, params string[] tendArgs) =>
+        new(TendRun.Start(tendArgs, setup: $". {Daemon.NamespaceScript}\n{setup}" + (trace is null ? "" : $"\nexport TEND_LINEAGE_TRACE={trace}"), net: true), output);
+
     public void Log(string line) => _out.WriteLine($"[{_since.Elapsed.TotalSeconds,7:F3}s] {line}");
 
     /// <summary>Waits (bounded) until <paramref name="d"/> answers; returns how long that took from Tend's start.</summary>

@@ -28,11 +28,11 @@ public class DrainTests
 
     [Fact]
     [Trait("Category", "Unit")]
-    public void It_is_for_an_orchestrated_container_only()
+    public void It_is_one_of_Tends_own_flags_and_off_by_default()
     {
-        var e = Assert.Throws<UsageException>(() => HostOptions.Parse(["--drain-delay", "5s", "sleep 1"]));
-        Assert.Equal("option '--drain-delay' is for a container an orchestrator runs: give --orchestrated too (tend export does)", e.Message);
-        Assert.Equal(TimeSpan.FromSeconds(5), HostOptions.Parse(["--orchestrated", "--drain-delay", "5s", "sleep 1"]).Supervisor.DrainDelay);
+        Assert.Null(HostOptions.Parse(["sleep 1"]).Supervisor.DrainDelay);
+        Assert.Equal(TimeSpan.FromSeconds(5), HostOptions.Parse(["--drain-delay", "5s", "sleep 1"]).Supervisor.DrainDelay);
+        Assert.Contains("'--drain-delay' got 'soon'", Assert.Throws<UsageException>(() => HostOptions.Parse(["--drain-delay", "soon", "sleep 1"])).Message);
     }
 
     [Fact]

@@ -34,16 +34,16 @@ internal static partial class TendApp
         var rest = new global::System.Collections.Generic.List<string>();
         var only = new global::System.Collections.Generic.List<string>();
         var without = new global::System.Collections.Generic.List<string>();
-        string v1_0 = default!; bool h1_0 = false;
-        bool v1_1 = default!; bool h1_1 = false;
-        int v1_2 = default!; bool h1_2 = false;
-        long v1_3 = default!; bool h1_3 = false;
-        double v1_4 = default!; bool h1_4 = false;
-        global::System.TimeSpan v1_5 = default!; bool h1_5 = false;
-        global::App.Level v1_6 = default!; bool h1_6 = false;
-        int? v1_7 = default!; bool h1_7 = false;
+        string v1_0 = default!; bool h1_0 = false; string? w1_0 = null; bool x1_0 = false;
+        bool v1_1 = default!; bool h1_1 = false; string? w1_1 = null; bool x1_1 = false;
+        int v1_2 = default!; bool h1_2 = false; string? w1_2 = null; bool x1_2 = false;
+        long v1_3 = default!; bool h1_3 = false; string? w1_3 = null; bool x1_3 = false;
+        double v1_4 = default!; bool h1_4 = false; string? w1_4 = null; bool x1_4 = false;
+        global::System.TimeSpan v1_5 = default!; bool h1_5 = false; string? w1_5 = null; bool x1_5 = false;
+        global::App.Level v1_6 = default!; bool h1_6 = false; string? w1_6 = null; bool x1_6 = false;
+        int? v1_7 = default!; bool h1_7 = false; string? w1_7 = null; bool x1_7 = false;
         global::System.Collections.Generic.List<string>? v1_8 = null; bool h1_8 = false;
-        string v1_9 = default!; bool h1_9 = false;
+        string v1_9 = default!; bool h1_9 = false; string? w1_9 = null; bool x1_9 = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -58,46 +58,46 @@ internal static partial class TendApp
                 case "--without": without.AddRange(global::Tend.Arguments.OptionParsers.List(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline))); break;
                 case "--web-host":
                     if (h1_0) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_0 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); h1_0 = true; break;
+                    w1_0 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_0 = w1_0!; h1_0 = true; break;
                 case "--web-verbose":
                     if (h1_1) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_1 = global::Tend.Arguments.OptionParsers.Boolean(flag, global::Tend.Arguments.OptionParsers.BooleanValue(args, ref i, inline)); h1_1 = true; break;
+                    w1_1 = global::Tend.Arguments.OptionParsers.BooleanValue(args, ref i, inline); v1_1 = global::Tend.Arguments.OptionParsers.Boolean(flag, w1_1!); h1_1 = true; break;
                 case "--web-port":
                     if (h1_2) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_2 = global::Tend.Arguments.OptionParsers.Int32(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_2 = true; break;
+                    w1_2 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_2 = global::Tend.Arguments.OptionParsers.Int32(flag, w1_2!); h1_2 = true; break;
                 case "--web-max-bytes":
                     if (h1_3) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_3 = global::Tend.Arguments.OptionParsers.Int64(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_3 = true; break;
+                    w1_3 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_3 = global::Tend.Arguments.OptionParsers.Int64(flag, w1_3!); h1_3 = true; break;
                 case "--web-ratio":
                     if (h1_4) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_4 = global::Tend.Arguments.OptionParsers.Double(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_4 = true; break;
+                    w1_4 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_4 = global::Tend.Arguments.OptionParsers.Double(flag, w1_4!); h1_4 = true; break;
                 case "--web-timeout":
                     if (h1_5) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_5 = global::Tend.Arguments.OptionParsers.TimeSpan(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_5 = true; break;
+                    w1_5 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_5 = global::Tend.Arguments.OptionParsers.TimeSpan(flag, w1_5!); h1_5 = true; break;
                 case "--web-level":
                     if (h1_6) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_6 = (global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)).ToLowerInvariant() switch { "debug" => global::App.Level.Debug, "info" => global::App.Level.Info, "warn" => global::App.Level.Warn, var bad => throw global::Tend.Arguments.OptionParsers.BadValue(flag, bad, "one of debug, info, warn") }; h1_6 = true; break;
+                    w1_6 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_6 = (w1_6!).ToLowerInvariant() switch { "debug" => global::App.Level.Debug, "info" => global::App.Level.Info, "warn" => global::App.Level.Warn, var bad => throw global::Tend.Arguments.OptionParsers.BadValue(flag, bad, "one of debug, info, warn") }; h1_6 = true; break;
                 case "--web-workers":
                     if (h1_7) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_7 = global::Tend.Arguments.OptionParsers.Int32(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_7 = true; break;
+                    w1_7 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_7 = global::Tend.Arguments.OptionParsers.Int32(flag, w1_7!); h1_7 = true; break;
                 case "--web-header":
                     (v1_8 ??= new global::System.Collections.Generic.List<string>()).AddRange(global::Tend.Arguments.OptionParsers.List(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline))); h1_8 = true; break;
                 case "--web-motd":
                     if (h1_9) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_9 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); h1_9 = true; break;
+                    w1_9 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_9 = w1_9!; h1_9 = true; break;
                 default: rest.Add(arg); break;
             }
         }
-        if (!h1_0 && env("TEND_WEB_HOST") is { } e1_0) { v1_0 = e1_0; h1_0 = true; }
-        if (!h1_1 && env("TEND_WEB_VERBOSE") is { } e1_1) { v1_1 = global::Tend.Arguments.OptionParsers.Boolean("TEND_WEB_VERBOSE", e1_1); h1_1 = true; }
-        if (!h1_2 && env("TEND_WEB_PORT") is { } e1_2) { v1_2 = global::Tend.Arguments.OptionParsers.Int32("TEND_WEB_PORT", e1_2); h1_2 = true; }
-        if (!h1_3 && env("TEND_WEB_MAX_BYTES") is { } e1_3) { v1_3 = global::Tend.Arguments.OptionParsers.Int64("TEND_WEB_MAX_BYTES", e1_3); h1_3 = true; }
-        if (!h1_4 && env("TEND_WEB_RATIO") is { } e1_4) { v1_4 = global::Tend.Arguments.OptionParsers.Double("TEND_WEB_RATIO", e1_4); h1_4 = true; }
-        if (!h1_5 && env("TEND_WEB_TIMEOUT") is { } e1_5) { v1_5 = global::Tend.Arguments.OptionParsers.TimeSpan("TEND_WEB_TIMEOUT", e1_5); h1_5 = true; }
-        if (!h1_6 && env("TEND_WEB_LEVEL") is { } e1_6) { v1_6 = (e1_6).ToLowerInvariant() switch { "debug" => global::App.Level.Debug, "info" => global::App.Level.Info, "warn" => global::App.Level.Warn, var bad => throw global::Tend.Arguments.OptionParsers.BadValue("TEND_WEB_LEVEL", bad, "one of debug, info, warn") }; h1_6 = true; }
-        if (!h1_7 && env("TEND_WEB_WORKERS") is { } e1_7) { v1_7 = global::Tend.Arguments.OptionParsers.Int32("TEND_WEB_WORKERS", e1_7); h1_7 = true; }
+        if (!h1_0 && env("TEND_WEB_HOST") is { } e1_0) { v1_0 = e1_0; h1_0 = true; w1_0 = e1_0; x1_0 = true; }
+        if (!h1_1 && env("TEND_WEB_VERBOSE") is { } e1_1) { v1_1 = global::Tend.Arguments.OptionParsers.Boolean("TEND_WEB_VERBOSE", e1_1); h1_1 = true; w1_1 = e1_1; x1_1 = true; }
+        if (!h1_2 && env("TEND_WEB_PORT") is { } e1_2) { v1_2 = global::Tend.Arguments.OptionParsers.Int32("TEND_WEB_PORT", e1_2); h1_2 = true; w1_2 = e1_2; x1_2 = true; }
+        if (!h1_3 && env("TEND_WEB_MAX_BYTES") is { } e1_3) { v1_3 = global::Tend.Arguments.OptionParsers.Int64("TEND_WEB_MAX_BYTES", e1_3); h1_3 = true; w1_3 = e1_3; x1_3 = true; }
+        if (!h1_4 && env("TEND_WEB_RATIO") is { } e1_4) { v1_4 = global::Tend.Arguments.OptionParsers.Double("TEND_WEB_RATIO", e1_4); h1_4 = true; w1_4 = e1_4; x1_4 = true; }
+        if (!h1_5 && env("TEND_WEB_TIMEOUT") is { } e1_5) { v1_5 = global::Tend.Arguments.OptionParsers.TimeSpan("TEND_WEB_TIMEOUT", e1_5); h1_5 = true; w1_5 = e1_5; x1_5 = true; }
+        if (!h1_6 && env("TEND_WEB_LEVEL") is { } e1_6) { v1_6 = (e1_6).ToLowerInvariant() switch { "debug" => global::App.Level.Debug, "info" => global::App.Level.Info, "warn" => global::App.Level.Warn, var bad => throw global::Tend.Arguments.OptionParsers.BadValue("TEND_WEB_LEVEL", bad, "one of debug, info, warn") }; h1_6 = true; w1_6 = e1_6; x1_6 = true; }
+        if (!h1_7 && env("TEND_WEB_WORKERS") is { } e1_7) { v1_7 = global::Tend.Arguments.OptionParsers.Int32("TEND_WEB_WORKERS", e1_7); h1_7 = true; w1_7 = e1_7; x1_7 = true; }
         if (!h1_8 && env("TEND_WEB_HEADER") is { } e1_8) { v1_8 = new global::System.Collections.Generic.List<string>(global::Tend.Arguments.OptionParsers.List(e1_8)); h1_8 = true; }
-        if (!h1_9 && env("TEND_WEB_MOTD") is { } e1_9) { v1_9 = e1_9; h1_9 = true; }
+        if (!h1_9 && env("TEND_WEB_MOTD") is { } e1_9) { v1_9 = e1_9; h1_9 = true; w1_9 = e1_9; x1_9 = true; }
 
         var keep = global::Tend.Arguments.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);
         return new global::Tend.Arguments.BoundServices(() =>
@@ -122,13 +122,13 @@ internal static partial class TendApp
                 global::App.Web s1;
                 global::Tend.Command c1;
                 try { s1 = new global::App.Web(default(global::Tend.Arguments.ServiceBinding), new global::Tend.Arguments.OptionValue<string>(h1_0, v1_0), new global::Tend.Arguments.OptionValue<bool>(h1_1, v1_1), new global::Tend.Arguments.OptionValue<int>(h1_2, v1_2), new global::Tend.Arguments.OptionValue<long>(h1_3, v1_3), new global::Tend.Arguments.OptionValue<double>(h1_4, v1_4), new global::Tend.Arguments.OptionValue<global::System.TimeSpan>(h1_5, v1_5), new global::Tend.Arguments.OptionValue<global::App.Level>(h1_6, v1_6), new global::Tend.Arguments.OptionValue<int?>(h1_7, v1_7), new global::Tend.Arguments.OptionValue<string[]>(h1_8, v1_8?.ToArray()!), new global::Tend.Arguments.OptionValue<string>(h1_9, v1_9)); }
-                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its constructor or an option's initializer", e); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its constructor or an option's initializer", e, w1_0 is null ? null : (x1_0 ? "TEND_WEB_HOST=" : "--web-host=") + w1_0, w1_1 is null ? null : (x1_1 ? "TEND_WEB_VERBOSE=" : "--web-verbose=") + w1_1, w1_2 is null ? null : (x1_2 ? "TEND_WEB_PORT=" : "--web-port=") + w1_2, w1_3 is null ? null : (x1_3 ? "TEND_WEB_MAX_BYTES=" : "--web-max-bytes=") + w1_3, w1_4 is null ? null : (x1_4 ? "TEND_WEB_RATIO=" : "--web-ratio=") + w1_4, w1_5 is null ? null : (x1_5 ? "TEND_WEB_TIMEOUT=" : "--web-timeout=") + w1_5, w1_6 is null ? null : (x1_6 ? "TEND_WEB_LEVEL=" : "--web-level=") + w1_6, w1_7 is null ? null : (x1_7 ? "TEND_WEB_WORKERS=" : "--web-workers=") + w1_7, w1_9 is null ? null : (x1_9 ? "TEND_WEB_MOTD=" : "--web-motd=") + w1_9); }
                 try { c1 = s1.Command; }
-                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its Command", e); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its Command", e, w1_0 is null ? null : (x1_0 ? "TEND_WEB_HOST=" : "--web-host=") + w1_0, w1_1 is null ? null : (x1_1 ? "TEND_WEB_VERBOSE=" : "--web-verbose=") + w1_1, w1_2 is null ? null : (x1_2 ? "TEND_WEB_PORT=" : "--web-port=") + w1_2, w1_3 is null ? null : (x1_3 ? "TEND_WEB_MAX_BYTES=" : "--web-max-bytes=") + w1_3, w1_4 is null ? null : (x1_4 ? "TEND_WEB_RATIO=" : "--web-ratio=") + w1_4, w1_5 is null ? null : (x1_5 ? "TEND_WEB_TIMEOUT=" : "--web-timeout=") + w1_5, w1_6 is null ? null : (x1_6 ? "TEND_WEB_LEVEL=" : "--web-level=") + w1_6, w1_7 is null ? null : (x1_7 ? "TEND_WEB_WORKERS=" : "--web-workers=") + w1_7, w1_9 is null ? null : (x1_9 ? "TEND_WEB_MOTD=" : "--web-motd=") + w1_9); }
                 if (c1 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("web");
                 global::Tend.Readiness? r1;
                 try { r1 = s1.Ready; }
-                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its Ready", e); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("web", "its Ready", e, w1_0 is null ? null : (x1_0 ? "TEND_WEB_HOST=" : "--web-host=") + w1_0, w1_1 is null ? null : (x1_1 ? "TEND_WEB_VERBOSE=" : "--web-verbose=") + w1_1, w1_2 is null ? null : (x1_2 ? "TEND_WEB_PORT=" : "--web-port=") + w1_2, w1_3 is null ? null : (x1_3 ? "TEND_WEB_MAX_BYTES=" : "--web-max-bytes=") + w1_3, w1_4 is null ? null : (x1_4 ? "TEND_WEB_RATIO=" : "--web-ratio=") + w1_4, w1_5 is null ? null : (x1_5 ? "TEND_WEB_TIMEOUT=" : "--web-timeout=") + w1_5, w1_6 is null ? null : (x1_6 ? "TEND_WEB_LEVEL=" : "--web-level=") + w1_6, w1_7 is null ? null : (x1_7 ? "TEND_WEB_WORKERS=" : "--web-workers=") + w1_7, w1_9 is null ? null : (x1_9 ? "TEND_WEB_MOTD=" : "--web-motd=") + w1_9); }
                 specs.Add(new global::Tend.ServiceSpec("web", c1)
                 {
                     Ready = r1,

@@ -9,7 +9,9 @@ namespace App
         public const string ServiceName = "sshd";
 
         /// <summary>Creates the service with its options' initial values.</summary>
+        #pragma warning disable CS8618
         public Sshd() { }
+        #pragma warning restore CS8618
 
         /// <summary>Used by the generated binder: the initializers run once, then each option given replaces its initial value.</summary>
         internal Sshd(global::Tend.Arguments.ServiceBinding binding, global::Tend.Arguments.OptionValue<int> o0) : this()

@@ -34,7 +34,7 @@ internal static partial class TendApp
         var rest = new global::System.Collections.Generic.List<string>();
         var only = new global::System.Collections.Generic.List<string>();
         var without = new global::System.Collections.Generic.List<string>();
-        int v1_0 = default!; bool h1_0 = false;
+        int v1_0 = default!; bool h1_0 = false; string? w1_0 = null; bool x1_0 = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -49,11 +49,11 @@ internal static partial class TendApp
                 case "--without": without.AddRange(global::Tend.Arguments.OptionParsers.List(global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline))); break;
                 case "--sshd-port":
                     if (h1_0) throw global::Tend.Arguments.OptionParsers.Twice(flag);
-                    v1_0 = global::Tend.Arguments.OptionParsers.Int32(flag, global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline)); h1_0 = true; break;
+                    w1_0 = global::Tend.Arguments.OptionParsers.Value(args, ref i, flag, inline); v1_0 = global::Tend.Arguments.OptionParsers.Int32(flag, w1_0!); h1_0 = true; break;
                 default: rest.Add(arg); break;
             }
         }
-        if (!h1_0 && env("TEND_SSHD_PORT") is { } e1_0) { v1_0 = global::Tend.Arguments.OptionParsers.Int32("TEND_SSHD_PORT", e1_0); h1_0 = true; }
+        if (!h1_0 && env("TEND_SSHD_PORT") is { } e1_0) { v1_0 = global::Tend.Arguments.OptionParsers.Int32("TEND_SSHD_PORT", e1_0); h1_0 = true; w1_0 = e1_0; x1_0 = true; }
 
         var keep = global::Tend.Arguments.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);
         return new global::Tend.Arguments.BoundServices(() =>
@@ -70,6 +70,7 @@ internal static partial class TendApp
                 if (c0 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("apache2");
                 specs.Add(new global::Tend.ServiceSpec("apache2", c0)
                 {
+                    Daemonizes = true,
                     StopTimeout = global::System.TimeSpan.FromMilliseconds(5000),
                 });
             }
@@ -78,9 +79,9 @@ internal static partial class TendApp
                 global::App.Sshd s1;
                 global::Tend.Command c1;
                 try { s1 = new global::App.Sshd(default(global::Tend.Arguments.ServiceBinding), new global::Tend.Arguments.OptionValue<int>(h1_0, v1_0)); }
-                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its constructor or an option's initializer", e); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its constructor or an option's initializer", e, w1_0 is null ? null : (x1_0 ? "TEND_SSHD_PORT=" : "--sshd-port=") + w1_0); }
                 try { c1 = s1.Command; }
-                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its Command", e); }
+                catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its Command", e, w1_0 is null ? null : (x1_0 ? "TEND_SSHD_PORT=" : "--sshd-port=") + w1_0); }
                 if (c1 is null) throw global::Tend.Arguments.OptionParsers.NullCommand("sshd");
                 specs.Add(new global::Tend.ServiceSpec("sshd", c1)
                 {
@@ -101,6 +102,7 @@ internal static partial class TendApp
         var sb = new global::System.Text.StringBuilder();
         sb.Append("Services:\n");
         sb.Append("  apache2 - Apache HTTP server, started by its init script.\n");
+        sb.Append("      daemonizes\n");
         global::App.Sshd d1;
         try { d1 = new global::App.Sshd(default(global::Tend.Arguments.ServiceBinding), default); }
         catch (global::System.Exception e) { throw global::Tend.Arguments.OptionParsers.UserCode("sshd", "its constructor or an option's initializer", e); }
