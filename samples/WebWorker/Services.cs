@@ -12,11 +12,40 @@ public partial class Web
 
     public Command Command => new(Environment.ProcessPath!, "web", "--urls", $"http://0.0.0.0:{Port.ToString(CultureInfo.InvariantCulture)}");
 
-    /// <summary>Ready once the API accepts connections: the worker starts only then.</summary>
-    public Readiness Ready => Readiness.Tcp(Port);
+    /// <summary>Ready once the API answers <c>GET /ready</c>: the worker starts only then.</summary>
+    public Readiness Ready => Readiness.Http(Port, "/ready");
+
+    /// <summary>Alive while the API answers <c>GET /healthz</c>: a hung API is restarted (exported as a livenessProbe).</summary>
+    public Liveness Alive => Liveness.Http(Port, "/healthz");
 }
 
-/// <summary>A background worker that calls the API; it starts once the API is ready (accepts connections).</summary>
+/// <summary>Every five minutes, one line: how many jobs the API counted (a scheduled task: a CronJob on Kubernetes).</summary>
+[Service("report", Schedule = "*/5 * * * *", DependsOn = [typeof(Web)])]
+public partial class Report
+{
+    /// <summary>The API's address.</summary>
+    [Option] public string Api { get; init; } = "http://127.0.0.1:8080";
+
+    public Command Command => new(Environment.ProcessPath!, "report", Api);
+
+    /// <summary>One run: GET the API's count and print it.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            Console.WriteLine($"report: {(await http.GetStringAsync(args.Length > 0 ? args[0] : "http://127.0.0.1:8080")).TrimEnd()}");
+            return 0;
+        }
+        catch (HttpRequestException e)
+        {
+            Console.WriteLine($"report: the API is not answering ({e.Message})");
+            return 1;
+        }
+    }
+}
+
+/// <summary>A background worker that calls the API; it starts once the API is ready (answers <c>GET /ready</c>).</summary>
 [Service("worker", DependsOn = [typeof(Web)], StopTimeout = "3s")]
 public partial class Worker
 {

@@ -73,7 +73,8 @@ public static class TendHost
             // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
             // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
             var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
-            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal), options.Orchestrated);
+            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules,
+                Environment.GetEnvironmentVariable("TZ")), stdin, terminal), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -126,6 +127,7 @@ public static class TendHost
             log.Error($"internal error, please report it: {e.GetType().Name}: {PlainMessage.Of(e)}");
             code = InternalError;
         }
+        TerminationLog.Write(TerminationLog.DefaultPath, code, log.Recent());
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
         log.Flush(TimeSpan.FromSeconds(1));
         return code;

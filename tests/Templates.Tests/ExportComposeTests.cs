@@ -21,7 +21,8 @@ public sealed class DockerComposeFactAttribute : FactAttribute
 /// real Docker engine, the worker starts once the API is healthy, the API answers, the worker calls it, and
 /// <c>docker-compose down</c> stops both, each with exit code 0.
 /// </summary>
-public sealed class ExportComposeTests
+[Collection(SharedSampleImages.Name)]
+public sealed class ExportComposeTests(SampleImages images)
 {
     /// <summary>The Compose command (docker-compose, else docker compose) when a Docker engine answers, else null.</summary>
     public static readonly string[]? Compose = FindCompose();
@@ -38,29 +39,31 @@ public sealed class ExportComposeTests
     [DockerComposeFact]
     public void The_exported_compose_file_runs_WebWorker_with_the_worker_after_the_healthy_api()
     {
-        var image = Engine.NewImage("export");
         var project = "tend-export-" + Guid.NewGuid().ToString("N")[..12];
         var dir = Directory.CreateTempSubdirectory("tend-export-");
         var files = new List<string>();
         string[] Args(params string[] args) => [.. Compose!.Skip(1), "-p", project, .. files.SelectMany(f => new[] { "-f", f }), .. args];
         try
         {
-            Engine.Build(Shell.RepoRoot, image, "-f", "Dockerfile.template", "--build-arg", "PROJECT=samples/WebWorker");
-            // As a user does it: the image exports itself. The API's address is an option of the worker's.
-            var yaml = Stdout("docker", "run", "--rm", "--label", Engine.Label, "--name", Engine.NewContainer("export"), image,
-                "export", "compose", "--image", image, "--worker-api", "http://web:8080", "--worker-every", "200ms");
+            var image = images.Of("WebWorker");
+            // As a user does it: the image exports itself. The API's address is an option of the worker's (and the
+            // scheduled report's); its port, one free here, is what the file publishes on the host's loopback.
+            var port = Loopback.FreePort();
+            var yaml = Shell.Stdout("docker", "run", "--rm", "--label", Engine.Label, "--name", Engine.NewContainer("export"), image,
+                "export", "compose", "--image", image, "--web-port", $"{port}", "--worker-api", $"http://web:{port}", "--report-api", $"http://web:{port}", "--worker-every", "200ms");
             Assert.Contains("condition: service_healthy", yaml);
+            Assert.Contains($"ports: [\"127.0.0.1:{port}:{port}\"]", yaml);
             files.Add(Path.Combine(dir.FullName, "compose.yaml"));
             File.WriteAllText(files[0], yaml);
-            // The test's own additions, beside the exported file: this run's label everywhere, and the API's port on 127.0.0.1.
-            var port = Loopback.FreePort();
+            // The test's own addition, beside the exported file: this run's label everywhere.
             files.Add(Path.Combine(dir.FullName, "test.yaml"));
             File.WriteAllText(files[1], $"""
                 services:
                   web:
                     labels: {Label()}
-                    ports: ["127.0.0.1:{port}:8080"]
                   worker:
+                    labels: {Label()}
+                  report:
                     labels: {Label()}
                 networks:
                   default:
@@ -87,13 +90,15 @@ public sealed class ExportComposeTests
             var started = At("worker", "start");
             Assert.True(healthy > 0 && started > healthy, $"the worker started before the API was healthy:\n{string.Join('\n', events)}");
 
-            // Down: each container's Tend stops its service (the worker first) and exits 0, as the engine's die events say.
+            // Down: each container's Tend stops its service (its dependents, the worker and the report, before the API)
+            // and exits 0, as the engine's die events say.
             since = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1;
             Run(Args("down", "-t", "20"));
             var died = Run("docker", "events", "--since", since.ToString(CultureInfo.InvariantCulture), "--until", (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture),
                 "--filter", $"label=com.docker.compose.project={project}", "--filter", "type=container", "--filter", "event=die",
                 "--format", "{{index .Actor.Attributes \"com.docker.compose.service\"}} {{index .Actor.Attributes \"exitCode\"}}").Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(["worker 0", "web 0"], died);
+            Assert.Equal(["report 0", "worker 0"], died.Take(2).Order());
+            Assert.Equal(["web 0"], died.Skip(2));
         }
         finally
         {
@@ -101,7 +106,6 @@ public sealed class ExportComposeTests
             foreach (var id in Shell.Try("/", "docker", "ps", "-aq", "--filter", $"label=com.docker.compose.project={project}").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 Shell.Try("/", "docker", "rm", "-f", id);
             Shell.Try("/", "docker", "network", "rm", project + "_default");
-            Engine.Remove(image: image);
             dir.Delete(recursive: true);
         }
     }
@@ -111,17 +115,4 @@ public sealed class ExportComposeTests
     private static string Run(string[] args) => Shell.Run("/", Compose![0], args);
 
     private static string Run(string file, params string[] args) => Shell.Run("/", file, args);
-
-    /// <summary>Runs a program; returns its stdout alone (a file's text), asserting exit code 0.</summary>
-    private static string Stdout(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), $"{file} {string.Join(' ', args)} hung");
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)} exited {p.ExitCode}: {err.Result}");
-        return output;
-    }
 }

@@ -47,6 +47,19 @@ internal static class Shell
         return output;
     }
 
+    /// <summary>Runs a program; returns its stdout alone (a file's text), asserting exit code 0.</summary>
+    public static string Stdout(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), $"{file} {string.Join(' ', args)} hung");
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)} exited {p.ExitCode}: {err.Result}");
+        return output;
+    }
+
     /// <summary>Host pids of the live descendants of <paramref name="root"/> (the container's PID 1), with comm and cmdline.</summary>
     public static List<(int Pid, string Comm, string Cmdline)> Descendants(int root)
     {

@@ -46,6 +46,8 @@ internal static class GlobalFlags
         FlagSpec.Switch("--no-control", "no control socket"),
         FlagSpec.Switch("--orchestrated", "an orchestrator runs this container (tend export): no restarts, exit with the " +
             "service's code; dependencies --only leaves out are the orchestrator's"),
+        FlagSpec.Valued("--drain-delay", "DURATION", "at the first SIGTERM, report not ready and wait this long before stopping " +
+            "(while an orchestrator removes the endpoints; default: stop at once)"),
         FlagSpec.Valued("--only", "NAME,…", "run only these declared services"),
         FlagSpec.Valued("--without", "NAME,…", "run the declared services but these"),
         FlagSpec.Switch("--help", "show this help"),

@@ -158,6 +158,7 @@ public sealed record HostOptions
                 case "--critical": o = o with { Critical = true }; break;
                 case "--stdin": o = o with { Stdin = Value() }; break;
                 case "--orchestrated": o = o with { Orchestrated = true }; break;
+                case "--drain-delay": sup = sup with { DrainDelay = PositiveDuration(name, Value()) }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":
                     throw new UsageException($"option '{name}' selects declared services, and this program declares none: leave it out");

@@ -183,6 +183,7 @@ public static class ControlDecisions
     {
         var (table, desired, runtimes, _) = view;
         if (desired.ShuttingDown) return (false, "tend is shutting down");
+        if (desired.Draining) return (false, "tend is draining before it stops");
         var critical = Enumerable.Range(0, table.Count).Where(i => table.Services[i].Critical).ToList();
         var considered = critical.Count > 0 ? critical : Enumerable.Range(0, table.Count).ToList();
         var bad = considered.Where(i => !Reconciler.IsReady(table.Services[i], runtimes[i])).ToList();

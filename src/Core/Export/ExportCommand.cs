@@ -20,10 +20,10 @@ public static class ExportCommand
     /// <remarks>The flags' lines come from the tables the parsers read (<see cref="ExportRequest.Flags"/>, <see cref="WaitFor.Flags"/>).</remarks>
     public static readonly string Usage =
         "Export the declared services for an orchestrator (YAML on stdout; a container per service, same image):\n" +
-        "  tend export compose --image IMAGE[:TAG] [declared options] [--only NAME,…] [--without NAME,…]\n" +
+        "  tend export compose --image IMAGE[:TAG] [--target compose|swarm] [declared options] [--only NAME,…] [--without NAME,…]\n" +
         "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--name NAME] [declared options] …\n" +
         string.Concat(ExportRequest.Flags.Select(f => "  " + f.HelpLine(38) + "\n")) +
-        "  tend " + WaitFor.Usage + "   wait until each address accepts a connection (exported init containers)\n" +
+        "  tend " + WaitFor.Usage + "\n      wait until each address answers, then run PROGRAM (exported init containers and Swarm entrypoints)\n" +
         string.Concat(WaitFor.Flags.Select(f => "  " + f.HelpLine(38) + "\n"));
 
     /// <summary>Whether the arguments ask for <c>export</c> or <c>wait-for</c>.</summary>
@@ -59,7 +59,7 @@ public static class ExportCommand
                 }
                 return new ExportedService(s, options, env);
             }).ToList();
-            return Write(request, services);
+            return Write(request, services, environment("TZ"));
         }
         catch (UsageException e) { return TendHost.Fail(e); }
     }
@@ -70,7 +70,7 @@ public static class ExportCommand
         return 0;
     }
 
-    private static int Write(ExportRequest request, List<ExportedService> services)
+    private static int Write(ExportRequest request, List<ExportedService> services, string? timeZone)
     {
         foreach (var line in request.CommandLines)
             FdWriter.Write(2, $"tend: note: the ad-hoc command line '{line}' is not exported: declare it as a [Service] to export it\n");
@@ -81,7 +81,19 @@ public static class ExportCommand
             foreach (var d in s.Spec.DependsOn)
                 if (!names.Contains(d))
                     throw new UsageException($"service '{s.Name}' depends on '{d}', which --only/--without leaves out of the export: keep both or neither");
-        var plan = new ExportPlan(request.Image, request.AppName, services, request.CommandLines);
+        foreach (var (limit, setting) in request.Resources)
+            if (setting.Service is { } name && !names.Contains(name))
+                throw new UsageException($"option '{(limit ? "--limits" : "--requests")}' names '{name}', which is not an exported service; the services are: {string.Join(", ", names)}");
+        var plan = new ExportPlan(request.Image, request.AppName, services, request.CommandLines)
+        {
+            Target = request.Target,
+            ReadOnly = request.ReadOnly,
+            NoSidecars = request.NoSidecars,
+            DrainDelay = request.DrainDelay,
+            RunAsUser = request.RunAsUser,
+            Resources = request.Resources,
+            TimeZone = timeZone is { Length: > 0 } tz ? tz.TrimStart(':') : "Etc/UTC",
+        };
         var text = request.Format == ExportFormat.Compose
             ? ComposeFile.Write(plan, request.Describe())
             : KubernetesManifests.Write(plan, request.Layout, request.Describe());

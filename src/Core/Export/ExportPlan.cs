@@ -7,6 +7,39 @@ namespace Tend.Export;
 /// <param name="NotExported">Ad-hoc command lines given to export, which are not exported.</param>
 public sealed record ExportPlan(string Image, string AppName, IReadOnlyList<ExportedService> Services, IReadOnlyList<string> NotExported)
 {
+    /// <summary>For Compose: which tool reads the file.</summary>
+    public ComposeTarget Target { get; init; }
+
+    /// <summary>For Kubernetes: a read-only root filesystem (with a writable <c>/run</c> and <c>/tmp</c>).</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>For Kubernetes' pod layout: no native sidecars (see <see cref="ExportRequest.NoSidecars"/>).</summary>
+    public bool NoSidecars { get; init; }
+
+    /// <summary>For Kubernetes: the drain delay of each long-running service's container (<c>--drain-delay</c>), or null.</summary>
+    public TimeSpan? DrainDelay { get; init; }
+
+    /// <summary>Whole seconds the drain adds to a stop (0 without one).</summary>
+    public int DrainSeconds => DrainDelay is { } d ? (int)Math.Ceiling(d.TotalSeconds) : 0;
+
+    /// <summary>For Kubernetes: the user id the containers run as, or null (the image's user).</summary>
+    public long? RunAsUser { get; init; }
+
+    /// <summary>For Kubernetes: resource requests and limits, in the order given (a later one wins).</summary>
+    public IReadOnlyList<(bool Limit, ResourceSetting Setting)> Resources { get; init; } = [];
+
+    /// <summary>
+    /// The time zone schedules are read in: <c>TZ</c> where export ran, else UTC (as Tend reads them: see
+    /// <see cref="Tend.Schedule.ZoneFromEnvironment"/>). A CronJob's <c>timeZone</c>.
+    /// </summary>
+    public string TimeZone { get; init; } = "Etc/UTC";
+
+    /// <summary>
+    /// The name of a service's own Kubernetes objects (its Deployment, Service, Job or CronJob): the application's name,
+    /// then the service's, so two applications in one namespace never take each other's names.
+    /// </summary>
+    public string ObjectName(ExportedService s) => $"{AppName}-{s.Name}";
+
     /// <summary>The service named <paramref name="name"/>.</summary>
     public ExportedService Get(string name) => Services.First(s => s.Name == name);
 

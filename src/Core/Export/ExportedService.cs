@@ -18,11 +18,42 @@ public sealed record ExportedService(ServiceSpec Spec, IReadOnlyList<string> Opt
     /// </summary>
     public IReadOnlyList<string> Arguments => ["--orchestrated", "--only", Spec.Name, .. Options];
 
-    /// <summary>A long-running service (not a one-shot task).</summary>
-    public bool LongRunning => !Spec.OneShot;
+    /// <summary>A long-running service (not a one-shot task, not a scheduled one).</summary>
+    public bool LongRunning => !Spec.OneShot && Spec.Schedule is null;
 
-    /// <summary>The TCP port its readiness check connects to, or null.</summary>
-    public int? TcpPort => Spec.Ready is { Kind: ReadinessKind.Tcp } r ? r.Port : null;
+    /// <summary>A task run at each due time of its schedule.</summary>
+    public bool Scheduled => Spec.Schedule is not null;
+
+    /// <summary>
+    /// The port its readiness check connects to (a TCP or an HTTP check), or null: the port it serves on, which its
+    /// container declares, a Kubernetes Service forwards and a dependent in another container waits for.
+    /// </summary>
+    public int? Port => Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http } r ? r.Port : null;
+
+    /// <summary>
+    /// The address a dependent in another container waits for before it starts (<c>tend wait-for</c>), given the name
+    /// this service is reached by there: <c>tcp:NAME:PORT</c> for a TCP readiness check, <c>http://NAME:PORT/PATH</c>
+    /// for an HTTP one (the same request), else null (a file, a command or a daemon to be found cannot be checked from
+    /// another container).
+    /// </summary>
+    public string? WaitAddress(string host)
+    {
+        if (host.Contains(':')) host = $"[{host}]"; // an IPv6 address
+        var port = Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Spec.Ready switch
+        {
+            { Kind: ReadinessKind.Tcp } => $"tcp:{host}:{port}",
+            { Kind: ReadinessKind.Http } r => $"http://{host}:{port}{r.HttpPath}",
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// For a scheduled task that Tend schedules in its own container (Compose has no scheduler; a schedule a CronJob
+    /// cannot express): <see cref="Arguments"/> and its schedule given again with <c>--schedule</c>, which
+    /// <c>--orchestrated</c> keeps (a declared schedule alone it leaves to the orchestrator: one run, then exit).
+    /// </summary>
+    public IReadOnlyList<string> SchedulerArguments => [.. Arguments, "--schedule", $"{Spec.Name}={Spec.Schedule?.Expression}"];
 
     /// <summary>
     /// Whether dependents must wait for more than its start: a readiness check, or a daemon to be found

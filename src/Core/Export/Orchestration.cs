@@ -8,13 +8,18 @@ namespace Tend.Export;
 /// orchestrator — every service runs once, and Tend exits with its code — so a crash is the orchestrator's to see
 /// (internal restarts hide them from Kubernetes). A dependency left out by <c>--only</c>/<c>--without</c> is then the
 /// orchestrator's to start (<c>depends_on</c>, a sidecar, an init container); without <c>--orchestrated</c>, leaving
-/// one out is refused, since the service would wait for it for ever.
+/// one out is refused, since the service would wait for it for ever. A declared schedule is the orchestrator's too
+/// (a Kubernetes CronJob starts the container at each due time): the task runs once, now, and Tend exits with its
+/// code; a schedule given with <c>--schedule</c> is kept, for an orchestrator without a scheduler (Compose, Swarm).
 /// </summary>
 internal static class Orchestration
 {
     /// <summary>The services as this run runs them.</summary>
+    /// <param name="services">The services selected for this run.</param>
+    /// <param name="orchestrated">Whether <c>--orchestrated</c> was given.</param>
+    /// <param name="scheduledHere">The services <c>--schedule</c> named: their schedules stay Tend's.</param>
     /// <exception cref="UsageException">A service depends on one that is not here, and the run is not orchestrated.</exception>
-    public static List<ServiceSpec> Apply(List<ServiceSpec> services, bool orchestrated)
+    public static List<ServiceSpec> Apply(List<ServiceSpec> services, bool orchestrated, IReadOnlyCollection<string>? scheduledHere = null)
     {
         var names = services.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < services.Count; i++)
@@ -23,8 +28,10 @@ internal static class Orchestration
             var missing = s.DependsOn.Where(d => !names.Contains(d)).ToList();
             if (missing.Count > 0 && !orchestrated)
                 throw new UsageException($"service '{s.Name}' depends on '{missing[0]}', which --only/--without leaves out: keep both or neither (or give --orchestrated when an orchestrator runs '{missing[0]}')");
-            if (orchestrated)
-                services[i] = s with { Restart = Restart.Never, Critical = true, DependsOn = [.. s.DependsOn.Where(names.Contains)] };
+            if (!orchestrated) continue;
+            s = s with { Restart = Restart.Never, Critical = true, DependsOn = [.. s.DependsOn.Where(names.Contains)] };
+            if (s.Schedule is not null && scheduledHere?.Contains(s.Name) != true) s = s with { Schedule = null, OneShot = true };
+            services[i] = s;
         }
         return services;
     }

@@ -15,6 +15,11 @@ public sealed class EventLog
 {
     private readonly LogFormat _format;
     private readonly OutputRelay _relay;
+    private readonly string[] _recent = new string[RecentLines];
+    private int _written;
+
+    /// <summary>How many of the last lines <see cref="Recent"/> keeps (for a termination message: Export/TerminationLog.cs).</summary>
+    public const int RecentLines = 8;
 
     /// <summary>A log of the given format on descriptor <paramref name="fd"/>.</summary>
     public EventLog(LogFormat format, int fd = 2)
@@ -46,8 +51,19 @@ public sealed class EventLog
     public void Service(string service, string evt, string message, int? pid = null, ExitStatus? exit = null, int? restarts = null, long? delayMs = null, string? reason = null, bool error = false) =>
         Write(error ? "error" : "info", service, evt, message, pid, exit, restarts, delayMs, reason);
 
+    /// <summary>The last lines written (at most <see cref="RecentLines"/>), oldest first, as text.</summary>
+    public IReadOnlyList<string> Recent()
+    {
+        lock (_recent)
+        {
+            var n = Math.Min(_written, RecentLines);
+            return [.. Enumerable.Range(_written - n, n).Select(i => _recent[i % RecentLines])];
+        }
+    }
+
     private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason)
     {
+        lock (_recent) _recent[_written++ % RecentLines] = service is null ? message : $"{service}: {message}";
         if (_format == LogFormat.Text)
         {
             _relay.Post(Encoding.UTF8.GetBytes(service is null ? $"tend: {message}\n" : $"tend: {service}: {message}\n"));

@@ -22,6 +22,7 @@ public sealed class Supervisor
 {
     private readonly ServiceTable _table;
     private readonly SupervisorOptions _options;
+    private readonly Export.Drain? _drain;
     private readonly EventLog _log;
     private readonly Inbox _inbox = new();
     private readonly ReapFilter _filter = new();
@@ -48,6 +49,7 @@ public sealed class Supervisor
     {
         _table = table;
         _options = options;
+        _drain = options.DrainDelay is { } drain ? new Export.Drain(drain) : null;
         _log = log;
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
@@ -131,6 +133,7 @@ public sealed class Supervisor
             registrations = TendSignals.Register(signal => _inbox.Post(new Message(MessageKind.Signal, signal)));
             while (true)
             {
+                if (_drain?.Ended(Now) == true) BeginShutdown(0, "drained");
                 // Plan.
                 _runs.NewRound();
                 _probes.Poll(Now);
@@ -209,7 +212,7 @@ public sealed class Supervisor
     {
         var now = Now;
         var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(_probes.NextDeadline(now), _requests?.NextDeadline ?? long.MaxValue));
-        wake = Math.Min(wake, _runs.NextWake());
+        wake = Math.Min(Math.Min(wake, _runs.NextWake()), _drain?.DueAt ?? long.MaxValue);
         if (_runtimes.Any(r => r.Process is { IsChild: false }))
         {
             if (_nextScanAt == long.MaxValue) _nextScanAt = now + (long)_options.ScanInterval.TotalMilliseconds;
@@ -274,6 +277,10 @@ public sealed class Supervisor
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
                 _log.Info($"received {Signals.Name(message.Value)} again: killing what is still running");
                 _desired = _desired with { Force = true };
+                break;
+            case MessageKind.Signal when _drain?.Begin(Now) == true:
+                _log.Info($"received {Signals.Name(message.Value)}: not ready, stopping in {Duration.Format(_drain.Delay)} (--drain-delay)");
+                _desired = _desired with { Draining = true };
                 break;
             case MessageKind.Signal:
                 BeginShutdown(0, $"received {Signals.Name(message.Value)}");

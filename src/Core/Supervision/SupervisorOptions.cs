@@ -29,4 +29,7 @@ public sealed record SupervisorOptions
     /// boot's pid files, lock files and @reboot markers are removed before anything starts (<c>Posix/BootState.cs</c>).
     /// </summary>
     public bool KeepRun { get; init; }
+
+    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Export/Drain.cs), or null.</summary>
+    public TimeSpan? DrainDelay { get; init; }
 }

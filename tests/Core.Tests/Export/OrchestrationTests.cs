@@ -46,3 +46,45 @@ public class OrchestrationTests
         Assert.DoesNotContain("\"event\":\"backoff\"", err);
     }
 }
+
+/// <summary><c>--orchestrated</c> and schedules: a declared one is the orchestrator's (a CronJob), one given with <c>--schedule</c> stays
+/// Tend's.</summary>
+public class OrchestratedScheduleTests
+{
+    private static List<ServiceSpec> Task() => [new ServiceSpec("report", new Command("/bin/true")) { Schedule = Schedule.Parse("*/5 * * * *") }];
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void A_declared_schedule_becomes_one_run_now()
+    {
+        var report = Assert.Single(Orchestration.Apply(Task(), orchestrated: true));
+        Assert.Null(report.Schedule);
+        Assert.True(report.OneShot);
+        Assert.Equal(Restart.Never, report.Restart);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void A_schedule_given_with_schedule_is_kept_and_nothing_changes_without_orchestrated()
+    {
+        Assert.Equal("*/5 * * * *", Assert.Single(Orchestration.Apply(Task(), orchestrated: true, ["report"])).Schedule!.Expression);
+        Assert.NotNull(Assert.Single(Orchestration.Apply(Task(), orchestrated: false)).Schedule);
+    }
+
+    [Fact]
+    public void The_CronJob_container_runs_the_task_once_and_exits_with_its_code()
+    {
+        // What a CronJob's pod runs: the WebWorker image's report task, orchestrated, its API a server of the test's.
+        using var api = new HttpResponder(failures: 0, body: "WebWorker API: 7 jobs so far");
+        var (code, output, err) = Exported.Run(Exported.WebWorker, ["--orchestrated", "--no-control", "--log-format", "json", "--only", "report", "--report-api", $"http://127.0.0.1:{api.Port}"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("report: WebWorker API: 7 jobs so far", output);
+        Assert.Equal(1, api.Requests);
+        Assert.DoesNotContain("\"event\":\"scheduled\"", err);
+        // A failed run is the CronJob's to see: Tend exits with the task's code (report: 1 when the API does not answer).
+        var port = Loopback.FreePort();
+        (code, output, err) = Exported.Run(Exported.WebWorker, ["--orchestrated", "--no-control", "--only", "report", "--report-api", $"http://127.0.0.1:{port}"]);
+        Assert.Equal(1, code);
+        Assert.Contains("report: the API is not answering", output);
+    }
+}

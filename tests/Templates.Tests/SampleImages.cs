@@ -1,0 +1,28 @@
+namespace Tend.Templates.Tests;
+
+/// <summary>
+/// The samples' images, each built once per test run from the repository with Dockerfile.template (a NativeAOT
+/// build takes minutes on two cores) and shared by the tests that run them; removed at the end.
+/// </summary>
+public sealed class SampleImages : IDisposable
+{
+    private readonly Dictionary<string, string> _built = [];
+
+    /// <summary>The image of <c>samples/NAME</c>, built on first use.</summary>
+    public string Of(string sample)
+    {
+        lock (_built)
+        {
+            if (_built.TryGetValue(sample, out var image)) return image;
+            image = Engine.NewImage(sample.ToLowerInvariant());
+            Engine.Build(Shell.RepoRoot, image, "-f", "Dockerfile.template", "--build-arg", $"PROJECT=samples/{sample}");
+            _built[sample] = image;
+            return image;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var image in _built.Values) Engine.Remove(image: image);
+    }
+}
