@@ -128,4 +128,30 @@ public sealed class BootStateMountTests : IDisposable
         Assert.Equal($"could not remove {stuck}, a pid file of the previous boot: Operation not permitted", problem);
         Assert.True(File.Exists(stuck));
     }
+
+    [Fact]
+    public void In_an_overlay_whose_layers_sit_on_other_filesystems_the_previous_boots_files_still_go()
+    {
+        // An overlay whose upper layer is on a tmpfs and lower layer here: its files report their layers' devices, not the
+        // overlay's, although they are in /run's own mount — the mount id says so.
+        var old = File_("lower/run/old.pid");
+        Directory.CreateDirectory(P("layers"));
+        Directory.CreateDirectory(P("merged"));
+        var holder = HoldNamespace($"""
+            mount -t tmpfs tmpfs '{P("layers")}'
+            mkdir '{P("layers/upper")}' '{P("layers/work")}'
+            mount -t overlay overlay -o lowerdir='{P("lower")}',upperdir='{P("layers/upper")}',workdir='{P("layers/work")}' '{P("merged")}'
+            echo 1 > '{P("merged/run/new.pid")}'
+            """);
+        var view = $"/proc/{holder}/root";
+        var run = view + P("merged/run");
+        var noMounts = File_("mountinfo-plain", "22 1 254:0 / / rw - ext4 /dev/vda rw\n");
+
+        var result = BootState.ClearPreviousBoot([run], noMounts);
+
+        Assert.Empty(result.Problems);
+        Assert.Equal(new[] { run + "/new.pid", run + "/old.pid" }, result.Removed.Order());
+        Assert.False(File.Exists(run + "/old.pid"));
+        Assert.True(File.Exists(old), "the lower layer itself is never written");
+    }
 }

@@ -92,8 +92,11 @@ internal static class BootState
                     if (errno != Libc.ENOENT) problems.Add($"could not look at {path}: {Libc.ErrorText(errno)}");
                     continue;
                 }
-                // Another filesystem, or another mount of the same one (a bind mount keeps the device): not the boot's.
-                if (id.Device != rootId.Device || (id.MountId != 0 && rootId.MountId != 0 && id.MountId != rootId.MountId)) continue;
+                // Another mount (a bind mount keeps the device, so the mount id decides where the kernel gives one: statx
+                // STATX_MNT_ID, Linux 5.8), else another filesystem: not the boot's. An overlay whose layers sit on other
+                // filesystems reports its files' devices from the layers, though they are in /run's own mount.
+                var otherMount = id.MountId != 0 && rootId.MountId != 0 ? id.MountId != rootId.MountId : id.Device != rootId.Device;
+                if (otherMount) continue;
                 if (id.Type == Libc.S_IFDIR)
                 {
                     pending.Push(path);
