@@ -10,6 +10,9 @@ public partial class Apache
 }
 
 /// <summary>OpenSSH daemon.</summary>
+/// <remarks>The image holds no host keys (Dockerfile.template removes those openssh-server's install made): each
+/// container makes its own before sshd starts (`ssh-keygen -A` makes the missing ones, so a restart keeps them) — in the
+/// command itself, so that the container that runs sshd has them also when an orchestrator runs it alone.</remarks>
 [Service("sshd", DependsOn = [typeof(Apache)])]
 public partial class Sshd
 {
@@ -19,5 +22,6 @@ public partial class Sshd
     /// <summary>Address sshd listens on.</summary>
     [Option] public string ListenAddress { get; init; } = "0.0.0.0";
 
-    public Command Command => new("/usr/sbin/sshd", "-D", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", $"ListenAddress={ListenAddress}");
+    public Command Command => new("/bin/sh", "-c", "ssh-keygen -A && exec \"$@\"", "sshd",
+        "/usr/sbin/sshd", "-D", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", $"ListenAddress={ListenAddress}");
 }

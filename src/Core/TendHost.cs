@@ -73,8 +73,8 @@ public static class TendHost
             // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
             // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
             var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
-            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules,
-                Environment.GetEnvironmentVariable("TZ")), stdin, terminal), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
+            var services = Orchestration.Apply(AfterSetUp(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules,
+                Environment.GetEnvironmentVariable("TZ")), stdin, terminal), declared.Count), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -235,6 +235,23 @@ public static class TendHost
             for (var i = 0; i < services.Count; i++)
                 if (services[i].Stdin && services[i].Schedule is null && !services[i].OneShot)
                     services[i] = services[i] with { Critical = true, Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
+        return services;
+    }
+
+    /// <summary>
+    /// Makes every command-line service (those after the first <paramref name="declaredCount"/>) depend on the declared
+    /// one-shot tasks that have no schedule: they are the image's set-up (SSH host keys made at the first start, a
+    /// configuration written from options), and the command lines start once it completed, as a container's CMD runs
+    /// after its entrypoint's set-up — s6-overlay's <c>cont-init.d</c> and phusion baseimage's <c>my_init.d</c> run
+    /// before the services and the command for the same reason. A set-up task that fails blocks them (Tend then exits
+    /// when nothing else is left to run).
+    /// </summary>
+    public static List<ServiceSpec> AfterSetUp(List<ServiceSpec> services, int declaredCount)
+    {
+        var setUp = services.Take(declaredCount).Where(s => s.OneShot && s.Schedule is null).Select(s => s.Name).ToList();
+        if (setUp.Count == 0) return services;
+        for (var i = declaredCount; i < services.Count; i++)
+            services[i] = services[i] with { DependsOn = [.. services[i].DependsOn, .. setUp.Where(n => !services[i].DependsOn.Contains(n))] };
         return services;
     }
 

@@ -68,6 +68,21 @@ public class OptionsTests
     }
 
     [Fact]
+    public void Command_lines_wait_for_the_declared_one_shot_tasks_without_a_schedule()
+    {
+        var o = HostOptions.Parse(["/usr/sbin/sshd", "bash"]);
+        ServiceSpec keys = new("keys", new Command("/usr/bin/ssh-keygen", "-A")) { OneShot = true };
+        ServiceSpec report = new("report", new Command("/bin/true")) { Schedule = Schedule.Parse("@daily") };
+        ServiceSpec web = new("web", new Command("/bin/web")) { DependsOn = ["keys"] };
+        var declared = new List<ServiceSpec> { keys, report, web };
+        var services = TendHost.AfterSetUp([.. declared, .. TendHost.AdHoc(o, declared)], declared.Count);
+        Assert.Equal([[], [], ["keys"], ["keys"], ["keys"]], services.Select(s => s.DependsOn.ToArray()));
+        _ = new ServiceTable(services); // a valid table: no unknown name, no cycle
+        var alone = TendHost.AfterSetUp([.. TendHost.AdHoc(o, [])], 0);
+        Assert.All(alone, s => Assert.Empty(s.DependsOn));
+    }
+
+    [Fact]
     public void The_flag_list_shared_with_the_generator_matches_the_options() =>
         Assert.Equal(GlobalFlags.Names.Order(), HostOptions.Options.Select(o => o.Name).Order());
 

@@ -15,7 +15,9 @@ public sealed class SampleImages : IDisposable
         {
             if (_built.TryGetValue(sample, out var image)) return image;
             image = Engine.NewImage(sample.ToLowerInvariant());
-            Engine.Build(Shell.RepoRoot, image, "-f", "Dockerfile.template", "--build-arg", $"PROJECT=samples/{sample}");
+            // Dockerfile.template installs nothing by default: the sample's README gives the packages it runs.
+            string[] packages = sample == "ApacheSsh" ? ["--build-arg", "PACKAGES=openssh-server apache2"] : [];
+            Engine.Build(Shell.RepoRoot, image, ["-f", "Dockerfile.template", "--build-arg", $"PROJECT=samples/{sample}", .. packages]);
             _built[sample] = image;
             return image;
         }

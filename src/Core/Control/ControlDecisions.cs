@@ -178,20 +178,28 @@ public static class ControlDecisions
         return ControlReply.Error(1, $"timed out: '{spec.Name}' is {shown}{(r.Reason is { } why ? $" ({why})" : "")}; give a longer --timeout, or see tend status");
     }
 
-    /// <summary>Every critical service (every service, when none is critical) must be ready: running and passing its check, or, for a one-shot task, completed.</summary>
+    /// <summary>
+    /// Healthy when every service is up — critical or not, declared or given on the command line: a long-running one
+    /// running and ready (its readiness check passed, a launcher's daemon found), a scheduled task with its schedule
+    /// active, a one-shot task (or a service whose restart policy ended it after a clean exit) completed. A service
+    /// stopped by request, failed, waiting, starting or backing off is down: the container does not do all it was
+    /// started to do (Docker's HEALTHCHECK, a Swarm task, a Kubernetes probe judge the container, not one service).
+    /// </summary>
     public static (bool Healthy, string Why) Health(SupervisorView view)
     {
         var (table, desired, runtimes, _) = view;
         if (desired.ShuttingDown) return (false, "tend is shutting down");
         if (desired.Draining) return (false, "tend is draining before it stops");
-        var critical = Enumerable.Range(0, table.Count).Where(i => table.Services[i].Critical).ToList();
-        var considered = critical.Count > 0 ? critical : Enumerable.Range(0, table.Count).ToList();
-        var bad = considered.Where(i => !Reconciler.IsReady(table.Services[i], runtimes[i])).ToList();
+        var bad = Enumerable.Range(0, table.Count).Where(i => !IsUp(table.Services[i], runtimes[i])).ToList();
         if (bad.Count == 0)
-            return (true, $"healthy: {considered.Count} {(critical.Count > 0 ? "critical " : "")}service{(considered.Count == 1 ? " is" : "s are")} up");
+            return (true, $"healthy: {table.Count} service{(table.Count == 1 ? " is" : "s are")} up");
         var what = string.Join(", ", bad.Select(i => $"{table.Services[i].Name} is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}"));
         return (false, $"unhealthy: {what}");
     }
+
+    /// <summary>Up for <see cref="Health"/>: ready, or completed (a run that ended cleanly and that its policy does not restart).</summary>
+    private static bool IsUp(ServiceSpec spec, ServiceRuntime r) =>
+        Reconciler.IsReady(spec, r) || (spec.Schedule is null && r.Phase == ServicePhase.Completed);
 
     /// <summary>Service <paramref name="i"/> as <c>tend status</c> shows it.</summary>
     public static ServiceStatus Status(SupervisorView view, int i)

@@ -13,7 +13,7 @@ public enum ControlVerb
     Restart,
     /// <summary>Send a signal to a running service's process group.</summary>
     Signal,
-    /// <summary>Whether every critical service (every service, when none is critical) is ready.</summary>
+    /// <summary>Whether every service is up: running and ready, or completed (<see cref="ControlDecisions.Health"/>).</summary>
     Health,
     /// <summary>Wait until a service is ready.</summary>
     Wait,

@@ -11,7 +11,7 @@ public static class ControlVerbs
         new(ControlVerb.Stop, "stop", 2, 3, "stop NAME [TIMEOUT]", "stop NAME [--timeout D]", "stop a service; it stays stopped until started", true),
         new(ControlVerb.Restart, "restart", 2, 3, "restart NAME [TIMEOUT]", "restart NAME [--timeout D]", "stop it, start it again; returns once the new run is ready", true),
         new(ControlVerb.Signal, "signal", 3, 3, "signal NAME SIGNAL", "signal NAME SIGNAL", "send a signal (HUP, SIGUSR1, 10…) to the service's process group", false),
-        new(ControlVerb.Health, "health", 1, 1, "health", "health", "exit 0 when every critical service (all, if none is) is ready, else 1", false),
+        new(ControlVerb.Health, "health", 1, 1, "health", "health", "exit 0 when every service is up (running and ready, or completed), else 1", false),
         new(ControlVerb.Wait, "wait", 2, 3, "wait NAME [TIMEOUT]", "wait NAME [--timeout D]", "wait until the service is ready (default timeout 30s)", true),
         new(ControlVerb.Run, "run", 2, 2, "run NAME", "run NAME", "start one run of a scheduled task now; returns once it started", false),
     ];
