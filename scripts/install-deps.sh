@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 command -v apache2 >/dev/null 2>&1 || [ -x /usr/sbin/apache2 ] || need+=(apache2)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh-keyscan >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 [ -x /usr/sbin/cron ] || need+=(cron)

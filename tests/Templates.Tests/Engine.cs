@@ -48,11 +48,20 @@ internal static partial class Engine
     /// </summary>
     public static (int Code, string Output) TryBuild(string context, string image, params string[] extra)
     {
-        // podman: --format docker keeps the HEALTHCHECK (OCI images have none); --layers=false commits no image per step.
-        string[] engineArgs = Name == "podman" ? ["--format", "docker", "--layers=false"] : [];
-        var result = Shell.Try(context, Name, ["build", "--force-rm", "--label", Label, .. engineArgs, .. extra, "-t", image, "."]);
+        var result = TryBuildKeepingSteps(context, image, extra);
         RemoveUnnamedImages(result.Output);
         return result;
+    }
+
+    /// <summary>
+    /// As <see cref="TryBuild"/>, but the step images stay (a second build of the same stages takes them from the
+    /// cache): give the output to <see cref="RemoveUnnamedImages"/> once done.
+    /// </summary>
+    public static (int Code, string Output) TryBuildKeepingSteps(string context, string image, params string[] extra)
+    {
+        // podman: --format docker keeps the HEALTHCHECK (OCI images have none); --layers=false commits no image per step.
+        string[] engineArgs = Name == "podman" ? ["--format", "docker", "--layers=false"] : [];
+        return Shell.Try(context, Name, ["build", "--force-rm", "--label", Label, .. engineArgs, .. extra, "-t", image, "."]);
     }
 
     /// <summary>Builds; asserts success; returns the output.</summary>
@@ -74,7 +83,7 @@ internal static partial class Engine
     /// The ids a build printed for its steps (" ---> ID" from Docker's builder, "--> ID" from podman's), newest first,
     /// that have no name: removed without force, so an image another one still depends on, or a base image, stays.
     /// </summary>
-    private static void RemoveUnnamedImages(string buildOutput)
+    public static void RemoveUnnamedImages(string buildOutput)
     {
         var ids = StepImage().Matches(buildOutput).Select(m => m.Groups[1].Value).Distinct().Reverse();
         foreach (var id in ids)

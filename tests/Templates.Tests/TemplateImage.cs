@@ -17,10 +17,19 @@ public sealed class TemplateImage : IDisposable
     public string ReadmeOutput { get; }
     public string Help { get; }
 
-    private readonly Lazy<string> _image;
+    private readonly Lazy<(string Minimal, string Seed)> _images;
 
-    /// <summary>The generated project's image, built on first use with its own Dockerfile, as it stands.</summary>
-    public string Image => _image.Value;
+    /// <summary>The generated project's image, built on first use with its own Dockerfile, as it stands (minimal).</summary>
+    public string Image => _images.Value.Minimal;
+
+    /// <summary>
+    /// The image for the seed's flow: the project's Dockerfile with the marked place's example line uncommented, as the
+    /// Dockerfile tells a user to. Built with <see cref="Image"/>, whose build stage it takes from the cache.
+    /// </summary>
+    public string SeedImage => _images.Value.Seed;
+
+    /// <summary>The marked place's example, commented out in the Dockerfile as it is made.</summary>
+    public const string SeedPackagesLine = "ARG PACKAGES=\"openssh-server apache2\"";
 
     public TemplateImage()
     {
@@ -43,11 +52,34 @@ public sealed class TemplateImage : IDisposable
         ReadmeOutput = Shell.Run(Clone, environment, "bash", "-c", script);
         Project = Path.Combine(Work, "MyImage");
         Help = Shell.Run(Project, "dotnet", "bin/Debug/net10.0/MyImage.dll", "--help");
-        _image = new Lazy<string>(() =>
+        _images = new Lazy<(string, string)>(() =>
         {
             var image = Engine.NewImage("template");
-            Engine.Build(Project, image);
-            return image;
+            var seed = Engine.NewImage("template-seed");
+            var (code, output) = Engine.TryBuildKeepingSteps(Project, image);
+            var seedOutput = "";
+            try
+            {
+                Assert.True(code == 0, $"{Engine.Name} build of {image} exited {code}:\n{output}");
+                var dockerfile = File.ReadAllText(Path.Combine(Project, "Dockerfile"));
+                Assert.Contains($"\n# {SeedPackagesLine}\n", dockerfile);
+                var seedFile = Path.Combine(Work, "Dockerfile.seed"); // outside the context: the build stage's COPY stays cached
+                File.WriteAllText(seedFile, dockerfile.Replace($"\n# {SeedPackagesLine}\n", $"\n{SeedPackagesLine}\n"));
+                (code, seedOutput) = Engine.TryBuildKeepingSteps(Project, seed, "-f", seedFile);
+                Assert.True(code == 0, $"{Engine.Name} build of {seed} exited {code}:\n{seedOutput}");
+            }
+            catch
+            {
+                Engine.Remove(image: seed);
+                Engine.Remove(image: image);
+                throw;
+            }
+            finally
+            {
+                Engine.RemoveUnnamedImages(seedOutput);
+                Engine.RemoveUnnamedImages(output);
+            }
+            return (image, seed);
         });
     }
 
@@ -79,7 +111,8 @@ public sealed class TemplateImage : IDisposable
 
     public void Dispose()
     {
-        if (_image.IsValueCreated) Engine.Remove(image: _image.Value);
+        if (_images.IsValueCreated) Engine.Remove(image: _images.Value.Minimal);
+        if (_images.IsValueCreated) Engine.Remove(image: _images.Value.Seed);
         Directory.Delete(Work, recursive: true);
     }
 }

@@ -42,7 +42,7 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     public void The_image_runs_the_seed_flow_and_undoes_stops_by_hand_within_a_second()
     {
         var port = Loopback.FreePort();
-        Engine.Run("run", "-d", "--name", _container, "--label", Engine.Label, "-p", $"127.0.0.1:{port}:80", image.Image,
+        Engine.Run("run", "-d", "--name", _container, "--label", Engine.Label, "-p", $"127.0.0.1:{port}:80", image.SeedImage,
             "--log-format", "json", "/usr/sbin/sshd", "/etc/init.d/apache2 start");
         Assert.StartsWith("HTTP/1.1 ", Loopback.Http(port, 20));
         var pid1 = int.Parse(Engine.Run("inspect", "-f", "{{.State.Pid}}", _container).Trim());
@@ -92,7 +92,7 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         File.WriteAllText(bound, "1\n");
         var port = Loopback.FreePort();
         Engine.Run("run", "-d", "--name", _container, "--label", Engine.Label, "-p", $"127.0.0.1:{port}:80",
-            "-v", $"{bound}:/run/bound.pid", image.Image, "--log-format", "json", "/usr/sbin/sshd", "/etc/init.d/apache2 start");
+            "-v", $"{bound}:/run/bound.pid", image.SeedImage, "--log-format", "json", "/usr/sbin/sshd", "/etc/init.d/apache2 start");
         Assert.StartsWith("HTTP/1.1 200 ", Loopback.Http(port, 20));
 
         // The previous boot ends abruptly (as after the stop timeout, an OOM kill, a host crash: no daemon removes its pid
@@ -145,6 +145,165 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         Engine.WaitForHealth(_container, healthy: true);
         Engine.Run("stop", "-t", "10", _container);
         Assert.Equal("0", Engine.Run("inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
+    }
+
+    [Fact]
+    public void The_default_image_installs_nothing_more_and_no_layer_of_either_image_holds_ssh_host_keys()
+    {
+        // Minimal by default: neither sshd nor apache2; the marked place's example line adds them.
+        Assert.Equal(1, Engine.Try("run", "--rm", "--label", Engine.Label, "--entrypoint", "/bin/sh", image.Image, "-c",
+            "test -e /usr/sbin/sshd || test -e /usr/sbin/apache2").Code);
+        Assert.Equal(0, Engine.Try("run", "--rm", "--label", Engine.Label, "--entrypoint", "/bin/sh", image.SeedImage, "-c",
+            "test -x /usr/sbin/sshd && test -x /usr/sbin/apache2 && test -d /run/sshd").Code);
+        var sizes = new[] { image.Image, image.SeedImage }.Select(i => long.Parse(Engine.Run("image", "inspect", "-f", "{{.Size}}", i).Trim())).ToArray();
+        Console.WriteLine($"template image: {sizes[0] / 1_000_000} MB as made, {sizes[1] / 1_000_000} MB with the seed's packages");
+
+        // Every file of every layer, not only the final filesystem: a key removed by a later step would still be in
+        // the layer that made it, for anyone who pulls the image.
+        foreach (var tag in new[] { image.Image, image.SeedImage })
+        {
+            var dir = Directory.CreateTempSubdirectory("tend-saved-").FullName;
+            try
+            {
+                Engine.Run("save", "-o", Path.Combine(dir, "image.tar"), tag);
+                var files = Shell.Run(dir, "bash", "-c",
+                    "set -e; mkdir x; tar -xf image.tar -C x; find x -type f -size +0 | while read -r f; do tar -tf \"$f\" 2>/dev/null || true; done")
+                    .Split('\n');
+                Assert.Contains(files, f => f.EndsWith("usr/local/bin/tend", StringComparison.Ordinal)); // the scan sees the layers
+                Assert.DoesNotContain(files, f => f.Contains("etc/ssh/ssh_host_", StringComparison.Ordinal));
+                if (tag == image.SeedImage) Assert.Contains(files, f => f.EndsWith("etc/ssh/sshd_config", StringComparison.Ordinal));
+            }
+            finally { Directory.Delete(dir, recursive: true); }
+        }
+    }
+
+    [Fact]
+    public void Each_container_makes_its_own_ssh_host_keys_at_its_first_start_and_keeps_them_across_a_restart()
+    {
+        var other = Engine.NewContainer("template-keys");
+        try
+        {
+            var ports = new[] { Loopback.FreePort(), Loopback.FreePort() };
+            var names = new[] { _container, other };
+            for (var i = 0; i < 2; i++)
+                Engine.Run("run", "-d", "--name", names[i], "--label", Engine.Label, "-p", $"127.0.0.1:{ports[i]}:22", image.SeedImage, "/usr/sbin/sshd");
+            // The key each sshd serves, as a client sees it.
+            var keys = ports.Select(p => HostKey(p)).ToArray();
+            Assert.NotEqual(keys[0], keys[1]);
+            var logs = Engine.Run("logs", _container);
+            Assert.Contains("ssh-keygen: generating new host keys", logs);
+            // The command line started after the set-up task completed.
+            Assert.True(logs.IndexOf("ssh-host-keys: completed", StringComparison.Ordinal) is >= 0 and var done
+                && done < logs.IndexOf("sshd: started", StringComparison.Ordinal), logs);
+
+            // A restart is the same container: its keys stay (ssh-keygen -A makes only missing ones), so clients trust it still.
+            Engine.Run("restart", "-t", "10", _container);
+            Assert.Equal(keys[0], HostKey(ports[0]));
+            Engine.Run("stop", "-t", "10", _container);
+            Assert.Equal("0", Engine.Run("inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
+        }
+        finally { Engine.Remove(container: other); }
+    }
+
+    [Fact]
+    public void The_healthcheck_follows_every_service_a_command_line_one_too_down_when_stopped_or_failing_up_when_back()
+    {
+        Engine.Run(["run", "-d", "--name", _container, "--label", Engine.Label, .. Engine.HealthFlags, image.SeedImage,
+            "/usr/sbin/sshd", "/etc/init.d/apache2 start"]);
+        Engine.WaitForHealth(_container, healthy: true);
+        var (code, output) = Engine.Try("exec", _container, "tend", "health");
+        Assert.Equal(0, code);
+        Assert.Contains("healthy: 5 services are up", output); // greeter and ssh-host-keys completed, heartbeat, sshd, apache2
+
+        // Stopped on request: apache2 is not critical, and the container no longer does what it was started to do.
+        Assert.Contains("apache2: stopped", Engine.Run("exec", _container, "tend", "stop", "apache2"));
+        (code, output) = Engine.Try("exec", _container, "tend", "health");
+        Assert.Equal(1, code);
+        Assert.Contains("unhealthy: apache2 is stopped", output);
+        Engine.WaitForHealth(_container, healthy: false);
+        Assert.Contains("apache2: running", Engine.Run("exec", _container, "tend", "start", "apache2"));
+        Engine.WaitForHealth(_container, healthy: true);
+
+        // Failing: sshd dies and its program is gone, so its restarts fail (backoff, then failed).
+        Engine.Run("exec", _container, "sh", "-c", "mv /usr/sbin/sshd /usr/sbin/sshd.gone && kill $(cat /run/sshd.pid)");
+        Engine.WaitForHealth(_container, healthy: false);
+        (code, output) = Engine.Try("exec", _container, "tend", "health");
+        Assert.Equal(1, code);
+        Assert.Contains("unhealthy: sshd is ", output);
+        Engine.Run("exec", _container, "mv", "/usr/sbin/sshd.gone", "/usr/sbin/sshd");
+        Engine.Try("exec", _container, "tend", "start", "sshd"); // a failed service waits for this; one in backoff retries by itself
+        Engine.WaitForHealth(_container, healthy: true, seconds: 60);
+        Engine.Run("stop", "-t", "10", _container);
+        Assert.Equal("0", Engine.Run("inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
+    }
+
+    [Fact]
+    public void Docker_run_it_through_a_pty_gives_bash_job_control_Ctrl_C_for_its_job_alone_and_its_exit_code()
+    {
+        using var pty = new Pty($"{Engine.Name} run -it --rm --name {_container} --label {Engine.Label} -e PS1='$ ' -e TERM=dumb {image.Image} 'sleep 1000' 'bash --norc --noprofile'");
+        var at = pty.WaitFor("bash: started", seconds: 30);
+        var pid1 = int.Parse(Engine.Run("inspect", "-f", "{{.State.Pid}}", _container).Trim());
+        pty.Send("sleep 30 &\n");
+        at = pty.WaitFor("[1] ", at);
+        pty.Send("jobs\n");
+        at = pty.WaitFor("Running", at);
+        pty.Send("fg\n");
+        at = pty.WaitFor("sleep 30\r\n", at);
+        WaitUntilForeground(pid1, "sleep 30");
+        pty.Send("\u0003"); // Ctrl-C: the container's terminal sends SIGINT to its foreground group, the job bash put there
+        pty.Send("echo rc=$?\n");
+        at = pty.WaitFor("rc=130", at);
+        // The other service never saw it: still its first run.
+        var status = Engine.Run("exec", _container, "tend", "status");
+        Assert.Contains(status.Split('\n'), l => l.StartsWith("sleep ", StringComparison.Ordinal) && l.Contains(" running ") && l.Contains(" 0 "));
+        pty.Send("sleep 40\n");
+        WaitUntilForeground(pid1, "sleep 40");
+        pty.Send("\u001a"); // Ctrl-Z: SIGTSTP to the job
+        at = pty.WaitFor("Stopped", at);
+        pty.Send("jobs -l\n");
+        at = pty.WaitFor("sleep 40", at);
+        pty.Send("kill -9 %1; echo killed\n");
+        at = pty.WaitFor("killed", at);
+        Assert.DoesNotContain("received SIGINT", pty.Output);
+        Assert.DoesNotContain("sleep: pid", pty.Output);
+        pty.Send("exit 3\n");
+        Assert.Equal(3, pty.Exit(30)); // docker run's exit code: the container's
+        Assert.Contains("exiting with code 3", pty.Output);
+    }
+
+    /// <summary>Waits until the process running <paramref name="cmdline"/> in the container leads its terminal's foreground group.</summary>
+    private static void WaitUntilForeground(int pid1, string cmdline)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (var p in Shell.Descendants(pid1).Where(p => p.Cmdline == cmdline))
+            {
+                try
+                {
+                    var stat = File.ReadAllText($"/proc/{p.Pid}/stat");
+                    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (f[2] == f[5]) return; // pgrp == tpgid (proc(5))
+                }
+                catch (IOException) { } // it just ended
+            }
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"'{cmdline}' never became the terminal's foreground");
+            Thread.Sleep(10);
+        }
+    }
+
+    /// <summary>The ed25519 host key sshd serves on <paramref name="port"/> (ssh-keyscan), waiting for sshd to answer.</summary>
+    private static string HostKey(int port)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var (_, output) = Shell.Try("/", "ssh-keyscan", "-T", "2", "-t", "ed25519", "-p", port.ToString(), "127.0.0.1");
+            var line = output.Split('\n').FirstOrDefault(l => l.Contains(" ssh-ed25519 ", StringComparison.Ordinal) && !l.StartsWith('#'));
+            if (line is not null) return line.Split(' ')[2];
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"sshd on port {port} never showed its host key:\n{output}");
+            Thread.Sleep(200);
+        }
     }
 
     [Fact]
