@@ -206,20 +206,21 @@ public class ControlTests
         Assert.True(waited >= TimeSpan.FromMilliseconds(400), $"ready after {waited.TotalMilliseconds} ms, but the server listens only after 500 ms");
         using (var c = new TcpClient()) c.Connect(System.Net.IPAddress.Loopback, port); // it does accept
 
-        // health follows the critical service (the server), not the other one.
+        // health follows every service, the critical server and the other one alike.
         Assert.Equal(0, t.Ctl("health").Code);
         Assert.Equal(0, t.Ctl("stop", "client").Code);
-        Assert.Equal(0, t.Ctl("health").Code);
+        Assert.Equal("unhealthy: client is stopped\n", t.Ctl("health").Out);
         var blocked = t.Ctl("stop", "server");
         Assert.Equal(0, blocked.Code);
         var health = t.Ctl("health");
         Assert.Equal(1, health.Code);
-        Assert.Equal("unhealthy: server is stopped\n", health.Out);
+        Assert.Equal("unhealthy: server is stopped, client is stopped\n", health.Out);
         var start = t.Ctl("start", "client");
         Assert.Equal(1, start.Code);
         Assert.Contains("'client' depends on 'server' (stopped): start it first", start.Err);
         Assert.Equal(0, t.Ctl("start", "server").Code);
         Assert.Equal(0, t.Ctl("start", "client").Code);
+        Assert.Equal(0, t.Ctl("health").Code);
         t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
