@@ -31,4 +31,15 @@ public class StopBudgetTests
         var warning = StopBudget.Warning(new ServiceTable([S("db", 30)]))!;
         Assert.StartsWith("warning: service 'db' has a stop timeout of 30s, more than the 10s docker stop gives", warning);
     }
+
+    [Fact]
+    public void A_one_shot_set_up_task_adds_nothing_its_dependents_start_after_it_completed()
+    {
+        var keys = S("keys", 10) with { OneShot = true };
+        var table = new ServiceTable([keys, S("sshd", 8, "keys")]);
+        var (total, chain) = StopBudget.Longest(table);
+        Assert.Equal(TimeSpan.FromSeconds(8), total);
+        Assert.Equal(["sshd"], chain);
+        Assert.Null(StopBudget.Warning(table));
+    }
 }

@@ -3,7 +3,8 @@ namespace Tend.Supervision;
 /// <summary>
 /// How long a graceful stop can take at worst, against what <c>docker stop</c> gives (10 s by default, then SIGKILL to
 /// everything): services stop in reverse dependency order, each waiting up to its stop timeout, so the worst case is
-/// the longest chain of stop timeouts from a service to the last of its dependencies.
+/// the longest chain of stop timeouts from a service to the last of its dependencies. A one-shot task without a
+/// schedule adds nothing: its dependents start only once it has completed, so at shutdown it is no longer running.
 /// </summary>
 public static class StopBudget
 {
@@ -22,7 +23,9 @@ public static class StopBudget
             var best = (TimeSpan.Zero, new List<string>());
             for (var j = 0; j < table.Count; j++)
                 if (table.Services[j].DependsOn.Contains(name) && From(j) is var c && c.Item1 > best.Item1) best = c;
-            var result = (best.Item1 + table.Services[i].StopTimeout, new List<string>(best.Item2) { name });
+            var spec = table.Services[i];
+            var own = spec.OneShot && spec.Schedule is null ? TimeSpan.Zero : spec.StopTimeout;
+            var result = (best.Item1 + own, own > TimeSpan.Zero ? new List<string>(best.Item2) { name } : best.Item2);
             memo[i] = result;
             return result;
         }
