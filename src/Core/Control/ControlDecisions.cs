@@ -193,6 +193,35 @@ public static class ControlDecisions
         return (false, $"unhealthy: {what}");
     }
 
+    /// <summary>
+    /// The liveness level of <see cref="Health"/> (HTTP <c>/healthz?level=alive</c>): every critical service (every service,
+    /// when none is critical) is alive (<see cref="IsAlive"/>), and Tend is not shutting down. Unlike readiness, a
+    /// service still starting up, or draining, is alive.
+    /// </summary>
+    public static (bool Alive, string Why) Alive(SupervisorView view)
+    {
+        var (table, desired, runtimes, _) = view;
+        if (desired.ShuttingDown) return (false, "tend is shutting down");
+        var critical = Enumerable.Range(0, table.Count).Where(i => table.Services[i].Critical).ToList();
+        var considered = critical.Count > 0 ? critical : Enumerable.Range(0, table.Count).ToList();
+        var bad = considered.Where(i => !IsAlive(table.Services[i], runtimes[i])).ToList();
+        if (bad.Count == 0)
+            return (true, $"alive: {considered.Count} {(critical.Count > 0 ? "critical " : "")}service{(considered.Count == 1 ? " is" : "s are")} alive");
+        return (false, $"not alive: {string.Join(", ", bad.Select(i => $"{table.Services[i].Name} is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}{(runtimes[i].Unhealthy ? " (unhealthy)" : "")}"))}");
+    }
+
+    /// <summary>
+    /// A service is alive while its process runs and is not being restarted as unhealthy, when it is a one-shot task
+    /// that completed, or a scheduled task between runs; not while it waits, backs off, stops or failed.
+    /// </summary>
+    public static bool IsAlive(ServiceSpec spec, ServiceRuntime r) => r.Phase switch
+    {
+        ServicePhase.Running => !r.Unhealthy,
+        ServicePhase.Completed => spec.OneShot,
+        ServicePhase.Scheduled => true,
+        _ => false,
+    };
+
     /// <summary>Service <paramref name="i"/> as <c>tend status</c> shows it.</summary>
     public static ServiceStatus Status(SupervisorView view, int i)
     {
