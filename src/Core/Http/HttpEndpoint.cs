@@ -31,11 +31,11 @@ public sealed class HttpEndpoint : IDisposable
 
     private const int Backlog = 128;
 
-    private sealed class Connection(int fd, long deadline)
+    private sealed class Connection(int fd, long deadline, byte[] buffer)
     {
         public readonly int Fd = fd;
         public readonly long Deadline = deadline;
-        public byte[]? In = new byte[HttpRequestHead.MaxHead];
+        public byte[]? In = buffer;
         public int Received;
         public byte[]? Out;
         public int Sent;
@@ -45,6 +45,12 @@ public sealed class HttpEndpoint : IDisposable
     private readonly int _wake;
     private readonly Func<SupervisorView?> _view;
     private readonly List<Connection> _connections = [];
+
+    /// <summary>
+    /// Request buffers of closed connections, reused: never more than <see cref="MaxConnections"/> exist, so a flood of
+    /// connections allocates nothing after the first ones (the collector would take its time to give such garbage back).
+    /// </summary>
+    private readonly Stack<byte[]> _buffers = new();
     private volatile bool _closed;
     private long _acceptPausedUntil;
     private long _evicted, _timedOut, _answered;
@@ -123,7 +129,7 @@ public sealed class HttpEndpoint : IDisposable
                 Close(_connections[0]);
                 Interlocked.Increment(ref _evicted);
             }
-            var c = new Connection(fd, now + (long)Deadline.TotalMilliseconds);
+            var c = new Connection(fd, now + (long)Deadline.TotalMilliseconds, _buffers.TryPop(out var buffer) ? buffer : new byte[HttpRequestHead.MaxHead]);
             _connections.Add(c);
             // Most requests are there with the connection: answer without another round of poll.
             Progress(c, now);
@@ -144,7 +150,7 @@ public sealed class HttpEndpoint : IDisposable
             c.Received += n;
             var parsed = HttpRequestHead.Parse(c.In.AsSpan(0, c.Received), out var head);
             if (parsed == HttpParse.Incomplete) return;
-            c.In = null;
+            Release(c);
             Interlocked.Increment(ref _answered);
             c.Out = Answer(head!, now).Bytes(head!.Method == "HEAD", head.Http10);
         }
@@ -190,8 +196,17 @@ public sealed class HttpEndpoint : IDisposable
         Close(c);
     }
 
+    private void Release(Connection c)
+    {
+        if (c.In is null) return;
+        c.Received = 0;
+        _buffers.Push(c.In);
+        c.In = null;
+    }
+
     private void Close(Connection c)
     {
+        Release(c);
         _connections.Remove(c);
         _ = Libc.close(c.Fd); // Linux releases the descriptor whatever close returns
     }
