@@ -84,7 +84,9 @@ public sealed class Supervisor
     /// <summary>The wall clock, read only for scheduled tasks' due times (every wait is on <see cref="Now"/>).</summary>
     private static DateTimeOffset Wall => DateTimeOffset.UtcNow;
 
-    private SupervisorView View => new(_table, _desired, _runtimes, Now) { SignalMain = SignalMain };
+    private SupervisorView View => new(_table, _desired, _runtimes, Now) { SignalMain = SignalMain, Usage = Usage };
+
+    private ServiceUsage[] Usage() => ServiceUsage.Measure(_runtimes);
 
     /// <summary>
     /// What the supervisor knew when it last went to wait, for readers on other threads (the HTTP endpoint): immutable,

@@ -267,3 +267,28 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
         Assert.Equal(200, RawHttp.Get(port, "/metrics").Status);
     }
 }
+
+/// <summary><c>tend status</c> shows what each service's process tree uses, read from /proc when asked.</summary>
+public sealed class StatusUsageTests
+{
+    [Fact]
+    public void Status_shows_each_services_memory_and_cpu()
+    {
+        // A shell that burns some CPU in a child it waits for, then keeps running: its tree's CPU includes the reaped child's.
+        using var run = TendRun.Start("sh -c 'sh -c \"i=0; while [ \\$i -lt 200000 ]; do i=\\$((i+1)); done\"; exec sleep 1000'", "sleep 1000");
+        run.NextAll(("sh", "started"), ("sleep", "started"));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        JsonElement sh;
+        do
+        {
+            var (code, json, err) = run.Ctl("status", "--json");
+            Assert.True(code == 0, err);
+            sh = JsonDocument.Parse(json).RootElement.GetProperty("services").EnumerateArray().First(s => s.GetProperty("name").GetString() == "sh");
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), "the busy loop never showed as CPU time");
+        } while (sh.GetProperty("cpuSeconds").GetDouble() <= 0);
+        Assert.True(sh.GetProperty("rssBytes").GetInt64() > 100_000);
+        var (_, table, _) = run.Ctl("status");
+        Assert.Contains("MEM", table);
+        Assert.Matches(@"\nsleep\s+running\s+\d+\s+\S+\s+\d+(\.\d)?[KMG]\s+\d+\.\d\ds", table);
+    }
+}
