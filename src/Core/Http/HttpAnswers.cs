@@ -6,7 +6,7 @@ using Tend.Supervision;
 namespace Tend.Http;
 
 /// <summary>One answer: the status, its content type, the body (left out for HEAD) and, for a 405, the methods allowed.</summary>
-public sealed record HttpAnswer(int Status, string ContentType, string Body)
+internal sealed record HttpAnswer(int Status, string ContentType, string Body)
 {
     /// <summary>The whole response, status line to body (RFC 9112 section 4): <c>Connection: close</c>, the body's length, no cache.</summary>
     public byte[] Bytes(bool head, bool http10)
@@ -45,7 +45,7 @@ public sealed record HttpAnswer(int Status, string ContentType, string Body)
 /// own, reused: readiness is <c>tend health</c>'s (<see cref="ControlDecisions.Health"/>), liveness
 /// <see cref="ControlDecisions.Alive"/>.
 /// </summary>
-public static class HttpAnswers
+internal static class HttpAnswers
 {
     /// <summary>The paths served, for a 404's body.</summary>
     private const string Served = "/healthz, /healthz/NAME (each with ?level=alive or ?level=ready) and /metrics";

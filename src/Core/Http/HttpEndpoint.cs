@@ -18,7 +18,7 @@ namespace Tend.Http;
 /// then closed), one request per connection (<c>Connection: close</c>). With no connection open it waits without a
 /// timeout: an idle endpoint costs no wake-up. Nothing is computed until asked: <c>/metrics</c> reads /proc at the scrape.
 /// </remarks>
-public sealed class HttpEndpoint : IDisposable
+internal sealed class HttpEndpoint : IDisposable
 {
     /// <summary>The most connections served at once; the oldest is closed to take a new one.</summary>
     public const int MaxConnections = 64;

@@ -3,7 +3,7 @@ using System.Text;
 namespace Tend.Http;
 
 /// <summary>How far <see cref="HttpRequestHead.Parse"/> got with the bytes received so far.</summary>
-public enum HttpParse
+internal enum HttpParse
 {
     /// <summary>The head has not ended yet and nothing is wrong so far: read more.</summary>
     Incomplete,
@@ -27,7 +27,7 @@ public enum HttpParse
 /// line without a colon or with whitespace before it a 400 (section 5.1). A body is never read: a GET has none that
 /// means anything, and the connection closes after the answer.
 /// </remarks>
-public sealed record HttpRequestHead(string Method, string Path, string Query, bool Http10, bool AcceptsOpenMetrics)
+internal sealed record HttpRequestHead(string Method, string Path, string Query, bool Http10, bool AcceptsOpenMetrics)
 {
     /// <summary>The most bytes a request head may take, request line and fields (8 KiB, as nginx's default large_client_header_buffers line).</summary>
     public const int MaxHead = 8 * 1024;

@@ -10,7 +10,7 @@ namespace Tend.Http;
 /// TYPE, then its samples; label values escaped; counters end in <c>_total</c> (in OpenMetrics the family's own name
 /// drops the suffix, and the text ends with <c># EOF</c>).
 /// </summary>
-public static class MetricsText
+internal static class MetricsText
 {
     /// <summary>The content type of the Prometheus text format.</summary>
     public const string PrometheusType = "text/plain; version=0.0.4; charset=utf-8";
