@@ -73,7 +73,7 @@ internal static class HttpBench
         // CPU per probe in the container: Tend's own CPU for an HTTP probe; for an exec probe, the tend client process
         // (started, connects, asks, prints) plus Tend's side.
         var sup = probed.SupervisorPids();
-        const int httpProbes = 500, execProbes = 50;
+        const int httpProbes = 5000, execProbes = 50;
         var name = services[0].Name;
         var before = sup.Sum(Proc.CpuTicks);
         for (var k = 0; k < httpProbes; k++) Get(port, "/healthz/" + name);
