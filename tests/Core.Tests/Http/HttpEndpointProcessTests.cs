@@ -35,6 +35,8 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
             using var run = TendRun.Start("--http", "127.0.0.1:0", "--ready", $"sleep=file:{flag}", "sleep 1000");
             var port = RawHttp.Port(run);
             run.Next("sleep", "started");
+            // Until the supervisor's first round is published every answer is 503 "tend is starting": wait for its state.
+            WaitFor(() => RawHttp.Get(port, "/healthz/sleep").Body.Contains("not ready (starting)", StringComparison.Ordinal), "/healthz/sleep never showed the service starting");
             Assert.Equal(503, RawHttp.Get(port, "/healthz?level=ready").Status);
             Assert.Equal(503, RawHttp.Get(port, "/healthz/sleep").Status);
             Assert.Equal(200, RawHttp.Get(port, "/healthz?level=alive").Status); // starting up is alive
