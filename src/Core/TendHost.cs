@@ -89,11 +89,11 @@ public static class TendHost
         }
         var log = new EventLog(options.Supervisor.LogFormat);
         if (Posix.Libc.getpid() == 1 && !options.Supervisor.KeepRun) ClearPreviousBoot(log);
+        var http = options.NoHttp ? null : options.Http ?? DeclaredHttp(arguments);
         Supervisor supervisor;
-        try { supervisor = new Supervisor(table, options.Supervisor, log); }
+        try { supervisor = new Supervisor(table, options.Supervisor with { PublishState = http is not null }, log); }
         catch (ArgumentException e) { return Fail(new UsageException(PlainMessage.Of(e))); }
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
-        var http = options.NoHttp ? null : options.Http ?? DeclaredHttp(arguments);
         supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log, http)));
         throw new System.Diagnostics.UnreachableException();
     }

@@ -91,13 +91,14 @@ public sealed class Supervisor
     /// <summary>
     /// What the supervisor knew when it last went to wait, for readers on other threads (the HTTP endpoint): immutable,
     /// so they read it without a lock and without waking the supervisor; its <c>Now</c> is when it was published. Null
-    /// before the first round. It is replaced only when the desired state or a runtime changed: an idle Tend allocates
-    /// nothing for it.
+    /// before the first round, and always without <see cref="SupervisorOptions.PublishState"/>. It is replaced only when
+    /// the desired state or a runtime changed: an idle Tend allocates nothing for it.
     /// </summary>
     public SupervisorView? Latest => _published?.Value;
 
     private void PublishLatest()
     {
+        if (!_options.PublishState) return;
         if (_published is { } p && p.Value.Runtimes == _runtimes && ReferenceEquals(p.Value.Desired, _desired)) return;
         _published = new(new SupervisorView(_table, _desired, _runtimes, Now));
     }
