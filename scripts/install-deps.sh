@@ -16,6 +16,8 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 command -v ps >/dev/null 2>&1 || need+=(procps)
+# The metrics tests: a real Prometheus scrapes Tend's /metrics, and promtool checks the exposition.
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   # Keep apt from starting the daemons on the host: the tests start their own, in namespaces.
   if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi

@@ -242,6 +242,18 @@ try
         static List<int> TendOnly(Ns ns) => [.. ns.SupervisorPids().Where(p => Proc.Comm(p) is not "python3")];
     }
 
+    // Tend's HTTP endpoint: a /metrics scrape at N, an HTTP probe against an exec probe, PSS and idle wake-ups on and off.
+    if (opts.Want("http") && peers.OfType<TendPeer>().FirstOrDefault() is { } served)
+    {
+        var services = names.Take(opts.Services).Select(x => (x, new[] { Path.Combine(bin, x), Directory.CreateDirectory(Path.Combine(work.FullName, "http-marks")).FullName })).ToList();
+        try
+        {
+            foreach (var row in HttpBench.Run(served.Binary, work.FullName, services, opts.IdleSeconds, Console.Error.WriteLine))
+                Put(row.Measure, served.Name, row.Cell, row.Value, row.Unit);
+        }
+        catch (Exception e) { Put("HTTP endpoint", served.Name, "failed: " + e.Message.Split('\n')[0]); }
+    }
+
     // 50 services that daemonize: each command line is a launcher that double-forks, setsid()s a dummy service and
     // exits 0. Only a supervisor that follows what a launcher leaves running can keep such a service.
     if (opts.Want("daemonize"))
@@ -370,7 +382,7 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
     /// <summary>Whether a group of rows is measured: --rows when given, else the standard rows plus --apache / --daemons.</summary>
     public bool Want(string group) => Rows.Length > 0 ? Rows.Contains(group) : group switch
     {
-        "standard" or "schedule" or "relay" or "liveness" => true,
+        "standard" or "schedule" or "relay" or "liveness" or "http" => true,
         "apache-initd" => Apache,
         "daemonize" or "apache" or "nginx" => Daemons,
         _ => false,

@@ -89,11 +89,12 @@ public static class TendHost
         }
         var log = new EventLog(options.Supervisor.LogFormat);
         if (Posix.Libc.getpid() == 1 && !options.Supervisor.KeepRun) ClearPreviousBoot(log);
+        var http = options.NoHttp ? null : options.Http ?? DeclaredHttp(arguments);
         Supervisor supervisor;
-        try { supervisor = new Supervisor(table, options.Supervisor, log); }
+        try { supervisor = new Supervisor(table, options.Supervisor with { PublishState = http is not null }, log); }
         catch (ArgumentException e) { return Fail(new UsageException(PlainMessage.Of(e))); }
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
-        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log)));
+        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log, http)));
         throw new System.Diagnostics.UnreachableException();
     }
 
@@ -111,12 +112,13 @@ public static class TendHost
     }
 
     /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
-    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log)
+    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log, Http.HttpAddress? http)
     {
         int code;
         try
         {
             var desk = sockets is null ? null : ControlDesk.Open(sockets, table, log, supervisor.Post);
+            if (http is not null) OpenHttp(http, supervisor, log);
             // In a container (PID 1), docker stop kills everything after its grace period: say so before it happens.
             if (Posix.Libc.getpid() == 1 && StopBudget.Warning(table) is { } warning) log.Info(warning);
             code = supervisor.Run(desk);
@@ -131,6 +133,27 @@ public static class TendHost
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
         log.Flush(TimeSpan.FromSeconds(1));
         return code;
+    }
+
+    /// <summary>The declared endpoint's address (the generator checked it).</summary>
+    private static Http.HttpAddress? DeclaredHttp(DeclaredArguments? arguments) =>
+        arguments?.Http is { } declared ? Http.HttpAddress.Parse(declared, out _) : null;
+
+    /// <summary>
+    /// Opens the HTTP endpoint. When it cannot listen, supervision goes on without it, as without a control socket: an
+    /// error line says so, why, and what to do (an orchestrator's probes then fail, which shows it too).
+    /// </summary>
+    private static void OpenHttp(Http.HttpAddress address, Supervisor supervisor, EventLog log)
+    {
+        try
+        {
+            var endpoint = Http.HttpEndpoint.Open(address, () => supervisor.Latest);
+            log.Info($"serving /healthz and /metrics on http://{endpoint.Address}");
+        }
+        catch (IOException e)
+        {
+            log.Error($"HTTP endpoint disabled: {PlainMessage.Of(e)}; health and metrics over HTTP will not work (choose another --http ADDRESS:PORT)");
+        }
     }
 
     /// <summary>

@@ -74,6 +74,7 @@ internal static class DiagnosticDescriptors
         NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
         InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption, BadSchedule, BadAlive,
         GeneratedMemberClash, ScheduleConflict, EmptyEnum, StdinTwice, StopBudget, ReadinessForDependents,
+        BadHttpEndpoint,
     };
 
     public static readonly DiagnosticDescriptor GeneratedMemberClash = Error("TEND021", "A member has the name of one the generator writes",
@@ -102,6 +103,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadAlive = Error("TEND020", "A service's Alive member is not a liveness check",
         "Service '{0}' {1}: declare 'public Tend.Liveness Alive => Tend.Liveness.Http(8080, \"/healthz\");' (or Tcp, File, " +
             "Run), or remove the member");
+
+    public static readonly DiagnosticDescriptor BadHttpEndpoint = Error("TEND028", "The declared HTTP endpoint's address is not valid",
+        "[assembly: HttpEndpoint] {0}");
 
     public static readonly DiagnosticDescriptor BadSchedule = Error("TEND019", "A schedule is not a cron expression",
         "Schedule '{0}' is not a cron expression: {1}; expected {2}");

@@ -17,6 +17,22 @@ namespace Tend.Generators;
 internal static class Parser
 {
     public const string ServiceAttribute = "Tend.ServiceAttribute";
+    public const string HttpEndpointAttribute = "Tend.HttpEndpointAttribute";
+
+    /// <summary>
+    /// <c>[assembly: HttpEndpoint("ADDRESS:PORT")]</c>: the address when it is valid (the same parser as <c>--http</c>),
+    /// else TEND028 on the attribute.
+    /// </summary>
+    public static (string? Address, EquatableArray<DiagnosticInfo> Diagnostics) ParseHttpEndpoint(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
+    {
+        var attr = ctx.Attributes[0];
+        var text = attr.ConstructorArguments.Length == 1 ? attr.ConstructorArguments[0].Value as string : null;
+        var problem = text is null ? "needs an address: write [assembly: Tend.HttpEndpoint(\"0.0.0.0:9100\")]"
+            : Tend.Http.HttpAddress.Parse(text, out var why) is null ? why : null;
+        if (problem is null) return (text, new EquatableArray<DiagnosticInfo>(Array.Empty<DiagnosticInfo>()));
+        var location = attr.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
+        return (null, new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(DiagnosticDescriptors.BadHttpEndpoint, location, problem!) }));
+    }
     private const string OptionAttribute = "Tend.OptionAttribute";
     private const string CommandType = "Tend.Command";
     private const string ReadinessType = "Tend.Readiness";

@@ -1,5 +1,6 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Tend.Generators.Model;
 
 namespace Tend.Generators;
@@ -31,10 +32,17 @@ public sealed class ServiceGenerator : IIncrementalGenerator
         var userTendApp = context.CompilationProvider
             .Select(static (c, _) => c.Assembly.GlobalNamespace.GetTypeMembers("TendApp").Any(t => t.DeclaringSyntaxReferences.Length > 0))
             .WithTrackingName(TrackingNames.UserTendApp);
-        context.RegisterSourceOutput(app.Combine(userTendApp), static (spc, x) =>
+        // [assembly: HttpEndpoint("ADDRESS:PORT")]: at most one (the attribute allows one), carried into TendApp.Run.
+        var http = context.SyntaxProvider
+            .ForAttributeWithMetadataName(Parser.HttpEndpointAttribute, static (node, _) => node is CompilationUnitSyntax, Parser.ParseHttpEndpoint)
+            .WithTrackingName(TrackingNames.HttpEndpoint);
+        var httpAddress = http.Collect().Select(static (all, _) => all.Select(h => h.Address).FirstOrDefault(a => a is not null)).WithTrackingName(TrackingNames.HttpAddress);
+        context.RegisterSourceOutput(app.Combine(userTendApp.Combine(httpAddress)), static (spc, x) =>
         {
-            if (!x.Right) spc.AddSource("TendApp.g.cs", Emitter.App(x.Left.ToList()));
+            if (!x.Right.Left) spc.AddSource("TendApp.g.cs", Emitter.App(x.Left.ToList(), x.Right.Right));
         });
+        context.RegisterSourceOutput(http.Select(static (h, _) => h.Diagnostics).Combine(context.CompilationProvider),
+            static (spc, x) => { foreach (var d in x.Left) spc.ReportDiagnostic(d.ToDiagnostic(x.Right)); });
 
         // Diagnostics are reported apart from the sources. Pairing them with the compilation (to turn stored
         // positions back into locations in its trees) re-runs only these small reporting steps on an edit.
@@ -76,4 +84,6 @@ public static class TrackingNames
     public const string App = nameof(App);
     public const string CrossDiagnostics = nameof(CrossDiagnostics);
     public const string UserTendApp = nameof(UserTendApp);
+    public const string HttpEndpoint = nameof(HttpEndpoint);
+    public const string HttpAddress = nameof(HttpAddress);
 }

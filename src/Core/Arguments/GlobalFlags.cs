@@ -44,6 +44,9 @@ internal static class GlobalFlags
         FlagSpec.Valued("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: " +
             "$TEND_CONTROL_SOCKET, else /run/tend/control.sock as root; other users: docs/control.md)"),
         FlagSpec.Switch("--no-control", "no control socket"),
+        FlagSpec.Valued("--http", "ADDRESS:PORT", "serve /healthz and /metrics over HTTP there, read-only (e.g. 127.0.0.1:9100; " +
+            "default: off, or the address declared with [assembly: HttpEndpoint])"),
+        FlagSpec.Switch("--no-http", "no HTTP endpoint, even when one is declared"),
         FlagSpec.Switch("--orchestrated", "an orchestrator runs this container (tend export): no restarts, exit with the " +
             "service's code; dependencies --only leaves out are the orchestrator's"),
         FlagSpec.Valued("--drain-delay", "DURATION", "at the first SIGTERM, report not ready and wait this long before stopping " +

@@ -58,6 +58,12 @@ public sealed record HostOptions
     /// <summary>The service that reads the container's stdin (<c>--stdin NAME</c>), or null.</summary>
     public string? Stdin { get; init; }
 
+    /// <summary><c>--http ADDRESS:PORT</c>: where the HTTP endpoint listens, or null (<see cref="NoHttp"/>, or not given).</summary>
+    public Http.HttpAddress? Http { get; init; }
+
+    /// <summary><c>--no-http</c>: no HTTP endpoint, even a declared one.</summary>
+    public bool NoHttp { get; init; }
+
     /// <summary><c>--orchestrated</c>: an orchestrator runs this container (see <c>Export/Orchestration.cs</c>).</summary>
     public bool Orchestrated { get; init; }
 
@@ -158,6 +164,18 @@ public sealed record HostOptions
                 case "--critical": o = o with { Critical = true }; break;
                 case "--stdin": o = o with { Stdin = Value() }; break;
                 case "--orchestrated": o = o with { Orchestrated = true }; break;
+                case "--http" or "--no-http":
+                    {
+                        if (seen.Contains(name == "--http" ? "--no-http" : "--http")) throw new UsageException("options '--http' and '--no-http' contradict each other: give one");
+                        if (name == "--no-http")
+                        {
+                            o = o with { NoHttp = true };
+                            break;
+                        }
+                        var v = Value();
+                        o = o with { Http = Tend.Http.HttpAddress.Parse(v, out var problem) ?? throw new UsageException($"option '--http': {problem}") };
+                        break;
+                    }
                 case "--drain-delay": sup = sup with { DrainDelay = PositiveDuration(name, Value()) }; break;
                 case "--help": o = o with { Help = true }; break;
                 case "--only" or "--without":

@@ -178,7 +178,7 @@ public static class ControlClient
         }
     }
 
-    private static readonly string[] Header = ["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", ""];
+    private static readonly string[] Header = ["NAME", "STATE", "PID", "UPTIME", "MEM", "CPU", "RESTARTS", "LAST EXIT", ""];
 
     /// <summary>The status table.</summary>
     public static string Table(JsonElement services)
@@ -198,17 +198,19 @@ public static class ControlClient
                 s.GetProperty("state").GetString()!,
                 s.GetProperty("pid").ValueKind == JsonValueKind.Number ? s.GetProperty("pid").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
                 s.GetProperty("uptimeMs").ValueKind == JsonValueKind.Number ? Uptime(s.GetProperty("uptimeMs").GetInt64()) : "-",
+                s.TryGetProperty("rssBytes", out var rss) ? Bytes(rss.GetInt64()) : "-",
+                s.TryGetProperty("cpuSeconds", out var cpu) ? cpu.GetDouble().ToString("0.00", CultureInfo.InvariantCulture) + "s" : "-",
                 s.GetProperty("restarts").GetInt32().ToString(CultureInfo.InvariantCulture),
                 last,
                 note,
             ]);
         }
-        var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var widths = Enumerable.Range(0, Header.Length - 1).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
         foreach (var r in rows)
         {
-            for (var c = 0; c < 6; c++) sb.Append(r[c].PadRight(widths[c] + 2));
-            sb.Append(r[6]);
+            for (var c = 0; c < widths.Length; c++) sb.Append(r[c].PadRight(widths[c] + 2));
+            sb.Append(r[^1]);
             sb.Append('\n');
         }
         return string.Join('\n', sb.ToString().Split('\n').Select(l => l.TrimEnd()));
@@ -221,6 +223,12 @@ public static class ControlClient
         var next = s.TryGetProperty("nextDue", out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == "stopped" ? "paused" : "no next run";
         return $"schedule {schedule}, last run {last}, {next}";
     }
+
+    /// <summary>Resident memory as the status table shows it: 812K, 14.2M, 1.3G (binary units).</summary>
+    public static string Bytes(long bytes) =>
+        bytes >= 1L << 30 ? (bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + "G"
+        : bytes >= 1L << 20 ? (bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture) + "M"
+        : (bytes >> 10).ToString(CultureInfo.InvariantCulture) + "K";
 
     /// <summary>1h02m, 3m05s, 42s, 0.3s.</summary>
     public static string Uptime(long ms)

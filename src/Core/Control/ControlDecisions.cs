@@ -21,8 +21,10 @@ public static class ControlDecisions
         var (table, desired, runtimes, now) = view;
         ControlDecision Answer(string reply, ControlEvent? evt = null) => new(desired, state, [], reply, evt, null, [], false);
 
+        // What the processes use is read from /proc only for status, once for all the services shown.
+        var usage = req.Verb == ControlVerb.Status ? view.Usage?.Invoke() : null;
         if (req.Verb == ControlVerb.Status && req.Service is null)
-            return Answer(ControlReply.Ok($"{table.Count} service{(table.Count == 1 ? "" : "s")}", Enumerable.Range(0, table.Count).Select(i => Status(view, i))));
+            return Answer(ControlReply.Ok($"{table.Count} service{(table.Count == 1 ? "" : "s")}", Enumerable.Range(0, table.Count).Select(i => Status(view, i, usage))));
         if (req.Verb == ControlVerb.Health)
         {
             var (healthy, why) = Health(view);
@@ -37,7 +39,7 @@ public static class ControlDecisions
         switch (req.Verb)
         {
             case ControlVerb.Status:
-                return Answer(ControlReply.Ok(spec.Name, [Status(view, i)]));
+                return Answer(ControlReply.Ok(spec.Name, [Status(view, i, usage)]));
             case ControlVerb.Wait:
                 if (!desired.Up[i] && !state.RestartPending.Contains(i))
                     return Answer(ControlReply.Error(1, $"'{spec.Name}' is stopped on request: start it first (tend start {spec.Name})"));
@@ -201,8 +203,38 @@ public static class ControlDecisions
     private static bool IsUp(ServiceSpec spec, ServiceRuntime r) =>
         Reconciler.IsReady(spec, r) || (spec.Schedule is null && r.Phase == ServicePhase.Completed);
 
+    /// <summary>
+    /// The liveness level of <see cref="Health"/> (HTTP <c>/healthz?level=alive</c>): every service (the same set as
+    /// <see cref="Health"/>) is alive (<see cref="IsAlive"/>), and Tend is not shutting down. Unlike readiness, a
+    /// service still starting up, or draining, is alive.
+    /// </summary>
+    public static (bool Alive, string Why) Alive(SupervisorView view)
+    {
+        var (table, desired, runtimes, _) = view;
+        if (desired.ShuttingDown) return (false, "tend is shutting down");
+        var bad = Enumerable.Range(0, table.Count).Where(i => !IsAlive(table.Services[i], runtimes[i])).ToList();
+        if (bad.Count == 0)
+            return (true, $"alive: {table.Count} service{(table.Count == 1 ? " is" : "s are")} alive");
+        return (false, $"not alive: {string.Join(", ", bad.Select(i => $"{table.Services[i].Name} is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}{(runtimes[i].Unhealthy ? " (unhealthy)" : "")}"))}");
+    }
+
+    /// <summary>
+    /// A service is alive while its process runs and is not being restarted as unhealthy, when it is a one-shot task
+    /// that completed, or a scheduled task between runs; not while it waits, backs off, stops or failed.
+    /// </summary>
+    public static bool IsAlive(ServiceSpec spec, ServiceRuntime r) => r.Phase switch
+    {
+        ServicePhase.Running => !r.Unhealthy,
+        ServicePhase.Completed => spec.Schedule is null,
+        ServicePhase.Scheduled => true,
+        _ => false,
+    };
+
     /// <summary>Service <paramref name="i"/> as <c>tend status</c> shows it.</summary>
-    public static ServiceStatus Status(SupervisorView view, int i)
+    /// <param name="view">The supervisor's state.</param>
+    /// <param name="i">The service.</param>
+    /// <param name="usage">What each service's processes use (<see cref="SupervisorView.Usage"/>), or null.</param>
+    public static ServiceStatus Status(SupervisorView view, int i, ServiceUsage[]? usage = null)
     {
         var spec = view.Table.Services[i];
         var r = view.Runtimes[i];
@@ -210,6 +242,7 @@ public static class ControlDecisions
         return new ServiceStatus(spec.Name, ServiceStatus.StateOf(spec, r), r.Process?.Pid, running ? view.Now - r.StartedAt : null, r.Restarts, r.LastExit,
             Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason)
         {
+            Usage = r.Process is not null && usage is not null ? usage[i] : null,
             Schedule = spec.Schedule?.ToString(),
             LastRun = r.Schedule.LastRunAt,
             NextDue = spec.Schedule is not null && r.Phase is not (ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Waiting) ? r.Schedule.NextDueAt : null,

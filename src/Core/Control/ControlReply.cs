@@ -32,6 +32,11 @@ public static class ControlReply
             if (s.Pid is { } pid) w.WriteNumber("pid", pid); else w.WriteNull("pid");
             if (s.UptimeMs is { } up) w.WriteNumber("uptimeMs", up); else w.WriteNull("uptimeMs");
             w.WriteNumber("restarts", s.Restarts);
+            if (s.Usage is { } u)
+            {
+                w.WriteNumber("rssBytes", u.RssBytes);
+                w.WriteNumber("cpuSeconds", Math.Round(u.CpuSeconds, 2));
+            }
             if (s.LastExit is { Unknown: false } e)
             {
                 if (e.Signal != 0) w.WriteString("lastSignal", Signals.Name(e.Signal));

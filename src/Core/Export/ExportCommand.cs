@@ -38,7 +38,8 @@ public static class ExportCommand
     /// <param name="environment">Reads an environment variable.</param>
     /// <param name="serviceNames">Every declared service's name (<c>TendApp.ServiceNames</c>).</param>
     /// <param name="flags">Every flag the binder understands (<c>TendApp.Flags</c>).</param>
-    public static int Run(string[] args, Func<string[], Func<string, string?>, BoundServices> bind, Func<string, string?> environment, IReadOnlyList<string> serviceNames, IReadOnlyList<string> flags)
+    /// <param name="http">The HTTP endpoint's address declared with <c>[assembly: HttpEndpoint]</c>, or null: its port is the probes' unless <c>--http</c> is given.</param>
+    public static int Run(string[] args, Func<string[], Func<string, string?>, BoundServices> bind, Func<string, string?> environment, IReadOnlyList<string> serviceNames, IReadOnlyList<string> flags, string? http = null)
     {
         if (args[0] == WaitFor.Verb) return WaitFor.Run(args[1..]);
         try
@@ -59,6 +60,8 @@ public static class ExportCommand
                 }
                 return new ExportedService(s, options, env);
             }).ToList();
+            if (request.HttpPort is null && http is not null && Http.HttpAddress.Parse(http, out _) is { Port: > 0 } declared)
+                request = request with { HttpPort = declared.Port };
             return Write(request, services, environment("TZ"));
         }
         catch (UsageException e) { return TendHost.Fail(e); }
@@ -90,6 +93,7 @@ public static class ExportCommand
             ReadOnly = request.ReadOnly,
             NoSidecars = request.NoSidecars,
             DrainDelay = request.DrainDelay,
+            HttpPort = request.HttpPort,
             RunAsUser = request.RunAsUser,
             Resources = request.Resources,
             TimeZone = timeZone is { Length: > 0 } tz ? tz.TrimStart(':') : "Etc/UTC",

@@ -31,6 +31,9 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 
+    /// <summary>For Kubernetes: <c>--http PORT</c>, the port of each container's HTTP endpoint (probes become httpGet on it), or null.</summary>
+    public int? HttpPort { get; init; }
+
     /// <summary>For Kubernetes: <c>--requests</c> and <c>--limits</c>, in the order given.</summary>
     public IReadOnlyList<(bool Limit, ResourceSetting Setting)> Resources { get; init; } = [];
 
@@ -49,6 +52,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         FlagSpec.Switch("--no-sidecars", "for kubernetes' pod layout: no native sidecars (before 1.29, podman kube play)"),
         FlagSpec.Valued("--name", "NAME", "the application's name (default: the image's)"),
         FlagSpec.Valued("--drain-delay", "DURATION", "for kubernetes: at SIGTERM, stay up not ready this long before stopping"),
+        FlagSpec.Valued("--http", "PORT", "for kubernetes: each container's Tend serves /healthz on PORT (the pod layout: PORT, PORT+1… " +
+            "per container) and the probes that asked Tend become httpGet (default: the declared [assembly: HttpEndpoint]'s port, else exec)"),
         FlagSpec.Switch("--read-only", "for kubernetes: a read-only root filesystem, with /run and /tmp in memory"),
         FlagSpec.Valued("--run-as-user", "UID", "for kubernetes: the user id the pods run as (not root)"),
         FlagSpec.Valued("--requests", "[SERVICE:]cpu=Q,memory=Q", "for kubernetes: resource requests (repeatable)", repeatable: true),
@@ -69,6 +74,7 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         var readOnly = false;
         var noSidecars = false;
         TimeSpan? drain = null;
+        int? http = null;
         long? user = null;
         var resources = new List<(bool, ResourceSetting)>();
         var kubernetesOnly = new List<string>();
@@ -133,6 +139,12 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     drain = delay;
                     kubernetesOnly.Add(known.Name);
                     break;
+                case "--http":
+                    if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+                        throw new UsageException($"option '--http' got '{value}': expected the port each container's HTTP endpoint listens on, from 1 to 65535, such as 9100");
+                    http = port;
+                    kubernetesOnly.Add(known.Name);
+                    break;
                 case "--run-as-user":
                     if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid) || uid is < 1 or > int.MaxValue)
                         throw new UsageException($"option '--run-as-user' got '{value}': expected a numeric user id other than 0 (root), such as 1000");
@@ -165,6 +177,7 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
             ReadOnly = readOnly,
             NoSidecars = noSidecars,
             DrainDelay = drain,
+            HttpPort = http,
             RunAsUser = user,
             Resources = resources,
         };

@@ -244,7 +244,9 @@ internal static class KubernetesManifests
         }
         // The drain is for what the endpoints route to: the regular containers (sidecars stop after them).
         string[] drain = plan.DrainDelay is { } delay && s.LongRunning && role == Role.Main ? ["--drain-delay", Duration.Format(delay)] : [];
-        c.Add("args", YamlSeq.Words([.. (s.Scheduled && !IsCronJob(s) ? s.SchedulerArguments : s.Arguments).Select(Literal), .. drain]));
+        var http = HttpPort(plan, s, where);
+        string[] serve = http is { } port0 ? ["--http", $"0.0.0.0:{port0.ToString(CultureInfo.InvariantCulture)}"] : [];
+        c.Add("args", YamlSeq.Words([.. (s.Scheduled && !IsCronJob(s) ? s.SchedulerArguments : s.Arguments).Select(Literal), .. drain, .. serve]));
         if (s.Environment.Count > 0)
         {
             var env = new YamlSeq();
@@ -259,8 +261,8 @@ internal static class KubernetesManifests
             var probes = new List<(string Key, YamlMap Probe)>();
             // A startup probe holds the others back until it passed: a sidecar's dependents wait for it, and a
             // liveness check starts once the service is ready, as under Tend.
-            if (role == Role.Sidecar || s.Spec.Alive is not null) probes.Add(("startupProbe", ReadinessProbe(s, StartupPeriodSeconds, StartupAttempts)));
-            probes.Add(("readinessProbe", ReadinessProbe(s, ReadinessPeriodSeconds, 3)));
+            if (role == Role.Sidecar || s.Spec.Alive is not null) probes.Add(("startupProbe", ReadinessProbe(s, StartupPeriodSeconds, StartupAttempts, http)));
+            probes.Add(("readinessProbe", ReadinessProbe(s, ReadinessPeriodSeconds, 3, http)));
             if (s.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http, Address: var a } && System.Net.IPAddress.IsLoopback(a!))
                 probes[0].Probe.Comment($"its readiness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on that too (0.0.0.0)");
             if (role == Role.Sidecar)
@@ -278,16 +280,26 @@ internal static class KubernetesManifests
     }
 
     /// <summary>
-    /// A TCP readiness check becomes a tcpSocket probe and an HTTP one an httpGet probe (the kubelet connects to the
-    /// pod's address); others ask Tend: <c>tend health</c> (a file, a command, a daemon to be found).
+    /// The port of the container's HTTP endpoint (<c>--http PORT</c>) for a long-running service, or null. In the pod
+    /// layout the containers share one network, so each takes its own: PORT plus the service's place in the declarations.
     /// </summary>
-    private static YamlMap ReadinessProbe(ExportedService s, int period, int failures)
+    private static int? HttpPort(ExportPlan plan, ExportedService s, string where) =>
+        plan.HttpPort is { } first && s.LongRunning ? first + (where == "the pod" ? plan.Services.ToList().IndexOf(s) : 0) : null;
+
+    /// <summary>
+    /// A TCP readiness check becomes a tcpSocket probe and an HTTP one an httpGet probe (the kubelet connects to the
+    /// pod's address); others ask Tend: an httpGet on its endpoint's <c>/healthz/NAME</c> when it serves one
+    /// (<paramref name="http"/>: no process forked in the container per period), else <c>tend health</c> (a file, a
+    /// command, a daemon to be found). Both answer for the service itself, by the same rule.
+    /// </summary>
+    private static YamlMap ReadinessProbe(ExportedService s, int period, int failures, int? http)
     {
         var probe = new YamlMap();
         switch (s.Spec.Ready)
         {
             case { Kind: ReadinessKind.Tcp } r: probe.Add("tcpSocket", new YamlMap().Add("port", r.Port)); break;
             case { Kind: ReadinessKind.Http } r: probe.Add("httpGet", new YamlMap().Add("path", r.HttpPath!).Add("port", r.Port)); break;
+            case var _ when http is { } port: probe.Add("httpGet", new YamlMap().Add("path", $"/healthz/{s.Name}").Add("port", port)); break;
             default: probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words(["tend", "health"]))); break;
         }
         var timeout = s.Spec.Ready is { } ready ? Seconds(ready.Timeout) : 5;

@@ -60,13 +60,26 @@ internal sealed unsafe class OutputRelay
     private readonly object _gate = new();
     private readonly Queue<byte[]> _lines = new();
     private int _queuedBytes;
-    private long _dropped;
+    private long _dropped, _droppedTotal;
     private readonly List<Source> _sources = [];
     private bool _sourcesChanged;
     private int _wakePending;
     private long _written;
     private byte[]? _in, _out;
     private int _outLength;
+
+    /// <summary>
+    /// What the relay of descriptor <paramref name="fd"/> did so far, for <c>/metrics</c>: bytes written (Tend's lines
+    /// and, with <c>--log-prefix</c>, the services' relayed lines) and lines of Tend's own dropped for a stalled sink.
+    /// Zeros when that descriptor has no relay (nothing was written through one); never starts one.
+    /// </summary>
+    public static (long WrittenBytes, long DroppedLines) Counters(int fd)
+    {
+        OutputRelay? relay;
+        lock (Relays) Relays.TryGetValue(fd, out relay);
+        if (relay is null) return (0, 0);
+        lock (relay._gate) return (Interlocked.Read(ref relay._written), relay._droppedTotal);
+    }
 
     /// <summary>Formats the line that reports <c>n</c> dropped lines of Tend's own, once the sink took the rest.</summary>
     public Func<long, byte[]> DroppedNotice { get; set; } =
@@ -89,6 +102,7 @@ internal sealed unsafe class OutputRelay
             if (_queuedBytes + line.Length > MaxQueued)
             {
                 _dropped++;
+                _droppedTotal++;
                 return false;
             }
             _lines.Enqueue(line);

@@ -154,6 +154,44 @@ internal static class ProcFs
     }
 
     /// <summary>
+    /// What <paramref name="pid"/> uses now: its resident set in bytes (field 2 of /proc/PID/statm, in pages) and the CPU
+    /// time it and its reaped children spent, in clock ticks (fields 14–17 of /proc/PID/stat: utime, stime, cutime, cstime;
+    /// proc(5)). False when the process is gone.
+    /// </summary>
+    public static bool TryReadUsage(int pid, out long rssBytes, out ulong cpuTicks)
+    {
+        rssBytes = 0;
+        cpuTicks = 0;
+        Span<byte> buffer = stackalloc byte[1024];
+        var n = ReadSmall(pid, "stat"u8, buffer);
+        if (n <= 0) return false;
+        var close = buffer[..n].LastIndexOf((byte)')');
+        if (close < 0) return false;
+        var rest = buffer[(close + 1)..n].TrimStart((byte)' ');
+        for (var field = 3; field <= 17; field++)
+        {
+            var space = rest.IndexOf((byte)' ');
+            if (space < 0) return false;
+            if (field >= 14)
+            {
+                if (!System.Buffers.Text.Utf8Parser.TryParse(rest[..space], out ulong ticks, out _)) return false;
+                cpuTicks += ticks;
+            }
+            rest = rest[(space + 1)..];
+        }
+        n = ReadSmall(pid, "statm"u8, buffer);
+        if (n <= 0) return false;
+        var text = buffer[..n];
+        var sep = text.IndexOf((byte)' ');
+        if (sep < 0 || !System.Buffers.Text.Utf8Parser.TryParse(text[(sep + 1)..], out long pages, out _)) return false;
+        rssBytes = pages * Environment.SystemPageSize;
+        return true;
+    }
+
+    /// <summary>Clock ticks as seconds (USER_HZ, sysconf(_SC_CLK_TCK)).</summary>
+    public static double TicksToSeconds(ulong ticks) => (double)ticks / TicksPerSecond;
+
+    /// <summary>
     /// The run mark of <paramref name="pid"/>: the soft limit of RLIMIT_RTTIME in /proc/PID/limits (readable by
     /// anyone, proc(5)), or 0 when it is unlimited or the process is gone.
     /// </summary>

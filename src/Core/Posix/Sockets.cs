@@ -12,7 +12,7 @@ namespace Tend.Posix;
 internal static unsafe partial class Sockets
 {
     private const int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
-    private const int SOL_SOCKET = 1, SO_ERROR = 4, SO_PEERCRED = 17, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
+    private const int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_ERROR = 4, SO_PEERCRED = 17, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
     private const int MSG_NOSIGNAL = 0x4000, SHUT_WR = 1, SHUT_RDWR = 2;
 
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
@@ -25,6 +25,7 @@ internal static unsafe partial class Sockets
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int shutdown(int fd, int how);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value, int* len);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockname(int fd, void* addr, int* len);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeVal { public long Seconds; public long Microseconds; }
@@ -163,6 +164,98 @@ internal static unsafe partial class Sockets
         return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == 0 && len == 12 ? (uint)cred[1] : null;
     }
 
+    /// <summary>Fills a sockaddr_in or sockaddr_in6 (28 bytes at <paramref name="addr"/>); returns its length.</summary>
+    private static int InetAddress(IPAddress address, int port, byte* addr)
+    {
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        new Span<byte>(addr, 28).Clear();
+        *(ushort*)addr = (ushort)(v6 ? AF_INET6 : AF_INET);
+        addr[2] = (byte)(port >> 8);
+        addr[3] = (byte)port;
+        address.TryWriteBytes(new Span<byte>(addr + (v6 ? 8 : 4), v6 ? 16 : 4), out _);
+        if (v6) *(uint*)(addr + 24) = (uint)address.ScopeId;
+        return v6 ? 28 : 16;
+    }
+
+    /// <summary>
+    /// A listening, non-blocking TCP socket on <paramref name="address"/>:<paramref name="port"/> (0: the kernel picks a
+    /// free port; <see cref="LocalPort"/> tells which). SO_REUSEADDR, so a restarted Tend binds again at once.
+    /// </summary>
+    /// <exception cref="SocketFailure">It cannot bind or listen (EADDRINUSE, EADDRNOTAVAIL, EACCES…).</exception>
+    public static int ListenTcp(IPAddress address, int port, int backlog)
+    {
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var fd = Check(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
+        byte* addr = stackalloc byte[28];
+        var len = InetAddress(address, port, addr);
+        var one = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(int)) != 0 || bind(fd, addr, len) != 0 || listen(fd, backlog) != 0)
+        {
+            var errno = Libc.LastError;
+            CloseAfterFailure(fd);
+            throw new SocketFailure(errno, $"cannot listen on {(v6 ? $"[{address}]" : address.ToString())}:{port}");
+        }
+        return fd;
+    }
+
+    /// <summary>The local port a TCP socket is bound to, or 0.</summary>
+    public static int LocalPort(int fd)
+    {
+        byte* addr = stackalloc byte[28];
+        var len = 28;
+        return getsockname(fd, addr, &len) == 0 ? (addr[2] << 8) | addr[3] : 0;
+    }
+
+    /// <summary>
+    /// Takes one waiting connection from a non-blocking listener, itself non-blocking: its descriptor, -1 when none
+    /// waits (EAGAIN), or -2 when the kernel could not give one now (EMFILE, ENFILE, ENOBUFS, ENOMEM: the caller waits
+    /// before it tries again, or it would spin on a listener that stays readable). A connection the peer already reset
+    /// (ECONNABORTED) is skipped.
+    /// </summary>
+    public static int TryAccept(int listener)
+    {
+        while (true)
+        {
+            var fd = accept4(listener, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd >= 0) return fd;
+            var errno = Libc.LastError;
+            if (errno is Libc.EINTR or Libc.ECONNABORTED) continue;
+            return errno is Libc.EMFILE or Libc.ENFILE or Libc.ENOBUFS or Libc.ENOMEM ? -2 : -1;
+        }
+    }
+
+    /// <summary>Sends what the socket takes now without blocking: the count sent, 0 when it takes nothing yet (EAGAIN), -1 when the peer is gone.</summary>
+    public static int TrySend(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            while (true)
+            {
+                var n = send(fd, p, data.Length, MSG_NOSIGNAL);
+                if (n >= 0) return (int)n;
+                var errno = Libc.LastError;
+                if (errno == Libc.EINTR) continue;
+                return errno == Libc.EAGAIN ? 0 : -1;
+            }
+        }
+    }
+
+    /// <summary>Reads what is there without blocking: the count, 0 at end of stream, -1 when nothing is there yet (EAGAIN), -2 on an error (a reset).</summary>
+    public static int TryReceive(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = recv(fd, p, buffer.Length, 0);
+                if (n >= 0) return (int)n;
+                var errno = Libc.LastError;
+                if (errno == Libc.EINTR) continue;
+                return errno == Libc.EAGAIN ? -1 : -2;
+            }
+        }
+    }
+
     /// <summary>
     /// Starts a non-blocking TCP connect. Returns the socket and whether it is already connected; null when it was
     /// refused at once (nothing listens yet).
@@ -172,13 +265,7 @@ internal static unsafe partial class Sockets
         var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
         var fd = Check(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
         byte* addr = stackalloc byte[28];
-        new Span<byte>(addr, 28).Clear();
-        *(ushort*)addr = (ushort)(v6 ? AF_INET6 : AF_INET);
-        addr[2] = (byte)(port >> 8);
-        addr[3] = (byte)port;
-        address.TryWriteBytes(new Span<byte>(addr + (v6 ? 8 : 4), v6 ? 16 : 4), out _);
-        if (v6) *(uint*)(addr + 24) = (uint)address.ScopeId;
-        var rc = connect(fd, addr, v6 ? 28 : 16);
+        var rc = connect(fd, addr, InetAddress(address, port, addr));
         if (rc == 0) return (fd, true);
         var errno = Libc.LastError;
         if (errno is Libc.EINPROGRESS or Libc.EINTR) return (fd, false);

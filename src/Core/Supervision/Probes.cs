@@ -14,7 +14,7 @@ internal enum ProbePurpose
 }
 
 /// <summary>How one check ended, for the run (by its start count) it was started in.</summary>
-internal readonly record struct ProbeResult(int Service, int Starts, ProbePurpose Purpose, bool Passed, string? Reason);
+internal readonly record struct ProbeResult(int Service, int Starts, ProbePurpose Purpose, bool Passed, string? Reason, double Seconds = 0);
 
 /// <summary>
 /// Checks in flight — readiness and liveness — run on the supervisor's thread without blocking it: a file check is one
@@ -42,6 +42,8 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         public int Received;
         public int Pid;
         public bool Killed;
+        /// <summary>When it started (Stopwatch ticks), for how long it took.</summary>
+        public readonly long StartedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     /// <summary>
@@ -243,7 +245,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
     {
         _attempts.Remove((a.Service, a.Purpose));
         CloseSocket(a);
-        _results.Add(new ProbeResult(a.Service, a.Starts, a.Purpose, passed, passed ? null : reason));
+        _results.Add(new ProbeResult(a.Service, a.Starts, a.Purpose, passed, passed ? null : reason, System.Diagnostics.Stopwatch.GetElapsedTime(a.StartedTicks).TotalSeconds));
     }
 
     private static void CloseSocket(Attempt a)

@@ -22,8 +22,10 @@ internal static class ServiceEvents
             var r = runtimes[i];
             if (r.Phase != ServicePhase.Running || r.Starts != result.Starts) continue;
             var spec = table.Services[i];
+            var outcome = new CheckOutcome(result.Passed, result.Seconds);
             if (result.Purpose == ProbePurpose.Ready)
             {
+                runtimes = runtimes.SetItem(i, r = r with { LastReadyCheck = outcome });
                 if (!result.Passed || r.Ready) continue;
                 runtimes = runtimes.SetItem(i, r = Reconciler.OnReady(r));
                 any = true;
@@ -31,7 +33,7 @@ internal static class ServiceEvents
                     r.Process?.Pid, restarts: r.Restarts);
                 continue;
             }
-            var next = Reconciler.OnAlive(spec, r, result.Passed, result.Reason);
+            var next = Reconciler.OnAlive(spec, r, result.Passed, result.Reason) with { LastAliveCheck = outcome };
             runtimes = runtimes.SetItem(i, next);
             if (next.Unhealthy)
             {

@@ -68,6 +68,12 @@ public sealed record ServiceRuntime
     /// <summary>Spawns in a row that failed for want of descriptors or memory (EMFILE, ENFILE, EAGAIN, ENOMEM): retried with backoff, never a failure for good.</summary>
     public int SpawnShortages { get; init; }
 
+    /// <summary>How the service's last readiness check ended, in this run or an earlier one (for <c>/metrics</c>), or null.</summary>
+    public CheckOutcome? LastReadyCheck { get; init; }
+
+    /// <summary>How the service's last liveness check ended, in this run or an earlier one (for <c>/metrics</c>), or null.</summary>
+    public CheckOutcome? LastAliveCheck { get; init; }
+
     /// <summary>Why the service failed, when it did.</summary>
     public string? Reason { get; init; }
 
@@ -79,3 +85,6 @@ public sealed record ServiceRuntime
 
     internal bool IsDown => Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed or ServicePhase.Scheduled;
 }
+
+/// <summary>How one check ended: passed or not, and how long it took (seconds, from its start to its answer or timeout).</summary>
+public readonly record struct CheckOutcome(bool Passed, double Seconds);

@@ -26,6 +26,9 @@ public sealed record ServiceStatus(string Name, string State, int? Pid, long? Up
         : r.AlivePassed ? "healthy"
         : "unknown";
 
+    /// <summary>While it runs: what its processes use (memory, CPU), read from /proc for this status; null otherwise.</summary>
+    public ServiceUsage? Usage { get; init; }
+
     /// <summary>For a scheduled task: its schedule (expression and zone).</summary>
     public string? Schedule { get; init; }
 

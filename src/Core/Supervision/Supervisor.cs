@@ -40,6 +40,9 @@ public sealed class Supervisor
     private long _nextScanAt = long.MaxValue;
     private readonly RunTracker _runs;
 
+    /// <summary>The state at the end of the latest round, for readers on other threads (<see cref="Latest"/>).</summary>
+    private volatile System.Runtime.CompilerServices.StrongBox<SupervisorView>? _published;
+
     /// <summary>Exits taken from the reaper in one batch (<see cref="ReapAll"/>).</summary>
     private readonly List<(int Pid, ExitStatus Status)> _reaped = [];
 
@@ -76,12 +79,29 @@ public sealed class Supervisor
     }
 
     /// <summary>A monotonic clock in milliseconds.</summary>
-    private static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
+    internal static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
 
     /// <summary>The wall clock, read only for scheduled tasks' due times (every wait is on <see cref="Now"/>).</summary>
     private static DateTimeOffset Wall => DateTimeOffset.UtcNow;
 
-    private SupervisorView View => new(_table, _desired, _runtimes, Now) { SignalMain = SignalMain };
+    private SupervisorView View => new(_table, _desired, _runtimes, Now) { SignalMain = SignalMain, Usage = Usage };
+
+    private ServiceUsage[] Usage() => ServiceUsage.Measure(_runtimes);
+
+    /// <summary>
+    /// What the supervisor knew when it last went to wait, for readers on other threads (the HTTP endpoint): immutable,
+    /// so they read it without a lock and without waking the supervisor; its <c>Now</c> is when it was published. Null
+    /// before the first round, and always without <see cref="SupervisorOptions.PublishState"/>. It is replaced only when
+    /// the desired state or a runtime changed: an idle Tend allocates nothing for it.
+    /// </summary>
+    public SupervisorView? Latest => _published?.Value;
+
+    private void PublishLatest()
+    {
+        if (!_options.PublishState) return;
+        if (_published is { } p && p.Value.Runtimes == _runtimes && ReferenceEquals(p.Value.Desired, _desired)) return;
+        _published = new(new SupervisorView(_table, _desired, _runtimes, Now));
+    }
 
     private (string? Reached, string? Error) SignalMain(int i, int signal)
     {
@@ -156,6 +176,7 @@ public sealed class Supervisor
                 // Wait for the next moment anything is due, or a message; then drain what came.
                 var wake = NextWake(plan);
                 var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
+                PublishLatest();
                 _filter.Publish(_runtimes, _probes, _desired.ShuttingDown);
                 _filter.Asleep();
                 var took = _inbox.TryTake(out var message, timeout);

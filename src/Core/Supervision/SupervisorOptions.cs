@@ -32,4 +32,7 @@ public sealed record SupervisorOptions
 
     /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Export/Drain.cs), or null.</summary>
     public TimeSpan? DrainDelay { get; init; }
+
+    /// <summary>Publish the state after each round for readers on other threads (<see cref="Supervisor.Latest"/>: the HTTP endpoint); off, nothing is kept for them.</summary>
+    public bool PublishState { get; init; }
 }

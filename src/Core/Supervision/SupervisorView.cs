@@ -10,4 +10,10 @@ public readonly record struct SupervisorView(ServiceTable Table, DesiredState De
     /// (<see cref="Identity.MainTarget"/>): what it reached, or why nothing. Null in a view without processes (tests).
     /// </summary>
     public Func<int, int, (string? Reached, string? Error)>? SignalMain { get; init; }
+
+    /// <summary>
+    /// Reads what each service's processes use now, from /proc (<see cref="ServiceUsage.Measure"/>): called only when a
+    /// request shows it (<c>tend status</c>). Null in a view without processes (tests).
+    /// </summary>
+    public Func<ServiceUsage[]>? Usage { get; init; }
 }

@@ -1,0 +1,111 @@
+using System.Text;
+using Tend.Http;
+using Tend.Supervision;
+
+namespace Tend.Tests.Http;
+
+/// <summary>What the endpoint answers, as a pure function of the request and a fake supervisor state.</summary>
+[Trait("Category", "Unit")]
+public class HttpAnswersTests
+{
+    private const long T0 = 1_000_000;
+
+    private static readonly ServiceTable Table = new([
+        new ServiceSpec("db", new Command("/bin/db")) { Ready = Readiness.Parse("tcp:5432") },
+        new ServiceSpec("web", new Command("/bin/web")) { DependsOn = ["db"] },
+    ]);
+
+    private static ServiceRuntime Running(bool ready, int starts = 1) =>
+        new() { Phase = ServicePhase.Running, Process = new TrackedProcess(100, 1, 100, true, true), Starts = starts, StartedAt = T0 - 5000, Ready = ready };
+
+    private static SupervisorView View(ServiceRuntime db, ServiceRuntime web, DesiredState? desired = null) => new(Table, desired ?? DesiredState.AllUp(2), [db, web], T0);
+
+    private static HttpAnswer Get(string target, SupervisorView? view, string accept = "*/*")
+    {
+        Assert.Equal(HttpParse.Complete, HttpRequestHead.Parse(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nAccept: {accept}\r\n\r\n"), out var head));
+        return HttpAnswers.For(head!, view, (v, om) => MetricsText.Write(v, 1_700_000_000, null, default, om));
+    }
+
+    [Fact]
+    public void Healthz_is_tend_healths_rule()
+    {
+        var notReady = View(Running(ready: false), Running(ready: false));
+        var ready = View(Running(ready: true), Running(ready: false));
+        Assert.Equal((503, false), (Get("/healthz", notReady).Status, Control.ControlDecisions.Health(notReady).Healthy));
+        Assert.Equal((200, true), (Get("/healthz?level=ready", ready).Status, Control.ControlDecisions.Health(ready).Healthy));
+        Assert.Contains("healthy", Get("/healthz", ready).Body);
+        // Alive while still starting up; not while shutting down.
+        Assert.Equal(200, Get("/healthz?level=alive", notReady).Status);
+        Assert.Equal(503, Get("/healthz?level=alive", notReady with { Desired = DesiredState.AllUp(2) with { ShuttingDown = true } }).Status);
+        Assert.Equal(503, Get("/healthz?level=alive", View(Running(true), new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2 })).Status);
+    }
+
+    [Fact]
+    public void Healthz_name_follows_one_service()
+    {
+        var view = View(Running(ready: false), Running(ready: false));
+        Assert.Equal(503, Get("/healthz/db", view).Status);
+        Assert.Equal(200, Get("/healthz/web", view).Status); // no readiness check: running is ready
+        Assert.Equal(200, Get("/healthz/db?level=alive", view).Status);
+        Assert.Equal(200, Get("/healthz/db", View(Running(ready: true), Running(false))).Status);
+        var unknown = Get("/healthz/nope", view);
+        Assert.Equal(404, unknown.Status);
+        Assert.Contains("db, web", unknown.Body);
+    }
+
+    [Theory]
+    [InlineData("/healthz?level=dead", 400)]
+    [InlineData("/healthz?verbose=1", 400)]
+    [InlineData("/", 404)]
+    [InlineData("/v1/health", 404)]
+    [InlineData("/metrics?x=1", 400)]
+    public void Bad_paths_and_queries_are_refused(string target, int status) =>
+        Assert.Equal(status, Get(target, View(Running(true), Running(true))).Status);
+
+    [Fact]
+    public void Before_the_first_round_everything_is_503() => Assert.Equal(503, Get("/metrics", null).Status);
+
+    [Fact]
+    public void Metrics_carry_each_services_state_restarts_and_last_exit()
+    {
+        var db = Running(ready: true, starts: 4) with { LastExit = ExitStatus.Killed(9), LastReadyCheck = new CheckOutcome(true, 0.0012) };
+        var web = new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2, LastExit = ExitStatus.Exited(3) };
+        var answer = Get("/metrics", View(db, web));
+        Assert.Equal(200, answer.Status);
+        Assert.Equal(MetricsText.PrometheusType, answer.ContentType);
+        var lines = answer.Body.Split('\n');
+        Assert.Contains("tend_service_restarts_total{service=\"db\"} 3", lines);
+        Assert.Contains("tend_service_restarts_total{service=\"web\"} 1", lines);
+        Assert.Contains("tend_service_state{service=\"web\",state=\"backoff\"} 1", lines);
+        Assert.Contains("tend_service_state{service=\"web\",state=\"running\"} 0", lines);
+        Assert.Contains("tend_service_up{service=\"web\"} 0", lines);
+        Assert.Contains("tend_service_last_exit_signal{service=\"db\"} 9", lines);
+        Assert.Contains("tend_service_last_exit_code{service=\"web\"} 3", lines);
+        Assert.Contains("tend_service_ready_check_duration_seconds{service=\"db\"} 0.0012", lines);
+        Assert.Contains("tend_service_start_time_seconds{service=\"db\"} 1699999995", lines);
+        Assert.Contains("# TYPE tend_service_restarts_total counter", lines);
+        Assert.DoesNotContain("# EOF", lines);
+    }
+
+    [Fact]
+    public void OpenMetrics_is_served_when_asked_for()
+    {
+        var answer = Get("/metrics", View(Running(true), Running(true)), "application/openmetrics-text; version=1.0.0");
+        Assert.Equal(MetricsText.OpenMetricsType, answer.ContentType);
+        Assert.Contains("# TYPE tend_service_restarts counter\n", answer.Body);
+        Assert.EndsWith("# EOF\n", answer.Body);
+    }
+
+    [Fact]
+    public void A_response_has_its_length_and_closes_and_HEAD_has_no_body()
+    {
+        var answer = HttpAnswer.Text(405, "method not allowed");
+        var full = Encoding.ASCII.GetString(answer.Bytes(head: false, http10: false));
+        Assert.StartsWith("HTTP/1.1 405 Method Not Allowed\r\n", full);
+        Assert.Contains("\r\nAllow: GET, HEAD\r\n", full);
+        Assert.Contains("\r\nContent-Length: 19\r\n", full);
+        Assert.Contains("\r\nConnection: close\r\n", full);
+        Assert.EndsWith("\r\n\r\nmethod not allowed\n", full);
+        Assert.EndsWith("\r\n\r\n", Encoding.ASCII.GetString(answer.Bytes(head: true, http10: true)));
+    }
+}
