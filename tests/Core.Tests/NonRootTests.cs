@@ -8,6 +8,7 @@ namespace Tend.Tests;
 /// socket path given. The namespace has a /run only root may write (as in a stock image) and a /tmp of its own, or —
 /// a read-only root filesystem with <c>--tmpfs /run</c> — a /run anyone may write and a /tmp no one may. The client
 /// runs inside the namespace as <c>docker exec</c> would, as uid 1000 and as root, told nothing of where the socket is.
+/// Both run <see cref="TendRun.ReachableBinary"/>: uid 1000 may not reach a clone under /root, nor anyone one under /tmp.
 /// </summary>
 public sealed class NonRootTests
 {
@@ -23,7 +24,7 @@ public sealed class NonRootTests
     private const string DockerReadOnly = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o mode=1777 tmpfs /dev/shm";
 
     private static TendRun StartAsUser(string mounts, params string[] services) =>
-        TendRun.Start(services, setup: $"{mounts}\nunset TEND_CONTROL_SOCKET\nexec setpriv {User} -- \"$0\" \"$@\"");
+        TendRun.Start(services, setup: $"{mounts}\nunset TEND_CONTROL_SOCKET\nexec setpriv {User} -- \"$0\" \"$@\"", binary: TendRun.ReachableBinary);
 
     /// <summary>Runs the tend binary inside the run's namespaces (mount and PID), as <paramref name="uid"/>, without TEND_CONTROL_SOCKET.</summary>
     private static (int Code, string Out, string Err) Exec(TendRun run, int uid, params string[] args)
@@ -31,7 +32,7 @@ public sealed class NonRootTests
         var psi = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in new[] { "-t", run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--pid", "--" }) psi.ArgumentList.Add(a);
         if (uid != 0) foreach (var a in new[] { "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--" }) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(TendRun.Binary);
+        psi.ArgumentList.Add(TendRun.ReachableBinary);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("TEND_CONTROL_SOCKET");
         psi.Environment.Remove("XDG_RUNTIME_DIR");

@@ -32,6 +32,30 @@ internal sealed partial class TendRun : IDisposable
         }
     }
 
+    /// <summary>
+    /// A copy of <see cref="Binary"/>'s folder that every user may traverse and that no test's private /tmp or /run
+    /// hides (a fresh 0755 folder under /var/tmp): for Tend or its client run as another uid, or under a private /tmp,
+    /// wherever the clone is (one under /root is closed to other users, one under /tmp is hidden by a private /tmp).
+    /// Made once per test process; removed when the process exits.
+    /// </summary>
+    public static string ReachableBinary => Reachable.Value;
+
+    private static readonly Lazy<string> Reachable = new(() =>
+    {
+        var from = Path.GetDirectoryName(Binary)!;
+        var to = Path.Combine("/var/tmp", "tend-test-bin-" + Guid.NewGuid().ToString("N")[..12]);
+        const UnixFileMode Open = (UnixFileMode)0b111_101_101;
+        Directory.CreateDirectory(to, Open);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            var copy = Path.Combine(to, Path.GetFileName(file));
+            File.Copy(file, copy);
+            File.SetUnixFileMode(copy, File.GetUnixFileMode(file) | UnixFileMode.OtherRead | UnixFileMode.GroupRead);
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(to, recursive: true);
+        return Path.Combine(to, Path.GetFileName(Binary));
+    });
+
     /// <summary>The ApacheSsh sample: the seed's services declared in C#.</summary>
     public static string ApacheSshBinary => Path.Combine(RepoRoot, "samples/ApacheSsh/bin", BuildConfiguration, "net10.0/ApacheSsh");
 
@@ -43,12 +67,15 @@ internal sealed partial class TendRun : IDisposable
     /// <summary>Runs the client: <c>tend VERB …</c> against this run's socket; returns its exit code and output.</summary>
     public (int Code, string Out, string Err) Ctl(params string[] args) => Client(SocketPath, args);
 
-    /// <summary>Runs the client against <paramref name="socket"/>, optionally through a prefix such as setpriv.</summary>
+    /// <summary>
+    /// Runs the client against <paramref name="socket"/>, optionally through a prefix such as setpriv (then from
+    /// <see cref="ReachableBinary"/>, since the prefix may run it as a user that cannot reach the clone).
+    /// </summary>
     public static (int Code, string Out, string Err) Client(string socket, string[] args, string[]? prefix = null)
     {
         var psi = new ProcessStartInfo(prefix is null ? Binary : prefix[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var p in prefix?.Skip(1) ?? []) psi.ArgumentList.Add(p);
-        if (prefix is not null) psi.ArgumentList.Add(Binary);
+        if (prefix is not null) psi.ArgumentList.Add(ReachableBinary);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["TEND_CONTROL_SOCKET"] = socket;
         using var p2 = Process.Start(psi)!;
