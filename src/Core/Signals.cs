@@ -11,6 +11,10 @@ public static class Signals
         "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
     ];
 
+    /// <summary>The numbers the code names (signal(7); Posix.Libc takes its own from here).</summary>
+    internal const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCONT = 18,
+        SIGSTOP = 19, SIGWINCH = 28;
+
     /// <summary>The accepted forms, for error messages.</summary>
     public const string Expected = "a signal name such as SIGTERM, TERM, SIGQUIT or INT, or a number from 1 to 64";
 

@@ -64,7 +64,8 @@ public static class TendHost
                 return 0;
             }
             // Before the services' own code runs: a second supervisor beside a running Tend is refused first.
-            sockets = ControlSockets(options.ControlSocket, out var automatic);
+            var socket = options.NoControl ? null : options.ControlSocket ?? ControlServer.ConfiguredPath;
+            sockets = ControlSockets(socket, out var automatic);
             if (RunningTend.Refusal(options.CommandLines, sockets, automatic) is { } second)
                 throw new UsageException(second);
             var declared = build();
@@ -73,14 +74,16 @@ public static class TendHost
             // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
             // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
             var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
-            var services = Orchestration.Apply(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules,
-                Environment.GetEnvironmentVariable("TZ")), stdin, terminal), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
+            var services = WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules,
+                Environment.GetEnvironmentVariable("TZ")), stdin, terminal);
+            if (options.Orchestrated) services = Orchestration.Apply(services, [.. options.Schedules.Select(s => s.Service)]);
+            else ServiceSelection.RequireDependencies(services);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
             catch (ArgumentException e) { throw new UsageException(PlainMessage.Of(e)); }
-            ProgramCheck.Verify(table.Services);
-            if (options.ControlSocket is { } socket && ControlServer.PathProblem(socket) is { } problem)
+            ProgramCheck.Verify(table.Services, ControlClient.IsVerb);
+            if (socket is not null && ControlServer.PathProblem(socket) is { } problem)
                 throw new UsageException(problem);
         }
         catch (UsageException e)

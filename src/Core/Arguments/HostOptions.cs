@@ -10,8 +10,14 @@ public sealed record HostOptions
     /// <summary>The supervisor's own settings.</summary>
     public SupervisorOptions Supervisor { get; init; } = new();
 
-    /// <summary>The control socket's path, or null for no control socket (<c>--no-control</c>).</summary>
-    public string? ControlSocket { get; init; } = Control.ControlServer.ConfiguredPath;
+    /// <summary>
+    /// The control socket's path given with <c>--control-socket</c>; null when none was given (then the host takes
+    /// <c>TEND_CONTROL_SOCKET</c>, else the default place: docs/control.md).
+    /// </summary>
+    public string? ControlSocket { get; init; }
+
+    /// <summary><c>--no-control</c>: no control socket.</summary>
+    public bool NoControl { get; init; }
 
     /// <summary>The ad-hoc command lines, one service each.</summary>
     public IReadOnlyList<string> CommandLines { get; init; } = [];
@@ -106,7 +112,7 @@ public sealed record HostOptions
                 case "--keep-run": sup = sup with { KeepRun = true }; break;
                 case "--no-control":
                     if (seen.Contains("--control-socket")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
-                    o = o with { ControlSocket = null };
+                    o = o with { NoControl = true };
                     break;
                 case "--control-socket":
                     {

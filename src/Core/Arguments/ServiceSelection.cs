@@ -20,7 +20,20 @@ public static class ServiceSelection
                     throw new UsageException($"option '{flag}' names '{n}', which is not a service here; the services are: {string.Join(", ", names)}");
         var keep = new bool[names.Count];
         for (var i = 0; i < names.Count; i++) keep[i] = (only.Count == 0 || only.Contains(names[i])) && !without.Contains(names[i]);
-        // A kept service that depends on a left-out one is refused later, unless --orchestrated (Export/Orchestration.cs).
+        // A kept service that depends on a left-out one is refused later (RequireDependencies), unless --orchestrated.
         return keep;
+    }
+
+    /// <summary>
+    /// Without <c>--orchestrated</c>, every dependency of a service that runs must run too: one left out by
+    /// <c>--only</c>/<c>--without</c> would be waited for for ever (with it, the orchestrator runs it: Export/Orchestration.cs).
+    /// </summary>
+    /// <exception cref="UsageException">A service depends on one that is not here.</exception>
+    internal static void RequireDependencies(IReadOnlyList<ServiceSpec> services)
+    {
+        var names = services.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var s in services)
+            if (s.DependsOn.FirstOrDefault(d => !names.Contains(d)) is { } missing)
+                throw new UsageException($"service '{s.Name}' depends on '{missing}', which --only/--without leaves out: keep both or neither (or give --orchestrated when an orchestrator runs '{missing}')");
     }
 }

@@ -27,7 +27,7 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     /// </summary>
     public bool NoSidecars { get; init; }
 
-    /// <summary>For Kubernetes: <c>--drain-delay D</c>, carried to each long-running service's container (see <see cref="Drain"/>), or
+    /// <summary>For Kubernetes: <c>--drain-delay D</c>, carried to each long-running service's container (see <see cref="Supervision.Drain"/>), or
     /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 

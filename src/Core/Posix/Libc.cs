@@ -17,7 +17,9 @@ internal static unsafe partial class Libc
     // Signal numbers (the generic Linux set, shared by x86_64 and arm64; Signals.Name gives their names). Signal 0
     // sends nothing: kill(pid, NoSignal) only asks whether pid exists and may be signalled.
     public const int NoSignal = 0;
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGCONT = 18, SIGSTOP = 19, SIGTERM = 15, SIGWINCH = 28;
+    public const int SIGHUP = Signals.SIGHUP, SIGINT = Signals.SIGINT, SIGQUIT = Signals.SIGQUIT, SIGKILL = Signals.SIGKILL,
+        SIGUSR1 = Signals.SIGUSR1, SIGUSR2 = Signals.SIGUSR2, SIGCONT = Signals.SIGCONT, SIGSTOP = Signals.SIGSTOP,
+        SIGTERM = Signals.SIGTERM, SIGWINCH = Signals.SIGWINCH;
     public const int P_ALL = 0, P_PID = 1;
     public const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;

@@ -88,7 +88,7 @@ internal sealed unsafe class Spawner
     /// service asked for the container's (<see cref="ServiceSpec.Stdin"/>); stdout and stderr are Tend's own, or with
     /// <paramref name="pump"/> (<c>--log-prefix</c>) pipes of this run. Returns the pid, or 0 and an error message.
     /// </summary>
-    public int SpawnService(Command command, ServiceSpec spec, int service, Logging.LogPump? pump, out string? error, ulong mark)
+    public int SpawnService(Command command, ServiceSpec spec, int service, IRunPipes? pump, out string? error, ulong mark)
     {
         var (o, e) = (-1, -1);
         LastWasShortage = false;
@@ -98,7 +98,7 @@ internal sealed unsafe class Spawner
             catch (Libc.Failure x)
             {
                 LastWasShortage = IsShortage(x.Errno);
-                error = $"--log-prefix needs two pipes per run and {Logging.PlainMessage.Of(x)}: retried with backoff; if it lasts, raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
+                error = $"--log-prefix needs two pipes per run and {x.Message}: retried with backoff; if it lasts, raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
                 return 0;
             }
         }

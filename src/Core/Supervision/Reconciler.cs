@@ -56,7 +56,7 @@ public static class Reconciler
                     else if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
                     break;
                 case ServicePhase.Running when !up && desired.Force:
-                    actions.Add(new(ActionKind.Signal, i, Posix.Libc.SIGKILL));
+                    actions.Add(new(ActionKind.Signal, i, Signals.SIGKILL));
                     next[i] = r with { Phase = ServicePhase.Stopping, Groups = WithGroup(r.Groups, r.Process!.Pgid), StopSentAt = now, Killed = true };
                     WakeAt(now + KillGraceMs);
                     break;
@@ -93,7 +93,7 @@ public static class Reconciler
                     else WakeAt(r.NextAliveAt);
                     break;
                 case ServicePhase.Cleaning or ServicePhase.Stopping when desired.Force && !r.Killed:
-                    actions.Add(new(ActionKind.Signal, i, Posix.Libc.SIGKILL));
+                    actions.Add(new(ActionKind.Signal, i, Signals.SIGKILL));
                     next[i] = r with { StopSentAt = r.StopSentAt ?? now, Killed = true };
                     WakeAt(now + KillGraceMs);
                     break;
@@ -110,7 +110,7 @@ public static class Reconciler
                         var deadline = sent + timeout;
                         if (now >= deadline)
                         {
-                            actions.Add(new(ActionKind.Signal, i, Posix.Libc.SIGKILL));
+                            actions.Add(new(ActionKind.Signal, i, Signals.SIGKILL));
                             next[i] = r with { Killed = true };
                             WakeAt(deadline + KillGraceMs);
                         }

@@ -22,7 +22,7 @@ public sealed class Supervisor
 {
     private readonly ServiceTable _table;
     private readonly SupervisorOptions _options;
-    private readonly Export.Drain? _drain;
+    private readonly Drain? _drain;
     private readonly EventLog _log;
     private readonly Inbox _inbox = new();
     private readonly ReapFilter _filter = new();
@@ -49,7 +49,7 @@ public sealed class Supervisor
     {
         _table = table;
         _options = options;
-        _drain = options.DrainDelay is { } drain ? new Export.Drain(drain) : null;
+        _drain = options.DrainDelay is { } drain ? new Drain(drain) : null;
         _log = log;
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);

@@ -30,6 +30,6 @@ public sealed record SupervisorOptions
     /// </summary>
     public bool KeepRun { get; init; }
 
-    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Export/Drain.cs), or null.</summary>
+    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Supervision/Drain.cs), or null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 }

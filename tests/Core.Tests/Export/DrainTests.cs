@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Tend.Arguments;
 using Tend.Export;
 using Tend.Posix;
+using Tend.Supervision;
 
 namespace Tend.Tests.Export;
 

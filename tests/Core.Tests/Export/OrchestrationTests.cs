@@ -12,14 +12,14 @@ public class OrchestrationTests
     [Fact]
     public void Without_it_a_left_out_dependency_is_refused()
     {
-        var e = Assert.Throws<UsageException>(() => Orchestration.Apply(Worker(), orchestrated: false));
+        var e = Assert.Throws<UsageException>(() => ServiceSelection.RequireDependencies(Worker()));
         Assert.Equal("service 'worker' depends on 'web', which --only/--without leaves out: keep both or neither (or give --orchestrated when an orchestrator runs 'web')", e.Message);
     }
 
     [Fact]
     public void With_it_every_service_runs_once_and_is_critical_and_left_out_dependencies_are_dropped()
     {
-        var services = Orchestration.Apply(Worker(), orchestrated: true);
+        var services = Orchestration.Apply(Worker());
         Assert.All(services, s => Assert.Equal(Restart.Never, s.Restart));
         Assert.All(services, s => Assert.True(s.Critical));
         Assert.Equal(["db"], services[0].DependsOn);
@@ -57,7 +57,7 @@ public class OrchestratedScheduleTests
     [Trait("Category", "Unit")]
     public void A_declared_schedule_becomes_one_run_now()
     {
-        var report = Assert.Single(Orchestration.Apply(Task(), orchestrated: true));
+        var report = Assert.Single(Orchestration.Apply(Task()));
         Assert.Null(report.Schedule);
         Assert.True(report.OneShot);
         Assert.Equal(Restart.Never, report.Restart);
@@ -67,8 +67,11 @@ public class OrchestratedScheduleTests
     [Trait("Category", "Unit")]
     public void A_schedule_given_with_schedule_is_kept_and_nothing_changes_without_orchestrated()
     {
-        Assert.Equal("*/5 * * * *", Assert.Single(Orchestration.Apply(Task(), orchestrated: true, ["report"])).Schedule!.Expression);
-        Assert.NotNull(Assert.Single(Orchestration.Apply(Task(), orchestrated: false)).Schedule);
+        // Without --orchestrated the host never calls Apply: only the dependency check runs, and it changes nothing.
+        var task = Task();
+        ServiceSelection.RequireDependencies(task);
+        Assert.Equal("*/5 * * * *", Assert.Single(Orchestration.Apply(Task(), ["report"])).Schedule!.Expression);
+        Assert.NotNull(Assert.Single(task).Schedule);
     }
 
     [Fact]
