@@ -22,16 +22,13 @@ public sealed record Liveness
     public Readiness Check { get; }
 
     /// <summary>Time between checks (default 10s).</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Interval { get; init; } = ServiceDefaults.AliveIntervalValue;
 
     /// <summary>How long one check may take before it counts as failed (default 1s; a command is then killed).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Timeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Failures in a row after which the service is unhealthy and restarted (default 3).</summary>
-    public int Failures { get; init; } = 3;
-
-    /// <summary>The default <see cref="Interval"/>, <see cref="Timeout"/> and <see cref="Failures"/>, for <c>--help</c>.</summary>
-    public static readonly Liveness Defaults = new(Readiness.File("/"));
+    public int Failures { get; init; } = ServiceDefaults.AliveFailures;
 
     /// <summary>Alive while <paramref name="check"/> passes.</summary>
     public static Liveness Of(Readiness check)

@@ -35,10 +35,10 @@ public sealed record Readiness
     public Command? Command { get; private init; }
 
     /// <summary>Time between attempts (default 100ms).</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan Interval { get; init; } = ServiceDefaults.ReadyIntervalValue;
 
     /// <summary>How long one attempt may take before it counts as failed (default 1s; a command is then killed).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Timeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Ready once 127.0.0.1:<paramref name="port"/> accepts a connection.</summary>
     public static Readiness Tcp(int port) => Tcp(IPAddress.Loopback, port);

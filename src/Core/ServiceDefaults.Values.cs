@@ -10,6 +10,9 @@ public static partial class ServiceDefaults
     /// <summary>Which processes a stop reaches.</summary>
     public const KillMode KillMode = Tend.KillMode.Lineage;
 
+    internal static readonly TimeSpan ReadyIntervalValue = Parse(ReadyInterval);
+    internal static readonly TimeSpan CheckTimeoutValue = Parse(CheckTimeout);
+    internal static readonly TimeSpan AliveIntervalValue = Parse(AliveInterval);
     internal static readonly TimeSpan StopTimeoutValue = Parse(StopTimeout);
     internal static readonly TimeSpan CleanupTimeoutValue = Parse(CleanupTimeout);
     internal static readonly TimeSpan BackoffValue = Parse(Backoff);

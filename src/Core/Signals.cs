@@ -15,6 +15,12 @@ public static class Signals
     internal const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCONT = 18,
         SIGSTOP = 19, SIGWINCH = 28;
 
+    /// <summary>A shell's exit code for a process ended by signal N is this plus N (bash(1), "EXIT STATUS").</summary>
+    internal const int ShellCodeBase = 128;
+
+    /// <summary>That rule, as the help texts say it.</summary>
+    internal const string ShellCodeRule = "128+N for signal N";
+
     /// <summary>The accepted forms, for error messages.</summary>
     public const string Expected = "a signal name such as SIGTERM, TERM, SIGQUIT or INT, or a number from 1 to 64";
 

@@ -281,7 +281,7 @@ public static class TendHost
         var sb = new StringBuilder();
         sb.Append("Usage: tend [options] [--] [command line]...\n\n");
         sb.Append("Keeps each command line running as a service: restarts it when it dies, reaps zombies,\n");
-        sb.Append("forwards SIGHUP/SIGUSR1/SIGUSR2/SIGWINCH and stops everything cleanly on SIGTERM/SIGINT.\n");
+        sb.Append($"forwards {string.Join('/', TendSignals.Forwarded.Select(Signals.Name))} and stops everything cleanly on SIGTERM/SIGINT.\n");
         sb.Append("Each argument is one command line, split like a shell splits words, never run through a shell.\n\n");
         if (arguments is not null) sb.Append(arguments.Help()).Append('\n');
         else if (declared.Count > 0)
@@ -292,8 +292,8 @@ public static class TendHost
         }
         sb.Append("Options:\n");
         foreach (var line in OptionLines()) sb.Append(line).Append('\n');
-        sb.Append("\nExit codes: 0 after a requested stop; when a critical service fails for good, its own exit code (128+N\n");
-        sb.Append("for signal N, 1 if it never ran); 1 when every service ended and one failed; 2 for bad arguments.\n");
+        sb.Append("\nExit codes: 0 after a requested stop; when a critical service fails for good, its own exit code\n");
+        sb.Append($"({Signals.ShellCodeRule}, 1 if it never ran); 1 when every service ended and one failed; 2 for bad arguments.\n");
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
         if (arguments is not null) sb.Append('\n').Append(ExportCommand.Usage);

@@ -44,22 +44,22 @@ public sealed record HostOptions
     public IReadOnlyList<(string Service, Schedule Schedule)> Schedules { get; init; } = [];
 
     /// <summary>Interval of the <c>--ready</c> checks.</summary>
-    public TimeSpan ReadyInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan ReadyInterval { get; init; } = ServiceDefaults.ReadyIntervalValue;
 
     /// <summary>Timeout of one attempt of the <c>--ready</c> checks.</summary>
-    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ReadyTimeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Liveness checks from <c>--alive SERVICE=CHECK</c>, in order.</summary>
     public IReadOnlyList<(string Service, Liveness Check)> Alive { get; init; } = [];
 
     /// <summary>Interval of the <c>--alive</c> checks.</summary>
-    public TimeSpan AliveInterval { get; init; } = Liveness.Defaults.Interval;
+    public TimeSpan AliveInterval { get; init; } = ServiceDefaults.AliveIntervalValue;
 
     /// <summary>Timeout of one <c>--alive</c> check.</summary>
-    public TimeSpan AliveTimeout { get; init; } = Liveness.Defaults.Timeout;
+    public TimeSpan AliveTimeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Failures in a row after which an <c>--alive</c> check makes its service unhealthy.</summary>
-    public int AliveFailures { get; init; } = Liveness.Defaults.Failures;
+    public int AliveFailures { get; init; } = ServiceDefaults.AliveFailures;
 
     /// <summary>The service that reads the container's stdin (<c>--stdin NAME</c>), or null.</summary>
     public string? Stdin { get; init; }
@@ -118,7 +118,7 @@ public sealed record HostOptions
                     {
                         if (seen.Contains("--no-control")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
                         var v = Value();
-                        if (v.Length == 0 || v.EndsWith('/')) throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such as /run/tend/control.sock");
+                        if (v.Length == 0 || v.EndsWith('/')) throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such as {ControlSocketDefaults.Path}");
                         if (System.Text.Encoding.UTF8.GetByteCount(v) > 107) throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix socket path: choose a shorter one");
                         o = o with { ControlSocket = v };
                         break;

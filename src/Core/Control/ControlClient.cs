@@ -4,11 +4,12 @@ using System.Text;
 using System.Text.Json;
 using Tend.Logging;
 using Tend.Posix;
+using Tend.Supervision;
 
 namespace Tend.Control;
 
 /// <summary>
-/// <c>tend status|start|stop|restart|signal|health|wait</c>: the client side of the control socket, in the same binary
+/// <c>tend VERB</c> (the verbs of <see cref="ControlVerbs"/>): the client side of the control socket, in the same binary
 /// as the supervisor (in an image, <c>tend</c> on PATH is the app). It is a separate process, so it may use what
 /// the supervisor must not.
 /// </summary>
@@ -24,13 +25,13 @@ public static class ControlClient
     public static readonly string Usage =
         "Control a running Tend (as root or as Tend's own user, e.g. docker exec CONTAINER tend status):\n" +
         string.Concat(ControlVerbs.All.Select(v => $"  {"tend " + v.ClientUsage,-34} {v.Help}\n")) +
-        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else where Tend put it: docs/control.md).\n" +
+        "  Each takes --control-socket PATH (default $" + ControlSocketDefaults.Variable + ", else where Tend put it: docs/control.md).\n" +
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
     /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs --timeout.</summary>
     public static FlagSpec[] Flags(ControlVerbInfo verb) =>
     [
-        FlagSpec.Valued("--control-socket", "PATH", "the control socket (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
+        FlagSpec.Valued("--control-socket", "PATH", "the control socket (default $" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + ")"),
         FlagSpec.Switch("--help", "show the control verbs"),
         .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service")] : Array.Empty<FlagSpec>(),
         .. verb.TakesTimeout ? [FlagSpec.Valued("--timeout", "DURATION", "how long to wait for the service")] : Array.Empty<FlagSpec>(),
@@ -218,7 +219,7 @@ public static class ControlClient
     private static string ScheduleNote(JsonElement s, string schedule)
     {
         var last = s.TryGetProperty("lastRun", out var l) ? l.GetString() : "never";
-        var next = s.TryGetProperty("nextDue", out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == "stopped" ? "paused" : "no next run";
+        var next = s.TryGetProperty("nextDue", out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == ServiceStatus.StateName(ServicePhase.Stopped) ? "paused" : "no next run";
         return $"schedule {schedule}, last run {last}, {next}";
     }
 

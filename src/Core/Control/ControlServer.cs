@@ -12,10 +12,10 @@ namespace Tend.Control;
 public sealed class ControlServer : IDisposable
 {
     /// <summary>The default socket path.</summary>
-    public const string DefaultPath = "/run/tend/control.sock";
+    public const string DefaultPath = ControlSocketDefaults.Path;
 
     /// <summary>The environment variable that names the socket, for Tend and its client.</summary>
-    public const string PathVariable = "TEND_CONTROL_SOCKET";
+    public const string PathVariable = ControlSocketDefaults.Variable;
 
     /// <summary>
     /// The path from <see cref="PathVariable"/>; else the first of <see cref="ControlSocketPaths.For"/> for this user

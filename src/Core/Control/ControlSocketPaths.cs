@@ -14,7 +14,7 @@ namespace Tend.Control;
 public static class ControlSocketPaths
 {
     /// <summary>The socket's file name inside each candidate directory.</summary>
-    public const string FileName = "control.sock";
+    public const string FileName = ControlSocketDefaults.FileName;
 
     /// <summary>The candidate socket paths for a Tend running as <paramref name="uid"/>, in the order Tend tries them.</summary>
     public static IReadOnlyList<string> For(uint uid)

@@ -80,7 +80,7 @@ public sealed class EventLog
 
     private byte[] Dropped(long count)
     {
-        var message = $"{count} of Tend's own line{(count == 1 ? " was" : "s were")} dropped: the log sink did not read them in time";
+        var message = PlainMessage.DroppedLines(count);
         if (_format == LogFormat.Text) return Encoding.UTF8.GetBytes($"tend: {message}\n");
         return Json("error", null, "dropped", message, null, null, null, null, null, count);
     }

@@ -27,7 +27,7 @@ public static unsafe class FdWriter
                     if (error == Libc.EAGAIN)
                     {
                         // A non-blocking descriptor (set so by whoever shares it): wait until it takes more, without spinning.
-                        var pfd = new Libc.PollFd { Fd = fd, Events = 0x4 /* POLLOUT */ };
+                        var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
                         Libc.poll(&pfd, 1, -1);
                         continue;
                     }

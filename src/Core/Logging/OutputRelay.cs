@@ -70,7 +70,7 @@ internal sealed unsafe class OutputRelay
 
     /// <summary>Formats the line that reports <c>n</c> dropped lines of Tend's own, once the sink took the rest.</summary>
     public Func<long, byte[]> DroppedNotice { get; set; } =
-        n => Encoding.UTF8.GetBytes($"tend: {n} of Tend's own line{(n == 1 ? " was" : "s were")} dropped: the log sink did not read them in time\n");
+        n => Encoding.UTF8.GetBytes($"tend: {PlainMessage.DroppedLines(n)}\n");
 
     /// <summary>A relay of its own for descriptor <paramref name="fd"/> (tests; Tend uses <see cref="For"/>).</summary>
     public OutputRelay(int fd)
@@ -101,7 +101,7 @@ internal sealed unsafe class OutputRelay
     /// <summary>Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close) with <paramref name="prefix"/> before each line.</summary>
     public void Add(int fd, byte[] prefix)
     {
-        Libc.fcntl(fd, 4 /* F_SETFL */, Libc.O_NONBLOCK);
+        Libc.fcntl(fd, Libc.F_SETFL, Libc.O_NONBLOCK);
         lock (_gate)
         {
             _sources.Add(new Source(fd, prefix));

@@ -67,4 +67,8 @@ public static class PlainMessage
         };
         return detail.Length > 0 ? $"{what} ({detail})" : what;
     }
+
+    /// <summary>What Tend says when <paramref name="count"/> of its own lines were dropped (a sink that did not read).</summary>
+    internal static string DroppedLines(long count) =>
+        $"{count} of Tend's own line{(count == 1 ? " was" : "s were")} dropped: the log sink did not read them in time";
 }

@@ -82,7 +82,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int fcntl(int fd, int cmd, int arg);
 
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800, O_NONBLOCK = 0x800;
-    public const int F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
+    public const int F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path, int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int open(byte* path, int flags);
 
@@ -207,9 +207,14 @@ internal static unsafe partial class Libc
     public static string ErrorText(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
 
     /// <summary>A libc call that failed where going on would be wrong: what was attempted, and errno.</summary>
-    public sealed class Failure(int errno, string what) : IOException($"{what}: {ErrorText(errno)} (errno {errno})")
+    public sealed class Failure(int errno, string what) : IOException(Say(errno, what))
     {
         public int Errno { get; } = errno;
+
+        /// <summary>What failed, in Tend's own words and strerror's (no resource key: safe to print as it is).</summary>
+        public string Text { get; } = Say(errno, what);
+
+        private static string Say(int errno, string what) => $"{what}: {ErrorText(errno)} (errno {errno})";
     }
 
     /// <summary>The result of a call that returns -1 and sets errno on failure; throws <see cref="Failure"/> then.</summary>

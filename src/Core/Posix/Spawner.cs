@@ -98,7 +98,7 @@ internal sealed unsafe class Spawner
             catch (Libc.Failure x)
             {
                 LastWasShortage = IsShortage(x.Errno);
-                error = $"--log-prefix needs two pipes per run and {x.Message}: retried with backoff; if it lasts, raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
+                error = $"--log-prefix needs two pipes per run and {x.Text}: retried with backoff; if it lasts, raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
                 return 0;
             }
         }

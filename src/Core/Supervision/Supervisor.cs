@@ -76,7 +76,7 @@ public sealed class Supervisor
     }
 
     /// <summary>A monotonic clock in milliseconds.</summary>
-    private static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
+    private static long Now => MonotonicClock.NowMs;
 
     /// <summary>The wall clock, read only for scheduled tasks' due times (every wait is on <see cref="Now"/>).</summary>
     private static DateTimeOffset Wall => DateTimeOffset.UtcNow;
