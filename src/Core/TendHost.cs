@@ -154,16 +154,6 @@ public static class TendHost
         return UsageError;
     }
 
-    /// <summary>Applies <c>--only</c> and <c>--without</c> (comma-separated service names) to the declared services.</summary>
-    /// <exception cref="UsageException">An unknown name.</exception>
-    public static IReadOnlyList<ServiceSpec> Select(IReadOnlyList<ServiceSpec> declared, IReadOnlyList<string> only, IReadOnlyList<string> without)
-    {
-        var names = declared.Select(d => d.Name).ToList();
-        var dependsOn = declared.Select(d => (IReadOnlyList<int>)d.DependsOn.Select(n => names.IndexOf(n)).Where(i => i >= 0).ToList()).ToList();
-        var keep = ServiceSelection.Keep(names, dependsOn, only, without);
-        return declared.Where((_, i) => keep[i]).ToList();
-    }
-
     /// <summary>Applies <c>--ready NAME=CHECK</c> and <c>--alive NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
     /// <exception cref="UsageException">A name that is no service.</exception>
     public static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready, IReadOnlyList<(string Service, Liveness Check)> alive)

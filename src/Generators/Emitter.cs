@@ -95,10 +95,12 @@ internal static class Emitter
         return w.ToString();
     }
 
-    private static string V(int s, int o) => $"v{s}_{o}";
-    private static string H(int s, int o) => $"h{s}_{o}";
-    private static string W(int s, int o) => $"w{s}_{o}";
-    private static string X(int s, int o) => $"x{s}_{o}";
+    // The generated Bind's locals for option o of service s: its value, whether it was given (flag or environment), the
+    // text it was given as (an exception in the service's code quotes it), and whether that text came from the environment.
+    private static string ValueVar(int s, int o) => $"v{s}_{o}";
+    private static string GivenVar(int s, int o) => $"h{s}_{o}";
+    private static string TextVar(int s, int o) => $"w{s}_{o}";
+    private static string FromEnvVar(int s, int o) => $"x{s}_{o}";
 
     private static void EmitBind(SourceWriter w, IReadOnlyList<ServiceModel> services)
     {
@@ -117,8 +119,8 @@ internal static class Emitter
                 {
                     var o = services[i].Options[j];
                     w.Line(o.Kind == OptionKind.StringArray
-                        ? $"global::System.Collections.Generic.List<string>? {V(i, j)} = null; bool {H(i, j)} = false;"
-                        : $"{o.Type} {V(i, j)} = default!; bool {H(i, j)} = false; string? {W(i, j)} = null; bool {X(i, j)} = false;");
+                        ? $"global::System.Collections.Generic.List<string>? {ValueVar(i, j)} = null; bool {GivenVar(i, j)} = false;"
+                        : $"{o.Type} {ValueVar(i, j)} = default!; bool {GivenVar(i, j)} = false; string? {TextVar(i, j)} = null; bool {FromEnvVar(i, j)} = false;");
                 }
             using (w.Block("for (var i = 0; i < args.Length; i++)"))
             {
@@ -139,13 +141,13 @@ internal static class Emitter
                             w.Line($"case {SourceWriter.Literal(o.Flag)}:");
                             if (o.Kind == OptionKind.StringArray)
                                 // Split like the environment's value, so --x a,b and TEND_X=a,b give the same list.
-                                w.Line($"    ({V(i, j)} ??= new global::System.Collections.Generic.List<string>()).AddRange({P}.List({P}.Value(args, ref i, flag, inline))); {H(i, j)} = true; break;");
+                                w.Line($"    ({ValueVar(i, j)} ??= new global::System.Collections.Generic.List<string>()).AddRange({P}.List({P}.Value(args, ref i, flag, inline))); {GivenVar(i, j)} = true; break;");
                             else
                             {
-                                w.Line($"    if ({H(i, j)}) throw {P}.Twice(flag);");
+                                w.Line($"    if ({GivenVar(i, j)}) throw {P}.Twice(flag);");
                                 var value = o.Kind == OptionKind.Boolean ? $"{P}.BooleanValue(args, ref i, inline)" : $"{P}.Value(args, ref i, flag, inline)";
                                 // The text as given is kept (no copy), for an error in the service's code to name it.
-                                w.Line($"    {W(i, j)} = {value}; {V(i, j)} = {Convert(o, "flag", W(i, j) + "!")}; {H(i, j)} = true; break;");
+                                w.Line($"    {TextVar(i, j)} = {value}; {ValueVar(i, j)} = {Convert(o, "flag", TextVar(i, j) + "!")}; {GivenVar(i, j)} = true; break;");
                             }
                         }
                     w.Line("default: rest.Add(arg); break;");
@@ -157,8 +159,8 @@ internal static class Emitter
                     var o = services[i].Options[j];
                     var e = $"e{i}_{j}";
                     w.Line(o.Kind == OptionKind.StringArray
-                        ? $"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = new global::System.Collections.Generic.List<string>({P}.List({e})); {H(i, j)} = true; }}"
-                        : $"if (!{H(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {V(i, j)} = {Convert(o, SourceWriter.Literal(o.Env), e)}; {H(i, j)} = true; {W(i, j)} = {e}; {X(i, j)} = true; }}");
+                        ? $"if (!{GivenVar(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {ValueVar(i, j)} = new global::System.Collections.Generic.List<string>({P}.List({e})); {GivenVar(i, j)} = true; }}"
+                        : $"if (!{GivenVar(i, j)} && env({SourceWriter.Literal(o.Env)}) is {{ }} {e}) {{ {ValueVar(i, j)} = {Convert(o, SourceWriter.Literal(o.Env), e)}; {GivenVar(i, j)} = true; {TextVar(i, j)} = {e}; {FromEnvVar(i, j)} = true; }}");
                 }
             w.Line();
             w.Line($"var keep = {Args}.ServiceSelection.Keep(ServiceNames, Dependencies, only, without);");
@@ -170,7 +172,7 @@ internal static class Emitter
                         if (services[i].Options[j].Required)
                         {
                             var o = services[i].Options[j];
-                            w.Line($"if (keep[{i}] && !{H(i, j)}) throw {P}.Missing({SourceWriter.Literal(services[i].Name)}, {SourceWriter.Literal(o.Flag)}, {SourceWriter.Literal(o.Env)});");
+                            w.Line($"if (keep[{i}] && !{GivenVar(i, j)}) throw {P}.Missing({SourceWriter.Literal(services[i].Name)}, {SourceWriter.Literal(o.Flag)}, {SourceWriter.Literal(o.Env)});");
                         }
                 w.Line("var specs = new global::System.Collections.Generic.List<global::Tend.ServiceSpec>();");
                 for (var i = 0; i < services.Count; i++)
@@ -179,10 +181,10 @@ internal static class Emitter
                     var name = SourceWriter.Literal(s.Name);
                     using (w.Block($"if (keep[{i}])"))
                     {
-                        var values = s.Options.Select((o, j) => $"new {Args}.OptionValue<{ValueType(o)}>({H(i, j)}, {(o.Kind == OptionKind.StringArray ? $"{V(i, j)}?.ToArray()!" : V(i, j))})");
+                        var values = s.Options.Select((o, j) => $"new {Args}.OptionValue<{ValueType(o)}>({GivenVar(i, j)}, {(o.Kind == OptionKind.StringArray ? $"{ValueVar(i, j)}?.ToArray()!" : ValueVar(i, j))})");
                         // The options given, as given: an exception in the service's code names them (TEND_WEB_PORT=99999).
                         var given = string.Concat(s.Options.Select((o, j) => (o, j)).Where(x => x.o.Kind != OptionKind.StringArray)
-                            .Select(x => $", {W(i, x.j)} is null ? null : ({X(i, x.j)} ? {SourceWriter.Literal(x.o.Env + "=")} : {SourceWriter.Literal(x.o.Flag + "=")}) + {W(i, x.j)}"));
+                            .Select(x => $", {TextVar(i, x.j)} is null ? null : ({FromEnvVar(i, x.j)} ? {SourceWriter.Literal(x.o.Env + "=")} : {SourceWriter.Literal(x.o.Flag + "=")}) + {TextVar(i, x.j)}"));
                         w.Line($"{s.FullName} s{i};");
                         w.Line($"global::Tend.Command c{i};");
                         w.Line($"try {{ s{i} = new {s.FullName}({string.Join(", ", new[] { $"default({Args}.ServiceBinding)" }.Concat(values))}); }}");

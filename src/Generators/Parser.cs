@@ -74,7 +74,7 @@ internal static class Parser
         if (!Names.IsValid(name)) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, ArgumentLocation(attrLocation, 0) ?? attrLocation, name));
 
         // Command: an instance property of type Tend.Command with a getter the binder can call, here or inherited.
-        var command = Members(type).FirstOrDefault(m => m.Name == "Command");
+        var command = MembersWithInherited(type).FirstOrDefault(m => m.Name == "Command");
         string? commandProblem = command switch
         {
             null => "has no Command property",
@@ -99,7 +99,7 @@ internal static class Parser
             foreach (var own in type.GetMembers(generatedMember).Where(m => !m.IsImplicitlyDeclared))
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberClash, SourceLocation(own) ?? identifier, type.Name, generatedMember));
         // A base class's ServiceName, its own or the one generated for it (a service derived from a service), is hidden.
-        var hidesServiceName = type.BaseType is { } baseType && (Members(baseType).Any(m => m.Name == "ServiceName")
+        var hidesServiceName = type.BaseType is { } baseType && (MembersWithInherited(baseType).Any(m => m.Name == "ServiceName")
             || Ancestors(baseType).Any(b => b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ServiceAttribute)));
 
         var deps = new List<string>();
@@ -150,7 +150,7 @@ internal static class Parser
     /// </summary>
     private static ISymbol? CheckMember(INamedTypeSymbol type, string member, string typeName, DiagnosticDescriptor descriptor, Location identifier, List<DiagnosticInfo> diags)
     {
-        var symbol = Members(type).FirstOrDefault(m => m.Name == member);
+        var symbol = MembersWithInherited(type).FirstOrDefault(m => m.Name == member);
         string? problem = symbol switch
         {
             null => null,
@@ -177,7 +177,7 @@ internal static class Parser
     }
 
     /// <summary>The members of the class and of its base classes, the most derived first (object's are left out).</summary>
-    private static IEnumerable<ISymbol> Members(INamedTypeSymbol type)
+    private static IEnumerable<ISymbol> MembersWithInherited(INamedTypeSymbol type)
     {
         for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
             foreach (var m in t.GetMembers())
@@ -301,7 +301,7 @@ internal static class Parser
         var sites = new List<OptionSite>();
         var flags = new Dictionary<string, string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var member in Members(type))
+        foreach (var member in MembersWithInherited(type))
         {
             ct.ThrowIfCancellationRequested();
             if (member is IFieldSymbol { IsRequired: true } field && seen.Add(field.Name))

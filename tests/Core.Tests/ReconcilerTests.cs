@@ -46,8 +46,8 @@ internal sealed class FakeSupervisor
                     Runtimes = Runtimes.SetItem(a.Service, Reconciler.OnStarted(Runtimes[a.Service], new TrackedProcess(pid, (ulong)Now, pid, true, true), Now));
                     Actions.Add($"start {name}");
                 }
-                else if (a.Kind == ActionKind.Check) Actions.Add($"check {name}");
-                else if (a.Kind == ActionKind.Alive) Actions.Add($"alive {name}");
+                else if (a.Kind == ActionKind.ReadyCheck) Actions.Add($"check {name}");
+                else if (a.Kind == ActionKind.AliveCheck) Actions.Add($"alive {name}");
                 else Actions.Add($"signal {name} {Signals.Name(a.Signal)}");
             }
             if (!plan.PlanAgain && !(plan.WakeAt <= Now)) return this;

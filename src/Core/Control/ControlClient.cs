@@ -74,14 +74,14 @@ public static class ControlClient
         }
         catch (UsageException e)
         {
-            return Usage2(PlainMessage.Of(e));
+            return FailUsage(PlainMessage.Of(e));
         }
 
         var verb = positional[0];
         var info = ControlVerbs.Find(verb)!;
         // The client's timeout is an option, not a word.
         if (positional.Count < info.MinWords || positional.Count > (info.TakesTimeout ? info.MaxWords - 1 : info.MaxWords))
-            return Usage2(verb switch
+            return FailUsage(verb switch
             {
                 "status" => "'tend status' takes at most one service name",
                 "health" => "'tend health' takes no arguments",
@@ -89,13 +89,13 @@ public static class ControlClient
                 _ => $"usage: tend {verb} NAME",
             });
         if (verb == "signal" && !Signals.TryParse(positional[2], out _))
-            return Usage2($"'{positional[2]}' is not a signal: expected {Signals.Expected}");
+            return FailUsage($"'{positional[2]}' is not a signal: expected {Signals.Expected}");
 
         var line = new StringBuilder(string.Join(' ', positional));
         if (timeout is { } to) line.Append(' ').Append(Duration.Format(to));
         foreach (var p in positional)
             if (p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-                return Usage2($"'{p}' is not a service name");
+                return FailUsage($"'{p}' is not a service name");
         line.Append('\n');
 
         var path = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
@@ -146,7 +146,8 @@ public static class ControlClient
         return verb == "health" && !root.GetProperty("healthy").GetBoolean() ? 1 : 0;
     }
 
-    private static int Usage2(string message)
+    /// <summary>A bad control request: says <paramref name="message"/> and where the verbs are told; returns exit code 2.</summary>
+    private static int FailUsage(string message)
     {
         FdWriter.Write(2, $"tend: error: {message}\nRun 'tend status --help' for the control verbs.\n");
         return TendHost.UsageError;

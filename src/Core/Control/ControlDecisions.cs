@@ -19,7 +19,7 @@ public static class ControlDecisions
     public static ControlDecision Decide(ControlRequest req, SupervisorView view, ControlState state)
     {
         var (table, desired, runtimes, now) = view;
-        ControlDecision Answer(string reply, ControlEvent? evt = null) => new(desired, state, [], reply, evt, null, [], false);
+        ControlDecision Answer(string reply, ControlEvent? evt = null) => new(desired, state) { Reply = reply, Event = evt };
 
         if (req.Verb == ControlVerb.Status && req.Service is null)
             return Answer(ControlReply.Ok($"{table.Count} service{(table.Count == 1 ? "" : "s")}", Enumerable.Range(0, table.Count).Select(i => Status(view, i))));
@@ -45,7 +45,7 @@ public static class ControlDecisions
             case ControlVerb.Signal:
                 if (r.Process is null || r.Phase != ServicePhase.Running)
                     return Answer(ControlReply.Error(1, $"'{spec.Name}' is not running (it is {ServiceStatus.StateOf(spec, r)}): nothing to signal"));
-                return new ControlDecision(desired, state, [], null, null, (i, req.Signal), [], false);
+                return new ControlDecision(desired, state) { Signal = (i, req.Signal) };
             case ControlVerb.Run:
                 return Run(view, state, req, i);
         }
@@ -85,10 +85,10 @@ public static class ControlDecisions
                 }
         }
 
-        ControlDecision Wait(ControlWaiter w) => new(desired, state with { Waiters = state.Waiters.Add(w) }, [], null, null, null, [], false);
+        ControlDecision Wait(ControlWaiter w) => new(desired, state with { Waiters = state.Waiters.Add(w) });
 
         static ControlDecision Change((DesiredState Desired, ControlState State) next, ImmutableArray<int> reopen, ControlWaiter w, ControlEvent evt) =>
-            new(next.Desired, next.State with { Waiters = next.State.Waiters.Add(w) }, reopen, null, evt, null, [], true);
+            new(next.Desired, next.State with { Waiters = next.State.Waiters.Add(w) }) { Reopen = reopen, Event = evt, Changed = true };
     }
 
     /// <summary>
@@ -100,7 +100,7 @@ public static class ControlDecisions
         var (_, desired, runtimes, now) = view;
         var spec = view.Table.Services[i];
         var r = runtimes[i];
-        ControlDecision Refuse(string why) => new(desired, state, [], ControlReply.Error(1, why), null, null, [], false);
+        ControlDecision Refuse(string why) => new(desired, state) { Reply = ControlReply.Error(1, why) };
         if (spec.Schedule is null)
             return Refuse($"'{spec.Name}' has no schedule: 'tend run' starts one run of a scheduled task (to start '{spec.Name}' again: tend restart {spec.Name})");
         if (desired.ShuttingDown) return Refuse($"tend is shutting down: '{spec.Name}' cannot run now");
@@ -112,8 +112,10 @@ public static class ControlDecisions
         if (r.Schedule.RunRequested || state.Waiters.Any(w => w.Service == i && w.Goal == ControlGoal.Ran))
             return Refuse($"a run of '{spec.Name}' was asked for already and is about to start");
         var waiter = new ControlWaiter(req, i, ControlGoal.Ran, now + (long)RunStartTimeout.TotalMilliseconds, r.Starts);
-        return new ControlDecision(desired, state with { Waiters = state.Waiters.Add(waiter) }, [], null,
-            new ControlEvent(i, EventNames.RunRequested, "run requested: starting one run now", null), null, [], true) { RunNow = [i] };
+        return new ControlDecision(desired, state with { Waiters = state.Waiters.Add(waiter) })
+        {
+            Event = new ControlEvent(i, EventNames.RunRequested, "run requested: starting one run now", null), Changed = true, RunNow = [i],
+        };
     }
 
     /// <summary>How long <c>tend run</c> waits for the run to start (it starts in the next round: this bounds a stalled supervisor).</summary>
@@ -125,7 +127,7 @@ public static class ControlDecisions
     public static ControlDecision Settle(SupervisorView view, ControlState state)
     {
         var desired = view.Desired;
-        if (state.RestartPending.IsEmpty && state.Waiters.IsEmpty) return new(desired, state, [], null, null, null, [], false);
+        if (state.RestartPending.IsEmpty && state.Waiters.IsEmpty) return new(desired, state);
         var changed = false;
         var reopen = ImmutableArray.CreateBuilder<int>();
         foreach (var i in state.RestartPending.Order())
@@ -145,7 +147,7 @@ public static class ControlDecisions
             if (Settle(w, settledView, state) is { } reply) answers.Add((w.Request, reply));
             else waiting.Add(w);
         }
-        return new(desired, state with { Waiters = waiting.ToImmutable() }, reopen.ToImmutable(), null, null, null, answers.ToImmutable(), changed);
+        return new(desired, state with { Waiters = waiting.ToImmutable() }) { Reopen = reopen.ToImmutable(), Answers = answers.ToImmutable(), Changed = changed };
     }
 
     private static string? Settle(ControlWaiter w, SupervisorView view, ControlState state)

@@ -8,7 +8,7 @@ public enum ActionKind
     /// <summary>Send a signal to the service's process group.</summary>
     Signal,
     /// <summary>Run one attempt of the service's readiness check.</summary>
-    Check,
+    ReadyCheck,
     /// <summary>Run one attempt of the service's liveness check.</summary>
-    Alive,
+    AliveCheck,
 }

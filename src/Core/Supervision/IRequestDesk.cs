@@ -15,9 +15,6 @@ public interface IRequestDesk
     /// <summary>Requests are still waiting for an answer.</summary>
     bool Busy { get; }
 
-    /// <summary>Handles one request given to <see cref="Supervisor.Post"/>.</summary>
-    RequestOutcome Handle(object request, SupervisorView view);
-
     /// <summary>After each round: requests whose goal is reached (or past their deadline) get their answer.</summary>
     RequestOutcome Settle(SupervisorView view);
 
@@ -27,6 +24,6 @@ public interface IRequestDesk
     /// <summary>Tend begins a shutdown: what waits gets an answer saying <paramref name="why"/>, and nothing waits any more.</summary>
     void ShuttingDown(string why);
 
-    /// <summary>Tend exits: every request still pending (<paramref name="unhandled"/>: posted but never handled) gets an answer, and the desk closes.</summary>
-    void Close(IEnumerable<object> unhandled);
+    /// <summary>Tend exits: every request still waiting gets an answer, and the desk closes (the supervisor refuses those posted but never decided).</summary>
+    void Close();
 }

@@ -12,7 +12,7 @@ namespace Tend.Supervision;
 /// The discriminators, each a fact of the process table rather than a name:
 /// <list type="bullet">
 /// <item>A process is the run's when it carries the run's mark (<see cref="RunMarks"/>); a session it started itself
-/// is not (<see cref="Members"/>).</item>
+/// is not (<see cref="RunProcesses"/>).</item>
 /// <item>While the launcher still runs, it stays the main process, unless a daemon called by the service's name left it:
 /// in a session of its own, its starter gone (re-parented to Tend) — Debian's apache2 script waiting for its pid file.
 /// A process in a session of its own whose parent is the running launcher is the launcher's own business (a login of
@@ -36,9 +36,9 @@ internal static class Identity
     /// </list>
     /// A session recorded in the run's groups stays the service's.
     /// </summary>
-    public static List<ProcStat> Members(RunIdentity run, IProcessTable table, long now, out ImmutableArray<int> foreign, int except = 0)
+    public static List<ProcStat> RunProcesses(RunIdentity run, IProcessTable table, long now, out ImmutableArray<int> foreign, int except = 0)
     {
-        var members = Lineage.Members(table.Processes, run.Mark, except);
+        var members = Lineage.Marked(table.Processes, run.Mark, except);
         var found = run.Foreign;
         if (run.Main is { } main && members.Count > 0)
         {
@@ -64,7 +64,7 @@ internal static class Identity
     /// </summary>
     public static LookVerdict OnLook(ServiceSpec spec, RunIdentity run, IProcessTable table, long now, int self, int selfGroup)
     {
-        var members = Members(run, table, now, out var foreign);
+        var members = RunProcesses(run, table, now, out var foreign);
         var groups = run.Groups;
         var seen = run.Seen;
         var lastNew = run.LastNewAt;
@@ -150,7 +150,7 @@ internal static class Identity
             if (follows && status.Success)
             {
                 var candidates = now < run.StartupUntil
-                    ? Lineage.Members(table.Processes, run.Mark, pid)
+                    ? Lineage.Marked(table.Processes, run.Mark, pid)
                     : HandOverCandidates(run with { Foreign = [] }, table, now, pid);
                 // A launcher that served a while (sshd as the command, stopped by hand) leaves its connections, not a daemon.
                 if (now - run.SpawnedAt >= Lineage.DaemonSettleMs && !run.LauncherSessions.IsEmpty)
@@ -207,7 +207,7 @@ internal static class Identity
     /// </summary>
     public static List<ProcStat> HandOverCandidates(RunIdentity run, IProcessTable table, long now, int exitedPid)
     {
-        var members = Members(run, table, now, out _, except: exitedPid);
+        var members = RunProcesses(run, table, now, out _, except: exitedPid);
         if (now >= run.StartupUntil) members = Lineage.InGroups(members, run.Groups);
         if (run.Launcher is { } l && l.Pid != exitedPid && members.FirstOrDefault(m => l.Is(m)) is { Pid: > 0 } ls)
             members = Lineage.Detached(members, ls.Sid);
@@ -253,7 +253,7 @@ internal static class Identity
     {
         if (run.Mark != 0 && spec.KillMode != KillMode.Process && (now < run.StartupUntil || spec.KillMode == KillMode.ControlGroup))
         {
-            var left = spec.KillMode == KillMode.ControlGroup ? Lineage.Members(table.Processes, run.Mark, pid) : Members(run, table, now, out _, except: pid);
+            var left = spec.KillMode == KillMode.ControlGroup ? Lineage.Marked(table.Processes, run.Mark, pid) : RunProcesses(run, table, now, out _, except: pid);
             var groups = run.Groups;
             foreach (var m in left) groups = RunIdentity.WithGroup(groups, m.Pgid);
             run = run with { Groups = groups };
@@ -274,7 +274,7 @@ internal static class Identity
         var groups = run.Main is { } m0 ? RunIdentity.WithGroup(run.Groups, m0.Pgid) : run.Groups;
         if (!mainOnly && run.Mark != 0 && (now < run.StartupUntil || spec.KillMode == KillMode.ControlGroup))
         {
-            var members = spec.KillMode == KillMode.ControlGroup ? Lineage.Members(table.Processes, run.Mark) : Members(run, table, now, out _);
+            var members = spec.KillMode == KillMode.ControlGroup ? Lineage.Marked(table.Processes, run.Mark) : RunProcesses(run, table, now, out _);
             foreach (var m in members) groups = RunIdentity.WithGroup(groups, m.Pgid);
         }
         var targets = ImmutableArray.CreateBuilder<SignalTarget>();

@@ -57,7 +57,7 @@ public static class Lineage
     }
 
     /// <summary>The live processes in <paramref name="table"/> that carry <paramref name="mark"/>, but <paramref name="except"/>.</summary>
-    internal static List<ProcStat> Members(IReadOnlyList<ProcStat> table, ulong mark, int except = 0)
+    internal static List<ProcStat> Marked(IReadOnlyList<ProcStat> table, ulong mark, int except = 0)
     {
         var list = new List<ProcStat>();
         if (mark == 0) return list;

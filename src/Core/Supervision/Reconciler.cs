@@ -72,7 +72,7 @@ public static class Reconciler
                 case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r):
                     if (now >= r.NextCheckAt)
                     {
-                        actions.Add(new(ActionKind.Check, i));
+                        actions.Add(new(ActionKind.ReadyCheck, i));
                         next[i] = r with { NextCheckAt = now + Math.Max(1, Ms(check.Interval)) };
                         WakeAt(now + Math.Max(1, Ms(check.Interval)));
                     }
@@ -84,7 +84,7 @@ public static class Reconciler
                     // with the same interval are checked in one wake-up.
                     if (r.NextAliveAt == 0 || now >= r.NextAliveAt)
                     {
-                        if (r.NextAliveAt != 0) actions.Add(new(ActionKind.Alive, i));
+                        if (r.NextAliveAt != 0) actions.Add(new(ActionKind.AliveCheck, i));
                         var interval = Math.Max(1, Ms(alive.Interval));
                         var at = NextOnGrid(r.NextAliveAt == 0 ? now + interval - 1 : now, interval);
                         next[i] = r with { NextAliveAt = at };

@@ -66,7 +66,7 @@ internal sealed class RunTracker : IDisposable
     /// over to a daemon that left its launcher; a main process that vanished is an exit of unknown status.
     /// Returns whether every run has started up since (nothing more to look at).
     /// </summary>
-    public bool Look(ref ImmutableArray<ServiceRuntime> runtimes, long now)
+    public bool FollowStartups(ref ImmutableArray<ServiceRuntime> runtimes, long now)
     {
         var next = long.MaxValue;
         var looked = false;
@@ -240,7 +240,7 @@ internal sealed class RunTracker : IDisposable
     }
 
     /// <summary>The safety net: a tracked process that is not Tend's child is looked up in /proc; one that is gone ended with an unknown status.</summary>
-    public void Scan(ref ImmutableArray<ServiceRuntime> runtimes, long now)
+    public void ScanNonChildren(ref ImmutableArray<ServiceRuntime> runtimes, long now)
     {
         for (var i = 0; i < runtimes.Length; i++)
         {

@@ -92,13 +92,9 @@ public sealed class Supervisor
 
     /// <summary>
     /// Hands a request (from the <see cref="IRequestDesk"/>'s own threads) to the supervisor's thread, where the desk
-    /// handles it between rounds. Callable from any thread; true when posted.
+    /// decides it between rounds (or refuses it when Tend exits first). Callable from any thread.
     /// </summary>
-    public bool Post(object request)
-    {
-        _inbox.Post(new Message(MessageKind.Request, Request: request));
-        return true;
-    }
+    public void Post(IPostedRequest request) => _inbox.Post(new Message(MessageKind.Request, Request: request));
 
     /// <summary>
     /// Runs Tend the way a container's init should: <paramref name="supervise"/> (which calls <see cref="Run"/>
@@ -130,7 +126,7 @@ public sealed class Supervisor
         try
         {
             if (!Prepare(out var failed)) return failed;
-            registrations = TendSignals.Register(signal => _inbox.Post(new Message(MessageKind.Signal, signal)));
+            registrations = TendSignals.Register(signal => _inbox.Post(new Message(MessageKind.Signal, Signal: signal)));
             while (true)
             {
                 if (_drain?.Ended(Now) == true) BeginShutdown(0, "drained");
@@ -163,7 +159,7 @@ public sealed class Supervisor
                 if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
                 if (Now >= _nextScanAt) Scan();
-                if (Now >= _runs.NextLookAt && _runs.Look(ref _runtimes, Now))
+                if (Now >= _runs.NextLookAt && _runs.FollowStartups(ref _runtimes, Now))
                 {
                     // Every run has started up: give back what reading the process table touched, now rather than after
                     // a delay that would wake an idle Tend once more.
@@ -175,9 +171,8 @@ public sealed class Supervisor
         {
             _probes.Dispose();
             _runs.Dispose();
-            var unhandled = new List<object>();
-            while (_inbox.TryTake(out var m, 0)) if (m.Request is { } r) unhandled.Add(r);
-            _requests?.Close(unhandled);
+            while (_inbox.TryTake(out var m, 0)) m.Request?.Refuse("tend is exiting");
+            _requests?.Close();
             foreach (var r in registrations) r.Dispose();
             _filter.Asleep();
         }
@@ -266,24 +261,24 @@ public sealed class Supervisor
                 break;
             case MessageKind.Request:
                 if (_requests is null) break;
-                Apply(_requests.Handle(message.Request!, View));
+                Apply(message.Request!.Decide(View));
                 _trim.Touched(Now);
                 break;
-            case MessageKind.Signal when TendSignals.IsForwarded(message.Value):
+            case MessageKind.Signal when TendSignals.IsForwarded(message.Signal):
                 _runs.NewRound();
-                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Value, $"forwarded Tend's {Signals.Name(message.Value)}");
+                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Signal, $"forwarded Tend's {Signals.Name(message.Signal)}");
                 break;
             case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
-                _log.Info($"received {Signals.Name(message.Value)} again: killing what is still running");
+                _log.Info($"received {Signals.Name(message.Signal)} again: killing what is still running");
                 _desired = _desired with { Force = true };
                 break;
             case MessageKind.Signal when _drain?.Begin(Now) == true:
-                _log.Info($"received {Signals.Name(message.Value)}: not ready, stopping in {Duration.Format(_drain.Delay)} (--drain-delay)");
+                _log.Info($"received {Signals.Name(message.Signal)}: not ready, stopping in {Duration.Format(_drain.Delay)} (--drain-delay)");
                 _desired = _desired with { Draining = true };
                 break;
             case MessageKind.Signal:
-                BeginShutdown(0, $"received {Signals.Name(message.Value)}");
+                BeginShutdown(0, $"received {Signals.Name(message.Signal)}");
                 break;
         }
     }
@@ -329,10 +324,10 @@ public sealed class Supervisor
             case ActionKind.Start:
                 Start(action.Service, spec, r);
                 break;
-            case ActionKind.Check:
+            case ActionKind.ReadyCheck:
                 _probes.Start(action.Service, ProbePurpose.Ready, r, Now);
                 break;
-            case ActionKind.Alive:
+            case ActionKind.AliveCheck:
                 _probes.Start(action.Service, ProbePurpose.Alive, r, Now);
                 break;
             case ActionKind.Signal:
@@ -375,10 +370,10 @@ public sealed class Supervisor
         if (took && message.Kind == MessageKind.ChildExited) while (_reaper!.TryTake(out _, out _)) { }
     }
 
-    /// <summary>The safety net: tracked processes that are not Tend's children are checked in /proc (<see cref="RunTracker.Scan"/>).</summary>
+    /// <summary>The safety net: tracked processes that are not Tend's children are checked in /proc (<see cref="RunTracker.ScanNonChildren"/>).</summary>
     private void Scan()
     {
         _nextScanAt = Now + (long)_options.ScanInterval.TotalMilliseconds;
-        _runs.Scan(ref _runtimes, Now);
+        _runs.ScanNonChildren(ref _runtimes, Now);
     }
 }
