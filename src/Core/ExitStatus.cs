@@ -1,7 +1,7 @@
 namespace Tend;
 
 /// <summary>How a process ended.</summary>
-public readonly record struct ExitStatus(int Code, int Signal, bool Unknown = false)
+internal readonly record struct ExitStatus(int Code, int Signal, bool Unknown = false)
 {
     /// <summary>Exited with code 0.</summary>
     public bool Success => !Unknown && Signal == 0 && Code == 0;

@@ -2,7 +2,7 @@ namespace Tend;
 
 // The typed forms of the defaults, for ServiceSpec and the command line (not compiled into the generator, which
 // knows neither TimeSpan parsing at this level nor Tend's enums).
-public static partial class ServiceDefaults
+internal static partial class ServiceDefaults
 {
     /// <summary>When to restart a service.</summary>
     public const Restart Restart = Tend.Restart.Always;

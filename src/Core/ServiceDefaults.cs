@@ -5,7 +5,7 @@ namespace Tend;
 /// the command-line options read them here; the generator compiles this file too (it cannot reference Tend.dll at
 /// run time) and emits only the settings a declaration gives, so a default never lands in generated code.
 /// </summary>
-public static partial class ServiceDefaults
+internal static partial class ServiceDefaults
 {
     /// <summary>Time between the stop signal and SIGKILL.</summary>
     public const string StopTimeout = "5s";

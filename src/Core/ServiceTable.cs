@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Tend;
 
 /// <summary>The validated set of services, with dependencies resolved to indices.</summary>
-public sealed class ServiceTable
+internal sealed class ServiceTable
 {
     /// <summary>Validates <paramref name="services"/>: unique non-empty names, known dependencies, no cycle.</summary>
     /// <exception cref="ArgumentException">A name is empty or repeated, a dependency is unknown, or dependencies form a cycle.</exception>

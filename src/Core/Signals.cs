@@ -2,7 +2,7 @@ using System;
 namespace Tend;
 
 /// <summary>Linux signal names and numbers (x86_64 and arm64 share them).</summary>
-public static class Signals
+internal static class Signals
 {
     private static readonly string[] Names =
     [

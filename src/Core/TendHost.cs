@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Reflection;
 using System.Text;
 using Tend.Arguments;
@@ -29,13 +30,26 @@ public static class TendHost
     /// Returns an exit code for help, the version, control requests and bad arguments; once supervision starts, it
     /// does not return: the process exits with Tend's exit code (the calling thread becomes the reaper).
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments) => Run(args, () => declared, arguments);
 
     /// <summary>
     /// Runs Tend with the services the generated binder bound: their <c>Command</c> and <c>Ready</c> are evaluated
     /// once, after Tend's own options were read, and not at all for <c>--help</c> or <c>--version</c>.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static int Run(BoundServices bound, DeclaredArguments arguments) => Run(bound.Rest, () => bound.Services, arguments);
+
+    /// <summary>Reads Tend's own options (what the binder left) as <see cref="Run(BoundServices, DeclaredArguments)"/> would, without running anything.</summary>
+    /// <exception cref="UsageException">A bad option: the message Tend would print.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void ParseOwnOptions(IReadOnlyList<string> rest, IEnumerable<string> declaredFlags) => HostOptions.Parse(rest, declaredFlags);
+
+    /// <summary>The checks Tend makes on declared services before anything starts (names, dependencies, stdin), without running them.</summary>
+    /// <exception cref="ArgumentException">Services Tend refuses (the message says why).</exception>
+    /// <exception cref="UsageException">Services Tend refuses as bad input.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void CheckDeclared(IReadOnlyList<ServiceSpec> services) => _ = new ServiceTable(WithStdin([.. services], null));
 
     private static int Run(string[] args, Func<IReadOnlyList<ServiceSpec>> build, DeclaredArguments? arguments)
     {
@@ -148,6 +162,7 @@ public static class TendHost
     }
 
     /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static int Fail(UsageException e)
     {
         FdWriter.Write(2, $"tend: error: {PlainMessage.Of(e)}\n");
@@ -156,7 +171,7 @@ public static class TendHost
 
     /// <summary>Applies <c>--ready NAME=CHECK</c> and <c>--alive NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
     /// <exception cref="UsageException">A name that is no service.</exception>
-    public static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready, IReadOnlyList<(string Service, Liveness Check)> alive)
+    internal static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready, IReadOnlyList<(string Service, Liveness Check)> alive)
     {
         int Find(string option, string name)
         {
@@ -183,7 +198,7 @@ public static class TendHost
     /// schedule in the zone <paramref name="tz"/> names (UTC when unset: <see cref="Schedule.ZoneFromEnvironment"/>).
     /// </summary>
     /// <exception cref="UsageException">A name that is no service, or a TZ that names no zone (only when a service has a schedule).</exception>
-    public static List<ServiceSpec> WithSchedules(List<ServiceSpec> services, IReadOnlyList<(string Service, Schedule Schedule)> schedules, string? tz)
+    internal static List<ServiceSpec> WithSchedules(List<ServiceSpec> services, IReadOnlyList<(string Service, Schedule Schedule)> schedules, string? tz)
     {
         foreach (var (name, schedule) in schedules)
         {
@@ -212,7 +227,7 @@ public static class TendHost
     /// <c>docker run -it IMAGE bash</c> does without Tend, its end ends the container with its exit code — it is made
     /// critical and, unless its restart policy says otherwise (on-failure), never restarted.
     /// </remarks>
-    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
+    internal static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
     {
         if (stdin is not null)
         {
@@ -239,7 +254,7 @@ public static class TendHost
         Shells.Contains(command.BaseName) && command.Arguments.All(a => a.StartsWith('-') && a != "-c");
 
     /// <summary>One service per command line, named after the command's basename (made unique with -2, -3…).</summary>
-    public static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)
+    internal static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)
     {
         var names = new HashSet<string>(declared.Select(d => d.Name), StringComparer.Ordinal);
         foreach (var line in options.CommandLines)

@@ -137,7 +137,7 @@ public class BinderTests
         var b = Bind(["--web-prot", "1"]);
         Assert.Equal(["--web-prot", "1"], b.Rest);
         var flags = (string[])App.Value.GetField("Flags")!.GetValue(null)!;
-        var e = Assert.Throws<UsageException>(() => HostOptions.Parse(b.Rest, flags));
+        var e = Assert.Throws<UsageException>(() => TendHost.ParseOwnOptions(b.Rest, flags));
         Assert.Contains("unknown option '--web-prot'; did you mean '--web-port'?", e.Message);
     }
 

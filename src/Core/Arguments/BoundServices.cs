@@ -5,6 +5,7 @@ namespace Tend.Arguments;
 /// their options bound. The services are built (their <c>Command</c> and <c>Ready</c> evaluated) the first time
 /// <see cref="Services"/> is read, and only then: <c>--help</c> and <c>--version</c> never run a service's code.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class BoundServices
 {
     private readonly Func<IReadOnlyList<ServiceSpec>> _build;

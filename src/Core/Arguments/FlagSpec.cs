@@ -1,7 +1,7 @@
 namespace Tend.Arguments;
 
 /// <summary>How a flag takes its value.</summary>
-public enum FlagArity
+internal enum FlagArity
 {
     /// <summary>A switch: <c>--x</c> is true; <c>--x=WORD</c> or <c>--x WORD</c> with a bool word (true/false, yes/no, on/off, 1/0).</summary>
     Bool,
@@ -20,7 +20,7 @@ public enum FlagArity
 /// <param name="ValueName">The value's name in help and errors (<c>DURATION</c>), null for a switch.</param>
 /// <param name="Help">What it does, one line.</param>
 /// <param name="Repeatable">It may be given more than once (each time adds one).</param>
-public sealed record FlagSpec(string Name, FlagArity Arity, string? ValueName, string Help, bool Repeatable = false)
+internal sealed record FlagSpec(string Name, FlagArity Arity, string? ValueName, string Help, bool Repeatable = false)
 {
     /// <summary>A switch.</summary>
     public static FlagSpec Switch(string name, string help) => new(name, FlagArity.Bool, null, help);

@@ -5,7 +5,7 @@ using Tend.Supervision;
 namespace Tend.Arguments;
 
 /// <summary>What the command line says, before any service starts.</summary>
-public sealed record HostOptions
+internal sealed record HostOptions
 {
     /// <summary>The supervisor's own settings.</summary>
     public SupervisorOptions Supervisor { get; init; } = new();

@@ -4,6 +4,7 @@ namespace Tend.Arguments;
 /// <c>--only</c> and <c>--without</c>: which declared services run. Decided on names and dependencies alone, so the
 /// generated binder builds (and runs the user code of) only the services kept.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ServiceSelection
 {
     /// <summary>For each service (by index), whether it is kept.</summary>

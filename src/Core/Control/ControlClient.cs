@@ -13,6 +13,7 @@ namespace Tend.Control;
 /// as the supervisor (in an image, <c>tend</c> on PATH is the app). It is a separate process, so it may use what
 /// the supervisor must not.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ControlClient
 {
     /// <summary>The arguments ask for a control verb (a command line named like a verb goes after <c>--</c>).</summary>
@@ -29,7 +30,7 @@ public static class ControlClient
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
     /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs --timeout.</summary>
-    public static FlagSpec[] Flags(ControlVerbInfo verb) =>
+    internal static FlagSpec[] Flags(ControlVerbInfo verb) =>
     [
         FlagSpec.Valued("--control-socket", "PATH", "the control socket (default $" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + ")"),
         FlagSpec.Switch("--help", "show the control verbs"),

@@ -6,7 +6,7 @@ namespace Tend.Control;
 /// <summary>The decision on one request, or on the waiting ones after a round: all but the states are optional.</summary>
 /// <param name="Desired">The desired state to reach.</param>
 /// <param name="State">The desk's state after it.</param>
-public sealed record ControlDecision(DesiredState Desired, ControlState State)
+internal sealed record ControlDecision(DesiredState Desired, ControlState State)
 {
     /// <summary>Failed or completed services to begin afresh.</summary>
     public ImmutableArray<int> Reopen { get; init; } = [];

@@ -10,7 +10,7 @@ namespace Tend.Control;
 /// clock, so every rule is unit-tested in milliseconds (ControlDecisionsTests); <see cref="ControlDesk"/> carries
 /// the decisions out.
 /// </summary>
-public static class ControlDecisions
+internal static class ControlDecisions
 {
     /// <summary>How long <c>start</c> and <c>wait</c> wait for readiness by default.</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);

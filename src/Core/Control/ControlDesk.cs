@@ -10,7 +10,7 @@ namespace Tend.Control;
 /// for an answer, decides each request with <see cref="ControlDecisions"/> and carries the decision out — the answer,
 /// the log line, a signal. Runs on the supervisor's thread, but for <see cref="Submit"/>, which a connection's thread calls.
 /// </summary>
-public sealed class ControlDesk : IRequestDesk
+internal sealed class ControlDesk : IRequestDesk
 {
     private readonly EventLog _log;
     private readonly ServiceTable _table;

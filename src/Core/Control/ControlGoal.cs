@@ -1,7 +1,7 @@
 namespace Tend.Control;
 
 /// <summary>What a waiting request waits for.</summary>
-public enum ControlGoal
+internal enum ControlGoal
 {
     /// <summary>The service stopped (or failed, or completed).</summary>
     Down,

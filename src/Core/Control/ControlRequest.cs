@@ -7,7 +7,7 @@ namespace Tend.Control;
 /// the supervisor's thread fills it.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "ManualResetEventSlim needs disposing only once its WaitHandle was asked for, which nothing does; and the supervisor may answer after the connection gave up, so it must never find it disposed.")]
-public sealed class ControlRequest
+internal sealed class ControlRequest
 {
     private readonly ManualResetEventSlim _done = new();
     private string? _reply;

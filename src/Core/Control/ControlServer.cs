@@ -9,7 +9,7 @@ namespace Tend.Control;
 /// its own thread and a <c>status</c> beside it is answered at once. Nothing here touches supervision state: a bad client can
 /// cost a thread for <see cref="ReadTimeout"/>, never a restart.
 /// </summary>
-public sealed class ControlServer : IDisposable
+internal sealed class ControlServer : IDisposable
 {
     /// <summary>The default socket path.</summary>
     public const string DefaultPath = ControlSocketDefaults.Path;

@@ -11,7 +11,7 @@ namespace Tend.Control;
 /// <c>/tmp/tend-UID</c>, then <c>/dev/shm/tend-UID</c> (a read-only root filesystem) — a directory of its own, mode
 /// 0700, refused when another user made it first.
 /// </summary>
-public static class ControlSocketPaths
+internal static class ControlSocketPaths
 {
     /// <summary>The socket's file name inside each candidate directory.</summary>
     public const string FileName = ControlSocketDefaults.FileName;

@@ -11,6 +11,7 @@ namespace Tend.Export;
 /// the same way, and carried into the service's own container; <c>--only</c>/<c>--without</c> select. Runs as a client
 /// (never as the supervisor), so the supervisor pays nothing for it but the code's bytes.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ExportCommand
 {
     /// <summary>The verb.</summary>

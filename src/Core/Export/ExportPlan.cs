@@ -5,7 +5,7 @@ namespace Tend.Export;
 /// <param name="AppName">The application's name: the Deployment's, and the prefix of split-layout object names.</param>
 /// <param name="Services">The exported services, in declaration order.</param>
 /// <param name="NotExported">Ad-hoc command lines given to export, which are not exported.</param>
-public sealed record ExportPlan(string Image, string AppName, IReadOnlyList<ExportedService> Services, IReadOnlyList<string> NotExported)
+internal sealed record ExportPlan(string Image, string AppName, IReadOnlyList<ExportedService> Services, IReadOnlyList<string> NotExported)
 {
     /// <summary>For Compose: which tool reads the file.</summary>
     public ComposeTarget Target { get; init; }

@@ -10,7 +10,7 @@ namespace Tend.Export;
 /// <param name="AppName">The application's name (<c>--name</c>, else the image's).</param>
 /// <param name="CommandLines">Ad-hoc command lines given along, which are not exported.</param>
 /// <param name="Help"><c>--help</c> was given.</param>
-public sealed record ExportRequest(ExportFormat Format, string Image, KubernetesLayout Layout, string AppName, IReadOnlyList<string> CommandLines, bool Help)
+internal sealed record ExportRequest(ExportFormat Format, string Image, KubernetesLayout Layout, string AppName, IReadOnlyList<string> CommandLines, bool Help)
 {
     /// <summary>For Compose: Docker Compose, or <c>docker stack deploy</c> (<c>--target swarm</c>).</summary>
     public ComposeTarget Target { get; init; }

@@ -4,7 +4,7 @@ using Tend.Arguments;
 namespace Tend.Export;
 
 /// <summary>How the services are laid out on Kubernetes.</summary>
-public enum KubernetesLayout
+internal enum KubernetesLayout
 {
     /// <summary>One Deployment whose pod holds a container per service; dependencies are native sidecars.</summary>
     Pod,

@@ -11,7 +11,7 @@ namespace Tend.Export;
 /// </summary>
 /// <param name="Service">The service it applies to, or null for every one.</param>
 /// <param name="Values">Resource name (cpu, memory, ephemeral-storage) to quantity, in the order given.</param>
-public sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePair<string, string>> Values)
+internal sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePair<string, string>> Values)
 {
     private static readonly string[] Names = ["cpu", "memory", "ephemeral-storage"];
     private static readonly string[] Suffixes = ["", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];

@@ -16,7 +16,7 @@ namespace Tend.Export;
 /// entrypoint of a Swarm task whose dependency is another service. Names are resolved on each attempt, so a Service
 /// that appears later is found. Runs as a client, never as the supervisor.
 /// </summary>
-public static partial class WaitFor
+internal static partial class WaitFor
 {
     /// <summary>The verb.</summary>
     public const string Verb = "wait-for";

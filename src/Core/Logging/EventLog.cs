@@ -11,7 +11,7 @@ namespace Tend.Logging;
 /// supervisor, control requests or a shutdown. What does not fit in the queue is dropped and counted, and the count
 /// is written once the sink took the rest (event <c>dropped</c>).
 /// </summary>
-public sealed class EventLog
+internal sealed class EventLog
 {
     private readonly LogFormat _format;
     private readonly OutputRelay _relay;

@@ -4,7 +4,7 @@ namespace Tend.Logging;
 /// The <c>event</c> of every line Tend writes about a service: the one home of these names, used by the log calls,
 /// the README's list (checked by a test) and the tests.
 /// </summary>
-public static class EventNames
+internal static class EventNames
 {
     /// <summary>A run began: Tend spawned the service's command.</summary>
     public const string Started = "started";

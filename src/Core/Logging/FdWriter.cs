@@ -8,7 +8,7 @@ namespace Tend.Logging;
 /// Writes straight to a file descriptor with write(2). The supervisor never touches System.Console: under a
 /// terminal that makes the .NET runtime install a SIGCHLD handler which, in PID 1, reaps Tend's children itself.
 /// </summary>
-public static unsafe class FdWriter
+internal static unsafe class FdWriter
 {
     /// <summary>Writes all of <paramref name="bytes"/> (retrying on EINTR and short writes); false when the fd is gone.</summary>
     public static bool Write(int fd, ReadOnlySpan<byte> bytes)

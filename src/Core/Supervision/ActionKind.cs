@@ -1,7 +1,7 @@
 namespace Tend.Supervision;
 
 /// <summary>The kind of effect the supervisor must carry out.</summary>
-public enum ActionKind
+internal enum ActionKind
 {
     /// <summary>Spawn the service's command.</summary>
     Start,

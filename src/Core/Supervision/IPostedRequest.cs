@@ -4,7 +4,7 @@ namespace Tend.Supervision;
 /// A request handed to the supervisor's thread by an <see cref="IRequestDesk"/> (<see cref="Supervisor.Post"/>):
 /// decided there between rounds, or refused when Tend exits before it was. What it asks, only the desk knows.
 /// </summary>
-public interface IPostedRequest
+internal interface IPostedRequest
 {
     /// <summary>Decides the request on the supervisor's thread; the outcome is all it changes.</summary>
     RequestOutcome Decide(SupervisorView view);

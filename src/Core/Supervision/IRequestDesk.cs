@@ -7,7 +7,7 @@ namespace Tend.Supervision;
 /// supervisor's thread between rounds. The supervisor knows nothing of how they arrive or are answered; the desk
 /// changes nothing but through the <see cref="RequestOutcome"/> it returns.
 /// </summary>
-public interface IRequestDesk
+internal interface IRequestDesk
 {
     /// <summary>Said in Tend's first line (where requests come from), or null.</summary>
     string? Description { get; }

@@ -15,7 +15,7 @@ namespace Tend.Supervision;
 /// its own (an sshd login, a job) is not the service's: it survives a restart or a stop, as under Debian's ssh unit
 /// (systemd's KillMode=process), s6 and runit. Looking costs nothing once every service has started up.
 /// </remarks>
-public static class Lineage
+internal static class Lineage
 {
     /// <summary>A run starts up for at least this long (ms).</summary>
     public const long StartupMinMs = 1000;

@@ -6,7 +6,7 @@ namespace Tend.Supervision;
 /// The supervisor's brain: a pure function of (table, desired, observed, now). It touches no process, clock
 /// or file, so every rule below is unit-tested with a fake clock and a fake process table.
 /// </summary>
-public static class Reconciler
+internal static class Reconciler
 {
     /// <summary>Once SIGKILL went out, how long to wait for a group to vanish before moving on regardless (an unkillable process in D state).</summary>
     public const long KillGraceMs = 2000;

@@ -7,7 +7,7 @@ namespace Tend.Supervision;
 /// only by the verdicts of <see cref="Identity"/> (and reset by <see cref="Reconciler.OnStarted"/>), so every rule about
 /// which process is the service is written, and tested, in one place.
 /// </summary>
-public sealed record RunIdentity
+internal sealed record RunIdentity
 {
     /// <summary>The identity of a run that has none yet (no process).</summary>
     public static readonly RunIdentity None = new();

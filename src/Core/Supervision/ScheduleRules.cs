@@ -17,7 +17,7 @@ namespace Tend.Supervision;
 /// from the current time, <c>tend run</c> starts one run now without moving the due time.</item>
 /// </list>
 /// </summary>
-public static class ScheduleRules
+internal static class ScheduleRules
 {
     /// <summary>
     /// The step for scheduled task <paramref name="r"/> this round, or null when the reconciler's general rules apply

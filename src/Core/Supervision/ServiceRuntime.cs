@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Tend.Supervision;
 
 /// <summary>What Tend knows about one service at one moment; updated only through <see cref="Reconciler"/>.</summary>
-public sealed record ServiceRuntime
+internal sealed record ServiceRuntime
 {
     /// <summary>The phase.</summary>
     public ServicePhase Phase { get; init; } = ServicePhase.Waiting;

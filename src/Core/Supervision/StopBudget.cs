@@ -5,7 +5,7 @@ namespace Tend.Supervision;
 /// everything): services stop in reverse dependency order, each waiting up to its stop timeout, so the worst case is
 /// the longest chain of stop timeouts from a service to the last of its dependencies.
 /// </summary>
-public static class StopBudget
+internal static class StopBudget
 {
     /// <summary><c>docker stop</c>'s default grace period (<c>docker stop --time</c>, Compose's <c>stop_grace_period</c>).</summary>
     public static readonly TimeSpan DockerDefault = TimeSpan.FromSeconds(10);

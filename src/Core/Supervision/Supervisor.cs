@@ -18,7 +18,7 @@ namespace Tend.Supervision;
 /// </para>
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Run disposes what it owns (the probes) on its way out; a supervisor runs once, for the life of the process.")]
-public sealed class Supervisor
+internal sealed class Supervisor
 {
     private readonly ServiceTable _table;
     private readonly SupervisorOptions _options;

@@ -3,7 +3,7 @@ using Tend.Logging;
 namespace Tend.Supervision;
 
 /// <summary>Settings of the supervisor itself (not of any one service).</summary>
-public sealed record SupervisorOptions
+internal sealed record SupervisorOptions
 {
     /// <summary>Prefix each line of the services' output with the service name (through pipes); otherwise they inherit Tend's stdout and stderr.</summary>
     public bool LogPrefix { get; init; }

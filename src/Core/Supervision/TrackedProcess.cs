@@ -9,7 +9,7 @@ namespace Tend.Supervision;
 /// <param name="Launched">Tend started it itself (it may still hand over to a daemon it starts); false for a daemon found by lineage, or an adopted process.</param>
 /// <param name="Comm">Its name as /proc/PID/stat shows it, when known (a daemon found by lineage, an adopted process).</param>
 /// <param name="Sid">Its session, when known (for a process Tend spawned: its own pid, as posix_spawn's setsid made it).</param>
-public sealed record TrackedProcess(int Pid, ulong StartTime, int Pgid, bool IsChild, bool Launched, string? Comm = null, int Sid = 0)
+internal sealed record TrackedProcess(int Pid, ulong StartTime, int Pgid, bool IsChild, bool Launched, string? Comm = null, int Sid = 0)
 {
     /// <summary>Whether <paramref name="p"/> is this process: the same pid and start time (for a process Tend spawned,
     /// <see cref="StartTime"/> is a lower bound taken before the spawn).</summary>

@@ -96,7 +96,7 @@ internal static class GeneratorProperty
                     Fail(sources, $"service '{spec.Name}' got {Quote(got)}, expected {Quote(expected[spec.Name])}, from {Quote(args)} with {Quote(env.Select(kv => $"{kv.Key}={kv.Value}"))}");
             }
             // What the declarations alone decide must have been refused at compile time, not when Tend starts.
-            try { _ = new ServiceTable(TendHost.WithStdin(bound.Services.ToList(), null)); }
+            try { TendHost.CheckDeclared(bound.Services); }
             catch (Exception e) when (e is ArgumentException or UsageException)
             {
                 Fail(sources, $"builds, but Tend refuses the declared services when it starts: {e.Message}");
