@@ -112,6 +112,10 @@ internal sealed class RunTracker : IDisposable
         string? why = null;
         if (r.Phase == ServicePhase.Running)
         {
+            // While the service runs, the pid that ended is not always "the service": a launcher that exits after its
+            // daemon detached is the start-up going as planned, a main process may hand over to a process of its lineage
+            // (a binary upgrade, a re-exec), and a process Tend followed may turn out not to be the run's. Identity
+            // decides from the process table; only the verdicts that fall through this switch end the run.
             var verdict = Identity.OnExit(spec, r.Run, pid, status, _lineage, now, _self, _selfGroup);
             _lineage.Trace?.Verdict("exit", i, verdict.Kind.ToString(), verdict.Run.Main?.Pid);
             switch (verdict.Kind)
@@ -125,12 +129,17 @@ internal sealed class RunTracker : IDisposable
                     HandedOver(spec, verdict.Chosen!, verdict.Why!);
                     return Reconciler.OnIdentity(r, verdict.Run);
             }
+            // The run ended: its identity is kept as found (the groups a stop must wait for), with the status and the
+            // words Identity chose (a daemon's exit may be reported as its launcher's, or as unknown).
             r = Reconciler.OnIdentity(r, verdict.Run);
             why = verdict.Why;
             status = verdict.Status;
         }
+        // Stopping or cleaning: only the tracked main process's end moves the service on; any other pid is a leftover
+        // whose end CheckLeftovers notices when the group is empty.
         else if (r.Process?.Pid != pid) return r;
         var main = r.Process;
+        // Whether something of the run is still alive decides between Cleaning (stop it first) and the restart policy now.
         var next = Reconciler.OnExited(spec, r, status, LeftoversAlive(spec, r, now), now);
         var what = why ?? (spec.Schedule is not null ? $"run (pid {pid}) ended with {status}"
             : status.Success && main is { Launched: true } && next.Phase is ServicePhase.Completed or ServicePhase.Backoff
@@ -148,6 +157,8 @@ internal sealed class RunTracker : IDisposable
         for (var i = 0; i < runtimes.Length; i++)
         {
             var r = runtimes[i];
+            // Only a run whose main process has ended (Process is null) waits for its leftovers; one still tracked waits
+            // for the main process's own exit first (OnExit), whatever its group holds.
             if (r.Phase is not (ServicePhase.Cleaning or ServicePhase.Stopping) || r.Process is not null) continue;
             var spec = _table.Services[i];
             if (LeftoversAlive(spec, r, now)) continue;

@@ -252,6 +252,12 @@ internal sealed class Supervisor
         _desired = _desired with { ShuttingDown = true, ExitCode = code };
     }
 
+    /// <summary>
+    /// One message from the inbox. For a signal the order of the cases is the rule: a forwarded signal (SIGHUP…) goes
+    /// to the services and never stops anything; a second stop signal during a shutdown forces it (no more stop
+    /// timeouts); the first stop signal with <c>--drain-delay</c> begins the drain (not ready, stop later); any other
+    /// stop signal begins the shutdown. A request is decided by its desk, and its outcome applied before the next plan.
+    /// </summary>
     private void Handle(Message message)
     {
         switch (message.Kind)
@@ -315,6 +321,11 @@ internal sealed class Supervisor
         return -1;
     }
 
+    /// <summary>
+    /// Carries out one action of the round's plan. The runtime is read again for each action (an earlier one in the same
+    /// plan may have changed it); a check is only started here — <see cref="Probes"/> runs it without blocking this
+    /// thread, and its result is taken in a later round. A start that fails is logged and backed off like a crash.
+    /// </summary>
     private void Execute(SupervisorAction action)
     {
         var spec = _table.Services[action.Service];
