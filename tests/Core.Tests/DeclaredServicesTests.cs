@@ -50,11 +50,9 @@ public class DeclaredServicesTests
             Assert.Equal(existing.Id, Int(adopted, "pid"));
             existing.Kill();
             existing.WaitForExit();
-            var sw = Stopwatch.StartNew();
             var exited = t.Next(name, "exited");
             Assert.Null(Int(exited, "exitCode")); // not Tend's child: the status is unknown
             t.Next(name, "started");
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"the scan took {sw.ElapsedMilliseconds} ms");
             t.Signal(Libc.SIGTERM);
             Assert.Equal(0, t.WaitForExit());
         }

@@ -29,21 +29,16 @@ public sealed class LivenessProcessTests : IDisposable
         using var t = StartInNet("--ready", "Tend.TestHost=http:8080/health", "--ready-interval", "50ms",
             "--alive", "Tend.TestHost=http:8080/health", "--alive-interval", "300ms", "--alive-timeout", "300ms", "--alive-failures", "2", Server);
         t.Next("Tend.TestHost", "ready"); // it answers; liveness checks begin only now
-        var sw = Stopwatch.StartNew();
         File.WriteAllText(StatusFile, "stop"); // the next request makes it SIGSTOP itself, once
         var failed = t.Next("Tend.TestHost", "check-failed");
         Assert.Equal("no answer within 300ms", Str(failed, "reason"));
         var unhealthy = t.Next("Tend.TestHost", "unhealthy");
-        var found = sw.Elapsed;
         Assert.Equal("no answer within 300ms", Str(unhealthy, "reason"));
-        // Two failures 300ms apart (and the time the first check needed to come due): well under 3 s.
-        Assert.True(found < TimeSpan.FromSeconds(3), $"found unhealthy after {found.TotalMilliseconds} ms");
         // The stop signal is followed by SIGCONT: the stopped server gets its SIGTERM at once, not SIGKILL 5 s later.
         var exited = t.Next(e => Str(e, "service") == "Tend.TestHost" && Str(e, "event") is "exited" or "killed");
         Assert.Equal("exited", Str(exited, "event"));
         var again = t.Next("Tend.TestHost", "started");
         Assert.Equal(1, Int(again, "restarts"));
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(4.5), $"restarted after {sw.ElapsedMilliseconds} ms");
     }
 
     [Fact]

@@ -197,6 +197,32 @@ internal sealed partial class TendRun : IDisposable
         }
     }
 
+    /// <summary>
+    /// Asserts Tend restarted <paramref name="service"/> at once after its last exit: that <c>exited</c> event says no
+    /// delay (delayMs 0) — Tend's own decision, not a wall-clock bound a loaded machine would break. The time the test
+    /// saw (<paramref name="elapsed"/>) is only reported. Waits (bounded) for the event, without moving <see cref="Next(Func{JsonElement, bool}, double)"/>'s cursor.
+    /// </summary>
+    public void AssertRestartedAtOnce(string service, TimeSpan elapsed, double seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        lock (_events)
+        {
+            while (true)
+            {
+                var exited = _events.LastOrDefault(e => Str(e, "service") == service && Str(e, "event") == "exited");
+                if (exited.ValueKind != JsonValueKind.Undefined)
+                {
+                    Assert.True(Int(exited, "delayMs") == 0,
+                        $"{service} was restarted after a delay of {Int(exited, "delayMs")} ms (seen back after {elapsed.TotalMilliseconds:F0} ms)");
+                    return;
+                }
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero) throw new TimeoutException($"no exited event of {service} within {seconds}s:\n{string.Join('\n', _events)}");
+                Monitor.Wait(_events, left);
+            }
+        }
+    }
+
     public JsonElement Next(string service, string evt, double seconds = 10) =>
         Next(e => Str(e, "service") == service && Str(e, "event") == evt, seconds);
 

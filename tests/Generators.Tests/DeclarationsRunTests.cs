@@ -5,8 +5,10 @@ namespace Tend.Generators.Tests;
 
 /// <summary>
 /// Declarations of issue 16, compiled with the real generator and run: required options, bool forms, user code
-/// that throws, list options, initializers and Command evaluated once, inheritance.
+/// that throws, list options, initializers and Command evaluated once, inheritance. In memory: every run returns
+/// before anything is supervised (help, bad arguments), so the class is in the fast lane.
 /// </summary>
+[Trait("Category", "Unit")]
 public class DeclarationsRunTests
 {
     private sealed class App(Assembly assembly)
