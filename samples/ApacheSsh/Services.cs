@@ -19,5 +19,6 @@ public partial class Sshd
     /// <summary>Address sshd listens on.</summary>
     [Option] public string ListenAddress { get; init; } = "0.0.0.0";
 
-    public Command Command => new("/usr/sbin/sshd", "-D", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", $"ListenAddress={ListenAddress}");
+    public Command Command => new("/usr/sbin/sshd", "-D", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o",
+        $"ListenAddress={ListenAddress}");
 }

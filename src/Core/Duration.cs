@@ -22,7 +22,8 @@ internal static class Duration
             var start = i;
             while (i < s.Length && (char.IsDigit(s[i]) || s[i] == '.')) i++;
             if (i == start) return false;
-            if (!double.TryParse(s.Substring(start, i - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)) return false;
+            if (!double.TryParse(s.Substring(start, i - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture,
+                out var number)) return false;
             var unitStart = i;
             while (i < s.Length && char.IsLetter(s[i])) i++;
             double scale;

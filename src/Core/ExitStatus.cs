@@ -12,7 +12,8 @@ internal readonly record struct ExitStatus(int Code, int Signal, bool Unknown = 
     /// <summary>Killed by <paramref name="signal"/>.</summary>
     public static ExitStatus Killed(int signal) => new(0, signal);
 
-    /// <summary>The code a shell reports for it (128+N for signal N), 0 when unknown: what Tend hands on when a critical service fails for good.</summary>
+    /// <summary>The code a shell reports for it (128+N for signal N), 0 when unknown: what Tend hands on when a critical service fails for
+    /// good.</summary>
     public int ShellCode => Unknown ? 0 : Signal != 0 ? Signals.ShellCodeBase + Signal : Code;
 
     /// <summary>The signal a shell code stands for (129–192), or 0 for a code of a process that exited.</summary>

@@ -18,7 +18,8 @@ public sealed record Liveness
 {
     private Liveness(Readiness check) => Check = check;
 
-    /// <summary>What is checked (its own interval and timeout are not used: see <see cref="Interval"/> and <see cref="Timeout"/>).</summary>
+    /// <summary>What is checked (its own interval and timeout are not used: see <see cref="Interval"/> and
+    /// <see cref="Timeout"/>).</summary>
     public Readiness Check { get; }
 
     /// <summary>Time between checks (default 10s).</summary>
@@ -37,7 +38,8 @@ public sealed record Liveness
         return new Liveness(check);
     }
 
-    /// <summary>Alive while 127.0.0.1:<paramref name="port"/> accepts a connection. (A stopped process's socket still accepts until its backlog fills: prefer <see cref="Http(int, string)"/> to catch a hang.)</summary>
+    /// <summary>Alive while 127.0.0.1:<paramref name="port"/> accepts a connection. (A stopped process's socket still accepts until its
+    /// backlog fills: prefer <see cref="Http(int, string)"/> to catch a hang.)</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     public static Liveness Tcp(int port) => new(Readiness.Tcp(port));
 
@@ -45,12 +47,14 @@ public sealed record Liveness
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     public static Liveness Tcp(IPAddress address, int port) => new(Readiness.Tcp(address, port));
 
-    /// <summary>Alive while <c>GET <paramref name="path"/></c> on 127.0.0.1:<paramref name="port"/> answers 2xx or 3xx within the timeout.</summary>
+    /// <summary>Alive while <c>GET <paramref name="path"/></c> on 127.0.0.1:<paramref name="port"/> answers 2xx or 3xx within the
+    /// timeout.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
     public static Liveness Http(int port, string path = "/") => new(Readiness.Http(port, path));
 
-    /// <summary>Alive while <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx within the timeout.</summary>
+    /// <summary>Alive while <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx
+    /// within the timeout.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
     public static Liveness Http(IPAddress address, int port, string path = "/") => new(Readiness.Http(address, port, path));

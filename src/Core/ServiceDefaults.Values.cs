@@ -19,7 +19,8 @@ internal static partial class ServiceDefaults
     internal static readonly TimeSpan BackoffMaxValue = Parse(BackoffMax);
     internal static readonly TimeSpan MinUptimeValue = Parse(MinUptime);
     internal static readonly TimeSpan StartWindowValue = Parse(StartWindow);
-    internal static readonly int StopSignalValue = Signals.TryParse(StopSignal, out var s) ? s : throw new InvalidOperationException(StopSignal);
+    internal static readonly int StopSignalValue = Signals.TryParse(StopSignal,
+        out var s) ? s : throw new InvalidOperationException(StopSignal);
 
     private static TimeSpan Parse(string text) => Duration.TryParse(text, out var d) ? d : throw new InvalidOperationException(text);
 }

@@ -41,7 +41,8 @@ internal sealed class ServiceTable
         Dependents = [.. dependents.Select(l => l.ToImmutableArray())];
         var cycle = FindCycle();
         if (cycle is not null)
-            throw new ArgumentException($"services depend on each other in a cycle: {string.Join(" -> ", cycle.Select(i => Services[i].Name))}");
+            throw new ArgumentException($"services depend on each other in a cycle: {string.Join(" " +
+                "-> ", cycle.Select(i => Services[i].Name))}");
     }
 
     /// <summary>The services, in declaration order.</summary>

@@ -20,7 +20,8 @@ public class ControlTests
         return doc.RootElement.GetProperty("services").Clone();
     }
 
-    private static JsonElement Service(JsonElement services, string name) => services.EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
+    private static JsonElement Service(JsonElement services,
+        string name) => services.EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
 
     private static void Until(Func<bool> condition, string what, double seconds = 10)
     {
@@ -203,9 +204,11 @@ public class ControlTests
         var serverStarted = t.Next("server", "started");
         var ready = t.Next("server", "ready");
         var clientStarted = t.Next("client", "started");
-        Assert.True(t.Events.ToList().IndexOf(ready) < t.Events.ToList().IndexOf(clientStarted), "the client started before the server was ready");
+        Assert.True(t.Events.ToList().IndexOf(ready) < t.Events.ToList().IndexOf(clientStarted),
+            "the client started before the server was ready");
         var waited = DateTime.Parse(Str(ready, "time")!) - DateTime.Parse(Str(serverStarted, "time")!);
-        Assert.True(waited >= TimeSpan.FromMilliseconds(400), $"ready after {waited.TotalMilliseconds} ms, but the server listens only after 500 ms");
+        Assert.True(waited >= TimeSpan.FromMilliseconds(400),
+            $"ready after {waited.TotalMilliseconds} ms, but the server listens only after 500 ms");
         using (var c = new TcpClient()) c.Connect(System.Net.IPAddress.Loopback, port); // it does accept
 
         // health follows the critical service (the server), not the other one.

@@ -12,7 +12,8 @@ public class DeclaredServicesTests
     {
         using var t = Start([], scenario: "ordering");
         t.Next("web", "started", 20);
-        string[] Order(string evt) => t.Events.Where(e => Str(e, "event") == evt && Str(e, "service") is not null).Select(e => Str(e, "service")!).ToArray();
+        string[] Order(string evt) => t.Events.Where(e => Str(e, "event") == evt && Str(e, "service") is not null).Select(e => Str(e,
+            "service")!).ToArray();
         Assert.Equal(["migrate", "db", "app", "web"], Order("started"));
         Assert.Equal(["migrate"], Order("completed"));
         var completed = t.Events.First(e => Str(e, "event") == "completed");

@@ -15,7 +15,8 @@ internal sealed class FakeSupervisor
     public int? ExitCode { get; private set; }
     public long? WakeAt { get; private set; }
 
-    /// <summary>The fake wall clock scheduled tasks read (null: one that follows <see cref="Now"/>); <see cref="Advance"/> moves it too, <see cref="Jump"/> alone.</summary>
+    /// <summary>The fake wall clock scheduled tasks read (null: one that follows <see cref="Now"/>); <see cref="Advance"/> moves it too,
+    /// <see cref="Jump"/> alone.</summary>
     public DateTimeOffset? Wall { get; set; }
 
     public FakeSupervisor(params ServiceSpec[] specs)
@@ -43,7 +44,8 @@ internal sealed class FakeSupervisor
                 if (a.Kind == ActionKind.Start)
                 {
                     var pid = _nextPid++;
-                    Runtimes = Runtimes.SetItem(a.Service, Reconciler.OnStarted(Runtimes[a.Service], new TrackedProcess(pid, (ulong)Now, pid, true, true), Now));
+                    Runtimes = Runtimes.SetItem(a.Service, Reconciler.OnStarted(Runtimes[a.Service], new TrackedProcess(pid, (ulong)Now,
+                        pid, true, true), Now));
                     Actions.Add($"start {name}");
                 }
                 else if (a.Kind == ActionKind.ReadyCheck) Actions.Add($"check {name}");
@@ -64,7 +66,8 @@ internal sealed class FakeSupervisor
 
     public FakeSupervisor Daemonized(int i, TrackedProcess daemon)
     {
-        Runtimes = Runtimes.SetItem(i, Reconciler.OnIdentity(Runtimes[i], Runtimes[i].Run with { Main = daemon, Groups = RunIdentity.WithGroup(Runtimes[i].Groups, daemon.Pgid) }));
+        Runtimes = Runtimes.SetItem(i, Reconciler.OnIdentity(Runtimes[i], Runtimes[i].Run with { Main = daemon,
+            Groups = RunIdentity.WithGroup(Runtimes[i].Groups, daemon.Pgid) }));
         return Step();
     }
 

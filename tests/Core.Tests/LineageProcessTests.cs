@@ -23,7 +23,9 @@ public class LineageProcessTests
         {
             var path = Path(name);
             File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            File.SetUnixFileMode(path,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
+                UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             return path;
         }
 
@@ -37,7 +39,8 @@ public class LineageProcessTests
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed.TotalSeconds < seconds)
             {
-                if (File.Exists(Path(name) + ".pid") && File.ReadAllText(Path(name) + ".pid").Trim() is { Length: > 0 } text) return int.Parse(text);
+                if (File.Exists(Path(name) + ".pid")
+                    && File.ReadAllText(Path(name) + ".pid").Trim() is { Length: > 0 } text) return int.Parse(text);
                 Thread.Sleep(5);
             }
             throw new TimeoutException($"{name} did not start within {seconds}s");
@@ -232,7 +235,8 @@ public class LineageProcessTests
         {
             var pidFile = Path.Combine(dir.FullName, "pid");
             // What a Debian `service` script does to its daemon: a cleared environment, a new session, a double fork.
-            var pid = spawner.Spawn(Command.Parse($"env -i setsid sh -c 'sleep 30 & echo $! > {pidFile}'"), null, -1, -1, out var error, mark);
+            var pid = spawner.Spawn(Command.Parse($"env -i setsid sh -c 'sleep 30 & echo $! > {pidFile}'"), null, -1, -1, out var error,
+                mark);
             Assert.True(pid > 0, error);
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (!(File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0) && DateTime.UtcNow < deadline) Thread.Sleep(5);

@@ -26,7 +26,8 @@ public class ReapingProcessTests
             Thread.Sleep(2);
         }
         Assert.True(orphan is not null, "the orphan never showed up as tend's child");
-        // It exits after 1.7 s (time enough to be found on a loaded machine); unreaped, it would stay a zombie for ever. It must vanish from /proc entirely.
+        // It exits after 1.7 s (time enough to be found on a loaded machine); unreaped, it would stay a zombie for ever. It must vanish
+        // from /proc entirely.
         sw.Restart();
         while (File.Exists($"/proc/{orphan}/stat") && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(5);
         Assert.False(File.Exists($"/proc/{orphan}/stat"), "the orphan was not reaped");
@@ -63,8 +64,11 @@ public class ReapingProcessTests
     {
         // `script` gives tend a pty on stdin/stdout/stderr, as `docker run -t` does. Any use of System.Console
         // there would make the runtime reap PID 1's children itself, and the status below would be lost.
-        var cmd = $"unshare --pid --fork --mount-proc --kill-child {Binary} --log-format json --keep-run --restart never \"sh -c 'exit 7'\" \"sh -c 'kill -USR1 \\$\\$'\"";
-        var psi = new ProcessStartInfo("script", ["-qec", cmd, "/dev/null"]) { RedirectStandardOutput = true, RedirectStandardInput = true };
+        var cmd =
+            $"unshare --pid --fork --mount-proc --kill-child {Binary} --log-format json --keep-run --restart never \"sh -c 'exit 7'\" " +
+                $"\"sh -c 'kill -USR1 \\$\\$'\"";
+        var psi = new ProcessStartInfo("script", ["-qec", cmd, "/dev/null"]) { RedirectStandardOutput = true,
+            RedirectStandardInput = true };
         using var p = Process.Start(psi)!;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var output = await p.StandardOutput.ReadToEndAsync(cts.Token);

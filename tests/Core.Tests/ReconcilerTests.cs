@@ -183,7 +183,8 @@ public class ReconcilerTests
     [Fact]
     public void A_failed_one_shot_blocks_its_dependents()
     {
-        var f = new FakeSupervisor(S("web", Restart.Always, "migrate"), S("migrate", Restart.Never) with { OneShot = true }, S("cron")).Step();
+        var f = new FakeSupervisor(S("web", Restart.Always, "migrate"), S("migrate", Restart.Never) with { OneShot = true },
+            S("cron")).Step();
         f.TakeActions();
         f.Advance(200).Exit("migrate", ExitStatus.Exited(1));
         Assert.Equal(ServicePhase.Failed, f["migrate"].Phase);
@@ -241,7 +242,8 @@ public class ReconcilerTests
     [Fact]
     public void Leftovers_of_the_group_are_stopped_before_the_restart()
     {
-        var f = new FakeSupervisor(S("apache2") with { StopTimeout = TimeSpan.FromSeconds(5), CleanupTimeout = TimeSpan.FromSeconds(1) }).Step();
+        var f = new FakeSupervisor(S("apache2") with { StopTimeout = TimeSpan.FromSeconds(5),
+            CleanupTimeout = TimeSpan.FromSeconds(1) }).Step();
         f.TakeActions();
         f.Advance(5000).Exit("apache2", ExitStatus.Killed(9), groupAlive: true);
         Assert.Equal(ServicePhase.Cleaning, f["apache2"].Phase);

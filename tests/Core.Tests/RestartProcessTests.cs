@@ -83,7 +83,8 @@ public class RestartProcessTests
     private static int CountOf(string text, string part)
     {
         var n = 0;
-        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal)) n++;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length,
+            StringComparison.Ordinal)) n++;
         return n;
     }
 

@@ -23,7 +23,8 @@ public class StopSignalProcessTests
         sw.Stop();
         Assert.Equal(0, code);
         var events = t.Events;
-        var stoppedByTerm = events.Where(e => Str(e, "event") == "stopped" && Str(e, "signal") == "SIGTERM").Select(e => Str(e, "service")).ToHashSet();
+        var stoppedByTerm = events.Where(e => Str(e, "event") == "stopped" && Str(e, "signal") == "SIGTERM").Select(e => Str(e,
+            "service")).ToHashSet();
         Assert.Contains("sleep", stoppedByTerm);
         Assert.Contains("tail", stoppedByTerm);
         Assert.Contains(events, e => Str(e, "service") == "sh" && Str(e, "event") == "killed");

@@ -17,7 +17,8 @@ public sealed class TerminalTests
 
         public Pty(string command)
         {
-            var psi = new ProcessStartInfo("script") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            var psi = new ProcessStartInfo("script") { RedirectStandardInput = true, RedirectStandardOutput = true,
+                RedirectStandardError = true };
             foreach (var a in new[] { "-qefc", command, "/dev/null" }) psi.ArgumentList.Add(a);
             psi.Environment["PS1"] = "$ ";
             psi.Environment["TERM"] = "dumb";

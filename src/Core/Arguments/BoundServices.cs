@@ -11,7 +11,8 @@ public sealed class BoundServices
     private readonly Func<IReadOnlyList<ServiceSpec>> _build;
     private IReadOnlyList<ServiceSpec>? _services;
 
-    /// <summary>Services built on first use by <paramref name="build"/>, which reports a failure as a <see cref="UsageException"/>.</summary>
+    /// <summary>Services built on first use by <paramref name="build"/>, which reports a failure as a
+    /// <see cref="UsageException"/>.</summary>
     public BoundServices(Func<IReadOnlyList<ServiceSpec>> build, string[] rest)
     {
         _build = build;

@@ -31,12 +31,16 @@ internal static class GlobalFlags
             "lock files and cron @reboot markers, as a container restart is a boot)"),
         FlagSpec.Valued("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, " +
             "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)", repeatable: true),
-        FlagSpec.Valued("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: " + ServiceDefaults.ReadyInterval + ")"),
-        FlagSpec.Valued("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: " + ServiceDefaults.CheckTimeout + ")"),
+        FlagSpec.Valued("--ready-interval", "DURATION",
+            "for --ready checks: time between attempts (default: " + ServiceDefaults.ReadyInterval + ")"),
+        FlagSpec.Valued("--ready-timeout", "DURATION",
+            "for --ready checks: how long one attempt may take (default: " + ServiceDefaults.CheckTimeout + ")"),
         FlagSpec.Valued("--alive", "NAME=CHECK", "when service NAME counts as alive, checked once it is ready; the kinds of " +
             "--ready (repeatable)", repeatable: true),
-        FlagSpec.Valued("--alive-interval", "DURATION", "for --alive checks: time between checks (default: " + ServiceDefaults.AliveInterval + ")"),
-        FlagSpec.Valued("--alive-timeout", "DURATION", "for --alive checks: how long one check may take (default: " + ServiceDefaults.CheckTimeout + ")"),
+        FlagSpec.Valued("--alive-interval", "DURATION",
+            "for --alive checks: time between checks (default: " + ServiceDefaults.AliveInterval + ")"),
+        FlagSpec.Valued("--alive-timeout", "DURATION",
+            "for --alive checks: how long one check may take (default: " + ServiceDefaults.CheckTimeout + ")"),
         FlagSpec.Valued("--alive-failures", "N", "for --alive checks: failures in a row after which the service is restarted " +
             "as unhealthy (default: " + ServiceDefaults.AliveFailures + ")"),
         FlagSpec.Valued("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it " +

@@ -73,7 +73,8 @@ internal sealed record HostOptions
     /// <summary><c>--version</c> was given.</summary>
     public bool Version { get; init; }
 
-    /// <summary>The options Tend itself understands, for parsing, help and suggestions on a typo (their one home: <see cref="GlobalFlags.Rows"/>).</summary>
+    /// <summary>The options Tend itself understands, for parsing, help and suggestions on a typo (their one home:
+    /// <see cref="GlobalFlags.Rows"/>).</summary>
     public static IReadOnlyList<FlagSpec> Options => GlobalFlags.Rows;
 
     /// <summary>
@@ -106,20 +107,28 @@ internal sealed record HostOptions
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
                 case "--adopt" or "--no-adopt":
-                    if (sup.Adopt is not null) throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
+                    if (sup.Adopt is not null)
+                        throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
                     sup = sup with { Adopt = name == "--adopt" };
                     break;
                 case "--keep-run": sup = sup with { KeepRun = true }; break;
                 case "--no-control":
-                    if (seen.Contains("--control-socket")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
+                    if (seen.Contains("--control-socket"))
+                        throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
                     o = o with { NoControl = true };
                     break;
                 case "--control-socket":
                     {
-                        if (seen.Contains("--no-control")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
+                        if (seen.Contains("--no-control"))
+                            throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
                         var v = Value();
-                        if (v.Length == 0 || v.EndsWith('/')) throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such as {ControlSocketDefaults.Path}");
-                        if (System.Text.Encoding.UTF8.GetByteCount(v) > 107) throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix socket path: choose a shorter one");
+                        if (v.Length == 0
+                            || v.EndsWith('/'))
+                            throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such " +
+                                $"as {ControlSocketDefaults.Path}");
+                        if (System.Text.Encoding.UTF8.GetByteCount(v) > 107)
+                            throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix " +
+                                $"socket path: choose a shorter one");
                         o = o with { ControlSocket = v };
                         break;
                     }
@@ -145,7 +154,8 @@ internal sealed record HostOptions
                     {
                         var v = Value();
                         if (!int.TryParse(v, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
-                            throw new UsageException($"option '--alive-failures' got '{v}': expected a whole number of at least 1, such as 3");
+                            throw new UsageException($"option '--alive-failures' got '{v}': expected a whole number of at least 1, such " +
+                                $"as 3");
                         o = o with { AliveFailures = n };
                         break;
                     }
@@ -153,11 +163,16 @@ internal sealed record HostOptions
                     {
                         var v = Value();
                         var at = v.IndexOf('=');
-                        if (at <= 0) throw new UsageException($"option '--schedule' got '{v}': expected NAME=CRON, such as backup=\"0 3 * * *\" (CRON: {Schedule.Expected})");
+                        if (at <=
+                            0) throw new UsageException($"option '--schedule' got '{v}': expected NAME=CRON, such as backup=\"0 3 * * " +
+                                $"*\" (CRON: {Schedule.Expected})");
                         Schedule schedule;
                         try { schedule = Schedule.Parse(v[(at + 1)..]); }
-                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {PlainMessage.Of(e)}"); }
-                        if (o.Schedules.Any(s => s.Service == v[..at])) throw new UsageException($"option '--schedule' gives service '{v[..at]}' two schedules: give one");
+                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {PlainMessage.Of(e)}");
+                            }
+                        if (o.Schedules.Any(s =>
+                            s.Service ==
+                            v[..at])) throw new UsageException($"option '--schedule' gives service '{v[..at]}' two schedules: give one");
                         o = o with { Schedules = [.. o.Schedules, (v[..at], schedule)] };
                         break;
                     }
@@ -196,14 +211,16 @@ internal sealed record HostOptions
                 case "--stop-timeout":
                     {
                         var v = Value();
-                        if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--stop-timeout' got '{v}': expected {Duration.Expected}");
+                        if (!Duration.TryParse(v,
+                            out var d)) throw new UsageException($"option '--stop-timeout' got '{v}': expected {Duration.Expected}");
                         o = o with { StopTimeout = d };
                         break;
                     }
                 case "--cleanup-timeout":
                     {
                         var v = Value();
-                        if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--cleanup-timeout' got '{v}': expected {Duration.Expected}");
+                        if (!Duration.TryParse(v,
+                            out var d)) throw new UsageException($"option '--cleanup-timeout' got '{v}': expected {Duration.Expected}");
                         o = o with { CleanupTimeout = d };
                         break;
                     }
@@ -218,7 +235,9 @@ internal sealed record HostOptions
                                 "control-group" => KillMode.ControlGroup,
                                 "mixed" => KillMode.Mixed,
                                 "process" => KillMode.Process,
-                                _ => throw new UsageException($"option '--kill-mode' got '{v}': expected lineage, control-group, mixed or process (see docs/lineage.md)"),
+                                _ =>
+                                    throw new UsageException($"option '--kill-mode' got '{v}': expected lineage, control-group, mixed or " +
+                                        $"process (see docs/lineage.md)"),
                             },
                         };
                         break;
@@ -240,13 +259,15 @@ internal sealed record HostOptions
                     }
             }
         }
-        for (var k = 0; k < reader.AfterDashes.Count; k++) lines.Add(CheckLine(reader.AfterDashes[k], args.Count - reader.AfterDashes.Count + k));
+        for (var k = 0; k < reader.AfterDashes.Count; k++) lines.Add(CheckLine(reader.AfterDashes[k],
+            args.Count - reader.AfterDashes.Count + k));
         return o with
         {
             Supervisor = sup,
             CommandLines = lines,
             Ready = [.. o.Ready.Select(r => (r.Service, r.Check with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
-            Alive = [.. o.Alive.Select(r => (r.Service, r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
+            Alive = [.. o.Alive.Select(r => (r.Service, r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout,
+                Failures = o.AliveFailures }))],
         };
     }
 
@@ -255,7 +276,9 @@ internal sealed record HostOptions
     private static (string Service, T Check) NamedCheck<T>(string option, string v, Func<string, T> parse, IEnumerable<string> given)
     {
         var at = v.IndexOf('=');
-        if (at <= 0) throw new UsageException($"option '{option}' got '{v}': expected NAME=CHECK, such as web=tcp:8080 (CHECK: {Readiness.Expected})");
+        if (at <=
+            0) throw new UsageException($"option '{option}' got '{v}': expected NAME=CHECK, such as web=tcp:8080 " +
+                $"(CHECK: {Readiness.Expected})");
         var service = v[..at];
         T check;
         try { check = parse(v[(at + 1)..]); }
@@ -266,16 +289,20 @@ internal sealed record HostOptions
 
     private static TimeSpan PositiveDuration(string name, string v)
     {
-        if (!Duration.TryParse(v, out var d) || d <= TimeSpan.Zero) throw new UsageException($"option '{name}' got '{v}': expected {Duration.Expected}, more than zero");
+        if (!Duration.TryParse(v,
+            out var d)
+            || d <= TimeSpan.Zero) throw new UsageException($"option '{name}' got '{v}': expected {Duration.Expected}, more than zero");
         return d;
     }
 
     private static string CheckLine(string line, int index)
     {
         if (string.IsNullOrWhiteSpace(line))
-            throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)} is {(line.Length == 0 ? "empty" : "blank")}: each argument is one command line, such as \"/usr/sbin/sshd\"");
+            throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)} is " +
+                $"{(line.Length == 0 ? "empty" : "blank")}: each argument is one command line, such as \"/usr/sbin/sshd\"");
         try { ShellWords.Split(line); }
-        catch (FormatException e) { throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)}: {PlainMessage.Of(e)}"); }
+        catch (FormatException e) {
+            throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)}: {PlainMessage.Of(e)}"); }
         return line;
     }
 
@@ -284,7 +311,8 @@ internal sealed record HostOptions
     {
         var all = Options.Select(o => o.Name).Concat(extra ?? []);
         var best = all.Select(n => (n, d: Levenshtein(n, name))).OrderBy(x => x.d).FirstOrDefault();
-        var hint = best.n is not null && best.d <= Math.Max(2, name.Length / 3) ? $"; did you mean '{best.n}'?" : "; run with --help to see the options";
+        var hint = best.n is not null && best.d <= Math.Max(2,
+            name.Length / 3) ? $"; did you mean '{best.n}'?" : "; run with --help to see the options";
         return $"unknown option '{name}'{hint} (a command line that starts with '-' goes after --)";
     }
 

@@ -34,11 +34,13 @@ internal static class ProgramCheck
         if (!program.Contains('/'))
             return spawner.Resolve(program) is null
                 ? $"'{program}' was not found in PATH: install it, or give its full path" +
-                  (isControlVerb?.Invoke(program) == true ? $" (to ask a running Tend, 'tend {program} …' takes no options before the verb)" : "")
+                  (isControlVerb?.Invoke(program) == true ? $" (to ask a running Tend, 'tend {program} …' takes no options before the verb)"
+                      : "")
                 : null;
         var path = workingDirectory is not null && !Path.IsPathRooted(program) ? Path.Combine(workingDirectory, program) : program;
         if (Directory.Exists(path)) return $"'{program}' is a directory, not a program: give the path of the program to run";
         if (!File.Exists(path)) return $"'{program}' does not exist: install it, or correct the path";
-        return Spawner.IsExecutableFile(path) ? null : $"'{program}' is not executable: make it so (chmod +x {ShellWords.Quote(program)}), or run it through its interpreter";
+        return Spawner.IsExecutableFile(path) ? null
+            : $"'{program}' is not executable: make it so (chmod +x {ShellWords.Quote(program)}), or run it through its interpreter";
     }
 }

@@ -13,12 +13,14 @@ public static class ServiceSelection
     /// <param name="only">Names given to <c>--only</c> (none: every service).</param>
     /// <param name="without">Names given to <c>--without</c>.</param>
     /// <exception cref="UsageException">An unknown name.</exception>
-    public static bool[] Keep(IReadOnlyList<string> names, IReadOnlyList<IReadOnlyList<int>> dependsOn, IReadOnlyList<string> only, IReadOnlyList<string> without)
+    public static bool[] Keep(IReadOnlyList<string> names, IReadOnlyList<IReadOnlyList<int>> dependsOn, IReadOnlyList<string> only,
+        IReadOnlyList<string> without)
     {
         foreach (var (flag, list) in new[] { ("--only", only), ("--without", without) })
             foreach (var n in list)
                 if (!names.Contains(n))
-                    throw new UsageException($"option '{flag}' names '{n}', which is not a service here; the services are: {string.Join(", ", names)}");
+                    throw new UsageException($"option '{flag}' names '{n}', which is not a service here; the services " +
+                        $"are: {string.Join(", ", names)}");
         var keep = new bool[names.Count];
         for (var i = 0; i < names.Count; i++) keep[i] = (only.Count == 0 || only.Contains(names[i])) && !without.Contains(names[i]);
         // A kept service that depends on a left-out one is refused later (RequireDependencies), unless --orchestrated.
@@ -35,6 +37,7 @@ public static class ServiceSelection
         var names = services.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var s in services)
             if (s.DependsOn.FirstOrDefault(d => !names.Contains(d)) is { } missing)
-                throw new UsageException($"service '{s.Name}' depends on '{missing}', which --only/--without leaves out: keep both or neither (or give --orchestrated when an orchestrator runs '{missing}')");
+                throw new UsageException($"service '{s.Name}' depends on '{missing}', which --only/--without leaves out: keep both or " +
+                    $"neither (or give --orchestrated when an orchestrator runs '{missing}')");
     }
 }

@@ -29,10 +29,12 @@ public static class ControlClient
         "  Each takes --control-socket PATH (default $" + ControlSocketDefaults.Variable + ", else where Tend put it: docs/control.md).\n" +
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
-    /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs --timeout.</summary>
+    /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs
+    /// --timeout.</summary>
     internal static FlagSpec[] Flags(ControlVerbInfo verb) =>
     [
-        FlagSpec.Valued("--control-socket", "PATH", "the control socket (default $" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + ")"),
+        FlagSpec.Valued("--control-socket", "PATH",
+            "the control socket (default $" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + ")"),
         FlagSpec.Switch("--help", "show the control verbs"),
         .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service")] : Array.Empty<FlagSpec>(),
         .. verb.TakesTimeout ? [FlagSpec.Valued("--timeout", "DURATION", "how long to wait for the service")] : Array.Empty<FlagSpec>(),
@@ -66,7 +68,11 @@ public static class ControlClient
                     case "--json": json = value == "true"; break;
                     case "--control-socket": socket = value; break;
                     case "--timeout":
-                        if (!Duration.TryParse(value, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
+                        if (!Duration.TryParse(value,
+                            out var t)
+                            || t <=
+                            TimeSpan.Zero)
+                            throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
                         timeout = t;
                         break;
                 }
@@ -109,8 +115,12 @@ public static class ControlClient
         {
             var why = e.Errno switch
             {
-                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them (docker exec -u root CONTAINER tend …)",
-                Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
+                Libc.EACCES or Libc.EPERM =>
+                    $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them " +
+                        $"(docker exec -u root CONTAINER tend …)",
+                Libc.ENOENT =>
+                    $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or " +
+                        $"set {ControlServer.PathVariable})",
                 Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
                 Libc.EAGAIN => "Tend did not answer in time",
                 _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
@@ -160,7 +170,8 @@ public static class ControlClient
         try
         {
             Sockets.SetTimeouts(fd, timeout, TimeSpan.FromSeconds(5));
-            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request))) throw new Sockets.SocketFailure(Libc.LastError, "cannot send the request");
+            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request))) throw new Sockets.SocketFailure(Libc.LastError,
+                "cannot send the request");
             var buffer = new MemoryStream();
             var chunk = new byte[64 * 1024];
             int n;
@@ -192,14 +203,19 @@ public static class ControlClient
             var last = s.TryGetProperty("lastSignal", out var sig) ? sig.GetString()!
                 : s.TryGetProperty("lastExitCode", out var code) ? "code " + code.GetInt32().ToString(CultureInfo.InvariantCulture) : "-";
             var note = s.TryGetProperty("reason", out var reason) ? reason.GetString()!
-                : s.TryGetProperty("health", out var health) && health.GetString() is "failing" or "unhealthy" ? $"{health.GetString()}: {(s.TryGetProperty("healthReason", out var why) ? why.GetString() : "?")}"
+                : s.TryGetProperty("health",
+                    out var health) && health.GetString() is "failing" or "unhealthy"
+                    ? $"{health.GetString()}: {(s.TryGetProperty("healthReason", out var why) ? why.GetString() : "?")}"
                 : s.TryGetProperty("health", out var fine) && fine.GetString() is "healthy" ? "healthy"
-                : s.TryGetProperty("check", out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
-            if (s.TryGetProperty("schedule", out var schedule)) note = ScheduleNote(s, schedule.GetString()!) + (note.Length > 0 ? "; " + note : "");
+                : s.TryGetProperty("check",
+                    out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
+            if (s.TryGetProperty("schedule", out var schedule)) note = ScheduleNote(s,
+                schedule.GetString()!) + (note.Length > 0 ? "; " + note : "");
             rows.Add([
                 s.GetProperty("name").GetString()!,
                 s.GetProperty("state").GetString()!,
-                s.GetProperty("pid").ValueKind == JsonValueKind.Number ? s.GetProperty("pid").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
+                s.GetProperty("pid").ValueKind == JsonValueKind.Number
+                    ? s.GetProperty("pid").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
                 s.GetProperty("uptimeMs").ValueKind == JsonValueKind.Number ? Uptime(s.GetProperty("uptimeMs").GetInt64()) : "-",
                 s.GetProperty("restarts").GetInt32().ToString(CultureInfo.InvariantCulture),
                 last,
@@ -217,11 +233,14 @@ public static class ControlClient
         return string.Join('\n', sb.ToString().Split('\n').Select(l => l.TrimEnd()));
     }
 
-    /// <summary>A scheduled task's note in the status table: <c>schedule 0 3 * * *, last run 2026-12-01 03:00:00 +00:00, next 2026-12-02 03:00:00 +00:00</c>.</summary>
+    /// <summary>A scheduled task's note in the status table: <c>schedule 0 3 * * *, last run 2026-12-01 03:00:00 +00:00, next 2026-12-02
+    /// 03:00:00 +00:00</c>.</summary>
     private static string ScheduleNote(JsonElement s, string schedule)
     {
         var last = s.TryGetProperty("lastRun", out var l) ? l.GetString() : "never";
-        var next = s.TryGetProperty("nextDue", out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == ServiceStatus.StateName(ServicePhase.Stopped) ? "paused" : "no next run";
+        var next = s.TryGetProperty("nextDue",
+            out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == ServiceStatus.StateName(ServicePhase.Stopped)
+            ? "paused" : "no next run";
         return $"schedule {schedule}, last run {last}, {next}";
     }
 

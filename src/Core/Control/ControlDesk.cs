@@ -39,7 +39,8 @@ internal sealed class ControlDesk : IRequestDesk
         }
         catch (IOException e)
         {
-            log.Error($"control socket disabled: {PlainMessage.Of(e)}; 'tend status' and the other verbs will not work (give --control-socket PATH or set {ControlServer.PathVariable})");
+            log.Error($"control socket disabled: {PlainMessage.Of(e)}; 'tend status' and the other verbs will not work (give " +
+                $"--control-socket PATH or set {ControlServer.PathVariable})");
         }
         return desk;
     }
@@ -94,7 +95,8 @@ internal sealed class ControlDesk : IRequestDesk
         return new RequestOutcome(d.Desired, d.Reopen, d.Changed);
     }
 
-    /// <summary>Sends <c>tend signal</c>'s signal to the service's process group, else to its process; the answer says which, or why not.</summary>
+    /// <summary>Sends <c>tend signal</c>'s signal to the service's process group, else to its process; the answer says which, or why
+    /// not.</summary>
     private string SendSignal(SupervisorView view, int i, int signal)
     {
         var spec = view.Table.Services[i];

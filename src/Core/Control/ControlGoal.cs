@@ -11,6 +11,7 @@ internal enum ControlGoal
     Restarted,
     /// <summary>The service is ready, without asking for anything.</summary>
     Ready,
-    /// <summary>A run of a scheduled task asked for with <c>tend run</c> started (more starts than <see cref="ControlWaiter.StartsBefore"/>).</summary>
+    /// <summary>A run of a scheduled task asked for with <c>tend run</c> started (more starts than
+    /// <see cref="ControlWaiter.StartsBefore"/>).</summary>
     Ran,
 }

@@ -1,18 +1,26 @@
 namespace Tend.Control;
 
-/// <summary>The verb table: the one home of the control verbs' names, arguments and usage, for the server's parser, the client and <c>--help</c>.</summary>
+/// <summary>The verb table: the one home of the control verbs' names, arguments and usage, for the server's parser, the client and
+/// <c>--help</c>.</summary>
 internal static class ControlVerbs
 {
     /// <summary>Every verb, in the order <c>--help</c> lists them.</summary>
     public static readonly IReadOnlyList<ControlVerbInfo> All =
     [
-        new(ControlVerb.Status, "status", 1, 2, "status [NAME]", "status [NAME] [--json]", "every service: state, pid, uptime, restarts, last exit", false),
-        new(ControlVerb.Start, "start", 2, 3, "start NAME [TIMEOUT]", "start NAME [--timeout D]", "start a stopped or failed service; returns once it is ready", true),
-        new(ControlVerb.Stop, "stop", 2, 3, "stop NAME [TIMEOUT]", "stop NAME [--timeout D]", "stop a service; it stays stopped until started", true),
-        new(ControlVerb.Restart, "restart", 2, 3, "restart NAME [TIMEOUT]", "restart NAME [--timeout D]", "stop it, start it again; returns once the new run is ready", true),
-        new(ControlVerb.Signal, "signal", 3, 3, "signal NAME SIGNAL", "signal NAME SIGNAL", "send a signal (HUP, SIGUSR1, 10…) to the service's process group", false),
-        new(ControlVerb.Health, "health", 1, 1, "health", "health", "exit 0 when every critical service (all, if none is) is ready, else 1", false),
-        new(ControlVerb.Wait, "wait", 2, 3, "wait NAME [TIMEOUT]", "wait NAME [--timeout D]", "wait until the service is ready (default timeout 30s)", true),
+        new(ControlVerb.Status, "status", 1, 2, "status [NAME]", "status [NAME] [--json]",
+            "every service: state, pid, uptime, restarts, last exit", false),
+        new(ControlVerb.Start, "start", 2, 3, "start NAME [TIMEOUT]", "start NAME [--timeout D]",
+            "start a stopped or failed service; returns once it is ready", true),
+        new(ControlVerb.Stop, "stop", 2, 3, "stop NAME [TIMEOUT]", "stop NAME [--timeout D]",
+            "stop a service; it stays stopped until started", true),
+        new(ControlVerb.Restart, "restart", 2, 3, "restart NAME [TIMEOUT]", "restart NAME [--timeout D]",
+            "stop it, start it again; returns once the new run is ready", true),
+        new(ControlVerb.Signal, "signal", 3, 3, "signal NAME SIGNAL", "signal NAME SIGNAL",
+            "send a signal (HUP, SIGUSR1, 10…) to the service's process group", false),
+        new(ControlVerb.Health, "health", 1, 1, "health", "health", "exit 0 when every critical service (all, if none is) is ready, else 1",
+            false),
+        new(ControlVerb.Wait, "wait", 2, 3, "wait NAME [TIMEOUT]", "wait NAME [--timeout D]",
+            "wait until the service is ready (default timeout 30s)", true),
         new(ControlVerb.Run, "run", 2, 2, "run NAME", "run NAME", "start one run of a scheduled task now; returns once it started", false),
     ];
 

@@ -69,11 +69,14 @@ internal sealed record ExportPlan(string Image, string AppName, IReadOnlyList<Ex
     {
         var words = s.Spec.Command.Arguments.Concat(s.Spec.Command.Environment.Values).Concat(s.Environment.Select(e => e.Value));
         foreach (var w in words.Where(NamesLoopback).Distinct(StringComparer.Ordinal))
-            yield return $"{s.Name} is given '{w}': in {elsewhere} that is {s.Name}'s own container; if it means another service, give that option to export with the other service's address";
+            yield
+                return $"{s.Name} is given '{w}': in {elsewhere} that is {s.Name}'s own container; if it means another service, give " +
+                    $"that option to export with the other service's address";
     }
 
     private static bool NamesLoopback(string word) =>
-        word.Contains("127.0.0.1", StringComparison.Ordinal) || word.Contains("localhost", StringComparison.OrdinalIgnoreCase) || word.Contains("[::1]", StringComparison.Ordinal);
+        word.Contains("127.0.0.1", StringComparison.Ordinal) || word.Contains("localhost",
+            StringComparison.OrdinalIgnoreCase) || word.Contains("[::1]", StringComparison.Ordinal);
 
     /// <summary>Comment lines that open every exported file.</summary>
     public IEnumerable<string> Header(string what, string command)

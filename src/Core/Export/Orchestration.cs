@@ -20,7 +20,8 @@ internal static class Orchestration
         var names = services.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < services.Count; i++)
         {
-            var s = services[i] with { Restart = Restart.Never, Critical = true, DependsOn = [.. services[i].DependsOn.Where(names.Contains)] };
+            var s = services[i] with { Restart = Restart.Never, Critical = true,
+                DependsOn = [.. services[i].DependsOn.Where(names.Contains)] };
             if (s.Schedule is not null && scheduledHere?.Contains(s.Name) != true) s = s with { Schedule = null, OneShot = true };
             services[i] = s;
         }

@@ -30,7 +30,8 @@ internal sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePa
             var name = eq > 0 ? part[..eq] : "";
             var quantity = eq > 0 ? part[(eq + 1)..] : "";
             if (!Names.Contains(name) || !IsQuantity(quantity))
-                throw new UsageException($"option '{option}' got '{text}': expected [SERVICE:]cpu=QUANTITY,memory=QUANTITY (resources: {string.Join(", ", Names)}; quantities such as 250m, 0.5, 128Mi, 1Gi)");
+                throw new UsageException($"option '{option}' got '{text}': expected [SERVICE:]cpu=QUANTITY,memory=QUANTITY " +
+                    $"(resources: {string.Join(", ", Names)}; quantities such as 250m, 0.5, 128Mi, 1Gi)");
             values.Add(new(name, quantity));
         }
         return new ResourceSetting(service, values);
@@ -43,6 +44,7 @@ internal sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePa
         while (digits < q.Length && (char.IsAsciiDigit(q[digits]) || q[digits] == '.')) digits++;
         var number = q[..digits];
         return number.Length > 0 && number.Count(c => c == '.') <= 1 && number != "." &&
-               decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _) && Suffixes.Contains(q[digits..]);
+               decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture,
+                   out _) && Suffixes.Contains(q[digits..]);
     }
 }

@@ -48,7 +48,8 @@ internal sealed class EventLog
     /// <param name="delayMs">The delay (ms) before the next start.</param>
     /// <param name="reason">Why a check failed (JSON <c>reason</c>).</param>
     /// <param name="error">An error line rather than an info line.</param>
-    public void Service(string service, string evt, string message, int? pid = null, ExitStatus? exit = null, int? restarts = null, long? delayMs = null, string? reason = null, bool error = false) =>
+    public void Service(string service, string evt, string message, int? pid = null, ExitStatus? exit = null, int? restarts = null,
+        long? delayMs = null, string? reason = null, bool error = false) =>
         Write(error ? "error" : "info", service, evt, message, pid, exit, restarts, delayMs, reason);
 
     /// <summary>The last lines written (at most <see cref="RecentLines"/>), oldest first, as text.</summary>
@@ -61,7 +62,8 @@ internal sealed class EventLog
         }
     }
 
-    private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason)
+    private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs,
+        string? reason)
     {
         lock (_recent) _recent[_written++ % RecentLines] = service is null ? message : $"{service}: {message}";
         if (_format == LogFormat.Text)
@@ -86,7 +88,8 @@ internal sealed class EventLog
     }
 
     // Apart, so that text logging never loads System.Text.Json.
-    private static byte[] Json(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason, long? dropped = null)
+    private static byte[] Json(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts,
+        long? delayMs, string? reason, long? dropped = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))

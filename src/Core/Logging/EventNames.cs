@@ -59,6 +59,7 @@ internal static class EventNames
     public static readonly IReadOnlyList<string> All =
     [
         Started, Ready, Exited, Daemonized, Adopted, Stopping, Killed, SignalError, Stopped, Failed, Completed, Backoff,
-        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled, Skipped, RunRequested,
+        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled,
+            Skipped, RunRequested,
     ];
 }

@@ -98,7 +98,8 @@ internal sealed unsafe class OutputRelay
         return true;
     }
 
-    /// <summary>Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close) with <paramref name="prefix"/> before each line.</summary>
+    /// <summary>Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close) with <paramref name="prefix"/> before each
+    /// line.</summary>
     public void Add(int fd, byte[] prefix)
     {
         Libc.fcntl(fd, Libc.F_SETFL, Libc.O_NONBLOCK);
@@ -218,7 +219,8 @@ internal sealed unsafe class OutputRelay
         }
     }
 
-    /// <summary>Reads what <paramref name="s"/> has (all of it to its end with <paramref name="untilEnd"/>) and writes its lines; true at its end.</summary>
+    /// <summary>Reads what <paramref name="s"/> has (all of it to its end with <paramref name="untilEnd"/>) and writes its lines; true at
+    /// its end.</summary>
     private bool Pump(Source s, bool untilEnd)
     {
         _in ??= new byte[MaxLine + ReadSize];
@@ -245,7 +247,8 @@ internal sealed unsafe class OutputRelay
         }
     }
 
-    /// <summary>Turns <paramref name="data"/> into prefixed lines in the output buffer; keeps an unfinished last line unless <paramref name="atEnd"/>.</summary>
+    /// <summary>Turns <paramref name="data"/> into prefixed lines in the output buffer; keeps an unfinished last line unless
+    /// <paramref name="atEnd"/>.</summary>
     private void Frame(Source s, ReadOnlySpan<byte> data, bool atEnd)
     {
         while (data.Length > 0)

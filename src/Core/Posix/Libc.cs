@@ -83,7 +83,8 @@ internal static unsafe partial class Libc
 
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800, O_NONBLOCK = 0x800;
     public const int F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path, int flags);
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path,
+        int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int open(byte* path, int flags);
 
     public const int O_RDONLY = 0, O_WRONLY = 1;
@@ -112,10 +113,12 @@ internal static unsafe partial class Libc
     private const long SYS_pidfd_send_signal = 424, SYS_pidfd_open = 434;
     public const int ENOSYS = 38;
 
-    /// <summary>A descriptor that refers to process <paramref name="pid"/> for as long as it is open, whatever reuses the pid (pidfd_open(2)); -1 with errno.</summary>
+    /// <summary>A descriptor that refers to process <paramref name="pid"/> for as long as it is open, whatever reuses the pid
+    /// (pidfd_open(2)); -1 with errno.</summary>
     public static int pidfd_open(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0);
 
-    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pidfd"/> refers to (pidfd_send_signal(2)); ESRCH once it has ended.</summary>
+    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pidfd"/> refers to (pidfd_send_signal(2)); ESRCH once it has
+    /// ended.</summary>
     public static int pidfd_send_signal(int pidfd, int signal) => (int)syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);

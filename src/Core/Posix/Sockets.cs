@@ -24,7 +24,8 @@ internal static unsafe partial class Sockets
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint send(int fd, byte* buffer, nint len, int flags);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int shutdown(int fd, int how);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
-    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value, int* len);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value,
+        int* len);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeVal { public long Seconds; public long Microseconds; }

@@ -24,6 +24,7 @@ internal interface IRequestDesk
     /// <summary>Tend begins a shutdown: what waits gets an answer saying <paramref name="why"/>, and nothing waits any more.</summary>
     void ShuttingDown(string why);
 
-    /// <summary>Tend exits: every request still waiting gets an answer, and the desk closes (the supervisor refuses those posted but never decided).</summary>
+    /// <summary>Tend exits: every request still waiting gets an answer, and the desk closes (the supervisor refuses those posted but never
+    /// decided).</summary>
     void Close();
 }

@@ -23,16 +23,20 @@ internal static class Lineage
     /// <summary>A run has started up once no new process of its lineage appeared for this long (ms).</summary>
     public const long StartupQuietMs = 2000;
 
-    /// <summary>A run starts up for at most this long (ms): a launcher such as <c>pg_ctl start -w</c> waits up to 60 s by default.</summary>
+    /// <summary>A run starts up for at most this long (ms): a launcher such as <c>pg_ctl start -w</c> waits up to 60 s by
+    /// default.</summary>
     public const long StartupMaxMs = 90_000;
 
-    /// <summary>The first look at a new run's lineage (ms after its spawn); the interval then doubles up to <see cref="LookIntervalMaxMs"/>.</summary>
+    /// <summary>The first look at a new run's lineage (ms after its spawn); the interval then doubles up to
+    /// <see cref="LookIntervalMaxMs"/>.</summary>
     public const long FirstLookMs = 20;
 
-    /// <summary>The longest time (ms) between two looks while a run starts up: a daemon that detaches while its launcher lingers is followed within it.</summary>
+    /// <summary>The longest time (ms) between two looks while a run starts up: a daemon that detaches while its launcher lingers is
+    /// followed within it.</summary>
     public const long LookIntervalMaxMs = 200;
 
-    /// <summary>Until when (ms) a run that started at <paramref name="startedAt"/> starts up, given when a new process of its lineage was last seen (0: never).</summary>
+    /// <summary>Until when (ms) a run that started at <paramref name="startedAt"/> starts up, given when a new process of its lineage was
+    /// last seen (0: never).</summary>
     public static long StartupUntil(long startedAt, long lastNewMemberAt) =>
         Math.Min(startedAt + StartupMaxMs, Math.Max(startedAt + StartupMinMs, lastNewMemberAt == 0 ? 0 : lastNewMemberAt + StartupQuietMs));
 

@@ -14,7 +14,8 @@ namespace Tend.Supervision;
 /// <param name="Health">With a liveness check: healthy, failing (failed fewer times in a row than its threshold), unhealthy
 /// (being restarted for it), or unknown (not checked yet in this run); null without one.</param>
 /// <param name="HealthReason">Why the last liveness check failed, while it does.</param>
-internal sealed record ServiceStatus(string Name, string State, int? Pid, long? UptimeMs, int Restarts, ExitStatus? LastExit, bool Ready, string? Check, bool Critical, string? Reason,
+internal sealed record ServiceStatus(string Name, string State, int? Pid, long? UptimeMs, int Restarts, ExitStatus? LastExit, bool Ready,
+    string? Check, bool Critical, string? Reason,
     string? Health = null, string? HealthReason = null)
 {
     /// <summary>The health of a service with a liveness check (see <see cref="Health"/>), or null.</summary>

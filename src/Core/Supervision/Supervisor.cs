@@ -17,7 +17,8 @@ namespace Tend.Supervision;
 /// <see cref="ServiceOutput"/> the services' pipes, <see cref="ReapFilter"/> what the reaper's thread may read.
 /// </para>
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Run disposes what it owns (the probes) on its way out; a supervisor runs once, for the life of the process.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+    Justification = "Run disposes what it owns (the probes) on its way out; a supervisor runs once, for the life of the process.")]
 internal sealed class Supervisor
 {
     private readonly ServiceTable _table;
@@ -44,7 +45,8 @@ internal sealed class Supervisor
     private readonly List<(int Pid, ExitStatus Status)> _reaped = [];
 
     /// <summary>Creates a supervisor for <paramref name="table"/>.</summary>
-    /// <exception cref="ArgumentException">A service's user or group is unknown, or setpriv is missing (<see cref="ResolveCommand"/>).</exception>
+    /// <exception cref="ArgumentException">A service's user or group is unknown, or setpriv is missing
+    /// (<see cref="ResolveCommand"/>).</exception>
     public Supervisor(ServiceTable table, SupervisorOptions options, EventLog log)
     {
         _table = table;
@@ -71,7 +73,8 @@ internal sealed class Supervisor
         try { user = UserIdentity.Resolve(spec.User); }
         catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {PlainMessage.Of(e)}"); }
         var setpriv = _spawner.Resolve("setpriv")
-            ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux in the image");
+            ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux " +
+                $"in the image");
         return Spawner.AsUser(spec.Command, user, setpriv);
     }
 
@@ -140,7 +143,8 @@ internal sealed class Supervisor
                 if (plan.ExitCode is { } code) return Exit(code);
                 if (plan.ShutdownCode is { } shutdownCode)
                 {
-                    BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : ServiceEvents.FailureSummary(_table, _runtimes));
+                    BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : ServiceEvents.FailureSummary(_table,
+                        _runtimes));
                     continue;
                 }
 
@@ -178,12 +182,14 @@ internal sealed class Supervisor
         }
     }
 
-    /// <summary>Before the first round: becomes a subreaper, opens the services' output, starts reaping, adopts what already runs.</summary>
+    /// <summary>Before the first round: becomes a subreaper, opens the services' output, starts reaping, adopts what already
+    /// runs.</summary>
     private bool Prepare(out int failed)
     {
         failed = 1;
         if (_self != 1 && Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-            _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the /proc scan");
+            _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the " +
+                $"/proc scan");
         if (_options.LogPrefix)
         {
             if (ServiceOutput.Prefixed(_table, out var problem) is not { } prefixed)
@@ -195,14 +201,17 @@ internal sealed class Supervisor
         }
         _filter.Awake();
         _reaper ??= new Reaper(_filter.MustReport, ChildExited, ownThread: true);
-        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_requests?.Description is { } d ? $"; {d}" : "")}");
+        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as " +
+            $"pid {_self}{(_requests?.Description is { } d ? $"; {d}" : "")}");
         if (!RunMarks.Available)
-            _log.Info("the hard limit of RLIMIT_RTTIME is below 2^63, so services cannot be followed by lineage: each is its process group (docker run --ulimit rttime=… lowers it; see docs/lineage.md)");
+            _log.Info("the hard limit of RLIMIT_RTTIME is below 2^63, so services cannot be followed by lineage: each is its process " +
+                "group (docker run --ulimit rttime=… lowers it; see docs/lineage.md)");
         if (_options.Adopt ?? _self == 1) _runs.AdoptRunning(ref _runtimes, Now);
         return true;
     }
 
-    /// <summary>The next moment (ms) anything is due: the plan's deadlines, checks and requests in flight, a look at a run starting up, the /proc scan, the idle trim.</summary>
+    /// <summary>The next moment (ms) anything is due: the plan's deadlines, checks and requests in flight, a look at a run starting up, the
+    /// /proc scan, the idle trim.</summary>
     private long NextWake(Plan plan)
     {
         var now = Now;
@@ -221,7 +230,8 @@ internal sealed class Supervisor
         return Math.Min(wake, _trim.NextWake(busy));
     }
 
-    /// <summary>Takes what a request desk decided: its desired state, and the services it begins afresh. True when it changed anything.</summary>
+    /// <summary>Takes what a request desk decided: its desired state, and the services it begins afresh. True when it changed
+    /// anything.</summary>
     private bool Apply(RequestOutcome outcome)
     {
         _desired = outcome.Desired;
@@ -231,7 +241,8 @@ internal sealed class Supervisor
         return outcome.Changed;
     }
 
-    /// <summary>Records how the checks ended (<see cref="ServiceEvents.ApplyChecks"/>). True when a service became ready or unhealthy.</summary>
+    /// <summary>Records how the checks ended (<see cref="ServiceEvents.ApplyChecks"/>). True when a service became ready or
+    /// unhealthy.</summary>
     private bool ApplyChecks() => ServiceEvents.ApplyChecks(_table, _log, _probes.TakeResults(), ref _runtimes, Now);
 
     /// <summary>The last stage: what is left in the container (or of Tend's runs) is stopped, the services' output drained.</summary>
@@ -272,7 +283,8 @@ internal sealed class Supervisor
                 break;
             case MessageKind.Signal when TendSignals.IsForwarded(message.Signal):
                 _runs.NewRound();
-                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Signal, $"forwarded Tend's {Signals.Name(message.Signal)}");
+                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Signal,
+                    $"forwarded Tend's {Signals.Name(message.Signal)}");
                 break;
             case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
@@ -280,7 +292,8 @@ internal sealed class Supervisor
                 _desired = _desired with { Force = true };
                 break;
             case MessageKind.Signal when _drain?.Begin(Now) == true:
-                _log.Info($"received {Signals.Name(message.Signal)}: not ready, stopping in {Duration.Format(_drain.Delay)} (--drain-delay)");
+                _log.Info($"received {Signals.Name(message.Signal)}: not ready, stopping " +
+                    $"in {Duration.Format(_drain.Delay)} (--drain-delay)");
                 _desired = _desired with { Draining = true };
                 break;
             case MessageKind.Signal:
@@ -355,11 +368,14 @@ internal sealed class Supervisor
         var now = Now;
         if (pid == 0)
         {
-            var next = _spawner.LastWasShortage ? Reconciler.OnSpawnShortage(spec, r, error!, now) : Reconciler.OnSpawnFailed(spec, r, error!, now);
+            var next = _spawner.LastWasShortage ? Reconciler.OnSpawnShortage(spec, r, error!, now) : Reconciler.OnSpawnFailed(spec, r,
+                error!, now);
             _runtimes = _runtimes.SetItem(i, next);
             var delay = Math.Max(0, next.NextStartAt - now);
-            if (Transitions.Describe(TransitionCause.SpawnFailed, next.Phase, new TransitionFacts(error!, null, delay, next.Reason, "", r.Phase)) is { } e)
-                _log.Service(spec.Name, e.Event, e.Message, restarts: next.Restarts, delayMs: next.Phase == ServicePhase.Backoff ? delay : null, error: e.Error);
+            if (Transitions.Describe(TransitionCause.SpawnFailed, next.Phase, new TransitionFacts(error!, null, delay, next.Reason, "",
+                r.Phase)) is { } e)
+                _log.Service(spec.Name, e.Event, e.Message, restarts: next.Restarts,
+                    delayMs: next.Phase == ServicePhase.Backoff ? delay : null, error: e.Error);
             return;
         }
         // Tend's own child: its pid cannot be reused before Tend reaps it, so a lower bound of its start time will do.
@@ -372,7 +388,8 @@ internal sealed class Supervisor
         _reaper!.Spawned();
     }
 
-    /// <summary>Waits at most <paramref name="ms"/> for an exit of Tend's children (every exit is reported while shutting down), and reaps what came.</summary>
+    /// <summary>Waits at most <paramref name="ms"/> for an exit of Tend's children (every exit is reported while shutting down), and reaps
+    /// what came.</summary>
     private void WaitForExit(int ms)
     {
         _filter.Asleep();
@@ -381,7 +398,8 @@ internal sealed class Supervisor
         if (took && message.Kind == MessageKind.ChildExited) while (_reaper!.TryTake(out _, out _)) { }
     }
 
-    /// <summary>The safety net: tracked processes that are not Tend's children are checked in /proc (<see cref="RunTracker.ScanNonChildren"/>).</summary>
+    /// <summary>The safety net: tracked processes that are not Tend's children are checked in /proc
+    /// (<see cref="RunTracker.ScanNonChildren"/>).</summary>
     private void Scan()
     {
         _nextScanAt = Now + (long)_options.ScanInterval.TotalMilliseconds;

@@ -5,7 +5,8 @@ namespace Tend.Supervision;
 /// <summary>Settings of the supervisor itself (not of any one service).</summary>
 internal sealed record SupervisorOptions
 {
-    /// <summary>Prefix each line of the services' output with the service name (through pipes); otherwise they inherit Tend's stdout and stderr.</summary>
+    /// <summary>Prefix each line of the services' output with the service name (through pipes); otherwise they inherit Tend's stdout and
+    /// stderr.</summary>
     public bool LogPrefix { get; init; }
 
     /// <summary>The format of Tend's own lines on stderr.</summary>
@@ -30,6 +31,7 @@ internal sealed record SupervisorOptions
     /// </summary>
     public bool KeepRun { get; init; }
 
-    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Supervision/Drain.cs), or null.</summary>
+    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Supervision/Drain.cs), or
+    /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 }

@@ -16,7 +16,8 @@ internal static class TendSignals
     /// <summary>Whether <paramref name="signal"/> is forwarded to the services rather than a request to stop.</summary>
     public static bool IsForwarded(int signal) => Forwarded.Contains(signal);
 
-    /// <summary>Registers every signal Tend handles; <paramref name="received"/> is called (on the runtime's signal thread) with its number.</summary>
+    /// <summary>Registers every signal Tend handles; <paramref name="received"/> is called (on the runtime's signal thread) with its
+    /// number.</summary>
     public static List<PosixSignalRegistration> Register(Action<int> received)
     {
         var list = new List<PosixSignalRegistration>();

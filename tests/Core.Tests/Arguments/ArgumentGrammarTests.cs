@@ -86,9 +86,11 @@ public class ArgumentGrammarTests
         // A row without a case was silently ignored; now it would throw InvalidOperationException here.
         var values = new Dictionary<string, string>
         {
-            ["--log-format"] = "json", ["--scan-interval"] = "1s", ["--stop-timeout"] = "1s", ["--cleanup-timeout"] = "1s", ["--kill-mode"] = "mixed",
+            ["--log-format"] = "json", ["--scan-interval"] = "1s", ["--stop-timeout"] = "1s", ["--cleanup-timeout"] = "1s",
+                ["--kill-mode"] = "mixed",
             ["--restart"] = "never", ["--stdin"] = "a", ["--ready"] = "a=tcp:1", ["--ready-interval"] = "1s", ["--ready-timeout"] = "1s",
-            ["--alive"] = "a=tcp:1", ["--alive-interval"] = "1s", ["--alive-timeout"] = "1s", ["--alive-failures"] = "2", ["--schedule"] = "a=@daily",
+            ["--alive"] = "a=tcp:1", ["--alive-interval"] = "1s", ["--alive-timeout"] = "1s", ["--alive-failures"] = "2",
+                ["--schedule"] = "a=@daily",
             ["--control-socket"] = "/tmp/x.sock", ["--drain-delay"] = "1s",
         };
         foreach (var f in HostOptions.Options.Where(f => f.Name is not ("--only" or "--without")))

@@ -22,7 +22,8 @@ public partial class LayersTests
 
     private static readonly string[] Layers = ["Posix", "Logging", "Supervision", "Control", "Arguments", "Export"];
 
-    [GeneratedRegex(@"//[^\n]*|/\*.*?\*/|@""(?:[^""]|"""")*""|"""""".*?""""""|\$?""(?:[^""\\\n]|\\.)*""|'(?:[^'\\\n]|\\.)+'", RegexOptions.Singleline)]
+    [GeneratedRegex(@"//[^\n]*|/\*.*?\*/|@""(?:[^""]|"""")*""|"""""".*?""""""|\$?""(?:[^""\\\n]|\\.)*""|'(?:[^'\\\n]|\\.)+'",
+        RegexOptions.Singleline)]
     private static partial Regex CommentOrString();
 
     [GeneratedRegex(@"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?Tend\.(\w+)", RegexOptions.Multiline)]
@@ -63,6 +64,7 @@ public partial class LayersTests
                 foreach (var layer in Reached(File.ReadAllText(file)).Intersect(forbidden))
                     wrong.Add($"{Path.GetRelativePath(root, file)} reaches {layer}");
         }
-        Assert.True(wrong.Count == 0, "layers reached the wrong way (Posix, Logging < Supervision < Control, Arguments < Export):\n" + string.Join("\n", wrong));
+        Assert.True(wrong.Count == 0,
+            "layers reached the wrong way (Posix, Logging < Supervision < Control, Arguments < Export):\n" + string.Join("\n", wrong));
     }
 }

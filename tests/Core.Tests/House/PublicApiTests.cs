@@ -21,7 +21,8 @@ public class PublicApiTests
         foreach (var t in assembly.GetExportedTypes())
         {
             var hidden = IsHidden(t) ? " [hidden]" : "";
-            var kind = t.IsEnum ? "enum" : t.IsInterface ? "interface" : t.IsValueType ? "struct" : t.IsAbstract && t.IsSealed ? "static class" : "class";
+            var kind = t.IsEnum ? "enum" : t.IsInterface ? "interface" : t.IsValueType ? "struct" : t.IsAbstract && t.IsSealed
+                ? "static class" : "class";
             lines.Add($"{Name(t)}: {kind}{hidden}");
             foreach (var m in t.GetMembers(Declared).Where(m => m is not MethodInfo { IsSpecialName: true } && !IsCompilerMade(m)))
                 lines.Add($"{Name(t)}: {Describe(m)}");
@@ -37,9 +38,12 @@ public class PublicApiTests
     private static bool IsCompilerMade(MemberInfo m) =>
         m.Name is "<Clone>$" or "EqualityContract" || m.Name.StartsWith('<') || m.DeclaringType?.IsEnum == true && m.Name == "value__";
 
-    private static string Name(Type t) => t.IsGenericType
-        ? $"{t.Namespace}.{(t.DeclaringType is { } d ? Name(d)[(d.Namespace!.Length + 1)..] + "+" : "")}{t.Name.Split('`')[0]}<{string.Join(",", t.GetGenericArguments().Select(a => a.Name))}>"
-        : t.FullName!.Replace('+', '+');
+    private static string Name(Type t)
+    {
+        if (!t.IsGenericType) return t.FullName!;
+        var outer = t.DeclaringType is { } d ? Name(d)[(d.Namespace!.Length + 1)..] + "+" : "";
+        return $"{t.Namespace}.{outer}{t.Name.Split('`')[0]}<{string.Join(",", t.GetGenericArguments().Select(a => a.Name))}>";
+    }
 
     private static string Short(Type t) => t.IsGenericType
         ? $"{t.Name.Split('`')[0]}<{string.Join(",", t.GetGenericArguments().Select(Short))}>"
@@ -49,14 +53,17 @@ public class PublicApiTests
     {
         ConstructorInfo c => $".ctor({Parameters(c)})",
         MethodInfo x => $"{(x.IsStatic ? "static " : "")}{Short(x.ReturnType)} {x.Name}({Parameters(x)})",
-        PropertyInfo p => $"{(p.GetMethod?.IsStatic == true ? "static " : "")}{Short(p.PropertyType)} {p.Name} {{{(p.GetMethod?.IsPublic == true ? " get;" : "")}{(p.SetMethod?.IsPublic == true ? " set;" : "")} }}",
+        PropertyInfo p =>
+            $"{(p.GetMethod?.IsStatic == true ? "static " : "")}{Short(p.PropertyType)} {p.Name} {{{(p.GetMethod?.IsPublic == true ? " " +
+                "get;" : "")}{(p.SetMethod?.IsPublic == true ? " set;" : "")} }}",
         FieldInfo f => $"{(f.IsLiteral ? "const " : f.IsStatic ? "static " : "")}{Short(f.FieldType)} {f.Name}",
         EventInfo e => $"event {Short(e.EventHandlerType!)} {e.Name}",
         Type n => $"nested {n.Name}",
         _ => m.ToString()!,
     };
 
-    private static string Parameters(MethodBase m) => string.Join(", ", m.GetParameters().Select(p => $"{Short(p.ParameterType)} {p.Name}"));
+    private static string Parameters(MethodBase m) => string.Join(", ",
+        m.GetParameters().Select(p => $"{Short(p.ParameterType)} {p.Name}"));
 
     [Fact]
     public void The_public_API_is_the_reviewed_baseline()
@@ -68,8 +75,10 @@ public class PublicApiTests
         var added = actual.Except(expected).ToList();
         var removed = expected.Except(actual).ToList();
         Assert.True(added.Count == 0 && removed.Count == 0,
-            $"Tend.dll's public API changed ({actual.Count(l => l.Contains(": class") || l.Contains(": static class") || l.Contains(": struct") || l.Contains(": enum") || l.Contains(": interface"))} public types). " +
-            "Review it; if it is meant, regenerate the baseline with\n  TEND_UPDATE_API=1 dotnet test tests/Core.Tests -c Release --filter FullyQualifiedName~PublicApiTests\n" +
+            $"Tend.dll's public API changed ({actual.Count(l => l.Contains(": class") || l.Contains(": static class") || l.Contains(": " +
+                "struct") || l.Contains(": enum") || l.Contains(": interface"))} public types). " +
+            "Review it; if it is meant, regenerate the baseline with\n  TEND_UPDATE_API=1 dotnet test tests/Core.Tests -c Release " +
+                "--filter FullyQualifiedName~PublicApiTests\n" +
             "and commit " + Baseline + ".\n" + string.Join("\n", added.Select(l => "+ " + l).Concat(removed.Select(l => "- " + l))));
     }
 
