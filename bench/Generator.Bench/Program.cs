@@ -20,9 +20,14 @@ CSharpCompilation Compile(IEnumerable<string> sources) => CSharpCompilation.Crea
 
 string Service(int i, int options)
 {
-    var sb = new StringBuilder($"using Tend; namespace Bench;\n/// <summary>Service {i}.</summary>\n[Service(\"svc{i}\"{(i > 0 ? $", DependsOn = [typeof(S{i - 1})]" : "")}, StopTimeout = \"3s\")]\npublic partial class S{i}\n{{\n");
-    for (var j = 0; j < options; j++) sb.Append($"    /// <summary>Option {j}.</summary>\n    [Option] public int Opt{j} {{ get; init; }} = {j};\n");
-    sb.Append($"    public Command Command => new(\"/bin/svc{i}\", {string.Join(", ", Enumerable.Range(0, options).Select(j => $"Opt{j}.ToString()").DefaultIfEmpty("\"x\""))});\n}}\n");
+    var sb =
+        new StringBuilder($"using Tend; namespace Bench;\n/// <summary>Service {i}.</summary>\n[Service(\"svc{i}\"{(i > 0 ? $", " +
+            $"DependsOn = [typeof(S{i - 1})]" : "")}, StopTimeout = \"3s\")]\npublic partial class S{i}\n{{\n");
+    for (var j =
+        0; j < options; j++) sb.Append($"    /// <summary>Option {j}.</summary>\n    [Option] public int Opt{j} {{ get; init; }} = {j};\n");
+    sb.Append($"    public Command Command => " +
+        $"new(\"/bin/svc{i}\", " +
+            $"{string.Join(", ", Enumerable.Range(0, options).Select(j => $"Opt{j}.ToString()").DefaultIfEmpty("\"x\""))});\n}}\n");
     return sb.ToString();
 }
 
@@ -35,7 +40,8 @@ void Row(string name, List<double> v, string unit)
 
 // 1. Generator on 300 services (2 options each), one file each.
 var sources = Enumerable.Range(0, 300).Select(i => Service(i, 2)).ToList();
-var trees = sources.Select((src, i) => CSharpSyntaxTree.ParseText(src, new CSharpParseOptions(LanguageVersion.Latest), path: $"S{i}.cs")).ToList();
+var trees = sources.Select((src, i) => CSharpSyntaxTree.ParseText(src, new CSharpParseOptions(LanguageVersion.Latest),
+    path: $"S{i}.cs")).ToList();
 var cold = new List<double>();
 var warm = new List<double>();
 var same = new List<double>();
@@ -49,10 +55,13 @@ for (var k = 0; k < 11; k++)
     driver = (CSharpGeneratorDriver)driver.RunGenerators(compilation);
     if (k > 0) cold.Add(sw.Elapsed.TotalMilliseconds); // the first run pays the JIT
     var result = driver.GetRunResult();
-    // Warnings are expected: a chain of 300 services does not stop within docker stop's budget (TEND025), and none has a readiness check (TEND026).
-    if (result.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) || result.Results[0].GeneratedSources.Length != 301) throw new InvalidOperationException("unexpected generator output");
+    // Warnings are expected: a chain of 300 services does not stop within docker stop's budget (TEND025), and none has a readiness check
+    // (TEND026).
+    if (result.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error)
+        || result.Results[0].GeneratedSources.Length != 301) throw new InvalidOperationException("unexpected generator output");
     // An edit to one service's file, as in an IDE: the incremental pipeline re-parses that class only.
-    var edited = compilation.ReplaceSyntaxTree(trees[0], CSharpSyntaxTree.ParseText(Service(0, 3), new CSharpParseOptions(LanguageVersion.Latest), path: "S0.cs"));
+    var edited = compilation.ReplaceSyntaxTree(trees[0], CSharpSyntaxTree.ParseText(Service(0, 3),
+        new CSharpParseOptions(LanguageVersion.Latest), path: "S0.cs"));
     sw.Restart();
     driver.RunGenerators(edited);
     if (k > 0) warm.Add(sw.Elapsed.TotalMilliseconds);
@@ -65,7 +74,8 @@ Row("generator, 300 services, after editing one", warm, "ms");
 Row("generator, 300 services, run again unchanged", same, "ms");
 
 // 2. Binding 50 options (5 services × 10) with the generated binder.
-var bindSources = Enumerable.Range(0, 5).Select(i => Service(i, 10).Replace($"typeof(S{i - 1})", $"typeof(S{Math.Max(0, i - 1)})")).ToList();
+var bindSources = Enumerable.Range(0, 5).Select(i => Service(i, 10).Replace($"typeof(S{i - 1})",
+    $"typeof(S{Math.Max(0, i - 1)})")).ToList();
 bindSources[0] = bindSources[0].Replace(", DependsOn = [typeof(S0)]", "");
 var bindCompilation = Compile(bindSources);
 CSharpGeneratorDriver.Create(new ServiceGenerator()).RunGeneratorsAndUpdateCompilation(bindCompilation, out var output, out var diags);
@@ -75,7 +85,8 @@ if (!emit.Success) throw new InvalidOperationException(string.Join("\n", emit.Di
 pe.Position = 0;
 var asm = new AssemblyLoadContext("bench", isCollectible: true).LoadFromStream(pe);
 var bind = asm.GetType("TendApp")!.GetMethod("Bind")!.CreateDelegate<Func<string[], Func<string, string?>, BoundServices>>();
-var bindArgs = Enumerable.Range(0, 5).SelectMany(i => Enumerable.Range(0, 10).SelectMany(j => new[] { $"--svc{i}-opt{j}", (i * 10 + j).ToString(CultureInfo.InvariantCulture) })).ToArray();
+var bindArgs = Enumerable.Range(0, 5).SelectMany(i => Enumerable.Range(0,
+    10).SelectMany(j => new[] { $"--svc{i}-opt{j}", (i * 10 + j).ToString(CultureInfo.InvariantCulture) })).ToArray();
 Func<string, string?> noEnv = _ => null;
 var check = bind(bindArgs, noEnv);
 if (check.Services.Count != 5 || check.Services[4].Command.Arguments[9] != "49") throw new InvalidOperationException("binding went wrong");

@@ -7,7 +7,8 @@ internal static class ApacheBench
 {
     public static IEnumerable<Row> Run(BenchOptions opts)
     {
-        if (!File.Exists("/etc/init.d/apache2")) throw new InvalidOperationException("apache2 is not installed: apt-get install -y apache2");
+        if (!File.Exists("/etc/init.d/apache2"))
+            throw new InvalidOperationException("apache2 is not installed: apt-get install -y apache2");
         var dir = Directory.CreateTempSubdirectory("tend-bench-apache-");
         try
         {
@@ -16,7 +17,8 @@ internal static class ApacheBench
             File.WriteAllText(Path.Combine(dir.FullName, "ports.conf"), $"Listen 127.0.0.1:{port}\nServerName localhost\n");
             var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var a in new[] { "--pid", "--fork", "--mount-proc", "--kill-child", "bash", "-euc",
-                $"mount -t tmpfs tmpfs /run; mkdir -p /run/lock; mount --bind {dir.FullName}/ports.conf /etc/apache2/ports.conf; exec \"$0\" \"$@\"",
+                $"mount -t tmpfs tmpfs /run; mkdir -p /run/lock; mount --bind {dir.FullName}/ports.conf /etc/apache2/ports.conf; exec " +
+                    $"\"$0\" \"$@\"",
                 opts.Tend, "--log-format", "json", "/etc/init.d/apache2 start" })
                 psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
@@ -32,7 +34,8 @@ internal static class ApacheBench
                     while (sw.Elapsed < TimeSpan.FromSeconds(10))
                     {
                         foreach (var pid in Children(tend))
-                            if (Proc.Comm(pid) == "apache2" && Cmdline(pid).StartsWith("/usr/sbin/apache2", StringComparison.Ordinal)) return pid;
+                            if (Proc.Comm(pid) == "apache2" && Cmdline(pid).StartsWith("/usr/sbin/apache2",
+                                StringComparison.Ordinal)) return pid;
                         Thread.Sleep(5);
                     }
                     throw new TimeoutException("apache did not start");
@@ -84,7 +87,8 @@ internal static class ApacheBench
         try
         {
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-                result.AddRange(File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
+                result.AddRange(File.ReadAllText(Path.Combine(task, "children")).Split(' ',
+                    StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }

@@ -24,7 +24,8 @@ internal static class DaemonBench
             var daemons = new List<Daemon>();
             if (apache)
             {
-                if (!File.Exists("/etc/init.d/apache2")) throw new InvalidOperationException("apache2 is not installed: apt-get install -y apache2");
+                if (!File.Exists("/etc/init.d/apache2"))
+                    throw new InvalidOperationException("apache2 is not installed: apt-get install -y apache2");
                 var port = FreePort();
                 File.WriteAllText(Path.Combine(dir.FullName, "ports.conf"), $"Listen 127.0.0.1:{port}\nServerName localhost\n");
                 var setup = $"mount -t tmpfs tmpfs /var/log/apache2; mount --bind {dir.FullName}/ports.conf /etc/apache2/ports.conf";
@@ -33,13 +34,16 @@ internal static class DaemonBench
             }
             if (nginx)
             {
-                if (!File.Exists("/usr/sbin/nginx")) throw new InvalidOperationException("nginx is not installed: apt-get install -y nginx");
+                if (!File.Exists("/usr/sbin/nginx"))
+                    throw new InvalidOperationException("nginx is not installed: apt-get install -y nginx");
                 var port = FreePort();
                 File.WriteAllText(Path.Combine(dir.FullName, "nginx.conf"),
-                    $"pid /run/nginx.pid;\nworker_processes 1;\nerror_log /var/log/nginx/error.log;\nevents {{ worker_connections 64; }}\n" +
+                    $"pid /run/nginx.pid;\nworker_processes 1;\nerror_log /var/log/nginx/error.log;\nevents {{ worker_connections 64; }}\n"
+                        +
                     $"http {{\n  access_log off;\n  server {{ listen 127.0.0.1:{port}; location / {{ return 200 \"ok\\n\"; }} }}\n}}\n");
                 var setup = $"mount -t tmpfs tmpfs /var/log/nginx; mount --bind {dir.FullName}/nginx.conf /etc/nginx/nginx.conf";
-                bool IsMaster(int pid) => Proc.Comm(pid) == "nginx" && Cmdline(pid).StartsWith("nginx: master process", StringComparison.Ordinal);
+                bool IsMaster(int pid) => Proc.Comm(pid) == "nginx" && Cmdline(pid).StartsWith("nginx: master process",
+                    StringComparison.Ordinal);
                 daemons.Add(new("nginx as plain `nginx` (default daemon mode)", "nginx", setup, IsMaster, port));
                 daemons.Add(new("nginx via `service nginx start`", "service nginx start", setup, IsMaster, port));
             }
@@ -49,7 +53,9 @@ internal static class DaemonBench
                 try
                 {
                     var own = OwnStart(d, opts.DaemonSamples >= 5 ? 5 : opts.DaemonSamples);
-                    if (own.Count > 0) notes.Add($"{d.Label} with a plain shell as PID 1 and no supervisor, exec → answers HTTP: {Stat(own)} (the daemon's own start, for comparison).");
+                    if (own.Count > 0)
+                        notes.Add($"{d.Label} with a plain shell as PID 1 and no supervisor, exec → answers HTTP: {Stat(own)} (the " +
+                            $"daemon's own start, for comparison).");
                     rows.AddRange(Restart(opts, d));
                 }
                 catch (Exception e) { notes.Add($"{d.Label}: failed: {e.Message.Split('\n')[0]}"); }
@@ -78,7 +84,8 @@ internal static class DaemonBench
         {
             // Settled: it answers, and its run is out of Tend's start-up window (≥ 1 s, and 2 s after the lineage's
             // last new process, e.g. the init script's `sleep 1`), so this is the restart of a running service.
-            if (!WaitAnswer(d.Port, TimeSpan.FromSeconds(20))) throw new TimeoutException($"{d.Label}: does not answer on 127.0.0.1:{d.Port}");
+            if (!WaitAnswer(d.Port,
+                TimeSpan.FromSeconds(20))) throw new TimeoutException($"{d.Label}: does not answer on 127.0.0.1:{d.Port}");
             Thread.Sleep(3500);
             main = WaitMain(tend, d, TimeSpan.FromSeconds(5));
             if (main is null) { failures++; continue; }
@@ -113,7 +120,8 @@ internal static class DaemonBench
     {
         var members = ns.Tree().Select(t => t.Pid).ToList();
         ns.Dispose();
-        for (var sw = Stopwatch.StartNew(); sw.Elapsed < TimeSpan.FromSeconds(10) && !members.All(p => Proc.State(p) is null or 'Z'); Thread.Sleep(1)) { }
+        for (var sw = Stopwatch.StartNew(); sw.Elapsed < TimeSpan.FromSeconds(10)
+            && !members.All(p => Proc.State(p) is null or 'Z'); Thread.Sleep(1)) { }
     }
 
     /// <summary>The same command with a plain shell as PID 1 (no supervisor): exec → answers HTTP.</summary>
@@ -156,7 +164,8 @@ internal static class DaemonBench
     {
         try
         {
-            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 2000, SendTimeout = 2000 };
+            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 2000,
+                SendTimeout = 2000 };
             s.Connect(IPAddress.Loopback, port);
             s.Send(Request);
             var buffer = new byte[5];

@@ -31,7 +31,8 @@ internal sealed class Ns : IDisposable
     /// <param name="stderr">Called with each line the namespace writes to stderr (the supervisor's log), on a reader thread.</param>
     public static Ns Start(string[] command, Action<string>? stderr = null)
     {
-        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true,
+            RedirectStandardInput = true };
         foreach (var a in UnshareFlags.Concat(command)) psi.ArgumentList.Add(a);
         return new Ns(Process.Start(psi)!, stderr);
     }
@@ -46,7 +47,8 @@ internal sealed class Ns : IDisposable
             {
                 string text;
                 try { text = File.ReadAllText(Path.Combine(task, "children")); } catch (IOException) { continue; }
-                foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries)) result.Add(int.Parse(part, CultureInfo.InvariantCulture));
+                foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries)) result.Add(int.Parse(part,
+                    CultureInfo.InvariantCulture));
             }
         }
         catch (IOException) { }
@@ -130,7 +132,8 @@ internal sealed class Ns : IDisposable
     /// </summary>
     public double? OrphanZombieMs()
     {
-        var psi = new ProcessStartInfo("nsenter", ["-t", Pid.ToString(CultureInfo.InvariantCulture), "-p", "sh", "-c", "(sleep 0.2 & echo $!); exit 0"]) { RedirectStandardOutput = true };
+        var psi = new ProcessStartInfo("nsenter", ["-t", Pid.ToString(CultureInfo.InvariantCulture), "-p", "sh", "-c",
+            "(sleep 0.2 & echo $!); exit 0"]) { RedirectStandardOutput = true };
         using var p = Process.Start(psi)!;
         p.WaitForExit();
         int? orphan = null;

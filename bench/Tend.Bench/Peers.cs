@@ -13,7 +13,8 @@ internal abstract class Peer
     /// <summary>The executable that must exist for the peer to be measured.</summary>
     public abstract string Binary { get; }
 
-    /// <summary>Writes its configuration under <paramref name="dir"/> and returns the command that runs it as PID 1 (after unshare).</summary>
+    /// <summary>Writes its configuration under <paramref name="dir"/> and returns the command that runs it as PID 1 (after
+    /// unshare).</summary>
     /// <param name="services">(name, command line) of each service: the dummy under its own name, with its arguments.</param>
     /// <param name="stopTimeoutMs">Time between SIGTERM and SIGKILL for each service, where the peer has such a setting.</param>
     public abstract string[] Prepare(string dir, IReadOnlyList<(string Name, string[] Argv)> services, int stopTimeoutMs);
@@ -24,7 +25,9 @@ internal abstract class Peer
     protected static void Script(string path, string text)
     {
         File.WriteAllText(path, text);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        File.SetUnixFileMode(path,
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute |
+            UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
     }
 
     protected static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
@@ -50,10 +53,13 @@ internal sealed class SupervisordPeer : Peer
     public override string[] Prepare(string dir, IReadOnlyList<(string Name, string[] Argv)> services, int stopTimeoutMs)
     {
         var conf = new System.Text.StringBuilder();
-        conf.Append($"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={dir}/supervisord.pid\nloglevel=error\n\n");
-        conf.Append($"[unix_http_server]\nfile={dir}/supervisor.sock\n\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n");
+        conf.Append($"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={dir}/supervisord.pid\n" +
+            $"loglevel=error\n\n");
+        conf.Append($"[unix_http_server]\nfile={dir}/supervisor.sock\n\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = " +
+            $"supervisor.rpcinterface:make_main_rpcinterface\n\n");
         foreach (var (name, argv) in services)
-            conf.Append($"[program:{name}]\ncommand={string.Join(' ', argv)}\nautorestart=true\nstartsecs=0\nstartretries=1000\nstopsignal=TERM\nstopwaitsecs={Math.Max(1, (stopTimeoutMs + 999) / 1000)}\n\n");
+            conf.Append($"[program:{name}]\ncommand={string.Join(' ', argv)}\nautorestart=true\nstartsecs=0\nstartretries=1000\n" +
+                $"stopsignal=TERM\nstopwaitsecs={Math.Max(1, (stopTimeoutMs + 999) / 1000)}\n\n");
         File.WriteAllText(Path.Combine(dir, "supervisord.conf"), conf.ToString());
         return [Binary, "-n", "-c", Path.Combine(dir, "supervisord.conf")];
     }

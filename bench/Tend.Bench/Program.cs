@@ -44,7 +44,8 @@ try
     foreach (var peer in peers)
     {
         if (!opts.Want("standard")) break;
-        if (!File.Exists(peer.Binary)) { Console.Error.WriteLine($"{peer.Name}: {peer.Binary} is missing (bench/run.sh installs the peers)"); continue; }
+        if (!File.Exists(peer.Binary)) {
+            Console.Error.WriteLine($"{peer.Name}: {peer.Binary} is missing (bench/run.sh installs the peers)"); continue; }
         Console.Error.WriteLine($"measuring {peer.Name}…");
         var peerDir = Directory.CreateDirectory(Path.Combine(work.FullName, peer.Name)).FullName;
         int run = 0;
@@ -53,7 +54,8 @@ try
         {
             var dir = Directory.CreateDirectory(Path.Combine(peerDir, $"run{run++}")).FullName;
             var marks = Directory.CreateDirectory(Path.Combine(dir, "marks")).FullName;
-            var services = names.Take(n).Select(x => (x, ignoreTerm ? new[] { Path.Combine(bin, x), marks, "ignore" } : new[] { Path.Combine(bin, x), marks })).ToList();
+            var services = names.Take(n).Select(x => (x, ignoreTerm ? new[] { Path.Combine(bin, x), marks,
+                "ignore" } : new[] { Path.Combine(bin, x), marks })).ToList();
             return (peer.Prepare(dir, services, stopTimeoutMs), marks);
         }
         (Ns Ns, string Marks) Launch(int n, bool ignoreTerm = false)
@@ -79,9 +81,11 @@ try
                     ns.WaitForServices(n, TimeSpan.FromSeconds(60));
                     times.Add(sw.Elapsed.TotalMilliseconds);
                 }
-                Put($"start {n} service{(n == 1 ? "" : "s")} (exec → all running)", peer.Name, Stat(times, "ms"), times.Order().ElementAt(times.Count / 2), "ms");
+                Put($"start {n} service{(n == 1 ? "" : "s")} (exec → all running)", peer.Name, Stat(times, "ms"),
+                    times.Order().ElementAt(times.Count / 2), "ms");
             }
-            catch (Exception e) { Put($"start {n} service{(n == 1 ? "" : "s")} (exec → all running)", peer.Name, "failed: " + e.Message.Split('\n')[0]); }
+            catch (Exception e) { Put($"start {n} service{(n == 1 ? "" : "s")} (exec → all running)", peer.Name,
+                "failed: " + e.Message.Split('\n')[0]); }
         }
 
         // N services (1 for single-child peers): restart, memory, idle, orphans, stop.
@@ -113,16 +117,21 @@ try
                     if (back) lat.Add(sw.Elapsed.TotalMilliseconds); else failures++;
                     Thread.Sleep(20);
                 }
-                Put("restart after SIGKILL (new process of that name)", peer.Name, lat.Count > 0 ? Stat(lat, "ms") + (failures > 0 ? $", {failures} not back in 5 s" : "") : "never within 5 s", lat.Count > 0 ? lat.Order().ElementAt(lat.Count / 2) : null, "ms");
+                Put("restart after SIGKILL (new process of that name)", peer.Name, lat.Count > 0 ? Stat(lat,
+                    "ms") + (failures > 0 ? $", {failures} not back in 5 s" : "") : "never within 5 s",
+                    lat.Count > 0 ? lat.Order().ElementAt(lat.Count / 2) : null, "ms");
                 Thread.Sleep(1100);
             }
             var sup = main.SupervisorPids();
-            Put($"own memory, PSS of all its processes (N={N})", peer.Name, $"{F(sup.Sum(Proc.PssKiB) / 1024.0)} MiB ({sup.Count} process{(sup.Count == 1 ? "" : "es")})", sup.Sum(Proc.PssKiB) / 1024.0, "MiB");
+            Put($"own memory, PSS of all its processes (N={N})", peer.Name,
+                $"{F(sup.Sum(Proc.PssKiB) / 1024.0)} MiB ({sup.Count} process{(sup.Count == 1 ? "" : "es")})",
+                sup.Sum(Proc.PssKiB) / 1024.0, "MiB");
             var (cpu0, cs0) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
             Thread.Sleep(TimeSpan.FromSeconds(opts.IdleSeconds));
             sup = main.SupervisorPids();
             var (cpu1, cs1) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
-            Put($"idle {opts.IdleSeconds} s at N={N}: CPU time / wake-ups", peer.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0}", cs1 - cs0, "wake-ups");
+            Put($"idle {opts.IdleSeconds} s at N={N}: CPU time / wake-ups", peer.Name,
+                $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0}", cs1 - cs0, "wake-ups");
 
             // 15 samples where the exit was seen before the reaping (at most 30 tries): a try where both were first
             // seen together says nothing about the time between them, and is counted apart, not as zero.
@@ -134,13 +143,16 @@ try
                 if (double.IsNaN(z)) unseen++; else zombie.Add(z * 1000);
             }
             var unseenNote = unseen > 0 ? $"; {unseen} tr{(unseen == 1 ? "y" : "ies")} saw exit and reaping at once" : "";
-            Put("orphaned zombie: exit → reaped (pidfd)", peer.Name, zombie.Count > 0 ? Stat(zombie, "µs") + unseenNote : "not reaped within 5 s", zombie.Count > 0 ? zombie.Order().ElementAt(zombie.Count / 2) : null, "µs");
+            Put("orphaned zombie: exit → reaped (pidfd)", peer.Name, zombie.Count > 0 ? Stat(zombie,
+                "µs") + unseenNote : "not reaped within 5 s", zombie.Count > 0 ? zombie.Order().ElementAt(zombie.Count / 2) : null, "µs");
 
             var stopWatch = Stopwatch.StartNew();
             Native.Signal(main.Pid, Native.SIGTERM);
             var gone = main.WaitAllGone(TimeSpan.FromSeconds(15));
             var termed = Directory.GetFiles(marksDir).Length;
-            Put($"stop {N} service{(N == 1 ? "" : "s")}: SIGTERM to PID 1 → all gone; got SIGTERM first", peer.Name, gone ? $"{F(stopWatch.Elapsed.TotalMilliseconds)} ms; {termed}/{N}" : $"not within 15 s; {termed}/{N}", gone ? stopWatch.Elapsed.TotalMilliseconds : null, "ms");
+            Put($"stop {N} service{(N == 1 ? "" : "s")}: SIGTERM to PID 1 → all gone; got SIGTERM first", peer.Name,
+                gone ? $"{F(stopWatch.Elapsed.TotalMilliseconds)} ms; {termed}/{N}" : $"not within 15 s; {termed}/{N}",
+                gone ? stopWatch.Elapsed.TotalMilliseconds : null, "ms");
         }
 
         // Escalation: one service that ignores SIGTERM, stop timeout 500 ms where the peer has one.
@@ -155,10 +167,13 @@ try
                 Native.Signal(esc.Pid, Native.SIGTERM);
                 var gone = esc.WaitAllGone(TimeSpan.FromSeconds(10));
                 var note = peer.EscalationNote is { } n ? $" ({n})" : "";
-                Put("TERM-ignoring service, stop timeout 500 ms: SIGTERM → gone", peer.Name, gone ? $"{F(sw.Elapsed.TotalMilliseconds)} ms{note}" : $"not within 10 s{note}", gone ? sw.Elapsed.TotalMilliseconds : null, "ms");
+                Put("TERM-ignoring service, stop timeout 500 ms: SIGTERM → gone", peer.Name,
+                    gone ? $"{F(sw.Elapsed.TotalMilliseconds)} ms{note}" : $"not within 10 s{note}",
+                    gone ? sw.Elapsed.TotalMilliseconds : null, "ms");
             }
         }
-        catch (Exception e) { Put("TERM-ignoring service, stop timeout 500 ms: SIGTERM → gone", peer.Name, "failed: " + e.Message.Split('\n')[0]); }
+        catch (Exception e) { Put("TERM-ignoring service, stop timeout 500 ms: SIGTERM → gone", peer.Name,
+            "failed: " + e.Message.Split('\n')[0]); }
     }
 
     // A scheduled task beside N services: Tend wakes for its runs (one timer, for the earliest due time) and for
@@ -176,14 +191,16 @@ try
             ns.WaitForServices(N, TimeSpan.FromSeconds(30));
             Thread.Sleep(3000);
             var pids = ns.SupervisorPids();
-            Put($"own memory, PSS at N={N}, no scheduled task", scheduled.Name, $"{F(pids.Sum(Proc.PssKiB) / 1024.0)} MiB", pids.Sum(Proc.PssKiB) / 1024.0, "MiB");
+            Put($"own memory, PSS at N={N}, no scheduled task", scheduled.Name, $"{F(pids.Sum(Proc.PssKiB) / 1024.0)} MiB",
+                pids.Sum(Proc.PssKiB) / 1024.0, "MiB");
         }
         const string idleRow = "idle between due times at N=50 + 1 task due every minute (54 s): CPU time / wake-ups";
         try
         {
             string[] command = [scheduled.Binary, "--schedule", "true=* * * * *", .. plain.Skip(1), "/bin/true"];
             var runs = 0;
-            using var ns = Ns.Start(command, line => { if (line.Contains("run started", StringComparison.Ordinal)) Interlocked.Increment(ref runs); });
+            using var ns = Ns.Start(command, line => { if (line.Contains("run started",
+                StringComparison.Ordinal)) Interlocked.Increment(ref runs); });
             ns.WaitForServices(N, TimeSpan.FromSeconds(30));
             // From 3 s after a due time (its run and the trim after it are done) to 1 s before the next one.
             var now = DateTimeOffset.UtcNow;
@@ -197,7 +214,10 @@ try
             sup = ns.SupervisorPids();
             var (cpu1, cs1) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches));
             Put($"own memory, PSS at N={N} + 1 task due every minute (between due times)", scheduled.Name, $"{F(pss)} MiB", pss, "MiB");
-            Put(idleRow, scheduled.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0} ({runsBefore} run{(runsBefore == 1 ? "" : "s")} before the window, {Volatile.Read(ref runs) - runsBefore} in it)", cs1 - cs0, "wake-ups");
+            Put(idleRow, scheduled.Name,
+                $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms " +
+                    $"/ {cs1 - cs0} ({runsBefore} run{(runsBefore == 1 ? "" : "s")} before the " +
+                        $"window, {Volatile.Read(ref runs) - runsBefore} in it)", cs1 - cs0, "wake-ups");
         }
         catch (Exception e) { Put(idleRow, scheduled.Name, "failed: " + e.Message.Split('\n')[0]); }
     }
@@ -217,7 +237,8 @@ try
         var idleRow = $"idle {opts.IdleSeconds} s at N={N}, each with a 1 s TCP liveness check: CPU time / wake-ups";
         try
         {
-            string[] command = [plain[0], "--alive-interval", "1s", .. services.SelectMany(sv => new[] { "--alive", $"{sv.x}=tcp:{port}" }), .. plain[1..dash],
+            string[] command = [plain[0], "--alive-interval", "1s", .. services.SelectMany(sv => new[] { "--alive",
+                $"{sv.x}=tcp:{port}" }), .. plain[1..dash],
                 "--", .. plain[(dash + 1)..], Listener(port)];
             using var ns = Ns.Start(command);
             ns.WaitForServices(N, TimeSpan.FromSeconds(30));
@@ -229,14 +250,17 @@ try
             sup = TendOnly(ns);
             var (cpu1, cs1, v1) = (sup.Sum(Proc.CpuTicks), sup.Sum(Proc.ContextSwitches), sup.Sum(Proc.VoluntarySwitches));
             Put($"own memory, PSS at N={N}, each with a 1 s TCP liveness check", checker.Name, $"{F(pss)} MiB", pss, "MiB");
-            Put(idleRow, checker.Name, $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0} ({v1 - v0} its own waits, the rest preemptions)", cs1 - cs0, "wake-ups");
+            Put(idleRow, checker.Name,
+                $"{F((cpu1 - cpu0) * 1000.0 / Proc.TicksPerSecond)} ms / {cs1 - cs0} ({v1 - v0} its own waits, the rest preemptions)",
+                cs1 - cs0, "wake-ups");
         }
         catch (Exception e) { Put(idleRow, checker.Name, "failed: " + e.Message.Split('\n')[0]); }
 
         // A listener with a backlog for all N checks at once (python's http.server has 5: the rest of the SYNs would wait
         // for their one-second retry): it accepts and closes.
         static string Listener(int port) =>
-            $"python3 -c \"import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', {port})); s.listen(1024); [s.accept()[0].close() for _ in iter(int, 1)]\"";
+            $"python3 -c \"import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); " +
+                $"s.bind(('127.0.0.1', {port})); s.listen(1024); [s.accept()[0].close() for _ in iter(int, 1)]\"";
 
         // Tend's own processes: the listener the checks connect to is a service, but not a dummy one.
         static List<int> TendOnly(Ns ns) => [.. ns.SupervisorPids().Where(p => Proc.Comm(p) is not "python3")];
@@ -301,7 +325,8 @@ try
                         using var doc = JsonDocument.Parse(line);
                         var root = doc.RootElement;
                         lock (followed)
-                            followed[root.TryGetProperty("service", out var s) ? s.GetString() ?? "" : ""] = (root.TryGetProperty("pid", out var pid) ? pid.GetInt32() : 0, ms);
+                            followed[root.TryGetProperty("service", out var s) ? s.GetString() ?? "" : ""] = (root.TryGetProperty("pid",
+                                out var pid) ? pid.GetInt32() : 0, ms);
                     }
                     using var ns = Ns.Start(command, OnLog);
                     ns.WaitForServices(50, TimeSpan.FromSeconds(60));
@@ -313,7 +338,8 @@ try
                     times.Add(elapsed);
                     // Followed = its last `daemonized` names a pid that is a dummy service now (a pid seen before its
                     // exec, under the launcher's name, is the same process).
-                    var daemons = ns.Tree().Where(t => t.Comm.StartsWith("svc", StringComparison.Ordinal)).Select(t => Proc.NsPid(t.Pid)).ToHashSet();
+                    var daemons = ns.Tree().Where(t => t.Comm.StartsWith("svc",
+                        StringComparison.Ordinal)).Select(t => Proc.NsPid(t.Pid)).ToHashSet();
                     lock (followed)
                     {
                         var ok = followed.Where(f => !completed.Contains(f.Key) && daemons.Contains(f.Value.Pid)).ToList();
@@ -322,7 +348,8 @@ try
                     }
                 }
                 Put(daemonizeRow, "tend", Stat(times, "ms"), times.Order().ElementAt(times.Count / 2), "ms");
-                var lost = incomplete.Count == 0 ? "" : $"{incomplete.Count} of {times.Count} runs not all ({string.Join("; ", incomplete)} while every daemon ran)";
+                var lost = incomplete.Count == 0 ? ""
+                    : $"{incomplete.Count} of {times.Count} runs not all ({string.Join("; ", incomplete)} while every daemon ran)";
                 Put(reportedRow, "tend", reportedTimes.Count > 0 ? Stat(reportedTimes, "ms") + (lost.Length > 0 ? "; " + lost : "") : lost,
                     reportedTimes.Count > 0 ? reportedTimes.Order().ElementAt(reportedTimes.Count / 2) : null, "ms");
             }
@@ -330,7 +357,8 @@ try
         }
     }
 
-    if (opts.Want("apache-initd") && peers.Any(p => p is TendPeer)) foreach (var r in ApacheBench.Run(opts)) Put(r.Name, "tend", $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
+    if (opts.Want("apache-initd") && peers.Any(p => p is TendPeer)) foreach (var r in ApacheBench.Run(opts)) Put(r.Name, "tend",
+        $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
     if ((opts.Want("apache") || opts.Want("nginx")) && peers.Any(p => p is TendPeer))
         foreach (var r in DaemonBench.Run(opts, notes, opts.Want("apache"), opts.Want("nginx")))
             Put(r.Name, "tend", $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
@@ -341,12 +369,16 @@ try
     {
         relays = RelayBench.Run(opts.Tend, work.FullName, opts.RelaySamples, Console.Error.WriteLine);
         foreach (var r in relays)
-            json.Add(new() { ["measure"] = $"relay 200 MB of 100-byte lines, {r.Services} service(s)", ["supervisor"] = r.Relay, ["MBps"] = r.MBps, ["linesPerSecond"] = r.LinesPerSecond, ["cpuMsPerGB"] = r.CpuMsPerGB, ["peakRssMiB"] = r.PeakRssMiB, ["error"] = r.Error });
+            json.Add(new() { ["measure"] = $"relay 200 MB of 100-byte lines, {r.Services} service(s)", ["supervisor"] = r.Relay,
+                ["MBps"] = r.MBps, ["linesPerSecond"] = r.LinesPerSecond, ["cpuMsPerGB"] = r.CpuMsPerGB, ["peakRssMiB"] = r.PeakRssMiB,
+                ["error"] = r.Error });
     }
 
     var md = new StringBuilder();
-    md.AppendLine($"Machine: {Environment.ProcessorCount} cores, {Proc.MemTotalGiB():F0} GiB, {RuntimeInformation.OSDescription}, kernel {Environment.OSVersion.Version}; {DateTime.UtcNow:yyyy-MM-dd}.");
-    md.AppendLine($"Each supervisor is PID 1 of its own PID namespace with N dummy services (a tiny static C program each); medians (min–max, n).");
+    md.AppendLine($"Machine: {Environment.ProcessorCount} cores, {Proc.MemTotalGiB():F0} GiB, {RuntimeInformation.OSDescription}, " +
+        $"kernel {Environment.OSVersion.Version}; {DateTime.UtcNow:yyyy-MM-dd}.");
+    md.AppendLine($"Each supervisor is PID 1 of its own PID namespace with N dummy services (a tiny static C program each); medians " +
+        $"(min–max, n).");
     md.AppendLine();
     md.AppendLine("| measure | " + string.Join(" | ", peers.Select(p => p.Name)) + " |");
     md.AppendLine("|---|" + string.Concat(peers.Select(_ => "---|")));
@@ -354,7 +386,8 @@ try
         md.AppendLine($"| {m} | " + string.Join(" | ", peers.Select(p => table[m].TryGetValue(p.Name, out var c) ? c : "—")) + " |");
     if (notes.Count > 0) md.AppendLine().AppendLine(string.Join("\n", notes.Select(n => "- " + n)));
     if (relays.Count > 0)
-        md.AppendLine().AppendLine($"Relaying output (medians of {opts.RelaySamples}; MB/s with min–max; input bytes from the first byte to the last line read; CPU and peak RSS of the relay's own processes):").AppendLine().Append(RelayBench.Table(relays));
+        md.AppendLine().AppendLine($"Relaying output (medians of {opts.RelaySamples}; MB/s with min–max; input bytes from the first byte " +
+            $"to the last line read; CPU and peak RSS of the relay's own processes):").AppendLine().Append(RelayBench.Table(relays));
     Console.Write(md.ToString());
     File.WriteAllText(opts.Markdown, md.ToString());
     File.WriteAllText(opts.Json, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
@@ -365,12 +398,14 @@ finally
     work.Delete(true);
 }
 
-internal sealed record BenchOptions(string Tend, int Services, int Samples, int IdleSeconds, int StartRepeats, bool Apache, string Json, string[] Only, string Markdown)
+internal sealed record BenchOptions(string Tend, int Services, int Samples, int IdleSeconds, int StartRepeats, bool Apache, string Json,
+    string[] Only, string Markdown)
 {
     /// <summary>--daemons: the rows of services that daemonize (apache2 and nginx through `service`, 50 daemonizing dummies).</summary>
     public bool Daemons { get; init; }
 
-    /// <summary>--rows: only these groups of rows (standard, relay, daemonize, apache, nginx, apache-initd); empty: the defaults (standard and relay).</summary>
+    /// <summary>--rows: only these groups of rows (standard, relay, daemonize, apache, nginx, apache-initd); empty: the defaults (standard
+    /// and relay).</summary>
     public string[] Rows { get; init; } = [];
 
     /// <summary>--relay-samples: runs per relay and number of services.</summary>
@@ -411,7 +446,8 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
-        if (o.Tend.Length == 0 || !File.Exists(o.Tend)) throw new ArgumentException("give the tend binary with --tend PATH (bench/run.sh publishes it)");
+        if (o.Tend.Length == 0
+            || !File.Exists(o.Tend)) throw new ArgumentException("give the tend binary with --tend PATH (bench/run.sh publishes it)");
         return o;
     }
 }
@@ -457,7 +493,8 @@ internal static class Proc
         return -1;
     }
 
-    public static string? Comm(int pid) { try { return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'); } catch (IOException) { return null; } }
+    public static string? Comm(int pid) { try { return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'); } catch (IOException) {
+        return null; } }
 
     public static char? State(int pid)
     {
@@ -477,7 +514,8 @@ internal static class Proc
         return long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Times the process's threads gave up the CPU themselves (waits): its wake-ups, without the preemptions a loaded machine adds.</summary>
+    /// <summary>Times the process's threads gave up the CPU themselves (waits): its wake-ups, without the preemptions a loaded machine
+    /// adds.</summary>
     public static long VoluntarySwitches(int pid)
     {
         long total = 0;
@@ -495,7 +533,8 @@ internal static class Proc
         if (!Directory.Exists($"/proc/{pid}/task")) return 0;
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             foreach (var line in File.ReadLines(Path.Combine(task, "status")))
-                if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:",
+                    StringComparison.Ordinal))
                     total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
         return total;
     }
@@ -538,7 +577,8 @@ internal static unsafe class Native
     public static void Signal(int pid, int sig)
     {
         if (kill(pid, sig) != 0)
-            throw new InvalidOperationException($"kill({pid}, {sig}) failed (errno {Marshal.GetLastPInvokeError()}): the measurement cannot start");
+            throw new InvalidOperationException($"kill({pid}, {sig}) failed (errno {Marshal.GetLastPInvokeError()}): the measurement " +
+                $"cannot start");
     }
 
     /// <summary>A signal that cleans up after a run: the process may well be gone already (ESRCH), which is what was wanted.</summary>

@@ -33,27 +33,34 @@ internal static class RelayBench
         }
         """;
 
-    public sealed record Result(string Relay, int Services, List<double> MBps, List<double> LinesPerSecond, List<double> CpuMsPerGB, List<double> PeakRssMiB, string? Error)
+    public sealed record Result(string Relay, int Services, List<double> MBps, List<double> LinesPerSecond, List<double> CpuMsPerGB,
+        List<double> PeakRssMiB, string? Error)
     {
         /// <summary>The bytes relayed when the run stopped at the time limit, or null when it relayed everything.</summary>
         public long? Partial { get; init; }
     }
 
-    /// <summary>The relays measured, in table order: name, the process names that are the relay, the script that runs N producers through it.</summary>
+    /// <summary>The relays measured, in table order: name, the process names that are the relay, the script that runs N producers through
+    /// it.</summary>
     private static (string Name, string[] Comms, Func<int, string, long, string, string> Script)[] Relays(string tend) =>
     [
         ("cat (plain pipe copy, no prefix)", ["cat"], (n, p, b, _) => $"{{ for i in $(seq {n}); do {p} {b} & done; wait; }} | cat"),
-        ("tend --log-prefix", ["tend"], (n, p, b, _) => $"exec {tend} --no-control --log-prefix {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
-        ("supervisord (stdout_logfile=/dev/stdout)", ["supervisord"], (n, p, b, dir) => $"exec supervisord -n -c {SupervisordConf(dir, n, p, b)}"),
+        ("tend --log-prefix", ["tend"], (n, p, b,
+            _) => $"exec {tend} --no-control --log-prefix {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
+        ("supervisord (stdout_logfile=/dev/stdout)", ["supervisord"], (n, p, b,
+            dir) => $"exec supervisord -n -c {SupervisordConf(dir, n, p, b)}"),
         ("s6-log 1 (to stdout, no prefix)", ["s6-log"], (n, p, b, _) => $"for i in $(seq {n}); do {{ {p} {b} | s6-log 1; }} & done; wait"),
         ("sed -u (prefix)", ["sed"], (n, p, b, _) => $"for i in $(seq {n}); do {{ {p} {b} | sed -u \"s/^/svc$i | /\"; }} & done; wait"),
     ];
 
     private static string SupervisordConf(string dir, int n, string producer, long bytes)
     {
-        var conf = new StringBuilder($"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={dir}/supervisord.pid\nuser=root\n");
+        var conf =
+            new StringBuilder($"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={dir}/supervisord.pid\n" +
+                $"user=root\n");
         for (var i = 1; i <= n; i++)
-            conf.Append($"\n[program:svc{i}]\ncommand={producer} {bytes}\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nautorestart=false\nstartsecs=0\n");
+            conf.Append($"\n[program:svc{i}]\ncommand={producer} " +
+                $"{bytes}\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nautorestart=false\nstartsecs=0\n");
         var path = Path.Combine(dir, $"supervisord-{n}.conf");
         File.WriteAllText(path, conf.ToString());
         return path;
@@ -75,7 +82,8 @@ internal static class RelayBench
                     for (var k = -1; k < samples; k++)
                     {
                         var m = Once(script(n, producer, TotalBytes / n, work), comms, TotalBytes / LineBytes);
-                        progress($"  {m.Lines} lines in {m.Seconds:F3} s, CPU {m.CpuMs:F0} ms, peak RSS {m.PeakRssKiB / 1024.0:F1} MiB{(k < 0 ? " (warm-up)" : "")}");
+                        progress($"  {m.Lines} lines in {m.Seconds:F3} s, CPU {m.CpuMs:F0} ms, peak " +
+                            $"RSS {m.PeakRssKiB / 1024.0:F1} MiB{(k < 0 ? " (warm-up)" : "")}");
                         if (m.Lines < TotalBytes / LineBytes) r = r with { Partial = m.Lines * LineBytes };
                         if (k < 0 && r.Partial is null) continue;
                         var bytes = m.Lines * LineBytes;
@@ -94,7 +102,8 @@ internal static class RelayBench
         return results;
     }
 
-    /// <summary>How long one run may take: a relay slower than that (sed -u writes each line with a system call) is measured on what it relayed by then.</summary>
+    /// <summary>How long one run may take: a relay slower than that (sed -u writes each line with a system call) is measured on what it
+    /// relayed by then.</summary>
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
 
     private static (double Seconds, long Lines, double CpuMs, long PeakRssKiB) Once(string script, string[] comms, long lines)
@@ -131,7 +140,8 @@ internal static class RelayBench
             }
             var elapsed = sw.Elapsed.TotalSeconds;
             var relayed = Volatile.Read(ref seen);
-            if (Volatile.Read(ref done) && relayed < lines) throw new InvalidOperationException($"the output ended after {relayed} of {lines} lines");
+            if (Volatile.Read(ref done)
+                && relayed < lines) throw new InvalidOperationException($"the output ended after {relayed} of {lines} lines");
             // The relay's own processes, still there: the producers wait once written.
             var relay = Descendants(shell.Id).Append(shell.Id).Where(p => Proc.Comm(p) is { } c && comms.Contains(c)).ToList();
             var cpu = relay.Sum(Proc.CpuTicks) * 1000.0 / Proc.TicksPerSecond;
@@ -156,7 +166,8 @@ internal static class RelayBench
         catch (IOException) { return 0; }
     }
 
-    /// <summary>Every live descendant of <paramref name="root"/> (services of Tend and supervisord run in sessions of their own, but stay its children).</summary>
+    /// <summary>Every live descendant of <paramref name="root"/> (services of Tend and supervisord run in sessions of their own, but stay
+    /// its children).</summary>
     private static List<int> Descendants(int root)
     {
         var parents = new Dictionary<int, int>();
@@ -182,10 +193,12 @@ internal static class RelayBench
     public static string Table(List<Result> results)
     {
         static string F(double v) => v.ToString(v >= 100 ? "F0" : v >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture);
-        static string Med(List<double> v) { var s = v.Order().ToList(); return F(s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2); }
+        static string Med(List<double> v) { var s = v.Order().ToList(); return F(s.Count % 2 == 1 ? s[s.Count / 2]
+            : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2); }
         static string Range(List<double> v) => $"{Med(v)} ({F(v.Min())}–{F(v.Max())})";
         var md = new StringBuilder();
-        md.AppendLine("| relay, 200 MB of 100-byte lines | 1 service: MB/s | lines/s | CPU per GB | peak RSS | 10 services: MB/s | lines/s | CPU per GB | peak RSS |");
+        md.AppendLine("| relay, 200 MB of 100-byte lines | 1 service: MB/s | lines/s | CPU per GB | peak RSS | 10 services: MB/s | " +
+            "lines/s | CPU per GB | peak RSS |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var relay in results.Select(r => r.Relay).Distinct())
         {

@@ -10,7 +10,8 @@ public partial class Web
     /// <summary>Port the API listens on.</summary>
     [Option] public int Port { get; init; } = 8080;
 
-    public Command Command => new(Environment.ProcessPath!, "web", "--urls", $"http://0.0.0.0:{Port.ToString(CultureInfo.InvariantCulture)}");
+    public Command Command => new(Environment.ProcessPath!, "web", "--urls",
+        $"http://0.0.0.0:{Port.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>Ready once the API answers <c>GET /ready</c>: the worker starts only then.</summary>
     public Readiness Ready => Readiness.Http(Port, "/ready");
@@ -55,7 +56,8 @@ public partial class Worker
     /// <summary>Time between two calls.</summary>
     [Option] public TimeSpan Every { get; init; } = TimeSpan.FromSeconds(2);
 
-    public Command Command => new(Environment.ProcessPath!, "worker", Api, ((long)Every.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+    public Command Command => new(Environment.ProcessPath!, "worker",
+        Api, ((long)Every.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The worker's loop: call the API, log the answer, until SIGTERM.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -63,7 +65,8 @@ public partial class Worker
         var api = args.Length > 0 ? args[0] : "http://127.0.0.1:8080";
         var every = TimeSpan.FromMilliseconds(args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 2000);
         using var stop = new CancellationTokenSource();
-        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            c => { c.Cancel = true; stop.Cancel(); });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var count = 0;
         while (!stop.IsCancellationRequested)

@@ -19,7 +19,8 @@ public sealed class Command
         // A null argument (an unset option passed with '!') would fail only at spawn time, far from its cause.
         for (var i = 0; i < arguments.Count; i++)
             if (arguments[i] is null)
-                throw new ArgumentNullException(nameof(arguments), $"argument {i + 1} after '{executable}' is null: give every argument a value");
+                throw new ArgumentNullException(nameof(arguments),
+                    $"argument {i + 1} after '{executable}' is null: give every argument a value");
         Executable = executable;
         Arguments = arguments.ToImmutableArray();
         Environment = environment;

@@ -19,9 +19,12 @@ namespace Tend;
 internal static class CronSyntax
 {
     /// <summary>What an expression may be, for messages.</summary>
-    public const string Expected = "five cron fields (minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\"), six with seconds first (\"*/2 * * * * *\"), or a macro such as @hourly, @daily or @weekly";
+    public const string Expected =
+        "five cron fields (minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\"), six with seconds first (\"*/2 * * * * *\"), " +
+            "or a macro such as @hourly, @daily or @weekly";
 
-    private static readonly string[] Macros = ["yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly", "every_minute", "every_second"];
+    private static readonly string[] Macros = ["yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly", "every_minute",
+        "every_second"];
     private static readonly string[] MonthNames = ["", "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
@@ -61,7 +64,9 @@ internal static class CronSyntax
         Field[] fields;
         if (words.Length == 5) fields = [Minutes, Hours, DaysOfMonth, Months, DaysOfWeek];
         else if (words.Length == 6) fields = [Seconds, Minutes, Hours, DaysOfMonth, Months, DaysOfWeek];
-        else return $"it has {words.Length} field{(words.Length == 1 ? "" : "s")}, not 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)";
+        else
+            return $"it has {words.Length} field{(words.Length == 1 ? "" : "s")}, not 5 (minute hour day-of-month month day-of-week) or " +
+                $"6 (seconds first)";
         for (var i = 0; i < fields.Length; i++)
             if (CheckField(fields[i], words[i]) is { } why) return $"the {fields[i].Name} field '{words[i]}' {why}";
         return null;
@@ -138,7 +143,9 @@ internal static class CronSyntax
         var n = 0;
         while (p < text.Length && IsDigit(text[p]) && p - start < 3) n = n * 10 + (text[p++] - '0');
         if (p == start) return $"needs {what} at '{Rest(text, start)}': expected a number from {low} to {high}";
-        if (p - start > 2 || n < low || n > high) return $"has {what} {text.Substring(start, p - start)}{(p - start > 2 ? "…" : "")}: expected a number from {low} to {high}";
+        if (p - start > 2 || n < low
+            || n > high)
+            return $"has {what} {text.Substring(start, p - start)}{(p - start > 2 ? "…" : "")}: expected a number from {low} to {high}";
         return null;
     }
 
@@ -156,7 +163,8 @@ internal static class CronSyntax
                     p += 3;
                     return null;
                 }
-            return $"has '{word}', which is not a name of a {(f.Kind == Kind.DayOfWeek ? "day of the week" : "month")}: expected {string.Join(", ", f.Names).TrimStart(',', ' ')}";
+            return $"has '{word}', which is not a name of a {(f.Kind == Kind.DayOfWeek ? "day of the week" : "month")}: " +
+                $"expected {string.Join(", ", f.Names).TrimStart(',', ' ')}";
         }
         return $"needs a value at '{Rest(text, p)}': expected a number from {f.First} to {f.Last}{names}";
     }

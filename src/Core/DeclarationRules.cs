@@ -37,12 +37,16 @@ internal static class DeclarationRules
     {
         var parts = user.Split(':');
         if (parts.Length > 2) return "it has more than one ':'";
-        if (parts[0].Length == 0) return user.Length == 0 ? "it is empty (leave User out to run as Tend's own user)" : "the user before ':' is empty";
+        if (parts[0].Length == 0) return user.Length == 0 ? "it is empty (leave User out to run as Tend's own user)"
+            : "the user before ':' is empty";
         if (parts.Length == 2 && parts[1].Length == 0) return "the group after ':' is empty (leave out the ':')";
         foreach (var part in parts)
             foreach (var c in part)
                 if (char.IsWhiteSpace(c) || char.IsControl(c) || c == '/')
-                    return $"'{part}' holds a character no user or group name can ('{(char.IsControl(c) ? "\\u" + ((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture) : c.ToString())}')";
+                    return $"'{part}' holds a character no user or group name can " +
+                        $"('{(char.IsControl(c)
+                            ? "\\u" + ((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture)
+                            : c.ToString())}')";
         return null;
     }
 }

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Tend;
 
 /// <summary>Durations as users write them: <c>500ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c>, or combined like <c>1m30s</c>.</summary>
-public static class Duration
+internal static class Duration
 {
     /// <summary>The accepted forms, for error messages.</summary>
     public const string Expected = "a duration such as 500ms, 5s, 2m, 1h or 1m30s";
@@ -22,7 +22,8 @@ public static class Duration
             var start = i;
             while (i < s.Length && (char.IsDigit(s[i]) || s[i] == '.')) i++;
             if (i == start) return false;
-            if (!double.TryParse(s.Substring(start, i - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)) return false;
+            if (!double.TryParse(s.Substring(start, i - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture,
+                out var number)) return false;
             var unitStart = i;
             while (i < s.Length && char.IsLetter(s[i])) i++;
             double scale;

@@ -18,20 +18,18 @@ public sealed record Liveness
 {
     private Liveness(Readiness check) => Check = check;
 
-    /// <summary>What is checked (its own interval and timeout are not used: see <see cref="Interval"/> and <see cref="Timeout"/>).</summary>
+    /// <summary>What is checked (its own interval and timeout are not used: see <see cref="Interval"/> and
+    /// <see cref="Timeout"/>).</summary>
     public Readiness Check { get; }
 
     /// <summary>Time between checks (default 10s).</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Interval { get; init; } = ServiceDefaults.AliveIntervalValue;
 
     /// <summary>How long one check may take before it counts as failed (default 1s; a command is then killed).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Timeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Failures in a row after which the service is unhealthy and restarted (default 3).</summary>
-    public int Failures { get; init; } = 3;
-
-    /// <summary>The default <see cref="Interval"/>, <see cref="Timeout"/> and <see cref="Failures"/>, for <c>--help</c>.</summary>
-    public static readonly Liveness Defaults = new(Readiness.File("/"));
+    public int Failures { get; init; } = ServiceDefaults.AliveFailures;
 
     /// <summary>Alive while <paramref name="check"/> passes.</summary>
     public static Liveness Of(Readiness check)
@@ -40,7 +38,8 @@ public sealed record Liveness
         return new Liveness(check);
     }
 
-    /// <summary>Alive while 127.0.0.1:<paramref name="port"/> accepts a connection. (A stopped process's socket still accepts until its backlog fills: prefer <see cref="Http(int, string)"/> to catch a hang.)</summary>
+    /// <summary>Alive while 127.0.0.1:<paramref name="port"/> accepts a connection. (A stopped process's socket still accepts until its
+    /// backlog fills: prefer <see cref="Http(int, string)"/> to catch a hang.)</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     public static Liveness Tcp(int port) => new(Readiness.Tcp(port));
 
@@ -48,12 +47,14 @@ public sealed record Liveness
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     public static Liveness Tcp(IPAddress address, int port) => new(Readiness.Tcp(address, port));
 
-    /// <summary>Alive while <c>GET <paramref name="path"/></c> on 127.0.0.1:<paramref name="port"/> answers 2xx or 3xx within the timeout.</summary>
+    /// <summary>Alive while <c>GET <paramref name="path"/></c> on 127.0.0.1:<paramref name="port"/> answers 2xx or 3xx within the
+    /// timeout.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
     public static Liveness Http(int port, string path = "/") => new(Readiness.Http(port, path));
 
-    /// <summary>Alive while <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx within the timeout.</summary>
+    /// <summary>Alive while <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx
+    /// within the timeout.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
     public static Liveness Http(IPAddress address, int port, string path = "/") => new(Readiness.Http(address, port, path));

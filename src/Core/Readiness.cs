@@ -19,7 +19,8 @@ public sealed record Readiness
     /// <summary>What is checked.</summary>
     public ReadinessKind Kind { get; }
 
-    /// <summary>For <see cref="ReadinessKind.Tcp"/> and <see cref="ReadinessKind.Http"/>: the address to connect to (an IP address).</summary>
+    /// <summary>For <see cref="ReadinessKind.Tcp"/> and <see cref="ReadinessKind.Http"/>: the address to connect to (an IP
+    /// address).</summary>
     public IPAddress? Address { get; private init; }
 
     /// <summary>For <see cref="ReadinessKind.Tcp"/> and <see cref="ReadinessKind.Http"/>: the port.</summary>
@@ -35,10 +36,10 @@ public sealed record Readiness
     public Command? Command { get; private init; }
 
     /// <summary>Time between attempts (default 100ms).</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan Interval { get; init; } = ServiceDefaults.ReadyIntervalValue;
 
     /// <summary>How long one attempt may take before it counts as failed (default 1s; a command is then killed).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Timeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Ready once 127.0.0.1:<paramref name="port"/> accepts a connection.</summary>
     public static Readiness Tcp(int port) => Tcp(IPAddress.Loopback, port);
@@ -56,7 +57,8 @@ public sealed record Readiness
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
     public static Readiness Http(int port, string path = "/") => Http(IPAddress.Loopback, port, path);
 
-    /// <summary>Ready once <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx (HTTP/1.0, no redirect followed).</summary>
+    /// <summary>Ready once <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx
+    /// (HTTP/1.0, no redirect followed).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
     public static Readiness Http(IPAddress address, int port, string path = "/")
@@ -64,7 +66,8 @@ public sealed record Readiness
         if (port is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "a TCP port is a number from 1 to 65535");
         ArgumentNullException.ThrowIfNull(path);
         if (!path.StartsWith('/') || path.Any(c => c <= ' ' || c == 0x7F))
-            throw new ArgumentException($"'{path}' is not an HTTP path: it must start with '/' and hold no space or control character", nameof(path));
+            throw new ArgumentException($"'{path}' is not an HTTP path: it must start with '/' and hold no space or control character",
+                nameof(path));
         return new Readiness(ReadinessKind.Http) { Address = address, Port = port, HttpPath = path };
     }
 
@@ -83,7 +86,8 @@ public sealed record Readiness
     }
 
     /// <summary>What <see cref="Parse"/> accepts.</summary>
-    public const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE";
+    public const string Expected =
+        "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE";
 
     /// <summary>
     /// Parses a check written on the command line: <c>tcp:8080</c>, <c>tcp:127.0.0.1:8080</c>, <c>tcp:[::1]:8080</c>,
@@ -109,9 +113,11 @@ public sealed record Readiness
                     var hostPart = url ? rest[2..] : rest;
                     var slash = hostPart.IndexOf('/');
                     var path = slash >= 0 ? hostPart[slash..] : "/";
-                    if (path.IndexOf('#') is >= 0 and var hash) path = path[..hash]; // a fragment is the client's, never sent (RFC 9110, 4.2.4)
+                    // a fragment is the client's, never sent (RFC 9110, 4.2.4)
+                    if (path.IndexOf('#') is >= 0 and var hash) path = path[..hash];
                     if (path.Any(c => c <= ' ' || c == 0x7F))
-                        throw new FormatException($"'{path}' in '{text}' is not an HTTP path: it may hold no space or control character (write a space as %20)");
+                        throw new FormatException($"'{path}' in '{text}' is not an HTTP path: it may hold no space or control character " +
+                            $"(write a space as %20)");
                     hostPart = slash >= 0 ? hostPart[..slash] : hostPart;
                     if (url && !hostPart.Contains(':')) hostPart += ":80";
                     var (address, port) = Endpoint(hostPart, text);
@@ -126,7 +132,8 @@ public sealed record Readiness
         }
     }
 
-    /// <summary>[ADDRESS:]PORT of a tcp: or http: check, as <c>127.0.0.1:8080</c>, <c>[::1]:8080</c>, <c>localhost:8080</c> or <c>8080</c>.</summary>
+    /// <summary>[ADDRESS:]PORT of a tcp: or http: check, as <c>127.0.0.1:8080</c>, <c>[::1]:8080</c>, <c>localhost:8080</c> or
+    /// <c>8080</c>.</summary>
     private static (IPAddress Address, int Port) Endpoint(string rest, string text)
     {
         var address = IPAddress.Loopback;
@@ -138,14 +145,16 @@ public sealed record Readiness
             portText = rest[(last + 1)..];
             if (host == "localhost") address = IPAddress.Loopback;
             else if (!IPAddress.TryParse(host, out address!))
-                throw new FormatException($"'{host}' in '{text}' is not an IP address (names are not resolved: give 127.0.0.1, ::1 or the container's address)");
+                throw new FormatException($"'{host}' in '{text}' is not an IP address (names are not resolved: give 127.0.0.1, ::1 or " +
+                    $"the container's address)");
         }
         if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
             throw new FormatException($"'{portText}' in '{text}' is not a TCP port (a number from 1 to 65535)");
         return (address, port);
     }
 
-    private string HostPort => Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]:{Port}" : $"{Address}:{Port}";
+    private string HostPort => Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]:{Port}"
+        : $"{Address}:{Port}";
 
     /// <inheritdoc/>
     public override string ToString() => Kind switch

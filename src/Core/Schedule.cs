@@ -51,7 +51,8 @@ public sealed class Schedule : IEquatable<Schedule>
     /// <summary>The same expression read in <paramref name="zone"/>.</summary>
     public Schedule In(TimeZoneInfo zone) => new(Expression, _cron, zone);
 
-    /// <summary>The first due time strictly after <paramref name="wall"/>, or null when the expression never comes due again (February 30th).</summary>
+    /// <summary>The first due time strictly after <paramref name="wall"/>, or null when the expression never comes due again (February
+    /// 30th).</summary>
     public DateTimeOffset? NextAfter(DateTimeOffset wall) => _cron.GetNextOccurrence(wall, Zone, inclusive: false);
 
     /// <summary>
@@ -67,7 +68,8 @@ public sealed class Schedule : IEquatable<Schedule>
         try { return TimeZoneInfo.FindSystemTimeZoneById(id); }
         catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
-            throw new ArgumentException($"TZ is '{tz}', which names no time zone here: scheduled tasks need a zone of the tz database such as Europe/Paris (install tzdata in the image), or leave TZ unset for UTC");
+            throw new ArgumentException($"TZ is '{tz}', which names no time zone here: scheduled tasks need a zone of the tz database " +
+                $"such as Europe/Paris (install tzdata in the image), or leave TZ unset for UTC");
         }
     }
 

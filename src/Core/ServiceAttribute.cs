@@ -27,7 +27,8 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>Its command forks a daemon and exits (an init script); dependents wait for the daemon.</summary>
     public bool Daemonizes { get; set; }
 
-    /// <summary>When it fails for good, Tend stops everything and exits with its exit code (128+N for signal N; 1 when it never ran).</summary>
+    /// <summary>When it fails for good, Tend stops everything and exits with its exit code (128+N for signal N; 1 when it never
+    /// ran).</summary>
     public bool Critical { get; set; }
 
     /// <summary>The signal that asks it to stop, e.g. <c>SIGTERM</c> (default) or <c>SIGQUIT</c>.</summary>
@@ -36,10 +37,12 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>Time between the stop signal and SIGKILL (default <c>5s</c>).</summary>
     public string StopTimeout { get; set; } = ServiceDefaults.StopTimeout;
 
-    /// <summary>After its main process died, how long what is left of its process group gets before SIGKILL (default <c>100ms</c>).</summary>
+    /// <summary>After its main process died, how long what is left of its process group gets before SIGKILL (default
+    /// <c>100ms</c>).</summary>
     public string CleanupTimeout { get; set; } = ServiceDefaults.CleanupTimeout;
 
-    /// <summary>Which processes a stop reaches (default <see cref="Tend.KillMode.Lineage"/>: every process of its start-up; see <see cref="Tend.KillMode"/>).</summary>
+    /// <summary>Which processes a stop reaches (default <see cref="Tend.KillMode.Lineage"/>: every process of its start-up; see
+    /// <see cref="Tend.KillMode"/>).</summary>
     public KillMode KillMode { get; set; } = ServiceDefaults.KillMode;
 
     /// <summary>The user to run as: <c>name</c>, <c>uid</c>, <c>name:group</c> or <c>uid:gid</c> (needs setpriv in the image).</summary>
@@ -60,10 +63,12 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// <summary>The window of <see cref="StartLimit"/> (default <c>10s</c>).</summary>
     public string StartWindow { get; set; } = ServiceDefaults.StartWindow;
 
-    /// <summary>A hint for choosing its main process among the processes its command started, and the name an already running process is adopted by (default: the command's basename).</summary>
+    /// <summary>A hint for choosing its main process among the processes its command started, and the name an already running process is
+    /// adopted by (default: the command's basename).</summary>
     public string? MatchName { get; set; }
 
-    /// <summary>It reads the container's stdin (<c>docker run -i</c>); every other service gets /dev/null. At most one service may.</summary>
+    /// <summary>It reads the container's stdin (<c>docker run -i</c>); every other service gets /dev/null. At most one service
+    /// may.</summary>
     public bool Stdin { get; set; }
 
     /// <summary>The working directory (default: Tend's).</summary>

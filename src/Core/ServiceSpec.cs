@@ -61,10 +61,12 @@ public sealed record ServiceSpec
     /// </summary>
     public TimeSpan CleanupTimeout { get; init; } = ServiceDefaults.CleanupTimeoutValue;
 
-    /// <summary>Which processes a stop reaches, and which leftovers are stopped after the main process died (<see cref="Tend.KillMode"/>).</summary>
+    /// <summary>Which processes a stop reaches, and which leftovers are stopped after the main process died
+    /// (<see cref="Tend.KillMode"/>).</summary>
     public KillMode KillMode { get; init; } = ServiceDefaults.KillMode;
 
-    /// <summary>When this service fails for good, Tend stops everything and exits with the code of its last run (128+N for signal N, as shells report it), or 1 when it never ran or its last run exited 0.</summary>
+    /// <summary>When this service fails for good, Tend stops everything and exits with the code of its last run (128+N for signal N, as
+    /// shells report it), or 1 when it never ran or its last run exited 0.</summary>
     public bool Critical { get; init; }
 
     /// <summary>

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Tend;
 
 /// <summary>The validated set of services, with dependencies resolved to indices.</summary>
-public sealed class ServiceTable
+internal sealed class ServiceTable
 {
     /// <summary>Validates <paramref name="services"/>: unique non-empty names, known dependencies, no cycle.</summary>
     /// <exception cref="ArgumentException">A name is empty or repeated, a dependency is unknown, or dependencies form a cycle.</exception>
@@ -41,7 +41,8 @@ public sealed class ServiceTable
         Dependents = [.. dependents.Select(l => l.ToImmutableArray())];
         var cycle = FindCycle();
         if (cycle is not null)
-            throw new ArgumentException($"services depend on each other in a cycle: {string.Join(" -> ", cycle.Select(i => Services[i].Name))}");
+            throw new ArgumentException($"services depend on each other in a cycle: {string.Join(" " +
+                "-> ", cycle.Select(i => Services[i].Name))}");
     }
 
     /// <summary>The services, in declaration order.</summary>

@@ -2,7 +2,7 @@ using System;
 namespace Tend;
 
 /// <summary>Linux signal names and numbers (x86_64 and arm64 share them).</summary>
-public static class Signals
+internal static class Signals
 {
     private static readonly string[] Names =
     [
@@ -10,6 +10,16 @@ public static class Signals
         "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
         "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
     ];
+
+    /// <summary>The numbers the code names (signal(7); Posix.Libc takes its own from here).</summary>
+    internal const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15, SIGCONT = 18,
+        SIGSTOP = 19, SIGWINCH = 28;
+
+    /// <summary>A shell's exit code for a process ended by signal N is this plus N (bash(1), "EXIT STATUS").</summary>
+    internal const int ShellCodeBase = 128;
+
+    /// <summary>That rule, as the help texts say it.</summary>
+    internal const string ShellCodeRule = "128+N for signal N";
 
     /// <summary>The accepted forms, for error messages.</summary>
     public const string Expected = "a signal name such as SIGTERM, TERM, SIGQUIT or INT, or a number from 1 to 64";

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Reflection;
 using System.Text;
 using Tend.Arguments;
@@ -17,7 +18,8 @@ public static class TendHost
     /// <summary>Exit code for an internal error (EX_SOFTWARE).</summary>
     public const int InternalError = 70;
 
-    /// <summary>Runs Tend with only command-line services (the seed's flow): <c>tend "/usr/sbin/sshd" "/etc/init.d/apache2 start"</c>.</summary>
+    /// <summary>Runs Tend with only command-line services (the seed's flow): <c>tend "/usr/sbin/sshd" "/etc/init.d/apache2
+    /// start"</c>.</summary>
     public static int Run(string[] args) => Run(args, []);
 
     /// <summary>Runs Tend with declared services plus any command-line ones.</summary>
@@ -29,13 +31,30 @@ public static class TendHost
     /// Returns an exit code for help, the version, control requests and bad arguments; once supervision starts, it
     /// does not return: the process exits with Tend's exit code (the calling thread becomes the reaper).
     /// </summary>
-    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments) => Run(args, () => declared, arguments);
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static int Run(string[] args, IReadOnlyList<ServiceSpec> declared, DeclaredArguments? arguments) => Run(args, () => declared,
+        arguments);
 
     /// <summary>
     /// Runs Tend with the services the generated binder bound: their <c>Command</c> and <c>Ready</c> are evaluated
     /// once, after Tend's own options were read, and not at all for <c>--help</c> or <c>--version</c>.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static int Run(BoundServices bound, DeclaredArguments arguments) => Run(bound.Rest, () => bound.Services, arguments);
+
+    /// <summary>Reads Tend's own options (what the binder left) as <see cref="Run(BoundServices, DeclaredArguments)"/> would, without
+    /// running anything.</summary>
+    /// <exception cref="UsageException">A bad option: the message Tend would print.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void ParseOwnOptions(IReadOnlyList<string> rest, IEnumerable<string> declaredFlags) => HostOptions.Parse(rest,
+        declaredFlags);
+
+    /// <summary>The checks Tend makes on declared services before anything starts (names, dependencies, stdin), without running
+    /// them.</summary>
+    /// <exception cref="ArgumentException">Services Tend refuses (the message says why).</exception>
+    /// <exception cref="UsageException">Services Tend refuses as bad input.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void CheckDeclared(IReadOnlyList<ServiceSpec> services) => _ = new ServiceTable(WithStdin([.. services], null));
 
     private static int Run(string[] args, Func<IReadOnlyList<ServiceSpec>> build, DeclaredArguments? arguments)
     {
@@ -46,7 +65,9 @@ public static class TendHost
         // tend export and wait-for come through the generated TendApp.Run; a program without it has nothing to export,
         // and its binary (the generic entrypoint) carries none of the export code.
         if (args.Length > 0 && args[0] == "export")
-            return Fail(new UsageException("this program declares no services, so there is nothing to export (ad-hoc command lines are not exported): declare services with [Service] and run the program TendApp.Run starts"));
+            return Fail(new
+                UsageException("this program declares no services, so there is nothing to export (ad-hoc command lines are not " +
+                    "exported): declare services with [Service] and run the program TendApp.Run starts"));
         HostOptions options;
         ServiceTable table;
         IReadOnlyList<string>? sockets;
@@ -64,7 +85,8 @@ public static class TendHost
                 return 0;
             }
             // Before the services' own code runs: a second supervisor beside a running Tend is refused first.
-            sockets = ControlSockets(options.ControlSocket, out var automatic);
+            var socket = options.NoControl ? null : options.ControlSocket ?? ControlServer.ConfiguredPath;
+            sockets = ControlSockets(socket, out var automatic);
             if (RunningTend.Refusal(options.CommandLines, sockets, automatic) is { } second)
                 throw new UsageException(second);
             var declared = build();
@@ -72,15 +94,19 @@ public static class TendHost
             var terminal = Posix.Libc.isatty(0) == 1;
             // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
             // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
-            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
-            var services = Orchestration.Apply(AfterSetUp(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules,
-                Environment.GetEnvironmentVariable("TZ")), stdin, terminal), declared.Count), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
+            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin)
+                && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
+            var services = AfterSetUp(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive),
+                options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal), declared.Count);
+            if (options.Orchestrated) services = Orchestration.Apply(services, [.. options.Schedules.Select(s => s.Service)]);
+            else ServiceSelection.RequireDependencies(services);
             if (services.Count == 0)
-                throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
+                throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" " +
+                    "\"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
             catch (ArgumentException e) { throw new UsageException(PlainMessage.Of(e)); }
-            ProgramCheck.Verify(table.Services);
-            if (options.ControlSocket is { } socket && ControlServer.PathProblem(socket) is { } problem)
+            ProgramCheck.Verify(table.Services, ControlClient.IsVerb);
+            if (socket is not null && ControlServer.PathProblem(socket) is { } problem)
                 throw new UsageException(problem);
         }
         catch (UsageException e)
@@ -167,32 +193,27 @@ public static class TendHost
         return given is null ? null : automatic ? ControlSocketPaths.For(Posix.Libc.geteuid()) : [given];
     }
 
-    /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them (2).</summary>
+    /// <summary>Reports bad arguments on stderr, in one line that names the problem and its fix; returns the exit code for them
+    /// (2).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static int Fail(UsageException e)
     {
         FdWriter.Write(2, $"tend: error: {PlainMessage.Of(e)}\n");
         return UsageError;
     }
 
-    /// <summary>Applies <c>--only</c> and <c>--without</c> (comma-separated service names) to the declared services.</summary>
-    /// <exception cref="UsageException">An unknown name.</exception>
-    public static IReadOnlyList<ServiceSpec> Select(IReadOnlyList<ServiceSpec> declared, IReadOnlyList<string> only, IReadOnlyList<string> without)
-    {
-        var names = declared.Select(d => d.Name).ToList();
-        var dependsOn = declared.Select(d => (IReadOnlyList<int>)d.DependsOn.Select(n => names.IndexOf(n)).Where(i => i >= 0).ToList()).ToList();
-        var keep = ServiceSelection.Keep(names, dependsOn, only, without);
-        return declared.Where((_, i) => keep[i]).ToList();
-    }
-
-    /// <summary>Applies <c>--ready NAME=CHECK</c> and <c>--alive NAME=CHECK</c> to the services named (declared or command-line ones).</summary>
+    /// <summary>Applies <c>--ready NAME=CHECK</c> and <c>--alive NAME=CHECK</c> to the services named (declared or command-line
+    /// ones).</summary>
     /// <exception cref="UsageException">A name that is no service.</exception>
-    public static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready, IReadOnlyList<(string Service, Liveness Check)> alive)
+    internal static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready,
+        IReadOnlyList<(string Service, Liveness Check)> alive)
     {
         int Find(string option, string name)
         {
             var i = services.FindIndex(s => s.Name == name);
             if (i < 0)
-                throw new UsageException($"option '{option}' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+                throw new UsageException($"option '{option}' names '{name}', which is not a service here; the services " +
+                    $"are: {string.Join(", ", services.Select(s => s.Name))}");
             return i;
         }
         foreach (var (name, check) in ready)
@@ -212,14 +233,17 @@ public static class TendHost
     /// Applies <c>--schedule NAME=CRON</c> to the services named (declared or command-line ones), and reads every
     /// schedule in the zone <paramref name="tz"/> names (UTC when unset: <see cref="Schedule.ZoneFromEnvironment"/>).
     /// </summary>
-    /// <exception cref="UsageException">A name that is no service, or a TZ that names no zone (only when a service has a schedule).</exception>
-    public static List<ServiceSpec> WithSchedules(List<ServiceSpec> services, IReadOnlyList<(string Service, Schedule Schedule)> schedules, string? tz)
+    /// <exception cref="UsageException">A name that is no service, or a TZ that names no zone (only when a service has a
+    /// schedule).</exception>
+    internal static List<ServiceSpec> WithSchedules(List<ServiceSpec> services, IReadOnlyList<(string Service,
+        Schedule Schedule)> schedules, string? tz)
     {
         foreach (var (name, schedule) in schedules)
         {
             var i = services.FindIndex(s => s.Name == name);
             if (i < 0)
-                throw new UsageException($"option '--schedule' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+                throw new UsageException($"option '--schedule' names '{name}', which is not a service here; the services " +
+                    $"are: {string.Join(", ", services.Select(s => s.Name))}");
             services[i] = services[i] with { Schedule = schedule };
         }
         if (!services.Any(s => s.Schedule is not null)) return services;
@@ -242,13 +266,14 @@ public static class TendHost
     /// <c>docker run -it IMAGE bash</c> does without Tend, its end ends the container with its exit code — it is made
     /// critical and, unless its restart policy says otherwise (on-failure), never restarted.
     /// </remarks>
-    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
+    internal static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
     {
         if (stdin is not null)
         {
             var i = services.FindIndex(s => s.Name == stdin);
             if (i < 0)
-                throw new UsageException($"option '--stdin' names '{stdin}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+                throw new UsageException($"option '--stdin' names '{stdin}', which is not a service here; the services " +
+                    $"are: {string.Join(", ", services.Select(s => s.Name))}");
             services[i] = services[i] with { Stdin = true };
         }
         var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
@@ -257,7 +282,8 @@ public static class TendHost
         if (terminal)
             for (var i = 0; i < services.Count; i++)
                 if (services[i].Stdin && services[i].Schedule is null && !services[i].OneShot)
-                    services[i] = services[i] with { Critical = true, Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
+                    services[i] = services[i] with { Critical = true,
+                        Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
         return services;
     }
 
@@ -281,12 +307,13 @@ public static class TendHost
     /// <summary>The shells <c>docker run -it IMAGE SHELL</c> is typed with (the basename of the command).</summary>
     private static readonly string[] Shells = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "fish", "tcsh", "csh", "busybox"];
 
-    /// <summary>A shell run to be typed at: a known shell with options only (<c>bash</c>, <c>bash --norc</c>, <c>sh -l</c>), no <c>-c</c> and no script.</summary>
+    /// <summary>A shell run to be typed at: a known shell with options only (<c>bash</c>, <c>bash --norc</c>, <c>sh -l</c>), no <c>-c</c>
+    /// and no script.</summary>
     internal static bool IsInteractiveShell(Command command) =>
         Shells.Contains(command.BaseName) && command.Arguments.All(a => a.StartsWith('-') && a != "-c");
 
     /// <summary>One service per command line, named after the command's basename (made unique with -2, -3…).</summary>
-    public static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)
+    internal static IEnumerable<ServiceSpec> AdHoc(HostOptions options, IReadOnlyList<ServiceSpec> declared)
     {
         var names = new HashSet<string>(declared.Select(d => d.Name), StringComparer.Ordinal);
         foreach (var line in options.CommandLines)
@@ -307,7 +334,8 @@ public static class TendHost
 
     /// <summary>The informational version of the Tend assembly.</summary>
     public static string Version =>
-        typeof(TendHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+        typeof(TendHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            ?? "0.0.0";
 
     /// <summary>The lines of <c>--help</c> that list Tend's own options (the README's option list is these lines).</summary>
     internal static IEnumerable<string> OptionLines() =>
@@ -318,7 +346,8 @@ public static class TendHost
         var sb = new StringBuilder();
         sb.Append("Usage: tend [options] [--] [command line]...\n\n");
         sb.Append("Keeps each command line running as a service: restarts it when it dies, reaps zombies,\n");
-        sb.Append("forwards SIGHUP/SIGUSR1/SIGUSR2/SIGWINCH and stops everything cleanly on SIGTERM/SIGINT.\n");
+        sb.Append($"forwards {string.Join('/', TendSignals.Forwarded.Select(Signals.Name))} and stops everything cleanly on " +
+            $"SIGTERM/SIGINT.\n");
         sb.Append("Each argument is one command line, split like a shell splits words, never run through a shell.\n\n");
         if (arguments is not null) sb.Append(arguments.Help()).Append('\n');
         else if (declared.Count > 0)
@@ -329,8 +358,8 @@ public static class TendHost
         }
         sb.Append("Options:\n");
         foreach (var line in OptionLines()) sb.Append(line).Append('\n');
-        sb.Append("\nExit codes: 0 after a requested stop; when a critical service fails for good, its own exit code (128+N\n");
-        sb.Append("for signal N, 1 if it never ran); 1 when every service ended and one failed; 2 for bad arguments.\n");
+        sb.Append("\nExit codes: 0 after a requested stop; when a critical service fails for good, its own exit code\n");
+        sb.Append($"({Signals.ShellCodeRule}, 1 if it never ran); 1 when every service ended and one failed; 2 for bad arguments.\n");
         sb.Append("\nExample: tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"\n\n");
         sb.Append(ControlClient.Usage);
         if (arguments is not null) sb.Append('\n').Append(ExportCommand.Usage);

@@ -72,7 +72,8 @@ internal static class DiagnosticDescriptors
     public static DiagnosticDescriptor[] All => new[]
     {
         NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
-        InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption, BadSchedule, BadAlive,
+        InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible,
+            RequiredNotOption, BadSchedule, BadAlive,
         GeneratedMemberClash, ScheduleConflict, EmptyEnum, StdinTwice, StopBudget, ReadinessForDependents,
         BadHttpEndpoint,
     };

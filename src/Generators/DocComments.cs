@@ -12,8 +12,10 @@ namespace Tend.Generators;
 /// <summary>The &lt;summary&gt; of a declaration's doc comment, as one line of plain text for <c>--help</c>.</summary>
 internal static class DocComments
 {
-    private static readonly Regex SummaryElement = new(@"<summary>(.*?)</summary>", RegexOptions.Singleline | RegexOptions.CultureInvariant);
-    private static readonly Regex Reference = new(@"<(?:see|seealso|paramref|typeparamref)\s+\w+\s*=\s*""([^""]*)""\s*/>", RegexOptions.CultureInvariant);
+    private static readonly Regex SummaryElement = new(@"<summary>(.*?)</summary>",
+        RegexOptions.Singleline | RegexOptions.CultureInvariant);
+    private static readonly Regex Reference = new(@"<(?:see|seealso|paramref|typeparamref)\s+\w+\s*=\s*""([^""]*)""\s*/>",
+        RegexOptions.CultureInvariant);
     private static readonly Regex Tag = new(@"<[^>]+>", RegexOptions.CultureInvariant);
     private static readonly Regex Entity = new(@"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);", RegexOptions.CultureInvariant);
     private static readonly Regex Space = new(@"\s+", RegexOptions.CultureInvariant);
@@ -31,7 +33,8 @@ internal static class DocComments
             var text = new StringBuilder();
             foreach (var trivia in syntax.GetLeadingTrivia())
             {
-                if (trivia.IsKind(SyntaxKind.SingleLineDocumentationCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineDocumentationCommentTrivia)
+                if (trivia.IsKind(SyntaxKind.SingleLineDocumentationCommentTrivia)
+                    || trivia.IsKind(SyntaxKind.MultiLineDocumentationCommentTrivia)
                     || (trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) && trivia.ToString().StartsWith("///", StringComparison.Ordinal))
                     || (trivia.IsKind(SyntaxKind.MultiLineCommentTrivia) && trivia.ToString().StartsWith("/**", StringComparison.Ordinal)))
                     text.Append(Strip(trivia.ToFullString())).Append('\n');
@@ -41,7 +44,8 @@ internal static class DocComments
         return null;
     }
 
-    /// <summary>Removes the comment's own marks: <c>///</c>, <c>/**</c>, <c>*/</c> and the <c>*</c> that starts a line of a block.</summary>
+    /// <summary>Removes the comment's own marks: <c>///</c>, <c>/**</c>, <c>*/</c> and the <c>*</c> that starts a line of a
+    /// block.</summary>
     private static string Strip(string comment)
     {
         var sb = new StringBuilder();
@@ -50,7 +54,8 @@ internal static class DocComments
             var line = raw.Trim();
             if (line.StartsWith("///", StringComparison.Ordinal)) line = line.Substring(3);
             else if (line.StartsWith("/**", StringComparison.Ordinal)) line = line.Substring(3);
-            else if (line.StartsWith("*", StringComparison.Ordinal) && !line.StartsWith("*/", StringComparison.Ordinal)) line = line.Substring(1);
+            else if (line.StartsWith("*", StringComparison.Ordinal) && !line.StartsWith("*/",
+                StringComparison.Ordinal)) line = line.Substring(1);
             if (line.EndsWith("*/", StringComparison.Ordinal)) line = line.Substring(0, line.Length - 2);
             sb.Append(line).Append('\n');
         }

@@ -23,7 +23,8 @@ internal static class Names
         for (var i = 0; i < name.Length; i++)
         {
             var c = name[i];
-            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1]))))
+            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]) || (i + 1 < name.Length
+                && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1]))))
                 sb.Append('-');
             sb.Append(char.ToLowerInvariant(c));
         }

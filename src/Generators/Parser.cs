@@ -43,7 +43,8 @@ internal static class Parser
         var diags = new List<DiagnosticInfo>();
         var type = (INamedTypeSymbol)ctx.TargetSymbol;
         // The [Service] of this part of the class (with [Service] on two parts, the symbol has both).
-        var attr = ctx.Attributes.FirstOrDefault(a => a.ApplicationSyntaxReference is { } r && r.SyntaxTree == ctx.TargetNode.SyntaxTree && ctx.TargetNode.Span.Contains(r.Span))
+        var attr = ctx.Attributes.FirstOrDefault(a => a.ApplicationSyntaxReference is { } r && r.SyntaxTree == ctx.TargetNode.SyntaxTree
+            && ctx.TargetNode.Span.Contains(r.Span))
             ?? ctx.Attributes[0];
         var attrLocation = attr.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
         var identifier = ctx.TargetNode is BaseTypeDeclarationSyntax t ? t.Identifier.GetLocation() : ctx.TargetNode.GetLocation();
@@ -52,7 +53,8 @@ internal static class Parser
         if (type.TypeKind != TypeKind.Class || type.IsRecord)
         {
             var kind = type.IsRecord ? (type.TypeKind == TypeKind.Struct ? "a record struct" : "a record")
-                : type.TypeKind == TypeKind.Struct ? "a struct" : type.TypeKind == TypeKind.Interface ? "an interface" : "a " + type.TypeKind.ToString().ToLowerInvariant();
+                : type.TypeKind == TypeKind.Struct ? "a struct" : type.TypeKind == TypeKind.Interface ? "an interface"
+                    : "a " + type.TypeKind.ToString().ToLowerInvariant();
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, identifier, kind, type.Name));
             return Fail();
         }
@@ -70,39 +72,47 @@ internal static class Parser
         if (ctx.TargetNode is ClassDeclarationSyntax cls && !cls.Modifiers.Any(SyntaxKind.PartialKeyword))
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, type.Name));
         if (type.TypeParameters.Length > 0)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericOrNested, identifier, type.Name, "must not be generic: Tend creates it with its options, and cannot choose type arguments; remove the type parameters"));
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericOrNested, identifier, type.Name,
+                "must not be generic: Tend creates it with its options, and cannot choose type arguments; remove the type parameters"));
         var containing = new List<string>();
         for (var c = type.ContainingType; c is not null; c = c.ContainingType)
         {
-            var partial = c.DeclaringSyntaxReferences.Any(r => r.GetSyntax(ct) is TypeDeclarationSyntax s && s.Modifiers.Any(SyntaxKind.PartialKeyword));
+            var partial = c.DeclaringSyntaxReferences.Any(r => r.GetSyntax(ct) is TypeDeclarationSyntax s
+                && s.Modifiers.Any(SyntaxKind.PartialKeyword));
             if (!partial || c.TypeParameters.Length > 0 || c.TypeKind != TypeKind.Class)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericOrNested, identifier, type.Name,
-                    $"is nested in '{c.Name}', which is not a non-generic partial class: make '{c.Name}' partial, or move '{type.Name}' out of it"));
+                    $"is nested in '{c.Name}', which is not a non-generic partial class: make '{c.Name}' partial, or move '{type.Name}' " +
+                        $"out of it"));
                 break;
             }
             containing.Insert(0, Id(c.Name));
         }
         if (CreationProblem(type, ct) is { } creation)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CannotCreate, creation.Location ?? identifier, type.Name, creation.Problem));
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CannotCreate, creation.Location ?? identifier, type.Name,
+                creation.Problem));
 
         var name = attr.ConstructorArguments.Length > 0 ? attr.ConstructorArguments[0].Value as string ?? "" : "";
-        if (!Names.IsValid(name)) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, ArgumentLocation(attrLocation, 0) ?? attrLocation, name));
+        if (!Names.IsValid(name)) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidName, ArgumentLocation(attrLocation,
+            0) ?? attrLocation, name));
 
         // Command: an instance property of type Tend.Command with a getter the binder can call, here or inherited.
-        var command = Members(type).FirstOrDefault(m => m.Name == "Command");
+        var command = MembersWithInherited(type).FirstOrDefault(m => m.Name == "Command");
         string? commandProblem = command switch
         {
             null => "has no Command property",
             IPropertySymbol p when p.IsStatic => "has a static Command property; it must be an instance property",
-            IPropertySymbol p when p.Type.ToDisplayString() != CommandType => $"has a Command property of type '{p.Type.ToDisplayString()}', not Tend.Command",
+            IPropertySymbol p when p.Type.ToDisplayString() != CommandType =>
+                $"has a Command property of type '{p.Type.ToDisplayString()}', not Tend.Command",
             IPropertySymbol p when p.GetMethod is null => "has a Command property without a getter",
-            IPropertySymbol p when !Visible(p) || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} Command property; make it public",
+            IPropertySymbol p when !Visible(p)
+                || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} Command property; make it public",
             IPropertySymbol => null,
             _ => "has a member named Command that is not a property",
         };
         if (commandProblem is not null)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadCommand, SourceLocation(command) ?? identifier, type.Name, commandProblem));
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadCommand, SourceLocation(command) ?? identifier, type.Name,
+                commandProblem));
 
         // Ready and Alive: optional, instance properties of type Tend.Readiness and Tend.Liveness (nullable allowed) with a visible getter.
         var ready = CheckMember(type, "Ready", ReadinessType, DiagnosticDescriptors.BadReady, identifier, diags);
@@ -113,9 +123,10 @@ internal static class Parser
         // What the generator writes into the class itself: a member of the user's of the same name would be declared twice.
         foreach (var generatedMember in Emitter.GeneratedMembers)
             foreach (var own in type.GetMembers(generatedMember).Where(m => !m.IsImplicitlyDeclared))
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberClash, SourceLocation(own) ?? identifier, type.Name, generatedMember));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedMemberClash, SourceLocation(own) ?? identifier, type.Name,
+                    generatedMember));
         // A base class's ServiceName, its own or the one generated for it (a service derived from a service), is hidden.
-        var hidesServiceName = type.BaseType is { } baseType && (Members(baseType).Any(m => m.Name == "ServiceName")
+        var hidesServiceName = type.BaseType is { } baseType && (MembersWithInherited(baseType).Any(m => m.Name == "ServiceName")
             || Ancestors(baseType).Any(b => b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ServiceAttribute)));
 
         var deps = new List<string>();
@@ -124,7 +135,8 @@ internal static class Parser
         var oneShot = named.TryGetValue("OneShot", out var os) && os.Value is true;
         var daemonizes = named.TryGetValue("Daemonizes", out var dz) && dz.Value is true;
         if (schedule is not null && CronSyntax.Problem(schedule) is { } cronProblem)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadSchedule, NamedLocation(attrLocation, "Schedule") ?? attrLocation, schedule, cronProblem, CronSyntax.Expected));
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadSchedule, NamedLocation(attrLocation, "Schedule") ?? attrLocation,
+                schedule, cronProblem, CronSyntax.Expected));
         else if (schedule is not null && DeclarationRules.ScheduleConflict(oneShot, daemonizes, ready is not null) is { } conflict)
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ScheduleConflict, NamedLocation(attrLocation, "Schedule") ?? attrLocation,
                 DeclarationRules.ScheduleConflictMessage(name, conflict)));
@@ -135,7 +147,8 @@ internal static class Parser
             {
                 if (item.Value is not INamedTypeSymbol dep) continue;
                 if (!dep.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ServiceAttribute))
-                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownDependency, NamedLocation(attrLocation, "DependsOn") ?? attrLocation, type.Name, dep.ToDisplayString()));
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownDependency, NamedLocation(attrLocation,
+                        "DependsOn") ?? attrLocation, type.Name, dep.ToDisplayString()));
                 else deps.Add(dep.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
             }
         }
@@ -143,7 +156,8 @@ internal static class Parser
         var (options, optionSites) = Options(type, name, ctx.SemanticModel.Compilation, diags, ct);
 
         if (diags.Count > 0) return Fail();
-        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
+        var ns = type.ContainingNamespace.IsGlobalNamespace ? ""
+            : type.ContainingNamespace.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
         var fullName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
         var model = new ServiceModel(ns, new EquatableArray<string>(containing), Id(type.Name), fullName, name,
             new EquatableArray<string>(deps),
@@ -156,7 +170,8 @@ internal static class Parser
             new EquatableArray<OptionModel>(options), DocComments.Summary(type, ct), schedule, alive is not null);
         if (named.TryGetValue("Stdin", out var si) && si.Value is true) model = model with { Stdin = true };
         if (hidesServiceName) model = model with { HidesServiceName = true };
-        return new ParseResult(model, new ServiceSite(fullName, LocationInfo.From(attrLocation), new EquatableArray<OptionSite>(optionSites)), default);
+        return new ParseResult(model, new ServiceSite(fullName, LocationInfo.From(attrLocation),
+            new EquatableArray<OptionSite>(optionSites)), default);
     }
 
     /// <summary>
@@ -164,16 +179,19 @@ internal static class Parser
     /// <paramref name="typeName"/> (nullable allowed) with a visible getter; anything else is <paramref name="descriptor"/>
     /// on the member. Returns the member, or null when there is none.
     /// </summary>
-    private static ISymbol? CheckMember(INamedTypeSymbol type, string member, string typeName, DiagnosticDescriptor descriptor, Location identifier, List<DiagnosticInfo> diags)
+    private static ISymbol? CheckMember(INamedTypeSymbol type, string member, string typeName, DiagnosticDescriptor descriptor,
+        Location identifier, List<DiagnosticInfo> diags)
     {
-        var symbol = Members(type).FirstOrDefault(m => m.Name == member);
+        var symbol = MembersWithInherited(type).FirstOrDefault(m => m.Name == member);
         string? problem = symbol switch
         {
             null => null,
             IPropertySymbol p when p.IsStatic => $"has a static {member} property; it must be an instance property",
-            IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != typeName => $"has {Article(member)} {member} property of type '{p.Type.ToDisplayString()}', not {typeName}",
+            IPropertySymbol p when p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != typeName =>
+                $"has {Article(member)} {member} property of type '{p.Type.ToDisplayString()}', not {typeName}",
             IPropertySymbol p when p.GetMethod is null => $"has {Article(member)} {member} property without a getter",
-            IPropertySymbol p when !Visible(p) || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} {member} property; make it public",
+            IPropertySymbol p when !Visible(p)
+                || !Visible(p.GetMethod!) => $"has a {Accessibility(p.GetMethod!)} {member} property; make it public",
             IPropertySymbol => null,
             _ => $"has a member named {member} that is not a property",
         };
@@ -193,7 +211,7 @@ internal static class Parser
     }
 
     /// <summary>The members of the class and of its base classes, the most derived first (object's are left out).</summary>
-    private static IEnumerable<ISymbol> Members(INamedTypeSymbol type)
+    private static IEnumerable<ISymbol> MembersWithInherited(INamedTypeSymbol type)
     {
         for (var t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
             foreach (var m in t.GetMembers())
@@ -204,31 +222,38 @@ internal static class Parser
     private static (string Problem, Location? Location)? CreationProblem(INamedTypeSymbol type, CancellationToken ct)
     {
         if (type.IsStatic) return ("is static: Tend creates an instance of it; remove 'static'", null);
-        if (type.IsFileLocal) return ("is file-local ('file'): the generated TendApp, in a file of its own, cannot see it; make it internal or public", null);
+        if (type.IsFileLocal)
+            return ("is file-local ('file'): the generated TendApp, in a file of its own, cannot see it; make it internal or public", null);
         if (type.ContainingType is null && type.ContainingNamespace.IsGlobalNamespace && type.Name == "TendApp")
-            return ("is named TendApp in the global namespace, the name of the class the generator makes: rename it, or put it in a namespace", null);
-        if (type.IsAbstract) return ("is abstract: Tend creates an instance of it; remove 'abstract', or put [Service] on a class derived from it", null);
+            return ("is named TendApp in the global namespace, the name of the class the generator makes: rename it, or put it in a " +
+                "namespace", null);
+        if (type.IsAbstract)
+            return ("is abstract: Tend creates an instance of it; remove 'abstract', or put [Service] on a class derived from it", null);
         for (var c = type; c is not null; c = c.ContainingType)
             if (!Visible(c))
                 return (c.Equals(type, SymbolEqualityComparer.Default)
                     ? $"is {Accessibility(c)}: the generated TendApp creates it; make it internal or public"
-                    : $"is nested in '{c.Name}', which is {Accessibility(c)}: the generated TendApp creates it; make '{c.Name}' internal or public", null);
+                    : $"is nested in '{c.Name}', which is {Accessibility(c)}: the generated TendApp creates it; make '{c.Name}' internal " +
+                        $"or public", null);
         var declared = type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared).ToList();
         if (declared.Count > 0)
         {
             if (!declared.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams)))
-                return ($"has a constructor with parameters and none without: Tend creates it with its options; add 'public {type.Name}() {{ }}' (options come in as [Option] properties)",
+                return ($"has a constructor with parameters and none without: Tend creates it with its options; add " +
+                    $"'public {type.Name}() {{ }}' (options come in as [Option] properties)",
                     declared[0].Locations.FirstOrDefault(l => l.IsInSource));
             return null;
         }
         // No constructor of its own: the generated one calls the base class's parameterless constructor.
         if (type.BaseType is { } b && b.SpecialType != SpecialType.System_Object
-            && !b.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams) && c.DeclaredAccessibility is not Microsoft.CodeAnalysis.Accessibility.Private))
+            && !b.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams)
+                && c.DeclaredAccessibility is not Microsoft.CodeAnalysis.Accessibility.Private))
             return ($"derives from '{b.Name}', which has no parameterless constructor: add 'public {type.Name}() : base(…) {{ }}'", null);
         return null;
     }
 
-    /// <summary>The settings the attribute gives, checked; a setting left out is not in the model (its default applies at run time).</summary>
+    /// <summary>The settings the attribute gives, checked; a setting left out is not in the model (its default applies at run
+    /// time).</summary>
     private static List<SettingModel> Settings(AttributeData attr, Location? attrLocation, List<DiagnosticInfo> diags)
     {
         var settings = new List<SettingModel>();
@@ -268,21 +293,24 @@ internal static class Parser
                 var key = named.ContainsKey("BackoffMax") ? "BackoffMax" : "Backoff";
                 var text = named[key].Value as string ?? "";
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At(key), key, text,
-                    key == "BackoffMax" ? $"it must not be less than Backoff ({Duration.Format(TimeSpan.FromMilliseconds(initial))})" : $"it must not be more than BackoffMax ({Duration.Format(TimeSpan.FromMilliseconds(max))})"));
+                    key == "BackoffMax" ? $"it must not be less than Backoff ({Duration.Format(TimeSpan.FromMilliseconds(initial))})"
+                        : $"it must not be more than BackoffMax ({Duration.Format(TimeSpan.FromMilliseconds(max))})"));
             }
         }
 
         if (named.TryGetValue("StartLimit", out var sl) && sl.Value is int startLimit)
         {
             if (startLimit < 1)
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StartLimit"), "StartLimit", startLimit.ToString(CultureInfo.InvariantCulture), "it must be at least 1"));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StartLimit"), "StartLimit",
+                    startLimit.ToString(CultureInfo.InvariantCulture), "it must be at least 1"));
             else settings.Add(new SettingModel("StartLimit", SettingKind.Integer, startLimit.ToString(CultureInfo.InvariantCulture)));
         }
         if (named.TryGetValue("StopSignal", out var ss) && ss.Kind != TypedConstantKind.Error && (ss.IsNull || ss.Value is string))
         {
             var signalText = ss.Value as string ?? "null";
             if (!Signals.TryParse(signalText, out var stopSignal))
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StopSignal"), "StopSignal", signalText, "expected " + Signals.Expected));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StopSignal"), "StopSignal", signalText,
+                    "expected " + Signals.Expected));
             else settings.Add(new SettingModel("StopSignal", SettingKind.Integer, stopSignal.ToString(CultureInfo.InvariantCulture)));
         }
 
@@ -290,15 +318,20 @@ internal static class Parser
         foreach (var key in new[] { "Restart", "KillMode" })
         {
             if (!named.TryGetValue(key, out var e) || e.Type is not INamedTypeSymbol enumType) continue;
-            var member = enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, e.Value));
+            var member = enumType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue,
+                e.Value));
             if (member is null)
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At(key), key, Convert.ToString(e.Value, CultureInfo.InvariantCulture) ?? "",
-                    "expected one of " + string.Join(", ", enumType.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => $"{key}.{f.Name}"))));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At(key), key, Convert.ToString(e.Value,
+                    CultureInfo.InvariantCulture) ?? "",
+                    "expected one of " + string.Join(", ",
+                        enumType.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => $"{key}.{f.Name}"))));
             else settings.Add(new SettingModel(key, SettingKind.Enum, $"{enumType.Name}.{member.Name}"));
         }
 
-        if (named.TryGetValue("User", out var user) && user.Value is string userText && DeclarationRules.UserProblem(userText) is { } userProblem)
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("User"), "User", userText, $"{userProblem}; expected {DeclarationRules.UserExpected}"));
+        if (named.TryGetValue("User",
+            out var user) && user.Value is string userText && DeclarationRules.UserProblem(userText) is { } userProblem)
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("User"), "User", userText,
+                $"{userProblem}; expected {DeclarationRules.UserExpected}"));
         foreach (var key in new[] { "MatchName", "WorkingDirectory", "User" })
             if (named.TryGetValue(key, out var v) && v.Value is string s)
                 settings.Add(new SettingModel(key, SettingKind.String, s));
@@ -311,13 +344,14 @@ internal static class Parser
     /// The [Option] properties of the class, then of its base classes (inherited options are supported: the generated
     /// constructor sets them like its own); a property overridden counts once, as its most derived declaration.
     /// </summary>
-    private static (List<OptionModel>, List<OptionSite>) Options(INamedTypeSymbol type, string service, Compilation compilation, List<DiagnosticInfo> diags, CancellationToken ct)
+    private static (List<OptionModel>, List<OptionSite>) Options(INamedTypeSymbol type, string service, Compilation compilation,
+        List<DiagnosticInfo> diags, CancellationToken ct)
     {
         var options = new List<OptionModel>();
         var sites = new List<OptionSite>();
         var flags = new Dictionary<string, string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var member in Members(type))
+        foreach (var member in MembersWithInherited(type))
         {
             ct.ThrowIfCancellationRequested();
             if (member is IFieldSymbol { IsRequired: true } field && seen.Add(field.Name))
@@ -348,7 +382,8 @@ internal static class Parser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotAccessible, location, prop.Name, access));
                 continue;
             }
-            var optionName = optionAttr.ConstructorArguments.Length > 0 && optionAttr.ConstructorArguments[0].Value is string n ? n : Names.Kebab(prop.Name);
+            var optionName = optionAttr.ConstructorArguments.Length > 0 && optionAttr.ConstructorArguments[0].Value is string n ? n
+                : Names.Kebab(prop.Name);
             if (!Names.IsValid(optionName))
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOptionName, location, optionName, prop.Name));
@@ -357,13 +392,16 @@ internal static class Parser
             if (prop.Type.TypeKind == TypeKind.Error) continue; // the compiler reports the unknown type itself
             if (Classify(prop.Type) is not { } kind)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedOptionType, location, prop.Name, prop.Type.ToDisplayString()));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedOptionType, location, prop.Name,
+                    prop.Type.ToDisplayString()));
                 continue;
             }
-            var underlying = prop.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nt ? nt.TypeArguments[0] : prop.Type;
+            var underlying = prop.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nt
+                ? nt.TypeArguments[0] : prop.Type;
             if (!compilation.IsSymbolAccessibleWithin(underlying, compilation.Assembly))
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotAccessible, location, prop.Name, $"has type '{underlying.ToDisplayString()}', which is {Accessibility(underlying)} (make the type internal or public)"));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotAccessible, location, prop.Name,
+                    $"has type '{underlying.ToDisplayString()}', which is {Accessibility(underlying)} (make the type internal or public)"));
                 continue;
             }
             if (underlying.TypeKind == TypeKind.Enum && !underlying.GetMembers().OfType<IFieldSymbol>().Any(f => f.HasConstantValue))
@@ -382,7 +420,8 @@ internal static class Parser
             var members = kind.Kind == OptionKind.Enum
                 ? underlying.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => f.Name)
                 : Enumerable.Empty<string>();
-            options.Add(new OptionModel(Id(prop.Name), flag, env, kind.Kind, prop.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), kind.Nullable, prop.IsRequired,
+            options.Add(new OptionModel(Id(prop.Name), flag, env, kind.Kind,
+                prop.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), kind.Nullable, prop.IsRequired,
                 new EquatableArray<string>(members), DocComments.Summary(prop, ct)));
             sites.Add(new OptionSite(prop.Name, LocationInfo.From(location)));
         }
@@ -390,7 +429,9 @@ internal static class Parser
     }
 
     /// <summary>Reachable from the generated TendApp (same assembly, not private or protected).</summary>
-    private static bool Visible(ISymbol s) => s.DeclaredAccessibility is Microsoft.CodeAnalysis.Accessibility.Public or Microsoft.CodeAnalysis.Accessibility.Internal or Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal;
+    private static bool Visible(ISymbol s) =>
+        s.DeclaredAccessibility is Microsoft.CodeAnalysis.Accessibility.Public or Microsoft.CodeAnalysis.Accessibility.Internal or
+        Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal;
 
     private static string Accessibility(ISymbol s) => s.DeclaredAccessibility switch
     {
@@ -410,7 +451,8 @@ internal static class Parser
             type = n.TypeArguments[0];
             nullable = true;
         }
-        if (type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_String, Rank: 1 } && !nullable) return (OptionKind.StringArray, false);
+        if (type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_String,
+            Rank: 1 } && !nullable) return (OptionKind.StringArray, false);
         if (type.TypeKind == TypeKind.Enum) return (OptionKind.Enum, nullable);
         return type.SpecialType switch
         {
@@ -427,7 +469,8 @@ internal static class Parser
     private static Location? NamedLocation(Location? attribute, string name)
     {
         if (attribute?.SourceTree is not { } tree) return null;
-        var node = tree.GetRoot().FindNode(attribute.SourceSpan) as AttributeSyntax ?? tree.GetRoot().FindNode(attribute.SourceSpan).FirstAncestorOrSelf<AttributeSyntax>();
+        var node = tree.GetRoot().FindNode(attribute.SourceSpan) as AttributeSyntax
+            ?? tree.GetRoot().FindNode(attribute.SourceSpan).FirstAncestorOrSelf<AttributeSyntax>();
         var arg = node?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.Text == name);
         return arg?.Expression.GetLocation();
     }

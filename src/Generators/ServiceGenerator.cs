@@ -62,7 +62,8 @@ public sealed class ServiceGenerator : IIncrementalGenerator
             static (spc, x) => { foreach (var d in x.Left) spc.ReportDiagnostic(d.ToDiagnostic(x.Right)); });
     }
 
-    /// <summary>Unique per class: its namespace and containing types are part of it (two classes Web in two namespaces are two files).</summary>
+    /// <summary>Unique per class: its namespace and containing types are part of it (two classes Web in two namespaces are two
+    /// files).</summary>
     /// <remarks>
     /// Without the '@' of verbatim identifiers (<c>@event</c>), which hint names may not hold, and never
     /// <c>TendApp.g.cs</c>, the app's own (a service class named TendApp in the global namespace).

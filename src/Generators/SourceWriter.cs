@@ -16,7 +16,8 @@ internal sealed class SourceWriter
         return this;
     }
 
-    /// <summary>Writes <paramref name="header"/> and an opening brace; disposing closes it, followed by <paramref name="afterClose"/> (such as <c>);</c> after a lambda).</summary>
+    /// <summary>Writes <paramref name="header"/> and an opening brace; disposing closes it, followed by <paramref name="afterClose"/> (such
+    /// as <c>);</c> after a lambda).</summary>
     public IDisposable Block(string header, string afterClose = "")
     {
         Line(header);

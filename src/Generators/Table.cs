@@ -15,7 +15,8 @@ public sealed record Problem(string Id, string Service, string? Option, Equatabl
     public DiagnosticInfo Locate(IReadOnlyDictionary<string, ServiceSite> sites)
     {
         sites.TryGetValue(Service, out var site);
-        var location = Option is null ? site?.Attribute : site?.Options.FirstOrDefault(o => o.Property == Option)?.Location ?? site?.Attribute;
+        var location = Option is null ? site?.Attribute : site?.Options.FirstOrDefault(o => o.Property == Option)?.Location
+            ?? site?.Attribute;
         return new DiagnosticInfo(Id, location, Args);
     }
 }
@@ -30,21 +31,24 @@ public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray
     public static Table Build(ImmutableArray<ServiceModel> models)
     {
         var problems = new List<Problem>();
-        var services = models.OrderBy(m => m.Name, System.StringComparer.Ordinal).ThenBy(m => m.FullName, System.StringComparer.Ordinal).ToList();
+        var services = models.OrderBy(m => m.Name, System.StringComparer.Ordinal).ThenBy(m => m.FullName,
+            System.StringComparer.Ordinal).ToList();
 
         DuplicateNames(services, problems);
         SharedFlags(services, problems);
         Cycles(services, problems);
         var readers = services.Where(s => s.Stdin).ToList();
         if (readers.Count > 1)
-            problems.Add(Problem(readers[1], DiagnosticDescriptors.StdinTwice.Id, null, DeclarationRules.StdinTwiceMessage(readers[0].Name, readers[1].Name)));
+            problems.Add(Problem(readers[1], DiagnosticDescriptors.StdinTwice.Id, null, DeclarationRules.StdinTwiceMessage(readers[0].Name,
+                readers[1].Name)));
 
         // A dependency on a [Service] class whose declaration has errors is left to those errors; drop it here.
         var byName = new HashSet<string>(services.Select(s => s.FullName));
         var valid = services.Select(s => s with { DependsOn = new EquatableArray<string>(s.DependsOn.Where(byName.Contains)) }).ToList();
         var errors = problems.Count > 0;
         if (!errors) Budgets(valid, problems);
-        return new Table(new EquatableArray<ServiceModel>(errors ? Enumerable.Empty<ServiceModel>() : valid), new EquatableArray<Problem>(problems));
+        return new Table(new EquatableArray<ServiceModel>(errors ? Enumerable.Empty<ServiceModel>() : valid),
+            new EquatableArray<Problem>(problems));
     }
 
     /// <summary>
@@ -79,14 +83,16 @@ public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray
         {
             string Format(long ms) => Duration.Format(System.TimeSpan.FromMilliseconds(ms));
             var steps = string.Join(", then ", longest.Path.Select(s => $"{s.Name} {Format(StopMs(s))}"));
-            problems.Add(Problem(longest.Path[0], DiagnosticDescriptors.StopBudget.Id, null, Format(longest.Ms), steps, Format((long)DockerStopBudget.TotalMilliseconds),
+            problems.Add(Problem(longest.Path[0], DiagnosticDescriptors.StopBudget.Id, null, Format(longest.Ms), steps,
+                Format((long)DockerStopBudget.TotalMilliseconds),
                 "docker stop (its default; docker stop -t, compose's stop_grace_period)"));
         }
         foreach (var s in services)
         {
             var waiting = dependents[s.FullName];
             if (waiting.Count == 0 || s.HasReady || s.OneShot || s.Daemonizes || s.Schedule is not null) continue;
-            problems.Add(Problem(s, DiagnosticDescriptors.ReadinessForDependents.Id, null, s.Name, string.Join(", ", waiting.Select(w => $"'{w.Name}'"))));
+            problems.Add(Problem(s, DiagnosticDescriptors.ReadinessForDependents.Id, null, s.Name, string.Join(", ",
+                waiting.Select(w => $"'{w.Name}'"))));
         }
     }
 
@@ -139,7 +145,8 @@ public sealed record Table(EquatableArray<ServiceModel> Services, EquatableArray
             {
                 if (st == 1)
                 {
-                    var cycle = stack.Skip(stack.FindIndex(x => x.FullName == s.FullName)).Select(x => x.Name).Concat(new[] { s.Name }).ToList();
+                    var cycle = stack.Skip(stack.FindIndex(x => x.FullName == s.FullName)).Select(x =>
+                        x.Name).Concat(new[] { s.Name }).ToList();
                     var key = string.Join(",", cycle.Skip(1).OrderBy(x => x, System.StringComparer.Ordinal));
                     if (reported.Add(key))
                         problems.Add(Problem(s, DiagnosticDescriptors.Cycle.Id, null, string.Join(" -> ", cycle)));

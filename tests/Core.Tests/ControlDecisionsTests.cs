@@ -17,7 +17,8 @@ public class ControlDecisionsTests
     private static readonly ServiceTable Table = new([S("db"), S("web", "db")]);
 
     private static ServiceRuntime Running(int starts = 1, int pid = 100) =>
-        new() { Phase = ServicePhase.Running, Process = new TrackedProcess(pid, 1, pid, true, true), Starts = starts, StartedAt = T0 - 5000 };
+        new() { Phase = ServicePhase.Running, Process = new TrackedProcess(pid, 1, pid, true, true), Starts = starts,
+            StartedAt = T0 - 5000 };
 
     private static SupervisorView View(ServiceRuntime db, ServiceRuntime web, DesiredState? desired = null, long now = T0) =>
         new(Table, desired ?? DesiredState.AllUp(2), [db, web], now);
@@ -79,7 +80,8 @@ public class ControlDecisionsTests
         // Not settled while it is stopping; settled once stopped.
         var stopping = Running() with { Phase = ServicePhase.Stopping };
         Assert.Empty(ControlDecisions.Settle(View(Running(), stopping, d.Desired), d.State).Answers);
-        var settled = ControlDecisions.Settle(View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped, LastExit = ExitStatus.Killed(15) }, d.Desired), d.State);
+        var settled = ControlDecisions.Settle(View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped,
+            LastExit = ExitStatus.Killed(15) }, d.Desired), d.State);
         var (_, reply) = Assert.Single(settled.Answers);
         Assert.Equal("web: stopped (its last run ended with signal SIGTERM)", Message(reply));
         Assert.Empty(settled.State.Waiters);
@@ -89,7 +91,8 @@ public class ControlDecisionsTests
     public void Stopping_what_is_stopped_answers_at_once_and_changes_nothing()
     {
         var desired = DesiredState.AllUp(2) with { Up = [true, false] };
-        var d = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped }, desired));
+        var d = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped },
+            desired));
         Assert.Equal("web: already stopped", Message(d.Reply));
         Assert.False(d.Changed);
         Assert.Same(desired, d.Desired);
@@ -108,7 +111,8 @@ public class ControlDecisionsTests
     public void A_second_restart_joins_the_one_in_progress_and_both_are_answered_by_its_new_run()
     {
         var first = Decide(new ControlRequest(ControlVerb.Restart, "db"), View(Running(starts: 3), Running()));
-        var second = Decide(new ControlRequest(ControlVerb.Restart, "db"), View(Running(starts: 3) with { Phase = ServicePhase.Stopping }, Running(), first.Desired), first.State);
+        var second = Decide(new ControlRequest(ControlVerb.Restart, "db"), View(Running(starts: 3) with { Phase = ServicePhase.Stopping },
+            Running(), first.Desired), first.State);
         Assert.Null(second.Reply);
         Assert.Null(second.Event); // one restart, one "restart requested" line
         Assert.False(second.Changed);
@@ -116,7 +120,8 @@ public class ControlDecisionsTests
         Assert.Equal(2, second.State.Waiters.Length);
         Assert.All(second.State.Waiters, w => Assert.Equal(3, w.StartsBefore));
 
-        var stopped = ControlDecisions.Settle(View(new ServiceRuntime { Phase = ServicePhase.Stopped, Starts = 3 }, Running(), second.Desired), second.State);
+        var stopped = ControlDecisions.Settle(View(new ServiceRuntime { Phase = ServicePhase.Stopped, Starts = 3 }, Running(),
+            second.Desired), second.State);
         var ready = ControlDecisions.Settle(View(Running(starts: 4, pid: 200), Running(), stopped.Desired), stopped.State);
         Assert.Equal(2, ready.Answers.Length);
         Assert.All(ready.Answers, a => Assert.Equal("db: running (pid 200)", Message(a.Reply)));
@@ -126,10 +131,12 @@ public class ControlDecisionsTests
     public void A_second_stop_joins_the_stop_in_progress()
     {
         var first = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), Running()));
-        var second = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), Running() with { Phase = ServicePhase.Stopping }, first.Desired), first.State);
+        var second = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), Running() with { Phase = ServicePhase.Stopping },
+            first.Desired), first.State);
         Assert.Null(second.Reply);
         Assert.Equal(2, second.State.Waiters.Length);
-        var done = ControlDecisions.Settle(View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped }, first.Desired), second.State);
+        var done = ControlDecisions.Settle(View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped }, first.Desired),
+            second.State);
         Assert.Equal(2, done.Answers.Length);
     }
 
@@ -138,7 +145,8 @@ public class ControlDecisionsTests
     {
         var failed = new ServiceRuntime { Phase = ServicePhase.Failed, Reason = "start limit" };
         var desired = DesiredState.AllUp(2) with { Up = [true, false] };
-        var d = Decide(new ControlRequest(ControlVerb.Start, "web"), View(failed, new ServiceRuntime { Phase = ServicePhase.Stopped }, desired));
+        var d = Decide(new ControlRequest(ControlVerb.Start, "web"), View(failed, new ServiceRuntime { Phase = ServicePhase.Stopped },
+            desired));
         Assert.Equal("'web' depends on 'db' (failed): start it first", Error(d.Reply));
         Assert.False(d.Changed);
     }
@@ -146,7 +154,8 @@ public class ControlDecisionsTests
     [Fact]
     public void Starting_a_failed_service_begins_it_afresh()
     {
-        var d = Decide(new ControlRequest(ControlVerb.Start, "db"), View(new ServiceRuntime { Phase = ServicePhase.Failed, Reason = "x" }, new ServiceRuntime()));
+        var d = Decide(new ControlRequest(ControlVerb.Start, "db"), View(new ServiceRuntime { Phase = ServicePhase.Failed, Reason = "x" },
+            new ServiceRuntime()));
         Assert.Equal([0], d.Reopen.ToArray());
         Assert.True(d.Changed);
         Assert.Equal(ControlGoal.Up, Assert.Single(d.State.Waiters).Goal);
@@ -161,12 +170,14 @@ public class ControlDecisionsTests
         Assert.Contains(0, d.State.RestartPending);
 
         // Still stopping: nothing changes.
-        var stopping = ControlDecisions.Settle(View(Running(starts: 3) with { Phase = ServicePhase.Stopping }, Running(), d.Desired), d.State);
+        var stopping = ControlDecisions.Settle(View(Running(starts: 3) with { Phase = ServicePhase.Stopping }, Running(), d.Desired),
+            d.State);
         Assert.False(stopping.Changed);
         Assert.Empty(stopping.Answers);
 
         // Stopped: wanted up again at once, the waiter still waits (the old run is not the new one).
-        var stopped = ControlDecisions.Settle(View(new ServiceRuntime { Phase = ServicePhase.Stopped, Starts = 3 }, Running(), d.Desired), d.State);
+        var stopped = ControlDecisions.Settle(View(new ServiceRuntime { Phase = ServicePhase.Stopped, Starts = 3 }, Running(), d.Desired),
+            d.State);
         Assert.True(stopped.Changed);
         Assert.Equal([true, true], stopped.Desired.Up.ToArray());
         Assert.Empty(stopped.State.RestartPending);
@@ -193,7 +204,8 @@ public class ControlDecisionsTests
     public void Waiting_for_a_service_stopped_on_request_is_refused()
     {
         var desired = DesiredState.AllUp(2) with { Up = [true, false] };
-        var d = Decide(new ControlRequest(ControlVerb.Wait, "web"), View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped }, desired));
+        var d = Decide(new ControlRequest(ControlVerb.Wait, "web"), View(Running(), new ServiceRuntime { Phase = ServicePhase.Stopped },
+            desired));
         Assert.Equal("'web' is stopped on request: start it first (tend start web)", Error(d.Reply));
     }
 
@@ -209,7 +221,8 @@ public class ControlDecisionsTests
     [Fact]
     public void Signal_is_carried_out_only_for_a_running_service()
     {
-        var refused = Decide(new ControlRequest(ControlVerb.Signal, "web", signal: 1), View(Running(), new ServiceRuntime { Phase = ServicePhase.Backoff }));
+        var refused = Decide(new ControlRequest(ControlVerb.Signal, "web", signal: 1), View(Running(),
+            new ServiceRuntime { Phase = ServicePhase.Backoff }));
         Assert.Equal("'web' is not running (it is backoff): nothing to signal", Error(refused.Reply));
         Assert.Null(refused.Signal);
         var sent = Decide(new ControlRequest(ControlVerb.Signal, "web", signal: 1), View(Running(), Running()));

@@ -27,7 +27,8 @@ public sealed class ControlLoadTests(ITestOutputHelper output)
         return (Encoding.UTF8.GetString(reply.ToArray()), sw.Elapsed.TotalMilliseconds);
     }
 
-    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    private static double Percentile(List<double> sorted,
+        double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
     [Fact]
     public void Two_hundred_clients_at_once_are_all_answered()
@@ -65,8 +66,10 @@ public sealed class ControlLoadTests(ITestOutputHelper output)
         var restarts = run.Events.Count(e => TendRun.Str(e, "service") == "sleep" && TendRun.Str(e, "event") == "restart-requested");
         var sorted = results.Select(r => r.Ms).Order().ToList();
         var status = results.Where(r => r.Line == "status").Select(r => r.Ms).Order().ToList();
-        output.WriteLine($"200 clients: p50 {Percentile(sorted, 0.5):0.0} ms, p99 {Percentile(sorted, 0.99):0.0} ms, max {sorted[^1]:0.0} ms; " +
-            $"status alone: p50 {Percentile(status, 0.5):0.0} ms, p99 {Percentile(status, 0.99):0.0} ms; 30 restart requests made {restarts} restarts");
+        output.WriteLine($"200 clients: p50 {Percentile(sorted, 0.5):0.0} ms, p99 {Percentile(sorted, 0.99):0.0} ms, " +
+            $"max {sorted[^1]:0.0} ms; " +
+            $"status alone: p50 {Percentile(status, 0.5):0.0} ms, p99 {Percentile(status, 0.99):0.0} ms; 30 restart requests " +
+                $"made {restarts} restarts");
     }
 
     [Fact]

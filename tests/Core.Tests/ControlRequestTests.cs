@@ -10,22 +10,22 @@ public class ControlRequestTests
     private static ControlRequest? Parse(string line, out string? error) => ControlRequest.Parse(Encoding.UTF8.GetBytes(line), out error);
 
     [Theory]
-    [InlineData("status", ControlVerb.Status, null, 0, null)]
-    [InlineData("status web", ControlVerb.Status, "web", 0, null)]
-    [InlineData("stop  web\t 2s", ControlVerb.Stop, "web", 0, 2000)]
-    [InlineData("start web", ControlVerb.Start, "web", 0, null)]
-    [InlineData("restart web 1m30s", ControlVerb.Restart, "web", 0, 90000)]
-    [InlineData("signal web HUP", ControlVerb.Signal, "web", 1, null)]
-    [InlineData("signal web SIGUSR1", ControlVerb.Signal, "web", 10, null)]
-    [InlineData("signal web 28", ControlVerb.Signal, "web", 28, null)]
-    [InlineData("health", ControlVerb.Health, null, 0, null)]
-    [InlineData("wait web 500ms", ControlVerb.Wait, "web", 0, 500)]
-    public void Parses_every_verb(string line, ControlVerb verb, string? service, int signal, int? timeoutMs)
+    [InlineData("status", "status", null, 0, null)]
+    [InlineData("status web", "status", "web", 0, null)]
+    [InlineData("stop  web\t 2s", "stop", "web", 0, 2000)]
+    [InlineData("start web", "start", "web", 0, null)]
+    [InlineData("restart web 1m30s", "restart", "web", 0, 90000)]
+    [InlineData("signal web HUP", "signal", "web", 1, null)]
+    [InlineData("signal web SIGUSR1", "signal", "web", 10, null)]
+    [InlineData("signal web 28", "signal", "web", 28, null)]
+    [InlineData("health", "health", null, 0, null)]
+    [InlineData("wait web 500ms", "wait", "web", 0, 500)]
+    public void Parses_every_verb(string line, string verb, string? service, int signal, int? timeoutMs)
     {
         var r = Parse(line, out var error);
         Assert.Null(error);
         Assert.NotNull(r);
-        Assert.Equal(verb, r.Verb);
+        Assert.Equal(verb, ControlVerbs.Of(r.Verb).Name);
         Assert.Equal(service, r.Service);
         Assert.Equal(signal, r.Signal);
         Assert.Equal(timeoutMs, r.Timeout is { } t ? (int)t.TotalMilliseconds : null);

@@ -17,7 +17,8 @@ public class CronSyntaxTests
     {
         var problem = CronSyntax.Problem(e);
         var cronos = CronosAccepts(e);
-        Assert.True(cronos == (problem is null), $"'{e}': Cronos {(cronos ? "accepts" : "refuses")} it, CronSyntax {(problem is null ? "accepts it" : "says: " + problem)}");
+        Assert.True(cronos == (problem is null),
+            $"'{e}': Cronos {(cronos ? "accepts" : "refuses")} it, CronSyntax {(problem is null ? "accepts it" : "says: " + problem)}");
     }
 
     [Theory]
@@ -80,8 +81,10 @@ public class CronSyntaxTests
     public void Agrees_with_Cronos_on_generated_expressions()
     {
         var rng = new Random(18);
-        string[] atoms = ["*", "?", "L", "W", "#", "H", "/", "-", ",", "MON", "jan", "Fri", "DEC", "SUN", "x", "LW", "0", "1", "5", "7", "9", "12", "13", "23", "24", "28", "31", "32", "59", "60", "99", "00", "007"];
-        string Number() => rng.Next(4) switch { 0 => rng.Next(0, 100).ToString(), 1 => rng.Next(0, 10).ToString(), 2 => rng.Next(0, 61).ToString(), _ => rng.Next(0, 2) == 0 ? "0" + rng.Next(0, 10) : rng.Next(0, 1000).ToString() };
+        string[] atoms = ["*", "?", "L", "W", "#", "H", "/", "-", ",", "MON", "jan", "Fri", "DEC", "SUN", "x", "LW", "0", "1", "5", "7",
+            "9", "12", "13", "23", "24", "28", "31", "32", "59", "60", "99", "00", "007"];
+        string Number() => rng.Next(4) switch { 0 => rng.Next(0, 100).ToString(), 1 => rng.Next(0, 10).ToString(), 2 => rng.Next(0,
+            61).ToString(), _ => rng.Next(0, 2) == 0 ? "0" + rng.Next(0, 10) : rng.Next(0, 1000).ToString() };
         string Item() => rng.Next(9) switch
         {
             0 => "*",
@@ -92,7 +95,8 @@ public class CronSyntaxTests
             5 => Number() + "/" + Number(),
             6 => atoms[rng.Next(atoms.Length)],
             7 => atoms[rng.Next(atoms.Length)] + atoms[rng.Next(atoms.Length)],
-            _ => rng.Next(3) switch { 0 => "L-" + Number(), 1 => Number() + (rng.Next(2) == 0 ? "W" : "L"), _ => Number() + "#" + Number() },
+            _ => rng.Next(3) switch { 0 => "L-" + Number(), 1 => Number() + (rng.Next(2) == 0 ? "W" : "L"),
+                _ => Number() + "#" + Number() },
         };
         string Field() => string.Join(",", Enumerable.Range(0, rng.Next(1, 4)).Select(_ => Item()));
         var checkedCount = 0;
@@ -111,7 +115,8 @@ public class CronSyntaxTests
             (0, 59, [], 'p'), (0, 59, [], 'p'), (0, 23, [], 'p'), (1, 31, [], 'd'),
             (1, 12, ["JAN", "feb", "Mar", "DEC"], 'p'), (0, 7, ["SUN", "mon", "Fri", "SAT"], 'w'),
         ];
-        string Near(int lo, int hi) => (rng.Next(20) switch { 0 => lo - 1, 1 => hi + 1, 2 => lo, 3 => hi, _ => rng.Next(Math.Max(lo, 0), hi + 1) }).ToString(rng.Next(8) == 0 ? "00" : "0", CultureInfo.InvariantCulture);
+        string Near(int lo, int hi) => (rng.Next(20) switch { 0 => lo - 1, 1 => hi + 1, 2 => lo, 3 => hi, _ => rng.Next(Math.Max(lo, 0),
+            hi + 1) }).ToString(rng.Next(8) == 0 ? "00" : "0", CultureInfo.InvariantCulture);
         string ValidItem((int Lo, int Hi, string[] Names, char Kind) f)
         {
             string V() => f.Names.Length > 0 && rng.Next(3) == 0 ? f.Names[rng.Next(f.Names.Length)] : Near(f.Lo, f.Hi);
@@ -132,7 +137,8 @@ public class CronSyntaxTests
         for (var k = 0; k < 40_000; k++)
         {
             var seconds = rng.Next(2) == 0;
-            var e = string.Join(" ", shapes.Skip(seconds ? 0 : 1).Select(f => rng.Next(40) == 0 ? atoms[rng.Next(atoms.Length)] : ValidItem(f)));
+            var e = string.Join(" ",
+                shapes.Skip(seconds ? 0 : 1).Select(f => rng.Next(40) == 0 ? atoms[rng.Next(atoms.Length)] : ValidItem(f)));
             Agree(e);
             checkedCount++;
             if (CronSyntax.Problem(e) is null) valid++;
@@ -145,7 +151,8 @@ public class CronSyntaxTests
             Agree(e);
             checkedCount++;
         }
-        foreach (var m in new[] { "yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly", "every_minute", "every_second", "every_hour", "weekl", "dailyy", "EVERY_MINUTE", "every-minute" })
+        foreach (var m in new[] { "yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly", "every_minute", "every_second",
+            "every_hour", "weekl", "dailyy", "EVERY_MINUTE", "every-minute" })
             Agree("@" + m);
         Assert.True(valid > 10_000, $"only {valid} of {checkedCount} generated expressions were valid: the generator explores too little");
     }
@@ -156,7 +163,8 @@ public class CronSyntaxTests
         var paris = Schedule.ZoneFromEnvironment(":Europe/Paris");
         var s = Schedule.Parse("0 3 * * *").In(paris);
         // 2026-03-29 is the spring-forward night in Paris: 03:00 CEST is 01:00 UTC.
-        Assert.Equal(new DateTimeOffset(2026, 3, 29, 3, 0, 0, TimeSpan.FromHours(2)), s.NextAfter(new DateTimeOffset(2026, 3, 28, 12, 0, 0, TimeSpan.Zero)));
+        Assert.Equal(new DateTimeOffset(2026, 3, 29, 3, 0, 0, TimeSpan.FromHours(2)), s.NextAfter(new DateTimeOffset(2026, 3, 28, 12, 0, 0,
+            TimeSpan.Zero)));
         Assert.Equal(TimeZoneInfo.Utc, Schedule.ZoneFromEnvironment(null));
         Assert.Equal(TimeZoneInfo.Utc, Schedule.ZoneFromEnvironment(""));
         var e = Assert.Throws<ArgumentException>(() => Schedule.ZoneFromEnvironment("Mars/Olympus"));

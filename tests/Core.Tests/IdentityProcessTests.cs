@@ -26,7 +26,8 @@ public class IdentityProcessTests
             return Path(name);
         }
 
-        /// <summary>A program called <paramref name="name"/> that records its pid (in its namespace), then sleeps (a link to sleep).</summary>
+        /// <summary>A program called <paramref name="name"/> that records its pid (in its namespace), then sleeps (a link to
+        /// sleep).</summary>
         public string Sleeper(string name)
         {
             Directory.CreateDirectory(Path("bin"));
@@ -35,9 +36,11 @@ public class IdentityProcessTests
         }
 
         /// <summary>A process that notes every SIGTERM it gets in NAME.term and records its pid in NAME.pid.</summary>
-        public string Stranger(string name) => Script(name, $"trap 'echo term >> {Path(name)}.term' TERM\necho $$ > {Path(name)}.pid\nwhile :; do sleep 0.05; done");
+        public string Stranger(string name) => Script(name,
+            $"trap 'echo term >> {Path(name)}.term' TERM\necho $$ > {Path(name)}.pid\nwhile :; do sleep 0.05; done");
 
-        public int? Pid(string name) => File.Exists(Path(name) + ".pid") && File.ReadAllText(Path(name) + ".pid").Trim() is { Length: > 0 } t ? int.Parse(t) : null;
+        public int? Pid(string name) => File.Exists(Path(name) + ".pid")
+            && File.ReadAllText(Path(name) + ".pid").Trim() is { Length: > 0 } t ? int.Parse(t) : null;
 
         public bool GotTerm(string name) => File.Exists(Path(name) + ".term");
 
@@ -65,7 +68,8 @@ public class IdentityProcessTests
         var appPid = WaitPid(d, "appd");
         WaitPid(d, "helperd");
         // Past the looks of the first 300 ms: the helper is seen, and is not taken for the application.
-        Assert.True(Proc.Until(() => t.Ctl("status", "--json").Out.Contains($"\"pid\":{appPid}"), TimeSpan.FromSeconds(5), 20), t.Ctl("status").Out + t.Stderr);
+        Assert.True(Proc.Until(() => t.Ctl("status", "--json").Out.Contains($"\"pid\":{appPid}"), TimeSpan.FromSeconds(5), 20),
+            t.Ctl("status").Out + t.Stderr);
         Thread.Sleep(300);
         var status = t.Ctl("status", "--json").Out;
         Assert.Contains($"\"pid\":{appPid}", status);
@@ -75,7 +79,8 @@ public class IdentityProcessTests
         var host = t.Find("appd")!.Value;
         Assert.Equal(0, kill(host, Libc.SIGKILL));
         t.WaitForNew("appd", host);
-        Assert.True(Proc.Until(() => d.GotTerm("helperd"), TimeSpan.FromSeconds(5), 10), "the helper of the killed application was not stopped\n" + t.Stderr);
+        Assert.True(Proc.Until(() => d.GotTerm("helperd"), TimeSpan.FromSeconds(5), 10),
+            "the helper of the killed application was not stopped\n" + t.Stderr);
         t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
@@ -91,7 +96,8 @@ public class IdentityProcessTests
         for (var attempt = 0; attempt < 10; attempt++)
         {
             File.Delete(d.Path(name) + ".pid");
-            var (code, output) = Proc.InNamespace(t.Pid, $"echo {pid - 1} > /proc/sys/kernel/ns_last_pid; setsid {stranger} </dev/null >/dev/null 2>&1 &");
+            var (code, output) = Proc.InNamespace(t.Pid,
+                $"echo {pid - 1} > /proc/sys/kernel/ns_last_pid; setsid {stranger} </dev/null >/dev/null 2>&1 &");
             Assert.True(code == 0, $"could not set ns_last_pid: {output}");
             var got = WaitPid(d, name);
             if (got == pid) return;
@@ -108,7 +114,8 @@ public class IdentityProcessTests
         var app = d.Sleeper("appd");
         using var recording = new FixtureRecording("reused-group-id");
         // The service detaches a helper (a group of its own) while starting up: Tend records that group.
-        using var t = Start([$"sh -c 'setsid -f {helper} </dev/null >/dev/null 2>&1; exec {app}'"], recording.Path is null ? null : recording.Setup);
+        using var t = Start([$"sh -c 'setsid -f {helper} </dev/null >/dev/null 2>&1; exec {app}'"],
+            recording.Path is null ? null : recording.Setup);
         var group = WaitPid(d, "grpd");
         WaitPid(d, "appd");
         Assert.True(Proc.Until(() => t.Ctl("status").Code == 0, TimeSpan.FromSeconds(5), 20));
@@ -140,9 +147,12 @@ public class IdentityProcessTests
         Assert.False(d.GotTerm("strangerA"));
 
         // Every signal Tend sent is in its log, and none names the strangers' groups.
-        var sent = t.Events.Where(e => Str(e, "message")?.Contains("sent SIG", StringComparison.Ordinal) == true).Select(e => Str(e, "message")!).ToList();
+        var sent = t.Events.Where(e => Str(e, "message")?.Contains("sent SIG", StringComparison.Ordinal) == true).Select(e => Str(e,
+            "message")!).ToList();
         Assert.NotEmpty(sent);
-        Assert.DoesNotContain(sent, m => m.Contains($"process group {group}") || m.Contains($"process group {group2}") || m.Contains($"pid {group},") || m.Contains($"pid {group2}"));
+        Assert.DoesNotContain(sent,
+            m => m.Contains($"process group {group}") || m.Contains($"process group {group2}") || m.Contains($"pid {group},")
+            || m.Contains($"pid {group2}"));
         t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }
@@ -198,7 +208,8 @@ public class IdentityProcessTests
         t.WaitForNew("appd", host);
         Assert.True(Proc.Until(() => !t.All("helperd").Contains(first), TimeSpan.FromSeconds(5), 10),
             "the helper of the killed application was left running\n" + t.Stderr);
-        Assert.True(Proc.Until(() => t.All("helperd").Count == 1, TimeSpan.FromSeconds(5), 10), "not exactly one helper after the restart\n" + t.Stderr);
+        Assert.True(Proc.Until(() => t.All("helperd").Count == 1, TimeSpan.FromSeconds(5), 10),
+            "not exactly one helper after the restart\n" + t.Stderr);
         t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
     }

@@ -23,13 +23,15 @@ public class IdentityTests
         public string? Exe(int pid) => rows.FirstOrDefault(r => r.Stat.Pid == pid).Exe;
     }
 
-    private static (ProcStat, string) P(int pid, int ppid, int pgid, int sid, string comm, string exe, ulong start = 100, ulong mark = Mark, char state = 'S') =>
+    private static (ProcStat, string) P(int pid, int ppid, int pgid, int sid, string comm, string exe, ulong start = 100, ulong mark = Mark,
+        char state = 'S') =>
         (new ProcStat(pid, comm, state, ppid, pgid, start, sid, mark), exe);
 
     private static ServiceSpec Spec(string command) => new(Command.Parse(command).BaseName, Command.Parse(command));
 
     /// <summary>A run spawned at <see cref="T0"/> as <paramref name="pid"/> (a session leader, as posix_spawn's setsid makes it).</summary>
-    private static RunIdentity Spawned(int pid) => RunIdentity.Started(new TrackedProcess(pid, 50, pid, IsChild: true, Launched: true, Sid: pid), Mark, T0);
+    private static RunIdentity Spawned(int pid) => RunIdentity.Started(new TrackedProcess(pid, 50, pid, IsChild: true, Launched: true,
+        Sid: pid), Mark, T0);
 
     private static RunIdentity Look(ServiceSpec spec, RunIdentity run, Table table, long at, out LookVerdict verdict)
     {
@@ -58,8 +60,10 @@ public class IdentityTests
         Assert.Contains(SignalTarget.Group(10), targets);
 
         // kill -9 of the listener: the run ended (a restart follows).
-        var afterKill = new Table(P(11, Tend, 11, 11, "sshd", "/usr/sbin/sshd", start: 110), P(12, 11, 11, 11, "bash", "/usr/bin/bash", start: 120));
-        Assert.Equal(ExitVerdictKind.Ended, Identity.OnExit(spec, run, 10, ExitStatus.Killed(Libc.SIGKILL), afterKill, T0 + 300, Tend, TendGroup).Kind);
+        var afterKill = new Table(P(11, Tend, 11, 11, "sshd", "/usr/sbin/sshd", start: 110), P(12, 11, 11, 11, "bash", "/usr/bin/bash",
+            start: 120));
+        Assert.Equal(ExitVerdictKind.Ended, Identity.OnExit(spec, run, 10, ExitStatus.Killed(Libc.SIGKILL), afterKill, T0 + 300, Tend,
+            TendGroup).Kind);
         // Stopped by hand 250 ms in (sshd exits 0 on SIGTERM): its connection is not the daemon it handed over to.
         var stopped = Identity.OnExit(spec, run, 10, ExitStatus.Exited(0), afterKill, T0 + 250, Tend, TendGroup);
         Assert.Equal(ExitVerdictKind.Ended, stopped.Kind);
@@ -76,7 +80,8 @@ public class IdentityTests
         run = Look(spec, run, before, T0 + 20, out _);
         Assert.Equal(20, run.Main!.Pid);
         Assert.Equal([21], run.LauncherSessions.ToArray());
-        var after = new Table(P(21, Tend, 21, 21, "nginx", "/usr/sbin/nginx", start: 101), P(22, 21, 21, 21, "nginx", "/usr/sbin/nginx", start: 102));
+        var after = new Table(P(21, Tend, 21, 21, "nginx", "/usr/sbin/nginx", start: 101), P(22, 21, 21, 21, "nginx", "/usr/sbin/nginx",
+            start: 102));
         var exit = Identity.OnExit(spec, run, 20, ExitStatus.Exited(0), after, T0 + 30, Tend, TendGroup);
         Assert.Equal(ExitVerdictKind.HandOver, exit.Kind);
         Assert.Equal(21, exit.Run.Main!.Pid);
@@ -159,7 +164,8 @@ public class IdentityTests
         Assert.Equal(60, upgrade.Run.Main!.Pid);
 
         // The same exit by a signal is a crash; an exit 0 that leaves only a process of another name is an end.
-        Assert.Equal(ExitVerdictKind.Ended, Identity.OnExit(spec, run, 50, ExitStatus.Killed(Libc.SIGKILL), table, now, Tend, TendGroup).Kind);
+        Assert.Equal(ExitVerdictKind.Ended, Identity.OnExit(spec, run, 50, ExitStatus.Killed(Libc.SIGKILL), table, now, Tend,
+            TendGroup).Kind);
         var other = new Table(P(60, Tend, 50, 50, "logger", "/usr/bin/logger", start: 5000));
         Assert.Equal(ExitVerdictKind.Ended, Identity.OnExit(spec, run, 50, ExitStatus.Exited(0), other, now, Tend, TendGroup).Kind);
         // An older process of its name (a worker that outlived it) is no new copy.
@@ -192,7 +198,8 @@ public class IdentityTests
         var server = new Table(P(72, Tend, 72, 72, "mariadbd", "/usr/sbin/mariadbd", start: 120));
         var killed = Identity.OnExit(spec, exit.Run, 71, ExitStatus.Killed(Libc.SIGKILL), server, T0 + 60_000, Tend, TendGroup);
         Assert.Equal(ExitVerdictKind.Ended, killed.Kind);
-        Assert.Equal([SignalTarget.Group(72)], (Identity.Reach(spec, killed.Run with { Main = null }, Libc.SIGTERM, server, T0 + 60_000).Targets).ToArray());
+        Assert.Equal([SignalTarget.Group(72)], (Identity.Reach(spec, killed.Run with { Main = null }, Libc.SIGTERM, server,
+            T0 + 60_000).Targets).ToArray());
     }
 
     [Fact]
@@ -222,7 +229,8 @@ public class IdentityTests
         var (targets, _) = Identity.Reach(spec, run, Libc.SIGTERM, table, T0 + 5000);
         Assert.Equal([SignalTarget.Group(90)], (targets).ToArray());
         // A stranger carrying another run's mark is no member either.
-        var other = new Table(P(90, Tend, 90, 90, "appd", "/usr/local/bin/appd"), P(95, Tend, 95, 95, "x", "/x", start: 9000, mark: Mark + 1));
+        var other = new Table(P(90, Tend, 90, 90, "appd", "/usr/local/bin/appd"), P(95, Tend, 95, 95, "x", "/x", start: 9000,
+            mark: Mark + 1));
         Assert.Equal([SignalTarget.Group(90)], (Identity.Reach(spec, run, Libc.SIGTERM, other, T0 + 5000).Targets).ToArray());
         // The main process's own pid reused: neither it nor its group is reached.
         var reused = new Table(P(90, Tend, 90, 90, "stranger", "/usr/bin/stranger", start: 9500, mark: 0));
@@ -236,7 +244,8 @@ public class IdentityTests
     {
         var spec = Spec("mydaemon");
         var adopted = RunIdentity.Started(new TrackedProcess(100, 300, 100, IsChild: false, Launched: false, "mydaemon", 100), 0, T0);
-        var own = new Table(P(100, Tend, 100, 100, "mydaemon", "/d", start: 300, mark: 0), P(101, 100, 100, 100, "w", "/d", start: 310, mark: 0));
+        var own = new Table(P(100, Tend, 100, 100, "mydaemon", "/d", start: 300, mark: 0), P(101, 100, 100, 100, "w", "/d", start: 310,
+            mark: 0));
         Assert.True(Identity.IsRunsGroup(adopted, 100, own));
         var leaderGone = new Table(P(101, Tend, 100, 100, "w", "/d", start: 310, mark: 0));
         Assert.True(Identity.IsRunsGroup(adopted, 100, leaderGone));
@@ -285,7 +294,8 @@ public class IdentityTests
         var afterKill = new Table(P(131, Tend, 131, 131, "python3", "/usr/bin/python3.11", start: 150));
         var exit = Identity.OnExit(spec, run, 130, ExitStatus.Killed(Libc.SIGKILL), afterKill, T0 + 400, Tend, TendGroup);
         Assert.Equal(ExitVerdictKind.Ended, exit.Kind);
-        Assert.Equal([SignalTarget.Group(131)], Identity.Reach(spec, exit.Run with { Main = null }, Libc.SIGTERM, afterKill, T0 + 400).Targets.ToArray());
+        Assert.Equal([SignalTarget.Group(131)], Identity.Reach(spec, exit.Run with { Main = null }, Libc.SIGTERM, afterKill,
+            T0 + 400).Targets.ToArray());
     }
 
     [Fact]
@@ -301,7 +311,8 @@ public class IdentityTests
         run = Look(spec, run, new Table(P(140, Tend, 140, 140, "pyd", "/p", start: 200)), T0 + 500, out _);
         Assert.Equal(140, run.Main!.Sid);
         var table = new Table(P(150, Tend, 140, 140, "pyd", "/p", start: 9000));
-        var exit = Identity.OnExit(spec, run with { StartupUntil = T0 + 3000 }, 140, ExitStatus.Exited(0), table, T0 + 60_000, Tend, TendGroup);
+        var exit = Identity.OnExit(spec, run with { StartupUntil = T0 + 3000 }, 140, ExitStatus.Exited(0), table, T0 + 60_000, Tend,
+            TendGroup);
         Assert.Equal(ExitVerdictKind.HandOver, exit.Kind);
         Assert.Equal(150, exit.Run.Main!.Pid);
     }
@@ -313,10 +324,12 @@ public class IdentityTests
         // got pid 56 and leads a group 56 of its own: it carries the run's mark, but it is not the group recorded.
         var spec = Spec("/usr/local/bin/srv");
         var run = Spawned(50);
-        run = Look(spec, run, new Table(P(50, Tend, 50, 50, "srv", "/srv"), P(56, 50, 56, 56, "sleep", "/bin/sleep", start: 120)), T0 + 100, out _);
+        run = Look(spec, run, new Table(P(50, Tend, 50, 50, "srv", "/srv"), P(56, 50, 56, 56, "sleep", "/bin/sleep", start: 120)), T0 + 100,
+            out _);
         Assert.Contains(56, run.Groups);
         var later = new Table(P(50, Tend, 50, 50, "srv", "/srv"), P(56, 50, 56, 56, "srv", "/srv", start: 9000));
         Assert.False(Identity.IsRunsGroup(run, 56, later));
-        Assert.DoesNotContain(SignalTarget.Group(56), Identity.Reach(spec, run with { StartupUntil = T0 + 1000 }, Libc.SIGTERM, later, T0 + 60_000).Targets);
+        Assert.DoesNotContain(SignalTarget.Group(56), Identity.Reach(spec, run with { StartupUntil = T0 + 1000 }, Libc.SIGTERM, later,
+            T0 + 60_000).Targets);
     }
 }

@@ -10,7 +10,8 @@ public sealed class LimitsTests
 {
     private static void Prlimit(int pid, string nofile)
     {
-        using var p = Process.Start("prlimit", ["--pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--nofile=" + nofile])!;
+        using var p = Process.Start("prlimit", ["--pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--nofile=" + nofile])!;
         Assert.True(p.WaitForExit(10_000) && p.ExitCode == 0, "prlimit failed");
     }
 

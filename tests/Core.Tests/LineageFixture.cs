@@ -24,8 +24,10 @@ internal sealed class LineageFixture
         public ProcStat? Find(int pid) => Processes.Any(p => p.Pid == pid) ? Processes.First(p => p.Pid == pid) : null;
     }
 
-    /// <summary>One replayed verdict: when, on which service, what it was asked about, what Tend said live, what the module says now.</summary>
-    public sealed record Step(long T, string Kind, string Service, int? ExitedPid, ExitStatus? Status, string RecordedOutcome, int? RecordedMain,
+    /// <summary>One replayed verdict: when, on which service, what it was asked about, what Tend said live, what the module says
+    /// now.</summary>
+    public sealed record Step(long T, string Kind, string Service, int? ExitedPid, ExitStatus? Status, string RecordedOutcome,
+        int? RecordedMain,
         string Outcome, RunIdentity Before, RunIdentity After, Table Table);
 
     public int Self { get; }
@@ -74,19 +76,24 @@ internal sealed class LineageFixture
             {
                 var pid = e.GetProperty("pid").GetInt32();
                 runs[spawn.GetInt32()] = RunIdentity.Started(
-                    new TrackedProcess(pid, e.GetProperty("start").GetUInt64(), pid, IsChild: true, Launched: true, Sid: pid), e.GetProperty("mark").GetUInt64(), t);
+                    new TrackedProcess(pid, e.GetProperty("start").GetUInt64(), pid, IsChild: true, Launched: true, Sid: pid),
+                        e.GetProperty("mark").GetUInt64(), t);
             }
             else if (e.TryGetProperty("table", out var rows))
             {
-                table = new Table([.. rows.EnumerateArray().Select(r => (new ProcStat(r.GetProperty("pid").GetInt32(), r.GetProperty("comm").GetString()!,
-                    r.GetProperty("state").GetString()![0], r.GetProperty("ppid").GetInt32(), r.GetProperty("pgid").GetInt32(), r.GetProperty("start").GetUInt64(),
-                    r.GetProperty("sid").GetInt32(), r.GetProperty("mark").GetUInt64()), r.TryGetProperty("exe", out var exe) ? exe.GetString() : null))]);
+                table = new Table([.. rows.EnumerateArray().Select(r => (new ProcStat(r.GetProperty("pid").GetInt32(),
+                    r.GetProperty("comm").GetString()!,
+                    r.GetProperty("state").GetString()![0], r.GetProperty("ppid").GetInt32(), r.GetProperty("pgid").GetInt32(),
+                        r.GetProperty("start").GetUInt64(),
+                    r.GetProperty("sid").GetInt32(), r.GetProperty("mark").GetUInt64()), r.TryGetProperty("exe",
+                        out var exe) ? exe.GetString() : null))]);
                 f!.Tables.Add(table);
             }
             else if (e.TryGetProperty("exit", out var exit))
             {
                 var status = e.TryGetProperty("unknown", out _) ? ExitStatus.Vanished
-                    : e.GetProperty("signal").GetInt32() is > 0 and var sig ? ExitStatus.Killed(sig) : ExitStatus.Exited(e.GetProperty("code").GetInt32());
+                    : e.GetProperty("signal").GetInt32() is > 0 and var sig ? ExitStatus.Killed(sig)
+                        : ExitStatus.Exited(e.GetProperty("code").GetInt32());
                 lastExit = (exit.GetInt32(), status);
             }
             else if (e.TryGetProperty("verdict", out var verdict))
@@ -109,7 +116,8 @@ internal sealed class LineageFixture
                     var (pid, status) = lastExit!.Value;
                     var v = Identity.OnExit(spec, before, pid, status, current, t, f.Self, selfGroup);
                     runs[i] = v.Run;
-                    f.Steps.Add(new Step(t, "exit", f.Services[i], pid, status, recorded, recordedMain, v.Kind.ToString(), before, v.Run, current));
+                    f.Steps.Add(new Step(t, "exit", f.Services[i], pid, status, recorded, recordedMain, v.Kind.ToString(), before, v.Run,
+                        current));
                 }
             }
         }

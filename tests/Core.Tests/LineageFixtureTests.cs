@@ -24,7 +24,8 @@ public class LineageFixtureTests
         foreach (var s in f.Steps)
         {
             Assert.True(s.RecordedOutcome == s.Outcome && s.RecordedMain == s.After.Main?.Pid,
-                $"{name} at {s.T} ms ({s.Kind} of {s.Service}): live {s.RecordedOutcome} (main {s.RecordedMain}), replayed {s.Outcome} (main {s.After.Main?.Pid})");
+                $"{name} at {s.T} ms ({s.Kind} of {s.Service}): live {s.RecordedOutcome} (main {s.RecordedMain}), " +
+                    $"replayed {s.Outcome} (main {s.After.Main?.Pid})");
             // A main process chosen by a verdict carries the run's mark: never a stranger.
             if (s.After.Main is { Launched: false } main && s.Outcome is "handover" or "HandOver")
                 Assert.Equal(s.After.Mark, s.Table.Find(main.Pid)?.Mark);
@@ -51,7 +52,8 @@ public class LineageFixtureTests
     public void Nginxs_binary_upgrade_hands_over_to_the_new_master_and_its_kill_ends_the_run()
     {
         var f = LineageFixture.Replay("nginx-binary-upgrade");
-        var upgrade = f.Steps.Single(s => s.Kind == "exit" && s.Before.Main?.Pid == s.ExitedPid && s.Status is { Success: true } && s.Before.Launcher is null);
+        var upgrade = f.Steps.Single(s => s.Kind == "exit" && s.Before.Main?.Pid == s.ExitedPid && s.Status is { Success: true }
+            && s.Before.Launcher is null);
         Assert.Equal("HandOver", upgrade.Outcome);
         Assert.Equal("nginx", Comm(upgrade.Table, upgrade.After.Main!.Pid));
         Assert.True(upgrade.After.Main.StartTime > upgrade.Before.Main!.StartTime);
@@ -98,7 +100,8 @@ public class LineageFixtureTests
     {
         var f = LineageFixture.Replay("postgresql-pg-ctl-waiting");
         // pg_ctl and pg_ctlcluster are launchers, never the main process.
-        Assert.DoesNotContain(f.Steps, s => s.Outcome is "handover" or "HandOver" && Comm(s.Table, s.After.Main?.Pid) is "pg_ctl" or "pg_ctlcluster");
+        Assert.DoesNotContain(f.Steps, s => s.Outcome is "handover" or "HandOver" && Comm(s.Table,
+            s.After.Main?.Pid) is "pg_ctl" or "pg_ctlcluster");
         // What a stop would reach at the last look: the groups of every process of the run, the server's (a session of its own) among them.
         var last = f.Steps.Last(s => s.Kind == "look");
         var spec = f.Specs[0];
@@ -132,7 +135,8 @@ public class LineageFixtureTests
         var kill = f.Steps.First(s => s.Kind == "exit" && s.Status is { Signal: Libc.SIGKILL });
         var strangerA = kill.Table.Processes.First(p => p.Comm == "strangerA");
         Assert.Contains(strangerA.Pgid, kill.After.Groups);
-        Assert.DoesNotContain(SignalTarget.Group(strangerA.Pgid), Identity.Reach(spec, kill.After with { Main = null }, Libc.SIGTERM, kill.Table, kill.T).Targets);
+        Assert.DoesNotContain(SignalTarget.Group(strangerA.Pgid), Identity.Reach(spec, kill.After with { Main = null }, Libc.SIGTERM,
+            kill.Table, kill.T).Targets);
         // tend stop in the next run: its helper's group now belongs to strangerB; the application's group is reached.
         var last = f.Steps.Last(s => s.Kind == "look");
         var table = f.Tables.Last(t => t.Processes.Any(p => p.Comm == "appd"));

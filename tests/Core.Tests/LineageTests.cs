@@ -27,9 +27,9 @@ public class LineageTests
             P(13, Tend, 13, 13, "other", mark: RunMarks.Base | 8),
             P(14, Tend, 14, 14, "unmarked", mark: 0),
         };
-        Assert.Equal([10, 12], Lineage.Members(table, Mark).Select(m => m.Pid));
-        Assert.Equal([12], Lineage.Members(table, Mark, except: 10).Select(m => m.Pid));
-        Assert.Empty(Lineage.Members(table, 0));
+        Assert.Equal([10, 12], Lineage.Marked(table, Mark).Select(m => m.Pid));
+        Assert.Equal([12], Lineage.Marked(table, Mark, except: 10).Select(m => m.Pid));
+        Assert.Empty(Lineage.Marked(table, 0));
     }
 
     [Fact]

@@ -8,6 +8,7 @@ namespace Tend.Tests;
 /// socket path given. The namespace has a /run only root may write (as in a stock image) and a /tmp of its own, or —
 /// a read-only root filesystem with <c>--tmpfs /run</c> — a /run anyone may write and a /tmp no one may. The client
 /// runs inside the namespace as <c>docker exec</c> would, as uid 1000 and as root, told nothing of where the socket is.
+/// Both run <see cref="TendRun.ReachableBinary"/>: uid 1000 may not reach a clone under /root, nor anyone one under /tmp.
 /// </summary>
 public sealed class NonRootTests
 {
@@ -20,18 +21,24 @@ public sealed class NonRootTests
     private const string ReadOnlyRoot = "mount -t tmpfs -o mode=1777 tmpfs /run && mount -t tmpfs -o ro,mode=1777 tmpfs /tmp";
 
     /// <summary>docker run --read-only --tmpfs /run: Docker's tmpfs /run is root's (0755), /tmp read-only, /dev/shm 1777.</summary>
-    private const string DockerReadOnly = "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o mode=1777 tmpfs /dev/shm";
+    private const string DockerReadOnly =
+        "mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o mode=1777 tmpfs /dev/shm";
 
     private static TendRun StartAsUser(string mounts, params string[] services) =>
-        TendRun.Start(services, setup: $"{mounts}\nunset TEND_CONTROL_SOCKET\nexec setpriv {User} -- \"$0\" \"$@\"");
+        TendRun.Start(services, setup: $"{mounts}\nunset TEND_CONTROL_SOCKET\nexec setpriv {User} -- \"$0\" \"$@\"",
+            binary: TendRun.ReachableBinary);
 
-    /// <summary>Runs the tend binary inside the run's namespaces (mount and PID), as <paramref name="uid"/>, without TEND_CONTROL_SOCKET.</summary>
+    /// <summary>Runs the tend binary inside the run's namespaces (mount and PID), as <paramref name="uid"/>, without
+    /// TEND_CONTROL_SOCKET.</summary>
     private static (int Code, string Out, string Err) Exec(TendRun run, int uid, params string[] args)
     {
-        var psi = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { "-t", run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--pid", "--" }) psi.ArgumentList.Add(a);
-        if (uid != 0) foreach (var a in new[] { "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--" }) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(TendRun.Binary);
+        var psi = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true,
+            RedirectStandardInput = true };
+        foreach (var a in new[] { "-t", run.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--pid",
+            "--" }) psi.ArgumentList.Add(a);
+        if (uid != 0) foreach (var a in new[] { "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups",
+            "--" }) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(TendRun.ReachableBinary);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("TEND_CONTROL_SOCKET");
         psi.Environment.Remove("XDG_RUNTIME_DIR");
@@ -45,7 +52,8 @@ public sealed class NonRootTests
             Assert.Fail($"tend {string.Join(' ', args)} did not return within 60 s");
         }
         var e = err.Result;
-        Assert.False(PlainMessage.HasResourceKey(output + e), $"a runtime resource key in what tend {string.Join(' ', args)} printed:\n{output}{e}");
+        Assert.False(PlainMessage.HasResourceKey(output + e),
+            $"a runtime resource key in what tend {string.Join(' ', args)} printed:\n{output}{e}");
         return (p.ExitCode, output, e);
     }
 
@@ -89,9 +97,12 @@ public sealed class NonRootTests
     public void A_socket_that_cannot_be_made_anywhere_is_one_plain_line_and_supervision_goes_on()
     {
         // Neither /run nor /tmp nor /dev/shm is writable: control is off, said in plain words for each place tried.
-        using var run = StartAsUser("mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /dev/shm", "sleep 1000");
+        using var run =
+            StartAsUser("mount -t tmpfs -o mode=755 tmpfs /run && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /dev/shm",
+            "sleep 1000");
         run.Next("sleep", "started"); // the line comes before supervision begins
-        var message = Assert.Single(run.Events.Select(e => TendRun.Str(e, "message")), m => m?.StartsWith("control socket disabled", StringComparison.Ordinal) == true)!;
+        var message = Assert.Single(run.Events.Select(e => TendRun.Str(e, "message")), m => m?.StartsWith("control socket disabled",
+            StringComparison.Ordinal) == true)!;
         Assert.Contains("cannot create the directory /run/tend: Permission denied", message);
         Assert.Contains("cannot create the directory /tmp/tend-1000: Read-only file system", message);
         Assert.Contains("cannot create the directory /dev/shm/tend-1000: Read-only file system", message);

@@ -9,7 +9,8 @@ public class OptionsTests
     [Fact]
     public void Options_and_command_lines_mix_and_dashdash_ends_options()
     {
-        var o = HostOptions.Parse(["--log-prefix", "/usr/sbin/sshd", "--stop-timeout=2s", "--log-format", "json", "--", "--weird name", "x"]);
+        var o = HostOptions.Parse(["--log-prefix", "/usr/sbin/sshd", "--stop-timeout=2s", "--log-format", "json", "--", "--weird name",
+            "x"]);
         Assert.True(o.Supervisor.LogPrefix);
         Assert.Equal(LogFormat.Json, o.Supervisor.LogFormat);
         Assert.Equal(TimeSpan.FromSeconds(2), o.StopTimeout);
@@ -18,7 +19,8 @@ public class OptionsTests
 
     [Theory]
     [InlineData(new[] { "--log-prefx" }, "unknown option '--log-prefx'; did you mean '--log-prefix'?")]
-    [InlineData(new[] { "--stop-timeout" }, "option '--stop-timeout' needs a value: give DURATION after the option, or as --stop-timeout=DURATION")]
+    [InlineData(new[] { "--stop-timeout" },
+        "option '--stop-timeout' needs a value: give DURATION after the option, or as --stop-timeout=DURATION")]
     [InlineData(new[] { "--stop-timeout", "--log-prefix" }, "option '--stop-timeout' needs a value")]
     [InlineData(new[] { "--stop-timeout", "soon" }, "option '--stop-timeout' got 'soon': expected a duration such as 500ms")]
     [InlineData(new[] { "--scan-interval", "0s" }, "more than zero")]
@@ -29,8 +31,12 @@ public class OptionsTests
     [InlineData(new[] { "" }, "argument 1 is empty")]
     [InlineData(new[] { "sleep 1", "  " }, "argument 2 is blank")]
     [InlineData(new[] { "--ready", "web" }, "option '--ready' got 'web': expected NAME=CHECK, such as web=tcp:8080")]
-    [InlineData(new[] { "--ready", "web=ftp:80" }, "'ftp:80' is not a check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE")]
-    [InlineData(new[] { "--alive", "web=http:80/a b" }, "option '--alive' for 'web': '/a b' in 'http:80/a b' is not an HTTP path: it may hold no space or control character (write a space as %20)")]
+    [InlineData(new[] { "--ready", "web=ftp:80" },
+        "'ftp:80' is not a check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or " +
+            "cmd:COMMAND LINE")]
+    [InlineData(new[] { "--alive", "web=http:80/a b" },
+        "option '--alive' for 'web': '/a b' in 'http:80/a b' is not an HTTP path: it may hold no space or control character (write a " +
+            "space as %20)")]
     [InlineData(new[] { "--alive-failures", "0" }, "option '--alive-failures' got '0': expected a whole number of at least 1, such as 3")]
     [InlineData(new[] { "--alive", "web=tcp:1", "--alive", "web=tcp:2" }, "option '--alive' gives service 'web' two checks: give one")]
     [InlineData(new[] { "--ready", "web=tcp:99999" }, "'99999' in 'tcp:99999' is not a TCP port")]
@@ -48,12 +54,15 @@ public class OptionsTests
     [Fact]
     public void Ready_checks_apply_to_the_named_services_with_the_given_interval_and_timeout()
     {
-        var o = HostOptions.Parse(["sleep 1", "nc -l 8080", "--ready", "nc=tcp:[::1]:8080", "--ready=sleep=cmd:test -e /run/x", "--ready-interval", "50ms", "--ready-timeout", "2s"]);
+        var o = HostOptions.Parse(["sleep 1", "nc -l 8080", "--ready", "nc=tcp:[::1]:8080", "--ready=sleep=cmd:test -e /run/x",
+            "--ready-interval", "50ms", "--ready-timeout", "2s"]);
         var services = TendHost.WithChecks(TendHost.AdHoc(o, []).ToList(), o.Ready, o.Alive);
         Assert.Equal("cmd:test -e /run/x", services[0].Ready!.ToString());
         Assert.Equal("tcp:[::1]:8080", services[1].Ready!.ToString());
-        Assert.All(services, s => Assert.Equal((TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2)), (s.Ready!.Interval, s.Ready.Timeout)));
-        var e = Assert.Throws<UsageException>(() => TendHost.WithChecks(TendHost.AdHoc(o, []).ToList(), [("web", Readiness.File("/x"))], []));
+        Assert.All(services, s => Assert.Equal((TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2)), (s.Ready!.Interval,
+            s.Ready.Timeout)));
+        var e = Assert.Throws<UsageException>(() => TendHost.WithChecks(TendHost.AdHoc(o, []).ToList(), [("web", Readiness.File("/x"))],
+            []));
         Assert.Equal("option '--ready' names 'web', which is not a service here; the services are: sleep, nc", e.Message);
     }
 

@@ -27,7 +27,8 @@ public class PlainMessageTests
     [Fact]
     public void A_key_becomes_plain_words_with_its_argument()
     {
-        Assert.Equal("permission denied (/run/tend)", PlainMessage.Of(new UnauthorizedAccessException("UnauthorizedAccess_IODenied_Path, /run/tend")));
+        Assert.Equal("permission denied (/run/tend)",
+            PlainMessage.Of(new UnauthorizedAccessException("UnauthorizedAccess_IODenied_Path, /run/tend")));
         Assert.Equal("No such file or directory", PlainMessage.Of(new IOException("IO_PathNotFound_NoPathName", 2)));
         Assert.Equal("not in the expected format", PlainMessage.Of(new FormatException("Format_InvalidString")));
         Assert.Equal("a message of Tend's own", PlainMessage.Of(new IOException("a message of Tend's own")));
@@ -42,12 +43,15 @@ public class PlainMessageTests
         var offenders = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/") && !f.EndsWith("PlainMessage.cs", StringComparison.Ordinal))
             .SelectMany(f => File.ReadLines(f).Select((l, i) => (File: Path.GetRelativePath(root, f), Line: i + 1, Text: l.Trim())))
-            .Where(l => !l.Text.StartsWith("///", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(l.Text, @"\b(e|x|ex|error)\.Message\b"))
-            .Where(l => !l.Text.Contains("e.Event, e.Message", StringComparison.Ordinal) && !l.Text.Contains("End(a, false, e.Message)", StringComparison.Ordinal))
+            .Where(l => !l.Text.StartsWith("///", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(l.Text,
+                @"\b(e|x|ex|error)\.Message\b"))
+            .Where(l => !l.Text.Contains("e.Event, e.Message", StringComparison.Ordinal) && !l.Text.Contains("End(a, false, e.Message)",
+                StringComparison.Ordinal))
             // OptionParsers.Describe reads the raw message and replaces a resource key itself (StartChecksTests checks it).
             .Where(l => !l.Text.Contains("var text = e.Message; // read raw", StringComparison.Ordinal))
             .Select(l => $"{l.File}:{l.Line}: {l.Text}")
             .ToList();
-        Assert.True(offenders.Count == 0, "an exception's message printed as it is (a resource key in a published binary):\n" + string.Join('\n', offenders));
+        Assert.True(offenders.Count == 0,
+            "an exception's message printed as it is (a resource key in a published binary):\n" + string.Join('\n', offenders));
     }
 }

@@ -39,7 +39,8 @@ public class ReadmeTests
     {
         // Root containers and CI machines have no sudo; every command in the READMEs runs as root as written.
         var root = TendRun.RepoRoot;
-        string[] docs = ["README.md", "src/Templates/content/tend-app/README.md", .. Directory.GetFiles(Path.Combine(root, "samples"), "README.md", SearchOption.AllDirectories), .. Directory.GetFiles(Path.Combine(root, "docs"), "*.md")];
+        string[] docs = ["README.md", "src/Templates/content/tend-app/README.md", .. Directory.GetFiles(Path.Combine(root, "samples"),
+            "README.md", SearchOption.AllDirectories), .. Directory.GetFiles(Path.Combine(root, "docs"), "*.md")];
         foreach (var doc in docs)
         {
             var inCode = false;

@@ -46,7 +46,8 @@ public class ScheduleControlTests
         Assert.Equal(ControlGoal.Ran, waiter.Goal);
 
         // Not yet started: still waiting.
-        var before = ControlDecisions.Settle(View(Between(starts: 2) with { Schedule = Between().Schedule with { RunRequested = true } }), d.State);
+        var before = ControlDecisions.Settle(View(Between(starts: 2) with { Schedule = Between().Schedule with { RunRequested = true } }),
+            d.State);
         Assert.Empty(before.Answers);
         // The next round started it.
         var after = ControlDecisions.Settle(View(Running(200, starts: 3)), d.State);
@@ -60,7 +61,8 @@ public class ScheduleControlTests
     {
         var d = ControlDecisions.Decide(new ControlRequest(ControlVerb.Run, "backup"), View(Between()), ControlState.Empty);
         var ended = ControlDecisions.Settle(View(Between(starts: 1)), d.State);
-        Assert.Contains("run started and ended with exit code 4", Json(Assert.Single(ended.Answers).Reply).GetProperty("message").GetString());
+        Assert.Contains("run started and ended with exit code 4",
+            Json(Assert.Single(ended.Answers).Reply).GetProperty("message").GetString());
         var failed = ControlDecisions.Settle(View(Between(starts: 1) with { Reason = "No such file or directory" }), d.State);
         Assert.Contains("could not run: No such file or directory", Error(Assert.Single(failed.Answers).Reply));
     }
@@ -100,13 +102,16 @@ public class ScheduleControlTests
         var settled = ControlDecisions.Settle(View(Between() with { Phase = ServicePhase.Stopped }, stop.Desired), stop.State);
         Assert.Contains("backup: stopped", Json(Assert.Single(settled.Answers).Reply).GetProperty("message").GetString());
 
-        var start = ControlDecisions.Decide(new ControlRequest(ControlVerb.Start, "backup"), View(Between() with { Phase = ServicePhase.Stopped }, stop.Desired), ControlState.Empty);
+        var start = ControlDecisions.Decide(new ControlRequest(ControlVerb.Start, "backup"),
+            View(Between() with { Phase = ServicePhase.Stopped }, stop.Desired), ControlState.Empty);
         Assert.True(start.Desired.Up[1]);
         var resumed = ControlDecisions.Settle(View(Between(), start.Desired), start.State);
-        Assert.Equal("backup: scheduled (next run at 2026-03-10 03:00:00 +00:00)", Json(Assert.Single(resumed.Answers).Reply).GetProperty("message").GetString());
+        Assert.Equal("backup: scheduled (next run at 2026-03-10 03:00:00 +00:00)",
+            Json(Assert.Single(resumed.Answers).Reply).GetProperty("message").GetString());
 
         var again = ControlDecisions.Decide(new ControlRequest(ControlVerb.Start, "backup"), View(Between()), ControlState.Empty);
-        Assert.Equal("backup: already scheduled (next run at 2026-03-10 03:00:00 +00:00)", Json(again.Reply).GetProperty("message").GetString());
+        Assert.Equal("backup: already scheduled (next run at 2026-03-10 03:00:00 +00:00)",
+            Json(again.Reply).GetProperty("message").GetString());
     }
 
     [Fact]

@@ -11,7 +11,8 @@ public class ScheduleProcessTests
     private const int SIGTERM = 15;
 
     private static DateTimeOffset Time(JsonElement e) =>
-        DateTimeOffset.ParseExact(TendRun.Str(e, "time")!, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        DateTimeOffset.ParseExact(TendRun.Str(e, "time")!, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal);
 
     [Fact]
     public void Runs_every_two_seconds_prefixed_with_the_environment_as_tend_got_it()
@@ -51,7 +52,8 @@ public class ScheduleProcessTests
         t.Signal(SIGTERM);
         Assert.Equal(0, t.WaitForExit());
         // Every run ended before the next began.
-        var runs = t.Events.Where(e => TendRun.Str(e, "service") == "sh" && TendRun.Str(e, "event") is EventNames.Started or EventNames.Completed)
+        var runs = t.Events.Where(e => TendRun.Str(e, "service") == "sh" && TendRun.Str(e,
+            "event") is EventNames.Started or EventNames.Completed)
             .Select(e => TendRun.Str(e, "event")).ToList();
         for (var k = 1; k < runs.Count; k++) Assert.NotEqual(runs[k - 1], runs[k]);
     }
@@ -104,7 +106,8 @@ public class ScheduleProcessTests
 
     [Theory]
     [InlineData("sh=*/2 * * *", "option '--schedule' for 'sh': '*/2 * * *' is not a cron expression: it has 4 fields")]
-    [InlineData("sh=0 3 * * FUNDAY", "option '--schedule' for 'sh': '0 3 * * FUNDAY' is not a cron expression: the day-of-week field 'FUNDAY'")]
+    [InlineData("sh=0 3 * * FUNDAY",
+        "option '--schedule' for 'sh': '0 3 * * FUNDAY' is not a cron expression: the day-of-week field 'FUNDAY'")]
     [InlineData("web=0 3 * * *", "option '--schedule' names 'web', which is not a service here; the services are: sh")]
     [InlineData("0 3 * * *", "option '--schedule' got '0 3 * * *': expected NAME=CRON")]
     public void A_bad_schedule_on_the_command_line_is_exit_2_naming_it(string value, string message)

@@ -9,7 +9,8 @@ public class ScheduleReconcilerTests
     private static readonly DateTimeOffset At0259 = new(2026, 3, 10, 2, 59, 0, TimeSpan.Zero);
 
     private static ServiceSpec Task(string name, string cron, bool critical = false) =>
-        new(name, new Command("/bin/" + name)) { Schedule = Schedule.Parse(cron), Critical = critical, StopTimeout = TimeSpan.FromSeconds(5) };
+        new(name, new Command("/bin/" + name)) { Schedule = Schedule.Parse(cron), Critical = critical,
+            StopTimeout = TimeSpan.FromSeconds(5) };
 
     private static FakeSupervisor Fake(DateTimeOffset wall, params ServiceSpec[] specs) => new FakeSupervisor(specs) { Wall = wall };
 

@@ -16,7 +16,8 @@ public class SeedScenarioTests
     public void Sshd_and_apache2_run_and_every_stop_by_hand_is_undone_within_a_second()
     {
         foreach (var f in new[] { "/usr/sbin/sshd", "/usr/sbin/apache2", "/etc/init.d/apache2" })
-            Assert.True(File.Exists(f), $"{f} is missing: install the seed's daemons with `apt-get install -y apache2 openssh-server` (.ci/run does)");
+            Assert.True(File.Exists(f),
+                $"{f} is missing: install the seed's daemons with `apt-get install -y apache2 openssh-server` (.ci/run does)");
 
         var dir = Directory.CreateTempSubdirectory("tend-seed-");
         try
@@ -54,7 +55,8 @@ public class SeedScenarioTests
             Thread.Sleep(1100); // a healthy run, so this restart is immediate rather than backed off
             before = t.All("apache2");
             // Watch for the new daemon while the stop script still runs (it lingers in its own `sleep 1` loop).
-            using var stop = Process.Start(new ProcessStartInfo("nsenter", ["-t", t.Pid.ToString(), "-p", "-m", "service", "apache2", "stop"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            using var stop = Process.Start(new ProcessStartInfo("nsenter", ["-t", t.Pid.ToString(), "-p", "-m", "service", "apache2",
+                "stop"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
             var seen = WaitForNewDaemon(t, before);
             Assert.True(stop.WaitForExit(20_000), "service apache2 stop hung");
             Assert.Equal(0, stop.ExitCode);

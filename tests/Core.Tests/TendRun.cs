@@ -20,7 +20,8 @@ internal sealed partial class TendRun : IDisposable
     private int _cursor;
 
     public static string Binary =>
-        Environment.GetEnvironmentVariable("TEND_BINARY") is { Length: > 0 } b ? b : Path.Combine(RepoRoot, "samples/AdHoc/bin", BuildConfiguration, "net10.0/Tend.AdHoc");
+        Environment.GetEnvironmentVariable("TEND_BINARY") is { Length: > 0 } b ? b : Path.Combine(RepoRoot, "samples/AdHoc/bin",
+            BuildConfiguration, "net10.0/Tend.AdHoc");
 
     public static string RepoRoot
     {
@@ -28,9 +29,34 @@ internal sealed partial class TendRun : IDisposable
         {
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Framework.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+            return dir?.FullName
+                ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
         }
     }
+
+    /// <summary>
+    /// A copy of <see cref="Binary"/>'s folder that every user may traverse and that no test's private /tmp or /run
+    /// hides (a fresh 0755 folder under /var/tmp): for Tend or its client run as another uid, or under a private /tmp,
+    /// wherever the clone is (one under /root is closed to other users, one under /tmp is hidden by a private /tmp).
+    /// Made once per test process; removed when the process exits.
+    /// </summary>
+    public static string ReachableBinary => Reachable.Value;
+
+    private static readonly Lazy<string> Reachable = new(() =>
+    {
+        var from = Path.GetDirectoryName(Binary)!;
+        var to = Path.Combine("/var/tmp", "tend-test-bin-" + Guid.NewGuid().ToString("N")[..12]);
+        const UnixFileMode Open = (UnixFileMode)0b111_101_101;
+        Directory.CreateDirectory(to, Open);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            var copy = Path.Combine(to, Path.GetFileName(file));
+            File.Copy(file, copy);
+            File.SetUnixFileMode(copy, File.GetUnixFileMode(file) | UnixFileMode.OtherRead | UnixFileMode.GroupRead);
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(to, recursive: true);
+        return Path.Combine(to, Path.GetFileName(Binary));
+    });
 
     /// <summary>The ApacheSsh sample: the seed's services declared in C#.</summary>
     public static string ApacheSshBinary => Path.Combine(RepoRoot, "samples/ApacheSsh/bin", BuildConfiguration, "net10.0/ApacheSsh");
@@ -43,18 +69,23 @@ internal sealed partial class TendRun : IDisposable
     /// <summary>Runs the client: <c>tend VERB …</c> against this run's socket; returns its exit code and output.</summary>
     public (int Code, string Out, string Err) Ctl(params string[] args) => Client(SocketPath, args);
 
-    /// <summary>Runs the client against <paramref name="socket"/>, optionally through a prefix such as setpriv.</summary>
+    /// <summary>
+    /// Runs the client against <paramref name="socket"/>, optionally through a prefix such as setpriv (then from
+    /// <see cref="ReachableBinary"/>, since the prefix may run it as a user that cannot reach the clone).
+    /// </summary>
     public static (int Code, string Out, string Err) Client(string socket, string[] args, string[]? prefix = null)
     {
-        var psi = new ProcessStartInfo(prefix is null ? Binary : prefix[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(prefix is null ? Binary : prefix[0]) { RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false };
         foreach (var p in prefix?.Skip(1) ?? []) psi.ArgumentList.Add(p);
-        if (prefix is not null) psi.ArgumentList.Add(Binary);
+        if (prefix is not null) psi.ArgumentList.Add(ReachableBinary);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["TEND_CONTROL_SOCKET"] = socket;
         using var p2 = Process.Start(psi)!;
         var err = p2.StandardError.ReadToEndAsync();
         var output = p2.StandardOutput.ReadToEnd();
-        if (!p2.WaitForExit(TimeSpan.FromSeconds(90))) { p2.Kill(); throw new TimeoutException($"tend {string.Join(' ', args)} did not return"); }
+        if (!p2.WaitForExit(TimeSpan.FromSeconds(90))) { p2.Kill();
+            throw new TimeoutException($"tend {string.Join(' ', args)} did not return"); }
         return (p2.ExitCode, output, err.Result);
     }
 
@@ -67,7 +98,8 @@ internal sealed partial class TendRun : IDisposable
     private TendRun(string file, IEnumerable<string> args, bool pid1)
     {
         _pid1 = pid1;
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+            UseShellExecute = false };
         psi.Environment["TEND_CONTROL_SOCKET"] = SocketPath;
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
@@ -89,12 +121,14 @@ internal sealed partial class TendRun : IDisposable
         Pid = pid1 ? WaitForChild(_process.Id) : _process.Id;
     }
 
-    /// <summary>Starts tend; with <paramref name="setup"/>, a bash script runs first inside the namespace (mounts, files) and then execs tend.</summary>
+    /// <summary>Starts tend; with <paramref name="setup"/>, a bash script runs first inside the namespace (mounts, files) and then execs
+    /// tend.</summary>
     /// <remarks>
     /// With <paramref name="net"/>, the namespace has its own network (only a loopback, down until setup brings it up)
     /// and its own System V IPC too (postgres keys its shared memory by data directory; another run's must not clash).
     /// </remarks>
-    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null, string? binary = null, bool net = false)
+    public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null,
+        string? binary = null, bool net = false)
     {
         // With a scenario, the test host runs: services declared in C# through Tend's public API.
         binary ??= scenario is null ? Binary : Path.Combine(RepoRoot, "tests/TestHost/bin", BuildConfiguration, "net10.0/Tend.TestHost");
@@ -121,10 +155,12 @@ internal sealed partial class TendRun : IDisposable
     /// </summary>
     public static (int Code, string Out, string Err) Refused(string[] args, (string Name, string Value)[]? env = null, string? file = null)
     {
-        var psi = new ProcessStartInfo(file ?? Binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var psi = new ProcessStartInfo(file ?? Binary) { RedirectStandardOutput = true, RedirectStandardError = true,
+            RedirectStandardInput = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (name, value) in env ?? []) psi.Environment[name] = value;
-        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12], "control.sock");
+        psi.Environment["TEND_CONTROL_SOCKET"] = Path.Combine(Path.GetTempPath(), "tend-usage-" + Guid.NewGuid().ToString("N")[..12],
+            "control.sock");
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var err = p.StandardError.ReadToEndAsync();
@@ -164,7 +200,38 @@ internal sealed partial class TendRun : IDisposable
                     if (match(_events[_cursor])) return _events[_cursor++];
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero)
-                    throw new TimeoutException($"no matching event within {seconds}s. Events so far:\n{string.Join('\n', _events)}\nstderr:\n{Stderr}");
+                    throw new TimeoutException($"no matching event within {seconds}s. Events so " +
+                        $"far:\n{string.Join('\n', _events)}\nstderr:\n{Stderr}");
+                Monitor.Wait(_events, left);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asserts Tend restarted <paramref name="service"/> at once after its last exit: that <c>exited</c> event says no
+    /// delay (delayMs 0) — Tend's own decision, not a wall-clock bound a loaded machine would break. The time the test
+    /// saw (<paramref name="elapsed"/>) is only reported. Waits (bounded) for the event, without moving
+    /// <see cref="Next(Func{JsonElement, bool}, double)"/>'s cursor.
+    /// </summary>
+    public void AssertRestartedAtOnce(string service, TimeSpan elapsed, double seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        lock (_events)
+        {
+            while (true)
+            {
+                var exited = _events.LastOrDefault(e => Str(e, "service") == service && Str(e, "event") == "exited");
+                if (exited.ValueKind != JsonValueKind.Undefined)
+                {
+                    Assert.True(Int(exited, "delayMs") == 0,
+                        $"{service} was restarted after a delay of {Int(exited, "delayMs")} ms (seen back " +
+                            $"after {elapsed.TotalMilliseconds:F0} ms)");
+                    return;
+                }
+                var left = deadline - DateTime.UtcNow;
+                if (left <=
+                    TimeSpan.Zero)
+                    throw new TimeoutException($"no exited event of {service} within {seconds}s:\n{string.Join('\n', _events)}");
                 Monitor.Wait(_events, left);
             }
         }
@@ -198,7 +265,8 @@ internal sealed partial class TendRun : IDisposable
                 }
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero)
-                    throw new TimeoutException($"not every event waited for came within {seconds}s. Events so far:\n{string.Join('\n', _events)}\nstderr:\n{Stderr}");
+                    throw new TimeoutException($"not every event waited for came within {seconds}s. Events so " +
+                        $"far:\n{string.Join('\n', _events)}\nstderr:\n{Stderr}");
                 Monitor.Wait(_events, left);
             }
         }
@@ -208,21 +276,26 @@ internal sealed partial class TendRun : IDisposable
     public JsonElement[] NextAll(params (string Service, string Event)[] wanted) => NextAll(10, wanted);
 
     public JsonElement[] NextAll(double seconds, params (string Service, string Event)[] wanted) =>
-        NextAll(seconds, [.. wanted.Select(w => (Func<JsonElement, bool>)(e => Str(e, "service") == w.Service && Str(e, "event") == w.Event))]);
+        NextAll(seconds, [.. wanted.Select(w => (Func<JsonElement, bool>)(e => Str(e, "service") == w.Service && Str(e,
+            "event") == w.Event))]);
 
-    /// <summary>Waits until the services' own output on stdout contains <paramref name="text"/> (a script saying it set its traps).</summary>
+    /// <summary>Waits until the services' own output on stdout contains <paramref name="text"/> (a script saying it set its
+    /// traps).</summary>
     public void WaitForStdout(string text, double seconds = 10)
     {
         var sw = Stopwatch.StartNew();
         while (!Stdout.Contains(text, StringComparison.Ordinal))
         {
-            if (sw.Elapsed.TotalSeconds > seconds) throw new TimeoutException($"stdout never showed '{text}' within {seconds}s:\n{Stdout}\nstderr:\n{Stderr}");
+            if (sw.Elapsed.TotalSeconds > seconds)
+                throw new TimeoutException($"stdout never showed '{text}' within {seconds}s:\n{Stdout}\nstderr:\n{Stderr}");
             Thread.Sleep(5);
         }
     }
 
-    public static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-    public static int? Int(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+    public static string? Str(JsonElement e, string name) => e.TryGetProperty(name,
+        out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    public static int? Int(JsonElement e, string name) => e.TryGetProperty(name,
+        out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 
     public void Signal(int signal) => Assert.Equal(0, kill(Pid, signal));
 
@@ -230,7 +303,8 @@ internal sealed partial class TendRun : IDisposable
 
     public int WaitForExit(double seconds = 15)
     {
-        if (!_process.WaitForExit(TimeSpan.FromSeconds(seconds))) throw new TimeoutException($"tend did not exit within {seconds}s\n{Stderr}");
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(seconds)))
+            throw new TimeoutException($"tend did not exit within {seconds}s\n{Stderr}");
         _process.WaitForExit();
         return _process.ExitCode;
     }
@@ -259,17 +333,22 @@ internal sealed partial class TendRun : IDisposable
         return d.Where(s => !pids.Contains(s.Ppid)).OrderBy(s => s.StartTime).Select(s => (int?)s.Pid).FirstOrDefault();
     }
 
-    /// <summary>The pid of host process <paramref name="hostPid"/> in its own (innermost) PID namespace, as Tend's events give it.</summary>
+    /// <summary>The pid of host process <paramref name="hostPid"/> in its own (innermost) PID namespace, as Tend's events give
+    /// it.</summary>
     public static int NsPid(int hostPid) =>
-        int.Parse(File.ReadLines($"/proc/{hostPid}/status").First(l => l.StartsWith("NSpid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        int.Parse(File.ReadLines($"/proc/{hostPid}/status").First(l => l.StartsWith("NSpid:", StringComparison.Ordinal)).Split('\t',
+            StringSplitOptions.RemoveEmptyEntries)[^1]);
 
     /// <summary>Host pids of all live descendants called <paramref name="comm"/>.</summary>
     public HashSet<int> All(string comm) => Descendants().Where(s => s.Comm == comm && s.State != 'Z').Select(s => s.Pid).ToHashSet();
 
-    /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> other than <paramref name="not"/> exists; returns it and the time it took.</summary>
-    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, int not, double seconds = 5) => WaitForNew(comm, new HashSet<int> { not }, seconds);
+    /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> other than <paramref name="not"/> exists;
+    /// returns it and the time it took.</summary>
+    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, int not, double seconds = 5) => WaitForNew(comm, new HashSet<int> { not },
+        seconds);
 
-    /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> that is not in <paramref name="old"/> exists.</summary>
+    /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> that is not in <paramref name="old"/>
+    /// exists.</summary>
     public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, IReadOnlySet<int> old, double seconds = 5)
     {
         var sw = Stopwatch.StartNew();

@@ -41,7 +41,8 @@ public class UsageErrorTests
         {
             var (code, output, err) = TendRun.Refused(args, [("TZ", "No/Such_Zone")]);
             Assert.True(code is 1 or 2, $"tend {string.Join(' ', args)}: exit {code}");
-            Assert.False(Logging.PlainMessage.HasResourceKey(output + err), $"tend {string.Join(' ', args)} printed a resource key:\n{output}{err}");
+            Assert.False(Logging.PlainMessage.HasResourceKey(output + err),
+                $"tend {string.Join(' ', args)} printed a resource key:\n{output}{err}");
         }
     }
 
@@ -67,7 +68,8 @@ public class UsageErrorTests
     [Fact]
     public void No_control_and_a_control_socket_contradict_each_other_in_either_order()
     {
-        foreach (var args in new[] { new[] { "--no-control", "--control-socket", "/tmp/x.sock", "sleep 1" }, ["--control-socket", "/tmp/x.sock", "--no-control", "sleep 1"] })
+        foreach (var args in new[] { new[] { "--no-control", "--control-socket", "/tmp/x.sock", "sleep 1" }, ["--control-socket",
+            "/tmp/x.sock", "--no-control", "sleep 1"] })
         {
             var (code, err) = RunTend(args);
             Assert.Equal(2, code);
@@ -132,7 +134,8 @@ public class UsageErrorTests
             File.WriteAllText(script, "#!/bin/sh\necho hi\n");
             var (code, err) = RunTend("sleep 1000", script);
             Assert.Equal(2, code);
-            Assert.Equal($"tend: error: '{script}' is not executable: make it so (chmod +x {script}), or run it through its interpreter", OneLine(err));
+            Assert.Equal($"tend: error: '{script}' is not executable: make it so (chmod +x {script}), or run it through its interpreter",
+                OneLine(err));
 
             (code, err) = RunTend(dir.FullName);
             Assert.Equal(2, code);
@@ -146,13 +149,15 @@ public class UsageErrorTests
     {
         var (code, err) = RunTend("sleep 1000", "--ready", "sleep=cmd:no-such-check-here --quiet");
         Assert.Equal(2, code);
-        Assert.Equal("tend: error: the readiness check of service 'sleep': 'no-such-check-here' was not found in PATH: install it, or give its full path", OneLine(err));
+        Assert.Equal("tend: error: the readiness check of service 'sleep': 'no-such-check-here' was not found in PATH: install it, or " +
+            "give its full path", OneLine(err));
     }
 
     [Fact]
     public void Bad_values_and_empty_input_are_one_line_each()
     {
-        foreach (var args in new[] { new[] { "--stop-timeout", "soon", "sleep 1" }, ["--critical=maybe", "sleep 1"], [], ["--only", "web", "sleep 1"] })
+        foreach (var args in new[] { new[] { "--stop-timeout", "soon", "sleep 1" }, ["--critical=maybe", "sleep 1"], [], ["--only", "web",
+            "sleep 1"] })
         {
             var (code, err) = RunTend(args);
             Assert.True(code == 2, $"tend {string.Join(' ', args)} exited {code}: {err}");

@@ -29,7 +29,9 @@ public sealed class UsersTests : IDisposable
     [Fact]
     public void Unknown_names_say_what_to_do()
     {
-        Assert.Contains("user 'nope' does not exist", Assert.Throws<ArgumentException>(() => UserIdentity.Resolve("nope", Passwd, Group)).Message);
-        Assert.Contains("group 'staff' does not exist", Assert.Throws<ArgumentException>(() => UserIdentity.Resolve("www-data:staff", Passwd, Group)).Message);
+        Assert.Contains("user 'nope' does not exist", Assert.Throws<ArgumentException>(() => UserIdentity.Resolve("nope", Passwd,
+            Group)).Message);
+        Assert.Contains("group 'staff' does not exist", Assert.Throws<ArgumentException>(() => UserIdentity.Resolve("www-data:staff",
+            Passwd, Group)).Message);
     }
 }

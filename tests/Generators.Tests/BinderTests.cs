@@ -25,7 +25,8 @@ public class BinderTests
 
     private static string[] WebArgs(BoundServices b) => [.. b.Services.Single(s => s.Name == "web").Command.Arguments];
 
-    private static string Error(string[] args, Dictionary<string, string>? env = null) => Assert.Throws<UsageException>(() => Bind(args, env)).Message;
+    private static string Error(string[] args, Dictionary<string, string>? env = null) => Assert.Throws<UsageException>(() => Bind(args,
+        env)).Message;
 
     [Fact]
     public void Defaults_come_from_the_property_initializers()
@@ -68,14 +69,16 @@ public class BinderTests
     public void Every_type_binds_from_the_command_line_in_both_forms()
     {
         var b = Bind(["--web-host", "0.0.0.0", "--web-verbose", "--web-port=8080", "--web-max-bytes", "5000000000", "--web-ratio=0.25",
-            "--web-timeout", "1m30s", "--web-level", "WARN", "--web-workers", "4", "--web-header", "a", "--web-header=b", "--web-motd", "hi there"]);
+            "--web-timeout", "1m30s", "--web-level", "WARN", "--web-workers", "4", "--web-header", "a", "--web-header=b", "--web-motd",
+                "hi there"]);
         Assert.Equal(["0.0.0.0", "verbose", "8080", "5000000000", "0.25", "90000", "Warn", "4", "a+b", "hi there"], WebArgs(b));
     }
 
     [Fact]
     public void Command_line_beats_environment_beats_default()
     {
-        var env = new Dictionary<string, string> { ["TEND_WEB_PORT"] = "9000", ["TEND_WEB_HOST"] = "10.0.0.1", ["TEND_WEB_HEADER"] = "x, y", ["TEND_WEB_VERBOSE"] = "yes" };
+        var env = new Dictionary<string, string> { ["TEND_WEB_PORT"] = "9000", ["TEND_WEB_HOST"] = "10.0.0.1", ["TEND_WEB_HEADER"] = "x, y",
+            ["TEND_WEB_VERBOSE"] = "yes" };
         var b = Bind(["--web-port", "8000"], env);
         var args = WebArgs(b);
         Assert.Equal("10.0.0.1", args[0]);
@@ -110,7 +113,8 @@ public class BinderTests
     [InlineData(new[] { "--web-level", "loud" }, "option '--web-level' got 'loud': expected one of debug, info, warn")]
     [InlineData(new[] { "--web-verbose=maybe" }, "expected true or false")]
     [InlineData(new[] { "--web-port", "1", "--web-port", "2" }, "option '--web-port' is given twice")]
-    [InlineData(new[] { "--only", "web,nope" }, "option '--only' names 'nope', which is not a service here; the services are: cron, web, worker")]
+    [InlineData(new[] { "--only", "web,nope" },
+        "option '--only' names 'nope', which is not a service here; the services are: cron, web, worker")]
     [InlineData(new[] { "--without", "ghost" }, "option '--without' names 'ghost'")]
     public void Bad_values_name_the_flag_the_value_and_the_type(string[] args, string message) =>
         Assert.Contains(message, Error(args));
@@ -118,7 +122,8 @@ public class BinderTests
     [Fact]
     public void Bad_environment_values_name_the_variable()
     {
-        Assert.Contains("environment variable TEND_WEB_WORKERS got 'many': expected an integer (int)", Error([], new() { ["TEND_WEB_WORKERS"] = "many" }));
+        Assert.Contains("environment variable TEND_WEB_WORKERS got 'many': expected an integer (int)", Error([],
+            new() { ["TEND_WEB_WORKERS"] = "many" }));
     }
 
     [Fact]
@@ -137,7 +142,7 @@ public class BinderTests
         var b = Bind(["--web-prot", "1"]);
         Assert.Equal(["--web-prot", "1"], b.Rest);
         var flags = (string[])App.Value.GetField("Flags")!.GetValue(null)!;
-        var e = Assert.Throws<UsageException>(() => HostOptions.Parse(b.Rest, flags));
+        var e = Assert.Throws<UsageException>(() => TendHost.ParseOwnOptions(b.Rest, flags));
         Assert.Contains("unknown option '--web-prot'; did you mean '--web-port'?", e.Message);
     }
 

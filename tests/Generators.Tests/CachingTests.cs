@@ -7,7 +7,8 @@ namespace Tend.Generators.Tests;
 [Trait("Category", "Unit")]
 public class CachingTests
 {
-    private static readonly string[] Tracked = [TrackingNames.Parsed, TrackingNames.Diagnostics, TrackingNames.Models, TrackingNames.Table, TrackingNames.App, TrackingNames.CrossDiagnostics];
+    private static readonly string[] Tracked = [TrackingNames.Parsed, TrackingNames.Diagnostics, TrackingNames.Models, TrackingNames.Table,
+        TrackingNames.App, TrackingNames.CrossDiagnostics];
 
     private static bool Reused(IncrementalStepRunReason r) => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged;
 
@@ -26,18 +27,23 @@ public class CachingTests
     {
         var compilation = GeneratorHarness.Compilation(Sources.Seed);
         var driver = GeneratorHarness.Driver().RunGenerators(compilation);
-        var result = driver.RunGenerators(InsertLine(compilation, "[Service(\"sshd\"", "// The SSH daemon.")).GetRunResult().Results.Single();
+        var result = driver.RunGenerators(InsertLine(compilation, "[Service(\"sshd\"",
+            "// The SSH daemon.")).GetRunResult().Results.Single();
 
         // The declaration moved, so its parse ran again (its site has new positions) ...
-        Assert.Contains(result.TrackedSteps[TrackingNames.Parsed].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains(result.TrackedSteps[TrackingNames.Parsed].SelectMany(s => s.Outputs),
+            o => o.Reason == IncrementalStepRunReason.Modified);
         // ... but the model holds no location: it is equal, and nothing downstream of it is redone.
         foreach (var name in new[] { TrackingNames.Models, TrackingNames.Table, TrackingNames.App })
-            Assert.All(result.TrackedSteps[name].SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason), $"step {name}: {o.Reason}"));
+            Assert.All(result.TrackedSteps[name].SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason),
+                $"step {name}: {o.Reason}"));
         var appOutputs = result.TrackedOutputSteps.SelectMany(s => s.Value)
-            .Where(s => s.Inputs.Any(i => i.Source.Name == TrackingNames.App || i.Source.Inputs.Any(j => j.Source.Name == TrackingNames.App))).ToList();
+            .Where(s => s.Inputs.Any(i => i.Source.Name == TrackingNames.App
+                || i.Source.Inputs.Any(j => j.Source.Name == TrackingNames.App))).ToList();
         Assert.NotEmpty(appOutputs);
         Assert.All(appOutputs.SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason), $"TendApp output: {o.Reason}"));
-        var partOutputs = result.TrackedOutputSteps.SelectMany(s => s.Value).Where(s => s.Inputs.Any(i => i.Source.Name == TrackingNames.Models)).ToList();
+        var partOutputs = result.TrackedOutputSteps.SelectMany(s => s.Value).Where(s => s.Inputs.Any(i =>
+            i.Source.Name == TrackingNames.Models)).ToList();
         Assert.NotEmpty(partOutputs);
         Assert.All(partOutputs.SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason), $"service part output: {o.Reason}"));
     }
@@ -53,10 +59,12 @@ public class CachingTests
         var compilation = GeneratorHarness.Compilation(source);
         var driver = GeneratorHarness.Driver().RunGenerators(compilation);
         Assert.Equal(2, driver.GetRunResult().Diagnostics.Single(d => d.Id == "TEND003").Location.GetLineSpan().StartLinePosition.Line);
-        var moved = driver.RunGenerators(InsertLine(compilation, "[Service(\"web\")] public partial class B", "// B, a copy of A")).GetRunResult();
+        var moved = driver.RunGenerators(InsertLine(compilation, "[Service(\"web\")] public partial class B",
+            "// B, a copy of A")).GetRunResult();
         var d = moved.Diagnostics.Single(d => d.Id == "TEND003");
         Assert.Equal(3, d.Location.GetLineSpan().StartLinePosition.Line);
-        Assert.Equal("Service(\"web\")", d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        Assert.Equal("Service(\"web\")", d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start,
+            d.Location.SourceSpan.Length));
         Assert.All(moved.Results.Single().TrackedSteps[TrackingNames.Table].SelectMany(s => s.Outputs), o => Assert.True(Reused(o.Reason)));
     }
 
@@ -77,9 +85,11 @@ public class CachingTests
                     AssertNoCompilerObjects(value, name, []);
             foreach (var step in second.TrackedSteps[name])
                 foreach (var (_, reason) in step.Outputs)
-                    Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"step {name} re-ran: {reason}");
+                    Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                        $"step {name} re-ran: {reason}");
         }
-        Assert.All(second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
+        Assert.All(second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
     }
 
     [Fact]
@@ -90,7 +100,8 @@ public class CachingTests
         var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.Last(),
             Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("class Unrelated { int x; }", path: "Source1.cs"));
         var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
-        Assert.All(result.TrackedSteps[TrackingNames.Table].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.All(result.TrackedSteps[TrackingNames.Table].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached,
+            o.Reason));
     }
 
     private static void AssertNoCompilerObjects(object? value, string step, HashSet<object> seen)
@@ -102,7 +113,8 @@ public class CachingTests
             foreach (var item in items) AssertNoCompilerObjects(item, step, seen);
             return;
         }
-        foreach (var p in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
+        foreach (var p in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p =>
+            p.GetIndexParameters().Length == 0))
             AssertNoCompilerObjects(p.GetValue(value), step, seen);
     }
 }

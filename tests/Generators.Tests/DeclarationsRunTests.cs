@@ -5,8 +5,10 @@ namespace Tend.Generators.Tests;
 
 /// <summary>
 /// Declarations of issue 16, compiled with the real generator and run: required options, bool forms, user code
-/// that throws, list options, initializers and Command evaluated once, inheritance.
+/// that throws, list options, initializers and Command evaluated once, inheritance. In memory: every run returns
+/// before anything is supervised (help, bad arguments), so the class is in the fast lane.
 /// </summary>
+[Trait("Category", "Unit")]
 public class DeclarationsRunTests
 {
     private sealed class App(Assembly assembly)
@@ -107,9 +109,12 @@ public class DeclarationsRunTests
 
     [Theory]
     [InlineData("public Command Command => new(\"\");", "service 'bad': its Command threw ArgumentException")]
-    [InlineData("public Command Command => throw new InvalidOperationException(\"no binary\\nsecond line\");", "service 'bad': its Command threw InvalidOperationException: no binary second line;")]
-    [InlineData("public Command Command => new(\"/bin/bad\"); public Readiness Ready => Readiness.Tcp(0);", "service 'bad': its Ready threw ArgumentOutOfRangeException")]
-    [InlineData("public static int N; [Option] public int Port { get; init; } = int.Parse(\"x\"); public Command Command => new(\"/bin/bad\");", "service 'bad': its constructor or an option's initializer threw FormatException")]
+    [InlineData("public Command Command => throw new InvalidOperationException(\"no binary\\nsecond line\");",
+        "service 'bad': its Command threw InvalidOperationException: no binary second line;")]
+    [InlineData("public Command Command => new(\"/bin/bad\"); public Readiness Ready => Readiness.Tcp(0);",
+        "service 'bad': its Ready threw ArgumentOutOfRangeException")]
+    [InlineData("public static int N; [Option] public int Port { get; init; } = int.Parse(\"x\"); public Command Command => " +
+        "new(\"/bin/bad\");", "service 'bad': its constructor or an option's initializer threw FormatException")]
     [InlineData("public Command Command => null!;", "service 'bad': its Command is null")]
     public void User_code_that_throws_is_one_line_naming_the_service_and_the_member(string members, string message)
     {
@@ -124,15 +129,18 @@ public class DeclarationsRunTests
     [Fact]
     public void An_initializer_that_throws_fails_help_in_one_line_too()
     {
-        var app = Load("""[Service("bad")] public partial class Bad { [Option] public int Port { get; init; } = int.Parse("x"); public Command Command => new("/bin/bad"); }""");
-        Assert.Contains("its constructor or an option's initializer threw FormatException", Assert.Throws<UsageException>(app.Help).Message);
+        var app =
+            Load("""[Service("bad")] public partial class Bad { [Option] public int Port { get; init; } = int.Parse("x"); public Command Command => new("/bin/bad"); }""");
+        Assert.Contains("its constructor or an option's initializer threw FormatException",
+            Assert.Throws<UsageException>(app.Help).Message);
         Assert.Equal(2, app.Run("--help"));
     }
 
     [Fact]
     public void Help_never_evaluates_Command()
     {
-        var app = Load("""[Service("bad")] public partial class Bad { [Option] public int Port { get; init; } = 1; public Command Command => throw new InvalidOperationException("evaluated"); }""");
+        var app =
+            Load("""[Service("bad")] public partial class Bad { [Option] public int Port { get; init; } = 1; public Command Command => throw new InvalidOperationException("evaluated"); }""");
         Assert.Contains("--bad-port INT", app.Help());
     }
 
@@ -234,7 +242,8 @@ public class DeclarationsRunTests
         var lines = help.Split('\n').Where(l => l.StartsWith("    --", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, lines.Count);
         // Where each description starts: "Short.", "Long.", and "(default: …" for the flag without a summary.
-        var columns = new[] { lines[0].IndexOf("Short.", StringComparison.Ordinal), lines[1].IndexOf("Long.", StringComparison.Ordinal), lines[2].IndexOf("(default:", StringComparison.Ordinal) };
+        var columns = new[] { lines[0].IndexOf("Short.", StringComparison.Ordinal), lines[1].IndexOf("Long.", StringComparison.Ordinal),
+            lines[2].IndexOf("(default:", StringComparison.Ordinal) };
         Assert.True(columns[0] > 0 && columns.Distinct().Count() == 1, string.Join("\n", lines));
     }
 
@@ -321,9 +330,11 @@ public class DeclarationsRunTests
         Assert.Contains("Restart = global::Tend.Restart.Never,", app);
         Assert.DoesNotContain("StopTimeout", app);
         Assert.DoesNotContain("StartLimit", app);
-        var spec = Load("""[Service("web")] public partial class Web { public Command Command => new("/bin/web"); }""").Bind([]).Services.Single();
+        var spec =
+            Load("""[Service("web")] public partial class Web { public Command Command => new("/bin/web"); }""").Bind([]).Services.Single();
         var defaults = new ServiceSpec("x", new Command("/bin/x"));
-        Assert.Equal((defaults.StopTimeout, defaults.StopSignal, defaults.Restart, defaults.KillMode, defaults.StartLimit, defaults.BackoffMax),
+        Assert.Equal((defaults.StopTimeout, defaults.StopSignal, defaults.Restart, defaults.KillMode, defaults.StartLimit,
+            defaults.BackoffMax),
             (spec.StopTimeout, spec.StopSignal, spec.Restart, spec.KillMode, spec.StartLimit, spec.BackoffMax));
         Assert.Equal(TimeSpan.FromSeconds(5), spec.StopTimeout);
         Assert.Equal(15, spec.StopSignal);

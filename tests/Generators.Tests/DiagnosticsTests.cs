@@ -13,14 +13,16 @@ public class DiagnosticsTests
         var (result, output, diagnostics) = GeneratorHarness.Run(Usings + source);
         GeneratorHarness.AssertGeneratedCodeIsClean(result, output, diagnostics);
         return diagnostics.Where(d => d.Id.StartsWith("TEND", StringComparison.Ordinal))
-            .Select(d => (d.Id, d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length), d.GetMessage()))
+            .Select(d => (d.Id, d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length),
+                d.GetMessage()))
             .ToArray();
     }
 
     private static (string Id, string Text, string Message) Single(string source)
     {
         var all = Diagnose(source);
-        Assert.True(all.Length == 1, $"expected one diagnostic, got: {string.Join("; ", all.Select(a => $"{a.Id} '{a.Text}': {a.Message}"))}");
+        Assert.True(all.Length == 1,
+            $"expected one diagnostic, got: {string.Join("; ", all.Select(a => $"{a.Id} '{a.Text}': {a.Message}"))}");
         return all[0];
     }
 
@@ -36,7 +38,8 @@ public class DiagnosticsTests
     }
 
     [Theory]
-    [InlineData("public Readiness Alive => Readiness.Tcp(80);", "Alive", "has an Alive property of type 'Tend.Readiness', not Tend.Liveness")]
+    [InlineData("public Readiness Alive => Readiness.Tcp(80);", "Alive",
+        "has an Alive property of type 'Tend.Readiness', not Tend.Liveness")]
     [InlineData("private Liveness Alive => Liveness.Tcp(80);", "Alive", "has a private Alive property; make it public")]
     [InlineData("public int Alive;", "Alive", "has a member named Alive that is not a property")]
     public void TEND020_alive_is_not_a_liveness_property(string member, string text, string message)
@@ -71,7 +74,8 @@ public class DiagnosticsTests
     [Fact]
     public void TEND002_nested_in_a_non_partial_class()
     {
-        var d = Single("""public class Outer { [Service("web")] public partial class Web { public Command Command => new("/bin/web"); } }""");
+        var d =
+            Single("""public class Outer { [Service("web")] public partial class Web { public Command Command => new("/bin/web"); } }""");
         Assert.Equal(("TEND002", "Web"), (d.Id, d.Text));
         Assert.Contains("make 'Outer' partial", d.Message);
     }
@@ -147,7 +151,8 @@ public class DiagnosticsTests
     [Fact]
     public void TEND008_unsupported_option_type()
     {
-        var d = Single("""[Service("web")] public partial class Web { [Option] public Uri Url { get; init; } = new("http://x"); public Command Command => new("/bin/web"); }""");
+        var d =
+            Single("""[Service("web")] public partial class Web { [Option] public Uri Url { get; init; } = new("http://x"); public Command Command => new("/bin/web"); }""");
         Assert.Equal(("TEND008", "Url"), (d.Id, d.Text));
         Assert.Contains("type 'System.Uri'", d.Message);
     }
@@ -155,7 +160,8 @@ public class DiagnosticsTests
     [Fact]
     public void TEND009_two_options_on_one_flag()
     {
-        var d = Single("""[Service("web")] public partial class Web { [Option("port")] public int A { get; init; } [Option("port")] public int B { get; init; } public Command Command => new("/bin/web"); }""");
+        var d =
+            Single("""[Service("web")] public partial class Web { [Option("port")] public int A { get; init; } [Option("port")] public int B { get; init; } public Command Command => new("/bin/web"); }""");
         Assert.Equal(("TEND009", "B"), (d.Id, d.Text));
         Assert.Contains("'--web-port', as 'A' does already", d.Message);
     }
@@ -195,7 +201,8 @@ public class DiagnosticsTests
     [Fact]
     public void TEND012_option_without_setter()
     {
-        var d = Single("""[Service("web")] public partial class Web { [Option] public int Port { get; } = 80; public Command Command => new("/bin/web"); }""");
+        var d =
+            Single("""[Service("web")] public partial class Web { [Option] public int Port { get; } = 80; public Command Command => new("/bin/web"); }""");
         Assert.Equal(("TEND012", "Port"), (d.Id, d.Text));
     }
 
@@ -205,7 +212,8 @@ public class DiagnosticsTests
     [InlineData("\"@sometimes\"", "'@sometimes' is not a macro")]
     public void TEND019_schedule_is_not_a_cron_expression(string expression, string message)
     {
-        var d = Single($$"""[Service("backup", Schedule = {{expression}})] public partial class Backup { public Command Command => new("/bin/backup"); }""");
+        var d =
+            Single($$"""[Service("backup", Schedule = {{expression}})] public partial class Backup { public Command Command => new("/bin/backup"); }""");
         Assert.Equal(("TEND019", expression), (d.Id, d.Text));
         Assert.Contains(message, d.Message);
         Assert.Contains("expected five cron fields", d.Message);
@@ -214,7 +222,9 @@ public class DiagnosticsTests
     [Fact]
     public void A_valid_schedule_passes_to_the_service_table()
     {
-        var (result, output, diagnostics) = GeneratorHarness.Run(Usings + """[Service("backup", Schedule = "*/30 * * * * *")] public partial class Backup { public Command Command => new("/bin/backup"); }""");
+        var (result, output,
+            diagnostics) = GeneratorHarness.Run(Usings
+            + """[Service("backup", Schedule = "*/30 * * * * *")] public partial class Backup { public Command Command => new("/bin/backup"); }""");
         Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
         Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
         var source = string.Concat(result.Results.SelectMany(r => r.GeneratedSources).Select(g => g.SourceText.ToString()));
@@ -242,7 +252,8 @@ public class DiagnosticsTests
             namespace B { [Service("web-b")] public partial class Web { public Command Command => new("/bin/b"); } }
             """);
         Assert.Empty(diagnostics);
-        Assert.Equal(["A.Web.g.cs", "B.Web.g.cs", "TendApp.g.cs"], result.Results.Single().GeneratedSources.Select(g => g.HintName).Order());
+        Assert.Equal(["A.Web.g.cs", "B.Web.g.cs", "TendApp.g.cs"],
+            result.Results.Single().GeneratedSources.Select(g => g.HintName).Order());
     }
 
     [Fact]
@@ -287,13 +298,19 @@ public class DiagnosticsTests
     [Theory]
     [InlineData("""public partial class Outer { [Service("web")] private partial class Web { public Command Command => new("/bin/web"); } }""", "Web", "is private: the generated TendApp creates it")]
     [InlineData("""public partial class Outer { private partial class Mid { [Service("web")] public partial class Web { public Command Command => new("/bin/web"); } } }""", "Web", "is nested in 'Mid', which is private")]
-    [InlineData("""[Service("web")] public partial class Web { public Web(int port) { } public Command Command => new("/bin/web"); }""", "Web", "has a constructor with parameters and none without")]
-    [InlineData("""[Service("web")] public partial class Web(int port) { public Command Command => new("/bin/web", port.ToString()); }""", "Web", "has a constructor with parameters and none without")]
-    [InlineData("""[Service("web")] public abstract partial class Web { public Command Command => new("/bin/web"); }""", "Web", "is abstract")]
-    [InlineData("""[Service("web")] public static partial class Web { public static Command Command => new("/bin/web"); }""", "Web", "is static")]
+    [InlineData("""[Service("web")] public partial class Web { public Web(int port) { } public Command Command => new("/bin/web"); }""",
+        "Web", "has a constructor with parameters and none without")]
+    [InlineData("""[Service("web")] public partial class Web(int port) { public Command Command => new("/bin/web", port.ToString()); }""",
+        "Web", "has a constructor with parameters and none without")]
+    [InlineData("""[Service("web")] public abstract partial class Web { public Command Command => new("/bin/web"); }""", "Web",
+        "is abstract")]
+    [InlineData("""[Service("web")] public static partial class Web { public static Command Command => new("/bin/web"); }""", "Web",
+        "is static")]
     [InlineData("""public class Base { public Base(int x) { } } [Service("web")] public partial class Web : Base { public Command Command => new("/bin/web"); }""", "Web", "derives from 'Base', which has no parameterless constructor")]
-    [InlineData("""[Service("web")] file partial class Web { public Command Command => new("/bin/web"); }""", "Web", "is file-local ('file')")]
-    [InlineData("""[Service("web")] public partial class TendApp { public Command Command => new("/bin/web"); }""", "TendApp", "is named TendApp in the global namespace")]
+    [InlineData("""[Service("web")] file partial class Web { public Command Command => new("/bin/web"); }""", "Web",
+        "is file-local ('file')")]
+    [InlineData("""[Service("web")] public partial class TendApp { public Command Command => new("/bin/web"); }""", "TendApp",
+        "is named TendApp in the global namespace")]
     public void TEND016_class_tend_cannot_create(string source, string text, string message)
     {
         var all = Diagnose(source);
@@ -338,7 +355,8 @@ public class DiagnosticsTests
     [InlineData("public required string Token;")]
     public void TEND018_required_member_that_is_not_an_option(string member)
     {
-        var d = Single($$"""[Service("web")] public partial class Web { {{member}} [Option] public required int Port { get; init; } public Command Command => new("/bin/web", Token); }""");
+        var d =
+            Single($$"""[Service("web")] public partial class Web { {{member}} [Option] public required int Port { get; init; } public Command Command => new("/bin/web", Token); }""");
         Assert.Equal(("TEND018", "Token"), (d.Id, d.Text));
         Assert.Contains("add [Option] or remove 'required'", d.Message);
     }
@@ -362,7 +380,8 @@ public class DiagnosticsTests
     [Fact]
     public void TEND013_private_ready()
     {
-        var d = Single("""[Service("web")] public partial class Web { public Command Command => new("/bin/web"); private Readiness Ready => Readiness.Tcp(80); }""");
+        var d =
+            Single("""[Service("web")] public partial class Web { public Command Command => new("/bin/web"); private Readiness Ready => Readiness.Tcp(80); }""");
         Assert.Equal(("TEND013", "Ready"), (d.Id, d.Text));
         Assert.Contains("has a private Ready property", d.Message);
     }

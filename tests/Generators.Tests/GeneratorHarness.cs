@@ -11,7 +11,8 @@ internal static class GeneratorHarness
 {
     private static readonly MetadataReference[] References =
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
+            .Where(p => Path.GetFileName(p).StartsWith("System.",
+                StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .Append(MetadataReference.CreateFromFile(typeof(Command).Assembly.Location))
             .ToArray();
@@ -23,7 +24,8 @@ internal static class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver Driver() =>
-        CSharpGeneratorDriver.Create([new ServiceGenerator().AsSourceGenerator()], driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        CSharpGeneratorDriver.Create([new ServiceGenerator().AsSourceGenerator()],
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns its result and the compilation with the generated sources added.</summary>
     public static (GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> Diagnostics) Run(params string[] sources)
@@ -38,14 +40,17 @@ internal static class GeneratorHarness
     /// and nothing it emits has an error or a warning: a problem is a TEND diagnostic on the user's code, never a
     /// C# error inside generated code.
     /// </summary>
-    public static void AssertGeneratedCodeIsClean(GeneratorDriverRunResult result, Compilation output, ImmutableArray<Diagnostic> diagnostics)
+    public static void AssertGeneratedCodeIsClean(GeneratorDriverRunResult result, Compilation output,
+        ImmutableArray<Diagnostic> diagnostics)
     {
         Assert.DoesNotContain(diagnostics, d => d.Id == "CS8785");
         Assert.All(result.Results, r => Assert.Null(r.Exception));
         var generated = result.GeneratedTrees.ToHashSet();
         var inGenerated = output.GetDiagnostics()
             .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } t && generated.Contains(t))
-            .Select(d => $"{d.Id} in {Path.GetFileName(d.Location.SourceTree!.FilePath)} at {d.Location.GetLineSpan().StartLinePosition}: {d.GetMessage()}")
+            .Select(d =>
+                $"{d.Id} in {Path.GetFileName(d.Location.SourceTree!.FilePath)} at {d.Location.GetLineSpan().StartLinePosition}: " +
+                    $"{d.GetMessage()}")
             .ToList();
         Assert.True(inGenerated.Count == 0, "generated code has problems:\n" + string.Join("\n", inGenerated));
     }

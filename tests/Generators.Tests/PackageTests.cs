@@ -29,7 +29,8 @@ public class PackageTests
                 Assert.Contains("analyzers/dotnet/cs/Tend.Generators.dll", entries);
                 var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec")).Open()).ReadToEnd();
                 // One dependency only: Cronos, for scheduled tasks (issue 18: a well-kept parser rather than our own).
-                var dependencies = System.Text.RegularExpressions.Regex.Matches(nuspec, "<dependency id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).Distinct().ToList();
+                var dependencies = System.Text.RegularExpressions.Regex.Matches(nuspec,
+                    "<dependency id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).Distinct().ToList();
                 Assert.Equal(["Cronos"], dependencies);
             }
 

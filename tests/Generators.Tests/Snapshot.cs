@@ -33,7 +33,8 @@ internal static class Snapshot
         File.WriteAllText(received, actual);
         Assert.Fail(expected is null
             ? $"no snapshot {verified}; review {received} and accept it with SNAPSHOT_ACCEPT=1"
-            : $"{hintName} differs from {verified} at line {FirstDifference(expected, actual)}; see {received} (SNAPSHOT_ACCEPT=1 accepts it{(ci ? ", but not under CI" : "")})");
+            : $"{hintName} differs from {verified} at line {FirstDifference(expected, actual)}; see {received} (SNAPSHOT_ACCEPT=1 " +
+                $"accepts it{(ci ? ", but not under CI" : "")})");
     }
 
     private static int FirstDifference(string a, string b)

@@ -28,7 +28,8 @@ public class SnapshotTests
         var parts = Sources.AllTypes.Split("[Service(\"worker\"");
         var a = GeneratorHarness.Run(parts[0], "using Tend; namespace App; [Service(\"worker\"" + parts[1]).Result;
         var b = GeneratorHarness.Run("using Tend; namespace App; [Service(\"worker\"" + parts[1], parts[0]).Result;
-        string App(Microsoft.CodeAnalysis.GeneratorDriverRunResult r) => r.Results.Single().GeneratedSources.Single(g => g.HintName == "TendApp.g.cs").SourceText.ToString();
+        string App(Microsoft.CodeAnalysis.GeneratorDriverRunResult r) => r.Results.Single().GeneratedSources.Single(g =>
+            g.HintName == "TendApp.g.cs").SourceText.ToString();
         Assert.Equal(App(a), App(b));
     }
 }

@@ -17,10 +17,12 @@ internal static class Loopback
     }
 
     /// <summary>The first bytes of an HTTP answer (its status line), or "no answer" after <paramref name="patience"/>.</summary>
-    public static string Http(int port, double patience = 5) => Exchange(port, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", patience, all: false);
+    public static string Http(int port, double patience = 5) => Exchange(port, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", patience,
+        all: false);
 
     /// <summary>A whole HTTP answer, headers and body.</summary>
-    public static string HttpAll(int port, double patience = 5) => Exchange(port, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", patience, all: true);
+    public static string HttpAll(int port, double patience = 5) => Exchange(port, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", patience,
+        all: true);
 
     /// <summary>What a server says first (an SSH banner), or "no answer".</summary>
     public static string Banner(int port, double patience = 5) => Exchange(port, null, patience, all: false);

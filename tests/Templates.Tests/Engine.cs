@@ -16,7 +16,8 @@ internal static partial class Engine
 
     /// <summary>Labels everything this test run builds or runs (scripts/test.sh sweeps by it at the end).</summary>
     public static string RunId { get; } =
-        Environment.GetEnvironmentVariable("TEND_TEST_RUN") is { Length: > 0 } r ? r : $"{Environment.ProcessId}-{DateTime.UtcNow:yyyyMMddHHmmss}";
+        Environment.GetEnvironmentVariable("TEND_TEST_RUN") is { Length: > 0 } r ? r
+            : $"{Environment.ProcessId}-{DateTime.UtcNow:yyyyMMddHHmmss}";
 
     public static string Label => $"tend.test.run={RunId}";
 
@@ -29,9 +30,11 @@ internal static partial class Engine
     private static string Detect()
     {
         if (Environment.GetEnvironmentVariable("TEND_CONTAINER_ENGINE") is { Length: > 0 } e) return e;
-        if (Shell.Try("/", "sh", "-c", "command -v docker >/dev/null && docker version --format '{{.Server.Version}}'").Code == 0) return "docker";
+        if (Shell.Try("/", "sh", "-c",
+            "command -v docker >/dev/null && docker version --format '{{.Server.Version}}'").Code == 0) return "docker";
         if (Shell.Try("/", "sh", "-c", "command -v podman >/dev/null && podman version").Code == 0) return "podman";
-        Assert.Fail("no container engine answers (neither a Docker daemon nor podman): run `bash scripts/container-engine.sh`, which installs and starts one (scripts/test.sh does)");
+        Assert.Fail("no container engine answers (neither a Docker daemon nor podman): run `bash scripts/container-engine.sh`, which " +
+            "installs and starts one (scripts/test.sh does)");
         return "";
     }
 
@@ -117,11 +120,13 @@ internal static partial class Engine
                 last = Run("inspect", "-f", "{{.State.Health.Status}}", container).Trim();
                 if (last == (healthy ? "healthy" : "unhealthy")) return;
             }
-            Assert.True(sw.Elapsed.TotalSeconds < seconds, $"{container} did not become {(healthy ? "healthy" : "unhealthy")} within {seconds}s; last: {last}");
+            Assert.True(sw.Elapsed.TotalSeconds < seconds,
+                $"{container} did not become {(healthy ? "healthy" : "unhealthy")} within {seconds}s; last: {last}");
             Thread.Sleep(200);
         }
     }
 
-    /// <summary>For <c>run</c>: Docker checks health every half second, unhealthy after one failure (the image's own timer is 10s × 3).</summary>
+    /// <summary>For <c>run</c>: Docker checks health every half second, unhealthy after one failure (the image's own timer is 10s ×
+    /// 3).</summary>
     public static string[] HealthFlags => Name == "docker" ? ["--health-interval", "500ms", "--health-retries", "1"] : [];
 }

@@ -4,7 +4,8 @@ namespace Tend.Templates.Tests;
 public sealed class PodmanFactAttribute : FactAttribute
 {
     /// <summary>Whether podman answers.</summary>
-    public static readonly bool HasPodman = Shell.Try("/", "sh", "-c", "command -v podman >/dev/null && timeout 20 podman version").Code == 0;
+    public static readonly bool HasPodman = Shell.Try("/", "sh", "-c",
+        "command -v podman >/dev/null && timeout 20 podman version").Code == 0;
 
     public PodmanFactAttribute()
     {

@@ -35,9 +35,11 @@ public sealed class PodmanKubePlayTests(SampleImages images)
 
             var sw = Stopwatch.StartNew();
             string logs;
-            while (!(logs = Shell.Run("/", "podman", "logs", $"{pod}-worker")).Contains("worker: job 3: accepted job") && sw.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
+            while (!(logs = Shell.Run("/", "podman", "logs",
+                $"{pod}-worker")).Contains("worker: job 3: accepted job") && sw.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
             var answered = logs.IndexOf("tend: http://127.0.0.1:8080/ready answers", StringComparison.Ordinal);
-            Assert.True(answered >= 0 && logs.IndexOf("tend: worker: started", StringComparison.Ordinal) > answered, $"the worker did not start after web answered:\n{logs}");
+            Assert.True(answered >= 0 && logs.IndexOf("tend: worker: started", StringComparison.Ordinal) > answered,
+                $"the worker did not start after web answered:\n{logs}");
             Assert.Contains("worker: job 3: accepted job", logs);
             Assert.DoesNotContain("the API is not answering yet", logs);
 

@@ -18,9 +18,11 @@ internal static class Shell
     public static (int Code, string Output) Try(string dir, string file, params string[] args) => Try(dir, null, file, args);
 
     /// <summary>Runs a program to completion with extra environment variables.</summary>
-    public static (int Code, string Output) Try(string dir, IReadOnlyDictionary<string, string>? environment, string file, params string[] args)
+    public static (int Code, string Output) Try(string dir, IReadOnlyDictionary<string, string>? environment, string file,
+        params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true,
+            RedirectStandardInput = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
@@ -90,7 +92,8 @@ internal static class Shell
                     grew = true;
                     if (p.State == 'Z') continue;
                     string cmdline;
-                    try { cmdline = File.ReadAllText($"/proc/{p.Pid}/cmdline").Replace('\0', ' ').Trim(); } catch (IOException) { cmdline = ""; }
+                    try { cmdline = File.ReadAllText($"/proc/{p.Pid}/cmdline").Replace('\0',
+                        ' ').Trim(); } catch (IOException) { cmdline = ""; }
                     result.Add((p.Pid, p.Comm, cmdline));
                 }
         } while (grew);

@@ -17,14 +17,16 @@ public sealed class SwarmStackTests(SampleImages images)
     /// <summary>Whether a Docker engine answers (and the tests were not told to use another engine).</summary>
     public static readonly bool HasDockerEngine =
         Environment.GetEnvironmentVariable("TEND_CONTAINER_ENGINE") is not { Length: > 0 } e || e == "docker"
-            ? Shell.Try("/", "sh", "-c", "command -v docker >/dev/null && timeout 10 docker version --format '{{.Server.Version}}'").Code == 0
+            ? Shell.Try("/", "sh", "-c",
+                "command -v docker >/dev/null && timeout 10 docker version --format '{{.Server.Version}}'").Code == 0
             : false;
 
     [DockerEngineFact]
     public void ApacheSsh_and_WebWorker_run_as_Swarm_stacks_exported_by_their_images()
     {
         var state = Run("docker", "info", "--format", "{{.Swarm.LocalNodeState}}").Trim();
-        Assert.True(state is "active" or "inactive", $"this engine's swarm is '{state}': this test needs one it can use (active) or make (inactive)");
+        Assert.True(state is "active" or "inactive",
+            $"this engine's swarm is '{state}': this test needs one it can use (active) or make (inactive)");
         var created = state == "inactive";
         if (created) Run("docker", "swarm", "init", "--advertise-addr", "127.0.0.1");
         var id = Guid.NewGuid().ToString("N")[..8];
@@ -35,7 +37,8 @@ public sealed class SwarmStackTests(SampleImages images)
         {
             var webImage = images.Of("WebWorker");
             var sshImage = images.Of("ApacheSsh");
-            Deploy(dir, web, webImage, ["web", "worker", "report"], "--worker-api", "http://web:8080", "--report-api", "http://web:8080", "--worker-every", "200ms");
+            Deploy(dir, web, webImage, ["web", "worker", "report"], "--worker-api", "http://web:8080", "--report-api", "http://web:8080",
+                "--worker-every", "200ms");
             Deploy(dir, ssh, sshImage, ["apache2", "sshd"]);
             WaitUntilHealthy(web, 3);
             WaitUntilHealthy(ssh, 2);
@@ -44,7 +47,8 @@ public sealed class SwarmStackTests(SampleImages images)
             // service name) before it became Tend and started the worker; so its first call was answered.
             string logs = "";
             var sw = Stopwatch.StartNew();
-            while (!(logs = Run("docker", "service", "logs", "--raw", $"{web}_worker")).Contains("worker: job 3: accepted job") && sw.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
+            while (!(logs = Run("docker", "service", "logs", "--raw",
+                $"{web}_worker")).Contains("worker: job 3: accepted job") && sw.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
             var answered = logs.IndexOf("tend: http://web:8080/ready answers", StringComparison.Ordinal);
             var started = logs.IndexOf("tend: worker: started", StringComparison.Ordinal);
             Assert.True(answered >= 0 && started > answered, $"the worker did not start after web answered:\n{logs}");
@@ -109,14 +113,16 @@ public sealed class SwarmStackTests(SampleImages images)
         File.WriteAllText(file, yaml);
         var endpoint = File.Exists("/proc/net/ip_vs") ? "" : ", deploy: {endpoint_mode: dnsrr}";
         var test = Path.Combine(dir.FullName, stack + ".test.yaml");
-        File.WriteAllText(test, "services:\n" + string.Concat(services.Select(s => $"  {s}: {{labels: {{tend.test.run: \"{Engine.RunId}\"}}{endpoint}}}\n")) +
+        File.WriteAllText(test,
+            "services:\n" + string.Concat(services.Select(s => $"  {s}: {{labels: {{tend.test.run: \"{Engine.RunId}\"}}{endpoint}}}\n")) +
             $"networks:\n  default:\n    labels: {{tend.test.run: \"{Engine.RunId}\"}}\n");
         Run("docker", "stack", "deploy", "--detach=true", "-c", file, "-c", test, stack);
     }
 
     /// <summary>The running containers of one service of the stack.</summary>
     private static List<string> Containers(string stack, string service) =>
-        [.. Run("docker", "ps", "-q", "--no-trunc", "--filter", $"label=com.docker.swarm.service.name={stack}_{service}").Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        [.. Run("docker", "ps", "-q", "--no-trunc", "--filter", $"label=com.docker.swarm.service.name={stack}_{service}").Split('\n',
+            StringSplitOptions.RemoveEmptyEntries)];
 
     /// <summary>Waits until the stack runs <paramref name="count"/> containers, each healthy (its HEALTHCHECK: tend health).</summary>
     private static void WaitUntilHealthy(string stack, int count)
@@ -140,7 +146,8 @@ public sealed class SwarmStackTests(SampleImages images)
         while (true)
         {
             var now = Containers(stack, service);
-            if (now.Count == 1 && now[0] != old && Run("docker", "inspect", "-f", "{{.State.Health.Status}}", now[0]).Trim() == "healthy") return now[0];
+            if (now.Count == 1 && now[0] != old && Run("docker", "inspect", "-f", "{{.State.Health.Status}}",
+                now[0]).Trim() == "healthy") return now[0];
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(90), $"Swarm did not replace {stack}_{service}'s task within 90 s");
             Thread.Sleep(500);
         }
@@ -156,7 +163,8 @@ public sealed class SwarmStackTests(SampleImages images)
             var lines = Run("docker", "events", "--since", (since.ToUnixTimeSeconds() - 1).ToString(CultureInfo.InvariantCulture),
                 "--until", (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture),
                 "--filter", $"label=com.docker.stack.namespace={stack}", "--filter", "type=container", "--filter", "event=die",
-                "--format", "{{.TimeNano}} {{index .Actor.Attributes \"com.docker.swarm.service.name\"}} {{index .Actor.Attributes \"exitCode\"}}");
+                "--format",
+                    "{{.TimeNano}} {{index .Actor.Attributes \"com.docker.swarm.service.name\"}} {{index .Actor.Attributes \"exitCode\"}}");
             foreach (var f in lines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')))
             {
                 var at = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(f[0], CultureInfo.InvariantCulture) / 1_000_000);

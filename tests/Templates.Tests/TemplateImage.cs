@@ -45,10 +45,12 @@ public sealed class TemplateImage : IDisposable
         var script = string.Join('\n',
         [
             "set -euxo pipefail",
-            "dotnet() { if [ \"${1:-}\" = new ]; then command dotnet \"$@\" --debug:custom-hive \"$TEND_TEST_HIVE\"; else command dotnet \"$@\"; fi; }",
+            "dotnet() { if [ \"${1:-}\" = new ]; then command dotnet \"$@\" --debug:custom-hive \"$TEND_TEST_HIVE\"; else command dotnet " +
+                "\"$@\"; fi; }",
             .. commands,
         ]);
-        var environment = new Dictionary<string, string> { ["TEND_TEST_HIVE"] = Hive, ["NUGET_PACKAGES"] = Path.Combine(Work, "nuget-packages") };
+        var environment = new Dictionary<string, string> { ["TEND_TEST_HIVE"] = Hive, ["NUGET_PACKAGES"] = Path.Combine(Work,
+            "nuget-packages") };
         ReadmeOutput = Shell.Run(Clone, environment, "bash", "-c", script);
         Project = Path.Combine(Work, "MyImage");
         Help = Shell.Run(Project, "dotnet", "bin/Debug/net10.0/MyImage.dll", "--help");
@@ -97,7 +99,8 @@ public sealed class TemplateImage : IDisposable
     /// <summary>What `git clone` of this checkout would give, with the working tree's changes: tracked and addable files.</summary>
     private static void CopyCleanClone(string root, string to)
     {
-        var files = Shell.Run(root, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        var files = Shell.Run(root, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Split('\0',
+            StringSplitOptions.RemoveEmptyEntries);
         foreach (var f in files)
         {
             var source = Path.Combine(root, f);

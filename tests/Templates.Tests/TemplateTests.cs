@@ -14,11 +14,14 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     {
         // pack.sh said what to run next; the project restored Tend from the folder it carries, with no edit.
         Assert.Contains("dotnet new install artifacts/packages/Tend.Templates.", image.ReadmeOutput);
-        var packed = Directory.GetFiles(Path.Combine(image.Clone, "artifacts/packages")).Select(f => Path.GetFileName(f)!).Order().ToArray();
+        var packed = Directory.GetFiles(Path.Combine(image.Clone,
+            "artifacts/packages")).Select(f => Path.GetFileName(f)!).Order().ToArray();
         var version = File.ReadAllText(Path.Combine(image.Clone, "Directory.Build.props")).Split("<Version>")[1].Split('<')[0];
         Assert.Equal([$"Tend.{version}.nupkg", $"Tend.Templates.{version}.nupkg"], packed);
-        Assert.Equal([$"Tend.{version}.nupkg"], Directory.GetFiles(Path.Combine(image.Project, "packages")).Select(f => Path.GetFileName(f)!));
-        Assert.Contains($"<PackageReference Include=\"Tend\" Version=\"{version}\" />", File.ReadAllText(Path.Combine(image.Project, "MyImage.csproj")));
+        Assert.Equal([$"Tend.{version}.nupkg"], Directory.GetFiles(Path.Combine(image.Project,
+            "packages")).Select(f => Path.GetFileName(f)!));
+        Assert.Contains($"<PackageReference Include=\"Tend\" Version=\"{version}\" />", File.ReadAllText(Path.Combine(image.Project,
+            "MyImage.csproj")));
         Assert.Contains("<add key=\"tend-local\" value=\"packages\" />", File.ReadAllText(Path.Combine(image.Project, "nuget.config")));
         Assert.Contains("not on nuget.org yet", File.ReadAllText(Path.Combine(image.Project, "README.md")));
         Assert.True(File.Exists(Path.Combine(image.Project, "Dockerfile")), "the project has no Dockerfile");
@@ -30,7 +33,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     public void Installing_the_template_from_its_source_folder_is_refused_with_what_to_do()
     {
         var hive = Path.Combine(image.Work, "hive-source-folder");
-        Shell.Run(image.Work, "dotnet", "new", "install", Path.Combine(image.Clone, "src/Templates/content/tend-app"), "--debug:custom-hive", hive);
+        Shell.Run(image.Work, "dotnet", "new", "install", Path.Combine(image.Clone, "src/Templates/content/tend-app"),
+            "--debug:custom-hive", hive);
         var (code, output) = Shell.Try(image.Work, "dotnet", "new", "tend", "-n", "FromFolder", "--debug:custom-hive", hive);
         Assert.NotEqual(0, code);
         Assert.Contains("this folder is its source, not a template", output);
@@ -57,7 +61,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         var before = Shell.Descendants(pid1).Where(p => p.Cmdline.StartsWith("/usr/sbin/apache2")).Select(p => p.Pid).ToHashSet();
         Engine.Run("exec", _container, "service", "apache2", "stop");
         var sw = Stopwatch.StartNew();
-        while (!Shell.Descendants(pid1).Any(p => p.Cmdline.StartsWith("/usr/sbin/apache2") && !before.Contains(p.Pid)) && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(2);
+        while (!Shell.Descendants(pid1).Any(p => p.Cmdline.StartsWith("/usr/sbin/apache2") && !before.Contains(p.Pid))
+            && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(2);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"apache2 came back after {sw.ElapsedMilliseconds} ms");
         Assert.StartsWith("HTTP/1.1 ", Loopback.Http(port, 5));
 
@@ -65,7 +70,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         var sshd = Shell.Descendants(pid1).First(p => p.Comm == "sshd").Pid;
         Assert.Equal(0, Shell.kill(sshd, Shell.SIGKILL));
         sw.Restart();
-        while (!Shell.Descendants(pid1).Any(p => p.Comm == "sshd" && p.Pid != sshd) && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(1);
+        while (!Shell.Descendants(pid1).Any(p => p.Comm == "sshd" && p.Pid != sshd)
+            && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(1);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"sshd came back after {sw.ElapsedMilliseconds} ms");
 
         // The entrypoint's memory, for the record.
@@ -310,7 +316,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     [Fact]
     public void A_typed_option_reaches_the_service_and_a_bad_value_exits_2()
     {
-        var (code, output) = Engine.Try("run", "--rm", "--name", _container, "--label", Engine.Label, image.Image, "--heartbeat-interval", "soon");
+        var (code, output) = Engine.Try("run", "--rm", "--name", _container, "--label", Engine.Label, image.Image, "--heartbeat-interval",
+            "soon");
         Assert.Equal(2, code);
         Assert.Contains("option '--heartbeat-interval' got 'soon': expected a duration", output);
 
@@ -327,7 +334,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     [Fact]
     public void A_wrong_template_parameter_is_a_clear_error()
     {
-        var (code, output) = Shell.Try(image.Work, "dotnet", "new", "tend", "-n", "Bad", "-o", "Bad", "--HeartbeatSeconds", "often", "--debug:custom-hive", image.Hive);
+        var (code, output) = Shell.Try(image.Work, "dotnet", "new", "tend", "-n", "Bad", "-o", "Bad", "--HeartbeatSeconds", "often",
+            "--debug:custom-hive", image.Hive);
         Assert.NotEqual(0, code);
         Assert.Contains("often", output);
         Assert.Contains("HeartbeatSeconds", output);

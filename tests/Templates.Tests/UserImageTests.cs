@@ -31,7 +31,8 @@ public sealed class UserImageTests : IDisposable
 
     private void RunAndCheckControl(params string[] runFlags)
     {
-        Engine.Run(["run", "-d", "--name", _container, "--label", Engine.Label, .. Engine.HealthFlags, .. runFlags, _image, "sleep infinity"]);
+        Engine.Run(["run", "-d", "--name", _container, "--label", Engine.Label, .. Engine.HealthFlags, .. runFlags, _image,
+            "sleep infinity"]);
         Engine.WaitForHealth(_container, healthy: true);
         Assert.Contains(" running ", Engine.Run("exec", _container, "tend", "status"));
         Assert.Equal("1000", Engine.Run("exec", _container, "id", "-u").Trim());

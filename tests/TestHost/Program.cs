@@ -9,7 +9,8 @@ var rest = args.Skip(1).ToArray();
 if (scenario == "listen")
 {
     Thread.Sleep(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
-    var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, int.Parse(args[1],
+        System.Globalization.CultureInfo.InvariantCulture));
     listener.Start();
     while (true) listener.AcceptTcpClient().Dispose();
 }
@@ -19,7 +20,8 @@ if (scenario == "listen")
 if (scenario == "http")
 {
     var statusFile = args[2];
-    var server = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    var server = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, int.Parse(args[1],
+        System.Globalization.CultureInfo.InvariantCulture));
     server.Start();
     while (true)
     {
@@ -33,12 +35,14 @@ if (scenario == "http")
             if (n == 0) break;
             request.AddRange(buffer.AsSpan(0, n));
         }
-        if (!System.Text.Encoding.ASCII.GetString([.. request]).Contains("\r\n\r\n", StringComparison.Ordinal)) continue; // a TCP check: no request
+        // a TCP check: no request
+        if (!System.Text.Encoding.ASCII.GetString([.. request]).Contains("\r\n\r\n", StringComparison.Ordinal)) continue;
         var status = File.Exists(statusFile) ? File.ReadAllText(statusFile).Trim() : "200";
         if (status == "stop")
         {
             File.WriteAllText(statusFile, "200");
-            System.Diagnostics.Process.Start("kill", ["-STOP", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            System.Diagnostics.Process.Start("kill", ["-STOP",
+                Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
             continue; // continued only to be stopped: this request is never answered
         }
         var star = status.IndexOf('*');
@@ -52,7 +56,8 @@ if (scenario == "http")
     }
 }
 var self = Environment.ProcessPath!;
-var port = scenario.StartsWith("ready:", StringComparison.Ordinal) ? int.Parse(scenario[6..], System.Globalization.CultureInfo.InvariantCulture) : 0;
+var port = scenario.StartsWith("ready:", StringComparison.Ordinal) ? int.Parse(scenario[6..],
+    System.Globalization.CultureInfo.InvariantCulture) : 0;
 ServiceSpec Sh(string name, string script) => new(name, new Command("/bin/sh", "-c", script));
 
 ServiceSpec[] services = scenario switch
@@ -68,13 +73,15 @@ ServiceSpec[] services = scenario switch
     // A critical service that keeps failing ends Tend with its exit code (4) after stopping the rest.
     "critical" =>
     [
-        Sh("db", "exit 4") with { Critical = true, Restart = Restart.OnFailure, StartLimit = 2, BackoffInitial = TimeSpan.FromMilliseconds(50) },
+        Sh("db", "exit 4") with { Critical = true, Restart = Restart.OnFailure, StartLimit = 2,
+            BackoffInitial = TimeSpan.FromMilliseconds(50) },
         Sh("web", "exec sleep 1000"),
     ],
     // A critical service that never runs (its working directory does not exist): Tend exits 1.
     "critical-never-ran" =>
     [
-        Sh("db", "exit 0") with { Critical = true, WorkingDirectory = "/nonexistent/tend-test", StartLimit = 1, BackoffInitial = TimeSpan.FromMilliseconds(20) },
+        Sh("db", "exit 0") with { Critical = true, WorkingDirectory = "/nonexistent/tend-test", StartLimit = 1,
+            BackoffInitial = TimeSpan.FromMilliseconds(20) },
         Sh("web", "exec sleep 1000"),
     ],
     // Two services that ask for the container's stdin: a usage error.
@@ -87,15 +94,19 @@ ServiceSpec[] services = scenario switch
     // A server that listens only 500ms after it started, with a TCP readiness check; its dependent must wait for it.
     _ when port > 0 =>
     [
-        new ServiceSpec("server", new Command(self, "listen", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "500")) { Ready = Readiness.Tcp(port), Critical = true },
+        new ServiceSpec("server", new Command(self, "listen", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "500")) { Ready = Readiness.Tcp(port), Critical = true },
         Sh("client", "exec sleep 1000") with { DependsOn = ["server"] },
     ],
     // An HTTP server with an http: readiness check steered through a status file; its dependent must wait for a 2xx.
     _ when scenario.StartsWith("http-ready:", StringComparison.Ordinal) =>
     [
-        new ServiceSpec("server", new Command(self, "http", "8080", scenario["http-ready:".Length..])) { Ready = Readiness.Http(8080, "/ready") with { Interval = TimeSpan.FromMilliseconds(50) } },
+        new ServiceSpec("server", new Command(self, "http", "8080", scenario["http-ready:".Length..])) { Ready = Readiness.Http(8080,
+            "/ready") with { Interval = TimeSpan.FromMilliseconds(50) } },
         Sh("client", "exec sleep 1000") with { DependsOn = ["server"] },
     ],
-    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user, bad-user, ready:PORT or http-ready:STATUSFILE"),
+    _ =>
+        throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user, bad-user, ready:PORT or " +
+            $"http-ready:STATUSFILE"),
 };
 return TendHost.Run(rest, services);

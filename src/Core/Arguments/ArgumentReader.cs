@@ -8,7 +8,7 @@ namespace Tend.Arguments;
 /// the same words by every parser: <c>tend</c>'s options, <c>tend export</c>, <c>tend wait-for</c>, the control verbs
 /// and the generated binder (which shares OptionParsers.Value and <see cref="OptionParsers.BooleanValue"/>).
 /// </summary>
-public sealed class ArgumentReader(IReadOnlyList<string> args, IReadOnlyList<FlagSpec> table, int start = 0)
+internal sealed class ArgumentReader(IReadOnlyList<string> args, IReadOnlyList<FlagSpec> table, int start = 0)
 {
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private int _next = start;

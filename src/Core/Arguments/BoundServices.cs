@@ -5,12 +5,14 @@ namespace Tend.Arguments;
 /// their options bound. The services are built (their <c>Command</c> and <c>Ready</c> evaluated) the first time
 /// <see cref="Services"/> is read, and only then: <c>--help</c> and <c>--version</c> never run a service's code.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class BoundServices
 {
     private readonly Func<IReadOnlyList<ServiceSpec>> _build;
     private IReadOnlyList<ServiceSpec>? _services;
 
-    /// <summary>Services built on first use by <paramref name="build"/>, which reports a failure as a <see cref="UsageException"/>.</summary>
+    /// <summary>Services built on first use by <paramref name="build"/>, which reports a failure as a
+    /// <see cref="UsageException"/>.</summary>
     public BoundServices(Func<IReadOnlyList<ServiceSpec>> build, string[] rest)
     {
         _build = build;

@@ -1,9 +1,10 @@
 namespace Tend.Arguments;
 
 /// <summary>How a flag takes its value.</summary>
-public enum FlagArity
+internal enum FlagArity
 {
-    /// <summary>A switch: <c>--x</c> is true; <c>--x=WORD</c> or <c>--x WORD</c> with a bool word (true/false, yes/no, on/off, 1/0).</summary>
+    /// <summary>A switch: <c>--x</c> is true; <c>--x=WORD</c> or <c>--x WORD</c> with a bool word (true/false, yes/no, on/off,
+    /// 1/0).</summary>
     Bool,
 
     /// <summary>A value: <c>--x VALUE</c> or <c>--x=VALUE</c>; a next argument that is a flag (<c>--y</c>) is not a value.</summary>
@@ -20,17 +21,19 @@ public enum FlagArity
 /// <param name="ValueName">The value's name in help and errors (<c>DURATION</c>), null for a switch.</param>
 /// <param name="Help">What it does, one line.</param>
 /// <param name="Repeatable">It may be given more than once (each time adds one).</param>
-public sealed record FlagSpec(string Name, FlagArity Arity, string? ValueName, string Help, bool Repeatable = false)
+internal sealed record FlagSpec(string Name, FlagArity Arity, string? ValueName, string Help, bool Repeatable = false)
 {
     /// <summary>A switch.</summary>
     public static FlagSpec Switch(string name, string help) => new(name, FlagArity.Bool, null, help);
 
     /// <summary>A flag with a value.</summary>
-    public static FlagSpec Valued(string name, string valueName, string help, bool repeatable = false) => new(name, FlagArity.Value, valueName, help, repeatable);
+    public static FlagSpec Valued(string name, string valueName, string help, bool repeatable = false) => new(name, FlagArity.Value,
+        valueName, help, repeatable);
 
     /// <summary>The value's name, or null for a switch (the shape help lines use).</summary>
     public string? Value => ValueName;
 
-    /// <summary>The row as <c>--help</c> prints it: the flag and its value's name in a column of <paramref name="width"/>, then the help.</summary>
+    /// <summary>The row as <c>--help</c> prints it: the flag and its value's name in a column of <paramref name="width"/>, then the
+    /// help.</summary>
     public string HelpLine(int width) => $"  {(ValueName is null ? Name : Name + " " + ValueName).PadRight(width)} {Help}";
 }

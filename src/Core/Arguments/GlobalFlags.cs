@@ -21,7 +21,7 @@ internal static class GlobalFlags
             "every process of its start-up), control-group, mixed or process"),
         FlagSpec.Valued("--restart", "always|on-failure|never", "for command-line services: when to restart (default: always)"),
         FlagSpec.Switch("--critical", "for command-line services: one that fails for good stops everything; Tend exits with " +
-            "its exit code (128+N for signal N, 1 if it never ran)"),
+            "its exit code (" + Signals.ShellCodeRule + ", 1 if it never ran)"),
         FlagSpec.Valued("--stdin", "NAME", "service NAME reads the container's stdin (default: every service gets " +
             "/dev/null); at most one service"),
         FlagSpec.Switch("--adopt", "not PID 1: adopt a process of a service's name that already runs instead of starting " +
@@ -31,18 +31,22 @@ internal static class GlobalFlags
             "lock files and cron @reboot markers, as a container restart is a boot)"),
         FlagSpec.Valued("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, " +
             "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)", repeatable: true),
-        FlagSpec.Valued("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
-        FlagSpec.Valued("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
+        FlagSpec.Valued("--ready-interval", "DURATION",
+            "for --ready checks: time between attempts (default: " + ServiceDefaults.ReadyInterval + ")"),
+        FlagSpec.Valued("--ready-timeout", "DURATION",
+            "for --ready checks: how long one attempt may take (default: " + ServiceDefaults.CheckTimeout + ")"),
         FlagSpec.Valued("--alive", "NAME=CHECK", "when service NAME counts as alive, checked once it is ready; the kinds of " +
             "--ready (repeatable)", repeatable: true),
-        FlagSpec.Valued("--alive-interval", "DURATION", "for --alive checks: time between checks (default: 10s)"),
-        FlagSpec.Valued("--alive-timeout", "DURATION", "for --alive checks: how long one check may take (default: 1s)"),
+        FlagSpec.Valued("--alive-interval", "DURATION",
+            "for --alive checks: time between checks (default: " + ServiceDefaults.AliveInterval + ")"),
+        FlagSpec.Valued("--alive-timeout", "DURATION",
+            "for --alive checks: how long one check may take (default: " + ServiceDefaults.CheckTimeout + ")"),
         FlagSpec.Valued("--alive-failures", "N", "for --alive checks: failures in a row after which the service is restarted " +
-            "as unhealthy (default: 3)"),
+            "as unhealthy (default: " + ServiceDefaults.AliveFailures + ")"),
         FlagSpec.Valued("--schedule", "NAME=CRON", "run service NAME as a task at each due time instead of keeping it " +
             "running: 5 cron fields, 6 with seconds first, or @hourly, @daily… (in $TZ, else UTC; repeatable)", repeatable: true),
         FlagSpec.Valued("--control-socket", "PATH", "the control socket for 'tend status' and the other verbs (default: " +
-            "$TEND_CONTROL_SOCKET, else /run/tend/control.sock as root; other users: docs/control.md)"),
+            "$" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + " as root; other users: docs/control.md)"),
         FlagSpec.Switch("--no-control", "no control socket"),
         FlagSpec.Valued("--http", "ADDRESS:PORT", "serve /healthz and /metrics over HTTP there, read-only (e.g. 127.0.0.1:9100; " +
             "default: off, or the address declared with [assembly: HttpEndpoint])"),

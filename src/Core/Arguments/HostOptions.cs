@@ -5,13 +5,19 @@ using Tend.Supervision;
 namespace Tend.Arguments;
 
 /// <summary>What the command line says, before any service starts.</summary>
-public sealed record HostOptions
+internal sealed record HostOptions
 {
     /// <summary>The supervisor's own settings.</summary>
     public SupervisorOptions Supervisor { get; init; } = new();
 
-    /// <summary>The control socket's path, or null for no control socket (<c>--no-control</c>).</summary>
-    public string? ControlSocket { get; init; } = Control.ControlServer.ConfiguredPath;
+    /// <summary>
+    /// The control socket's path given with <c>--control-socket</c>; null when none was given (then the host takes
+    /// <c>TEND_CONTROL_SOCKET</c>, else the default place: docs/control.md).
+    /// </summary>
+    public string? ControlSocket { get; init; }
+
+    /// <summary><c>--no-control</c>: no control socket.</summary>
+    public bool NoControl { get; init; }
 
     /// <summary>The ad-hoc command lines, one service each.</summary>
     public IReadOnlyList<string> CommandLines { get; init; } = [];
@@ -38,22 +44,22 @@ public sealed record HostOptions
     public IReadOnlyList<(string Service, Schedule Schedule)> Schedules { get; init; } = [];
 
     /// <summary>Interval of the <c>--ready</c> checks.</summary>
-    public TimeSpan ReadyInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan ReadyInterval { get; init; } = ServiceDefaults.ReadyIntervalValue;
 
     /// <summary>Timeout of one attempt of the <c>--ready</c> checks.</summary>
-    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ReadyTimeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Liveness checks from <c>--alive SERVICE=CHECK</c>, in order.</summary>
     public IReadOnlyList<(string Service, Liveness Check)> Alive { get; init; } = [];
 
     /// <summary>Interval of the <c>--alive</c> checks.</summary>
-    public TimeSpan AliveInterval { get; init; } = Liveness.Defaults.Interval;
+    public TimeSpan AliveInterval { get; init; } = ServiceDefaults.AliveIntervalValue;
 
     /// <summary>Timeout of one <c>--alive</c> check.</summary>
-    public TimeSpan AliveTimeout { get; init; } = Liveness.Defaults.Timeout;
+    public TimeSpan AliveTimeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Failures in a row after which an <c>--alive</c> check makes its service unhealthy.</summary>
-    public int AliveFailures { get; init; } = Liveness.Defaults.Failures;
+    public int AliveFailures { get; init; } = ServiceDefaults.AliveFailures;
 
     /// <summary>The service that reads the container's stdin (<c>--stdin NAME</c>), or null.</summary>
     public string? Stdin { get; init; }
@@ -73,7 +79,8 @@ public sealed record HostOptions
     /// <summary><c>--version</c> was given.</summary>
     public bool Version { get; init; }
 
-    /// <summary>The options Tend itself understands, for parsing, help and suggestions on a typo (their one home: <see cref="GlobalFlags.Rows"/>).</summary>
+    /// <summary>The options Tend itself understands, for parsing, help and suggestions on a typo (their one home:
+    /// <see cref="GlobalFlags.Rows"/>).</summary>
     public static IReadOnlyList<FlagSpec> Options => GlobalFlags.Rows;
 
     /// <summary>
@@ -106,20 +113,28 @@ public sealed record HostOptions
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
                 case "--adopt" or "--no-adopt":
-                    if (sup.Adopt is not null) throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
+                    if (sup.Adopt is not null)
+                        throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");
                     sup = sup with { Adopt = name == "--adopt" };
                     break;
                 case "--keep-run": sup = sup with { KeepRun = true }; break;
                 case "--no-control":
-                    if (seen.Contains("--control-socket")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
-                    o = o with { ControlSocket = null };
+                    if (seen.Contains("--control-socket"))
+                        throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
+                    o = o with { NoControl = true };
                     break;
                 case "--control-socket":
                     {
-                        if (seen.Contains("--no-control")) throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
+                        if (seen.Contains("--no-control"))
+                            throw new UsageException("options '--no-control' and '--control-socket' contradict each other: give one");
                         var v = Value();
-                        if (v.Length == 0 || v.EndsWith('/')) throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such as /run/tend/control.sock");
-                        if (System.Text.Encoding.UTF8.GetByteCount(v) > 107) throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix socket path: choose a shorter one");
+                        if (v.Length == 0
+                            || v.EndsWith('/'))
+                            throw new UsageException($"option '--control-socket' got '{v}': expected the path of a socket file, such " +
+                                $"as {ControlSocketDefaults.Path}");
+                        if (System.Text.Encoding.UTF8.GetByteCount(v) > 107)
+                            throw new UsageException($"option '--control-socket' got a path of more than 107 bytes, the limit of a Unix " +
+                                $"socket path: choose a shorter one");
                         o = o with { ControlSocket = v };
                         break;
                     }
@@ -145,7 +160,8 @@ public sealed record HostOptions
                     {
                         var v = Value();
                         if (!int.TryParse(v, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
-                            throw new UsageException($"option '--alive-failures' got '{v}': expected a whole number of at least 1, such as 3");
+                            throw new UsageException($"option '--alive-failures' got '{v}': expected a whole number of at least 1, such " +
+                                $"as 3");
                         o = o with { AliveFailures = n };
                         break;
                     }
@@ -153,11 +169,16 @@ public sealed record HostOptions
                     {
                         var v = Value();
                         var at = v.IndexOf('=');
-                        if (at <= 0) throw new UsageException($"option '--schedule' got '{v}': expected NAME=CRON, such as backup=\"0 3 * * *\" (CRON: {Schedule.Expected})");
+                        if (at <=
+                            0) throw new UsageException($"option '--schedule' got '{v}': expected NAME=CRON, such as backup=\"0 3 * * " +
+                                $"*\" (CRON: {Schedule.Expected})");
                         Schedule schedule;
                         try { schedule = Schedule.Parse(v[(at + 1)..]); }
-                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {PlainMessage.Of(e)}"); }
-                        if (o.Schedules.Any(s => s.Service == v[..at])) throw new UsageException($"option '--schedule' gives service '{v[..at]}' two schedules: give one");
+                        catch (FormatException e) { throw new UsageException($"option '--schedule' for '{v[..at]}': {PlainMessage.Of(e)}");
+                            }
+                        if (o.Schedules.Any(s =>
+                            s.Service ==
+                            v[..at])) throw new UsageException($"option '--schedule' gives service '{v[..at]}' two schedules: give one");
                         o = o with { Schedules = [.. o.Schedules, (v[..at], schedule)] };
                         break;
                     }
@@ -208,14 +229,16 @@ public sealed record HostOptions
                 case "--stop-timeout":
                     {
                         var v = Value();
-                        if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--stop-timeout' got '{v}': expected {Duration.Expected}");
+                        if (!Duration.TryParse(v,
+                            out var d)) throw new UsageException($"option '--stop-timeout' got '{v}': expected {Duration.Expected}");
                         o = o with { StopTimeout = d };
                         break;
                     }
                 case "--cleanup-timeout":
                     {
                         var v = Value();
-                        if (!Duration.TryParse(v, out var d)) throw new UsageException($"option '--cleanup-timeout' got '{v}': expected {Duration.Expected}");
+                        if (!Duration.TryParse(v,
+                            out var d)) throw new UsageException($"option '--cleanup-timeout' got '{v}': expected {Duration.Expected}");
                         o = o with { CleanupTimeout = d };
                         break;
                     }
@@ -230,7 +253,9 @@ public sealed record HostOptions
                                 "control-group" => KillMode.ControlGroup,
                                 "mixed" => KillMode.Mixed,
                                 "process" => KillMode.Process,
-                                _ => throw new UsageException($"option '--kill-mode' got '{v}': expected lineage, control-group, mixed or process (see docs/lineage.md)"),
+                                _ =>
+                                    throw new UsageException($"option '--kill-mode' got '{v}': expected lineage, control-group, mixed or " +
+                                        $"process (see docs/lineage.md)"),
                             },
                         };
                         break;
@@ -252,13 +277,15 @@ public sealed record HostOptions
                     }
             }
         }
-        for (var k = 0; k < reader.AfterDashes.Count; k++) lines.Add(CheckLine(reader.AfterDashes[k], args.Count - reader.AfterDashes.Count + k));
+        for (var k = 0; k < reader.AfterDashes.Count; k++) lines.Add(CheckLine(reader.AfterDashes[k],
+            args.Count - reader.AfterDashes.Count + k));
         return o with
         {
             Supervisor = sup,
             CommandLines = lines,
             Ready = [.. o.Ready.Select(r => (r.Service, r.Check with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
-            Alive = [.. o.Alive.Select(r => (r.Service, r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
+            Alive = [.. o.Alive.Select(r => (r.Service, r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout,
+                Failures = o.AliveFailures }))],
         };
     }
 
@@ -267,7 +294,9 @@ public sealed record HostOptions
     private static (string Service, T Check) NamedCheck<T>(string option, string v, Func<string, T> parse, IEnumerable<string> given)
     {
         var at = v.IndexOf('=');
-        if (at <= 0) throw new UsageException($"option '{option}' got '{v}': expected NAME=CHECK, such as web=tcp:8080 (CHECK: {Readiness.Expected})");
+        if (at <=
+            0) throw new UsageException($"option '{option}' got '{v}': expected NAME=CHECK, such as web=tcp:8080 " +
+                $"(CHECK: {Readiness.Expected})");
         var service = v[..at];
         T check;
         try { check = parse(v[(at + 1)..]); }
@@ -278,16 +307,20 @@ public sealed record HostOptions
 
     private static TimeSpan PositiveDuration(string name, string v)
     {
-        if (!Duration.TryParse(v, out var d) || d <= TimeSpan.Zero) throw new UsageException($"option '{name}' got '{v}': expected {Duration.Expected}, more than zero");
+        if (!Duration.TryParse(v,
+            out var d)
+            || d <= TimeSpan.Zero) throw new UsageException($"option '{name}' got '{v}': expected {Duration.Expected}, more than zero");
         return d;
     }
 
     private static string CheckLine(string line, int index)
     {
         if (string.IsNullOrWhiteSpace(line))
-            throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)} is {(line.Length == 0 ? "empty" : "blank")}: each argument is one command line, such as \"/usr/sbin/sshd\"");
+            throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)} is " +
+                $"{(line.Length == 0 ? "empty" : "blank")}: each argument is one command line, such as \"/usr/sbin/sshd\"");
         try { ShellWords.Split(line); }
-        catch (FormatException e) { throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)}: {PlainMessage.Of(e)}"); }
+        catch (FormatException e) {
+            throw new UsageException($"argument {(index + 1).ToString(CultureInfo.InvariantCulture)}: {PlainMessage.Of(e)}"); }
         return line;
     }
 
@@ -296,7 +329,8 @@ public sealed record HostOptions
     {
         var all = Options.Select(o => o.Name).Concat(extra ?? []);
         var best = all.Select(n => (n, d: Levenshtein(n, name))).OrderBy(x => x.d).FirstOrDefault();
-        var hint = best.n is not null && best.d <= Math.Max(2, name.Length / 3) ? $"; did you mean '{best.n}'?" : "; run with --help to see the options";
+        var hint = best.n is not null && best.d <= Math.Max(2,
+            name.Length / 3) ? $"; did you mean '{best.n}'?" : "; run with --help to see the options";
         return $"unknown option '{name}'{hint} (a command line that starts with '-' goes after --)";
     }
 

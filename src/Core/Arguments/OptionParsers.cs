@@ -24,7 +24,8 @@ public static class OptionParsers
         if (inline is not null) return inline;
         // A next argument that is a flag is not this one's value: "--stop-timeout --log-prefix" misses a value.
         if (i + 1 >= args.Length || (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2))
-            throw new UsageException($"option '{flag}' needs a value: give {valueName ?? "VALUE"} after the option, or as {flag}={valueName ?? "VALUE"}");
+            throw new UsageException($"option '{flag}' needs a value: give {valueName ?? "VALUE"} after the option, or " +
+                $"as {flag}={valueName ?? "VALUE"}");
         return args[++i];
     }
 
@@ -56,7 +57,8 @@ public static class OptionParsers
 
     /// <summary>An error for a required option given neither on the command line nor in the environment.</summary>
     public static UsageException Missing(string service, string flag, string env) =>
-        new($"service '{service}' needs option '{flag}' (or environment variable {env}): give it, e.g. {flag} VALUE, or leave the service out with --without {service}");
+        new($"service '{service}' needs option '{flag}' (or environment variable {env}): give it, e.g. {flag} VALUE, or leave the " +
+            $"service out with --without {service}");
 
     /// <summary>
     /// An error for a service's own code that threw while Tend built the service (its constructor, an option's
@@ -65,12 +67,14 @@ public static class OptionParsers
     /// <param name="service">The service's name.</param>
     /// <param name="member">What threw: "its Command", "its Ready"….</param>
     /// <param name="e">The exception.</param>
-    /// <param name="given">The service's options that were given, each as <c>--flag=VALUE</c> or <c>VARIABLE=VALUE</c> (null: not given).</param>
+    /// <param name="given">The service's options that were given, each as <c>--flag=VALUE</c> or <c>VARIABLE=VALUE</c> (null: not
+    /// given).</param>
     public static UsageException UserCode(string service, string member, Exception e, params string?[] given)
     {
         var named = given.Where(g => g is not null).ToList();
         var options = named.Count == 0 ? "" : $" (given: {string.Join(", ", named)})";
-        return new($"service '{service}': {member} threw {e.GetType().Name}: {Describe(e)}; fix the declaration or the option values given{options}");
+        return new($"service '{service}': {member} threw {e.GetType().Name}: {Describe(e)}; fix the declaration or the option values " +
+            $"given{options}");
     }
 
     /// <summary>
@@ -86,8 +90,10 @@ public static class OptionParsers
         {
             // The runtime appends the parameter (and an out-of-range value) on lines of their own, or as " (Parameter 'x')".
             var first = text.Split(['\r', '\n'], 2)[0];
-            if (a.ParamName is { } name && first.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)) first = first[..^$" (Parameter '{name}')".Length];
-            var value = a is ArgumentOutOfRangeException { ActualValue: { } v } ? $", got {Convert.ToString(v, CultureInfo.InvariantCulture)}" : "";
+            if (a.ParamName is { } name && first.EndsWith($" (Parameter '{name}')",
+                StringComparison.Ordinal)) first = first[..^$" (Parameter '{name}')".Length];
+            var value = a is ArgumentOutOfRangeException { ActualValue: { } v }
+                ? $", got {Convert.ToString(v, CultureInfo.InvariantCulture)}" : "";
             text = IsResourceKey(first) ? "an argument is not valid" : first;
             if (a.ParamName is { } param) text += $" (parameter '{param}'{value})";
         }
@@ -115,15 +121,18 @@ public static class OptionParsers
 
     /// <summary>Parses an int.</summary>
     public static int Int32(string flag, string value) =>
-        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw BadValue(flag, value, "an integer (int)");
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw BadValue(flag, value,
+            "an integer (int)");
 
     /// <summary>Parses a long.</summary>
     public static long Int64(string flag, string value) =>
-        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw BadValue(flag, value, "an integer (long)");
+        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw BadValue(flag, value,
+            "an integer (long)");
 
     /// <summary>Parses a double.</summary>
     public static double Double(string flag, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw BadValue(flag, value, "a number (double), such as 0.5");
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw BadValue(flag,
+            value, "a number (double), such as 0.5");
 
     /// <summary>Parses a duration: <c>500ms</c>, <c>5s</c>, <c>2m</c>.</summary>
     public static TimeSpan TimeSpan(string flag, string value) =>
@@ -147,7 +156,8 @@ public static class OptionParsers
         _ => value.ToString() ?? "",
     };
 
-    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'],
+        StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string Source(string flag) => flag.StartsWith('-') ? $"option '{flag}'" : $"environment variable {flag}";
 }

@@ -3,7 +3,7 @@ using System.Text;
 namespace Tend.Arguments;
 
 /// <summary>POSIX-shell word splitting without expansion: what <c>sh</c> would pass as argv, minus the shell.</summary>
-public static class ShellWords
+internal static class ShellWords
 {
     /// <summary>Splits <paramref name="line"/> into words.</summary>
     /// <exception cref="FormatException">Blank input, an unbalanced quote or a trailing backslash.</exception>

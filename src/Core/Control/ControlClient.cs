@@ -4,14 +4,16 @@ using System.Text;
 using System.Text.Json;
 using Tend.Logging;
 using Tend.Posix;
+using Tend.Supervision;
 
 namespace Tend.Control;
 
 /// <summary>
-/// <c>tend status|start|stop|restart|signal|health|wait</c>: the client side of the control socket, in the same binary
+/// <c>tend VERB</c> (the verbs of <see cref="ControlVerbs"/>): the client side of the control socket, in the same binary
 /// as the supervisor (in an image, <c>tend</c> on PATH is the app). It is a separate process, so it may use what
 /// the supervisor must not.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ControlClient
 {
     /// <summary>The arguments ask for a control verb (a command line named like a verb goes after <c>--</c>).</summary>
@@ -24,13 +26,15 @@ public static class ControlClient
     public static readonly string Usage =
         "Control a running Tend (as root or as Tend's own user, e.g. docker exec CONTAINER tend status):\n" +
         string.Concat(ControlVerbs.All.Select(v => $"  {"tend " + v.ClientUsage,-34} {v.Help}\n")) +
-        "  Each takes --control-socket PATH (default $TEND_CONTROL_SOCKET, else where Tend put it: docs/control.md).\n" +
+        "  Each takes --control-socket PATH (default $" + ControlSocketDefaults.Variable + ", else where Tend put it: docs/control.md).\n" +
         "  (To supervise a command named like a verb, put it after --: tend -- status.)\n";
 
-    /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs --timeout.</summary>
-    public static FlagSpec[] Flags(ControlVerbInfo verb) =>
+    /// <summary>The flags of a control verb: every verb takes --control-socket and --help; status --json; the waiting verbs
+    /// --timeout.</summary>
+    internal static FlagSpec[] Flags(ControlVerbInfo verb) =>
     [
-        FlagSpec.Valued("--control-socket", "PATH", "the control socket (default $TEND_CONTROL_SOCKET, else /run/tend/control.sock)"),
+        FlagSpec.Valued("--control-socket", "PATH",
+            "the control socket (default $" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + ")"),
         FlagSpec.Switch("--help", "show the control verbs"),
         .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service")] : Array.Empty<FlagSpec>(),
         .. verb.TakesTimeout ? [FlagSpec.Valued("--timeout", "DURATION", "how long to wait for the service")] : Array.Empty<FlagSpec>(),
@@ -64,7 +68,11 @@ public static class ControlClient
                     case "--json": json = value == "true"; break;
                     case "--control-socket": socket = value; break;
                     case "--timeout":
-                        if (!Duration.TryParse(value, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
+                        if (!Duration.TryParse(value,
+                            out var t)
+                            || t <=
+                            TimeSpan.Zero)
+                            throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
                         timeout = t;
                         break;
                 }
@@ -73,14 +81,14 @@ public static class ControlClient
         }
         catch (UsageException e)
         {
-            return Usage2(PlainMessage.Of(e));
+            return FailUsage(PlainMessage.Of(e));
         }
 
         var verb = positional[0];
         var info = ControlVerbs.Find(verb)!;
         // The client's timeout is an option, not a word.
         if (positional.Count < info.MinWords || positional.Count > (info.TakesTimeout ? info.MaxWords - 1 : info.MaxWords))
-            return Usage2(verb switch
+            return FailUsage(verb switch
             {
                 "status" => "'tend status' takes at most one service name",
                 "health" => "'tend health' takes no arguments",
@@ -88,13 +96,13 @@ public static class ControlClient
                 _ => $"usage: tend {verb} NAME",
             });
         if (verb == "signal" && !Signals.TryParse(positional[2], out _))
-            return Usage2($"'{positional[2]}' is not a signal: expected {Signals.Expected}");
+            return FailUsage($"'{positional[2]}' is not a signal: expected {Signals.Expected}");
 
         var line = new StringBuilder(string.Join(' ', positional));
         if (timeout is { } to) line.Append(' ').Append(Duration.Format(to));
         foreach (var p in positional)
             if (p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-                return Usage2($"'{p}' is not a service name");
+                return FailUsage($"'{p}' is not a service name");
         line.Append('\n');
 
         var path = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
@@ -107,8 +115,12 @@ public static class ControlClient
         {
             var why = e.Errno switch
             {
-                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them (docker exec -u root CONTAINER tend …)",
-                Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
+                Libc.EACCES or Libc.EPERM =>
+                    $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them " +
+                        $"(docker exec -u root CONTAINER tend …)",
+                Libc.ENOENT =>
+                    $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or " +
+                        $"set {ControlServer.PathVariable})",
                 Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
                 Libc.EAGAIN => "Tend did not answer in time",
                 _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
@@ -145,7 +157,8 @@ public static class ControlClient
         return verb == "health" && !root.GetProperty("healthy").GetBoolean() ? 1 : 0;
     }
 
-    private static int Usage2(string message)
+    /// <summary>A bad control request: says <paramref name="message"/> and where the verbs are told; returns exit code 2.</summary>
+    private static int FailUsage(string message)
     {
         FdWriter.Write(2, $"tend: error: {message}\nRun 'tend status --help' for the control verbs.\n");
         return TendHost.UsageError;
@@ -157,7 +170,8 @@ public static class ControlClient
         try
         {
             Sockets.SetTimeouts(fd, timeout, TimeSpan.FromSeconds(5));
-            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request))) throw new Sockets.SocketFailure(Libc.LastError, "cannot send the request");
+            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request))) throw new Sockets.SocketFailure(Libc.LastError,
+                "cannot send the request");
             var buffer = new MemoryStream();
             var chunk = new byte[64 * 1024];
             int n;
@@ -189,14 +203,19 @@ public static class ControlClient
             var last = s.TryGetProperty("lastSignal", out var sig) ? sig.GetString()!
                 : s.TryGetProperty("lastExitCode", out var code) ? "code " + code.GetInt32().ToString(CultureInfo.InvariantCulture) : "-";
             var note = s.TryGetProperty("reason", out var reason) ? reason.GetString()!
-                : s.TryGetProperty("health", out var health) && health.GetString() is "failing" or "unhealthy" ? $"{health.GetString()}: {(s.TryGetProperty("healthReason", out var why) ? why.GetString() : "?")}"
+                : s.TryGetProperty("health",
+                    out var health) && health.GetString() is "failing" or "unhealthy"
+                    ? $"{health.GetString()}: {(s.TryGetProperty("healthReason", out var why) ? why.GetString() : "?")}"
                 : s.TryGetProperty("health", out var fine) && fine.GetString() is "healthy" ? "healthy"
-                : s.TryGetProperty("check", out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
-            if (s.TryGetProperty("schedule", out var schedule)) note = ScheduleNote(s, schedule.GetString()!) + (note.Length > 0 ? "; " + note : "");
+                : s.TryGetProperty("check",
+                    out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
+            if (s.TryGetProperty("schedule", out var schedule)) note = ScheduleNote(s,
+                schedule.GetString()!) + (note.Length > 0 ? "; " + note : "");
             rows.Add([
                 s.GetProperty("name").GetString()!,
                 s.GetProperty("state").GetString()!,
-                s.GetProperty("pid").ValueKind == JsonValueKind.Number ? s.GetProperty("pid").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
+                s.GetProperty("pid").ValueKind == JsonValueKind.Number
+                    ? s.GetProperty("pid").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
                 s.GetProperty("uptimeMs").ValueKind == JsonValueKind.Number ? Uptime(s.GetProperty("uptimeMs").GetInt64()) : "-",
                 s.TryGetProperty("rssBytes", out var rss) ? Bytes(rss.GetInt64()) : "-",
                 s.TryGetProperty("cpuSeconds", out var cpu) ? cpu.GetDouble().ToString("0.00", CultureInfo.InvariantCulture) + "s" : "-",
@@ -216,16 +235,19 @@ public static class ControlClient
         return string.Join('\n', sb.ToString().Split('\n').Select(l => l.TrimEnd()));
     }
 
-    /// <summary>A scheduled task's note in the status table: <c>schedule 0 3 * * *, last run 2026-12-01 03:00:00 +00:00, next 2026-12-02 03:00:00 +00:00</c>.</summary>
+    /// <summary>A scheduled task's note in the status table: <c>schedule 0 3 * * *, last run 2026-12-01 03:00:00 +00:00, next 2026-12-02
+    /// 03:00:00 +00:00</c>.</summary>
     private static string ScheduleNote(JsonElement s, string schedule)
     {
         var last = s.TryGetProperty("lastRun", out var l) ? l.GetString() : "never";
-        var next = s.TryGetProperty("nextDue", out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == "stopped" ? "paused" : "no next run";
+        var next = s.TryGetProperty("nextDue",
+            out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == ServiceStatus.StateName(ServicePhase.Stopped)
+            ? "paused" : "no next run";
         return $"schedule {schedule}, last run {last}, {next}";
     }
 
     /// <summary>Resident memory as the status table shows it: 812K, 14.2M, 1.3G (binary units).</summary>
-    public static string Bytes(long bytes) =>
+    internal static string Bytes(long bytes) =>
         bytes >= 1L << 30 ? (bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + "G"
         : bytes >= 1L << 20 ? (bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture) + "M"
         : (bytes >> 10).ToString(CultureInfo.InvariantCulture) + "K";

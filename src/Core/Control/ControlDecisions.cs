@@ -10,7 +10,7 @@ namespace Tend.Control;
 /// clock, so every rule is unit-tested in milliseconds (ControlDecisionsTests); <see cref="ControlDesk"/> carries
 /// the decisions out.
 /// </summary>
-public static class ControlDecisions
+internal static class ControlDecisions
 {
     /// <summary>How long <c>start</c> and <c>wait</c> wait for readiness by default.</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
@@ -19,7 +19,7 @@ public static class ControlDecisions
     public static ControlDecision Decide(ControlRequest req, SupervisorView view, ControlState state)
     {
         var (table, desired, runtimes, now) = view;
-        ControlDecision Answer(string reply, ControlEvent? evt = null) => new(desired, state, [], reply, evt, null, [], false);
+        ControlDecision Answer(string reply, ControlEvent? evt = null) => new(desired, state) { Reply = reply, Event = evt };
 
         // What the processes use is read from /proc only for status, once for all the services shown.
         var usage = req.Verb == ControlVerb.Status ? view.Usage?.Invoke() : null;
@@ -33,7 +33,8 @@ public static class ControlDecisions
 
         var i = table.IndexOf(req.Service!);
         if (i < 0)
-            return Answer(ControlReply.Error(2, $"no service is named '{req.Service}'; the services are: {string.Join(", ", table.Services.Select(s => s.Name))}"));
+            return Answer(ControlReply.Error(2,
+                $"no service is named '{req.Service}'; the services are: {string.Join(", ", table.Services.Select(s => s.Name))}"));
         var spec = table.Services[i];
         var r = runtimes[i];
         switch (req.Verb)
@@ -46,8 +47,9 @@ public static class ControlDecisions
                 return Wait(new ControlWaiter(req, i, ControlGoal.Ready, Deadline(req, now, ReadyTimeout)));
             case ControlVerb.Signal:
                 if (r.Process is null || r.Phase != ServicePhase.Running)
-                    return Answer(ControlReply.Error(1, $"'{spec.Name}' is not running (it is {ServiceStatus.StateOf(spec, r)}): nothing to signal"));
-                return new ControlDecision(desired, state, [], null, null, (i, req.Signal), [], false);
+                    return Answer(ControlReply.Error(1,
+                        $"'{spec.Name}' is not running (it is {ServiceStatus.StateOf(spec, r)}): nothing to signal"));
+                return new ControlDecision(desired, state) { Signal = (i, req.Signal) };
             case ControlVerb.Run:
                 return Run(view, state, req, i);
         }
@@ -57,29 +59,38 @@ public static class ControlDecisions
             return Answer(ControlReply.Error(1, $"tend is shutting down: '{spec.Name}' cannot be {Past(req.Verb)} now"));
         // The same request while one is in progress joins it: both are answered when it is done (two operators, or a
         // retried client, asking for one restart get one restart).
-        var goal = req.Verb switch { ControlVerb.Stop => ControlGoal.Down, ControlVerb.Start => ControlGoal.Up, _ => ControlGoal.Restarted };
+        var goal = req.Verb switch { ControlVerb.Stop => ControlGoal.Down, ControlVerb.Start => ControlGoal.Up,
+            _ => ControlGoal.Restarted };
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal == goal && w.Request.Verb == req.Verb) is { } same)
             return Wait(same with { Request = req, Deadline = req.Timeout is null ? same.Deadline : Deadline(req, now, TimeSpan.Zero) });
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal != ControlGoal.Ready) is { } busy)
-            return Answer(ControlReply.Error(1, $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to finish (tend wait {spec.Name}), then try again"));
+            return Answer(ControlReply.Error(1,
+                $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to finish (tend wait {spec.Name}), " +
+                    $"then try again"));
         switch (req.Verb)
         {
             case ControlVerb.Stop:
                 if (!desired.Up[i] && r.IsDown) return Answer(ControlReply.Ok($"{spec.Name}: already stopped"));
-                return Change(SetUp(desired, state, i, false), [], new ControlWaiter(req, i, ControlGoal.Down, Deadline(req, now, spec.StopTimeout + TimeSpan.FromMilliseconds(Reconciler.KillGraceMs) + TimeSpan.FromSeconds(5))),
+                return Change(SetUp(desired, state, i, false), [], new ControlWaiter(req, i, ControlGoal.Down, Deadline(req, now,
+                    spec.StopTimeout + TimeSpan.FromMilliseconds(Reconciler.KillGraceMs) + TimeSpan.FromSeconds(5))),
                     new ControlEvent(i, EventNames.StopRequested, "stop requested: it stays stopped until 'tend start'", r.Process?.Pid));
             case ControlVerb.Start:
                 if (desired.Up[i] && Reconciler.IsReady(spec, r) && !spec.OneShot)
-                    return Answer(ControlReply.Ok(spec.Schedule is null ? $"{spec.Name}: already running (pid {r.Process?.Pid})" : $"{spec.Name}: already scheduled{NextRun(r)}"));
+                    return Answer(ControlReply.Ok(spec.Schedule is null ? $"{spec.Name}: already running (pid {r.Process?.Pid})"
+                        : $"{spec.Name}: already scheduled{NextRun(r)}"));
                 if (CannotStart(view, i) is { } refusal) return Answer(refusal);
-                return Change(SetUp(desired, state, i, true), [i], new ControlWaiter(req, i, ControlGoal.Up, Deadline(req, now, ReadyTimeout)),
+                return Change(SetUp(desired, state, i, true), [i], new ControlWaiter(req, i, ControlGoal.Up, Deadline(req, now,
+                    ReadyTimeout)),
                     new ControlEvent(i, EventNames.StartRequested, "start requested", null));
             default: // restart
                 {
                     if (spec.Schedule is not null)
-                        return Answer(ControlReply.Error(1, $"'{spec.Name}' is a scheduled task: 'tend run {spec.Name}' starts one run now; 'tend stop {spec.Name}' and 'tend start {spec.Name}' pause and resume its schedule"));
+                        return Answer(ControlReply.Error(1,
+                            $"'{spec.Name}' is a scheduled task: 'tend run {spec.Name}' starts one run now; 'tend stop {spec.Name}' and " +
+                                $"'tend start {spec.Name}' pause and resume its schedule"));
                     if (CannotStart(view, i) is { } blocked) return Answer(blocked);
-                    var waiter = new ControlWaiter(req, i, ControlGoal.Restarted, Deadline(req, now, spec.StopTimeout + TimeSpan.FromSeconds(30)), r.Starts);
+                    var waiter = new ControlWaiter(req, i, ControlGoal.Restarted, Deadline(req, now,
+                        spec.StopTimeout + TimeSpan.FromSeconds(30)), r.Starts);
                     var evt = new ControlEvent(i, EventNames.RestartRequested, "restart requested", r.Process?.Pid);
                     if (r.IsDown) return Change(SetUp(desired, state, i, true), [i], waiter, evt);
                     var (d, s) = SetUp(desired, state, i, false);
@@ -87,10 +98,11 @@ public static class ControlDecisions
                 }
         }
 
-        ControlDecision Wait(ControlWaiter w) => new(desired, state with { Waiters = state.Waiters.Add(w) }, [], null, null, null, [], false);
+        ControlDecision Wait(ControlWaiter w) => new(desired, state with { Waiters = state.Waiters.Add(w) });
 
-        static ControlDecision Change((DesiredState Desired, ControlState State) next, ImmutableArray<int> reopen, ControlWaiter w, ControlEvent evt) =>
-            new(next.Desired, next.State with { Waiters = next.State.Waiters.Add(w) }, reopen, null, evt, null, [], true);
+        static ControlDecision Change((DesiredState Desired, ControlState State) next, ImmutableArray<int> reopen, ControlWaiter w,
+            ControlEvent evt) =>
+            new(next.Desired, next.State with { Waiters = next.State.Waiters.Add(w) }) { Reopen = reopen, Event = evt, Changed = true };
     }
 
     /// <summary>
@@ -102,32 +114,39 @@ public static class ControlDecisions
         var (_, desired, runtimes, now) = view;
         var spec = view.Table.Services[i];
         var r = runtimes[i];
-        ControlDecision Refuse(string why) => new(desired, state, [], ControlReply.Error(1, why), null, null, [], false);
+        ControlDecision Refuse(string why) => new(desired, state) { Reply = ControlReply.Error(1, why) };
         if (spec.Schedule is null)
-            return Refuse($"'{spec.Name}' has no schedule: 'tend run' starts one run of a scheduled task (to start '{spec.Name}' again: tend restart {spec.Name})");
+            return Refuse($"'{spec.Name}' has no schedule: 'tend run' starts one run of a scheduled task (to start '{spec.Name}' again: " +
+                $"tend restart {spec.Name})");
         if (desired.ShuttingDown) return Refuse($"tend is shutting down: '{spec.Name}' cannot run now");
         if (!desired.Up[i]) return Refuse($"the schedule of '{spec.Name}' is paused: resume it first (tend start {spec.Name})");
         if (r.Phase is ServicePhase.Running or ServicePhase.Cleaning or ServicePhase.Stopping)
-            return Refuse($"'{spec.Name}' is running{(r.Process is { } p ? $" (pid {p.Pid})" : "")}: a run never overlaps another; try again once it completed");
+            return Refuse($"'{spec.Name}' is running{(r.Process is { } p ? $" (pid {p.Pid})" : "")}: a run never overlaps another; try " +
+                $"again once it completed");
         if (r.Phase != ServicePhase.Scheduled)
-            return Refuse($"'{spec.Name}' is {ServiceStatus.StateOf(spec, r)}{(r.Reason is { } why ? $" ({why})" : "")}: it can run once its schedule is active");
+            return Refuse($"'{spec.Name}' is {ServiceStatus.StateOf(spec, r)}{(r.Reason is { } why ? $" ({why})" : "")}: it can run once " +
+                $"its schedule is active");
         if (r.Schedule.RunRequested || state.Waiters.Any(w => w.Service == i && w.Goal == ControlGoal.Ran))
             return Refuse($"a run of '{spec.Name}' was asked for already and is about to start");
         var waiter = new ControlWaiter(req, i, ControlGoal.Ran, now + (long)RunStartTimeout.TotalMilliseconds, r.Starts);
-        return new ControlDecision(desired, state with { Waiters = state.Waiters.Add(waiter) }, [], null,
-            new ControlEvent(i, EventNames.RunRequested, "run requested: starting one run now", null), null, [], true) { RunNow = [i] };
+        return new ControlDecision(desired, state with { Waiters = state.Waiters.Add(waiter) })
+        {
+            Event = new ControlEvent(i, EventNames.RunRequested, "run requested: starting one run now", null), Changed = true, RunNow = [i],
+        };
     }
 
-    /// <summary>How long <c>tend run</c> waits for the run to start (it starts in the next round: this bounds a stalled supervisor).</summary>
+    /// <summary>How long <c>tend run</c> waits for the run to start (it starts in the next round: this bounds a stalled
+    /// supervisor).</summary>
     public static readonly TimeSpan RunStartTimeout = TimeSpan.FromSeconds(10);
 
     private static string NextRun(ServiceRuntime r) => r.Schedule.NextDueAt is { } due ? $" (next run at {ScheduleRules.Format(due)})" : "";
 
-    /// <summary>After a round: restarts whose stop is done start again; waiting requests that are settled (or timed out) get their answer.</summary>
+    /// <summary>After a round: restarts whose stop is done start again; waiting requests that are settled (or timed out) get their
+    /// answer.</summary>
     public static ControlDecision Settle(SupervisorView view, ControlState state)
     {
         var desired = view.Desired;
-        if (state.RestartPending.IsEmpty && state.Waiters.IsEmpty) return new(desired, state, [], null, null, null, [], false);
+        if (state.RestartPending.IsEmpty && state.Waiters.IsEmpty) return new(desired, state);
         var changed = false;
         var reopen = ImmutableArray.CreateBuilder<int>();
         foreach (var i in state.RestartPending.Order())
@@ -147,7 +166,8 @@ public static class ControlDecisions
             if (Settle(w, settledView, state) is { } reply) answers.Add((w.Request, reply));
             else waiting.Add(w);
         }
-        return new(desired, state with { Waiters = waiting.ToImmutable() }, reopen.ToImmutable(), null, null, null, answers.ToImmutable(), changed);
+        return new(desired, state with { Waiters = waiting.ToImmutable() }) { Reopen = reopen.ToImmutable(),
+            Answers = answers.ToImmutable(), Changed = changed };
     }
 
     private static string? Settle(ControlWaiter w, SupervisorView view, ControlState state)
@@ -167,17 +187,21 @@ public static class ControlDecisions
         if (w.Goal == ControlGoal.Down && IsSettledDown(r))
             return ControlReply.Ok($"{spec.Name}: {shown}{(r.LastExit is { } e ? $" (its last run ended with {e})" : "")}");
         if (wantsUp && (w.Goal != ControlGoal.Restarted || r.Starts > w.StartsBefore) && Reconciler.IsReady(spec, r))
-            return ControlReply.Ok(spec.Schedule is not null ? $"{spec.Name}: scheduled{NextRun(r)}" : spec.OneShot ? $"{spec.Name}: completed" : $"{spec.Name}: running (pid {r.Process?.Pid}){(spec.Ready is { } c ? $", ready ({c})" : "")}");
+            return ControlReply.Ok(spec.Schedule is not null ? $"{spec.Name}: scheduled{NextRun(r)}" : spec.OneShot
+                ? $"{spec.Name}: completed"
+                : $"{spec.Name}: running (pid {r.Process?.Pid}){(spec.Ready is { } c ? $", ready ({c})" : "")}");
         if (wantsUp && r.Phase == ServicePhase.Failed)
             return ControlReply.Error(1, $"'{spec.Name}' failed: {r.Reason}");
         if (wantsUp && r.Phase == ServicePhase.Completed)
-            return ControlReply.Error(1, $"'{spec.Name}' ended{(r.LastExit is { } last ? $" with {last}" : "")} and its restart policy is {spec.Restart}");
+            return ControlReply.Error(1,
+                $"'{spec.Name}' ended{(r.LastExit is { } last ? $" with {last}" : "")} and its restart policy is {spec.Restart}");
         if (wantsUp && r.Phase == ServicePhase.Stopped && !view.Desired.Up[w.Service] && !state.RestartPending.Contains(w.Service))
             return ControlReply.Error(1, $"'{spec.Name}' was stopped by another request");
         if (wantsUp && r.Phase == ServicePhase.Waiting && Reconciler.BlockingDependencies(view.Table, view.Runtimes, w.Service).Any())
             return ControlReply.Error(1, $"'{spec.Name}' cannot start: a service it depends on is stopped or failed");
         if (view.Now < w.Deadline) return null;
-        return ControlReply.Error(1, $"timed out: '{spec.Name}' is {shown}{(r.Reason is { } why ? $" ({why})" : "")}; give a longer --timeout, or see tend status");
+        return ControlReply.Error(1,
+            $"timed out: '{spec.Name}' is {shown}{(r.Reason is { } why ? $" ({why})" : "")}; give a longer --timeout, or see tend status");
     }
 
     /// <summary>
@@ -239,13 +263,15 @@ public static class ControlDecisions
         var spec = view.Table.Services[i];
         var r = view.Runtimes[i];
         var running = r.Phase == ServicePhase.Running;
-        return new ServiceStatus(spec.Name, ServiceStatus.StateOf(spec, r), r.Process?.Pid, running ? view.Now - r.StartedAt : null, r.Restarts, r.LastExit,
+        return new ServiceStatus(spec.Name, ServiceStatus.StateOf(spec, r), r.Process?.Pid, running ? view.Now - r.StartedAt : null,
+            r.Restarts, r.LastExit,
             Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason)
         {
             Usage = r.Process is not null && usage is not null ? usage[i] : null,
             Schedule = spec.Schedule?.ToString(),
             LastRun = r.Schedule.LastRunAt,
-            NextDue = spec.Schedule is not null && r.Phase is not (ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Waiting) ? r.Schedule.NextDueAt : null,
+            NextDue = spec.Schedule is not null && r.Phase is not (ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Waiting)
+                ? r.Schedule.NextDueAt : null,
         };
     }
 
@@ -254,14 +280,18 @@ public static class ControlDecisions
     {
         var blocking = Reconciler.BlockingDependencies(view.Table, view.Runtimes, i).ToList();
         if (blocking.Count == 0) return null;
-        var names = string.Join(", ", blocking.Select(d => $"'{view.Table.Services[d].Name}' ({ServiceStatus.StateOf(view.Table.Services[d], view.Runtimes[d])})"));
-        return ControlReply.Error(1, $"'{view.Table.Services[i].Name}' depends on {names}: start {(blocking.Count == 1 ? "it" : "them")} first");
+        var names = string.Join(", ",
+            blocking.Select(d => $"'{view.Table.Services[d].Name}' ({ServiceStatus.StateOf(view.Table.Services[d], view.Runtimes[d])})"));
+        return ControlReply.Error(1,
+            $"'{view.Table.Services[i].Name}' depends on {names}: start {(blocking.Count == 1 ? "it" : "them")} first");
     }
 
     private static (DesiredState, ControlState) SetUp(DesiredState desired, ControlState state, int i, bool up) =>
-        (desired.Up[i] == up ? desired : desired with { Up = desired.Up.SetItem(i, up) }, state with { RestartPending = state.RestartPending.Remove(i) });
+        (desired.Up[i] == up ? desired : desired with { Up = desired.Up.SetItem(i, up) },
+            state with { RestartPending = state.RestartPending.Remove(i) });
 
-    private static long Deadline(ControlRequest req, long now, TimeSpan fallback) => now + (long)(req.Timeout ?? fallback).TotalMilliseconds;
+    private static long Deadline(ControlRequest req, long now,
+        TimeSpan fallback) => now + (long)(req.Timeout ?? fallback).TotalMilliseconds;
 
     private static bool IsSettledDown(ServiceRuntime r) => r.Phase is ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed;
 

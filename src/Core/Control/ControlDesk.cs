@@ -10,13 +10,13 @@ namespace Tend.Control;
 /// for an answer, decides each request with <see cref="ControlDecisions"/> and carries the decision out — the answer,
 /// the log line, a signal. Runs on the supervisor's thread, but for <see cref="Submit"/>, which a connection's thread calls.
 /// </summary>
-public sealed class ControlDesk : IRequestDesk
+internal sealed class ControlDesk : IRequestDesk
 {
     private readonly EventLog _log;
     private readonly ServiceTable _table;
     private ControlState _state = ControlState.Empty;
     private ControlServer? _server;
-    private Func<object, bool>? _post;
+    private Action<IPostedRequest>? _post;
     private volatile bool _closed;
 
     private ControlDesk(ServiceTable table, EventLog log)
@@ -30,7 +30,7 @@ public sealed class ControlDesk : IRequestDesk
     /// <paramref name="post"/> (the supervisor's <see cref="Supervisor.Post"/>). When none can be opened, supervision
     /// goes on without it: an error line says that control is off, why, and how to get it back.
     /// </summary>
-    public static ControlDesk Open(IReadOnlyList<string> paths, ServiceTable table, EventLog log, Func<object, bool> post)
+    public static ControlDesk Open(IReadOnlyList<string> paths, ServiceTable table, EventLog log, Action<IPostedRequest> post)
     {
         var desk = new ControlDesk(table, log) { _post = post };
         try
@@ -39,7 +39,8 @@ public sealed class ControlDesk : IRequestDesk
         }
         catch (IOException e)
         {
-            log.Error($"control socket disabled: {PlainMessage.Of(e)}; 'tend status' and the other verbs will not work (give --control-socket PATH or set {ControlServer.PathVariable})");
+            log.Error($"control socket disabled: {PlainMessage.Of(e)}; 'tend status' and the other verbs will not work (give " +
+                $"--control-socket PATH or set {ControlServer.PathVariable})");
         }
         return desk;
     }
@@ -54,12 +55,28 @@ public sealed class ControlDesk : IRequestDesk
     public long NextDeadline => _state.Waiters.IsEmpty ? long.MaxValue : _state.Waiters.Min(w => w.Deadline);
 
     /// <summary>Called on a connection's thread: hands the request to the supervisor's thread; false once Tend exits.</summary>
-    private bool Submit(ControlRequest request) => !_closed && _post!(request);
-
-    /// <inheritdoc/>
-    public RequestOutcome Handle(object request, SupervisorView view)
+    private bool Submit(ControlRequest request)
     {
-        var req = (ControlRequest)request;
+        if (_closed) return false;
+        _post!(new Posted(this, request));
+        return true;
+    }
+
+    /// <summary>A control request on its way to the supervisor's thread.</summary>
+    private sealed class Posted(ControlDesk desk, ControlRequest request) : IPostedRequest
+    {
+        public RequestOutcome Decide(SupervisorView view) => desk.Handle(request, view);
+
+        public void Refuse(string why) => request.Answer(ControlReply.Error(1, why));
+    }
+
+    /// <summary>
+    /// Decides one request on the supervisor's thread (<see cref="ControlDecisions.Decide"/>) and carries it out: the
+    /// log line, then the answer — for <c>signal</c>, after sending it, since the answer says whether it could be sent.
+    /// A request that waits (a start until ready) is answered later, by <see cref="Settle"/>.
+    /// </summary>
+    private RequestOutcome Handle(ControlRequest req, SupervisorView view)
+    {
         var d = ControlDecisions.Decide(req, view, _state);
         _state = d.State;
         if (d.Event is { } e)
@@ -78,7 +95,8 @@ public sealed class ControlDesk : IRequestDesk
         return new RequestOutcome(d.Desired, d.Reopen, d.Changed);
     }
 
-    /// <summary>Sends <c>tend signal</c>'s signal to the service's process group, else to its process; the answer says which, or why not.</summary>
+    /// <summary>Sends <c>tend signal</c>'s signal to the service's process group, else to its process; the answer says which, or why
+    /// not.</summary>
     private string SendSignal(SupervisorView view, int i, int signal)
     {
         var spec = view.Table.Services[i];
@@ -99,12 +117,11 @@ public sealed class ControlDesk : IRequestDesk
     }
 
     /// <inheritdoc/>
-    public void Close(IEnumerable<object> unhandled)
+    public void Close()
     {
         _closed = true;
         foreach (var w in _state.Waiters) w.Request.Answer(ControlReply.Error(1, "tend is exiting"));
         _state = ControlState.Empty;
-        foreach (var request in unhandled) (request as ControlRequest)?.Answer(ControlReply.Error(1, "tend is exiting"));
         _server?.Dispose();
     }
 }

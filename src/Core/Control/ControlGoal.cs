@@ -1,7 +1,7 @@
 namespace Tend.Control;
 
 /// <summary>What a waiting request waits for.</summary>
-public enum ControlGoal
+internal enum ControlGoal
 {
     /// <summary>The service stopped (or failed, or completed).</summary>
     Down,
@@ -11,6 +11,7 @@ public enum ControlGoal
     Restarted,
     /// <summary>The service is ready, without asking for anything.</summary>
     Ready,
-    /// <summary>A run of a scheduled task asked for with <c>tend run</c> started (more starts than <see cref="ControlWaiter.StartsBefore"/>).</summary>
+    /// <summary>A run of a scheduled task asked for with <c>tend run</c> started (more starts than
+    /// <see cref="ControlWaiter.StartsBefore"/>).</summary>
     Ran,
 }

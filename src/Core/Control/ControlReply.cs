@@ -6,9 +6,10 @@ using Tend.Supervision;
 namespace Tend.Control;
 
 /// <summary>The replies of the control protocol: one JSON object per connection, on one line.</summary>
-public static class ControlReply
+internal static class ControlReply
 {
-    /// <summary><c>{"ok":false,"code":N,"error":"…"}</c>: code 2 for a bad request (unknown verb or service, bad signal), 1 otherwise.</summary>
+    /// <summary><c>{"ok":false,"code":N,"error":"…"}</c>: code 2 for a bad request (unknown verb or service, bad signal), 1
+    /// otherwise.</summary>
     public static string Error(int code, string message) => Write(w =>
     {
         w.WriteBoolean("ok", false);

@@ -6,8 +6,11 @@ namespace Tend.Control;
 /// One parsed control request, and the slot its reply goes into. The connection's thread waits on the slot;
 /// the supervisor's thread fills it.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "ManualResetEventSlim needs disposing only once its WaitHandle was asked for, which nothing does; and the supervisor may answer after the connection gave up, so it must never find it disposed.")]
-public sealed class ControlRequest
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+    Justification =
+    "ManualResetEventSlim needs disposing only once its WaitHandle was asked for, which nothing does; and the supervisor may answer " +
+        "after the connection gave up, so it must never find it disposed.")]
+internal sealed class ControlRequest
 {
     private readonly ManualResetEventSlim _done = new();
     private string? _reply;
@@ -60,7 +63,8 @@ public sealed class ControlRequest
         foreach (var c in text)
             if (char.IsControl(c) && c != '\t')
             {
-                error = $"malformed request: control character U+{(int)c:X4}; a request is one line of text such as 'status' or 'stop NAME'";
+                error =
+                    $"malformed request: control character U+{(int)c:X4}; a request is one line of text such as 'status' or 'stop NAME'";
                 return null;
             }
         var words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
@@ -78,7 +82,8 @@ public sealed class ControlRequest
         if (!info.Accepts(words.Length))
         {
             var (min, max) = (info.MinWords, info.MaxWords);
-            var takes = min == max ? (min == 1 ? "no arguments" : $"{min - 1} argument{(min == 2 ? "" : "s")}") : $"{min - 1} to {max - 1} arguments";
+            var takes = min == max ? (min == 1 ? "no arguments" : $"{min - 1} argument{(min == 2 ? "" : "s")}")
+                : $"{min - 1} to {max - 1} arguments";
             error = $"'{words[0]}' takes {takes}, got {words.Length - 1}: {info.Usage}";
             return null;
         }

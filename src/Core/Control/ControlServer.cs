@@ -9,13 +9,13 @@ namespace Tend.Control;
 /// its own thread and a <c>status</c> beside it is answered at once. Nothing here touches supervision state: a bad client can
 /// cost a thread for <see cref="ReadTimeout"/>, never a restart.
 /// </summary>
-public sealed class ControlServer : IDisposable
+internal sealed class ControlServer : IDisposable
 {
     /// <summary>The default socket path.</summary>
-    public const string DefaultPath = "/run/tend/control.sock";
+    public const string DefaultPath = ControlSocketDefaults.Path;
 
     /// <summary>The environment variable that names the socket, for Tend and its client.</summary>
-    public const string PathVariable = "TEND_CONTROL_SOCKET";
+    public const string PathVariable = ControlSocketDefaults.Variable;
 
     /// <summary>
     /// The path from <see cref="PathVariable"/>; else the first of <see cref="ControlSocketPaths.For"/> for this user
@@ -24,7 +24,8 @@ public sealed class ControlServer : IDisposable
     public static string ConfiguredPath =>
         Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } p ? p : ControlSocketPaths.For(Libc.geteuid())[0];
 
-    /// <summary>Whether the socket's place was left to Tend (no <see cref="PathVariable"/>): then it may fall back to the next candidate.</summary>
+    /// <summary>Whether the socket's place was left to Tend (no <see cref="PathVariable"/>): then it may fall back to the next
+    /// candidate.</summary>
     public static bool PathIsDefault => Environment.GetEnvironmentVariable(PathVariable) is not { Length: > 0 };
 
     /// <summary>The longest request line, newline included.</summary>
@@ -85,7 +86,8 @@ public sealed class ControlServer : IDisposable
     /// Creates the socket at <paramref name="path"/> (its directory too, 0700) with mode 0600, and starts serving.
     /// <paramref name="submit"/> hands a request to the supervisor; false when it no longer takes any.
     /// </summary>
-    /// <exception cref="IOException">The socket cannot be created, or another Tend already serves it (<see cref="AlreadyServed"/>); the message says why in plain words.</exception>
+    /// <exception cref="IOException">The socket cannot be created, or another Tend already serves it (<see cref="AlreadyServed"/>); the
+    /// message says why in plain words.</exception>
     public static ControlServer Open(string path, Func<ControlRequest, bool> submit)
     {
         if (ControlSocketPaths.PrepareDirectory(path) is { } why) throw new IOException(why);
@@ -116,10 +118,12 @@ public sealed class ControlServer : IDisposable
         var type = Libc.FileType(path);
         if (type is 0 or Libc.S_IFSOCK) return null;
         var what = type == Libc.S_IFDIR ? "a directory" : "a file that is not a socket";
-        return $"the control socket path {path} is {what}: Tend will not replace it; give --control-socket another path (or set {PathVariable}), or --no-control";
+        return $"the control socket path {path} is {what}: Tend will not replace it; give --control-socket another path (or set " +
+            $"{PathVariable}), or --no-control";
     }
 
-    /// <summary>Whether a Tend listens on <paramref name="path"/>: a connection is accepted, or refused for permission (someone listens there).</summary>
+    /// <summary>Whether a Tend listens on <paramref name="path"/>: a connection is accepted, or refused for permission (someone listens
+    /// there).</summary>
     public static bool Answers(string path)
     {
         try
@@ -167,7 +171,10 @@ public sealed class ControlServer : IDisposable
             if (uid is null || (uid != 0 && uid != _owner))
             {
                 var served = _owner == 0 ? "root only" : $"root and uid {_owner} (Tend's user) only";
-                Reply(client, ControlReply.Error(1, $"permission denied: the control socket serves {served} (this client runs as uid {uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}); run the command as one of them, e.g. docker exec -u root CONTAINER tend status"));
+                Reply(client, ControlReply.Error(1,
+                    $"permission denied: the control socket serves {served} (this client runs as uid " +
+                        $"{uid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}); run the command as one of " +
+                            $"them, e.g. docker exec -u root CONTAINER tend status"));
                 return;
             }
             if (line is null)
@@ -226,7 +233,8 @@ public sealed class ControlServer : IDisposable
             }
             if (n == 0)
             {
-                problem = count == 0 ? "empty request: send a verb such as 'status', then '\\n'" : "truncated request: the connection was shut before the newline; end the request with '\\n'";
+                problem = count == 0 ? "empty request: send a verb such as 'status', then '\\n'"
+                    : "truncated request: the connection was shut before the newline; end the request with '\\n'";
                 return null;
             }
             var newline = buffer.AsSpan(count, n).IndexOf((byte)'\n');

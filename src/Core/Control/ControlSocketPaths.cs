@@ -11,10 +11,10 @@ namespace Tend.Control;
 /// <c>/tmp/tend-UID</c>, then <c>/dev/shm/tend-UID</c> (a read-only root filesystem) — a directory of its own, mode
 /// 0700, refused when another user made it first.
 /// </summary>
-public static class ControlSocketPaths
+internal static class ControlSocketPaths
 {
     /// <summary>The socket's file name inside each candidate directory.</summary>
-    public const string FileName = "control.sock";
+    public const string FileName = ControlSocketDefaults.FileName;
 
     /// <summary>The candidate socket paths for a Tend running as <paramref name="uid"/>, in the order Tend tries them.</summary>
     public static IReadOnlyList<string> For(uint uid)

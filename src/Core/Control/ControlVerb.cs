@@ -1,7 +1,7 @@
 namespace Tend.Control;
 
 /// <summary>The control verbs.</summary>
-public enum ControlVerb
+internal enum ControlVerb
 {
     /// <summary>Every service, or one: state, pid, uptime, restarts, last exit.</summary>
     Status,

@@ -9,7 +9,8 @@ namespace Tend.Control;
 /// <param name="ClientUsage">The client's arguments, as <c>--help</c> shows them.</param>
 /// <param name="Help">What it does, as <c>--help</c> says it.</param>
 /// <param name="TakesTimeout">It waits for its goal, at most a timeout (<c>--timeout D</c>).</param>
-public sealed record ControlVerbInfo(ControlVerb Verb, string Name, int MinWords, int MaxWords, string Usage, string ClientUsage, string Help, bool TakesTimeout)
+internal sealed record ControlVerbInfo(ControlVerb Verb, string Name, int MinWords, int MaxWords, string Usage, string ClientUsage,
+    string Help, bool TakesTimeout)
 {
     /// <summary>Whether a request line may have <paramref name="words"/> words.</summary>
     public bool Accepts(int words) => words >= MinWords && words <= MaxWords;

@@ -1,7 +1,8 @@
 namespace Tend.Control;
 
-/// <summary>The verb table: the one home of the control verbs' names, arguments and usage, for the server's parser, the client and <c>--help</c>.</summary>
-public static class ControlVerbs
+/// <summary>The verb table: the one home of the control verbs' names, arguments and usage, for the server's parser, the client and
+/// <c>--help</c>.</summary>
+internal static class ControlVerbs
 {
     /// <summary>Every verb, in the order <c>--help</c> lists them.</summary>
     public static readonly IReadOnlyList<ControlVerbInfo> All =

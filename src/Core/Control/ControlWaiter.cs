@@ -1,4 +1,4 @@
 namespace Tend.Control;
 
 /// <summary>A request that is answered once its goal is reached, or at its deadline (ms).</summary>
-public sealed record ControlWaiter(ControlRequest Request, int Service, ControlGoal Goal, long Deadline, int StartsBefore = 0);
+internal sealed record ControlWaiter(ControlRequest Request, int Service, ControlGoal Goal, long Deadline, int StartsBefore = 0);

@@ -7,7 +7,7 @@ namespace Tend.Control;
 /// refused rather than taken for a command line: a second supervisor would start every declared service again — a
 /// second web on the same port, a second worker — and outlive the <c>docker exec</c> that started it.
 /// </summary>
-public static class RunningTend
+internal static class RunningTend
 {
     /// <summary>
     /// Why this run must not supervise, or null. A Tend serves one of <paramref name="sockets"/> (the paths this run

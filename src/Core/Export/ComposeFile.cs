@@ -25,7 +25,8 @@ internal static class ComposeFile
         var services = new YamlMap();
         foreach (var s in plan.Services) services.Add(s.Name, Service(plan, s, swarm));
         var root = new YamlMap().Add("services", services);
-        var header = plan.Header(swarm ? "Docker Swarm stack file (docker stack deploy -c FILE NAME)" : "Docker Compose file", command).Concat(
+        var header = plan.Header(swarm ? "Docker Swarm stack file (docker stack deploy -c FILE NAME)" : "Docker Compose file",
+            command).Concat(
         [
             "The services no longer share localhost: one reaches another by its service name here (NAME:PORT, not",
             "127.0.0.1:PORT). Options that hold such addresses must be given to export (or set with TEND_* variables).",
@@ -46,7 +47,8 @@ internal static class ComposeFile
         var m = new YamlMap();
         foreach (var note in ExportPlan.LoopbackNotes(s, swarm ? "Swarm" : "Compose")) m.Comment(note);
         if (s.Scheduled)
-            m.Comment($"{(swarm ? "Swarm" : "Compose")} has no scheduler (Kubernetes: a CronJob): Tend in this container runs {s.Name} at each due time of '{s.Spec.Schedule!.Expression}'");
+            m.Comment($"{(swarm ? "Swarm" : "Compose")} has no scheduler (Kubernetes: a CronJob): Tend in this container " +
+                $"runs {s.Name} at each due time of '{s.Spec.Schedule!.Expression}'");
         m.Add("image", plan.Image);
         var waits = swarm ? Waits(plan, s, m) : [];
         // Swarm: the image's entrypoint (Tend) comes after wait-for, which becomes it once every dependency answers.
@@ -63,7 +65,9 @@ internal static class ComposeFile
             var p = port.ToString(CultureInfo.InvariantCulture);
             m.Add("expose", YamlSeq.Words([p]));
             if (!swarm)
-                m.Add("ports", YamlSeq.Words([$"127.0.0.1:{p}:{p}"]).Comment("on the host's loopback only: remove 127.0.0.1: to publish on every address"));
+                m.Add("ports",
+                    YamlSeq.Words([$"127.0.0.1:{p}:{p}"]).Comment("on the host's loopback only: remove 127.0.0.1: to publish on every " +
+                        "address"));
             else
                 m.Comment($"to publish {s.Name} on every node (Swarm's ingress ignores an address): ports: [\"{p}:{p}\"]");
         }
@@ -85,7 +89,8 @@ internal static class ComposeFile
             foreach (var d in s.Spec.DependsOn)
             {
                 var dep = plan.Get(d);
-                var condition = dep.Spec.OneShot ? "service_completed_successfully" : dep.HasReadiness && !dep.Scheduled ? "service_healthy" : "service_started";
+                var condition = dep.Spec.OneShot ? "service_completed_successfully" : dep.HasReadiness && !dep.Scheduled ? "service_healthy"
+                    : "service_started";
                 deps.Add(d, new YamlMap().Add("condition", condition));
             }
             m.Add("depends_on", deps);
@@ -104,8 +109,10 @@ internal static class ComposeFile
             if (d.LongRunning && d.WaitAddress(d.Name) is { } address) waits.Add(address);
             else
                 m.Comment(d.Spec.OneShot
-                    ? $"{s.Name} depends on the one-shot task {d.Name}, which cannot be waited for from another container: it starts without waiting"
-                    : $"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another container (no TCP or HTTP readiness check): it starts without waiting");
+                    ? $"{s.Name} depends on the one-shot task {d.Name}, which cannot be waited for from another container: it starts " +
+                        $"without waiting"
+                    : $"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another container (no TCP or HTTP readiness " +
+                        $"check): it starts without waiting");
         }
         return waits;
     }
@@ -119,7 +126,8 @@ internal static class ComposeFile
     {
         var order = s.HasReadiness ? "start-first" : "stop-first";
         var update = new YamlMap().Add("parallelism", 1).Add("order", order).Add("failure_action", "rollback");
-        if (order == "start-first") update.Comment("two copies run side by side for a moment: use stop-first if they must not (one data directory)");
+        if (order ==
+            "start-first") update.Comment("two copies run side by side for a moment: use stop-first if they must not (one data directory)");
         return new YamlMap()
             .Add("replicas", 1)
             .Add("restart_policy", new YamlMap().Add("condition", SwarmRestart(s)))

@@ -1,7 +1,7 @@
 namespace Tend.Export;
 
 /// <summary>Which tool reads an exported Compose file.</summary>
-public enum ComposeTarget
+internal enum ComposeTarget
 {
     /// <summary>Docker Compose (v2, or docker-compose 1.29): <c>depends_on</c> with conditions, <c>restart</c>, ports on
     /// 127.0.0.1.</summary>

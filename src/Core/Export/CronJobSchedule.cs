@@ -31,7 +31,8 @@ internal static class CronJobSchedule
             foreach (var part in field.Split(','))
             {
                 var range = part.Split('/')[0].Split('-');
-                if (range.Length == 2 && int.TryParse(range[0], out var from) && int.TryParse(range[1], out var to) && from > to) return null;
+                if (range.Length == 2 && int.TryParse(range[0], out var from) && int.TryParse(range[1],
+                    out var to) && from > to) return null;
             }
         return string.Join(' ', fields);
     }

@@ -16,7 +16,8 @@ internal static class DeclaredOptions
     /// <param name="bind">The generated binder, with an empty environment.</param>
     /// <param name="serviceNames">Every declared service's name.</param>
     /// <param name="flags">Every flag the binder understands.</param>
-    public static Dictionary<string, List<string>> Split(string[] args, Func<string[], BoundServices> bind, IReadOnlyList<string> serviceNames, IReadOnlyList<string> flags)
+    public static Dictionary<string, List<string>> Split(string[] args, Func<string[], BoundServices> bind,
+        IReadOnlyList<string> serviceNames, IReadOnlyList<string> flags)
     {
         var result = serviceNames.ToDictionary(n => n, _ => new List<string>(), StringComparer.Ordinal);
         var declared = flags.ToHashSet(StringComparer.Ordinal);
@@ -40,7 +41,8 @@ internal static class DeclaredOptions
     public static IEnumerable<string> Owners(string flag, IReadOnlyList<string> serviceNames) =>
         serviceNames.Where(n => flag.StartsWith("--" + n + "-", StringComparison.Ordinal));
 
-    /// <summary>The environment variable that sets a flag's option: <c>--web-port</c> gives <c>TEND_WEB_PORT</c> (the generator's rule).</summary>
+    /// <summary>The environment variable that sets a flag's option: <c>--web-port</c> gives <c>TEND_WEB_PORT</c> (the generator's
+    /// rule).</summary>
     public static string EnvironmentName(string flag) => "TEND_" + flag[2..].Replace('-', '_').ToUpperInvariant();
 
     /// <summary>How many arguments the flag at <paramref name="i"/> takes, as the binder reads them: 1 or 2.</summary>

@@ -37,7 +37,9 @@ internal static unsafe partial class Exec
             _ = signal(SIGPIPE, 0);
             _ = execvp(argv[0], array); // returns only on failure (-1, errno)
             var errno = Marshal.GetLastPInvokeError();
-            FdWriter.Write(2, $"tend: error: cannot run '{argv[0]}': {(errno == ENOENT ? "no such program (give its path, or put it on PATH)" : Marshal.GetPInvokeErrorMessage(errno))}\n");
+            FdWriter.Write(2,
+                $"tend: error: cannot run '{argv[0]}': {(errno == ENOENT ? "no such program (give its path, or put it on " +
+                    "PATH)" : Marshal.GetPInvokeErrorMessage(errno))}\n");
             return 127;
         }
         finally { foreach (var h in handles) Marshal.FreeCoTaskMem(h); }

@@ -11,19 +11,22 @@ namespace Tend.Export;
 /// the same way, and carried into the service's own container; <c>--only</c>/<c>--without</c> select. Runs as a client
 /// (never as the supervisor), so the supervisor pays nothing for it but the code's bytes.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class ExportCommand
 {
     /// <summary>The verb.</summary>
     public const string Verb = "export";
 
     /// <summary>For <c>--help</c>.</summary>
-    /// <remarks>The flags' lines come from the tables the parsers read (<see cref="ExportRequest.Flags"/>, <see cref="WaitFor.Flags"/>).</remarks>
+    /// <remarks>The flags' lines come from the tables the parsers read (<see cref="ExportRequest.Flags"/>,
+    /// <see cref="WaitFor.Flags"/>).</remarks>
     public static readonly string Usage =
         "Export the declared services for an orchestrator (YAML on stdout; a container per service, same image):\n" +
         "  tend export compose --image IMAGE[:TAG] [--target compose|swarm] [declared options] [--only NAME,…] [--without NAME,…]\n" +
         "  tend export kubernetes --image IMAGE[:TAG] [--layout pod|split] [--name NAME] [declared options] …\n" +
         string.Concat(ExportRequest.Flags.Select(f => "  " + f.HelpLine(38) + "\n")) +
-        "  tend " + WaitFor.Usage + "\n      wait until each address answers, then run PROGRAM (exported init containers and Swarm entrypoints)\n" +
+        "  tend " + WaitFor.Usage
+            + "\n      wait until each address answers, then run PROGRAM (exported init containers and Swarm entrypoints)\n" +
         string.Concat(WaitFor.Flags.Select(f => "  " + f.HelpLine(38) + "\n"));
 
     /// <summary>Whether the arguments ask for <c>export</c> or <c>wait-for</c>.</summary>
@@ -78,15 +81,18 @@ public static class ExportCommand
         foreach (var line in request.CommandLines)
             FdWriter.Write(2, $"tend: note: the ad-hoc command line '{line}' is not exported: declare it as a [Service] to export it\n");
         if (services.Count == 0)
-            throw new UsageException("there are no declared services to export (ad-hoc command lines are not exported): declare services with [Service], or select some with --only/--without");
+            throw new UsageException("there are no declared services to export (ad-hoc command lines are not exported): declare services " +
+                "with [Service], or select some with --only/--without");
         var names = services.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var s in services)
             foreach (var d in s.Spec.DependsOn)
                 if (!names.Contains(d))
-                    throw new UsageException($"service '{s.Name}' depends on '{d}', which --only/--without leaves out of the export: keep both or neither");
+                    throw new UsageException($"service '{s.Name}' depends on '{d}', which --only/--without leaves out of the export: " +
+                        $"keep both or neither");
         foreach (var (limit, setting) in request.Resources)
             if (setting.Service is { } name && !names.Contains(name))
-                throw new UsageException($"option '{(limit ? "--limits" : "--requests")}' names '{name}', which is not an exported service; the services are: {string.Join(", ", names)}");
+                throw new UsageException($"option '{(limit ? "--limits" : "--requests")}' names '{name}', which is not an exported " +
+                    $"service; the services are: {string.Join(", ", names)}");
         var plan = new ExportPlan(request.Image, request.AppName, services, request.CommandLines)
         {
             Target = request.Target,

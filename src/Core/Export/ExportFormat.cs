@@ -1,7 +1,7 @@
 namespace Tend.Export;
 
 /// <summary>What export writes.</summary>
-public enum ExportFormat
+internal enum ExportFormat
 {
     /// <summary>A Docker Compose file.</summary>
     Compose,

@@ -5,7 +5,7 @@ namespace Tend.Export;
 /// <param name="AppName">The application's name: the Deployment's, and the prefix of split-layout object names.</param>
 /// <param name="Services">The exported services, in declaration order.</param>
 /// <param name="NotExported">Ad-hoc command lines given to export, which are not exported.</param>
-public sealed record ExportPlan(string Image, string AppName, IReadOnlyList<ExportedService> Services, IReadOnlyList<string> NotExported)
+internal sealed record ExportPlan(string Image, string AppName, IReadOnlyList<ExportedService> Services, IReadOnlyList<string> NotExported)
 {
     /// <summary>For Compose: which tool reads the file.</summary>
     public ComposeTarget Target { get; init; }
@@ -72,11 +72,14 @@ public sealed record ExportPlan(string Image, string AppName, IReadOnlyList<Expo
     {
         var words = s.Spec.Command.Arguments.Concat(s.Spec.Command.Environment.Values).Concat(s.Environment.Select(e => e.Value));
         foreach (var w in words.Where(NamesLoopback).Distinct(StringComparer.Ordinal))
-            yield return $"{s.Name} is given '{w}': in {elsewhere} that is {s.Name}'s own container; if it means another service, give that option to export with the other service's address";
+            yield
+                return $"{s.Name} is given '{w}': in {elsewhere} that is {s.Name}'s own container; if it means another service, give " +
+                    $"that option to export with the other service's address";
     }
 
     private static bool NamesLoopback(string word) =>
-        word.Contains("127.0.0.1", StringComparison.Ordinal) || word.Contains("localhost", StringComparison.OrdinalIgnoreCase) || word.Contains("[::1]", StringComparison.Ordinal);
+        word.Contains("127.0.0.1", StringComparison.Ordinal) || word.Contains("localhost",
+            StringComparison.OrdinalIgnoreCase) || word.Contains("[::1]", StringComparison.Ordinal);
 
     /// <summary>Comment lines that open every exported file.</summary>
     public IEnumerable<string> Header(string what, string command)

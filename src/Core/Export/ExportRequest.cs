@@ -10,7 +10,8 @@ namespace Tend.Export;
 /// <param name="AppName">The application's name (<c>--name</c>, else the image's).</param>
 /// <param name="CommandLines">Ad-hoc command lines given along, which are not exported.</param>
 /// <param name="Help"><c>--help</c> was given.</param>
-public sealed record ExportRequest(ExportFormat Format, string Image, KubernetesLayout Layout, string AppName, IReadOnlyList<string> CommandLines, bool Help)
+internal sealed record ExportRequest(ExportFormat Format, string Image, KubernetesLayout Layout, string AppName,
+    IReadOnlyList<string> CommandLines, bool Help)
 {
     /// <summary>For Compose: Docker Compose, or <c>docker stack deploy</c> (<c>--target swarm</c>).</summary>
     public ComposeTarget Target { get; init; }
@@ -27,7 +28,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     /// </summary>
     public bool NoSidecars { get; init; }
 
-    /// <summary>For Kubernetes: <c>--drain-delay D</c>, carried to each long-running service's container (see <see cref="Drain"/>), or
+    /// <summary>For Kubernetes: <c>--drain-delay D</c>, carried to each long-running service's container (see
+    /// <see cref="Supervision.Drain"/>), or
     /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 
@@ -82,7 +84,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         var lines = new List<string>();
         // Flags of Tend's own are named as such; any other unknown flag is suggested among export's and the declared ones.
         bool Unknown(string flag, string? inline) => throw new UsageException(HostOptions.Options.Any(o => o.Name == flag)
-            ? $"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the containers instead)"
+            ? $"option '{flag}' is Tend's own, and export carries only the declared services' options: leave it out (give it to the " +
+                $"containers instead)"
             : HostOptions.UnknownOption(flag, declaredFlags.Concat(Flags.Select(f => f.Name))));
         var reader = new ArgumentReader(rest, Flags, start: 1);
         while (reader.Next(out var known, out var value, Unknown))
@@ -94,7 +97,9 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     {
                         "compose" => ExportFormat.Compose,
                         "kubernetes" or "k8s" => ExportFormat.Kubernetes,
-                        "swarm" => throw new UsageException("export got 'swarm': expected compose or kubernetes (for Docker Swarm: export compose --target swarm)"),
+                        "swarm" =>
+                            throw new UsageException("export got 'swarm': expected compose or kubernetes (for Docker Swarm: export " +
+                                "compose --target swarm)"),
                         _ => throw new UsageException($"export got '{value}': expected compose or kubernetes ({usage})"),
                     };
                     break;
@@ -103,11 +108,16 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     break;
                 case "--image":
                     image = value;
-                    if (image.Length == 0 || image.Any(char.IsWhiteSpace)) throw new UsageException($"option '--image' got '{image}': expected an image reference such as registry.example/app:1.0");
+                    if (image.Length == 0
+                        || image.Any(char.IsWhiteSpace))
+                        throw new UsageException($"option '--image' got '{image}': expected an image reference such as " +
+                            $"registry.example/app:1.0");
                     break;
                 case "--name":
                     name = value;
-                    if (!IsDnsLabel(name)) throw new UsageException($"option '--name' got '{name}': expected lower-case letters, digits and '-', starting with a letter, at most 40 characters");
+                    if (!IsDnsLabel(name))
+                        throw new UsageException($"option '--name' got '{name}': expected lower-case letters, digits and '-', starting " +
+                            $"with a letter, at most 40 characters");
                     break;
                 case "--layout":
                     layout = value switch
@@ -135,7 +145,8 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     break;
                 case "--drain-delay":
                     if (!Duration.TryParse(value, out var delay) || delay <= TimeSpan.Zero)
-                        throw new UsageException($"option '--drain-delay' got '{value}': expected {Duration.Expected}, more than zero, such as 5s");
+                        throw new UsageException($"option '--drain-delay' got '{value}': expected {Duration.Expected}, more than zero, " +
+                            $"such as 5s");
                     drain = delay;
                     kubernetesOnly.Add(known.Name);
                     break;
@@ -146,8 +157,10 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
                     kubernetesOnly.Add(known.Name);
                     break;
                 case "--run-as-user":
-                    if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid) || uid is < 1 or > int.MaxValue)
-                        throw new UsageException($"option '--run-as-user' got '{value}': expected a numeric user id other than 0 (root), such as 1000");
+                    if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                        out var uid) || uid is < 1 or > int.MaxValue)
+                        throw new UsageException($"option '--run-as-user' got '{value}': expected a numeric user id other than 0 (root), " +
+                            $"such as 1000");
                     user = uid;
                     kubernetesOnly.Add(known.Name);
                     break;
@@ -168,9 +181,15 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
         if (image is null) throw new UsageException($"export needs the image every service runs: {usage}, e.g. --image myimage:1.0");
         if (layout is not null && format != ExportFormat.Kubernetes) throw new UsageException("option '--layout' is for " +
             "export kubernetes: leave it out");
-        if (kubernetesOnly.Count > 0 && format != ExportFormat.Kubernetes) throw new UsageException($"option '{kubernetesOnly[0]}' is for export kubernetes: leave it out");
-        if (target is not null && format != ExportFormat.Compose) throw new UsageException("option '--target' is for export compose: leave it out");
-        if (noSidecars && layout == KubernetesLayout.Split) throw new UsageException("option '--no-sidecars' is for --layout pod (the split layout has none): leave it out");
+        if (kubernetesOnly.Count > 0
+            && format !=
+            ExportFormat.Kubernetes) throw new UsageException($"option '{kubernetesOnly[0]}' is for export kubernetes: leave it out");
+        if (target is not null
+            && format != ExportFormat.Compose) throw new UsageException("option '--target' is for export compose: leave it out");
+        if (noSidecars
+            && layout ==
+            KubernetesLayout.Split)
+            throw new UsageException("option '--no-sidecars' is for --layout pod (the split layout has none): leave it out");
         return new ExportRequest(format.Value, image, layout ?? KubernetesLayout.Pod, name ?? AppNameOf(image), lines, false)
         {
             Target = target ?? ComposeTarget.Compose,
@@ -199,5 +218,6 @@ public sealed record ExportRequest(ExportFormat Format, string Image, Kubernetes
     }
 
     private static bool IsDnsLabel(string s) =>
-        s.Length is > 0 and <= 40 && char.IsAsciiLetterLower(s[0]) && s[^1] != '-' && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+        s.Length is > 0 and <= 40 && char.IsAsciiLetterLower(s[0]) && s[^1] != '-' && s.All(c => char.IsAsciiLetterLower(c)
+            || char.IsAsciiDigit(c) || c == '-');
 }

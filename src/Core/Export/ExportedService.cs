@@ -7,7 +7,8 @@ namespace Tend.Export;
 /// <param name="Spec">The bound service.</param>
 /// <param name="Options">The arguments that set its options, as given to export (e.g. <c>--web-port 8080</c>).</param>
 /// <param name="Environment">The <c>TEND_*</c> variables that set its options in export's environment.</param>
-public sealed record ExportedService(ServiceSpec Spec, IReadOnlyList<string> Options, IReadOnlyList<KeyValuePair<string, string>> Environment)
+internal sealed record ExportedService(ServiceSpec Spec, IReadOnlyList<string> Options, IReadOnlyList<KeyValuePair<string,
+    string>> Environment)
 {
     /// <summary>The service's name.</summary>
     public string Name => Spec.Name;

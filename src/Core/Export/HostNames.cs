@@ -44,7 +44,8 @@ internal static unsafe partial class HostNames
             for (var ai = result; ai is not null; ai = ai->Next)
             {
                 if (ai->Family == AF_INET && ai->AddrLen >= 8) list.Add(new IPAddress(new ReadOnlySpan<byte>(ai->Addr + 4, 4)));
-                else if (ai->Family == AF_INET6 && ai->AddrLen >= 28) list.Add(new IPAddress(new ReadOnlySpan<byte>(ai->Addr + 8, 16), *(uint*)(ai->Addr + 24)));
+                else if (ai->Family == AF_INET6 && ai->AddrLen >= 28) list.Add(new IPAddress(new ReadOnlySpan<byte>(ai->Addr + 8, 16),
+                    *(uint*)(ai->Addr + 24)));
             }
         }
         finally { freeaddrinfo(result); }

@@ -4,7 +4,7 @@ using Tend.Arguments;
 namespace Tend.Export;
 
 /// <summary>How the services are laid out on Kubernetes.</summary>
-public enum KubernetesLayout
+internal enum KubernetesLayout
 {
     /// <summary>One Deployment whose pod holds a container per service; dependencies are native sidecars.</summary>
     Pod,
@@ -47,9 +47,11 @@ internal static class KubernetesManifests
         {
             var limit = s.Scheduled ? MaxCronJobName : MaxServiceName;
             if (layout == KubernetesLayout.Split && plan.ObjectName(s).Length > limit)
-                throw new UsageException($"the Kubernetes name '{plan.ObjectName(s)}' (--name, then the service's name) is longer than {limit} characters: give a shorter --name");
+                throw new UsageException($"the Kubernetes name '{plan.ObjectName(s)}' (--name, then the service's name) is longer than " +
+                    $"{limit} characters: give a shorter --name");
         }
-        var header = plan.Header($"Kubernetes manifests ({(layout == KubernetesLayout.Pod ? "one pod" : "a pod per service")})", command).Concat(layout == KubernetesLayout.Pod
+        var header = plan.Header($"Kubernetes manifests ({(layout == KubernetesLayout.Pod ? "one pod" : "a pod per service")})",
+            command).Concat(layout == KubernetesLayout.Pod
             ?
             [
                 "One pod: the services share its network, so 127.0.0.1 still reaches another service. Services others",
@@ -82,14 +84,16 @@ internal static class KubernetesManifests
         var init = order.Where(s => s.Spec.OneShot || Sidecar(s)).ToList();
         var main = plan.Services.Where(s => !IsCronJob(s) && !s.Spec.OneShot && !Sidecar(s)).ToList();
         if (main.Count == 0 && init.Count > 0)
-            throw new UsageException("in --layout pod, a pod needs at least one long-running service that no other service depends on, and these services have none: export them with --layout split");
+            throw new UsageException("in --layout pod, a pod needs at least one long-running service that no other service depends on, " +
+                "and these services have none: export them with --layout split");
         if (main.Count > 0)
         {
             var spec = new YamlMap();
             // Regular containers stop together; then the sidecars, one after another in reverse order.
             var grace = plan.DrainSeconds + main.Max(s => s.StopBudgetSeconds) + init.Where(Sidecar).Sum(s => s.StopBudgetSeconds);
             spec.Add("terminationGracePeriodSeconds", YamlScalar.Of(grace).Comment(
-                $"{(plan.DrainDelay is null ? "" : "the drain (--drain-delay), then ")}every container's stop: Tend's stop timeout of its service, then what is left in it; the sidecars stop last, in turn"));
+                $"{(plan.DrainDelay is null ? "" : "the drain (--drain-delay), then ")}every container's stop: Tend's stop timeout of " +
+                    $"its service, then what is left in it; the sidecars stop last, in turn"));
             PodSecurity(plan, spec);
             if (init.Count > 0)
             {
@@ -104,7 +108,8 @@ internal static class KubernetesManifests
             docs.Add(Workload("apps/v1", "Deployment", plan.AppName, Labels(plan, PodComponent), new YamlMap()
                 .Add("replicas", 1)
                 .Add("selector", new YamlMap().Add("matchLabels", Selector(plan, PodComponent)))
-                .Add("template", new YamlMap().Add("metadata", new YamlMap().Add("labels", Selector(plan, PodComponent))).Add("spec", spec))));
+                .Add("template", new YamlMap().Add("metadata", new YamlMap().Add("labels", Selector(plan, PodComponent))).Add("spec",
+                    spec))));
             var served = order.Where(s => s.LongRunning && s.Port is not null).ToList();
             if (served.Count > 0) docs.Add(Service(plan, plan.AppName, PodComponent, served));
         }
@@ -150,7 +155,8 @@ internal static class KubernetesManifests
     }
 
     /// <summary>A scheduled task the CronJob controller can schedule (else Tend schedules it in a long-running container).</summary>
-    private static bool IsCronJob(ExportedService s) => s.Spec.Schedule is { } schedule && CronJobSchedule.Of(schedule.Expression) is not null;
+    private static bool IsCronJob(ExportedService s) => s.Spec.Schedule is { } schedule
+        && CronJobSchedule.Of(schedule.Expression) is not null;
 
     /// <summary>An init container running <c>tend wait-for</c> per dependency that can be checked from another pod; a comment for the
     /// others.</summary>
@@ -170,8 +176,10 @@ internal static class KubernetesManifests
             }
             else
                 spec.Comment(d.Spec.OneShot
-                    ? $"{s.Name} depends on the one-shot task {d.Name} (a Job): waiting for a Job takes access to the API, so it starts without waiting"
-                    : $"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another pod (no TCP or HTTP readiness check): it starts without waiting");
+                    ? $"{s.Name} depends on the one-shot task {d.Name} (a Job): waiting for a Job takes access to the API, so it starts " +
+                        $"without waiting"
+                    : $"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another pod (no TCP or HTTP readiness " +
+                        $"check): it starts without waiting");
         }
         if (waits.Items.Count > 0) spec.Add("initContainers", waits);
     }
@@ -226,9 +234,11 @@ internal static class KubernetesManifests
         // In one pod the services share the network: 127.0.0.1 still reaches the others.
         if (where != "the pod") foreach (var note in ExportPlan.LoopbackNotes(s, where)) c.Comment(note);
         if (role == Role.Main && s.LongRunning && s.Spec.Restart != Restart.Always)
-            c.Comment($"{s.Name} restarts {(s.Spec.Restart == Restart.Never ? "never" : "on failure")}, but the kubelet restarts every container of a Deployment's pod");
+            c.Comment($"{s.Name} restarts {(s.Spec.Restart == Restart.Never ? "never" : "on failure")}, but the kubelet restarts every " +
+                $"container of a Deployment's pod");
         if (s.Scheduled && !IsCronJob(s))
-            c.Comment($"a CronJob cannot express {s.Name}'s schedule '{s.Spec.Schedule!.Expression}': Tend runs it at each due time in this container");
+            c.Comment($"a CronJob cannot express {s.Name}'s schedule '{s.Spec.Schedule!.Expression}': Tend runs it at each due time in " +
+                $"this container");
         c.Add("name", s.Name);
         c.Add("image", plan.Image);
         if (plan.NoSidecars && where == "the pod" && role == Role.Main)
@@ -237,8 +247,11 @@ internal static class KubernetesManifests
             var waits = new List<string>();
             foreach (var d in s.Spec.DependsOn.Select(plan.Get).Where(d => d.LongRunning))
             {
-                if (d.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http } r && d.WaitAddress(r.Address!.ToString()) is { } address) waits.Add(address);
-                else c.Comment($"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another container (no TCP or HTTP readiness check): it starts without waiting");
+                if (d.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http } r
+                    && d.WaitAddress(r.Address!.ToString()) is { } address) waits.Add(address);
+                else
+                    c.Comment($"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another container (no TCP or HTTP " +
+                        $"readiness check): it starts without waiting");
             }
             if (waits.Count > 0) c.Add("command", YamlSeq.Words(["tend", WaitFor.Verb, .. waits, "--", "tend"]));
         }
@@ -264,7 +277,8 @@ internal static class KubernetesManifests
             if (role == Role.Sidecar || s.Spec.Alive is not null) probes.Add(("startupProbe", ReadinessProbe(s, StartupPeriodSeconds, StartupAttempts, http)));
             probes.Add(("readinessProbe", ReadinessProbe(s, ReadinessPeriodSeconds, 3, http)));
             if (s.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http, Address: var a } && System.Net.IPAddress.IsLoopback(a!))
-                probes[0].Probe.Comment($"its readiness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on that too (0.0.0.0)");
+                probes[0].Probe.Comment($"its readiness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on " +
+                    $"that too (0.0.0.0)");
             if (role == Role.Sidecar)
                 probes[0].Probe.Comment($"{s.Name}'s readiness check: the containers after it start once it passed");
             foreach (var (key, probe) in probes) c.Add(key, probe);
@@ -321,13 +335,16 @@ internal static class KubernetesManifests
             case ReadinessKind.File: probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words(["test", "-e", check.Path!]))); break;
             default:
                 var command = check.Command!;
-                string[] env = command.Environment.Count > 0 ? ["env", .. command.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}")] : [];
+                string[] env = command.Environment.Count > 0 ? ["env", .. command.Environment.OrderBy(e => e.Key,
+                    StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}")] : [];
                 probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words([.. env, command.Executable, .. command.Arguments])));
                 break;
         }
         if (check.Kind is ReadinessKind.Tcp or ReadinessKind.Http && check.Address is { } a && System.Net.IPAddress.IsLoopback(a))
-            probe.Comment($"{s.Name}'s liveness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on that too (0.0.0.0)");
-        return probe.Add("periodSeconds", Seconds(alive.Interval)).Add("timeoutSeconds", Seconds(alive.Timeout)).Add("failureThreshold", alive.Failures);
+            probe.Comment($"{s.Name}'s liveness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on that " +
+                $"too (0.0.0.0)");
+        return probe.Add("periodSeconds", Seconds(alive.Interval)).Add("timeoutSeconds", Seconds(alive.Timeout)).Add("failureThreshold",
+            alive.Failures);
     }
 
     private static int Seconds(TimeSpan t) => Math.Max(1, (int)Math.Ceiling(t.TotalSeconds));
@@ -401,7 +418,8 @@ internal static class KubernetesManifests
             .Add("spec", spec);
 
     /// <summary>The labels that select a workload's pods (a Deployment's selector cannot change later: nothing else goes in).</summary>
-    private static YamlMap Selector(ExportPlan plan, string component) => new YamlMap().Add(NameLabel, plan.AppName).Add(ComponentLabel, component);
+    private static YamlMap Selector(ExportPlan plan, string component) => new YamlMap().Add(NameLabel, plan.AppName).Add(ComponentLabel,
+        component);
 
     /// <summary>An object's labels: its selector's, the image's tag as its version, and who made it (Kubernetes' recommended
     /// labels).</summary>

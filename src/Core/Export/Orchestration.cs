@@ -1,5 +1,3 @@
-using Tend.Arguments;
-
 namespace Tend.Export;
 
 /// <summary>
@@ -14,22 +12,16 @@ namespace Tend.Export;
 /// </summary>
 internal static class Orchestration
 {
-    /// <summary>The services as this run runs them.</summary>
+    /// <summary>The services as an orchestrated run runs them (only called for <c>--orchestrated</c>).</summary>
     /// <param name="services">The services selected for this run.</param>
-    /// <param name="orchestrated">Whether <c>--orchestrated</c> was given.</param>
     /// <param name="scheduledHere">The services <c>--schedule</c> named: their schedules stay Tend's.</param>
-    /// <exception cref="UsageException">A service depends on one that is not here, and the run is not orchestrated.</exception>
-    public static List<ServiceSpec> Apply(List<ServiceSpec> services, bool orchestrated, IReadOnlyCollection<string>? scheduledHere = null)
+    public static List<ServiceSpec> Apply(List<ServiceSpec> services, IReadOnlyCollection<string>? scheduledHere = null)
     {
         var names = services.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < services.Count; i++)
         {
-            var s = services[i];
-            var missing = s.DependsOn.Where(d => !names.Contains(d)).ToList();
-            if (missing.Count > 0 && !orchestrated)
-                throw new UsageException($"service '{s.Name}' depends on '{missing[0]}', which --only/--without leaves out: keep both or neither (or give --orchestrated when an orchestrator runs '{missing[0]}')");
-            if (!orchestrated) continue;
-            s = s with { Restart = Restart.Never, Critical = true, DependsOn = [.. s.DependsOn.Where(names.Contains)] };
+            var s = services[i] with { Restart = Restart.Never, Critical = true,
+                DependsOn = [.. services[i].DependsOn.Where(names.Contains)] };
             if (s.Schedule is not null && scheduledHere?.Contains(s.Name) != true) s = s with { Schedule = null, OneShot = true };
             services[i] = s;
         }

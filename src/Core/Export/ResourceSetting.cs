@@ -11,7 +11,7 @@ namespace Tend.Export;
 /// </summary>
 /// <param name="Service">The service it applies to, or null for every one.</param>
 /// <param name="Values">Resource name (cpu, memory, ephemeral-storage) to quantity, in the order given.</param>
-public sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePair<string, string>> Values)
+internal sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePair<string, string>> Values)
 {
     private static readonly string[] Names = ["cpu", "memory", "ephemeral-storage"];
     private static readonly string[] Suffixes = ["", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
@@ -30,7 +30,8 @@ public sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePair
             var name = eq > 0 ? part[..eq] : "";
             var quantity = eq > 0 ? part[(eq + 1)..] : "";
             if (!Names.Contains(name) || !IsQuantity(quantity))
-                throw new UsageException($"option '{option}' got '{text}': expected [SERVICE:]cpu=QUANTITY,memory=QUANTITY (resources: {string.Join(", ", Names)}; quantities such as 250m, 0.5, 128Mi, 1Gi)");
+                throw new UsageException($"option '{option}' got '{text}': expected [SERVICE:]cpu=QUANTITY,memory=QUANTITY " +
+                    $"(resources: {string.Join(", ", Names)}; quantities such as 250m, 0.5, 128Mi, 1Gi)");
             values.Add(new(name, quantity));
         }
         return new ResourceSetting(service, values);
@@ -43,6 +44,7 @@ public sealed record ResourceSetting(string? Service, IReadOnlyList<KeyValuePair
         while (digits < q.Length && (char.IsAsciiDigit(q[digits]) || q[digits] == '.')) digits++;
         var number = q[..digits];
         return number.Length > 0 && number.Count(c => c == '.') <= 1 && number != "." &&
-               decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _) && Suffixes.Contains(q[digits..]);
+               decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture,
+                   out _) && Suffixes.Contains(q[digits..]);
     }
 }

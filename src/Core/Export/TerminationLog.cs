@@ -24,7 +24,8 @@ internal static class TerminationLog
     /// UTF-8.</summary>
     public static string Message(int code, IReadOnlyList<string> lastLines)
     {
-        var why = code is > 128 and <= 128 + 64 ? $"exit code {code}: a service was ended by {Signals.Name(code - 128)}" : $"exit code {code}";
+        var why = ExitStatus.SignalOf(code) is > 0 and var signal ? $"exit code {code}: a service was ended by {Signals.Name(signal)}"
+            : $"exit code {code}";
         var head = $"tend: the container ended on a failure ({why}); Tend's last lines:\n";
         var lines = lastLines.Select(l => l.Replace('\n', ' ') + "\n").ToList();
         // Oldest lines go first when it does not fit: the last ones say how it ended.

@@ -16,7 +16,7 @@ namespace Tend.Export;
 /// entrypoint of a Swarm task whose dependency is another service. Names are resolved on each attempt, so a Service
 /// that appears later is found. Runs as a client, never as the supervisor.
 /// </summary>
-public static partial class WaitFor
+internal static partial class WaitFor
 {
     /// <summary>The verb.</summary>
     public const string Verb = "wait-for";
@@ -33,7 +33,8 @@ public static partial class WaitFor
     private sealed record Target(string Host, int Port, string? HttpPath)
     {
         public override string ToString() =>
-            HttpPath is null ? $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}" : $"http://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}{HttpPath}";
+            HttpPath is null ? $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}"
+                : $"http://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}{HttpPath}";
     }
 
     /// <summary>
@@ -54,7 +55,11 @@ public static partial class WaitFor
                 if (known is null) targets.Add(Parse(value));
                 else if (known.Name == "--timeout")
                 {
-                    if (!Duration.TryParse(value, out var t) || t <= TimeSpan.Zero) throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
+                    if (!Duration.TryParse(value,
+                        out var t)
+                        || t <=
+                        TimeSpan.Zero)
+                        throw new UsageException($"option '--timeout' got '{value}': expected {Duration.Expected}, more than zero");
                     timeout = t;
                 }
             }
@@ -62,7 +67,9 @@ public static partial class WaitFor
             if (reader.Index >= 0 && args[reader.Index] == "--")
             {
                 then = [.. reader.AfterDashes];
-                if (then.Length == 0) throw new UsageException($"{Verb} got '--' and no program after it: give the program to run once every address answers, or leave '--' out");
+                if (then.Length ==
+                    0) throw new UsageException($"{Verb} got '--' and no program after it: give the program to run once every address " +
+                        $"answers, or leave '--' out");
             }
             if (targets.Count == 0) throw new UsageException($"{Verb} needs an address: tend {Usage}, e.g. tend {Verb} tcp:web:8080");
         }
@@ -95,7 +102,8 @@ public static partial class WaitFor
     /// <summary><c>tcp:HOST:PORT</c>, <c>tcp:[::1]:PORT</c>, <c>http://HOST:PORT/PATH</c> (port 80 when left out).</summary>
     private static Target Parse(string text)
     {
-        const string expected = "expected tcp:HOST:PORT or http://HOST:PORT/PATH, such as tcp:web:8080 or http://web:8080/ready (a port from 1 to 65535)";
+        const string expected =
+            "expected tcp:HOST:PORT or http://HOST:PORT/PATH, such as tcp:web:8080 or http://web:8080/ready (a port from 1 to 65535)";
         string rest, path;
         var http = text.StartsWith("http://", StringComparison.Ordinal);
         if (http)
@@ -105,7 +113,10 @@ public static partial class WaitFor
             path = slash >= 0 ? rest[slash..] : "/";
             rest = slash >= 0 ? rest[..slash] : rest;
             if (path.IndexOf('#') is >= 0 and var hash) path = path[..hash]; // a fragment is the client's, never sent (RFC 9110, 4.2.4)
-            if (path.Any(c => c <= ' ' || c == 0x7F)) throw new UsageException($"{Verb} got '{text}': the path may hold no space or control character (write a space as %20)");
+            if (path.Any(c => c <= ' '
+                || c ==
+                0x7F))
+                throw new UsageException($"{Verb} got '{text}': the path may hold no space or control character (write a space as %20)");
             if (!rest.Contains(':') || rest.EndsWith(']')) rest += ":80";
         }
         else if (text.StartsWith("tcp:", StringComparison.Ordinal))
@@ -117,7 +128,8 @@ public static partial class WaitFor
         var colon = rest.LastIndexOf(':');
         var host = colon > 0 ? rest[..colon].TrimStart('[').TrimEnd(']') : "";
         var portText = rest[(colon + 1)..];
-        if (host.Length == 0 || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (host.Length == 0 || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture,
+            out var port) || port is < 1 or > 65535)
             throw new UsageException($"{Verb} got '{text}': {expected}");
         return new Target(host, port, http ? path : null);
     }
@@ -161,7 +173,9 @@ public static partial class WaitFor
     /// deadline.</summary>
     private static bool HttpAnswers(int fd, Target t, long deadline)
     {
-        var request = Encoding.ASCII.GetBytes($"GET {t.HttpPath} HTTP/1.0\r\nHost: {t.Host}:{t.Port.ToString(CultureInfo.InvariantCulture)}\r\nUser-Agent: tend\r\nConnection: close\r\n\r\n");
+        var request =
+            Encoding.ASCII.GetBytes($"GET {t.HttpPath} HTTP/1.0\r\nHost: " +
+                $"{t.Host}:{t.Port.ToString(CultureInfo.InvariantCulture)}\r\nUser-Agent: tend\r\nConnection: close\r\n\r\n");
         if (!Sockets.SendAll(fd, request)) return false;
         var answer = new byte[16];
         var received = 0;

@@ -79,7 +79,8 @@ internal sealed class YamlSeq(bool flow = false) : YamlNode
 /// </summary>
 internal static class YamlText
 {
-    /// <summary>The documents, each after a <c>---</c> line when there are several; <paramref name="header"/> lines as comments on top.</summary>
+    /// <summary>The documents, each after a <c>---</c> line when there are several; <paramref name="header"/> lines as comments on
+    /// top.</summary>
     public static string Write(IReadOnlyList<YamlNode> documents, IEnumerable<string> header)
     {
         var sb = new StringBuilder();
@@ -102,7 +103,8 @@ internal static class YamlText
         foreach (var (key, value) in map.Entries) Entry(sb, key, value, indent, indent);
     }
 
-    /// <summary>One <c>key: value</c>; <paramref name="first"/> is the column of the key's own line (after a sequence's <c>- </c>).</summary>
+    /// <summary>One <c>key: value</c>; <paramref name="first"/> is the column of the key's own line (after a sequence's <c>-
+    /// </c>).</summary>
     private static void Entry(StringBuilder sb, string key, YamlNode value, int indent, int first)
     {
         if (first == indent) foreach (var line in value.Comments) Comment(sb, indent, line);
@@ -153,7 +155,8 @@ internal static class YamlText
                         if (i == 0)
                         {
                             var (key, value) = m.Entries[0];
-                            if (value.Comments.Count > 0) throw new InvalidOperationException("a comment on the first entry of a sequence item: put it on the item");
+                            if (value.Comments.Count > 0)
+                                throw new InvalidOperationException("a comment on the first entry of a sequence item: put it on the item");
                             Entry(sb, key, value, indent + 2, 0);
                         }
                         else Entry(sb, m.Entries[i].Key, m.Entries[i].Value, indent + 2, indent + 2);
@@ -205,7 +208,8 @@ internal static class YamlText
     /// or <c>#</c>, which some reader somewhere takes for syntax) that reads back as the same string.
     /// </summary>
     internal static bool IsPlain(string text) =>
-        ReadsAsString(text) && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '/' or '@' or '=' or '+' or '-') && text[0] is not ('@' or '=');
+        ReadsAsString(text) && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '/' or '@' or '=' or '+' or '-')
+            && text[0] is not ('@' or '=');
     /// <summary>
     /// Whether a plain scalar would read back as this string under YAML 1.1 and 1.2 alike (Kubernetes reads 1.1-style
     /// booleans such as <c>on</c>, Compose 1.2's): not empty, no number, boolean, null, date or sexagesimal look-alike.
@@ -215,7 +219,8 @@ internal static class YamlText
         if (text.Length == 0 || text != text.Trim()) return false;
         switch (text.ToLowerInvariant())
         {
-            case "~" or "null" or "true" or "false" or "yes" or "no" or "on" or "off" or "y" or "n" or ".inf" or "-.inf" or "+.inf" or ".nan" or "<<" or "=":
+            case "~" or "null" or "true" or "false" or "yes" or "no" or "on" or "off" or "y" or "n" or ".inf" or "-.inf" or "+.inf" or
+                ".nan" or "<<" or "=":
                 return false;
         }
         var first = text[0];
@@ -224,7 +229,9 @@ internal static class YamlText
             // Anything that starts like a number and holds only number-ish characters could be read as one
             // (1e3, 0x1f, 0o17, 1_000, 12:30, 2026-01-01): quote it.
             foreach (var c in text)
-                if (!(char.IsAsciiDigit(c) || c is '+' or '-' or '.' or '_' or ':' or 'e' or 'E' or 'x' or 'X' or 'o' or 'b' or 'T' or 't' or 'Z' or 'z' or ' ' || char.IsAsciiHexDigit(c)))
+                if (!(char.IsAsciiDigit(c)
+                    || c is '+' or '-' or '.' or '_' or ':' or 'e' or 'E' or 'x' or 'X' or 'o' or 'b' or 'T' or 't' or 'Z' or 'z' or ' '
+                    || char.IsAsciiHexDigit(c)))
                     return true;
             return false;
         }

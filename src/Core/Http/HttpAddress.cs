@@ -8,7 +8,7 @@ namespace Tend.Http;
 /// address is required, so the endpoint listens only where told; port 0 lets the kernel choose (tests). Shared as source
 /// with the generator, which checks a declared address at compile time (TEND0xx).
 /// </summary>
-public sealed class HttpAddress
+internal sealed class HttpAddress
 {
     private HttpAddress(IPAddress address, int port)
     {

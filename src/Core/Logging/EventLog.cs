@@ -11,7 +11,7 @@ namespace Tend.Logging;
 /// supervisor, control requests or a shutdown. What does not fit in the queue is dropped and counted, and the count
 /// is written once the sink took the rest (event <c>dropped</c>).
 /// </summary>
-public sealed class EventLog
+internal sealed class EventLog
 {
     private readonly LogFormat _format;
     private readonly OutputRelay _relay;
@@ -48,7 +48,8 @@ public sealed class EventLog
     /// <param name="delayMs">The delay (ms) before the next start.</param>
     /// <param name="reason">Why a check failed (JSON <c>reason</c>).</param>
     /// <param name="error">An error line rather than an info line.</param>
-    public void Service(string service, string evt, string message, int? pid = null, ExitStatus? exit = null, int? restarts = null, long? delayMs = null, string? reason = null, bool error = false) =>
+    public void Service(string service, string evt, string message, int? pid = null, ExitStatus? exit = null, int? restarts = null,
+        long? delayMs = null, string? reason = null, bool error = false) =>
         Write(error ? "error" : "info", service, evt, message, pid, exit, restarts, delayMs, reason);
 
     /// <summary>The last lines written (at most <see cref="RecentLines"/>), oldest first, as text.</summary>
@@ -61,7 +62,8 @@ public sealed class EventLog
         }
     }
 
-    private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason)
+    private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs,
+        string? reason)
     {
         lock (_recent) _recent[_written++ % RecentLines] = service is null ? message : $"{service}: {message}";
         if (_format == LogFormat.Text)
@@ -80,13 +82,14 @@ public sealed class EventLog
 
     private byte[] Dropped(long count)
     {
-        var message = $"{count} of Tend's own line{(count == 1 ? " was" : "s were")} dropped: the log sink did not read them in time";
+        var message = PlainMessage.DroppedLines(count);
         if (_format == LogFormat.Text) return Encoding.UTF8.GetBytes($"tend: {message}\n");
         return Json("error", null, "dropped", message, null, null, null, null, null, count);
     }
 
     // Apart, so that text logging never loads System.Text.Json.
-    private static byte[] Json(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs, string? reason, long? dropped = null)
+    private static byte[] Json(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts,
+        long? delayMs, string? reason, long? dropped = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))

@@ -4,7 +4,7 @@ namespace Tend.Logging;
 /// The <c>event</c> of every line Tend writes about a service: the one home of these names, used by the log calls,
 /// the README's list (checked by a test) and the tests.
 /// </summary>
-public static class EventNames
+internal static class EventNames
 {
     /// <summary>A run began: Tend spawned the service's command.</summary>
     public const string Started = "started";
@@ -59,6 +59,7 @@ public static class EventNames
     public static readonly IReadOnlyList<string> All =
     [
         Started, Ready, Exited, Daemonized, Adopted, Stopping, Killed, SignalError, Stopped, Failed, Completed, Backoff,
-        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled, Skipped, RunRequested,
+        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled,
+            Skipped, RunRequested,
     ];
 }

@@ -8,7 +8,7 @@ namespace Tend.Logging;
 /// Writes straight to a file descriptor with write(2). The supervisor never touches System.Console: under a
 /// terminal that makes the .NET runtime install a SIGCHLD handler which, in PID 1, reaps Tend's children itself.
 /// </summary>
-public static unsafe class FdWriter
+internal static unsafe class FdWriter
 {
     /// <summary>Writes all of <paramref name="bytes"/> (retrying on EINTR and short writes); false when the fd is gone.</summary>
     public static bool Write(int fd, ReadOnlySpan<byte> bytes)
@@ -27,7 +27,7 @@ public static unsafe class FdWriter
                     if (error == Libc.EAGAIN)
                     {
                         // A non-blocking descriptor (set so by whoever shares it): wait until it takes more, without spinning.
-                        var pfd = new Libc.PollFd { Fd = fd, Events = 0x4 /* POLLOUT */ };
+                        var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
                         Libc.poll(&pfd, 1, -1);
                         continue;
                     }

@@ -1,7 +1,7 @@
 namespace Tend.Logging;
 
 /// <summary>How Tend writes its own lines.</summary>
-public enum LogFormat
+internal enum LogFormat
 {
     /// <summary><c>tend: sshd: started (pid 42)</c></summary>
     Text,

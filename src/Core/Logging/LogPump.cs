@@ -15,7 +15,7 @@ namespace Tend.Logging;
 /// is ever glued to it. A process that outlives its run on purpose (a session the daemon started) keeps writing to
 /// its run's pipe, still prefixed, never mixed into the next run's lines.
 /// </remarks>
-internal sealed class LogPump(IReadOnlyList<string> services)
+internal sealed class LogPump(IReadOnlyList<string> services) : IRunPipes
 {
     private const int PipeSize = 256 * 1024;
 

@@ -83,7 +83,7 @@ internal sealed unsafe class OutputRelay
 
     /// <summary>Formats the line that reports <c>n</c> dropped lines of Tend's own, once the sink took the rest.</summary>
     public Func<long, byte[]> DroppedNotice { get; set; } =
-        n => Encoding.UTF8.GetBytes($"tend: {n} of Tend's own line{(n == 1 ? " was" : "s were")} dropped: the log sink did not read them in time\n");
+        n => Encoding.UTF8.GetBytes($"tend: {PlainMessage.DroppedLines(n)}\n");
 
     /// <summary>A relay of its own for descriptor <paramref name="fd"/> (tests; Tend uses <see cref="For"/>).</summary>
     public OutputRelay(int fd)
@@ -112,10 +112,11 @@ internal sealed unsafe class OutputRelay
         return true;
     }
 
-    /// <summary>Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close) with <paramref name="prefix"/> before each line.</summary>
+    /// <summary>Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close) with <paramref name="prefix"/> before each
+    /// line.</summary>
     public void Add(int fd, byte[] prefix)
     {
-        Libc.fcntl(fd, 4 /* F_SETFL */, Libc.O_NONBLOCK);
+        Libc.fcntl(fd, Libc.F_SETFL, Libc.O_NONBLOCK);
         lock (_gate)
         {
             _sources.Add(new Source(fd, prefix));
@@ -232,7 +233,8 @@ internal sealed unsafe class OutputRelay
         }
     }
 
-    /// <summary>Reads what <paramref name="s"/> has (all of it to its end with <paramref name="untilEnd"/>) and writes its lines; true at its end.</summary>
+    /// <summary>Reads what <paramref name="s"/> has (all of it to its end with <paramref name="untilEnd"/>) and writes its lines; true at
+    /// its end.</summary>
     private bool Pump(Source s, bool untilEnd)
     {
         _in ??= new byte[MaxLine + ReadSize];
@@ -259,7 +261,8 @@ internal sealed unsafe class OutputRelay
         }
     }
 
-    /// <summary>Turns <paramref name="data"/> into prefixed lines in the output buffer; keeps an unfinished last line unless <paramref name="atEnd"/>.</summary>
+    /// <summary>Turns <paramref name="data"/> into prefixed lines in the output buffer; keeps an unfinished last line unless
+    /// <paramref name="atEnd"/>.</summary>
     private void Frame(Source s, ReadOnlySpan<byte> data, bool atEnd)
     {
         while (data.Length > 0)

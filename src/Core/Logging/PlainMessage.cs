@@ -8,7 +8,7 @@ namespace Tend.Logging;
 /// so a runtime exception's message is its key and arguments, e.g. <c>UnauthorizedAccess_IODenied_Path, /run/tend</c>.
 /// Tend's own messages pass unchanged; a key is replaced by what the exception's type and errno say.
 /// </summary>
-public static class PlainMessage
+internal static class PlainMessage
 {
     /// <summary>
     /// Whether <paramref name="text"/> holds a runtime resource key (<c>Word_Word</c> with lower case, as the runtime's SR names are).
@@ -67,4 +67,8 @@ public static class PlainMessage
         };
         return detail.Length > 0 ? $"{what} ({detail})" : what;
     }
+
+    /// <summary>What Tend says when <paramref name="count"/> of its own lines were dropped (a sink that did not read).</summary>
+    internal static string DroppedLines(long count) =>
+        $"{count} of Tend's own line{(count == 1 ? " was" : "s were")} dropped: the log sink did not read them in time";
 }

@@ -37,7 +37,8 @@ internal static class BootState
         try { mountPoints = MountPoints(File.ReadAllText(mountInfo)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            problems.Add($"kept the previous boot's files in {string.Join(" and ", roots)}: could not read {mountInfo} ({Logging.PlainMessage.Of(e)}), " +
+            problems.Add($"kept the previous boot's files in {string.Join(" and ", roots)}: could not " +
+                $"read {mountInfo} ({Logging.PlainMessage.Of(e)}), " +
                 "so what is mounted there is unknown");
             return new BootCleanup(removed, problems);
         }

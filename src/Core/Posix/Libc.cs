@@ -17,7 +17,9 @@ internal static unsafe partial class Libc
     // Signal numbers (the generic Linux set, shared by x86_64 and arm64; Signals.Name gives their names). Signal 0
     // sends nothing: kill(pid, NoSignal) only asks whether pid exists and may be signalled.
     public const int NoSignal = 0;
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGCONT = 18, SIGSTOP = 19, SIGTERM = 15, SIGWINCH = 28;
+    public const int SIGHUP = Signals.SIGHUP, SIGINT = Signals.SIGINT, SIGQUIT = Signals.SIGQUIT, SIGKILL = Signals.SIGKILL,
+        SIGUSR1 = Signals.SIGUSR1, SIGUSR2 = Signals.SIGUSR2, SIGCONT = Signals.SIGCONT, SIGSTOP = Signals.SIGSTOP,
+        SIGTERM = Signals.SIGTERM, SIGWINCH = Signals.SIGWINCH;
     public const int P_ALL = 0, P_PID = 1;
     public const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
@@ -80,8 +82,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int fcntl(int fd, int cmd, int arg);
 
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800, O_NONBLOCK = 0x800;
-    public const int F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
-    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path, int flags);
+    public const int F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int open(string path,
+        int flags);
     [LibraryImport(Lib, SetLastError = true)] public static partial int open(byte* path, int flags);
 
     public const int O_RDONLY = 0, O_WRONLY = 1;
@@ -110,10 +113,12 @@ internal static unsafe partial class Libc
     private const long SYS_pidfd_send_signal = 424, SYS_pidfd_open = 434;
     public const int ENOSYS = 38;
 
-    /// <summary>A descriptor that refers to process <paramref name="pid"/> for as long as it is open, whatever reuses the pid (pidfd_open(2)); -1 with errno.</summary>
+    /// <summary>A descriptor that refers to process <paramref name="pid"/> for as long as it is open, whatever reuses the pid
+    /// (pidfd_open(2)); -1 with errno.</summary>
     public static int pidfd_open(int pid) => (int)syscall(SYS_pidfd_open, pid, 0, 0, 0);
 
-    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pidfd"/> refers to (pidfd_send_signal(2)); ESRCH once it has ended.</summary>
+    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="pidfd"/> refers to (pidfd_send_signal(2)); ESRCH once it has
+    /// ended.</summary>
     public static int pidfd_send_signal(int pidfd, int signal) => (int)syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0);
     [LibraryImport(Lib, SetLastError = true)] public static partial int access(byte* path, int mode);
     [LibraryImport(Lib)] public static partial nint strerror(int errnum);
@@ -205,9 +210,14 @@ internal static unsafe partial class Libc
     public static string ErrorText(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
 
     /// <summary>A libc call that failed where going on would be wrong: what was attempted, and errno.</summary>
-    public sealed class Failure(int errno, string what) : IOException($"{what}: {ErrorText(errno)} (errno {errno})")
+    public sealed class Failure(int errno, string what) : IOException(Say(errno, what))
     {
         public int Errno { get; } = errno;
+
+        /// <summary>What failed, in Tend's own words and strerror's (no resource key: safe to print as it is).</summary>
+        public string Text { get; } = Say(errno, what);
+
+        private static string Say(int errno, string what) => $"{what}: {ErrorText(errno)} (errno {errno})";
     }
 
     /// <summary>The result of a call that returns -1 and sets errno on failure; throws <see cref="Failure"/> then.</summary>

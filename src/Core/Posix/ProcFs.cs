@@ -54,7 +54,8 @@ internal static class ProcFs
         return n > 0 && TryParseStat(buffer[..n], out stat);
     }
 
-    /// <summary>Reads /proc/PID/FILE into <paramref name="buffer"/> without building a path string; returns the byte count, or -1.</summary>
+    /// <summary>Reads /proc/PID/FILE into <paramref name="buffer"/> without building a path string; returns the byte count, or
+    /// -1.</summary>
     private static unsafe int ReadSmall(int pid, ReadOnlySpan<byte> file, Span<byte> buffer)
     {
         Span<byte> path = stackalloc byte[64];
@@ -95,7 +96,8 @@ internal static class ProcFs
         finally { _ = Libc.close(fd); }
     }
 
-    /// <summary>Parses the bytes of /proc/PID/stat (see <see cref="TryParseStat(string, out ProcStat)"/>); allocates only the comm.</summary>
+    /// <summary>Parses the bytes of /proc/PID/stat (see <see cref="TryParseStat(string, out ProcStat)"/>); allocates only the
+    /// comm.</summary>
     public static bool TryParseStat(ReadOnlySpan<byte> text, out ProcStat stat)
     {
         stat = default;
@@ -314,7 +316,8 @@ internal static class ProcFs
             new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 })
         {
             ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) =>
-                e.IsDirectory && e.FileName.Length > 0 && char.IsAsciiDigit(e.FileName[0]) && int.TryParse(e.FileName, NumberStyles.None, CultureInfo.InvariantCulture, out _),
+                e.IsDirectory && e.FileName.Length > 0 && char.IsAsciiDigit(e.FileName[0]) && int.TryParse(e.FileName, NumberStyles.None,
+                    CultureInfo.InvariantCulture, out _),
         };
 
     /// <summary>
@@ -323,12 +326,14 @@ internal static class ProcFs
     /// the middle of an exec holds while the binary is read from disk.
     /// </summary>
     public static bool MatchesByComm(in ProcStat stat, string name) =>
-        name.Length <= CommLength ? stat.Comm == name : stat.Comm.Length == CommLength && name.StartsWith(stat.Comm, StringComparison.Ordinal) && Argv0BaseName(stat.Pid) == name;
+        name.Length <= CommLength ? stat.Comm == name : stat.Comm.Length == CommLength && name.StartsWith(stat.Comm,
+            StringComparison.Ordinal) && Argv0BaseName(stat.Pid) == name;
 
     /// <summary>True when <paramref name="stat"/> is a process called <paramref name="name"/> by comm or by argv[0].</summary>
     public static bool Matches(in ProcStat stat, string name)
     {
-        var commMatch = name.Length > CommLength ? stat.Comm.Length == CommLength && name.StartsWith(stat.Comm, StringComparison.Ordinal) : stat.Comm == name;
+        var commMatch = name.Length > CommLength ? stat.Comm.Length == CommLength && name.StartsWith(stat.Comm,
+            StringComparison.Ordinal) : stat.Comm == name;
         if (commMatch && name.Length <= CommLength) return true;
         return Argv0BaseName(stat.Pid) == name;
     }

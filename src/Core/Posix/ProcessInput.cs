@@ -47,7 +47,8 @@ internal static class ProcessInput
         {
             var name = (string)e.Key;
             var value = (string?)e.Value ?? "";
-            result.Add(raw.TryGetValue(name, out var r) && Same(r.Lossy, value) ? (name, r.Entry) : (name, OsText.Encode(name + "=" + value)));
+            result.Add(raw.TryGetValue(name, out var r) && Same(r.Lossy, value) ? (name, r.Entry) : (name,
+                OsText.Encode(name + "=" + value)));
         }
         return result;
     }

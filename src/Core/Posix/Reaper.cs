@@ -16,7 +16,9 @@ namespace Tend.Posix;
 /// pid freed here is only given to a new process after the whole pid range went round.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
-    Justification = "A Reaper lives as long as Tend: its thread reaps for ever (Run does not return) and may be blocked on the event, so there is no moment to dispose it.")]
+    Justification =
+        "A Reaper lives as long as Tend: its thread reaps for ever (Run does not return) and may be blocked on the event, so there is no " +
+            "moment to dispose it.")]
 internal sealed unsafe class Reaper
 {
     private readonly AutoResetEvent _spawned = new(false);
@@ -68,7 +70,8 @@ internal sealed unsafe class Reaper
             {
                 if (info.Pid != 0 && _mustReport(info.Pid))
                 {
-                    _exits.Enqueue((info.Pid, info.Code == Libc.CLD_EXITED ? ExitStatus.Exited(info.Status) : ExitStatus.Killed(info.Status)));
+                    _exits.Enqueue((info.Pid,
+                        info.Code == Libc.CLD_EXITED ? ExitStatus.Exited(info.Status) : ExitStatus.Killed(info.Status)));
                     _reported();
                 }
             }

@@ -69,7 +69,8 @@ internal static unsafe class RunMarks
         var marked = current with { Soft = mark };
         // EINVAL when the hard limit was lowered under the mark since start-up (prlimit on Tend).
         if (Libc.setrlimit(Libc.RLIMIT_RTTIME, &marked) != 0)
-            return $"cannot set the lineage mark (RLIMIT_RTTIME): {Libc.ErrorText(Libc.LastError)}; was Tend's hard limit lowered (prlimit)?";
+            return $"cannot set the lineage mark (RLIMIT_RTTIME): {Libc.ErrorText(Libc.LastError)}; was Tend's hard limit lowered " +
+                $"(prlimit)?";
         old = current;
         return null;
     }

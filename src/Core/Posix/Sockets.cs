@@ -276,7 +276,7 @@ internal static unsafe partial class Sockets
     /// <summary>For a connect in progress: null while pending, 0 once connected, else the errno it failed with (SO_ERROR).</summary>
     public static int? ConnectError(int fd)
     {
-        var pfd = new Libc.PollFd { Fd = fd, Events = 0x4 /* POLLOUT */ };
+        var pfd = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
         if (Libc.poll(&pfd, 1, 0) <= 0) return null;
         int error = -1, len = sizeof(int);
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return Libc.LastError;

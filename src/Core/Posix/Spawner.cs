@@ -34,7 +34,8 @@ internal sealed unsafe class Spawner
         if (s_initialNoFile is null && Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) == 0) s_initialNoFile = limit;
     }
 
-    /// <summary>The last failed spawn failed for want of descriptors, processes or memory: retried later, never a failure for good.</summary>
+    /// <summary>The last failed spawn failed for want of descriptors, processes or memory: retried later, never a failure for
+    /// good.</summary>
     public bool LastWasShortage { get; private set; }
 
     private static bool IsShortage(int errno) => errno is Libc.EMFILE or Libc.ENFILE or Libc.EAGAIN or Libc.ENOMEM;
@@ -88,7 +89,7 @@ internal sealed unsafe class Spawner
     /// service asked for the container's (<see cref="ServiceSpec.Stdin"/>); stdout and stderr are Tend's own, or with
     /// <paramref name="pump"/> (<c>--log-prefix</c>) pipes of this run. Returns the pid, or 0 and an error message.
     /// </summary>
-    public int SpawnService(Command command, ServiceSpec spec, int service, Logging.LogPump? pump, out string? error, ulong mark)
+    public int SpawnService(Command command, ServiceSpec spec, int service, IRunPipes? pump, out string? error, ulong mark)
     {
         var (o, e) = (-1, -1);
         LastWasShortage = false;
@@ -98,7 +99,9 @@ internal sealed unsafe class Spawner
             catch (Libc.Failure x)
             {
                 LastWasShortage = IsShortage(x.Errno);
-                error = $"--log-prefix needs two pipes per run and {Logging.PlainMessage.Of(x)}: retried with backoff; if it lasts, raise the open-file limit (ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
+                error =
+                    $"--log-prefix needs two pipes per run and {x.Text}: retried with backoff; if it lasts, raise the open-file limit " +
+                        $"(ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
                 return 0;
             }
         }
@@ -118,7 +121,8 @@ internal sealed unsafe class Spawner
     /// <paramref name="stdoutFd"/> and <paramref name="stderrFd"/>, or Tend's own for -1. Returns the pid, or 0 and an
     /// error message.
     /// </summary>
-    public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error, ulong mark = 0, bool stdin = false)
+    public int Spawn(Command command, string? workingDirectory, int stdoutFd, int stderrFd, out string? error, ulong mark = 0,
+        bool stdin = false)
     {
         error = null;
         LastWasShortage = false;
@@ -173,10 +177,14 @@ internal sealed unsafe class Spawner
                 catch (EntryPointNotFoundException) { } // glibc before 2.35: the terminal stays Tend's, no job control
             }
             var session = terminal ? Libc.POSIX_SPAWN_SETPGROUP : Libc.POSIX_SPAWN_SETSID;
-            Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | session)), "posix_spawnattr_setflags");
-            if (!stdin && _devNull >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, _devNull, 0), "posix_spawn_file_actions_adddup2(stdin)");
-            if (stdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "posix_spawn_file_actions_adddup2(stdout)");
-            if (stderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stderrFd, 2), "posix_spawn_file_actions_adddup2(stderr)");
+            Check(Libc.posix_spawnattr_setflags(attr, (short)(Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | session)),
+                "posix_spawnattr_setflags");
+            if (!stdin && _devNull >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, _devNull, 0),
+                "posix_spawn_file_actions_adddup2(stdin)");
+            if (stdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stdoutFd, 1),
+                "posix_spawn_file_actions_adddup2(stdout)");
+            if (stderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, stderrFd, 2),
+                "posix_spawn_file_actions_adddup2(stderr)");
             // Tend opens everything close-on-exec; closing the rest in the child as well costs one close_range(2) and
             // keeps a descriptor a library opened without O_CLOEXEC from leaking into every service.
             if (!s_noCloseFrom)
@@ -184,7 +192,8 @@ internal sealed unsafe class Spawner
                 try { Check(Libc.posix_spawn_file_actions_addclosefrom_np(actions, 3), "posix_spawn_file_actions_addclosefrom_np"); }
                 catch (EntryPointNotFoundException) { s_noCloseFrom = true; } // glibc before 2.34: close-on-exec alone
             }
-            if (workingDirectory is not null) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Native(workingDirectory, strings)), "posix_spawn_file_actions_addchdir_np");
+            if (workingDirectory is not null) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Native(workingDirectory, strings)),
+                "posix_spawn_file_actions_addchdir_np");
             Libc.RLimit restore = default, current = default;
             if (failed is null && mark != 0) failed = RunMarks.TrySet(mark, out restore);
             if (failed is not null)
@@ -196,7 +205,8 @@ internal sealed unsafe class Spawner
             // The service gets the open-file limit Tend got, not the one Tend raised for itself: set for the spawn and put
             // back right after, as the lineage mark is (only the supervisor's thread spawns). Meanwhile another thread of
             // Tend's that opens a descriptor above the lowered limit gets EMFILE and retries (the control socket's accept).
-            var raised = s_initialNoFile is { } initial && Libc.getrlimit(Libc.RLIMIT_NOFILE, &current) == 0 && current.Soft != initial.Soft;
+            var raised = s_initialNoFile is { } initial && Libc.getrlimit(Libc.RLIMIT_NOFILE,
+                &current) == 0 && current.Soft != initial.Soft;
             if (raised)
             {
                 var wanted = current with { Soft = Math.Min(s_initialNoFile!.Value.Soft, current.Hard) };
@@ -210,10 +220,13 @@ internal sealed unsafe class Spawner
                 LastWasShortage = IsShortage(rc);
                 error = rc switch
                 {
-                    Libc.ENOENT when workingDirectory is not null && !Directory.Exists(workingDirectory) => $"the working directory '{workingDirectory}' does not exist",
+                    Libc.ENOENT when workingDirectory is not null
+                        && !Directory.Exists(workingDirectory) => $"the working directory '{workingDirectory}' does not exist",
                     Libc.ENOENT => $"'{path}' does not exist (or its interpreter is missing)",
                     Libc.EACCES => $"'{path}' is not executable: check its mode (chmod +x) and that it is a file",
-                    _ when IsShortage(rc) => $"cannot start '{path}' for now: {Libc.ErrorText(rc)}; retried with backoff until the machine has the resources again",
+                    _ when IsShortage(rc) =>
+                        $"cannot start '{path}' for now: {Libc.ErrorText(rc)}; retried with backoff until the machine has the resources " +
+                            $"again",
                     _ => $"cannot start '{path}': {Libc.ErrorText(rc)}",
                 };
                 return 0;

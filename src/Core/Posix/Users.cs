@@ -25,7 +25,8 @@ internal sealed record UserIdentity(int Uid, int Gid, string? Name)
         else
         {
             var entry = users.FirstOrDefault(u => u.Length > 3 && u[0] == parts[0])
-                ?? throw new ArgumentException($"user '{parts[0]}' does not exist in {passwd}: create it in the image (useradd) or give a numeric uid");
+                ?? throw new ArgumentException($"user '{parts[0]}' does not exist in {passwd}: create it in the image (useradd) or give " +
+                    $"a numeric uid");
             name = entry[0];
             uid = int.Parse(entry[2], CultureInfo.InvariantCulture);
             gid = int.Parse(entry[3], CultureInfo.InvariantCulture);
@@ -35,7 +36,8 @@ internal sealed record UserIdentity(int Uid, int Gid, string? Name)
             if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out gid))
             {
                 var g = ReadTable(group).FirstOrDefault(x => x.Length > 2 && x[0] == parts[1])
-                    ?? throw new ArgumentException($"group '{parts[1]}' does not exist in {group}: create it (groupadd) or give a numeric gid");
+                    ?? throw new ArgumentException($"group '{parts[1]}' does not exist in {group}: create it (groupadd) or give a " +
+                        $"numeric gid");
                 gid = int.Parse(g[2], CultureInfo.InvariantCulture);
             }
         }

@@ -31,7 +31,7 @@ internal sealed class FinalSweep(int self, EventLog log, Action<int> waitForExit
         WaitNoneLeft(Now + Reconciler.KillGraceMs);
     }
 
-    private static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
+    private static long Now => MonotonicClock.NowMs;
 
     private bool AnyLeft() => self == 1 ? Libc.kill(-1, 0) == 0 : Ours().Any();
 

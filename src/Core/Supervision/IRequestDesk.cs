@@ -7,16 +7,13 @@ namespace Tend.Supervision;
 /// supervisor's thread between rounds. The supervisor knows nothing of how they arrive or are answered; the desk
 /// changes nothing but through the <see cref="RequestOutcome"/> it returns.
 /// </summary>
-public interface IRequestDesk
+internal interface IRequestDesk
 {
     /// <summary>Said in Tend's first line (where requests come from), or null.</summary>
     string? Description { get; }
 
     /// <summary>Requests are still waiting for an answer.</summary>
     bool Busy { get; }
-
-    /// <summary>Handles one request given to <see cref="Supervisor.Post"/>.</summary>
-    RequestOutcome Handle(object request, SupervisorView view);
 
     /// <summary>After each round: requests whose goal is reached (or past their deadline) get their answer.</summary>
     RequestOutcome Settle(SupervisorView view);
@@ -27,6 +24,7 @@ public interface IRequestDesk
     /// <summary>Tend begins a shutdown: what waits gets an answer saying <paramref name="why"/>, and nothing waits any more.</summary>
     void ShuttingDown(string why);
 
-    /// <summary>Tend exits: every request still pending (<paramref name="unhandled"/>: posted but never handled) gets an answer, and the desk closes.</summary>
-    void Close(IEnumerable<object> unhandled);
+    /// <summary>Tend exits: every request still waiting gets an answer, and the desk closes (the supervisor refuses those posted but never
+    /// decided).</summary>
+    void Close();
 }

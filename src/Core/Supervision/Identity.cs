@@ -12,7 +12,7 @@ namespace Tend.Supervision;
 /// The discriminators, each a fact of the process table rather than a name:
 /// <list type="bullet">
 /// <item>A process is the run's when it carries the run's mark (<see cref="RunMarks"/>); a session it started itself
-/// is not (<see cref="Members"/>).</item>
+/// is not (<see cref="RunProcesses"/>).</item>
 /// <item>While the launcher still runs, it stays the main process, unless a daemon called by the service's name left it:
 /// in a session of its own, its starter gone (re-parented to Tend) — Debian's apache2 script waiting for its pid file.
 /// A process in a session of its own whose parent is the running launcher is the launcher's own business (a login of
@@ -36,9 +36,10 @@ internal static class Identity
     /// </list>
     /// A session recorded in the run's groups stays the service's.
     /// </summary>
-    public static List<ProcStat> Members(RunIdentity run, IProcessTable table, long now, out ImmutableArray<int> foreign, int except = 0)
+    public static List<ProcStat> RunProcesses(RunIdentity run, IProcessTable table, long now, out ImmutableArray<int> foreign,
+        int except = 0)
     {
-        var members = Lineage.Members(table.Processes, run.Mark, except);
+        var members = Lineage.Marked(table.Processes, run.Mark, except);
         var found = run.Foreign;
         if (run.Main is { } main && members.Count > 0)
         {
@@ -64,7 +65,7 @@ internal static class Identity
     /// </summary>
     public static LookVerdict OnLook(ServiceSpec spec, RunIdentity run, IProcessTable table, long now, int self, int selfGroup)
     {
-        var members = Members(run, table, now, out var foreign);
+        var members = RunProcesses(run, table, now, out var foreign);
         var groups = run.Groups;
         var seen = run.Seen;
         var lastNew = run.LastNewAt;
@@ -74,9 +75,11 @@ internal static class Identity
         foreach (var m in members)
         {
             groups = RunIdentity.WithGroup(groups, m.Pgid);
-            if (m.Pgid > 0 && !leaders.ContainsKey(m.Pgid) && Find(table, m.Pgid) is { } leader) leaders = leaders.SetItem(m.Pgid, leader.StartTime);
+            if (m.Pgid > 0 && !leaders.ContainsKey(m.Pgid) && Find(table, m.Pgid) is { } leader) leaders = leaders.SetItem(m.Pgid,
+                leader.StartTime);
             // A session the running launcher started with its own executable (see RunIdentity.LauncherSessions).
-            if (launcherStat.Pid > 0 && m.Sid == m.Pid && m.Ppid == launcherStat.Pid && m.Sid != launcherStat.Sid && !launcherSessions.Contains(m.Sid)
+            if (launcherStat.Pid > 0 && m.Sid == m.Pid && m.Ppid == launcherStat.Pid && m.Sid != launcherStat.Sid
+                && !launcherSessions.Contains(m.Sid)
                 && SameExecutable(table, m.Pid, launcherStat.Pid))
                 launcherSessions = launcherSessions.Add(m.Sid);
             if (m.Pid != run.Launcher?.Pid && !seen.Contains(m.Pid))
@@ -87,13 +90,15 @@ internal static class Identity
         }
         run = run with
         {
-            Groups = groups, Seen = seen, LastNewAt = lastNew, Foreign = foreign, GroupLeaders = leaders, LauncherSessions = launcherSessions,
+            Groups = groups, Seen = seen, LastNewAt = lastNew, Foreign = foreign, GroupLeaders = leaders,
+                LauncherSessions = launcherSessions,
             StartupUntil = Lineage.StartupUntil(run.SpawnedAt, lastNew),
         };
         // A daemon may call setsid after Tend took it for the main process: its group and session are what they are now.
         if (run.Main is { Launched: false } current && members.FirstOrDefault(m => current.Is(m)) is { Pid: > 0 } now0
             && (now0.Sid != current.Sid || (now0.Pgid != current.Pgid && now0.Pgid != selfGroup)))
-            run = run with { Main = current with { Sid = now0.Sid, Pgid = now0.Pgid != selfGroup ? now0.Pgid : 0 }, Groups = RunIdentity.WithGroup(run.Groups, now0.Pgid) };
+            run = run with { Main = current with { Sid = now0.Sid, Pgid = now0.Pgid != selfGroup ? now0.Pgid : 0 },
+                Groups = RunIdentity.WithGroup(run.Groups, now0.Pgid) };
         if (run.Main is { Launched: true } launcher && members.FirstOrDefault(m => launcher.Is(m)) is { Pid: > 0 } ls)
         {
             // A daemon that left the launcher — in a session of its own, its starter gone (re-parented to Tend) — and is
@@ -101,7 +106,8 @@ internal static class Identity
             // else waits for the launcher's end: an application's helper, a wrapper's server, a server's login.
             var left = members.Where(m => m.Sid != ls.Sid && m.Ppid == self && NamedLikeTheService(spec, m)).ToList();
             if (left.Count > 0)
-                return HandOver(spec, run, left, table, self, selfGroup, now, $"a process of its lineage left its launcher (pid {launcher.Pid}), which still runs");
+                return HandOver(spec, run, left, table, self, selfGroup, now,
+                    $"a process of its lineage left its launcher (pid {launcher.Pid}), which still runs");
         }
         else if (run.Main is { IsChild: false, Launched: false } main && run.Launcher is not null)
         {
@@ -123,7 +129,8 @@ internal static class Identity
     /// launcher that lingered beside a daemon, or neither (<see cref="ExitVerdictKind.NotOurs"/>). The table is read
     /// after the exit was reaped.
     /// </summary>
-    public static ExitVerdict OnExit(ServiceSpec spec, RunIdentity run, int pid, ExitStatus status, IProcessTable table, long now, int self, int selfGroup)
+    public static ExitVerdict OnExit(ServiceSpec spec, RunIdentity run, int pid, ExitStatus status, IProcessTable table, long now, int self,
+        int selfGroup)
     {
         var main = run.Main;
         var follows = run.Mark != 0 && !spec.OneShot && spec.Schedule is null;
@@ -132,14 +139,17 @@ internal static class Identity
             // The launcher lingered beside a daemon: its end counts.
             var after = run with { Launcher = null };
             if (!status.Success)
-                return Ended(spec, after, pid, status, table, now, $"its launcher (pid {pid}) exited with {status} while pid {main.Pid} was its main process");
+                return Ended(spec, after, pid, status, table, now,
+                    $"its launcher (pid {pid}) exited with {status} while pid {main.Pid} was its main process");
             // Exit 0: the main process is chosen afresh among what it left — the top of the tree (mysqld_safe, not the
             // mariadbd it watches), now that the launcher's children were re-parented.
             var candidates = HandOverCandidates(after, table, now, pid);
             if (candidates.Count == 0 || !follows) return new ExitVerdict(ExitVerdictKind.LauncherDone, after, status);
             var chosen = Choose(spec, after, candidates, self, selfGroup);
-            if (chosen.Main.Pid == main.Pid) return new ExitVerdict(ExitVerdictKind.LauncherDone, after with { Groups = chosen.Groups }, status);
-            return Handed(after, chosen, table, now, status, $"its launcher (pid {pid}) exited 0; pid {chosen.Main.Pid} is the top of what it left");
+            if (chosen.Main.Pid == main.Pid) return new ExitVerdict(ExitVerdictKind.LauncherDone, after with { Groups = chosen.Groups },
+                status);
+            return Handed(after, chosen, table, now, status,
+                $"its launcher (pid {pid}) exited 0; pid {chosen.Main.Pid} is the top of what it left");
         }
         if (main is null || main.Pid != pid) return new ExitVerdict(ExitVerdictKind.NotOurs, run, status);
 
@@ -150,13 +160,14 @@ internal static class Identity
             if (follows && status.Success)
             {
                 var candidates = now < run.StartupUntil
-                    ? Lineage.Members(table.Processes, run.Mark, pid)
+                    ? Lineage.Marked(table.Processes, run.Mark, pid)
                     : HandOverCandidates(run with { Foreign = [] }, table, now, pid);
                 // A launcher that served a while (sshd as the command, stopped by hand) leaves its connections, not a daemon.
                 if (now - run.SpawnedAt >= Lineage.DaemonSettleMs && !run.LauncherSessions.IsEmpty)
                     candidates.RemoveAll(c => run.LauncherSessions.Contains(c.Sid));
                 if (candidates.Count > 0)
-                    return Handed(run with { Launcher = null, Foreign = [] }, Choose(spec, run, candidates, self, selfGroup), table, now, status, $"launcher (pid {pid}) exited 0");
+                    return Handed(run with { Launcher = null, Foreign = [] }, Choose(spec, run, candidates, self, selfGroup), table, now,
+                        status, $"launcher (pid {pid}) exited 0");
             }
             return Ended(spec, run with { Launcher = null }, pid, status, table, now, null);
         }
@@ -167,7 +178,8 @@ internal static class Identity
             // Not Tend's child, and its parent reaped it (pg_ctl under pg_ctlcluster): the launcher has the last word again.
             var detached = HandOverCandidates(run, table, now, pid);
             return detached.Count > 0
-                ? Handed(run, Choose(spec, run, detached, self, selfGroup), table, now, status, $"pid {pid} ended while its launcher (pid {launcher.Pid}) still runs")
+                ? Handed(run, Choose(spec, run, detached, self, selfGroup), table, now, status,
+                    $"pid {pid} ended while its launcher (pid {launcher.Pid}) still runs")
                 : new ExitVerdict(ExitVerdictKind.BackToLauncher, run with { Main = launcher, MainSince = now }, status,
                     $"pid {pid} ended while its launcher still runs; following the launcher (pid {launcher.Pid}) again", Chosen: launcher);
         }
@@ -175,13 +187,15 @@ internal static class Identity
         {
             // A daemon that ends while starting up hands over to what it started (a second fork of a double-forking daemon).
             var candidates = HandOverCandidates(run, table, now, pid);
-            if (candidates.Count > 0) return Handed(run, Choose(spec, run, candidates, self, selfGroup), table, now, status, $"pid {pid} ended while starting up");
+            if (candidates.Count > 0) return Handed(run, Choose(spec, run, candidates, self, selfGroup), table, now, status,
+                $"pid {pid} ended while starting up");
         }
         else if (follows && status.Success && Successor(run, table, now, main, self) is { Pid: > 0 } next)
         {
             var chosen = Choose(spec, run, [next], self, selfGroup);
             return Handed(run, chosen, table, now, status,
-                $"pid {pid} exited 0 and left a new copy of itself that it started (pid {next.Pid}, {next.Comm}): a binary upgrade or re-exec");
+                $"pid {pid} exited 0 and left a new copy of itself that it started (pid {next.Pid}, {next.Comm}): a binary upgrade or " +
+                    $"re-exec");
         }
         return Ended(spec, run, pid, status, table, now, null);
     }
@@ -196,7 +210,8 @@ internal static class Identity
         if (main.Comm is null) return default;
         return HandOverCandidates(run, table, now, main.Pid)
             .Where(m => m.Ppid == self && m.Comm == main.Comm && m.StartTime > main.StartTime
-                && (m.Sid == main.Pid || m.Pgid == main.Pid || (main.Sid > 0 && m.Sid == main.Sid) || (main.Pgid > 0 && m.Pgid == main.Pgid)))
+                && (m.Sid == main.Pid || m.Pgid == main.Pid || (main.Sid > 0 && m.Sid == main.Sid) || (main.Pgid > 0
+                    && m.Pgid == main.Pgid)))
             .OrderBy(m => m.StartTime).FirstOrDefault();
     }
 
@@ -207,34 +222,41 @@ internal static class Identity
     /// </summary>
     public static List<ProcStat> HandOverCandidates(RunIdentity run, IProcessTable table, long now, int exitedPid)
     {
-        var members = Members(run, table, now, out _, except: exitedPid);
+        var members = RunProcesses(run, table, now, out _, except: exitedPid);
         if (now >= run.StartupUntil) members = Lineage.InGroups(members, run.Groups);
         if (run.Launcher is { } l && l.Pid != exitedPid && members.FirstOrDefault(m => l.Is(m)) is { Pid: > 0 } ls)
             members = Lineage.Detached(members, ls.Sid);
         return members;
     }
 
-    /// <summary>The best of <paramref name="candidates"/> as the main process (<see cref="Lineage.ChooseMain"/>), and the run's groups with every candidate's.</summary>
-    public static (ProcStat Chosen, TrackedProcess Main, ImmutableArray<int> Groups) Choose(ServiceSpec spec, RunIdentity run, List<ProcStat> candidates, int self, int selfGroup)
+    /// <summary>The best of <paramref name="candidates"/> as the main process (<see cref="Lineage.ChooseMain"/>), and the run's groups with
+    /// every candidate's.</summary>
+    public static (ProcStat Chosen, TrackedProcess Main, ImmutableArray<int> Groups) Choose(ServiceSpec spec, RunIdentity run,
+        List<ProcStat> candidates, int self, int selfGroup)
     {
         var launcherSid = run.Launcher is { } l ? l.Sid > 0 ? l.Sid : l.Pid : 0;
         var d = Lineage.ChooseMain(candidates, c => ProcFs.MatchesByComm(c, spec.EffectiveMatchName), launcherSid, self);
         var groups = run.Groups;
         foreach (var c in candidates) groups = RunIdentity.WithGroup(groups, c.Pgid);
         // Only a group of its own is the daemon's to signal; one it shares with Tend is not.
-        return (d, new TrackedProcess(d.Pid, d.StartTime, d.Pgid != selfGroup ? d.Pgid : 0, IsChild: d.Ppid == self, Launched: false, d.Comm, d.Sid), groups);
+        return (d, new TrackedProcess(d.Pid, d.StartTime, d.Pgid != selfGroup ? d.Pgid : 0, IsChild: d.Ppid == self, Launched: false,
+            d.Comm, d.Sid), groups);
     }
 
-    private static LookVerdict HandOver(ServiceSpec spec, RunIdentity run, List<ProcStat> candidates, IProcessTable table, int self, int selfGroup, long now, string why)
+    private static LookVerdict HandOver(ServiceSpec spec, RunIdentity run, List<ProcStat> candidates, IProcessTable table, int self,
+        int selfGroup, long now, string why)
     {
         var chosen = Choose(spec, run, candidates, self, selfGroup);
         if (run.Main is { } current && current.Pid == chosen.Main.Pid) return new LookVerdict(run with { Groups = chosen.Groups });
-        return new LookVerdict(run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now, MainSinceTicks = Newest(table) }, Why: why, Chosen: chosen.Main);
+        return new LookVerdict(run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now, MainSinceTicks = Newest(table) },
+            Why: why, Chosen: chosen.Main);
     }
 
-    private static ExitVerdict Handed(RunIdentity run, (ProcStat Chosen, TrackedProcess Main, ImmutableArray<int> Groups) chosen, IProcessTable table, long now,
+    private static ExitVerdict Handed(RunIdentity run, (ProcStat Chosen, TrackedProcess Main, ImmutableArray<int> Groups) chosen,
+        IProcessTable table, long now,
         ExitStatus status, string why) =>
-        new(ExitVerdictKind.HandOver, run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now, MainSinceTicks = Newest(table) }, status, why, chosen.Main);
+        new(ExitVerdictKind.HandOver, run with { Main = chosen.Main, Groups = chosen.Groups, MainSince = now,
+            MainSinceTicks = Newest(table) }, status, why, chosen.Main);
 
     /// <summary>The newest start time in <paramref name="table"/>: no process started later is in it.</summary>
     private static ulong Newest(IProcessTable table)
@@ -249,11 +271,13 @@ internal static class Identity
     /// control-group), the groups of every process it left join those a cleanup reaches, even one that detached
     /// before Tend first looked (a launcher that exits 3 right after <c>setsid -f mydaemon</c>).
     /// </summary>
-    private static ExitVerdict Ended(ServiceSpec spec, RunIdentity run, int pid, ExitStatus status, IProcessTable table, long now, string? why)
+    private static ExitVerdict Ended(ServiceSpec spec, RunIdentity run, int pid, ExitStatus status, IProcessTable table, long now,
+        string? why)
     {
         if (run.Mark != 0 && spec.KillMode != KillMode.Process && (now < run.StartupUntil || spec.KillMode == KillMode.ControlGroup))
         {
-            var left = spec.KillMode == KillMode.ControlGroup ? Lineage.Members(table.Processes, run.Mark, pid) : Members(run, table, now, out _, except: pid);
+            var left = spec.KillMode == KillMode.ControlGroup ? Lineage.Marked(table.Processes, run.Mark, pid) : RunProcesses(run, table,
+                now, out _, except: pid);
             var groups = run.Groups;
             foreach (var m in left) groups = RunIdentity.WithGroup(groups, m.Pgid);
             run = run with { Groups = groups };
@@ -268,13 +292,15 @@ internal static class Identity
     /// that left every group the run had). In kill mode process (and mixed, but for SIGKILL), the main process only.
     /// Returns the targets and the run's groups with those found now.
     /// </summary>
-    public static (ImmutableArray<SignalTarget> Targets, ImmutableArray<int> Groups) Reach(ServiceSpec spec, RunIdentity run, int signal, IProcessTable table, long now)
+    public static (ImmutableArray<SignalTarget> Targets, ImmutableArray<int> Groups) Reach(ServiceSpec spec, RunIdentity run, int signal,
+        IProcessTable table, long now)
     {
         var mainOnly = spec.KillMode == KillMode.Process || (spec.KillMode == KillMode.Mixed && signal != Libc.SIGKILL);
         var groups = run.Main is { } m0 ? RunIdentity.WithGroup(run.Groups, m0.Pgid) : run.Groups;
         if (!mainOnly && run.Mark != 0 && (now < run.StartupUntil || spec.KillMode == KillMode.ControlGroup))
         {
-            var members = spec.KillMode == KillMode.ControlGroup ? Lineage.Members(table.Processes, run.Mark) : Members(run, table, now, out _);
+            var members = spec.KillMode == KillMode.ControlGroup ? Lineage.Marked(table.Processes, run.Mark) : RunProcesses(run, table, now,
+                out _);
             foreach (var m in members) groups = RunIdentity.WithGroup(groups, m.Pgid);
         }
         var targets = ImmutableArray.CreateBuilder<SignalTarget>();
@@ -309,7 +335,8 @@ internal static class Identity
         ProcStat? leader = null;
         foreach (var p in table.Processes) if (p.Pid == pgid) leader = p;
         // The id led now by another process than the one recorded: another group (a later login that got the pid).
-        if (leader is { } now && run.GroupLeaders.TryGetValue(pgid, out var recorded) && recorded != 0 && now.StartTime != recorded) return false;
+        if (leader is { } now && run.GroupLeaders.TryGetValue(pgid,
+            out var recorded) && recorded != 0 && now.StartTime != recorded) return false;
         foreach (var p in table.Processes)
         {
             if (p.Pgid != pgid || p.Gone) continue;
@@ -321,7 +348,8 @@ internal static class Identity
         return (run.Main is { } m && m.Is(l)) || (run.Launcher is { } la && la.Is(l));
     }
 
-    /// <summary>Where a signal forwarded to the service (SIGHUP, SIGUSR1…, <c>tend signal</c>) goes: the main process's group when it is proven the run's, else the main process.</summary>
+    /// <summary>Where a signal forwarded to the service (SIGHUP, SIGUSR1…, <c>tend signal</c>) goes: the main process's group when it is
+    /// proven the run's, else the main process.</summary>
     public static SignalTarget? MainTarget(RunIdentity run, IProcessTable table)
     {
         if (run.Main is not { } main || table.Processes.FirstOrDefault(p => main.Is(p) && !p.Gone) is not { Pid: > 0 } st) return null;
@@ -338,7 +366,8 @@ internal static class Identity
     {
         if (Named(p, spec.EffectiveMatchName)) return true;
         var command = spec.Command;
-        return spec.MatchName is null && command.BaseName is "service" or "invoke-rc.d" && command.Arguments.Length > 0 && Named(p, command.Arguments[0]);
+        return spec.MatchName is null && command.BaseName is "service" or "invoke-rc.d" && command.Arguments.Length > 0 && Named(p,
+            command.Arguments[0]);
     }
 
     /// <summary>Whether <paramref name="p"/> is called <paramref name="name"/> (comm, which the kernel cuts at 15 bytes).</summary>

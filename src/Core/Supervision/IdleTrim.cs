@@ -43,7 +43,8 @@ internal sealed class IdleTrim
         Trim();
     }
 
-    /// <summary>Every run has started up: give back what reading the process table touched now, rather than after a delay that would wake an idle Tend once more.</summary>
+    /// <summary>Every run has started up: give back what reading the process table touched now, rather than after a delay that would wake
+    /// an idle Tend once more.</summary>
     public void RunNow()
     {
         _settled = true;

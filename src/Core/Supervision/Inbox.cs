@@ -3,10 +3,12 @@ namespace Tend.Supervision;
 /// <summary>What wakes the supervisor's thread.</summary>
 internal enum MessageKind { ChildExited, Signal, Request }
 
-/// <summary>One message; <see cref="Request"/> is set for <see cref="MessageKind.Request"/> (what it is, only the <see cref="IRequestDesk"/> knows).</summary>
-internal readonly record struct Message(MessageKind Kind, int Value = 0, object? Request = null);
+/// <summary>One message: <see cref="Signal"/> is set for <see cref="MessageKind.Signal"/>, <see cref="Request"/> for
+/// <see cref="MessageKind.Request"/>.</summary>
+internal readonly record struct Message(MessageKind Kind, int Signal = 0, IPostedRequest? Request = null);
 
-/// <summary>A small blocking queue: the reaper, signal handlers and requests (the control plane's connections) post, the supervisor's thread takes.</summary>
+/// <summary>A small blocking queue: the reaper, signal handlers and requests (the control plane's connections) post, the supervisor's
+/// thread takes.</summary>
 internal sealed class Inbox
 {
     private readonly Queue<Message> _queue = new();

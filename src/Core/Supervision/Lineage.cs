@@ -15,7 +15,7 @@ namespace Tend.Supervision;
 /// its own (an sshd login, a job) is not the service's: it survives a restart or a stop, as under Debian's ssh unit
 /// (systemd's KillMode=process), s6 and runit. Looking costs nothing once every service has started up.
 /// </remarks>
-public static class Lineage
+internal static class Lineage
 {
     /// <summary>A run starts up for at least this long (ms).</summary>
     public const long StartupMinMs = 1000;
@@ -23,16 +23,20 @@ public static class Lineage
     /// <summary>A run has started up once no new process of its lineage appeared for this long (ms).</summary>
     public const long StartupQuietMs = 2000;
 
-    /// <summary>A run starts up for at most this long (ms): a launcher such as <c>pg_ctl start -w</c> waits up to 60 s by default.</summary>
+    /// <summary>A run starts up for at most this long (ms): a launcher such as <c>pg_ctl start -w</c> waits up to 60 s by
+    /// default.</summary>
     public const long StartupMaxMs = 90_000;
 
-    /// <summary>The first look at a new run's lineage (ms after its spawn); the interval then doubles up to <see cref="LookIntervalMaxMs"/>.</summary>
+    /// <summary>The first look at a new run's lineage (ms after its spawn); the interval then doubles up to
+    /// <see cref="LookIntervalMaxMs"/>.</summary>
     public const long FirstLookMs = 20;
 
-    /// <summary>The longest time (ms) between two looks while a run starts up: a daemon that detaches while its launcher lingers is followed within it.</summary>
+    /// <summary>The longest time (ms) between two looks while a run starts up: a daemon that detaches while its launcher lingers is
+    /// followed within it.</summary>
     public const long LookIntervalMaxMs = 200;
 
-    /// <summary>Until when (ms) a run that started at <paramref name="startedAt"/> starts up, given when a new process of its lineage was last seen (0: never).</summary>
+    /// <summary>Until when (ms) a run that started at <paramref name="startedAt"/> starts up, given when a new process of its lineage was
+    /// last seen (0: never).</summary>
     public static long StartupUntil(long startedAt, long lastNewMemberAt) =>
         Math.Min(startedAt + StartupMaxMs, Math.Max(startedAt + StartupMinMs, lastNewMemberAt == 0 ? 0 : lastNewMemberAt + StartupQuietMs));
 
@@ -57,7 +61,7 @@ public static class Lineage
     }
 
     /// <summary>The live processes in <paramref name="table"/> that carry <paramref name="mark"/>, but <paramref name="except"/>.</summary>
-    internal static List<ProcStat> Members(IReadOnlyList<ProcStat> table, ulong mark, int except = 0)
+    internal static List<ProcStat> Marked(IReadOnlyList<ProcStat> table, ulong mark, int except = 0)
     {
         var list = new List<ProcStat>();
         if (mark == 0) return list;

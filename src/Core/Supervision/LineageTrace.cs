@@ -4,7 +4,8 @@ using Tend.Posix;
 namespace Tend.Supervision;
 
 /// <summary>
-/// Writes down what the lineage verdicts see — every spawn, every process table read (every process in it), every exit and every verdict call — one JSON
+/// Writes down what the lineage verdicts see — every spawn, every process table read (every process in it), every exit and every verdict
+/// call — one JSON
 /// object per line, so that a real daemon's start-up, restart or upgrade can be kept as a fixture and replayed against
 /// <see cref="Identity"/> in a millisecond test. Turned on with the environment variable <c>TEND_LINEAGE_TRACE=FILE</c>;
 /// off, it costs nothing.
@@ -25,7 +26,8 @@ internal sealed class LineageTrace : IDisposable
         _now = now;
     }
 
-    /// <summary>The trace named by <see cref="Variable"/>, or null (not set, or the file cannot be made: <paramref name="problem"/> says why).</summary>
+    /// <summary>The trace named by <see cref="Variable"/>, or null (not set, or the file cannot be made: <paramref name="problem"/> says
+    /// why).</summary>
     public static LineageTrace? FromEnvironment(Func<long> now, out string? problem)
     {
         problem = null;

@@ -64,7 +64,8 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
     /// <summary>Attempts in flight.</summary>
     public int Count => _attempts.Count;
 
-    /// <summary>Starts one attempt of service <paramref name="i"/>'s <paramref name="purpose"/> check for its current run (<paramref name="r"/>), unless one still runs.</summary>
+    /// <summary>Starts one attempt of service <paramref name="i"/>'s <paramref name="purpose"/> check for its current run
+    /// (<paramref name="r"/>), unless one still runs.</summary>
     public void Start(int i, ProbePurpose purpose, ServiceRuntime r, long now)
     {
         if (_attempts.ContainsKey((i, purpose))) return; // the previous attempt is still running
@@ -107,7 +108,9 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                     if (r.Starts != _checkErrorReported.GetValueOrDefault(i))
                     {
                         _checkErrorReported[i] = r.Starts;
-                        log.Service(spec.Name, EventNames.CheckError, $"{(purpose == ProbePurpose.Ready ? "readiness" : "liveness")} check cannot run: {error}", restarts: r.Restarts, error: true);
+                        log.Service(spec.Name, EventNames.CheckError,
+                            $"{(purpose == ProbePurpose.Ready ? "readiness" : "liveness")} check cannot run: {error}", restarts: r.Restarts,
+                            error: true);
                     }
                     End(attempt, false, $"cannot run: {error}");
                     break;
@@ -133,7 +136,8 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
             {
                 // The check runs in its own session and group; ESRCH: it ended meanwhile, and its exit will be reaped.
                 if (Libc.kill(-a.Pid, Libc.SIGKILL) != 0 && Libc.LastError != Libc.ESRCH)
-                    log.Error($"cannot stop the check of '{table.Services[a.Service].Name}' (pid {a.Pid}): {Libc.ErrorText(Libc.LastError)}");
+                    log.Error($"cannot stop the check of '{table.Services[a.Service].Name}' (pid {a.Pid}): " +
+                        $"{Libc.ErrorText(Libc.LastError)}");
                 a.Killed = true;
             }
         }
@@ -154,7 +158,9 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                     End(a, true, null);
                     return;
                 case 0:
-                    var request = Encoding.ASCII.GetBytes($"GET {a.Check.HttpPath} HTTP/1.0\r\nHost: {a.Check.Address}:{a.Check.Port}\r\nUser-Agent: tend\r\nConnection: close\r\n\r\n");
+                    var request =
+                        Encoding.ASCII.GetBytes($"GET {a.Check.HttpPath} HTTP/1.0\r\nHost: " +
+                            $"{a.Check.Address}:{a.Check.Port}\r\nUser-Agent: tend\r\nConnection: close\r\n\r\n");
                     if (!Sockets.SendAll(a.Socket, request))
                     {
                         End(a, false, "the connection closed before the request was sent");
@@ -176,7 +182,8 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
             return;
         }
         if (n > 0) a.Received += n;
-        if (a.Received >= StatusLineBytes) End(a, HttpStatus(a.Answer!) is >= 200 and < 400, HttpStatus(a.Answer!) is { } code ? $"HTTP {code}" : "not an HTTP answer");
+        if (a.Received >= StatusLineBytes) End(a, HttpStatus(a.Answer!) is >= 200 and < 400,
+            HttpStatus(a.Answer!) is { } code ? $"HTTP {code}" : "not an HTTP answer");
         else if (n == 0) End(a, false, a.Received > 0 ? "not an HTTP answer" : "the connection closed without an answer");
         else if (now >= a.Deadline) End(a, false, $"no answer within {Duration.Format(a.Timeout)}");
         else Later(a, now);
@@ -208,7 +215,8 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         foreach (var a in _attempts.Values)
             if (a.Pid == pid)
             {
-                End(a, status.Success && !a.Killed, a.Killed ? $"no answer within {Duration.Format(a.Timeout)} (killed)" : $"exited with {status}");
+                End(a, status.Success && !a.Killed,
+                    a.Killed ? $"no answer within {Duration.Format(a.Timeout)} (killed)" : $"exited with {status}");
                 return true;
             }
         return false;

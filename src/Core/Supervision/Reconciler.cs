@@ -6,9 +6,10 @@ namespace Tend.Supervision;
 /// The supervisor's brain: a pure function of (table, desired, observed, now). It touches no process, clock
 /// or file, so every rule below is unit-tested with a fake clock and a fake process table.
 /// </summary>
-public static class Reconciler
+internal static class Reconciler
 {
-    /// <summary>Once SIGKILL went out, how long to wait for a group to vanish before moving on regardless (an unkillable process in D state).</summary>
+    /// <summary>Once SIGKILL went out, how long to wait for a group to vanish before moving on regardless (an unkillable process in D
+    /// state).</summary>
     public const long KillGraceMs = 2000;
 
     /// <summary>
@@ -16,7 +17,8 @@ public static class Reconciler
     /// <paramref name="wallClock"/> the wall clock that scheduled tasks' due times are read on (<see cref="ScheduleRules"/>);
     /// without it, a wall clock that follows the monotonic one (no jump).
     /// </summary>
-    public static Plan Reconcile(ServiceTable table, DesiredState desired, ImmutableArray<ServiceRuntime> observed, long now, DateTimeOffset? wallClock = null)
+    public static Plan Reconcile(ServiceTable table, DesiredState desired, ImmutableArray<ServiceRuntime> observed, long now,
+        DateTimeOffset? wallClock = null)
     {
         var wall = wallClock ?? DateTimeOffset.UnixEpoch.AddMilliseconds(now);
         var next = observed.ToBuilder();
@@ -56,8 +58,9 @@ public static class Reconciler
                     else if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
                     break;
                 case ServicePhase.Running when !up && desired.Force:
-                    actions.Add(new(ActionKind.Signal, i, Posix.Libc.SIGKILL));
-                    next[i] = r with { Phase = ServicePhase.Stopping, Groups = WithGroup(r.Groups, r.Process!.Pgid), StopSentAt = now, Killed = true };
+                    actions.Add(new(ActionKind.Signal, i, Signals.SIGKILL));
+                    next[i] = r with { Phase = ServicePhase.Stopping, Groups = WithGroup(r.Groups, r.Process!.Pgid), StopSentAt = now,
+                        Killed = true };
                     WakeAt(now + KillGraceMs);
                     break;
                 case ServicePhase.Running when !up:
@@ -65,14 +68,15 @@ public static class Reconciler
                     if (!desired.ShuttingDown || table.Dependents[i].All(d => observed[d].IsDown))
                     {
                         actions.Add(new(ActionKind.Signal, i, spec.StopSignal));
-                        next[i] = r with { Phase = ServicePhase.Stopping, Groups = WithGroup(r.Groups, r.Process!.Pgid), StopSentAt = now, Killed = false };
+                        next[i] = r with { Phase = ServicePhase.Stopping, Groups = WithGroup(r.Groups, r.Process!.Pgid), StopSentAt = now,
+                            Killed = false };
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
                     break;
                 case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r):
                     if (now >= r.NextCheckAt)
                     {
-                        actions.Add(new(ActionKind.Check, i));
+                        actions.Add(new(ActionKind.ReadyCheck, i));
                         next[i] = r with { NextCheckAt = now + Math.Max(1, Ms(check.Interval)) };
                         WakeAt(now + Math.Max(1, Ms(check.Interval)));
                     }
@@ -84,7 +88,7 @@ public static class Reconciler
                     // with the same interval are checked in one wake-up.
                     if (r.NextAliveAt == 0 || now >= r.NextAliveAt)
                     {
-                        if (r.NextAliveAt != 0) actions.Add(new(ActionKind.Alive, i));
+                        if (r.NextAliveAt != 0) actions.Add(new(ActionKind.AliveCheck, i));
                         var interval = Math.Max(1, Ms(alive.Interval));
                         var at = NextOnGrid(r.NextAliveAt == 0 ? now + interval - 1 : now, interval);
                         next[i] = r with { NextAliveAt = at };
@@ -93,12 +97,13 @@ public static class Reconciler
                     else WakeAt(r.NextAliveAt);
                     break;
                 case ServicePhase.Cleaning or ServicePhase.Stopping when desired.Force && !r.Killed:
-                    actions.Add(new(ActionKind.Signal, i, Posix.Libc.SIGKILL));
+                    actions.Add(new(ActionKind.Signal, i, Signals.SIGKILL));
                     next[i] = r with { StopSentAt = r.StopSentAt ?? now, Killed = true };
                     WakeAt(now + KillGraceMs);
                     break;
                 case ServicePhase.Cleaning or ServicePhase.Stopping:
-                    var timeout = r.Phase == ServicePhase.Cleaning ? Math.Min(Ms(spec.CleanupTimeout), Ms(spec.StopTimeout)) : Ms(spec.StopTimeout);
+                    var timeout = r.Phase == ServicePhase.Cleaning ? Math.Min(Ms(spec.CleanupTimeout),
+                        Ms(spec.StopTimeout)) : Ms(spec.StopTimeout);
                     if (r.StopSentAt is not { } sent)
                     {
                         actions.Add(new(ActionKind.Signal, i, spec.StopSignal));
@@ -110,7 +115,7 @@ public static class Reconciler
                         var deadline = sent + timeout;
                         if (now >= deadline)
                         {
-                            actions.Add(new(ActionKind.Signal, i, Posix.Libc.SIGKILL));
+                            actions.Add(new(ActionKind.Signal, i, Signals.SIGKILL));
                             next[i] = r with { Killed = true };
                             WakeAt(deadline + KillGraceMs);
                         }
@@ -164,9 +169,11 @@ public static class Reconciler
             NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false, SpawnShortages = 0,
         };
 
-    /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>
+    /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are
+    /// unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>
     public static ServiceRuntime OnReopened(ServiceRuntime r) =>
-        r.Phase is ServicePhase.Failed or ServicePhase.Completed ? r with { Phase = ServicePhase.Stopped, Reason = null, QuickFailures = [] } : r;
+        r.Phase is ServicePhase.Failed or ServicePhase.Completed ? r with { Phase = ServicePhase.Stopped, Reason = null,
+            QuickFailures = [] } : r;
 
     /// <summary>
     /// A liveness check of the current run ended. A pass resets the count of failures; the <see cref="Liveness.Failures"/>th
@@ -206,7 +213,8 @@ public static class Reconciler
     /// <summary>A daemonizing service whose launcher still runs: not up until its daemon is found.</summary>
     private static bool AwaitingDaemon(ServiceSpec spec, ServiceRuntime r) => spec.Daemonizes && r.Process is { Launched: true };
 
-    /// <summary>The spawn failed (no such file, not executable…): counts as a quick failure, so it backs off and hits the start limit.</summary>
+    /// <summary>The spawn failed (no such file, not executable…): counts as a quick failure, so it backs off and hits the start
+    /// limit.</summary>
     public static ServiceRuntime OnSpawnFailed(ServiceSpec spec, ServiceRuntime r, string reason, long now)
     {
         var started = r with { StartedAt = now, Starts = r.Starts + 1, Run = RunIdentity.None };
@@ -238,7 +246,8 @@ public static class Reconciler
         var gone = r with { LastExit = exit, Process = null, Groups = WithGroup(r.Groups, r.Process?.Pgid ?? 0) };
         if (r.Phase == ServicePhase.Stopping && !r.Unhealthy) return groupAlive ? gone : gone with { Phase = ServicePhase.Stopped };
         var decided = r.Unhealthy ? DecideUnhealthy(spec, gone, exit, now) : Decide(spec, gone, exit, now);
-        return groupAlive ? decided with { Phase = ServicePhase.Cleaning, AfterCleanup = decided.Phase, StopSentAt = null, Killed = false } : decided;
+        return groupAlive ? decided with { Phase = ServicePhase.Cleaning, AfterCleanup = decided.Phase, StopSentAt = null,
+            Killed = false } : decided;
     }
 
     /// <summary>The process group left behind is empty now.</summary>
@@ -273,7 +282,9 @@ public static class Reconciler
             {
                 Phase = ServicePhase.Failed,
                 QuickFailures = failures,
-                Reason = $"it exited {failures.Length} times within {Duration.Format(spec.StartWindow)}, each after less than {Duration.Format(spec.MinUptime)} (start limit {spec.StartLimit}; last: {exit})",
+                Reason =
+                    $"it exited {failures.Length} times within {Duration.Format(spec.StartWindow)}, each after less " +
+                        $"than {Duration.Format(spec.MinUptime)} (start limit {spec.StartLimit}; last: {exit})",
             };
         return r with { Phase = ServicePhase.Backoff, QuickFailures = failures, NextStartAt = now + BackoffDelay(spec, failures.Length) };
     }
@@ -290,8 +301,12 @@ public static class Reconciler
             return r with { Phase = ServicePhase.Failed, Reason = $"{why}, and its restart policy is never" };
         var never = r.AlivePassed ? 0 : r.NeverHealthy + 1;
         if (never > spec.StartLimit)
-            return r with { Phase = ServicePhase.Failed, NeverHealthy = never, Reason = $"never healthy: restarted {never - 1} times in a row, its liveness check never passed (start limit {spec.StartLimit}; last: {r.AliveReason})" };
-        var crashed = Decide(spec with { Restart = Restart.Always, OneShot = false }, r, exit.Success ? ExitStatus.Killed(spec.StopSignal) : exit, now);
+            return r with { Phase = ServicePhase.Failed, NeverHealthy = never,
+                Reason =
+                $"never healthy: restarted {never - 1} times in a row, its liveness check never passed (start limit {spec.StartLimit}; " +
+                    $"last: {r.AliveReason})" };
+        var crashed = Decide(spec with { Restart = Restart.Always, OneShot = false }, r,
+            exit.Success ? ExitStatus.Killed(spec.StopSignal) : exit, now);
         if (crashed.Phase != ServicePhase.Backoff) return crashed with { NeverHealthy = never, Reason = $"{why}; {crashed.Reason}" };
         return crashed with { NeverHealthy = never, NextStartAt = Math.Max(crashed.NextStartAt, now + BackoffDelay(spec, never)) };
     }

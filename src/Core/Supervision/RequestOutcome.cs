@@ -6,7 +6,7 @@ namespace Tend.Supervision;
 /// <param name="Desired">The desired state to reach.</param>
 /// <param name="Reopen">Failed or completed services asked to start again (<see cref="Reconciler.OnReopened"/>).</param>
 /// <param name="Changed">Something changed that calls for another round of planning at once.</param>
-public readonly record struct RequestOutcome(DesiredState Desired, ImmutableArray<int> Reopen, bool Changed)
+internal readonly record struct RequestOutcome(DesiredState Desired, ImmutableArray<int> Reopen, bool Changed)
 {
     /// <summary>Scheduled tasks to run once now (<c>tend run</c>: <see cref="ScheduleRules.OnRunRequested"/>).</summary>
     public ImmutableArray<int> RunNow { get; init; } = [];

@@ -7,7 +7,7 @@ namespace Tend.Supervision;
 /// only by the verdicts of <see cref="Identity"/> (and reset by <see cref="Reconciler.OnStarted"/>), so every rule about
 /// which process is the service is written, and tested, in one place.
 /// </summary>
-public sealed record RunIdentity
+internal sealed record RunIdentity
 {
     /// <summary>The identity of a run that has none yet (no process).</summary>
     public static readonly RunIdentity None = new();
@@ -15,7 +15,8 @@ public sealed record RunIdentity
     /// <summary>The process that stands for the service: its death is the service's (the launcher, a daemon, an adopted process).</summary>
     public TrackedProcess? Main { get; init; }
 
-    /// <summary>The process Tend spawned for this run, while it is alive (it may linger after a daemon became <see cref="Main"/>).</summary>
+    /// <summary>The process Tend spawned for this run, while it is alive (it may linger after a daemon became
+    /// <see cref="Main"/>).</summary>
     public TrackedProcess? Launcher { get; init; }
 
     /// <summary>The run mark its processes inherit (<c>Posix.RunMarks</c>), or 0 (adopted, or marks unavailable).</summary>
@@ -36,7 +37,8 @@ public sealed record RunIdentity
     /// <summary>Until when (ms) the run starts up: its new processes are the service's, and its lineage is followed.</summary>
     public long StartupUntil { get; init; }
 
-    /// <summary>When (ms) the run was spawned (or adopted): it starts up for at least <see cref="Lineage.StartupMinMs"/> from then.</summary>
+    /// <summary>When (ms) the run was spawned (or adopted): it starts up for at least <see cref="Lineage.StartupMinMs"/> from
+    /// then.</summary>
     public long SpawnedAt { get; init; }
 
     /// <summary>When (ms) the current main process became it (its spawn, adoption or hand-over).</summary>
@@ -63,10 +65,12 @@ public sealed record RunIdentity
     /// </summary>
     public ImmutableDictionary<int, ulong> GroupLeaders { get; init; } = ImmutableDictionary<int, ulong>.Empty;
 
-    /// <summary>Sessions that are not the service's although they carry its mark: logins and jobs the running server started itself.</summary>
+    /// <summary>Sessions that are not the service's although they carry its mark: logins and jobs the running server started
+    /// itself.</summary>
     public ImmutableArray<int> Foreign { get; init; } = [];
 
-    /// <summary>A new run: <paramref name="main"/> spawned (or adopted) at <paramref name="now"/>, marked with <paramref name="mark"/> (0: none).</summary>
+    /// <summary>A new run: <paramref name="main"/> spawned (or adopted) at <paramref name="now"/>, marked with <paramref name="mark"/> (0:
+    /// none).</summary>
     public static RunIdentity Started(TrackedProcess main, ulong mark, long now) => new()
     {
         Main = main, Launcher = main.Launched ? main : null, Mark = mark, Groups = WithGroup([], main.Pgid),

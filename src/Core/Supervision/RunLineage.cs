@@ -62,7 +62,8 @@ internal sealed class RunLineage(int services, int self, LineageTrace? trace = n
     /// <summary>Service <paramref name="i"/>'s run is not looked at any more (it started up, or ended).</summary>
     public void Unwatch(int i) => _watching[i] = false;
 
-    /// <summary>When (ms) to look next, given what each watched run's look said (<see cref="long.MaxValue"/>: none is watched any more).</summary>
+    /// <summary>When (ms) to look next, given what each watched run's look said (<see cref="long.MaxValue"/>: none is watched any
+    /// more).</summary>
     public void LookNextAt(long at) => NextLookAt = at;
 
     /// <summary>The next look (ms), or <see cref="long.MaxValue"/> when no run starts up.</summary>

@@ -66,7 +66,7 @@ internal sealed class RunTracker : IDisposable
     /// over to a daemon that left its launcher; a main process that vanished is an exit of unknown status.
     /// Returns whether every run has started up since (nothing more to look at).
     /// </summary>
-    public bool Look(ref ImmutableArray<ServiceRuntime> runtimes, long now)
+    public bool FollowStartups(ref ImmutableArray<ServiceRuntime> runtimes, long now)
     {
         var next = long.MaxValue;
         var looked = false;
@@ -83,7 +83,8 @@ internal sealed class RunTracker : IDisposable
             var spec = _table.Services[i];
             var verdict = Identity.OnLook(spec, r.Run, _lineage, now, _self, _selfGroup);
             runtimes = runtimes.SetItem(i, r = Reconciler.OnIdentity(r, verdict.Run));
-            _lineage.Trace?.Verdict("look", i, verdict.MainVanished ? "vanished" : verdict.Why is null ? "seen" : "handover", verdict.Run.Main?.Pid);
+            _lineage.Trace?.Verdict("look", i, verdict.MainVanished ? "vanished" : verdict.Why is null ? "seen" : "handover",
+                verdict.Run.Main?.Pid);
             if (verdict.MainVanished) runtimes = runtimes.SetItem(i, r = OnExit(i, r, r.Run.Main!.Pid, ExitStatus.Vanished, now));
             else if (verdict.Chosen is { } chosen) HandedOver(spec, chosen, verdict.Why!);
             // The last look is at the end of start-up, not after it (an idle Tend wakes for nothing).
@@ -112,6 +113,10 @@ internal sealed class RunTracker : IDisposable
         string? why = null;
         if (r.Phase == ServicePhase.Running)
         {
+            // While the service runs, the pid that ended is not always "the service": a launcher that exits after its
+            // daemon detached is the start-up going as planned, a main process may hand over to a process of its lineage
+            // (a binary upgrade, a re-exec), and a process Tend followed may turn out not to be the run's. Identity
+            // decides from the process table; only the verdicts that fall through this switch end the run.
             var verdict = Identity.OnExit(spec, r.Run, pid, status, _lineage, now, _self, _selfGroup);
             _lineage.Trace?.Verdict("exit", i, verdict.Kind.ToString(), verdict.Run.Main?.Pid);
             switch (verdict.Kind)
@@ -125,12 +130,17 @@ internal sealed class RunTracker : IDisposable
                     HandedOver(spec, verdict.Chosen!, verdict.Why!);
                     return Reconciler.OnIdentity(r, verdict.Run);
             }
+            // The run ended: its identity is kept as found (the groups a stop must wait for), with the status and the
+            // words Identity chose (a daemon's exit may be reported as its launcher's, or as unknown).
             r = Reconciler.OnIdentity(r, verdict.Run);
             why = verdict.Why;
             status = verdict.Status;
         }
+        // Stopping or cleaning: only the tracked main process's end moves the service on; any other pid is a leftover
+        // whose end CheckLeftovers notices when the group is empty.
         else if (r.Process?.Pid != pid) return r;
         var main = r.Process;
+        // Whether something of the run is still alive decides between Cleaning (stop it first) and the restart policy now.
         var next = Reconciler.OnExited(spec, r, status, LeftoversAlive(spec, r, now), now);
         var what = why ?? (spec.Schedule is not null ? $"run (pid {pid}) ended with {status}"
             : status.Success && main is { Launched: true } && next.Phase is ServicePhase.Completed or ServicePhase.Backoff
@@ -148,6 +158,8 @@ internal sealed class RunTracker : IDisposable
         for (var i = 0; i < runtimes.Length; i++)
         {
             var r = runtimes[i];
+            // Only a run whose main process has ended (Process is null) waits for its leftovers; one still tracked waits
+            // for the main process's own exit first (OnExit), whatever its group holds.
             if (r.Phase is not (ServicePhase.Cleaning or ServicePhase.Stopping) || r.Process is not null) continue;
             var spec = _table.Services[i];
             if (LeftoversAlive(spec, r, now)) continue;
@@ -188,20 +200,24 @@ internal sealed class RunTracker : IDisposable
         var thenContinue = signal is not (Libc.SIGKILL or Libc.SIGCONT) && r.Phase is ServicePhase.Stopping or ServicePhase.Cleaning;
         var sent = _signaller.Send(targets, signal, thenContinue);
         var (evt, what) = signal == Libc.SIGKILL
-            ? (EventNames.Killed, $"{(r.Phase == ServicePhase.Cleaning ? "what is left of it is" : "still")} running after {Signals.Name(spec.StopSignal)}")
+            ? (EventNames.Killed,
+                $"{(r.Phase == ServicePhase.Cleaning ? "what is left of it is" : "still")} running after {Signals.Name(spec.StopSignal)}")
             : r.Phase == ServicePhase.Cleaning ? (EventNames.Stopping, "stopping what is left of it") : (EventNames.Stopping, "stopping");
         _signaller.Report(spec.Name, signal, sent, r.Process?.Pid, evt, what);
         return r;
     }
 
-    /// <summary>Forwards <paramref name="signal"/> (SIGHUP, SIGUSR1…) to a running service's main process group, or its main process (<see cref="Identity.MainTarget"/>).</summary>
+    /// <summary>Forwards <paramref name="signal"/> (SIGHUP, SIGUSR1…) to a running service's main process group, or its main process
+    /// (<see cref="Identity.MainTarget"/>).</summary>
     public void Forward(int i, ServiceRuntime r, int signal, string why)
     {
         if (r.Phase != ServicePhase.Running || Identity.MainTarget(r.Run, _lineage) is not { } target) return;
-        _signaller.Report(_table.Services[i].Name, signal, _signaller.Send([target], signal, thenContinue: false), r.Process?.Pid, EventNames.Signalled, why);
+        _signaller.Report(_table.Services[i].Name, signal, _signaller.Send([target], signal, thenContinue: false), r.Process?.Pid,
+            EventNames.Signalled, why);
     }
 
-    /// <summary>Sends <paramref name="signal"/> to service <paramref name="i"/>'s main process group or main process (<c>tend signal</c>); null with the reason when nothing was reached.</summary>
+    /// <summary>Sends <paramref name="signal"/> to service <paramref name="i"/>'s main process group or main process (<c>tend signal</c>);
+    /// null with the reason when nothing was reached.</summary>
     public string? SignalMain(int i, ServiceRuntime r, int signal, out string? error)
     {
         error = null;
@@ -231,16 +247,19 @@ internal sealed class RunTracker : IDisposable
             if (found.Pid == 0) continue;
             taken.Add(found.Pid);
             // Only a group the process leads is its own to signal; an adopted process started from a shell shares the shell's.
-            var process = new TrackedProcess(found.Pid, found.StartTime, found.Pgid == found.Pid && found.Pgid != _selfGroup ? found.Pgid : 0,
+            var process = new TrackedProcess(found.Pid, found.StartTime,
+                found.Pgid == found.Pid && found.Pgid != _selfGroup ? found.Pgid : 0,
                 IsChild: found.Ppid == _self, Launched: false, found.Comm, found.Sid);
             runtimes = runtimes.SetItem(i, Reconciler.OnStarted(runtimes[i], process, now));
             Started(i, runtimes[i], now);
-            _log.Service(spec.Name, EventNames.Adopted, $"already running as pid {found.Pid}; adopted instead of starting another", found.Pid);
+            _log.Service(spec.Name, EventNames.Adopted, $"already running as pid {found.Pid}; adopted instead of starting another",
+                found.Pid);
         }
     }
 
-    /// <summary>The safety net: a tracked process that is not Tend's child is looked up in /proc; one that is gone ended with an unknown status.</summary>
-    public void Scan(ref ImmutableArray<ServiceRuntime> runtimes, long now)
+    /// <summary>The safety net: a tracked process that is not Tend's child is looked up in /proc; one that is gone ended with an unknown
+    /// status.</summary>
+    public void ScanNonChildren(ref ImmutableArray<ServiceRuntime> runtimes, long now)
     {
         for (var i = 0; i < runtimes.Length; i++)
         {
@@ -253,13 +272,18 @@ internal sealed class RunTracker : IDisposable
         Retain(runtimes);
     }
 
-    private void Log(ServiceSpec spec, TransitionCause cause, ServicePhase before, ServiceRuntime next, string what, ExitStatus? exit, long now, int? pid)
+    private void Log(ServiceSpec spec, TransitionCause cause, ServicePhase before, ServiceRuntime next, string what, ExitStatus? exit,
+        long now, int? pid)
     {
         var delay = next.Phase == ServicePhase.Backoff ? Math.Max(0, next.NextStartAt - now) : 0;
         var nextRun = next.Schedule.NextDueAt is { } due ? $"; next run at {ScheduleRules.Format(due)}" : "";
         if (Transitions.Describe(cause, next.Phase, new TransitionFacts(what, exit, delay, next.Reason, nextRun, before)) is { } e)
-            _log.Service(spec.Name, e.Event, e.Message, pid, cause == TransitionCause.RunEnded ? exit : cause == TransitionCause.LeftoversGone && e.Event != EventNames.Backoff ? exit : null,
-                next.Restarts, cause == TransitionCause.RunEnded && next.Phase == ServicePhase.Backoff || e.Event == EventNames.Backoff ? delay : null, error: e.Error);
+            _log.Service(spec.Name, e.Event, e.Message, pid,
+                cause == TransitionCause.RunEnded ? exit : cause == TransitionCause.LeftoversGone && e.Event != EventNames.Backoff ? exit
+                : null,
+                next.Restarts,
+                    cause == TransitionCause.RunEnded && next.Phase == ServicePhase.Backoff || e.Event == EventNames.Backoff ? delay : null,
+                    error: e.Error);
     }
 
     public void Dispose()

@@ -17,7 +17,7 @@ namespace Tend.Supervision;
 /// from the current time, <c>tend run</c> starts one run now without moving the due time.</item>
 /// </list>
 /// </summary>
-public static class ScheduleRules
+internal static class ScheduleRules
 {
     /// <summary>
     /// The step for scheduled task <paramref name="r"/> this round, or null when the reconciler's general rules apply
@@ -31,11 +31,13 @@ public static class ScheduleRules
             case ServicePhase.Waiting or ServicePhase.Stopped when up && dependenciesMet:
                 {
                     // The schedule becomes active (or resumes): from now on, never for a due time already past.
-                    var active = r with { Phase = ServicePhase.Scheduled, Reason = null, QuickFailures = [], Schedule = s with { NextDueAt = schedule.NextAfter(wall), FailedInARow = 0 } };
+                    var active = r with { Phase = ServicePhase.Scheduled, Reason = null, QuickFailures = [],
+                        Schedule = s with { NextDueAt = schedule.NextAfter(wall), FailedInARow = 0 } };
                     return new ScheduleStep(active, false, Wake(active.Schedule, now, wall), true);
                 }
             case ServicePhase.Scheduled when !up:
-                return new ScheduleStep(r with { Phase = ServicePhase.Stopped, Schedule = s with { RunRequested = false } }, false, null, true);
+                return new ScheduleStep(r with { Phase = ServicePhase.Stopped, Schedule = s with { RunRequested = false } }, false, null,
+                    true);
             case ServicePhase.Scheduled:
                 {
                     var due = s.NextDueAt is { } d && wall >= d;
@@ -43,7 +45,8 @@ public static class ScheduleRules
                     if (!dependenciesMet)
                     {
                         var skipped = due ? Skip(schedule, s, wall, "a service it depends on is not up") : s;
-                        return new ScheduleStep(r with { Schedule = skipped with { RunRequested = false } }, false, Wake(skipped, now, wall), true);
+                        return new ScheduleStep(r with { Schedule = skipped with { RunRequested = false } }, false, Wake(skipped, now,
+                            wall), true);
                     }
                     var next = s with
                     {
@@ -69,7 +72,8 @@ public static class ScheduleRules
         }
     }
 
-    /// <summary>A run ended with <paramref name="exit"/>: back to waiting for the next due time, or — a critical task failing more than its start limit in a row — failed.</summary>
+    /// <summary>A run ended with <paramref name="exit"/>: back to waiting for the next due time, or — a critical task failing more than its
+    /// start limit in a row — failed.</summary>
     public static ServiceRuntime AfterRun(ServiceSpec spec, ServiceRuntime r, ExitStatus exit)
     {
         var failed = exit.Success ? 0 : r.Schedule.FailedInARow + 1;
@@ -78,7 +82,9 @@ public static class ScheduleRules
             return next with
             {
                 Phase = ServicePhase.Failed,
-                Reason = $"its last {failed} runs failed (a critical scheduled task fails for good after more than {spec.StartLimit} in a row; last: {exit})",
+                Reason =
+                    $"its last {failed} runs failed (a critical scheduled task fails for good after more than {spec.StartLimit} in a " +
+                        $"row; last: {exit})",
             };
         return next with { Phase = ServicePhase.Scheduled };
     }
@@ -87,7 +93,8 @@ public static class ScheduleRules
     public static ServiceRuntime OnRunRequested(ServiceRuntime r) => r with { Schedule = r.Schedule with { RunRequested = true } };
 
     /// <summary>A due time, as events and <c>tend status</c> show it: <c>2026-12-01 03:00:00 +01:00</c>.</summary>
-    public static string Format(DateTimeOffset t) => t.ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Format(DateTimeOffset t) => t.ToString("yyyy-MM-dd HH:mm:ss zzz",
+        System.Globalization.CultureInfo.InvariantCulture);
 
     private static ScheduleState Skip(Schedule schedule, ScheduleState s, DateTimeOffset wall, string why) =>
         s with { NextDueAt = schedule.NextAfter(wall), Skipped = s.Skipped + 1, LastSkip = (s.NextDueAt!.Value, why) };

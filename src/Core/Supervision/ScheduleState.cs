@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Tend.Supervision;
 
 /// <summary>What Tend knows about a scheduled task's due times, runs and skips (all wall-clock times).</summary>
-public sealed record ScheduleState
+internal sealed record ScheduleState
 {
     /// <summary>Before the schedule first became active.</summary>
     public static readonly ScheduleState Initial = new();

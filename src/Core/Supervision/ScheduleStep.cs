@@ -5,4 +5,4 @@ namespace Tend.Supervision;
 /// <param name="Start">A run starts now.</param>
 /// <param name="WakeAt">When (monotonic ms) to plan again: the next due time.</param>
 /// <param name="Handled">The step decided the phase; the reconciler's general rules do not apply this round.</param>
-public readonly record struct ScheduleStep(ServiceRuntime Next, bool Start, long? WakeAt, bool Handled);
+internal readonly record struct ScheduleStep(ServiceRuntime Next, bool Start, long? WakeAt, bool Handled);

@@ -13,7 +13,8 @@ internal static class ServiceEvents
     /// Records how the checks ended, for the runs still current, and logs it. True when a service became ready (its
     /// dependents may start) or unhealthy.
     /// </summary>
-    public static bool ApplyChecks(ServiceTable table, EventLog log, IEnumerable<ProbeResult> results, ref ImmutableArray<ServiceRuntime> runtimes, long now)
+    public static bool ApplyChecks(ServiceTable table, EventLog log, IEnumerable<ProbeResult> results,
+        ref ImmutableArray<ServiceRuntime> runtimes, long now)
     {
         var any = false;
         foreach (var result in results)
@@ -29,7 +30,8 @@ internal static class ServiceEvents
                 if (!result.Passed || r.Ready) continue;
                 runtimes = runtimes.SetItem(i, r = Reconciler.OnReady(r));
                 any = true;
-                log.Service(spec.Name, EventNames.Ready, $"ready ({spec.Ready}) after {Duration.Format(TimeSpan.FromMilliseconds(Math.Max(0, now - r.StartedAt)))}",
+                log.Service(spec.Name, EventNames.Ready,
+                    $"ready ({spec.Ready}) after {Duration.Format(TimeSpan.FromMilliseconds(Math.Max(0, now - r.StartedAt)))}",
                     r.Process?.Pid, restarts: r.Restarts);
                 continue;
             }
@@ -39,15 +41,18 @@ internal static class ServiceEvents
             {
                 any = true;
                 log.Service(spec.Name, EventNames.Unhealthy,
-                    $"unhealthy: its liveness check ({spec.Alive}) failed {next.AliveFailures} times in a row (last: {next.AliveReason}); restarting it",
+                    $"unhealthy: its liveness check ({spec.Alive}) failed {next.AliveFailures} times in a row " +
+                        $"(last: {next.AliveReason}); restarting it",
                     r.Process?.Pid, restarts: r.Restarts, reason: next.AliveReason, error: true);
             }
             else if (!result.Passed)
-                log.Service(spec.Name, EventNames.CheckFailed, $"liveness check ({spec.Alive}) failed ({next.AliveFailures} of {spec.Alive!.Failures}): {result.Reason}",
+                log.Service(spec.Name, EventNames.CheckFailed,
+                    $"liveness check ({spec.Alive}) failed ({next.AliveFailures} of {spec.Alive!.Failures}): {result.Reason}",
                     r.Process?.Pid, restarts: r.Restarts, reason: result.Reason);
             else if (r.AliveFailures > 0)
                 log.Service(spec.Name, EventNames.Healthy,
-                    $"healthy again: its liveness check passed after {r.AliveFailures} failure{(r.AliveFailures == 1 ? "" : "s")} (last: {r.AliveReason})",
+                    $"healthy again: its liveness check passed " +
+                        $"after {r.AliveFailures} failure{(r.AliveFailures == 1 ? "" : "s")} (last: {r.AliveReason})",
                     r.Process?.Pid, restarts: r.Restarts, reason: r.AliveReason);
         }
         return any;
@@ -58,23 +63,28 @@ internal static class ServiceEvents
     /// backoff); for scheduled tasks, a new due time (<c>scheduled</c>), a due time skipped (<c>skipped</c>), a schedule
     /// paused (<c>stopped</c>). Runs are logged where they start and end.
     /// </summary>
-    public static void PlanChanges(ServiceTable table, EventLog log, ImmutableArray<ServiceRuntime> before, ImmutableArray<ServiceRuntime> after)
+    public static void PlanChanges(ServiceTable table, EventLog log, ImmutableArray<ServiceRuntime> before,
+        ImmutableArray<ServiceRuntime> after)
     {
         for (var i = 0; i < before.Length; i++)
         {
             var name = table.Services[i].Name;
             var (b, a) = (before[i], after[i]);
             if (b.Phase is ServicePhase.Waiting or ServicePhase.Backoff && a.Phase == ServicePhase.Stopped
-                && Transitions.Describe(TransitionCause.StoppedBeforeStart, a.Phase, new TransitionFacts("", null, 0, null, "", b.Phase)) is { } e)
+                && Transitions.Describe(TransitionCause.StoppedBeforeStart, a.Phase, new TransitionFacts("", null, 0, null, "",
+                    b.Phase)) is { } e)
                 log.Service(name, e.Event, e.Message, restarts: a.Restarts);
             if (table.Services[i].Schedule is not { } schedule) continue;
             if (a.Schedule.Skipped > b.Schedule.Skipped && a.Schedule.LastSkip is { } skip)
-                log.Service(name, EventNames.Skipped, $"skipped the run due at {ScheduleRules.Format(skip.Due)}: {skip.Why}", a.Process?.Pid, restarts: a.Restarts);
+                log.Service(name, EventNames.Skipped, $"skipped the run due at {ScheduleRules.Format(skip.Due)}: {skip.Why}",
+                    a.Process?.Pid, restarts: a.Restarts);
             if (b.Phase == ServicePhase.Scheduled && a.Phase == ServicePhase.Stopped)
                 log.Service(name, EventNames.Stopped, "schedule paused: no run until 'tend start'", restarts: a.Restarts);
             var activated = a.Phase == ServicePhase.Scheduled && b.Phase is ServicePhase.Waiting or ServicePhase.Stopped;
             if (a.Schedule.NextDueAt != b.Schedule.NextDueAt || activated)
-                log.Service(name, EventNames.Scheduled, a.Schedule.NextDueAt is { } due ? $"next run at {ScheduleRules.Format(due)} ({schedule})" : $"no due time comes again ({schedule})",
+                log.Service(name, EventNames.Scheduled,
+                    a.Schedule.NextDueAt is { } due ? $"next run at {ScheduleRules.Format(due)} ({schedule})"
+                    : $"no due time comes again ({schedule})",
                     restarts: a.Restarts);
         }
     }

@@ -36,12 +36,16 @@ internal sealed class ServiceOutput
         if (Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) != 0 || limit.Soft >= (ulong)needed) return true;
         if (limit.Hard < (ulong)needed)
         {
-            problem = $"--log-prefix needs two pipes per service ({needed} open files for {(needed - 64) / 4} services), above the hard open-file limit {limit.Hard}: raise the open-file limit (docker run --ulimit nofile={needed}) or drop --log-prefix";
+            problem =
+                $"--log-prefix needs two pipes per service ({needed} open files for {(needed - 64) / 4} services), above the hard " +
+                    $"open-file limit {limit.Hard}: raise the open-file limit (docker run --ulimit nofile={needed}) or drop --log-prefix";
             return false;
         }
         limit.Soft = (ulong)needed;
         if (Libc.setrlimit(Libc.RLIMIT_NOFILE, &limit) == 0) return true;
-        problem = $"--log-prefix needs {needed} open files and the soft limit cannot be raised ({Libc.ErrorText(Libc.LastError)}): raise it (docker run --ulimit nofile={needed}) or drop --log-prefix";
+        problem =
+            $"--log-prefix needs {needed} open files and the soft limit cannot be raised ({Libc.ErrorText(Libc.LastError)}): raise it " +
+                $"(docker run --ulimit nofile={needed}) or drop --log-prefix";
         return false;
     }
 

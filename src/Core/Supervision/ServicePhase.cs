@@ -1,7 +1,7 @@
 namespace Tend.Supervision;
 
 /// <summary>Where a service is in its life.</summary>
-public enum ServicePhase
+internal enum ServicePhase
 {
     /// <summary>Not started yet: waiting for its dependencies.</summary>
     Waiting,

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Tend.Supervision;
 
 /// <summary>What Tend knows about one service at one moment; updated only through <see cref="Reconciler"/>.</summary>
-public sealed record ServiceRuntime
+internal sealed record ServiceRuntime
 {
     /// <summary>The phase.</summary>
     public ServicePhase Phase { get; init; } = ServicePhase.Waiting;
@@ -41,7 +41,8 @@ public sealed record ServiceRuntime
     /// <summary>The phase to enter once cleanup of the group is done.</summary>
     public ServicePhase AfterCleanup { get; init; }
 
-    /// <summary>The readiness check of the current run passed (always false for a service without a check: see <see cref="Reconciler.IsReady"/>).</summary>
+    /// <summary>The readiness check of the current run passed (always false for a service without a check: see
+    /// <see cref="Reconciler.IsReady"/>).</summary>
     public bool Ready { get; init; }
 
     /// <summary>When the next readiness check is due (ms), while running and not ready yet.</summary>
@@ -65,7 +66,8 @@ public sealed record ServiceRuntime
     /// <summary>Runs in a row restarted as unhealthy without ever passing a liveness check.</summary>
     public int NeverHealthy { get; init; }
 
-    /// <summary>Spawns in a row that failed for want of descriptors or memory (EMFILE, ENFILE, EAGAIN, ENOMEM): retried with backoff, never a failure for good.</summary>
+    /// <summary>Spawns in a row that failed for want of descriptors or memory (EMFILE, ENFILE, EAGAIN, ENOMEM): retried with backoff, never
+    /// a failure for good.</summary>
     public int SpawnShortages { get; init; }
 
     /// <summary>How the service's last readiness check ended, in this run or an earlier one (for <c>/metrics</c>), or null.</summary>
@@ -83,8 +85,10 @@ public sealed record ServiceRuntime
     /// <summary>Restarts so far (starts after the first).</summary>
     public int Restarts => Math.Max(0, Starts - 1);
 
-    internal bool IsDown => Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed or ServicePhase.Scheduled;
+    internal bool IsDown =>
+        Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed or
+        ServicePhase.Scheduled;
 }
 
 /// <summary>How one check ended: passed or not, and how long it took (seconds, from its start to its answer or timeout).</summary>
-public readonly record struct CheckOutcome(bool Passed, double Seconds);
+internal readonly record struct CheckOutcome(bool Passed, double Seconds);

@@ -13,7 +13,8 @@ internal sealed class Signaller(EventLog log) : IDisposable
 {
     private readonly Dictionary<int, int> _pidfds = [];
 
-    /// <summary>Holds a pidfd for <paramref name="p"/>, a service's main process or launcher, from now on (when the kernel has pidfds: Linux 5.3).</summary>
+    /// <summary>Holds a pidfd for <paramref name="p"/>, a service's main process or launcher, from now on (when the kernel has pidfds:
+    /// Linux 5.3).</summary>
     public void Track(TrackedProcess p)
     {
         if (_pidfds.ContainsKey(p.Pid)) return;
@@ -95,7 +96,8 @@ internal sealed class Signaller(EventLog log) : IDisposable
         }
         try
         {
-            if (!ProcFs.TryReadStat(t.Id, out var st) || (t.StartTimeIsLowerBound ? st.StartTime < t.StartTime : st.StartTime != t.StartTime))
+            if (!ProcFs.TryReadStat(t.Id,
+                out var st) || (t.StartTimeIsLowerBound ? st.StartTime < t.StartTime : st.StartTime != t.StartTime))
             {
                 errno = Libc.ESRCH;
                 return false;
@@ -116,7 +118,8 @@ internal sealed class Signaller(EventLog log) : IDisposable
     public void Report(string name, int signal, (List<string> Reached, List<string> Failed) sent, int? pid, string eventName, string what)
     {
         if (sent.Failed.Count > 0)
-            log.Service(name, EventNames.SignalError, $"cannot send {Signals.Name(signal)} to {string.Join(", ", sent.Failed)}", pid, error: true);
+            log.Service(name, EventNames.SignalError, $"cannot send {Signals.Name(signal)} to {string.Join(", ", sent.Failed)}", pid,
+                error: true);
         if (sent.Reached.Count > 0)
             log.Service(name, eventName, $"{what}: sent {Signals.Name(signal)} to {string.Join(", ", sent.Reached)}", pid);
     }

@@ -6,7 +6,7 @@ namespace Tend.Supervision;
 /// the longest chain of stop timeouts from a service to the last of its dependencies. A one-shot task without a
 /// schedule adds nothing: its dependents start only once it has completed, so at shutdown it is no longer running.
 /// </summary>
-public static class StopBudget
+internal static class StopBudget
 {
     /// <summary><c>docker stop</c>'s default grace period (<c>docker stop --time</c>, Compose's <c>stop_grace_period</c>).</summary>
     public static readonly TimeSpan DockerDefault = TimeSpan.FromSeconds(10);

@@ -17,12 +17,13 @@ namespace Tend.Supervision;
 /// <see cref="ServiceOutput"/> the services' pipes, <see cref="ReapFilter"/> what the reaper's thread may read.
 /// </para>
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Run disposes what it owns (the probes) on its way out; a supervisor runs once, for the life of the process.")]
-public sealed class Supervisor
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+    Justification = "Run disposes what it owns (the probes) on its way out; a supervisor runs once, for the life of the process.")]
+internal sealed class Supervisor
 {
     private readonly ServiceTable _table;
     private readonly SupervisorOptions _options;
-    private readonly Export.Drain? _drain;
+    private readonly Drain? _drain;
     private readonly EventLog _log;
     private readonly Inbox _inbox = new();
     private readonly ReapFilter _filter = new();
@@ -47,12 +48,13 @@ public sealed class Supervisor
     private readonly List<(int Pid, ExitStatus Status)> _reaped = [];
 
     /// <summary>Creates a supervisor for <paramref name="table"/>.</summary>
-    /// <exception cref="ArgumentException">A service's user or group is unknown, or setpriv is missing (<see cref="ResolveCommand"/>).</exception>
+    /// <exception cref="ArgumentException">A service's user or group is unknown, or setpriv is missing
+    /// (<see cref="ResolveCommand"/>).</exception>
     public Supervisor(ServiceTable table, SupervisorOptions options, EventLog log)
     {
         _table = table;
         _options = options;
-        _drain = options.DrainDelay is { } drain ? new Export.Drain(drain) : null;
+        _drain = options.DrainDelay is { } drain ? new Drain(drain) : null;
         _log = log;
         _runtimes = Enumerable.Repeat(new ServiceRuntime(), table.Count).ToImmutableArray();
         _desired = DesiredState.AllUp(table.Count);
@@ -74,12 +76,13 @@ public sealed class Supervisor
         try { user = UserIdentity.Resolve(spec.User); }
         catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {PlainMessage.Of(e)}"); }
         var setpriv = _spawner.Resolve("setpriv")
-            ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux in the image");
+            ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux " +
+                $"in the image");
         return Spawner.AsUser(spec.Command, user, setpriv);
     }
 
     /// <summary>A monotonic clock in milliseconds.</summary>
-    internal static long Now => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1000);
+    internal static long Now => MonotonicClock.NowMs;
 
     /// <summary>The wall clock, read only for scheduled tasks' due times (every wait is on <see cref="Now"/>).</summary>
     private static DateTimeOffset Wall => DateTimeOffset.UtcNow;
@@ -112,13 +115,9 @@ public sealed class Supervisor
 
     /// <summary>
     /// Hands a request (from the <see cref="IRequestDesk"/>'s own threads) to the supervisor's thread, where the desk
-    /// handles it between rounds. Callable from any thread; true when posted.
+    /// decides it between rounds (or refuses it when Tend exits first). Callable from any thread.
     /// </summary>
-    public bool Post(object request)
-    {
-        _inbox.Post(new Message(MessageKind.Request, Request: request));
-        return true;
-    }
+    public void Post(IPostedRequest request) => _inbox.Post(new Message(MessageKind.Request, Request: request));
 
     /// <summary>
     /// Runs Tend the way a container's init should: <paramref name="supervise"/> (which calls <see cref="Run"/>
@@ -150,7 +149,7 @@ public sealed class Supervisor
         try
         {
             if (!Prepare(out var failed)) return failed;
-            registrations = TendSignals.Register(signal => _inbox.Post(new Message(MessageKind.Signal, signal)));
+            registrations = TendSignals.Register(signal => _inbox.Post(new Message(MessageKind.Signal, Signal: signal)));
             while (true)
             {
                 if (_drain?.Ended(Now) == true) BeginShutdown(0, "drained");
@@ -164,7 +163,8 @@ public sealed class Supervisor
                 if (plan.ExitCode is { } code) return Exit(code);
                 if (plan.ShutdownCode is { } shutdownCode)
                 {
-                    BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : ServiceEvents.FailureSummary(_table, _runtimes));
+                    BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : ServiceEvents.FailureSummary(_table,
+                        _runtimes));
                     continue;
                 }
 
@@ -184,7 +184,7 @@ public sealed class Supervisor
                 if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
                 if (Now >= _nextScanAt) Scan();
-                if (Now >= _runs.NextLookAt && _runs.Look(ref _runtimes, Now))
+                if (Now >= _runs.NextLookAt && _runs.FollowStartups(ref _runtimes, Now))
                 {
                     // Every run has started up: give back what reading the process table touched, now rather than after
                     // a delay that would wake an idle Tend once more.
@@ -196,20 +196,21 @@ public sealed class Supervisor
         {
             _probes.Dispose();
             _runs.Dispose();
-            var unhandled = new List<object>();
-            while (_inbox.TryTake(out var m, 0)) if (m.Request is { } r) unhandled.Add(r);
-            _requests?.Close(unhandled);
+            while (_inbox.TryTake(out var m, 0)) m.Request?.Refuse("tend is exiting");
+            _requests?.Close();
             foreach (var r in registrations) r.Dispose();
             _filter.Asleep();
         }
     }
 
-    /// <summary>Before the first round: becomes a subreaper, opens the services' output, starts reaping, adopts what already runs.</summary>
+    /// <summary>Before the first round: becomes a subreaper, opens the services' output, starts reaping, adopts what already
+    /// runs.</summary>
     private bool Prepare(out int failed)
     {
         failed = 1;
         if (_self != 1 && Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-            _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the /proc scan");
+            _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the " +
+                $"/proc scan");
         if (_options.LogPrefix)
         {
             if (ServiceOutput.Prefixed(_table, out var problem) is not { } prefixed)
@@ -221,14 +222,17 @@ public sealed class Supervisor
         }
         _filter.Awake();
         _reaper ??= new Reaper(_filter.MustReport, ChildExited, ownThread: true);
-        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as pid {_self}{(_requests?.Description is { } d ? $"; {d}" : "")}");
+        _log.Info($"supervising {_table.Count} service{(_table.Count == 1 ? "" : "s")} as " +
+            $"pid {_self}{(_requests?.Description is { } d ? $"; {d}" : "")}");
         if (!RunMarks.Available)
-            _log.Info("the hard limit of RLIMIT_RTTIME is below 2^63, so services cannot be followed by lineage: each is its process group (docker run --ulimit rttime=… lowers it; see docs/lineage.md)");
+            _log.Info("the hard limit of RLIMIT_RTTIME is below 2^63, so services cannot be followed by lineage: each is its process " +
+                "group (docker run --ulimit rttime=… lowers it; see docs/lineage.md)");
         if (_options.Adopt ?? _self == 1) _runs.AdoptRunning(ref _runtimes, Now);
         return true;
     }
 
-    /// <summary>The next moment (ms) anything is due: the plan's deadlines, checks and requests in flight, a look at a run starting up, the /proc scan, the idle trim.</summary>
+    /// <summary>The next moment (ms) anything is due: the plan's deadlines, checks and requests in flight, a look at a run starting up, the
+    /// /proc scan, the idle trim.</summary>
     private long NextWake(Plan plan)
     {
         var now = Now;
@@ -247,7 +251,8 @@ public sealed class Supervisor
         return Math.Min(wake, _trim.NextWake(busy));
     }
 
-    /// <summary>Takes what a request desk decided: its desired state, and the services it begins afresh. True when it changed anything.</summary>
+    /// <summary>Takes what a request desk decided: its desired state, and the services it begins afresh. True when it changed
+    /// anything.</summary>
     private bool Apply(RequestOutcome outcome)
     {
         _desired = outcome.Desired;
@@ -257,7 +262,8 @@ public sealed class Supervisor
         return outcome.Changed;
     }
 
-    /// <summary>Records how the checks ended (<see cref="ServiceEvents.ApplyChecks"/>). True when a service became ready or unhealthy.</summary>
+    /// <summary>Records how the checks ended (<see cref="ServiceEvents.ApplyChecks"/>). True when a service became ready or
+    /// unhealthy.</summary>
     private bool ApplyChecks() => ServiceEvents.ApplyChecks(_table, _log, _probes.TakeResults(), ref _runtimes, Now);
 
     /// <summary>The last stage: what is left in the container (or of Tend's runs) is stopped, the services' output drained.</summary>
@@ -278,6 +284,12 @@ public sealed class Supervisor
         _desired = _desired with { ShuttingDown = true, ExitCode = code };
     }
 
+    /// <summary>
+    /// One message from the inbox. For a signal the order of the cases is the rule: a forwarded signal (SIGHUP…) goes
+    /// to the services and never stops anything; a second stop signal during a shutdown forces it (no more stop
+    /// timeouts); the first stop signal with <c>--drain-delay</c> begins the drain (not ready, stop later); any other
+    /// stop signal begins the shutdown. A request is decided by its desk, and its outcome applied before the next plan.
+    /// </summary>
     private void Handle(Message message)
     {
         switch (message.Kind)
@@ -287,24 +299,26 @@ public sealed class Supervisor
                 break;
             case MessageKind.Request:
                 if (_requests is null) break;
-                Apply(_requests.Handle(message.Request!, View));
+                Apply(message.Request!.Decide(View));
                 _trim.Touched(Now);
                 break;
-            case MessageKind.Signal when TendSignals.IsForwarded(message.Value):
+            case MessageKind.Signal when TendSignals.IsForwarded(message.Signal):
                 _runs.NewRound();
-                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Value, $"forwarded Tend's {Signals.Name(message.Value)}");
+                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Signal,
+                    $"forwarded Tend's {Signals.Name(message.Signal)}");
                 break;
             case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
-                _log.Info($"received {Signals.Name(message.Value)} again: killing what is still running");
+                _log.Info($"received {Signals.Name(message.Signal)} again: killing what is still running");
                 _desired = _desired with { Force = true };
                 break;
             case MessageKind.Signal when _drain?.Begin(Now) == true:
-                _log.Info($"received {Signals.Name(message.Value)}: not ready, stopping in {Duration.Format(_drain.Delay)} (--drain-delay)");
+                _log.Info($"received {Signals.Name(message.Signal)}: not ready, stopping " +
+                    $"in {Duration.Format(_drain.Delay)} (--drain-delay)");
                 _desired = _desired with { Draining = true };
                 break;
             case MessageKind.Signal:
-                BeginShutdown(0, $"received {Signals.Name(message.Value)}");
+                BeginShutdown(0, $"received {Signals.Name(message.Signal)}");
                 break;
         }
     }
@@ -341,6 +355,11 @@ public sealed class Supervisor
         return -1;
     }
 
+    /// <summary>
+    /// Carries out one action of the round's plan. The runtime is read again for each action (an earlier one in the same
+    /// plan may have changed it); a check is only started here — <see cref="Probes"/> runs it without blocking this
+    /// thread, and its result is taken in a later round. A start that fails is logged and backed off like a crash.
+    /// </summary>
     private void Execute(SupervisorAction action)
     {
         var spec = _table.Services[action.Service];
@@ -350,10 +369,10 @@ public sealed class Supervisor
             case ActionKind.Start:
                 Start(action.Service, spec, r);
                 break;
-            case ActionKind.Check:
+            case ActionKind.ReadyCheck:
                 _probes.Start(action.Service, ProbePurpose.Ready, r, Now);
                 break;
-            case ActionKind.Alive:
+            case ActionKind.AliveCheck:
                 _probes.Start(action.Service, ProbePurpose.Alive, r, Now);
                 break;
             case ActionKind.Signal:
@@ -370,11 +389,14 @@ public sealed class Supervisor
         var now = Now;
         if (pid == 0)
         {
-            var next = _spawner.LastWasShortage ? Reconciler.OnSpawnShortage(spec, r, error!, now) : Reconciler.OnSpawnFailed(spec, r, error!, now);
+            var next = _spawner.LastWasShortage ? Reconciler.OnSpawnShortage(spec, r, error!, now) : Reconciler.OnSpawnFailed(spec, r,
+                error!, now);
             _runtimes = _runtimes.SetItem(i, next);
             var delay = Math.Max(0, next.NextStartAt - now);
-            if (Transitions.Describe(TransitionCause.SpawnFailed, next.Phase, new TransitionFacts(error!, null, delay, next.Reason, "", r.Phase)) is { } e)
-                _log.Service(spec.Name, e.Event, e.Message, restarts: next.Restarts, delayMs: next.Phase == ServicePhase.Backoff ? delay : null, error: e.Error);
+            if (Transitions.Describe(TransitionCause.SpawnFailed, next.Phase, new TransitionFacts(error!, null, delay, next.Reason, "",
+                r.Phase)) is { } e)
+                _log.Service(spec.Name, e.Event, e.Message, restarts: next.Restarts,
+                    delayMs: next.Phase == ServicePhase.Backoff ? delay : null, error: e.Error);
             return;
         }
         // Tend's own child: its pid cannot be reused before Tend reaps it, so a lower bound of its start time will do.
@@ -387,7 +409,8 @@ public sealed class Supervisor
         _reaper!.Spawned();
     }
 
-    /// <summary>Waits at most <paramref name="ms"/> for an exit of Tend's children (every exit is reported while shutting down), and reaps what came.</summary>
+    /// <summary>Waits at most <paramref name="ms"/> for an exit of Tend's children (every exit is reported while shutting down), and reaps
+    /// what came.</summary>
     private void WaitForExit(int ms)
     {
         _filter.Asleep();
@@ -396,10 +419,11 @@ public sealed class Supervisor
         if (took && message.Kind == MessageKind.ChildExited) while (_reaper!.TryTake(out _, out _)) { }
     }
 
-    /// <summary>The safety net: tracked processes that are not Tend's children are checked in /proc (<see cref="RunTracker.Scan"/>).</summary>
+    /// <summary>The safety net: tracked processes that are not Tend's children are checked in /proc
+    /// (<see cref="RunTracker.ScanNonChildren"/>).</summary>
     private void Scan()
     {
         _nextScanAt = Now + (long)_options.ScanInterval.TotalMilliseconds;
-        _runs.Scan(ref _runtimes, Now);
+        _runs.ScanNonChildren(ref _runtimes, Now);
     }
 }

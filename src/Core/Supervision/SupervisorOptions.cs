@@ -3,9 +3,10 @@ using Tend.Logging;
 namespace Tend.Supervision;
 
 /// <summary>Settings of the supervisor itself (not of any one service).</summary>
-public sealed record SupervisorOptions
+internal sealed record SupervisorOptions
 {
-    /// <summary>Prefix each line of the services' output with the service name (through pipes); otherwise they inherit Tend's stdout and stderr.</summary>
+    /// <summary>Prefix each line of the services' output with the service name (through pipes); otherwise they inherit Tend's stdout and
+    /// stderr.</summary>
     public bool LogPrefix { get; init; }
 
     /// <summary>The format of Tend's own lines on stderr.</summary>
@@ -30,7 +31,8 @@ public sealed record SupervisorOptions
     /// </summary>
     public bool KeepRun { get; init; }
 
-    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Export/Drain.cs), or null.</summary>
+    /// <summary><c>--drain-delay</c>: at the first stop signal, stay up but not ready this long before stopping (Supervision/Drain.cs), or
+    /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 
     /// <summary>Publish the state after each round for readers on other threads (<see cref="Supervisor.Latest"/>: the HTTP endpoint); off, nothing is kept for them.</summary>

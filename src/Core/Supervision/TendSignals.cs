@@ -10,12 +10,14 @@ namespace Tend.Supervision;
 /// </summary>
 internal static class TendSignals
 {
-    private static readonly int[] Forwarded = [Libc.SIGHUP, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGWINCH];
+    /// <summary>The signals forwarded to the services, in the order the help text names them.</summary>
+    internal static readonly int[] Forwarded = [Libc.SIGHUP, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGWINCH];
 
     /// <summary>Whether <paramref name="signal"/> is forwarded to the services rather than a request to stop.</summary>
-    public static bool IsForwarded(int signal) => Array.IndexOf(Forwarded, signal) >= 0;
+    public static bool IsForwarded(int signal) => Forwarded.Contains(signal);
 
-    /// <summary>Registers every signal Tend handles; <paramref name="received"/> is called (on the runtime's signal thread) with its number.</summary>
+    /// <summary>Registers every signal Tend handles; <paramref name="received"/> is called (on the runtime's signal thread) with its
+    /// number.</summary>
     public static List<PosixSignalRegistration> Register(Action<int> received)
     {
         var list = new List<PosixSignalRegistration>();

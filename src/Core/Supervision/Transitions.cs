@@ -25,7 +25,8 @@ internal enum TransitionCause
 /// <param name="Reason">Why the service failed, when it did.</param>
 /// <param name="NextRun">For a scheduled task: "; next run at …", or "".</param>
 /// <param name="Before">The phase before.</param>
-internal readonly record struct TransitionFacts(string What, ExitStatus? Exit, long DelayMs, string? Reason, string NextRun, ServicePhase Before);
+internal readonly record struct TransitionFacts(string What, ExitStatus? Exit, long DelayMs, string? Reason, string NextRun,
+    ServicePhase Before);
 
 /// <summary>
 /// Every state change of a service and the event it is logged as, in one table (as s6-supervise keeps its state changes
@@ -34,26 +35,34 @@ internal readonly record struct TransitionFacts(string What, ExitStatus? Exit, l
 /// </summary>
 internal static class Transitions
 {
-    private readonly record struct Row(TransitionCause Cause, ServicePhase After, string Event, Func<TransitionFacts, bool> Error, Func<TransitionFacts, string?> Message);
+    private readonly record struct Row(TransitionCause Cause, ServicePhase After, string Event, Func<TransitionFacts, bool> Error,
+        Func<TransitionFacts, string?> Message);
 
     private static readonly Row[] Rows =
     [
-        new(TransitionCause.RunEnded, ServicePhase.Backoff, EventNames.Exited, _ => false, f => f.What + (f.DelayMs == 0 ? "; restarting now" : $"; restarting in {f.DelayMs}ms")),
+        new(TransitionCause.RunEnded, ServicePhase.Backoff, EventNames.Exited, _ => false,
+            f => f.What + (f.DelayMs == 0 ? "; restarting now" : $"; restarting in {f.DelayMs}ms")),
         new(TransitionCause.RunEnded, ServicePhase.Cleaning, EventNames.Exited, _ => false, f => f.What + "; stopping what is left of it"),
         new(TransitionCause.RunEnded, ServicePhase.Failed, EventNames.Failed, _ => true, f => f.What + $"; giving up: {f.Reason}"),
         new(TransitionCause.RunEnded, ServicePhase.Completed, EventNames.Completed, _ => false, f => f.What),
-        new(TransitionCause.RunEnded, ServicePhase.Scheduled, EventNames.Completed, f => f.Exit is { Success: false }, f => f.What + f.NextRun),
+        new(TransitionCause.RunEnded, ServicePhase.Scheduled, EventNames.Completed, f => f.Exit is { Success: false },
+            f => f.What + f.NextRun),
         new(TransitionCause.RunEnded, ServicePhase.Stopped, EventNames.Stopped, _ => false, f => f.What),
         new(TransitionCause.RunEnded, ServicePhase.Stopping, EventNames.Exited, _ => false, f => f.What),
         new(TransitionCause.LeftoversGone, ServicePhase.Stopped, EventNames.Stopped, _ => false,
-            f => f.Before != ServicePhase.Stopping ? null : f.Exit is { } last ? $"stopped (its main process ended with {last})" : "stopped"),
-        new(TransitionCause.LeftoversGone, ServicePhase.Backoff, EventNames.Backoff, _ => false, f => f.DelayMs > 0 ? $"restarting in {f.DelayMs}ms" : null),
-        new(TransitionCause.LeftoversGone, ServicePhase.Failed, EventNames.Failed, _ => true, f => $"what was left of it stopped; giving up: {f.Reason}"),
-        new(TransitionCause.LeftoversGone, ServicePhase.Completed, EventNames.Completed, _ => false, _ => "what was left of it stopped; completed"),
+            f => f.Before != ServicePhase.Stopping ? null : f.Exit is { } last ? $"stopped (its main process ended with {last})"
+                : "stopped"),
+        new(TransitionCause.LeftoversGone, ServicePhase.Backoff, EventNames.Backoff, _ => false,
+            f => f.DelayMs > 0 ? $"restarting in {f.DelayMs}ms" : null),
+        new(TransitionCause.LeftoversGone, ServicePhase.Failed, EventNames.Failed, _ => true,
+            f => $"what was left of it stopped; giving up: {f.Reason}"),
+        new(TransitionCause.LeftoversGone, ServicePhase.Completed, EventNames.Completed, _ => false,
+            _ => "what was left of it stopped; completed"),
         new(TransitionCause.LeftoversGone, ServicePhase.Scheduled, EventNames.Completed, f => f.Exit is { Success: false },
             f => $"what was left of its run stopped; the run ended with {f.Exit}{f.NextRun}"),
         new(TransitionCause.SpawnFailed, ServicePhase.Failed, EventNames.Failed, _ => true, f => $"cannot start: {f.Reason}; giving up"),
-        new(TransitionCause.SpawnFailed, ServicePhase.Backoff, EventNames.SpawnError, _ => true, f => $"cannot start: {f.What}; retrying in {f.DelayMs}ms"),
+        new(TransitionCause.SpawnFailed, ServicePhase.Backoff, EventNames.SpawnError, _ => true,
+            f => $"cannot start: {f.What}; retrying in {f.DelayMs}ms"),
         new(TransitionCause.StoppedBeforeStart, ServicePhase.Stopped, EventNames.Stopped, _ => false,
             f => $"stopped before it {(f.Before == ServicePhase.Waiting ? "started" : "restarted")}"),
     ];

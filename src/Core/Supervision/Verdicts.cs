@@ -12,17 +12,21 @@ internal enum ExitVerdictKind
     /// <summary>The launcher that lingered beside a daemon exited 0; the daemon stays the main process.</summary>
     LauncherDone,
 
-    /// <summary>A main process that was not Tend's child vanished while the launcher still runs: the launcher is the main process again.</summary>
+    /// <summary>A main process that was not Tend's child vanished while the launcher still runs: the launcher is the main process
+    /// again.</summary>
     BackToLauncher,
 
-    /// <summary>The run ended, with <see cref="ExitVerdict.Status"/>: what is left of it is stopped, then the restart policy decides.</summary>
+    /// <summary>The run ended, with <see cref="ExitVerdict.Status"/>: what is left of it is stopped, then the restart policy
+    /// decides.</summary>
     Ended,
 }
 
 /// <summary>The verdict on an exit: its kind, the run's identity after it, the status the run ended with, and why.</summary>
-internal readonly record struct ExitVerdict(ExitVerdictKind Kind, RunIdentity Run, ExitStatus Status, string? Why = null, TrackedProcess? Chosen = null);
+internal readonly record struct ExitVerdict(ExitVerdictKind Kind, RunIdentity Run, ExitStatus Status, string? Why = null,
+    TrackedProcess? Chosen = null);
 
-/// <summary>The verdict of a look at a run that starts up: its identity after it, and whether the main process changed (<see cref="Why"/>) or vanished.</summary>
+/// <summary>The verdict of a look at a run that starts up: its identity after it, and whether the main process changed (<see cref="Why"/>)
+/// or vanished.</summary>
 internal readonly record struct LookVerdict(RunIdentity Run, string? Why = null, TrackedProcess? Chosen = null, bool MainVanished = false);
 
 /// <summary>A process group, or one process, that a signal to a service reaches (<see cref="Identity.Reach"/>).</summary>

@@ -9,7 +9,8 @@ public sealed record LocationInfo(string Path, TextSpan Span, LinePositionSpan L
     public Location ToLocation() => Location.Create(Path, Span, Lines);
 
     public static LocationInfo? From(Location? location) =>
-        location?.SourceTree is null ? null : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
+        location?.SourceTree is null ? null : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan,
+            location.GetLineSpan().Span);
 }
 
 /// <summary>Where an option of a service is declared.</summary>

@@ -26,9 +26,11 @@ public class StartChecksTests
         Assert.Equal("a TCP port is a number from 1 to 65535 (parameter 'port', got 70000)", OptionParsers.Describe(range));
         // What a NativeAOT build without resource strings gives: keys, not sentences (the runtime's own exception, made here).
 #pragma warning disable CA2201
-        Assert.Equal("a null reference (a nullable option or member left null?)", OptionParsers.Describe(new NullReferenceException("Arg_NullReferenceException")));
+        Assert.Equal("a null reference (a nullable option or member left null?)",
+            OptionParsers.Describe(new NullReferenceException("Arg_NullReferenceException")));
 #pragma warning restore CA2201
-        Assert.Equal("an argument is not valid (parameter 'port')", OptionParsers.Describe(new ArgumentException("Arg_ParamName_Name", "port")));
+        Assert.Equal("an argument is not valid (parameter 'port')", OptionParsers.Describe(new ArgumentException("Arg_ParamName_Name",
+            "port")));
         Assert.Equal("no binary second line", OptionParsers.Describe(new InvalidOperationException("no binary\nsecond line")));
     }
 }

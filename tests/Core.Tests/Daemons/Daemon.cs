@@ -13,17 +13,21 @@ namespace Tend.Tests.Daemons;
 /// like their daemon — /etc/init.d/apache2, /etc/init.d/cron — but run /bin/sh). "A new one" after a restart is a
 /// process running it that did not exist before.
 /// </param>
-/// <param name="OtherMains">Names (comm) of other processes of the daemon that may be reported as its main process (mariadb's mysqld_safe).</param>
-/// <param name="Probe">A bash snippet run inside the namespace; the daemon answers when its output contains <paramref name="Answer"/>.</param>
+/// <param name="OtherMains">Names (comm) of other processes of the daemon that may be reported as its main process (mariadb's
+/// mysqld_safe).</param>
+/// <param name="Probe">A bash snippet run inside the namespace; the daemon answers when its output contains
+/// <paramref name="Answer"/>.</param>
 /// <param name="StopCommand">The daemon's own stop command, as a person would run it with docker exec.</param>
-public sealed record Daemon(string Name, string Command, string Server, string[] OtherMains, string Probe, string Answer, string StopCommand)
+public sealed record Daemon(string Name, string Command, string Server, string[] OtherMains, string Probe, string Answer,
+    string StopCommand)
 {
     public override string ToString() => Name;
 
     /// <summary>A process the service's main process may be: the server, or one of <see cref="OtherMains"/>.</summary>
     internal bool IsDaemon(ProcInfo p) => p.Exe == ServerExe || OtherMains.Contains(p.Comm);
 
-    /// <summary>What /proc/PID/exe of the server shows: <see cref="Server"/> with its links resolved (Debian's redis-server is a link to redis-check-rdb).</summary>
+    /// <summary>What /proc/PID/exe of the server shows: <see cref="Server"/> with its links resolved (Debian's redis-server is a link to
+    /// redis-check-rdb).</summary>
     public string ServerExe => new FileInfo(Server).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Server;
 
     public string MainNames => string.Join(" or ", new[] { Server }.Concat(OtherMains));
@@ -32,12 +36,14 @@ public sealed record Daemon(string Name, string Command, string Server, string[]
         $"exec 3<>/dev/tcp/127.0.0.1/{port} || exit 1; printf '{send}' >&3; timeout 1 head -c {bytes} <&3";
 
     private static string Postgres =>
-        Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v, "bin/postgres")).Where(File.Exists).Order().LastOrDefault() ?? "postgres" : "postgres";
+        Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v,
+            "bin/postgres")).Where(File.Exists).Order().LastOrDefault() ?? "postgres" : "postgres";
 
     public static readonly Daemon[] All =
     [
         new("ssh", "/etc/init.d/ssh start", "/usr/sbin/sshd", [], Tcp(22, "", 8), "SSH-2.0-", "/etc/init.d/ssh stop"),
-        new("apache2", "service apache2 start", "/usr/sbin/apache2", [], Tcp(80, @"GET / HTTP/1.0\r\n\r\n", 9), "HTTP/1.1 ", "service apache2 stop"),
+        new("apache2", "service apache2 start", "/usr/sbin/apache2", [], Tcp(80, @"GET / HTTP/1.0\r\n\r\n", 9), "HTTP/1.1 ",
+            "service apache2 stop"),
         new("nginx", "nginx", "/usr/sbin/nginx", [], Tcp(80, @"GET / HTTP/1.0\r\n\r\n", 9), "HTTP/1.1 ", "nginx -s stop"),
         // cron has no port: it answers when the real cron binary runs (the init script is called `cron` too).
         new("cron", "service cron start", "/usr/sbin/cron", [],
@@ -59,7 +65,8 @@ public sealed record Daemon(string Name, string Command, string Server, string[]
     public static string NamespaceScript => Path.Combine(AppContext.BaseDirectory, "Daemons", "daemon-ns.sh");
 
     /// <summary>Whether it answers, asked from inside the namespace whose PID 1 is <paramref name="nsRoot"/> (a host pid).</summary>
-    public bool Answers(int nsRoot) => Proc.InNamespace(nsRoot, Probe, 5) is { Code: not -1 } r && r.Output.Contains(Answer, StringComparison.Ordinal);
+    public bool Answers(int nsRoot) => Proc.InNamespace(nsRoot, Probe, 5) is { Code: not -1 } r && r.Output.Contains(Answer,
+        StringComparison.Ordinal);
 
     private static readonly ConcurrentDictionary<string, (TimeSpan Answers, TimeSpan? LauncherExit)> StartTimes = new();
 
@@ -84,11 +91,14 @@ public sealed record Daemon(string Name, string Command, string Server, string[]
     /// </summary>
     public TimeSpan Bound => TimeSpan.FromSeconds(1) + (LauncherExitTime is { } l && l > StartTime ? l : StartTime);
 
-    public string Figures => $"plain-shell start time {StartTime.TotalMilliseconds:F0} ms (its command line returned after {(LauncherExitTime is { } l ? $"{l.TotalMilliseconds:F0} ms" : "more than that")})";
+    public string Figures =>
+        $"plain-shell start time {StartTime.TotalMilliseconds:F0} ms (its command line returned " +
+            $"after {(LauncherExitTime is { } l ? $"{l.TotalMilliseconds:F0} ms" : "more than that")})";
 
     private (TimeSpan, TimeSpan?) MeasureStartTime()
     {
-        var psi = new ProcessStartInfo("unshare", ["--pid", "--fork", "--mount-proc", "--net", "--ipc", "--kill-child", "bash", NamespaceScript,
+        var psi = new ProcessStartInfo("unshare", ["--pid", "--fork", "--mount-proc", "--net", "--ipc", "--kill-child", "bash",
+            NamespaceScript,
             "bash", "-c", $"echo go; {Command} </dev/null >/dev/null 2>&1; echo returned; exec sleep infinity"])
         { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         using var p = Process.Start(psi)!;
@@ -106,7 +116,8 @@ public sealed record Daemon(string Name, string Command, string Server, string[]
             while (!Answers(root))
             {
                 if (returned is null && next.IsCompleted) returned = sw.Elapsed;
-                if (sw.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"{Name} did not answer within 30 s under a plain shell");
+                if (sw.Elapsed > TimeSpan.FromSeconds(30))
+                    throw new TimeoutException($"{Name} did not answer within 30 s under a plain shell");
                 Thread.Sleep(20);
             }
             var answers = sw.Elapsed;
@@ -117,7 +128,8 @@ public sealed record Daemon(string Name, string Command, string Server, string[]
         finally
         {
             // SIGKILL to the namespace's PID 1 ends the namespace; then unshare exits.
-            foreach (var c in File.Exists($"/proc/{p.Id}/task/{p.Id}/children") ? File.ReadAllText($"/proc/{p.Id}/task/{p.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries) : [])
+            foreach (var c in File.Exists($"/proc/{p.Id}/task/{p.Id}/children")
+                ? File.ReadAllText($"/proc/{p.Id}/task/{p.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries) : [])
                 Proc.kill(int.Parse(c), 9);
             if (!p.WaitForExit(10_000)) Proc.KillTree(p.Id);
         }

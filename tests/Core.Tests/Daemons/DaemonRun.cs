@@ -26,7 +26,9 @@ internal sealed class DaemonRun : IDisposable
     /// <paramref name="trace"/> when given (outside /tmp, which the namespace hides).
     /// </summary>
     public static DaemonRun StartWith(ITestOutputHelper output, string setup, string? trace, params string[] tendArgs) =>
-        new(TendRun.Start(tendArgs, setup: $". {Daemon.NamespaceScript}\n{setup}" + (trace is null ? "" : $"\nexport TEND_LINEAGE_TRACE={trace}"), net: true), output);
+        new(TendRun.Start(tendArgs,
+            setup: $". {Daemon.NamespaceScript}\n{setup}" + (trace is null ? "" : $"\nexport TEND_LINEAGE_TRACE={trace}"), net: true),
+            output);
 
     public void Log(string line) => _out.WriteLine($"[{_since.Elapsed.TotalSeconds,7:F3}s] {line}");
 
@@ -37,7 +39,8 @@ internal sealed class DaemonRun : IDisposable
         while (!d.Answers(T.Pid))
         {
             if (sw.Elapsed.TotalSeconds > seconds || T.HasExited)
-                Assert.Fail($"{d} never answered under Tend ({sw.Elapsed.TotalSeconds:F1} s; tend exited: {T.HasExited})\n{Tree()}\n{T.Stderr}");
+                Assert.Fail($"{d} never answered under Tend ({sw.Elapsed.TotalSeconds:F1} s; tend " +
+                    $"exited: {T.HasExited})\n{Tree()}\n{T.Stderr}");
             Thread.Sleep(20);
         }
         Log($"{d} answers {sw.Elapsed.TotalMilliseconds:F0} ms after Tend started");
@@ -88,7 +91,8 @@ internal sealed class DaemonRun : IDisposable
         Proc.Until(() => (m = Main(service)) is { State: "running", Main: { } p } && d.IsDaemon(p), TimeSpan.FromSeconds(10), everyMs: 50);
         var (state, main, nsPid) = m;
         Assert.True(state == "running" && main is not null && d.IsDaemon(main),
-            $"{d}: tend status says state '{state}', main pid {nsPid?.ToString() ?? "none"} ({main?.ToString() ?? "not a live process"}); " +
+            $"{d}: tend status says state '{state}', main pid {nsPid?.ToString() ?? "none"} ({main?.ToString() ?? "not a live process"}); "
+                +
             $"expected running with a main process that is {d.MainNames}\n{Tree()}\n{T.Stderr}");
         return main!;
     }
@@ -109,7 +113,8 @@ internal sealed class DaemonRun : IDisposable
             if (!old.Any(Proc.Alive) && servers.Any(p => !oldPids.Contains(p.Pid)) && d.Answers(T.Pid)) return since.Elapsed;
             if (since.Elapsed > limit || T.HasExited)
                 Assert.Fail($"{d}: no new {d.Server} answered within {limit.TotalSeconds:F2} s (bound {d.Bound.TotalSeconds:F2} s; " +
-                            $"old server processes still alive: {string.Join(", ", old.Where(Proc.Alive).Select(p => p.Pid))}; new: {string.Join(", ", servers.Where(p => !oldPids.Contains(p.Pid)).Select(p => p.Pid))}; " +
+                            $"old server processes still alive: {string.Join(", ", old.Where(Proc.Alive).Select(p => p.Pid))}; " +
+                                $"new: {string.Join(", ", servers.Where(p => !oldPids.Contains(p.Pid)).Select(p => p.Pid))}; " +
                             $"tend exited: {T.HasExited})\n{Tree()}\n{T.Stderr}");
             Thread.Sleep(10);
         }
@@ -118,8 +123,11 @@ internal sealed class DaemonRun : IDisposable
     /// <summary>Asserts <paramref name="elapsed"/> is within the bound and prints both figures.</summary>
     public void AssertWithinBound(Daemon d, TimeSpan elapsed, string what)
     {
-        Log($"{d}: {what}: back after {elapsed.TotalMilliseconds:F0} ms; plain-shell start time {d.StartTime.TotalMilliseconds:F0} ms; bound {d.Bound.TotalMilliseconds:F0} ms");
-        Assert.True(elapsed <= d.Bound, $"{d}: {what}: back after {elapsed.TotalMilliseconds:F0} ms, bound 1 s + start time {d.StartTime.TotalMilliseconds:F0} ms = {d.Bound.TotalMilliseconds:F0} ms\n{Tree()}\n{T.Stderr}");
+        Log($"{d}: {what}: back after {elapsed.TotalMilliseconds:F0} ms; plain-shell start time {d.StartTime.TotalMilliseconds:F0} ms; " +
+            $"bound {d.Bound.TotalMilliseconds:F0} ms");
+        Assert.True(elapsed <= d.Bound,
+            $"{d}: {what}: back after {elapsed.TotalMilliseconds:F0} ms, bound 1 s + start time {d.StartTime.TotalMilliseconds:F0} ms " +
+                $"= {d.Bound.TotalMilliseconds:F0} ms\n{Tree()}\n{T.Stderr}");
     }
 
     /// <summary>No service failed, no restart loop: Tend runs, and every service is running.</summary>

@@ -18,7 +18,8 @@ public class DaemonTests(ITestOutputHelper output)
 
     private DaemonRun Start(Daemon d)
     {
-        foreach (var f in new[] { "/usr/sbin/sshd", "/usr/sbin/apache2", "/usr/sbin/nginx", "/usr/sbin/cron", "/usr/sbin/mariadbd", "/usr/bin/pg_ctlcluster", "/usr/bin/redis-server" })
+        foreach (var f in new[] { "/usr/sbin/sshd", "/usr/sbin/apache2", "/usr/sbin/nginx", "/usr/sbin/cron", "/usr/sbin/mariadbd",
+            "/usr/bin/pg_ctlcluster", "/usr/bin/redis-server" })
             Assert.True(File.Exists(f), $"{f} is missing: run `bash scripts/install-deps.sh` (root)");
         output.WriteLine($"{d}: {d.Figures}; bound {d.Bound.TotalMilliseconds:F0} ms; command line: {d.Command}");
         var r = DaemonRun.Start(output, d.Command);
@@ -46,7 +47,8 @@ public class DaemonTests(ITestOutputHelper output)
         }
         Assert.True(d.Answers(r.T.Pid), $"{d} stopped answering\n{r.Tree()}");
         var now = r.RunningMain(d);
-        Assert.True(Proc.Alive(main) && now.Pid == main.Pid, $"{d}: main changed from {main} to {now}: something restarted it\n{r.Tree()}\n{r.T.Stderr}");
+        Assert.True(Proc.Alive(main) && now.Pid == main.Pid,
+            $"{d}: main changed from {main} to {now}: something restarted it\n{r.Tree()}\n{r.T.Stderr}");
     }
 
     [Theory, MemberData(nameof(Daemon.Names), MemberType = typeof(Daemon))]
@@ -87,7 +89,10 @@ public class DaemonTests(ITestOutputHelper output)
             var (state, m, _) = r.Main();
             var wrapper = r.Processes().Any(p => p.Comm == top.Comm && p.Pid != top.Pid);
             if (state == "running" && m is not null && d.IsDaemon(m) && wrapper && d.Answers(r.T.Pid)) break;
-            if (sw.Elapsed > d.Bound + TimeSpan.FromSeconds(4)) Assert.Fail($"{d}: not answering with a live main {sw.Elapsed.TotalSeconds:F2} s after kill -9 of its top process\n{r.Tree()}\n{r.T.Stderr}");
+            if (sw.Elapsed > d.Bound
+                + TimeSpan.FromSeconds(4))
+                Assert.Fail($"{d}: not answering with a live main {sw.Elapsed.TotalSeconds:F2} s after kill -9 of its top " +
+                    $"process\n{r.Tree()}\n{r.T.Stderr}");
             Thread.Sleep(20);
         }
         r.AssertWithinBound(d, sw.Elapsed, "kill -9 of its top process");
@@ -107,11 +112,13 @@ public class DaemonTests(ITestOutputHelper output)
         try
         {
             // From the moment the main process is gone (the stop command may take its time to get there).
-            Assert.True(Proc.Until(() => !Proc.Alive(main), TimeSpan.FromSeconds(30), everyMs: 2), $"{d}: `{d.StopCommand}` did not stop {main} within 30 s\n{r.Tree()}");
+            Assert.True(Proc.Until(() => !Proc.Alive(main), TimeSpan.FromSeconds(30), everyMs: 2),
+                $"{d}: `{d.StopCommand}` did not stop {main} within 30 s\n{r.Tree()}");
             var sw = Stopwatch.StartNew();
             r.AssertWithinBound(d, r.WaitNewAnswers(d, old, sw), $"`{d.StopCommand}` by hand");
             Assert.True(stop.WaitForExit(30_000), $"`{d.StopCommand}` did not return within 30 s");
-            r.Log($"`{d.StopCommand}` exited {stop.ExitCode}: {stop.StandardOutput.ReadToEnd()}{stop.StandardError.ReadToEnd()}\n{r.Tree()}");
+            r.Log($"`{d.StopCommand}` " +
+                $"exited {stop.ExitCode}: {stop.StandardOutput.ReadToEnd()}{stop.StandardError.ReadToEnd()}\n{r.Tree()}");
             r.RunningMain(d);
         }
         finally { if (!stop.HasExited) Proc.KillTree(stop.Id); }

@@ -19,13 +19,15 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose()
     {
-        if (_fixture is not null && Environment.GetEnvironmentVariable("TEND_RECORD_FIXTURES") is { Length: > 0 } dir && File.Exists(_trace))
+        if (_fixture is not null && Environment.GetEnvironmentVariable("TEND_RECORD_FIXTURES") is { Length: > 0 } dir
+            && File.Exists(_trace))
             File.Copy(_trace, Path.Combine(dir, _fixture + ".jsonl"), overwrite: true);
         File.Delete(_trace);
     }
 
     /// <summary>The sshd processes whose parent is Tend: the listener (connections are its children).</summary>
-    private static List<ProcInfo> Listeners(DaemonRun r) => r.Processes().Where(p => p.Exe == "/usr/sbin/sshd" && p.Ppid == r.T.Pid).ToList();
+    private static List<ProcInfo> Listeners(DaemonRun r) => r.Processes().Where(p => p.Exe == "/usr/sbin/sshd"
+        && p.Ppid == r.T.Pid).ToList();
 
     [Fact]
     public void Input_1_sshd_as_the_command_stays_the_service_when_a_connection_comes_in_its_first_100_ms()
@@ -38,24 +40,28 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
         // and polls every 2 ms), and holds the connection: sshd's child for it runs in a session of its own.
         var connected = Path.Combine("/var/tmp", $"tend-connected-{Guid.NewGuid():N}");
         using var r = DaemonRun.StartWith(output,
-            $"install -d -m 0755 /run/sshd\n(for i in $(seq 2000); do {{ exec 3<>/dev/tcp/127.0.0.1/22; }} 2>/dev/null && break; sleep 0.002; done; " +
+            $"install -d -m 0755 /run/sshd\n(for i in $(seq 2000); do {{ exec 3<>/dev/tcp/127.0.0.1/22; }} 2>/dev/null && break; sleep " +
+                $"0.002; done; " +
             $"date +%s%N > {connected}; exec sleep 30 <&3) </dev/null >/dev/null 2>&1 &", _trace, "/usr/sbin/sshd");
         try
         {
-            Assert.True(Proc.Until(() => File.Exists(connected) && File.ReadAllText(connected).EndsWith('\n'), TimeSpan.FromSeconds(10), 1), "the client never connected");
+            Assert.True(Proc.Until(() => File.Exists(connected) && File.ReadAllText(connected).EndsWith('\n'), TimeSpan.FromSeconds(10), 1),
+                "the client never connected");
             var started = r.T.Next("sshd", "started");
             var connectedAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(File.ReadAllText(connected).Trim()) / 1_000_000);
             var startedAt = DateTimeOffset.Parse(Str(started, "time")!, System.Globalization.CultureInfo.InvariantCulture);
             r.Log($"connected {(connectedAt - startedAt).TotalMilliseconds:F0} ms after sshd was started");
             Assert.True(connectedAt - startedAt < TimeSpan.FromMilliseconds(100), "the connection came later than sshd's first 100 ms");
             List<ProcInfo> sessions = [];
-            Assert.True(Proc.Until(() => (sessions = r.Processes().Where(p => p.Exe == "/usr/sbin/sshd" && p.Ppid != r.T.Pid && p.Sid == p.Pid).ToList()).Count > 0,
+            Assert.True(Proc.Until(() => (sessions = r.Processes().Where(p => p.Exe == "/usr/sbin/sshd" && p.Ppid != r.T.Pid
+                && p.Sid == p.Pid).ToList()).Count > 0,
                 TimeSpan.FromSeconds(5)), $"no session for the connection\n{r.Tree()}");
             r.WaitAnswers(d);
             Thread.Sleep(1200); // past the looks of the first second, where the connection was taken for the daemon
             var listener = Listeners(r).Single();
             var (state, main, _) = r.Main();
-            Assert.True(state == "running" && main?.Pid == listener.Pid, $"tend status: {state}, main {main}; the listener is {listener}\n{r.Tree()}\n{r.T.Stderr}");
+            Assert.True(state == "running" && main?.Pid == listener.Pid,
+                $"tend status: {state}, main {main}; the listener is {listener}\n{r.Tree()}\n{r.T.Stderr}");
             Assert.DoesNotContain(r.T.Events, e => Str(e, "event") == "daemonized");
 
             // kill -9 of the listener: back within the bound (the connection's process is re-parented to Tend: not it).
@@ -63,7 +69,8 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
             var k = Stopwatch.StartNew();
             Assert.Equal(0, Proc.kill(listener.Pid, Libc.SIGKILL));
             ProcInfo? fresh = null;
-            Assert.True(Proc.Until(() => (fresh = Listeners(r).FirstOrDefault(p => !known.Contains(p.Pid))) is not null && d.Answers(r.T.Pid), d.Bound + TimeSpan.FromSeconds(4)),
+            Assert.True(Proc.Until(() => (fresh = Listeners(r).FirstOrDefault(p => !known.Contains(p.Pid))) is not null
+                && d.Answers(r.T.Pid), d.Bound + TimeSpan.FromSeconds(4)),
                 $"sshd was not restarted after kill -9 of its listener\n{r.Tree()}\n{r.T.Stderr}");
             r.AssertWithinBound(d, k.Elapsed, "kill -9 of the listener with a connection open");
 
@@ -73,11 +80,13 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
             var connectedLater = later.StandardOutput.ReadLineAsync();
             Assert.True(Proc.Until(() => connectedLater.IsCompleted, TimeSpan.FromSeconds(10), 5), "the later client never connected");
             List<ProcInfo> laterSessions = [];
-            Assert.True(Proc.Until(() => (laterSessions = r.Processes().Where(p => p.Exe == "/usr/sbin/sshd" && p.Ppid == fresh!.Pid && p.Sid == p.Pid).ToList()).Count > 0,
+            Assert.True(Proc.Until(() => (laterSessions = r.Processes().Where(p => p.Exe == "/usr/sbin/sshd" && p.Ppid == fresh!.Pid
+                && p.Sid == p.Pid).ToList()).Count > 0,
                 TimeSpan.FromSeconds(5)), $"no session for the later connection\n{r.Tree()}");
             var (code, _, err) = r.T.Ctl("stop", "sshd");
             Assert.True(code == 0, err);
-            Assert.True(Proc.Until(() => !Proc.Alive(fresh!), TimeSpan.FromSeconds(5)), $"tend stop left the listener running\n{r.Tree()}\n{r.T.Stderr}");
+            Assert.True(Proc.Until(() => !Proc.Alive(fresh!), TimeSpan.FromSeconds(5)),
+                $"tend stop left the listener running\n{r.Tree()}\n{r.T.Stderr}");
             Assert.True(laterSessions.All(Proc.Alive), $"tend stop stopped a connection made after start-up\n{r.Tree()}\n{r.T.Stderr}");
             Proc.KillTree(later.Id);
         }
@@ -102,7 +111,8 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
         // nginx's documented upgrade ("Controlling nginx"): USR2 starts a new master, QUIT ends the old one gracefully.
         Assert.Equal(0, Proc.kill(master.Pid, Libc.SIGUSR2));
         ProcInfo? next = null;
-        Assert.True(Proc.Until(() => (next = r.Processes().FirstOrDefault(p => p.Ppid == master.Pid && p.Args.Contains("master process"))) is not null
+        Assert.True(Proc.Until(() => (next = r.Processes().FirstOrDefault(p => p.Ppid == master.Pid
+            && p.Args.Contains("master process"))) is not null
             && r.Processes().Any(p => p.Ppid == next.Pid), TimeSpan.FromSeconds(10)), $"no new master after USR2\n{r.Tree()}");
         Assert.Equal(0, Proc.kill(master.Pid, Libc.SIGQUIT));
         Assert.True(Proc.Until(() => !Proc.Alive(master), TimeSpan.FromSeconds(10)), "the old master did not quit");
@@ -110,7 +120,8 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
         r.Log($"{Str(handOver, "message")}\n{r.Tree()}");
 
         // The new master carries on: not stopped, not restarted; it is the main process and nginx answers.
-        Assert.True(Proc.Until(() => r.Main() is { State: "running", Main: { } m } && m.Pid == next!.Pid, TimeSpan.FromSeconds(5)), $"tend status does not follow the new master {next}\n{r.T.Stderr}");
+        Assert.True(Proc.Until(() => r.Main() is { State: "running", Main: { } m } && m.Pid == next!.Pid, TimeSpan.FromSeconds(5)),
+            $"tend status does not follow the new master {next}\n{r.T.Stderr}");
         Thread.Sleep(500);
         Assert.True(Proc.Alive(next!), $"the new master was stopped\n{r.T.Stderr}");
         Assert.Equal(startedBefore, r.T.Events.Count(e => Str(e, "event") == "started"));
@@ -158,7 +169,8 @@ public sealed class IdentityDaemonTests(ITestOutputHelper output) : IDisposable
         Thread.Sleep(1100); // a healthy run first, so the restart is immediate
         var (code, text) = Proc.InNamespace(r.T.Pid, "service apache2 restart", 60);
         r.Log($"`service apache2 restart` by hand exited {code}: {text.Trim()}\n{r.Tree()}");
-        Assert.True(Proc.Until(() => d.Answers(r.T.Pid), d.Bound + TimeSpan.FromSeconds(4), 20), $"apache does not answer after a restart by hand\n{r.Tree()}\n{r.T.Stderr}");
+        Assert.True(Proc.Until(() => d.Answers(r.T.Pid), d.Bound + TimeSpan.FromSeconds(4), 20),
+            $"apache does not answer after a restart by hand\n{r.Tree()}\n{r.T.Stderr}");
         r.WaitSettled();
         var main = r.RunningMain(d);
         // The main process is one Tend's command started (it carries the run's mark), not the one the hand-run script made.

@@ -27,10 +27,12 @@ public class LineageInputTests(ITestOutputHelper output)
 
     /// <summary>The pids (in the namespace) of every copy of the fake daemon that started.</summary>
     private static List<int> Starts(DirectoryInfo dir, string file = "starts") =>
-        File.Exists(Path.Combine(dir.FullName, file)) ? File.ReadAllLines(Path.Combine(dir.FullName, file)).Where(l => l.Length > 0).Select(int.Parse).ToList() : [];
+        File.Exists(Path.Combine(dir.FullName, file)) ? File.ReadAllLines(Path.Combine(dir.FullName,
+            file)).Where(l => l.Length > 0).Select(int.Parse).ToList() : [];
 
     /// <summary>A launcher script that appends its pid to <c>launches</c> first, then runs <paramref name="body"/>.</summary>
-    private static string Launcher(DirectoryInfo dir, string name, string body) => Script(dir, name, $"echo $$ >>{dir.FullName}/launches\n{body}");
+    private static string Launcher(DirectoryInfo dir, string name, string body) => Script(dir, name,
+        $"echo $$ >>{dir.FullName}/launches\n{body}");
 
     /// <summary>
     /// Holds three seconds from the first start of the fake daemon, then asserts it is the only copy that ever started,
@@ -44,22 +46,31 @@ public class LineageInputTests(ITestOutputHelper output)
         var alive = r.Processes().Where(p => p.Comm == name).ToList();
         r.Log($"{name} started as {string.Join(", ", starts)} (pids in the namespace); alive: {string.Join(", ", alive)}\n{r.Tree()}");
         var launches = Starts(dir, "launches");
-        Assert.True(launches.Count == 1, $"the launcher ran {launches.Count} times ({string.Join(", ", launches)}); {name} started {starts.Count} times: it must run once, its daemon is the service\n{r.T.Stderr}");
-        Assert.True(starts.Count == 1, $"{name} started {starts.Count} times ({string.Join(", ", starts)}): its launcher was run again and the running daemon killed\n{r.T.Stderr}");
-        Assert.True(alive.Count == 1 && alive[0].NsPid == starts[0], $"the first {name} (pid {starts[0]}) is not the one running: {string.Join(", ", alive)}\n{r.T.Stderr}");
+        Assert.True(launches.Count == 1,
+            $"the launcher ran {launches.Count} times ({string.Join(", ", launches)}); {name} started {starts.Count} times: it must run " +
+                $"once, its daemon is the service\n{r.T.Stderr}");
+        Assert.True(starts.Count == 1,
+            $"{name} started {starts.Count} times ({string.Join(", ", starts)}): its launcher was run again and the running daemon " +
+                $"killed\n{r.T.Stderr}");
+        Assert.True(alive.Count == 1 && alive[0].NsPid == starts[0],
+            $"the first {name} (pid {starts[0]}) is not the one running: {string.Join(", ", alive)}\n{r.T.Stderr}");
         r.AssertNothingFailed();
         var (state, main, nsPid) = r.Main();
-        Assert.True(state == "running" && main?.NsPid == starts[0], $"tend status: {state}, main {nsPid}; {name} is pid {starts[0]}\n{r.T.Stderr}");
+        Assert.True(state == "running" && main?.NsPid == starts[0],
+            $"tend status: {state}, main {nsPid}; {name} is pid {starts[0]}\n{r.T.Stderr}");
     }
 
     /// <summary>Test files live under /var/tmp: the namespaces have a private, empty /tmp.</summary>
-    private static DirectoryInfo FixtureDir() => Directory.CreateDirectory(Path.Combine("/var/tmp", "tend-lineage-" + Guid.NewGuid().ToString("N")[..10]));
+    private static DirectoryInfo FixtureDir() => Directory.CreateDirectory(Path.Combine("/var/tmp",
+        "tend-lineage-" + Guid.NewGuid().ToString("N")[..10]));
 
     private static string Script(DirectoryInfo dir, string name, string body)
     {
         var path = Path.Combine(dir.FullName, name);
         File.WriteAllText(path, "#!/bin/sh\n" + body);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        File.SetUnixFileMode(path,
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute |
+            UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         return path;
     }
 
@@ -83,7 +94,8 @@ public class LineageInputTests(ITestOutputHelper output)
         Assert.Equal(2, names.Count);
         var mains = names.Select(n => r.Main(n)).ToList();
         Assert.True(mains.All(m => m.State == "running" && m.Main is not null),
-            $"{string.Join("; ", names.Zip(mains, (n, m) => $"{n}: {m.State}, main {m.Main?.ToString() ?? m.NsPid?.ToString() ?? "none"}"))}\n{r.Tree()}\n{r.T.Stderr}");
+            $"{string.Join("; ", names.Zip(mains, (n, m) => $"{n}: {m.State}, " +
+                $"main {m.Main?.ToString() ?? m.NsPid?.ToString() ?? "none"}"))}\n{r.Tree()}\n{r.T.Stderr}");
         Assert.Equal(["apache2", "sshd"], mains.Select(m => m.Main!.Comm).Order());
         Assert.True(ssh.Answers(r.T.Pid) && apache.Answers(r.T.Pid));
     }
@@ -137,7 +149,8 @@ public class LineageInputTests(ITestOutputHelper output)
             Assert.Equal(0, Proc.kill(main.Pid, Libc.SIGKILL)); // a restart, leaving a stale pid file
             var sw = Stopwatch.StartNew();
             ProcInfo? script = null;
-            Assert.True(Proc.Until(() => (script = r.Processes().FirstOrDefault(p => !before.Contains(p.Pid) && p.Args.Contains("sleep 3"))) is not null, d.Bound + TimeSpan.FromSeconds(4), 1),
+            Assert.True(Proc.Until(() => (script = r.Processes().FirstOrDefault(p => !before.Contains(p.Pid)
+                && p.Args.Contains("sleep 3"))) is not null, d.Bound + TimeSpan.FromSeconds(4), 1),
                 $"the init script was not run again after kill -9 of {main}\n{r.Tree()}\n{r.T.Stderr}");
             var restartSeen = sw.Elapsed;
             // The new apache2 server (by lineage: a new apache2 whose parent is not an apache2).
@@ -152,7 +165,8 @@ public class LineageInputTests(ITestOutputHelper output)
             var wait = TimeSpan.FromMilliseconds(500) - (sw.Elapsed - restartSeen);
             if (wait > TimeSpan.Zero) Thread.Sleep(wait);
             var lingering = Proc.Alive(script!);
-            r.Log($"restart seen after {restartSeen.TotalMilliseconds:F0} ms; 0.5 s later: init script {script} still running: {lingering}; now `{action}` on {server}\n{r.Tree()}");
+            r.Log($"restart seen after {restartSeen.TotalMilliseconds:F0} ms; 0.5 s later: init script {script} still " +
+                $"running: {lingering}; now `{action}` on {server}\n{r.Tree()}");
             if (!lingering)
             {
                 // The launcher sleeps 3 s after the script: not lingering 0.5 s after the restart means a very slow machine; try again.
@@ -165,7 +179,8 @@ public class LineageInputTests(ITestOutputHelper output)
             {
                 var k = Stopwatch.StartNew();
                 Assert.Equal(0, Proc.kill(server!.Pid, Libc.SIGKILL));
-                r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k), "kill -9 of the new main process 0.5 s after a restart (script lingering)");
+                r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k),
+                    "kill -9 of the new main process 0.5 s after a restart (script lingering)");
             }
             else
             {
@@ -212,7 +227,8 @@ public class LineageInputTests(ITestOutputHelper output)
     {
         using var r = DaemonRun.Start(output, "sh -c 'setsid -f sleep 1001; exec sleep 1000'");
         ProcInfo? helper = null;
-        Assert.True(Proc.Until(() => (helper = r.Processes().FirstOrDefault(p => p.Args == "sleep 1001")) is not null, TimeSpan.FromSeconds(5)), "the helper never ran");
+        Assert.True(Proc.Until(() => (helper = r.Processes().FirstOrDefault(p => p.Args == "sleep 1001")) is not null,
+            TimeSpan.FromSeconds(5)), "the helper never ran");
         Assert.True(Proc.Until(() => r.Processes().Any(p => p.Args == "sleep 1000"), TimeSpan.FromSeconds(5)), "the service never ran");
         var service = r.Processes().First(p => p.Args == "sleep 1000");
         Assert.NotEqual(service.Sid, helper!.Sid);
@@ -259,10 +275,14 @@ public class LineageInputTests(ITestOutputHelper output)
         trace.Stop();
         // Left out: the kernel's SIGKILL when the namespace's PID 1 (the bash, t.Pid) exits after tend: that is this test's teardown.
         var signalled = trace.Signals.Where(s => s.Target == unrelated!.Pid && s.Sender != t.Pid).ToList();
-        output.WriteLine($"signals to the unrelated sleep: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}");
+        output.WriteLine($"signals to the unrelated " +
+            $"sleep: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}");
         Assert.True(trace.Signals.Any(s => s.Sig == Libc.SIGTERM && s.Target == tend.Pid), "the trace did not see SIGTERM reach tend");
-        Assert.True(signalled.Count == 0, $"the unrelated sleep was signalled: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}\n{t.Stderr}");
-        Assert.True(Str(first, "event") == "started" && !t.Events.Any(e => Int(e, "pid") == unrelated!.NsPid || Str(e, "event") == "adopted"),
+        Assert.True(signalled.Count == 0,
+            $"the unrelated sleep was " +
+                $"signalled: {string.Join("; ", signalled.Select(s => $"{s.Sig} from {s.SenderComm}-{s.Sender}"))}\n{t.Stderr}");
+        Assert.True(Str(first, "event") == "started" && !t.Events.Any(e => Int(e, "pid") == unrelated!.NsPid || Str(e,
+            "event") == "adopted"),
             $"tend adopted the unrelated sleep (pid {unrelated!.NsPid} in the namespace):\n{t.Stderr}");
     }
 

@@ -5,7 +5,8 @@ using Tend.Posix;
 namespace Tend.Tests.Daemons;
 
 /// <summary>One process as the host sees it (host pids), with what the daemon tests need to tell processes apart.</summary>
-internal sealed record ProcInfo(int Pid, int Ppid, int Pgid, int Sid, char State, string Comm, ulong StartTime, int NsPid, string Args, string Exe)
+internal sealed record ProcInfo(int Pid, int Ppid, int Pgid, int Sid, char State, string Comm, ulong StartTime, int NsPid, string Args,
+    string Exe)
 {
     public override string ToString() => $"{Pid}(ns {NsPid}) ppid {Ppid} pgid {Pgid} sid {Sid} {Comm} [{Args}]";
 }
@@ -27,13 +28,17 @@ internal static partial class Proc
             var f = stat[(close + 2)..].Split(' ');
             var nsPid = pid;
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("NSpid:", StringComparison.Ordinal)) { nsPid = int.Parse(line.Split('\t', ' ').Where(s => s.Length > 0).Last()); break; }
+                if (line.StartsWith("NSpid:", StringComparison.Ordinal)) { nsPid = int.Parse(line.Split('\t',
+                    ' ').Where(s => s.Length > 0).Last()); break; }
             var args = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
             string exe;
-            try { exe = new FileInfo($"/proc/{pid}/exe").LinkTarget ?? ""; } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { exe = ""; }
-            return new ProcInfo(pid, int.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), f[0][0], comm, ulong.Parse(f[19]), nsPid, args, exe);
+            try { exe = new FileInfo($"/proc/{pid}/exe").LinkTarget
+                ?? ""; } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { exe = ""; }
+            return new ProcInfo(pid, int.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), f[0][0], comm, ulong.Parse(f[19]), nsPid, args,
+                exe);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) {
+            return null; }
     }
 
     public static List<ProcInfo> All() =>

@@ -39,20 +39,24 @@ internal static class Shutdown
         var termed = signals.Where(s => s.Sig == 15).Select(s => s.Target).ToHashSet();
         var report = string.Join('\n', members.Select(m =>
         {
-            var got = signals.Where(s => s.Target == m.Pid && s.Sig is 15 or 9).Select(s => $"{(s.Sig == 15 ? "SIGTERM" : "SIGKILL")} from {From(s)}");
+            var got = signals.Where(s => s.Target == m.Pid
+                && s.Sig is 15 or 9).Select(s => $"{(s.Sig == 15 ? "SIGTERM" : "SIGKILL")} from {From(s)}");
             return $"  {m}: {string.Join(", ", got.DefaultIfEmpty("no SIGTERM/SIGKILL"))}";
         }));
         var killed = signals.Where(s => s.Sig == 9 && family.Contains(s.Target)).ToList();
         r.Log($"{what}: tend exited {code} after {elapsed.TotalMilliseconds:F0} ms; signals:\n{report}" +
-              (killed.Count > 0 ? "\n  SIGKILLs: " + string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {From(k)}")) : ""));
+              (killed.Count > 0 ? "\n  SIGKILLs: " + string.Join("; ",
+                  killed.Select(k => $"{k.TargetComm}-{k.Target} from {From(k)}")) : ""));
 
         var gone = trace.ExitedBeforeSigtermTo(r.T.Pid);
         var notTermed = members.Where(m => !termed.Contains(m.Pid) && !gone.Contains(m.Pid)).ToList();
         Assert.True(notTermed.Count == 0 && killed.Count == 0,
             $"{what}: every process must get SIGTERM and none SIGKILL.\n{report}\n" +
-            $"SIGKILLed (incl. forked later): {string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {From(k)}"))}\n{r.T.Stderr}");
+            $"SIGKILLed (incl. forked " +
+                $"later): {string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {From(k)}"))}\n{r.T.Stderr}");
         Assert.Equal(0, code);
         Assert.DoesNotContain(r.T.Events, e => Str(e, "event") == "killed");
-        Assert.True(elapsed <= TimeSpan.FromSeconds(StopTimeoutSeconds + 1), $"{what}: tend exited after {elapsed.TotalMilliseconds:F0} ms, stop timeout {StopTimeoutSeconds} s");
+        Assert.True(elapsed <= TimeSpan.FromSeconds(StopTimeoutSeconds + 1),
+            $"{what}: tend exited after {elapsed.TotalMilliseconds:F0} ms, stop timeout {StopTimeoutSeconds} s");
     }
 }

@@ -52,7 +52,8 @@ internal sealed partial class SignalTrace : IDisposable
         if (!ready.Wait(TimeSpan.FromSeconds(10)) || ready.Result != "READY")
         {
             Proc.KillTree(_helper.Id);
-            throw new InvalidOperationException($"the signal tracer did not start: {ready.Result} {(_helper.HasExited ? _helper.StandardError.ReadToEnd() : "")}");
+            throw new InvalidOperationException($"the signal tracer did not " +
+                $"start: {ready.Result} {(_helper.HasExited ? _helper.StandardError.ReadToEnd() : "")}");
         }
     }
 
@@ -115,7 +116,8 @@ internal sealed partial class SignalTrace : IDisposable
         lock (_lines)
             foreach (var l in _lines)
             {
-                if (SignalLine().Match(l) is { Success: true } sig && sig.Groups["sig"].Value == "15" && int.Parse(sig.Groups["pid"].Value) == tend) break;
+                if (SignalLine().Match(l) is { Success: true } sig && sig.Groups["sig"].Value == "15"
+                    && int.Parse(sig.Groups["pid"].Value) == tend) break;
                 if (ExitLine().Match(l) is { Success: true } exit) set.Add(int.Parse(exit.Groups["pid"].Value));
             }
         return set;

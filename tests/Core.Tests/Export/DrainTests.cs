@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Tend.Arguments;
 using Tend.Export;
 using Tend.Posix;
+using Tend.Supervision;
 
 namespace Tend.Tests.Export;
 
@@ -32,7 +33,8 @@ public class DrainTests
     {
         Assert.Null(HostOptions.Parse(["sleep 1"]).Supervisor.DrainDelay);
         Assert.Equal(TimeSpan.FromSeconds(5), HostOptions.Parse(["--drain-delay", "5s", "sleep 1"]).Supervisor.DrainDelay);
-        Assert.Contains("'--drain-delay' got 'soon'", Assert.Throws<UsageException>(() => HostOptions.Parse(["--drain-delay", "soon", "sleep 1"])).Message);
+        Assert.Contains("'--drain-delay' got 'soon'", Assert.Throws<UsageException>(() => HostOptions.Parse(["--drain-delay", "soon",
+            "sleep 1"])).Message);
     }
 
     [Fact]
@@ -44,14 +46,16 @@ public class DrainTests
         Assert.Equal(["--orchestrated", "--only", "web", "--drain-delay", "5s"], Assert.Single(web.Containers).Args);
         Assert.Equal(5 + 12, web.TerminationGracePeriodSeconds); // the drain, then web's stop (5 s twice, and 2)
         // A CronJob's run is no endpoint: no drain.
-        Assert.DoesNotContain("--drain-delay", Assert.Single(objects.OfType<k8s.Models.V1CronJob>()).Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args);
+        Assert.DoesNotContain("--drain-delay",
+            Assert.Single(objects.OfType<k8s.Models.V1CronJob>()).Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args);
     }
 
     [Fact]
     public void At_SIGTERM_Tend_as_PID_1_reports_not_ready_waits_then_stops_the_dependent_first()
     {
         const int drainMs = 3000;
-        using var tend = TendRun.Start(["--orchestrated", "--only", "web,worker", "--drain-delay", $"{drainMs}ms", "--worker-every", "200ms"],
+        using var tend = TendRun.Start(["--orchestrated", "--only", "web,worker", "--drain-delay", $"{drainMs}ms", "--worker-every",
+            "200ms"],
             setup: "ip link set lo up", binary: Exported.WebWorker, net: true);
         tend.Next("web", "ready", 30);
         tend.Next("worker", "started", 10);
@@ -67,7 +71,8 @@ public class DrainTests
 
         Assert.Equal(0, tend.WaitForExit(30));
         var events = tend.Events;
-        int Index(string service, string evt) => events.ToList().FindIndex(e => TendRun.Str(e, "service") == service && TendRun.Str(e, "event") == evt);
+        int Index(string service, string evt) => events.ToList().FindIndex(e => TendRun.Str(e, "service") == service && TendRun.Str(e,
+            "event") == evt);
         // Nothing was stopped before the drain ended (Tend's own timestamps), and the worker stopped before the API.
         var firstStop = events.First(e => TendRun.Str(e, "event") == "stopping");
         var drained = Time(firstStop) - Time(draining);
@@ -75,5 +80,6 @@ public class DrainTests
         Assert.True(Index("worker", "stopped") >= 0 && Index("worker", "stopped") < Index("web", "stopping"), string.Join('\n', events));
     }
 
-    private static DateTimeOffset Time(System.Text.Json.JsonElement e) => DateTimeOffset.Parse(TendRun.Str(e, "time")!, System.Globalization.CultureInfo.InvariantCulture);
+    private static DateTimeOffset Time(System.Text.Json.JsonElement e) => DateTimeOffset.Parse(TendRun.Str(e, "time")!,
+        System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -16,9 +16,12 @@ public class ExportTests
         { "webworker-compose", "WebWorker", ["export", "compose", "--image", Image, "--worker-api", "http://web:8080"] },
         { "webworker-compose-defaults", "WebWorker", ["export", "compose", "--image", Image] },
         { "webworker-kubernetes-pod", "WebWorker", ["export", "kubernetes", "--image", Image] },
-        { "webworker-kubernetes-split", "WebWorker", ["export", "kubernetes", "--image", Image, "--layout", "split", "--worker-api", "http://webworker-web:8080"] },
-        { "webworker-kubernetes-split-hardened", "WebWorker", ["export", "kubernetes", "--image", Image, "--layout", "split", "--name", "shop", "--read-only", "--run-as-user", "1000", "--requests", "cpu=100m,memory=64Mi", "--limits", "web:memory=256Mi"] },
-        { "webworker-swarm", "WebWorker", ["export", "compose", "--target", "swarm", "--image", Image, "--worker-api", "http://web:8080", "--report-api", "http://web:8080"] },
+        { "webworker-kubernetes-split", "WebWorker", ["export", "kubernetes", "--image", Image, "--layout", "split", "--worker-api",
+            "http://webworker-web:8080"] },
+        { "webworker-kubernetes-split-hardened", "WebWorker", ["export", "kubernetes", "--image", Image, "--layout", "split", "--name",
+            "shop", "--read-only", "--run-as-user", "1000", "--requests", "cpu=100m,memory=64Mi", "--limits", "web:memory=256Mi"] },
+        { "webworker-swarm", "WebWorker", ["export", "compose", "--target", "swarm", "--image", Image, "--worker-api", "http://web:8080",
+            "--report-api", "http://web:8080"] },
         { "apachessh-compose", "ApacheSsh", ["export", "compose", "--image", "apachessh:2", "--sshd-port", "2222"] },
         { "apachessh-kubernetes-pod", "ApacheSsh", ["export", "kubernetes", "--image", "apachessh:2", "--sshd-port=2222"] },
         { "webworker-kubernetes-pod-no-sidecars", "WebWorker", ["export", "kubernetes", "--image", Image, "--no-sidecars"] },
@@ -68,7 +71,8 @@ public class ExportTests
     [Fact]
     public void The_WebWorker_api_is_a_native_sidecar_whose_startup_probe_is_its_readiness_check()
     {
-        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image, "--web-port", "9090"), strict: true);
+        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image,
+            "--web-port", "9090"), strict: true);
         var deployment = Assert.IsType<V1Deployment>(objects[0]);
         var pod = deployment.Spec.Template.Spec;
         var web = Assert.Single(pod.InitContainers);
@@ -89,7 +93,8 @@ public class ExportTests
     [Fact]
     public void Without_sidecars_every_service_is_a_regular_container_and_a_dependent_waits_on_the_pods_loopback()
     {
-        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image, "--no-sidecars"), strict: true);
+        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image,
+            "--no-sidecars"), strict: true);
         var pod = objects.OfType<V1Deployment>().Single().Spec.Template.Spec;
         Assert.Null(pod.InitContainers);
         Assert.Equal(["web", "worker"], pod.Containers.Select(c => c.Name));
@@ -104,7 +109,8 @@ public class ExportTests
     [Fact]
     public void A_daemonizing_dependency_is_a_sidecar_probed_with_tend_health()
     {
-        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.ApacheSsh, "export", "kubernetes", "--image", "apachessh:2"), strict: true);
+        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.ApacheSsh, "export", "kubernetes", "--image", "apachessh:2"),
+            strict: true);
         var pod = Assert.IsType<V1Deployment>(Assert.Single(objects)).Spec.Template.Spec;
         var apache = Assert.Single(pod.InitContainers);
         Assert.Equal("apache2", apache.Name);
@@ -116,7 +122,8 @@ public class ExportTests
     public void The_split_layout_wires_an_http_readiness_check_and_names_objects_after_the_app()
     {
         var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker,
-            "export", "kubernetes", "--image", Image, "--layout", "split", "--name", "shop", "--worker-api", "http://shop-web:8080"), strict: true);
+            "export", "kubernetes", "--image", Image, "--layout", "split", "--name", "shop", "--worker-api", "http://shop-web:8080"),
+                strict: true);
         Assert.Equal(["CronJob/shop-report", "Deployment/shop-web", "Service/shop-web", "Deployment/shop-worker"],
             objects.Cast<IKubernetesObject<V1ObjectMeta>>().Select(o => $"{o.Kind}/{o.Metadata.Name}"));
         var webDeployment = (V1Deployment)objects[1];
@@ -149,8 +156,10 @@ public class ExportTests
     [Fact]
     public void A_declared_alive_check_is_the_liveness_probe_and_it_starts_once_the_service_is_ready()
     {
-        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image, "--layout", "split"), strict: true);
-        var web = Assert.Single(objects.OfType<V1Deployment>().First(d => d.Metadata.Name == "webworker-web").Spec.Template.Spec.Containers);
+        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image,
+            "--layout", "split"), strict: true);
+        var web = Assert.Single(objects.OfType<V1Deployment>().First(d =>
+            d.Metadata.Name == "webworker-web").Spec.Template.Spec.Containers);
         var live = web.LivenessProbe;
         Assert.Equal(("/healthz", "8080"), (live.HttpGet.Path, live.HttpGet.Port.Value));
         // Liveness.Http's defaults: 10 s apart, 1 s each, 3 failures in a row.
@@ -158,7 +167,8 @@ public class ExportTests
         // Under Tend the liveness check starts once the service is ready: Kubernetes holds it back until the startup probe passed.
         Assert.Equal("/ready", web.StartupProbe.HttpGet.Path);
         // The worker declares none.
-        Assert.Null(Assert.Single(objects.OfType<V1Deployment>().First(d => d.Metadata.Name == "webworker-worker").Spec.Template.Spec.Containers).LivenessProbe);
+        Assert.Null(Assert.Single(objects.OfType<V1Deployment>().First(d =>
+            d.Metadata.Name == "webworker-worker").Spec.Template.Spec.Containers).LivenessProbe);
     }
 
     [Theory]
@@ -166,7 +176,8 @@ public class ExportTests
     [InlineData("pod")]
     public void A_scheduled_task_is_a_CronJob_that_runs_it_once_per_due_time(string layout)
     {
-        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image, "--layout", layout), strict: true);
+        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image,
+            "--layout", layout), strict: true);
         var cron = Assert.Single(objects.OfType<V1CronJob>());
         Assert.Equal("webworker-report", cron.Metadata.Name);
         Assert.Equal("*/5 * * * *", cron.Spec.Schedule);
@@ -179,9 +190,11 @@ public class ExportTests
         // --orchestrated leaves a declared schedule to the orchestrator: one run, then Tend exits with its code.
         Assert.Equal(["--orchestrated", "--only", "report"], Assert.Single(pod.Containers).Args);
         // It waits for the API it depends on: its Service in the split layout, the pod's in the pod layout.
-        Assert.Equal(["wait-for", layout == "split" ? "http://webworker-web:8080/ready" : "http://webworker:8080/ready"], Assert.Single(pod.InitContainers).Args);
+        Assert.Equal(["wait-for", layout == "split" ? "http://webworker-web:8080/ready" : "http://webworker:8080/ready"],
+            Assert.Single(pod.InitContainers).Args);
         // No container of a Deployment runs it.
-        Assert.DoesNotContain(objects.OfType<V1Deployment>().SelectMany(d => d.Spec.Template.Spec.Containers.Concat(d.Spec.Template.Spec.InitContainers ?? [])), c => c.Name == "report");
+        Assert.DoesNotContain(objects.OfType<V1Deployment>().SelectMany(d =>
+            d.Spec.Template.Spec.Containers.Concat(d.Spec.Template.Spec.InitContainers ?? [])), c => c.Name == "report");
         if (layout == "pod")
         {
             var service = Assert.Single(objects.OfType<V1Service>());
@@ -189,7 +202,8 @@ public class ExportTests
             Assert.Equal(8080, Assert.Single(service.Spec.Ports).Port);
             // It selects the Deployment's pods, not the CronJob's.
             var deployment = Assert.Single(objects.OfType<V1Deployment>());
-            Assert.True(service.Spec.Selector.All(l => deployment.Spec.Template.Metadata.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
+            Assert.True(service.Spec.Selector.All(l => deployment.Spec.Template.Metadata.Labels.TryGetValue(l.Key,
+                out var v) && v == l.Value));
             var cronPod = cron.Spec.JobTemplate.Spec.Template.Metadata.Labels;
             Assert.False(service.Spec.Selector.All(l => cronPod.TryGetValue(l.Key, out var v) && v == l.Value));
         }
@@ -198,7 +212,8 @@ public class ExportTests
     [Fact]
     public void The_schedule_is_read_in_the_time_zone_export_ran_in()
     {
-        var (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "kubernetes", "--image", Image], new Dictionary<string, string> { ["TZ"] = "Europe/Paris" });
+        var (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "kubernetes", "--image", Image], new Dictionary<string,
+            string> { ["TZ"] = "Europe/Paris" });
         Assert.True(code == 0, err);
         Assert.Equal("Europe/Paris", Assert.Single(KubernetesYaml.LoadAllFromString(yaml, strict: true).OfType<V1CronJob>()).Spec.TimeZone);
     }
@@ -206,8 +221,10 @@ public class ExportTests
     [Fact]
     public void Security_and_resource_settings_reach_every_container()
     {
-        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image, "--layout", "split",
-            "--read-only", "--run-as-user", "1000", "--requests", "cpu=100m,memory=64Mi", "--limits", "web:memory=256Mi", "--requests", "web:cpu=250m"), strict: true);
+        var objects = KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.WebWorker, "export", "kubernetes", "--image", Image,
+            "--layout", "split",
+            "--read-only", "--run-as-user", "1000", "--requests", "cpu=100m,memory=64Mi", "--limits", "web:memory=256Mi", "--requests",
+                "web:cpu=250m"), strict: true);
         foreach (var d in objects.OfType<V1Deployment>())
         {
             var pod = d.Spec.Template.Spec;
@@ -237,14 +254,16 @@ public class ExportTests
     public void Compose_has_no_scheduler_so_Tend_schedules_the_task_in_its_container()
     {
         var report = Compose(Exported.Yaml(Exported.WebWorker, "export", "compose", "--image", Image))["report"];
-        Assert.Equal(["--orchestrated", "--only", "report", "--schedule", "report=*/5 * * * *"], ((List<object>)report["command"]).Cast<string>());
+        Assert.Equal(["--orchestrated", "--only", "report", "--schedule",
+            "report=*/5 * * * *"], ((List<object>)report["command"]).Cast<string>());
         Assert.Equal("always", report["restart"]);
     }
 
     [Fact]
     public void The_swarm_target_has_deploy_sections_and_dependents_that_wait_inside_their_container()
     {
-        var services = Compose(Exported.Yaml(Exported.WebWorker, "export", "compose", "--target", "swarm", "--image", Image, "--worker-api", "http://web:8080"));
+        var services = Compose(Exported.Yaml(Exported.WebWorker, "export", "compose", "--target", "swarm", "--image", Image, "--worker-api",
+            "http://web:8080"));
         foreach (var (name, s) in services)
         {
             // docker stack deploy refuses depends_on with conditions and ignores restart.
@@ -255,8 +274,10 @@ public class ExportTests
             Assert.Equal("rollback", ((Dictionary<object, object>)deploy["update_config"])["failure_action"]);
         }
         // web has a readiness check: the new task is started (and healthy) before the old one stops.
-        Assert.Equal("start-first", ((Dictionary<object, object>)((Dictionary<object, object>)services["web"]["deploy"])["update_config"])["order"]);
-        Assert.Equal(["tend", "wait-for", "http://web:8080/ready", "--", "tend"], ((List<object>)services["worker"]["entrypoint"]).Cast<string>());
+        Assert.Equal("start-first", ((Dictionary<object, object>)((Dictionary<object,
+            object>)services["web"]["deploy"])["update_config"])["order"]);
+        Assert.Equal(["tend", "wait-for", "http://web:8080/ready", "--",
+            "tend"], ((List<object>)services["worker"]["entrypoint"]).Cast<string>());
         Assert.False(services["web"].ContainsKey("entrypoint"));
         // The grace period covers the stop timeouts: web's 5 s twice and 2 s.
         Assert.Equal("12s", services["web"]["stop_grace_period"]);
@@ -264,20 +285,24 @@ public class ExportTests
 
     private static Dictionary<string, Dictionary<object, object>> Compose(string yaml)
     {
-        var root = new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<Dictionary<string, Dictionary<string, Dictionary<object, object>>>>(yaml);
+        var root = new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<Dictionary<string, Dictionary<string,
+            Dictionary<object, object>>>>(yaml);
         return root["services"];
     }
 
     [Fact]
     public void Dollars_reach_the_service_as_given_not_as_Compose_or_the_kubelet_would_expand_them()
     {
-        var (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image, "--worker-api", "http://web/$HOME/${X}"], new Dictionary<string, string>());
+        var (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image, "--worker-api",
+            "http://web/$HOME/${X}"], new Dictionary<string, string>());
         Assert.True(code == 0, err);
         Assert.Contains("http://web/$$HOME/$${X}", yaml);
-        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image], new Dictionary<string, string> { ["TEND_WORKER_API"] = "http://web/$1" });
+        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image], new Dictionary<string,
+            string> { ["TEND_WORKER_API"] = "http://web/$1" });
         Assert.True(code == 0, err);
         Assert.Contains("TEND_WORKER_API: \"http://web/$$1\"", yaml);
-        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "kubernetes", "--image", Image, "--worker-api", "http://web/$(HOME)/$X"], new Dictionary<string, string>());
+        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "kubernetes", "--image", Image, "--worker-api",
+            "http://web/$(HOME)/$X"], new Dictionary<string, string>());
         Assert.True(code == 0, err);
         Assert.Contains("http://web/$$(HOME)/$X", yaml);
     }
@@ -295,7 +320,8 @@ public class ExportTests
         Assert.DoesNotContain("TEND_", yaml.Split('\n').Where(l => !l.StartsWith('#')).Aggregate("", (a, l) => a + l + "\n"));
         Assert.Contains("expose: [\"9090\"]", yaml);
 
-        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image], new Dictionary<string, string> { ["TEND_WEB_PORT"] = "7070" });
+        (code, yaml, err) = Exported.Run(Exported.WebWorker, ["export", "compose", "--image", Image], new Dictionary<string,
+            string> { ["TEND_WEB_PORT"] = "7070" });
         Assert.True(code == 0, err);
         Assert.Contains("environment:\n      TEND_WEB_PORT: \"7070\"", yaml);
         Assert.Contains("expose: [\"7070\"]", yaml);
@@ -328,22 +354,31 @@ public class ExportTests
 
     [Theory]
     [InlineData(new[] { "export" }, "export needs a format")]
-    [InlineData(new[] { "export", "swarm", "--image", "x" }, "export got 'swarm': expected compose or kubernetes (for Docker Swarm: export compose --target swarm)")]
+    [InlineData(new[] { "export", "swarm", "--image", "x" },
+        "export got 'swarm': expected compose or kubernetes (for Docker Swarm: export compose --target swarm)")]
     [InlineData(new[] { "export", "compose" }, "export needs the image every service runs")]
     [InlineData(new[] { "export", "compose", "--image", "x", "--layout", "pod" }, "option '--layout' is for export kubernetes")]
-    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--layout", "mesh" }, "option '--layout' got 'mesh': expected pod or split")]
-    [InlineData(new[] { "export", "compose", "--image", "x", "--web-port", "eighty" }, "option '--web-port' got 'eighty': expected an integer (int)")]
+    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--layout", "mesh" },
+        "option '--layout' got 'mesh': expected pod or split")]
+    [InlineData(new[] { "export", "compose", "--image", "x", "--web-port", "eighty" },
+        "option '--web-port' got 'eighty': expected an integer (int)")]
     [InlineData(new[] { "export", "compose", "--image", "x", "--log-prefix" }, "option '--log-prefix' is Tend's own")]
-    [InlineData(new[] { "export", "compose", "--image", "x", "--web-prot", "1" }, "unknown option '--web-prot'; did you mean '--web-port'?")]
+    [InlineData(new[] { "export", "compose", "--image", "x", "--web-prot", "1" },
+        "unknown option '--web-prot'; did you mean '--web-port'?")]
     [InlineData(new[] { "export", "kubernetes", "--image", "x", "--name", "Web_App" }, "option '--name' got 'Web_App'")]
     [InlineData(new[] { "export", "kubernetes", "--image", "x", "--target", "swarm" }, "option '--target' is for export compose")]
-    [InlineData(new[] { "export", "compose", "--image", "x", "--target", "nomad" }, "option '--target' got 'nomad': expected compose or swarm")]
+    [InlineData(new[] { "export", "compose", "--image", "x", "--target", "nomad" },
+        "option '--target' got 'nomad': expected compose or swarm")]
     [InlineData(new[] { "export", "compose", "--image", "x", "--read-only" }, "option '--read-only' is for export kubernetes")]
-    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--layout", "split", "--no-sidecars" }, "option '--no-sidecars' is for --layout pod")]
-    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--run-as-user", "0" }, "option '--run-as-user' got '0': expected a numeric user id other than 0")]
-    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--requests", "cpu=lots" }, "option '--requests' got 'cpu=lots': expected [SERVICE:]cpu=QUANTITY")]
+    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--layout", "split", "--no-sidecars" },
+        "option '--no-sidecars' is for --layout pod")]
+    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--run-as-user", "0" },
+        "option '--run-as-user' got '0': expected a numeric user id other than 0")]
+    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--requests", "cpu=lots" },
+        "option '--requests' got 'cpu=lots': expected [SERVICE:]cpu=QUANTITY")]
     [InlineData(new[] { "export", "kubernetes", "--image", "x", "--limits", "gpu=1" }, "option '--limits' got 'gpu=1'")]
-    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--limits", "db:memory=1Gi" }, "option '--limits' names 'db', which is not an exported service")]
+    [InlineData(new[] { "export", "kubernetes", "--image", "x", "--limits", "db:memory=1Gi" },
+        "option '--limits' names 'db', which is not an exported service")]
     public void Bad_export_arguments_are_one_line_and_exit_2(string[] args, string message)
     {
         var (code, output, err) = Exported.Run(Exported.WebWorker, args);

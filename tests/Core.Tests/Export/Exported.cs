@@ -12,18 +12,22 @@ internal static partial class Exported
 
     private static string Configuration => AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
 
-    public static (int Code, string Out, string Err) Run(string binary, string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    public static (int Code, string Out, string Err) Run(string binary, string[] args, IReadOnlyDictionary<string,
+        string>? environment = null)
     {
-        var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+            UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         // The test host's own TEND_* variables must not leak into the export.
-        foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("TEND_", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(k);
+        foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("TEND_",
+            StringComparison.Ordinal)).ToList()) psi.Environment.Remove(k);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var err = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(60))) { p.Kill(); throw new TimeoutException($"{binary} {string.Join(' ', args)} did not return"); }
+        if (!p.WaitForExit(TimeSpan.FromSeconds(60))) { p.Kill();
+            throw new TimeoutException($"{binary} {string.Join(' ', args)} did not return"); }
         return (p.ExitCode, output, err.Result);
     }
 
@@ -45,7 +49,8 @@ internal static partial class Exported
         var dir = Path.Combine(TendRun.RepoRoot, "tests/Core.Tests/Export/Snapshots");
         var verified = Path.Combine(dir, name + ".verified.yaml");
         var received = Path.Combine(dir, name + ".received.yaml");
-        var accept = Environment.GetEnvironmentVariable("SNAPSHOT_ACCEPT") == "1" && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+        var accept = Environment.GetEnvironmentVariable("SNAPSHOT_ACCEPT") == "1"
+            && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
         if (File.Exists(verified) && File.ReadAllText(verified) == text)
         {
             File.Delete(received);

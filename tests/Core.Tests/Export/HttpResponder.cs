@@ -32,10 +32,12 @@ internal sealed class HttpResponder : IDisposable
                         var stream = client.GetStream();
                         var buffer = new byte[4096];
                         var request = new StringBuilder();
-                        while (!request.ToString().Contains("\r\n\r\n") && stream.Read(buffer) is > 0 and var n) request.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                        while (!request.ToString().Contains("\r\n\r\n")
+                            && stream.Read(buffer) is > 0 and var n) request.Append(Encoding.ASCII.GetString(buffer, 0, n));
                         var failing = Interlocked.Increment(ref _requests) <= failures;
                         var content = failing ? "not yet" : body;
-                        stream.Write(Encoding.ASCII.GetBytes($"HTTP/1.0 {(failing ? "503 Service Unavailable" : "200 OK")}\r\nContent-Length: {content.Length}\r\n\r\n{content}"));
+                        stream.Write(Encoding.ASCII.GetBytes($"HTTP/1.0 {(failing ? "503 Service Unavailable" : "200 " +
+                            "OK")}\r\nContent-Length: {content.Length}\r\n\r\n{content}"));
                     }
                     catch (IOException) { } // a client that went away mid-request: the next one is answered
                 }

@@ -7,19 +7,21 @@ namespace Tend.Tests.Export;
 public class OrchestrationTests
 {
     private static List<ServiceSpec> Worker() =>
-        [new ServiceSpec("worker", new Command("/bin/true")) { DependsOn = ["web", "db"], Restart = Restart.Always }, new ServiceSpec("db", new Command("/bin/true"))];
+        [new ServiceSpec("worker", new Command("/bin/true")) { DependsOn = ["web", "db"], Restart = Restart.Always }, new ServiceSpec("db",
+            new Command("/bin/true"))];
 
     [Fact]
     public void Without_it_a_left_out_dependency_is_refused()
     {
-        var e = Assert.Throws<UsageException>(() => Orchestration.Apply(Worker(), orchestrated: false));
-        Assert.Equal("service 'worker' depends on 'web', which --only/--without leaves out: keep both or neither (or give --orchestrated when an orchestrator runs 'web')", e.Message);
+        var e = Assert.Throws<UsageException>(() => ServiceSelection.RequireDependencies(Worker()));
+        Assert.Equal("service 'worker' depends on 'web', which --only/--without leaves out: keep both or neither (or give --orchestrated " +
+            "when an orchestrator runs 'web')", e.Message);
     }
 
     [Fact]
     public void With_it_every_service_runs_once_and_is_critical_and_left_out_dependencies_are_dropped()
     {
-        var services = Orchestration.Apply(Worker(), orchestrated: true);
+        var services = Orchestration.Apply(Worker());
         Assert.All(services, s => Assert.Equal(Restart.Never, s.Restart));
         Assert.All(services, s => Assert.True(s.Critical));
         Assert.Equal(["db"], services[0].DependsOn);
@@ -51,13 +53,14 @@ public class OrchestrationTests
 /// Tend's.</summary>
 public class OrchestratedScheduleTests
 {
-    private static List<ServiceSpec> Task() => [new ServiceSpec("report", new Command("/bin/true")) { Schedule = Schedule.Parse("*/5 * * * *") }];
+    private static List<ServiceSpec> Task() => [new ServiceSpec("report",
+        new Command("/bin/true")) { Schedule = Schedule.Parse("*/5 * * * *") }];
 
     [Fact]
     [Trait("Category", "Unit")]
     public void A_declared_schedule_becomes_one_run_now()
     {
-        var report = Assert.Single(Orchestration.Apply(Task(), orchestrated: true));
+        var report = Assert.Single(Orchestration.Apply(Task()));
         Assert.Null(report.Schedule);
         Assert.True(report.OneShot);
         Assert.Equal(Restart.Never, report.Restart);
@@ -67,8 +70,11 @@ public class OrchestratedScheduleTests
     [Trait("Category", "Unit")]
     public void A_schedule_given_with_schedule_is_kept_and_nothing_changes_without_orchestrated()
     {
-        Assert.Equal("*/5 * * * *", Assert.Single(Orchestration.Apply(Task(), orchestrated: true, ["report"])).Schedule!.Expression);
-        Assert.NotNull(Assert.Single(Orchestration.Apply(Task(), orchestrated: false)).Schedule);
+        // Without --orchestrated the host never calls Apply: only the dependency check runs, and it changes nothing.
+        var task = Task();
+        ServiceSelection.RequireDependencies(task);
+        Assert.Equal("*/5 * * * *", Assert.Single(Orchestration.Apply(Task(), ["report"])).Schedule!.Expression);
+        Assert.NotNull(Assert.Single(task).Schedule);
     }
 
     [Fact]
@@ -76,14 +82,16 @@ public class OrchestratedScheduleTests
     {
         // What a CronJob's pod runs: the WebWorker image's report task, orchestrated, its API a server of the test's.
         using var api = new HttpResponder(failures: 0, body: "WebWorker API: 7 jobs so far");
-        var (code, output, err) = Exported.Run(Exported.WebWorker, ["--orchestrated", "--no-control", "--log-format", "json", "--only", "report", "--report-api", $"http://127.0.0.1:{api.Port}"]);
+        var (code, output, err) = Exported.Run(Exported.WebWorker, ["--orchestrated", "--no-control", "--log-format", "json", "--only",
+            "report", "--report-api", $"http://127.0.0.1:{api.Port}"]);
         Assert.True(code == 0, err);
         Assert.Contains("report: WebWorker API: 7 jobs so far", output);
         Assert.Equal(1, api.Requests);
         Assert.DoesNotContain("\"event\":\"scheduled\"", err);
         // A failed run is the CronJob's to see: Tend exits with the task's code (report: 1 when the API does not answer).
         var port = Loopback.FreePort();
-        (code, output, err) = Exported.Run(Exported.WebWorker, ["--orchestrated", "--no-control", "--only", "report", "--report-api", $"http://127.0.0.1:{port}"]);
+        (code, output, err) = Exported.Run(Exported.WebWorker, ["--orchestrated", "--no-control", "--only", "report", "--report-api",
+            $"http://127.0.0.1:{port}"]);
         Assert.Equal(1, code);
         Assert.Contains("report: the API is not answering", output);
     }

@@ -19,8 +19,10 @@ public class SharedPidNamespaceTests
         // re-parented to Tend, not to PID 1.
         const string launcher = "sh -c 'sleep 300 & exit 0'";
         const string orphaning = "sh -c '(sleep 1 &); exec sleep 301'";
-        var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in (string[])["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", "\"$0\" \"$@\" & wait $!", TendRun.Binary,
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true,
+            RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in (string[])["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", "\"$0\" \"$@\" & wait $!",
+            TendRun.Binary,
                      "--orchestrated", "--no-control", "--log-format", "json", launcher, orphaning])
             psi.ArgumentList.Add(a);
         using var unshare = Process.Start(psi)!;
@@ -31,9 +33,11 @@ public class SharedPidNamespaceTests
             var init = WaitFor(() => Children(unshare.Id).FirstOrDefault(), "the namespace's init");
             // The init forks, then the child execs Tend: wait for the exec.
             var name = Path.GetFileName(TendRun.Binary);
-            var tend = WaitFor(() => Children(init).FirstOrDefault(p => Comm(p) == name[..Math.Min(15, name.Length)]), "Tend under the init");
+            var tend = WaitFor(() => Children(init).FirstOrDefault(p => Comm(p) == name[..Math.Min(15, name.Length)]),
+                "Tend under the init");
             // The daemon: Tend's child by re-parenting (its launcher exited), not the init's.
-            var daemon = WaitFor(() => Children(tend).FirstOrDefault(p => Comm(p) == "sleep" && Cmdline(p) == "sleep 300"), "the daemon as Tend's child");
+            var daemon = WaitFor(() => Children(tend).FirstOrDefault(p => Comm(p) == "sleep" && Cmdline(p) == "sleep 300"),
+                "the daemon as Tend's child");
             // The orphan is Tend's child too, and once it died Tend reaped it: nothing in the namespace is a zombie.
             var orphan = WaitFor(() => Children(tend).FirstOrDefault(p => Cmdline(p) == "sleep 1"), "the orphan as Tend's child");
             WaitFor(() => !Directory.Exists($"/proc/{orphan}") && Descendants(init).All(p => State(p) != 'Z') ? 1 : 0, "the orphan reaped");
@@ -70,7 +74,8 @@ public class SharedPidNamespaceTests
     {
         var result = new List<int>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-            try { result.AddRange(File.ReadAllText($"{task}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)); }
+            try { result.AddRange(File.ReadAllText($"{task}/children").Split(' ',
+                StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)); }
             catch (IOException) { } // the thread ended
         return result;
     }

@@ -13,7 +13,8 @@ public class WaitForTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var (code, _, err) = Exported.Run(Exported.ApacheSsh, ["wait-for", $"tcp:localhost:{port}", $"tcp:127.0.0.1:{port}", "--timeout", "10s"]);
+        var (code, _, err) = Exported.Run(Exported.ApacheSsh, ["wait-for", $"tcp:localhost:{port}", $"tcp:127.0.0.1:{port}", "--timeout",
+            "10s"]);
         Assert.True(code == 0, err);
         Assert.Contains($"localhost:{port}, 127.0.0.1:{port} answer", err);
     }
@@ -63,7 +64,8 @@ public class WaitForHttpAndExecTests
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         // exec, not a child: the program's parent is the test itself, and its exit code is wait-for's.
-        var (code, output, err) = Exported.Run(Exported.ApacheSsh, ["wait-for", $"tcp:127.0.0.1:{port}", "--", "sh", "-c", "echo parent=$PPID; exit 7"]);
+        var (code, output, err) = Exported.Run(Exported.ApacheSsh, ["wait-for", $"tcp:127.0.0.1:{port}", "--", "sh", "-c",
+            "echo parent=$PPID; exit 7"]);
         Assert.True(code == 7, err);
         Assert.Contains($"parent={Environment.ProcessId}", output);
     }
@@ -76,7 +78,8 @@ public class WaitForHttpAndExecTests
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         // The .NET runtime ignores SIGPIPE and an ignored signal stays ignored across exec: wait-for resets it,
         // so the shell dies of it (128+13) instead of carrying on.
-        var (code, _, err) = Exported.Run(Exported.ApacheSsh, ["wait-for", $"tcp:127.0.0.1:{port}", "--", "sh", "-c", "kill -s PIPE $$; exit 0"]);
+        var (code, _, err) = Exported.Run(Exported.ApacheSsh, ["wait-for", $"tcp:127.0.0.1:{port}", "--", "sh", "-c",
+            "kill -s PIPE $$; exit 0"]);
         Assert.True(code == 141, $"exit {code}: {err}");
     }
 

@@ -32,12 +32,14 @@ public class YamlTextTests
         var doc = new YamlMap()
             .Add("args", YamlSeq.Words(["--port", "8080", "yes", "a: b", "it's"]))
             .Add("port", new YamlMap().Add("count", 8080).Comment("why"));
-        Assert.Equal("# top\nargs: [--port, \"8080\", \"yes\", \"a: b\", \"it's\"]\n# why\nport:\n  count: 8080\n", YamlText.Write([doc], ["top"]));
+        Assert.Equal("# top\nargs: [--port, \"8080\", \"yes\", \"a: b\", \"it's\"]\n# why\nport:\n  count: 8080\n", YamlText.Write([doc],
+            ["top"]));
     }
 
     public static readonly string[] Words =
     [
-        "8080", "yes", "No", "a: b", "a:b", "it's", "say \"hi\"", "back\\slash", "two\nlines", "tab\there", "cr\rhere", "bell\a", "#hash", "x #y",
+        "8080", "yes", "No", "a: b", "a:b", "it's", "say \"hi\"", "back\\slash", "two\nlines", "tab\there", "cr\rhere", "bell\a", "#hash",
+            "x #y",
         "[x]", "{x}", "-", "- x", "--web-port=8080", "?", "*star", "&anchor", "!tag", "%p", "@at", "`tick", "|", ">", "ünïcødé ✓", "",
         " pad", "pad ", "null", "~", "0o17", "0x1F", "1_000", "1e3", ".5", "-.inf", "12:30:00", "2026-11-30", "http://web:8080", "a,b", "=",
         "<<", "y", "SIGTERM", "1s",
@@ -59,13 +61,18 @@ public class YamlTextTests
         var root = (YamlDotNet.RepresentationModel.YamlMappingNode)stream.Documents[0].RootNode;
         foreach (var key in new[] { "flow", "block" })
         {
-            var read = ((YamlDotNet.RepresentationModel.YamlSequenceNode)root[key]).Children.Cast<YamlDotNet.RepresentationModel.YamlScalarNode>().ToList();
+            var read = ((YamlDotNet.RepresentationModel.YamlSequenceNode)root[key]).Children
+                .Cast<YamlDotNet.RepresentationModel.YamlScalarNode>().ToList();
             Assert.Equal(Words, read.Select(n => n.Value));
             // A plain scalar is one a schema could type: only words that read as strings are left plain.
-            Assert.All(read.Where(n => n.Style == YamlDotNet.Core.ScalarStyle.Plain), n => Assert.True(YamlText.ReadsAsString(n.Value!), n.Value));
+            Assert.All(read.Where(n => n.Style == YamlDotNet.Core.ScalarStyle.Plain), n => Assert.True(YamlText.ReadsAsString(n.Value!),
+                n.Value));
         }
         var pairs = ((YamlDotNet.RepresentationModel.YamlMappingNode)root["map"]).Children;
-        Assert.All(pairs, p => Assert.Equal(((YamlDotNet.RepresentationModel.YamlScalarNode)p.Key).Value, ((YamlDotNet.RepresentationModel.YamlScalarNode)p.Value).Value));
+        Assert.All(pairs,
+            p =>
+            Assert.Equal(((YamlDotNet.RepresentationModel.YamlScalarNode)p.Key).Value,
+                ((YamlDotNet.RepresentationModel.YamlScalarNode)p.Value).Value));
         Assert.Equal(Words.Count(w => w.Length > 0), pairs.Count);
     }
 }

@@ -38,16 +38,19 @@ internal sealed record ServiceDecl(
     public string Outer => Nesting switch { 4 => $"Outer{Index}<int>", _ => $"Outer{Index}" };
 
     /// <summary>The fully qualified name, as typeof in another file writes it.</summary>
-    public string FullName => "global::" + (Namespace.Length > 0 ? Namespace + "." : "") + (Nesting is 1 or 2 or 4 ? Outer + "." : "") + ClassName;
+    public string FullName => "global::" + (Namespace.Length > 0 ? Namespace + "." : "") + (Nesting is 1 or 2 or 4 ? Outer + "."
+        : "") + ClassName;
 }
 
 /// <summary>A random set of declarations: enums, services, and the files they are written in.</summary>
 internal sealed record Declarations(List<EnumDecl> Enums, List<ServiceDecl> Services)
 {
     private static readonly string[] ClassNames = ["Web", "Worker", "Db", "Api", "@class", "Données", "TendApp", "Web", "Ready", "Command"];
-    private static readonly string[] ServiceNames = ["web", "worker", "db", "api-2", "log", "web", "Web", "", "-x", "a--b", "données", "x1"];
+    private static readonly string[] ServiceNames = ["web", "worker", "db", "api-2", "log", "web", "Web", "", "-x", "a--b", "données",
+        "x1"];
     private static readonly string[] PropertyNames =
-        ["Port", "Host", "Verbose", "Level", "Mode", "Prefix", "ServiceName", "@class", "@event", "Données", "HTTPPort", "X", "Only", "Value",
+        ["Port", "Host", "Verbose", "Level", "Mode", "Prefix", "ServiceName", "@class", "@event", "Données", "HTTPPort", "X", "Only",
+            "Value",
          "Name", "Flags", "Bind", "Help", "Run", "Services", "Ready", "Alive", "Command", "Format", "Port"];
     private static readonly string[] EnumMembers = ["A", "B", "Gzip", "GZip", "gzip", "@class", "@event", "None", "Élan", "Value", "C"];
 
@@ -147,14 +150,19 @@ internal sealed record Declarations(List<EnumDecl> Enums, List<ServiceDecl> Serv
         }
         var commandPlace = t.Chance(10) ? t.Choose(3) == 0 ? 2 : 3 : baseKind == 1 && t.Chance(2) ? 1 : 0;
         var ready = t.Chance(4) ? t.Pick(["public Readiness Ready => Readiness.Tcp(8080);", "public Readiness? Ready => null;",
-            "public Readiness Ready => Readiness.Http(8080, \"/ready\");", "public string Ready => \"tcp:80\";", "public static Readiness Ready => Readiness.Tcp(1);"]) : null;
-        var alive = t.Chance(5) ? t.Pick(["public Liveness Alive => Liveness.Tcp(8080);", "public Liveness? Alive => null;", "public Readiness Alive => Readiness.Tcp(1);"]) : null;
+            "public Readiness Ready => Readiness.Http(8080, \"/ready\");", "public string Ready => \"tcp:80\";",
+                "public static Readiness Ready => Readiness.Tcp(1);"]) : null;
+        var alive = t.Chance(5) ? t.Pick(["public Liveness Alive => Liveness.Tcp(8080);", "public Liveness? Alive => null;",
+            "public Readiness Alive => Readiness.Tcp(1);"]) : null;
         var members = new List<string>();
         if (t.Chance(8))
-            members.Add(t.Pick(["public string ServiceName => \"mine\";", "public const string ServiceName = \"mine\";", "public static int Bind() => 1;",
-                "public int Flags;", "public string Help => \"\";", "public required int Must { get; init; }", "public required int MustField;",
+            members.Add(t.Pick(["public string ServiceName => \"mine\";", "public const string ServiceName = \"mine\";",
+                "public static int Bind() => 1;",
+                "public int Flags;", "public string Help => \"\";", "public required int Must { get; init; }",
+                    "public required int MustField;",
                 "public static string Name => \"n\";", "public int Rest => 0;"]));
-        var constructor = t.Chance(8) ? t.Pick(["public {0}() { }", "public {0}(int x) { }", "public {0}(int x = 1) { }", "private {0}() { }"]) : null;
+        var constructor = t.Chance(8) ? t.Pick(["public {0}() { }", "public {0}(int x) { }", "public {0}(int x = 1) { }",
+            "private {0}() { }"]) : null;
         return new ServiceDecl(index, className, kind, nsStyle, nesting, partial, serviceName, settings, deps, dependsOnNonService, options,
             commandPlace, ready, alive, baseKind, baseArgument, members, constructor);
     }
@@ -164,11 +172,13 @@ internal sealed record Declarations(List<EnumDecl> Enums, List<ServiceDecl> Serv
         var type = Type(t, enums);
         var explicitName = t.Chance(8) ? t.Pick(["port", "my-opt", "prefix", "x", "Port", "a--b"]) : null;
         var visibility = t.Chance(16) ? t.Pick(["internal", "private", "protected", "protected internal"]) : "public";
-        var accessors = t.Chance(6) ? t.Pick(["{ get; set; }", "{ get; private set; }", "{ get; }", "{ private get; init; }"]) : "{ get; init; }";
+        var accessors = t.Chance(6) ? t.Pick(["{ get; set; }", "{ get; private set; }", "{ get; }",
+            "{ private get; init; }"]) : "{ get; init; }";
         // No value of an enum without members can be given, so such an option is never required here.
         var required = t.Chance(8) && !(type.Enum is { Members.Length: 0 });
         var initializer = t.Chance(2) ? Initializer(t, type) : null;
-        return new OptionDecl(property, explicitName, type, visibility, accessors, required, initializer, Default(type, initializer), inBase);
+        return new OptionDecl(property, explicitName, type, visibility, accessors, required, initializer, Default(type, initializer),
+            inBase);
     }
 
     private static OptionType Type(Tape t, List<EnumDecl> enums)

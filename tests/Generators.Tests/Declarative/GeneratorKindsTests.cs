@@ -15,8 +15,10 @@ public class GeneratorKindsTests
     {
         var (result, output, diagnostics) = GeneratorHarness.Run(sources);
         GeneratorHarness.AssertGeneratedCodeIsClean(result, output, diagnostics);
-        return output.GetDiagnostics().Concat(diagnostics).Where(d => d.Severity >= DiagnosticSeverity.Warning && !d.Id.StartsWith("CS8", StringComparison.Ordinal))
-            .Select(d => (d.Id, d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length), d.GetMessage()))
+        return output.GetDiagnostics().Concat(diagnostics).Where(d => d.Severity >= DiagnosticSeverity.Warning && !d.Id.StartsWith("CS8",
+            StringComparison.Ordinal))
+            .Select(d => (d.Id, d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length),
+                d.GetMessage()))
             .Distinct().ToArray();
     }
 
@@ -70,7 +72,8 @@ public class GeneratorKindsTests
             [System.Flags] public enum Nothing { }
             [Service("web")] public partial class Web { [Option] public Nothing Mode { get; init; } public Command Command => new("/bin/web"); }
             """);
-        Assert.Equal([("TEND023", "Mode", "Option 'Mode' has type 'Nothing', an enum without members: no value could be given; add members, or use another type")], e);
+        Assert.Equal([("TEND023", "Mode",
+            "Option 'Mode' has type 'Nothing', an enum without members: no value could be given; add members, or use another type")], e);
     }
 
     [Fact]
@@ -104,7 +107,8 @@ public class GeneratorKindsTests
             using Tend;
             [Service("web")] public partial class Web { public string ServiceName => "mine"; public Command Command => new("/bin/web"); }
             """);
-        Assert.Equal([("TEND021", "ServiceName", "Service class 'Web' declares 'ServiceName', a member the generator writes into every service class: rename it")], e);
+        Assert.Equal([("TEND021", "ServiceName",
+            "Service class 'Web' declares 'ServiceName', a member the generator writes into every service class: rename it")], e);
         // A service derived from a service: its ServiceName hides the base's (was CS0108 in generated code).
         var app = GeneratorHarness.Load("""
             using Tend;
@@ -193,7 +197,8 @@ public class GeneratorKindsTests
             using Tend;
             [Service("worker")] public partial class Worker { [Option] public bool Verbose { get; init; } public Command Command => new("/bin/w", Verbose.ToString()); }
             """);
-        foreach (var (word, value) in new[] { ("yes", "True"), ("no", "False"), ("ON", "True"), ("off", "False"), ("1", "True"), ("0", "False"), ("False", "False") })
+        foreach (var (word, value) in new[] { ("yes", "True"), ("no", "False"), ("ON", "True"), ("off", "False"), ("1", "True"), ("0",
+            "False"), ("False", "False") })
         {
             var b = Bind(app, "--worker-verbose", word);
             Assert.Equal((value, 0), (Arg(b), b.Rest.Length));
@@ -213,7 +218,9 @@ public class GeneratorKindsTests
             [Service("web", DependsOn = [typeof(Api)], StopTimeout = "2s")] public partial class Web { public Command Command => new("/bin/web"); }
             """);
         Assert.Equal([("TEND025", "Service(\"web\", DependsOn = [typeof(Api)], StopTimeout = \"2s\")",
-            "Stopping may take up to 12s (web 2s, then api 4s, then db 6s), more than the 10s docker stop (its default; docker stop -t, compose's stop_grace_period) gives before it kills the container: shorten a StopTimeout, or give the platform more time")], e);
+            "Stopping may take up to 12s (web 2s, then api 4s, then db 6s), more than the 10s docker stop (its default; docker stop -t, " +
+                "compose's stop_grace_period) gives before it kills the container: shorten a StopTimeout, or give the platform more time")],
+                    e);
         // Within the budget: no warning.
         Assert.Empty(Errors("""
             using Tend;
@@ -234,7 +241,8 @@ public class GeneratorKindsTests
             [Service("late", DependsOn = [typeof(Init)])] public partial class Late { public Command Command => new("/bin/late"); }
             """);
         Assert.Equal([("TEND026", "Service(\"db\")",
-            "Service 'db' is a dependency of 'api', 'web' but has no readiness check: they start as soon as it runs, before it may accept anything; declare 'public Tend.Readiness Ready => …' (or OneShot, Daemonizes)")], e);
+            "Service 'db' is a dependency of 'api', 'web' but has no readiness check: they start as soon as it runs, before it may " +
+                "accept anything; declare 'public Tend.Readiness Ready => …' (or OneShot, Daemonizes)")], e);
     }
 
     [Fact]
@@ -254,7 +262,8 @@ public class GeneratorKindsTests
         Func<string, string?> env = n => n == "TEND_WEB_PORT" ? "99999" : null;
         var bound = (BoundServices)app.GetType("TendApp")!.GetMethod("Bind")!.Invoke(null, [new[] { "--web-host", "::1" }, env])!;
         var e = Assert.Throws<UsageException>(() => bound.Services);
-        Assert.Equal("service 'web': its Ready threw ArgumentOutOfRangeException: a TCP port is a number from 1 to 65535 (parameter 'port', got 99999); "
+        Assert.Equal("service 'web': its Ready threw ArgumentOutOfRangeException: a TCP port is a number from 1 to 65535 (parameter " +
+            "'port', got 99999); "
             + "fix the declaration or the option values given (given: TEND_WEB_PORT=99999, --web-host=::1)", e.Message);
     }
 }

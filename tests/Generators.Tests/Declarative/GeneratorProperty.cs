@@ -16,7 +16,8 @@ namespace Tend.Generators.Tests.Declarative;
 /// </summary>
 internal static class GeneratorProperty
 {
-    /// <summary>How often each TEND error was the outcome, and each compiler error a reason to discard a case: what the cases covered.</summary>
+    /// <summary>How often each TEND error was the outcome, and each compiler error a reason to discard a case: what the cases
+    /// covered.</summary>
     public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Seen = new();
 
     /// <summary>Checks one case; returns false when it was discarded. Throws with the sources and the problem otherwise.</summary>
@@ -35,10 +36,12 @@ internal static class GeneratorProperty
         if (exception is not null) Fail(sources, $"the generator threw {exception}");
         var generated = result.GeneratedTrees.ToHashSet();
         var all = output.GetDiagnostics().Concat(diagnostics).ToList();
-        var inGenerated = all.Where(x => x.Severity >= DiagnosticSeverity.Warning && x.Location.SourceTree is { } tree && generated.Contains(tree)).ToList();
+        var inGenerated = all.Where(x => x.Severity >= DiagnosticSeverity.Warning && x.Location.SourceTree is { } tree
+            && generated.Contains(tree)).ToList();
         if (inGenerated.Count > 0) Fail(sources, "generated code has problems:\n" + Show(inGenerated));
         var errors = all.Where(x => x.Severity == DiagnosticSeverity.Error).ToList();
-        var notTend = errors.Where(x => !x.Id.StartsWith("TEND", StringComparison.Ordinal) || x.Location.SourceTree is not { } tree || generated.Contains(tree)).ToList();
+        var notTend = errors.Where(x => !x.Id.StartsWith("TEND",
+            StringComparison.Ordinal) || x.Location.SourceTree is not { } tree || generated.Contains(tree)).ToList();
         if (notTend.Count > 0) Fail(sources, "errors that are not a TEND diagnostic at the user's code:\n" + Show(notTend));
         foreach (var id in errors.Select(x => x.Id).Distinct()) Seen.AddOrUpdate(id, 1, (_, c) => c + 1);
         if (errors.Count > 0) return true;
@@ -88,15 +91,18 @@ internal static class GeneratorProperty
                 Fail(sources, $"binding {Quote(args)} with {Quote(env.Select(kv => $"{kv.Key}={kv.Value}"))} failed: {e.Message}");
                 throw;
             }
-            if (bound.Rest.Length > 0) Fail(sources, $"binding {Quote(args)} left {Quote(bound.Rest)} as Tend's own arguments or command lines");
+            if (bound.Rest.Length > 0) Fail(sources,
+                $"binding {Quote(args)} left {Quote(bound.Rest)} as Tend's own arguments or command lines");
             foreach (var spec in bound.Services)
             {
                 var got = spec.Command.Arguments.ToList();
                 if (!got.SequenceEqual(expected[spec.Name]))
-                    Fail(sources, $"service '{spec.Name}' got {Quote(got)}, expected {Quote(expected[spec.Name])}, from {Quote(args)} with {Quote(env.Select(kv => $"{kv.Key}={kv.Value}"))}");
+                    Fail(sources,
+                        $"service '{spec.Name}' got {Quote(got)}, expected {Quote(expected[spec.Name])}, " +
+                            $"from {Quote(args)} with {Quote(env.Select(kv => $"{kv.Key}={kv.Value}"))}");
             }
             // What the declarations alone decide must have been refused at compile time, not when Tend starts.
-            try { _ = new ServiceTable(TendHost.WithStdin(bound.Services.ToList(), null)); }
+            try { TendHost.CheckDeclared(bound.Services); }
             catch (Exception e) when (e is ArgumentException or UsageException)
             {
                 Fail(sources, $"builds, but Tend refuses the declared services when it starts: {e.Message}");
@@ -105,7 +111,8 @@ internal static class GeneratorProperty
         finally { alc.Unload(); }
     }
 
-    /// <summary>Gives the option a random value (or none) on the command line, in the environment or both; returns what the service must show.</summary>
+    /// <summary>Gives the option a random value (or none) on the command line, in the environment or both; returns what the service must
+    /// show.</summary>
     private static string Give(Tape t, OptionDecl o, string flag, string variable, List<string> args, Dictionary<string, string> env)
     {
         var where = o.Required ? 1 + t.Choose(3) : t.Choose(4); // 0: not given, 1: command line, 2: environment, 3: both
@@ -160,7 +167,8 @@ internal static class GeneratorProperty
                 var ds = t.Pick(["0.25", "-1e300", "1E-05", "3", "0.1", "-0.5"]);
                 return (ds, double.Parse(ds, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture));
             case ValueKind.Duration:
-                var (ts, ms) = t.Pick([("500ms", 500), ("5s", 5000), ("1m30s", 90_000), ("2h", 7_200_000), ("0s", 0), ("1h2m3s", 3_723_000)]);
+                var (ts, ms) = t.Pick([("500ms", 500), ("5s", 5000), ("1m30s", 90_000), ("2h", 7_200_000), ("0s", 0), ("1h2m3s",
+                    3_723_000)]);
                 return (ts, TimeSpan.FromMilliseconds(ms).Ticks.ToString(CultureInfo.InvariantCulture));
             case ValueKind.Enum:
                 var e = type.Enum!;
@@ -177,10 +185,14 @@ internal static class GeneratorProperty
     private static string Quote(IEnumerable<string> items) => "[" + string.Join(", ", items.Select(i => $"'{i}'")) + "]";
 
     private static string Show(IEnumerable<Diagnostic> diagnostics) =>
-        string.Join("\n", diagnostics.Select(x => $"{x.Id} in {Path.GetFileName(x.Location.SourceTree?.FilePath ?? "?")} at {x.Location.GetLineSpan().StartLinePosition}: {x.GetMessage(CultureInfo.InvariantCulture)}"));
+        string.Join("\n",
+            diagnostics.Select(x =>
+            $"{x.Id} in {Path.GetFileName(x.Location.SourceTree?.FilePath ?? "?")} at {x.Location.GetLineSpan().StartLinePosition}: " +
+                $"{x.GetMessage(CultureInfo.InvariantCulture)}"));
 
     private static void Fail(string[] sources, string problem) =>
-        throw new PropertyFailure(problem + "\n--- declarations ---\n" + string.Join("\n// ---- next file ----\n", sources.Where(x => !x.StartsWith("namespace PropertyTest", StringComparison.Ordinal))));
+        throw new PropertyFailure(problem + "\n--- declarations ---\n" + string.Join("\n// ---- next file ----\n",
+            sources.Where(x => !x.StartsWith("namespace PropertyTest", StringComparison.Ordinal))));
 }
 
 /// <summary>A case that breaks the property: the problem and the declarations.</summary>

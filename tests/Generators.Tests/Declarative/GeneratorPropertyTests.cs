@@ -29,8 +29,11 @@ public class GeneratorPropertyTests(ITestOutputHelper output)
             Interlocked.Increment(ref valid ? ref checkedCases : ref discarded);
             if (builds) Interlocked.Increment(ref built);
         }, seed: seed, iter: cases, threads: 1, writeLine: output.WriteLine);
-        output.WriteLine(string.Join(", ", GeneratorProperty.Seen.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value}")));
-        output.WriteLine($"{checkedCases} cases checked ({built} built and bound), {discarded} discarded as invalid C# without the generator");
-        Assert.True(checkedCases >= cases / 2, $"only {checkedCases} of {cases} cases were valid C#: the declarations' generator needs fixing");
+        output.WriteLine(string.Join(", ", GeneratorProperty.Seen.OrderBy(kv => kv.Key,
+            StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value}")));
+        output.WriteLine($"{checkedCases} cases checked ({built} built and bound), {discarded} discarded as invalid C# without the " +
+            $"generator");
+        Assert.True(checkedCases >= cases / 2,
+            $"only {checkedCases} of {cases} cases were valid C#: the declarations' generator needs fixing");
     }
 }

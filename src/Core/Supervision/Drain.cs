@@ -1,4 +1,4 @@
-namespace Tend.Export;
+namespace Tend.Supervision;
 
 /// <summary>
 /// The drain step (<c>--drain-delay D</c>, which <c>tend export kubernetes --drain-delay</c> gives): at SIGTERM inside a pod the

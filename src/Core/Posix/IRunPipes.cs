@@ -1,0 +1,12 @@
+namespace Tend.Posix;
+
+/// <summary>
+/// Where a run's stdout and stderr go when they are not Tend's own: a pair of pipes per run (<c>--log-prefix</c>:
+/// Logging's LogPump relays them). Declared here so the spawner needs nothing of the layer that reads them.
+/// </summary>
+internal interface IRunPipes
+{
+    /// <summary>Pipes for a new run of service <paramref name="service"/>: their write ends, close-on-exec.</summary>
+    /// <exception cref="Libc.Failure">No pipe could be made (EMFILE or ENFILE).</exception>
+    (int Out, int Err) OpenRun(int service);
+}
