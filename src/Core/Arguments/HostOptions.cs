@@ -240,7 +240,8 @@ public sealed record HostOptions
             Supervisor = sup,
             CommandLines = lines,
             Ready = [.. o.Ready.Select(r => (r.Service, r.Check with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
-            Alive = [.. o.Alive.Select(r => (r.Service, r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
+            Alive = [.. o.Alive.Select(r => (r.Service, r.Check.Check.Kind == ReadinessKind.Watchdog ? r.Check // its deadline is its own interval
+                : r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
         };
     }
 

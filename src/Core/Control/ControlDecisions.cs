@@ -203,6 +203,7 @@ public static class ControlDecisions
             Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason)
         {
             Schedule = spec.Schedule?.ToString(),
+            NotifyStatus = running ? r.NotifyStatus : null,
             LastRun = r.Schedule.LastRunAt,
             NextDue = spec.Schedule is not null && r.Phase is not (ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Waiting) ? r.Schedule.NextDueAt : null,
         };

@@ -1,7 +1,7 @@
 namespace Tend.Supervision;
 
 /// <summary>What wakes the supervisor's thread.</summary>
-internal enum MessageKind { ChildExited, Signal, Request }
+internal enum MessageKind { ChildExited, Signal, Request, Notify }
 
 /// <summary>One message; <see cref="Request"/> is set for <see cref="MessageKind.Request"/> (what it is, only the <see cref="IRequestDesk"/> knows).</summary>
 internal readonly record struct Message(MessageKind Kind, int Value = 0, object? Request = null);

@@ -69,7 +69,8 @@ public static class Reconciler
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
                     break;
-                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r):
+                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r) && check.Kind != ReadinessKind.Notify:
+                    // (Notify readiness is not polled: READY=1 comes as a message, Notify.NotifyDesk.)
                     if (now >= r.NextCheckAt)
                     {
                         actions.Add(new(ActionKind.Check, i));
@@ -162,6 +163,7 @@ public static class Reconciler
             Phase = ServicePhase.Running, Run = RunIdentity.Started(process, mark, now), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
             NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false, SpawnShortages = 0,
+            NotifyStatus = null,
         };
 
     /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>

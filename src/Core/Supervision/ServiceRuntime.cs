@@ -68,6 +68,9 @@ public sealed record ServiceRuntime
     /// <summary>Spawns in a row that failed for want of descriptors or memory (EMFILE, ENFILE, EAGAIN, ENOMEM): retried with backoff, never a failure for good.</summary>
     public int SpawnShortages { get; init; }
 
+    /// <summary>What the current run last said of itself with sd_notify's <c>STATUS=</c> (one line), or null.</summary>
+    public string? NotifyStatus { get; init; }
+
     /// <summary>Why the service failed, when it did.</summary>
     public string? Reason { get; init; }
 

@@ -26,6 +26,9 @@ public sealed record ServiceStatus(string Name, string State, int? Pid, long? Up
         : r.AlivePassed ? "healthy"
         : "unknown";
 
+    /// <summary>What the service last said of itself with sd_notify's <c>STATUS=</c>, or null.</summary>
+    public string? NotifyStatus { get; init; }
+
     /// <summary>For a scheduled task: its schedule (expression and zone).</summary>
     public string? Schedule { get; init; }
 
