@@ -137,7 +137,7 @@ internal sealed class NotifyDesk : IDisposable
             catch (Sockets.SocketFailure e)
             {
                 // Not expected on a bound datagram socket; said, and waited on again rather than spun on.
-                RefuseLog("error", e.Message, now);
+                RefuseLog("error", PlainMessage.Of(e), now);
                 return false;
             }
             if (outcome == NotifySocket.Outcome.Empty) return false;
