@@ -210,7 +210,17 @@ internal sealed class NotifyDesk : IDisposable
         if (m.Stopping) _log.Service(spec.Name, EventNames.Notified, "stopping (STOPPING=1)", pid, restarts: r.Restarts);
         if (m.Errno is { } errno) _log.Service(spec.Name, EventNames.Notified, $"reports error {errno} (ERRNO={errno}: {Libc.ErrorText(errno)})", pid, restarts: r.Restarts, reason: $"ERRNO={errno}");
         if (m.ExtendTimeoutUsec is { } extend)
-            _log.Service(spec.Name, EventNames.Notified, $"asks for {Duration.Format(TimeSpan.FromMicroseconds(Math.Min(extend, (ulong)TimeSpan.MaxValue.TotalMicroseconds / 2)))} more (EXTEND_TIMEOUT_USEC): Tend has no start timeout to extend, and keeps its stop timeout", pid, restarts: r.Restarts);
+        {
+            // systemd: the timeout under way becomes at least this long from now. Tend has a stop timeout, not a start one.
+            var ms = (long)Math.Min(extend / 1000, int.MaxValue);
+            var more = Duration.Format(TimeSpan.FromMilliseconds(ms));
+            if (r.Phase is ServicePhase.Stopping or ServicePhase.Cleaning && r.StopSentAt is not null && !r.Killed)
+            {
+                r = r with { StopExtendedUntil = Math.Max(r.StopExtendedUntil, now + ms) };
+                _log.Service(spec.Name, EventNames.Notified, $"given {more} more to stop (EXTEND_TIMEOUT_USEC)", pid, restarts: r.Restarts);
+            }
+            else _log.Service(spec.Name, EventNames.Notified, $"asks for {more} more (EXTEND_TIMEOUT_USEC): Tend has no start timeout to extend", pid, restarts: r.Restarts);
+        }
         if (spec.Alive is { Check.Kind: ReadinessKind.Watchdog })
         {
             if (m.WatchdogUsec is { } usec)

@@ -108,7 +108,8 @@ public static class Reconciler
                     }
                     else if (!r.Killed)
                     {
-                        var deadline = sent + timeout;
+                        // EXTEND_TIMEOUT_USEC= (sd_notify) may have moved the kill later: to at least that long from when it was said.
+                        var deadline = Math.Max(sent + timeout, r.StopExtendedUntil);
                         if (now >= deadline)
                         {
                             actions.Add(new(ActionKind.Signal, i, Posix.Libc.SIGKILL));
@@ -163,7 +164,7 @@ public static class Reconciler
             Phase = ServicePhase.Running, Run = RunIdentity.Started(process, mark, now), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
             NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false, SpawnShortages = 0,
-            NotifyStatus = null,
+            NotifyStatus = null, StopExtendedUntil = 0,
         };
 
     /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are unchanged (a stopped one goes on through <see cref="Reconcile"/>).</summary>

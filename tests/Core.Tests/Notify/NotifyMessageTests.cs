@@ -170,3 +170,26 @@ public sealed class NotifyMessageTests
         Assert.Equal(ReadinessKind.Notify, Assert.Single(o.Ready).Check.Kind);
     }
 }
+
+/// <summary>EXTEND_TIMEOUT_USEC= while stopping: the reconciler's kill waits until the extension (pure, fake clock).</summary>
+[Trait("Category", "Unit")]
+public sealed class NotifyStopExtensionTests
+{
+    [Fact]
+    public void The_kill_waits_for_the_extension_and_comes_after_it()
+    {
+        var spec = new ServiceSpec("db", new Command("/usr/sbin/mariadbd")) { StopTimeout = TimeSpan.FromSeconds(1) };
+        var table = new ServiceTable([spec]);
+        var desired = Supervision.DesiredState.AllUp(1) with { ShuttingDown = true };
+        var process = new Supervision.TrackedProcess(100, 1, 100, IsChild: true, Launched: true, Sid: 100);
+        var r = Supervision.Reconciler.OnStarted(new Supervision.ServiceRuntime(), process, 0) with
+        {
+            Phase = Supervision.ServicePhase.Stopping, StopSentAt = 0, StopExtendedUntil = 5000,
+        };
+        bool Kills(Supervision.ServiceRuntime x, long now) => Supervision.Reconciler.Reconcile(table, desired, [x], now, DateTimeOffset.UnixEpoch).Actions
+            .Any(a => a.Kind == Supervision.ActionKind.Signal && a.Signal == Posix.Libc.SIGKILL);
+        Assert.False(Kills(r, 2000)); // past its 1 s stop timeout, within the 5 s it asked for
+        Assert.True(Kills(r, 5000));
+        Assert.True(Kills(r with { StopExtendedUntil = 0 }, 1000)); // without the extension: at its stop timeout
+    }
+}
