@@ -185,6 +185,27 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         Assert.Equal(0, t.WaitForExit());
     }
 
+    /// <summary>WATCHDOG_USEC set for Tend (a unit's WatchdogSec=): Tend pings every half of it, and its services never see it.</summary>
+    [Fact]
+    public void Tend_pings_its_own_watchdog()
+    {
+        var name = "tend-test-peer-" + Guid.NewGuid().ToString("N");
+        using var peer = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        peer.Bind(new UnixDomainSocketEndPoint("\0" + name));
+        peer.ReceiveTimeout = 20_000;
+        using var t = Start(["sleep 600"], pid1: false, env: [("NOTIFY_SOCKET", "@" + name), ("WATCHDOG_USEC", "400000")]);
+        var buffer = new byte[4096];
+        var pings = new List<long>();
+        var sw = Stopwatch.StartNew();
+        while (pings.Count < 4)
+            if (Encoding.UTF8.GetString(buffer, 0, peer.Receive(buffer)).Contains("WATCHDOG=1")) pings.Add(sw.ElapsedMilliseconds);
+        output.WriteLine("pings at " + string.Join(", ", pings) + " ms");
+        // Every half deadline (200 ms): the last three came at least 150 ms apart (never a burst).
+        Assert.All(pings.Zip(pings.Skip(1)).Skip(1), p => Assert.True(p.Second - p.First >= 150, $"{p.First} then {p.Second}"));
+        var sleep = WaitFor(() => t.Find("sleep"));
+        Assert.DoesNotContain("WATCHDOG_USEC=", File.ReadAllText($"/proc/{sleep}/environ"));
+    }
+
     /// <summary>
     /// A flood: 10,000 datagrams/s for 2 s (a tenth malformed, a hundredth 64 KiB) from one service, while another says
     /// READY=1 and Tend answers its control socket: nothing stalls, and the other's message is not lost.
