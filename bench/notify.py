@@ -6,15 +6,17 @@ namespace (tests/Core.Tests/Daemons/daemon-ns.sh), alternating: --ready NAME=not
 interval 100 ms), --ready NAME=tcp:PORT with --ready-interval 10ms. Prints Tend's own "ready after" (ms from the spawn to
 the ready event) per mode: median, min, max. Then one run with notify on (redis ready, a watchdog-free notify service) is
 left idle for IDLE seconds: Tend's context switches over all its threads (/proc/PID/task/*/status) are its wake-ups.
-Usage: sudo python3 bench/notify.py [TEND_BINARY] [--runs N] [--idle SECONDS]
+Usage: sudo python3 bench/notify.py [TEND_BINARY] [--runs N] [--idle SECONDS] [--only redis,postgres]
 """
 import json, os, statistics, subprocess, sys, time
 
+sys.stdout.reconfigure(line_buffering=True)
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = sys.argv[1:]
 def opt(name, default):
     return type(default)(args[args.index(name) + 1]) if name in args else default
 runs, idle = opt("--runs", 10), opt("--idle", 10.0)
+only = opt("--only", "redis,postgres").split(",")
 positional = [a for i, a in enumerate(args) if not a.startswith("--") and (i == 0 or not args[i - 1].startswith("--"))]
 tend = positional[0] if positional else os.path.join(root, "samples/AdHoc/bin/Release/net10.0/Tend.AdHoc")
 ns = os.path.join(root, "tests/Core.Tests/Daemons/daemon-ns.sh")
@@ -63,6 +65,8 @@ modes = [("notify", lambda port: "notify", []), ("tcp 100ms", lambda port: f"tcp
          ("tcp 10ms", lambda port: f"tcp:{port}", ["--ready-interval", "10ms"])]
 print(f"# ready latency: Tend's 'ready after' (ms, spawn to ready), {runs} runs per mode, alternating; {tend}")
 for name, (service, port, setup, command) in daemons.items():
+    if name not in only:
+        continue
     figures = {m[0]: [] for m in modes}
     truthful = {m[0]: 0 for m in modes}
     for _ in range(runs):

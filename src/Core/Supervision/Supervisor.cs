@@ -40,6 +40,8 @@ public sealed class Supervisor
     private ImmutableArray<ServiceRuntime> _runtimes;
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
+    /// <summary>The last batch of notify datagrams did not empty the socket: another batch is read next round, without waiting.</summary>
+    private bool _notifyMore;
     private readonly RunTracker _runs;
 
     /// <summary>Exits taken from the reaper in one batch (<see cref="ReapAll"/>).</summary>
@@ -161,13 +163,14 @@ public sealed class Supervisor
 
                 // Wait for the next moment anything is due, or a message; then drain what came.
                 var wake = NextWake(plan);
-                var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
+                var timeout = _notifyMore ? 0 : wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
                 _filter.Publish(_runtimes, _probes, _desired.ShuttingDown);
                 _filter.Asleep();
                 var took = _inbox.TryTake(out var message, timeout);
                 _filter.Awake();
                 if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
+                if (_notifyMore) Handle(new Message(MessageKind.Notify)); // the next batch of a flood, once per round
                 if (Now >= _nextScanAt) Scan();
                 if (Now >= _runs.NextLookAt && _runs.Look(ref _runtimes, Now))
                 {
@@ -282,8 +285,8 @@ public sealed class Supervisor
                 break;
             case MessageKind.Notify when _notify is not null:
                 // At most a batch per round: a flood is read between the rest of the supervisor's work.
-                if (_notify.Drain(ref _runtimes, Now, _self)) _inbox.Post(new Message(MessageKind.Notify));
-                else _notify.Drained();
+                _notifyMore = _notify.Drain(ref _runtimes, Now, _self);
+                if (!_notifyMore) _notify.Drained();
                 break;
             case MessageKind.Request:
                 if (_requests is null) break;
