@@ -66,9 +66,39 @@ public sealed record Liveness
     /// <summary>Alive while <paramref name="command"/> exits with code 0 within the timeout.</summary>
     public static Liveness Run(Command command) => new(Readiness.Run(command));
 
-    /// <summary>Parses a check as <c>--alive</c> takes it (the forms of <see cref="Readiness.Parse"/>).</summary>
+    /// <summary>
+    /// Alive while the service sends <c>WATCHDOG=1</c> to <c>$NOTIFY_SOCKET</c> at least once every
+    /// <paramref name="deadline"/> (sd_notify(3), sd_watchdog_enabled(3); systemd's <c>WatchdogSec=</c>). Tend sets
+    /// <c>WATCHDOG_USEC</c> (µs) in the service's environment, so sd_watchdog_enabled() turns the pings on (they are
+    /// usually sent every half deadline). A missed deadline restarts the service as unhealthy (stop signal and SIGCONT,
+    /// counted like a crash): at most one <paramref name="deadline"/> after it was missed. <c>WATCHDOG=trigger</c> does so
+    /// at once; <c>WATCHDOG_USEC=</c> from the service sets a new deadline for the run. Checked from readiness on.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The deadline is under 1 ms.</exception>
+    public static Liveness Watchdog(TimeSpan deadline)
+    {
+        if (deadline < TimeSpan.FromMilliseconds(1)) throw new ArgumentOutOfRangeException(nameof(deadline), deadline, "a watchdog deadline is at least 1ms");
+        return new(Readiness.WatchdogCheck(deadline)) { Interval = deadline, Failures = 1 };
+    }
+
+    /// <summary>What <see cref="Parse"/> accepts.</summary>
+    public const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or watchdog:DURATION";
+
+    /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c>, and <c>watchdog:30s</c> (<see cref="Watchdog"/>).</summary>
     /// <exception cref="FormatException">The text is no check; the message says what was expected.</exception>
-    public static Liveness Parse(string text) => new(Readiness.Parse(text));
+    public static Liveness Parse(string text)
+    {
+        if (text.StartsWith("watchdog:", StringComparison.Ordinal))
+        {
+            var value = text["watchdog:".Length..];
+            if (!Duration.TryParse(value, out var deadline) || deadline < TimeSpan.FromMilliseconds(1))
+                throw new FormatException($"'{value}' in '{text}' is not a watchdog deadline: expected a duration of at least 1ms, such as 30s");
+            return Watchdog(deadline);
+        }
+        if (text == "notify") throw new FormatException("'notify' is a readiness check: for liveness by sd_notify give watchdog:DURATION, such as watchdog:30s");
+        try { return new(Readiness.Parse(text)); }
+        catch (FormatException) when (!text.Contains(':')) { throw new FormatException($"'{text}' is not a check: expected {Expected}"); }
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Check.ToString();

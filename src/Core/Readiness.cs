@@ -85,13 +85,26 @@ public sealed record Readiness
         return new Readiness(ReadinessKind.Command) { Command = command };
     }
 
+    /// <summary>
+    /// Ready once the service sends <c>READY=1</c> to the datagram socket Tend gives it in <c>$NOTIFY_SOCKET</c>
+    /// (sd_notify(3); systemd's <c>Type=notify</c>): PostgreSQL, MariaDB, <c>redis-server --supervised systemd</c>,
+    /// <c>php-fpm</c> and Debian's <c>sshd</c> send it. Nothing is polled: <see cref="Interval"/> and
+    /// <see cref="Timeout"/> are not used. Only messages from the run's own processes count (README, "Notify readiness
+    /// and watchdogs").
+    /// </summary>
+    public static Readiness Notify { get; } = new(ReadinessKind.Notify);
+
+    /// <summary>The check behind <see cref="Liveness.Watchdog"/>: <c>WATCHDOG=1</c> at least every <paramref name="deadline"/>.</summary>
+    internal static Readiness WatchdogCheck(TimeSpan deadline) => new(ReadinessKind.Watchdog) { Interval = deadline };
+
     /// <summary>What <see cref="Parse"/> accepts.</summary>
     public const string Expected =
-        "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE";
+        "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or notify";
 
     /// <summary>
     /// Parses a check written on the command line: <c>tcp:8080</c>, <c>tcp:127.0.0.1:8080</c>, <c>tcp:[::1]:8080</c>,
-    /// <c>http:8080/healthz</c>, <c>http://127.0.0.1:8080/healthz</c>, <c>file:/run/app.pid</c>, <c>cmd:pg_isready -q</c>.
+    /// <c>http:8080/healthz</c>, <c>http://127.0.0.1:8080/healthz</c>, <c>file:/run/app.pid</c>, <c>cmd:pg_isready -q</c>,
+    /// <c>notify</c>.
     /// </summary>
     /// <exception cref="FormatException">The text is none of those forms; the message says what was expected.</exception>
     public static Readiness Parse(string text)
@@ -127,6 +140,8 @@ public sealed record Readiness
                 return File(rest);
             case "cmd" when !string.IsNullOrWhiteSpace(rest):
                 return Run(Tend.Command.Parse(rest));
+            case "notify" when colon < 0:
+                return Notify;
             default:
                 throw new FormatException($"'{text}' is not a check: expected {Expected}");
         }
@@ -162,6 +177,8 @@ public sealed record Readiness
         ReadinessKind.Tcp => $"tcp:{HostPort}",
         ReadinessKind.Http => $"http://{HostPort}{HttpPath}",
         ReadinessKind.File => $"file:{Path}",
+        ReadinessKind.Notify => "notify",
+        ReadinessKind.Watchdog => $"watchdog:{Duration.Format(Interval)}",
         _ => $"cmd:{Command}",
     };
 }

@@ -11,4 +11,8 @@ public enum ReadinessKind
     Command,
     /// <summary>An HTTP GET answers 2xx or 3xx.</summary>
     Http,
+    /// <summary>The service says so itself: <c>READY=1</c> on <c>$NOTIFY_SOCKET</c> (sd_notify(3), systemd's Type=notify). Readiness only.</summary>
+    Notify,
+    /// <summary>The service sends <c>WATCHDOG=1</c> on <c>$NOTIFY_SOCKET</c> at least once per interval (systemd's WatchdogSec=). Liveness only.</summary>
+    Watchdog,
 }

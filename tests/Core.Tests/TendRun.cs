@@ -95,12 +95,13 @@ internal sealed partial class TendRun : IDisposable
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
-    private TendRun(string file, IEnumerable<string> args, bool pid1)
+    private TendRun(string file, IEnumerable<string> args, bool pid1, (string Name, string Value)[]? env = null)
     {
         _pid1 = pid1;
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
             UseShellExecute = false };
         psi.Environment["TEND_CONTROL_SOCKET"] = SocketPath;
+        foreach (var (name, value) in env ?? []) psi.Environment[name] = value;
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
         _process.StandardInput.Close();
@@ -128,7 +129,7 @@ internal sealed partial class TendRun : IDisposable
     /// and its own System V IPC too (postgres keys its shared memory by data directory; another run's must not clash).
     /// </remarks>
     public static TendRun Start(IEnumerable<string> tendArgs, string? setup = null, bool pid1 = true, string? scenario = null,
-        string? binary = null, bool net = false)
+        string? binary = null, bool net = false, (string Name, string Value)[]? env = null)
     {
         // With a scenario, the test host runs: services declared in C# through Tend's public API.
         binary ??= scenario is null ? Binary : Path.Combine(RepoRoot, "tests/TestHost/bin", BuildConfiguration, "net10.0/Tend.TestHost");
@@ -138,13 +139,13 @@ internal sealed partial class TendRun : IDisposable
         // the setup mounts one), which is not its to clear (docs/lineage.md, "A container restart is a boot").
         if (pid1) args.Add("--keep-run");
         args.AddRange(tendArgs);
-        if (!pid1) return new TendRun(binary, args, pid1: false);
+        if (!pid1) return new TendRun(binary, args, pid1: false, env);
         var command = new List<string> { "--pid", "--fork", "--mount-proc", "--kill-child" };
         if (net) command.AddRange(["--net", "--ipc"]);
         if (setup is null) command.Add(binary);
         else command.AddRange(["bash", "-euc", setup + "\nexec \"$0\" \"$@\"", binary]);
         command.AddRange(args);
-        return new TendRun("unshare", command, pid1: true);
+        return new TendRun("unshare", command, pid1: true, env);
     }
 
     public static TendRun Start(params string[] tendArgs) => Start(tendArgs, null);

@@ -66,6 +66,27 @@ public class BinderTests
     }
 
     [Fact]
+    public void Notify_readiness_and_a_watchdog_are_declared()
+    {
+        var app = GeneratorHarness.Load("""
+            using Tend;
+            namespace App;
+            [Service("db")]
+            public partial class Db
+            {
+                public Command Command => new("/usr/sbin/mariadbd", "--user=mysql");
+                public Readiness Ready => Readiness.Notify;
+                public Liveness Alive => Liveness.Watchdog(System.TimeSpan.FromSeconds(30));
+            }
+            """).GetType("TendApp")!;
+        Func<string, string?> none = _ => null;
+        var db = ((BoundServices)app.GetMethod("Bind")!.Invoke(null, [Array.Empty<string>(), none])!).Services.Single();
+        Assert.Equal(ReadinessKind.Notify, db.Ready?.Kind);
+        Assert.Equal("watchdog:30s", db.Alive?.ToString());
+        Assert.Equal(TimeSpan.FromSeconds(30), db.Alive!.Interval);
+    }
+
+    [Fact]
     public void Every_type_binds_from_the_command_line_in_both_forms()
     {
         var b = Bind(["--web-host", "0.0.0.0", "--web-verbose", "--web-port=8080", "--web-max-bytes", "5000000000", "--web-ratio=0.25",

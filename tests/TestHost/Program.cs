@@ -55,6 +55,15 @@ if (scenario == "http")
         stream.Write(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.0 {status} X\r\nContent-Length: 0\r\n\r\n"));
     }
 }
+// Not a scenario: "notify DELAY_MS" waits, then says READY=1 on $NOTIFY_SOCKET (sd_notify(3): one datagram), then sleeps.
+if (scenario == "notify")
+{
+    Thread.Sleep(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    var address = Environment.GetEnvironmentVariable("NOTIFY_SOCKET") ?? throw new InvalidOperationException("no NOTIFY_SOCKET");
+    using var notify = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+    notify.SendTo("READY=1\nSTATUS=serving"u8.ToArray(), new System.Net.Sockets.UnixDomainSocketEndPoint(address.StartsWith('@') ? "\0" + address[1..] : address));
+    Thread.Sleep(Timeout.Infinite);
+}
 var self = Environment.ProcessPath!;
 var port = scenario.StartsWith("ready:", StringComparison.Ordinal) ? int.Parse(scenario[6..],
     System.Globalization.CultureInfo.InvariantCulture) : 0;

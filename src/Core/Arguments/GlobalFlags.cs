@@ -30,13 +30,15 @@ internal static class GlobalFlags
         FlagSpec.Switch("--keep-run", "as PID 1: leave /run as it is (default: first remove the previous boot's pid files, " +
             "lock files and cron @reboot markers, as a container restart is a boot)"),
         FlagSpec.Valued("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, " +
-            "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)", repeatable: true),
+            "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH, cmd:COMMAND or notify (READY=1 on $NOTIFY_SOCKET, " +
+            "sd_notify) (repeatable)", repeatable: true),
         FlagSpec.Valued("--ready-interval", "DURATION",
             "for --ready checks: time between attempts (default: " + ServiceDefaults.ReadyInterval + ")"),
         FlagSpec.Valued("--ready-timeout", "DURATION",
             "for --ready checks: how long one attempt may take (default: " + ServiceDefaults.CheckTimeout + ")"),
         FlagSpec.Valued("--alive", "NAME=CHECK", "when service NAME counts as alive, checked once it is ready; the kinds of " +
-            "--ready (repeatable)", repeatable: true),
+            "--ready, or watchdog:DURATION (WATCHDOG=1 on $NOTIFY_SOCKET at least that often; --alive-* do not apply) " +
+            "(repeatable)", repeatable: true),
         FlagSpec.Valued("--alive-interval", "DURATION",
             "for --alive checks: time between checks (default: " + ServiceDefaults.AliveInterval + ")"),
         FlagSpec.Valued("--alive-timeout", "DURATION",

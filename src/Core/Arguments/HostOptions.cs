@@ -284,8 +284,9 @@ internal sealed record HostOptions
             Supervisor = sup,
             CommandLines = lines,
             Ready = [.. o.Ready.Select(r => (r.Service, r.Check with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
-            Alive = [.. o.Alive.Select(r => (r.Service, r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout,
-                Failures = o.AliveFailures }))],
+            // A watchdog's deadline is its own interval: --alive-* do not apply to it.
+            Alive = [.. o.Alive.Select(r => (r.Service, r.Check.Check.Kind == ReadinessKind.Watchdog ? r.Check
+                : r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
         };
     }
 

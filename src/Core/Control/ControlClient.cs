@@ -211,6 +211,8 @@ public static class ControlClient
                     out var check) && s.GetProperty("state").GetString() == "starting" ? "waiting for " + check.GetString() : "";
             if (s.TryGetProperty("schedule", out var schedule)) note = ScheduleNote(s,
                 schedule.GetString()!) + (note.Length > 0 ? "; " + note : "");
+            if (s.TryGetProperty("notifyStatus", out var said))
+                note = (note.Length > 0 ? note + "; " : "") + "status: " + said.GetString();
             rows.Add([
                 s.GetProperty("name").GetString()!,
                 s.GetProperty("state").GetString()!,

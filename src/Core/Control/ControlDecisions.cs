@@ -269,6 +269,7 @@ internal static class ControlDecisions
         {
             Usage = r.Process is not null && usage is not null ? usage[i] : null,
             Schedule = spec.Schedule?.ToString(),
+            NotifyStatus = running ? r.NotifyStatus : null,
             LastRun = r.Schedule.LastRunAt,
             NextDue = spec.Schedule is not null && r.Phase is not (ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Waiting)
                 ? r.Schedule.NextDueAt : null,

@@ -49,6 +49,7 @@ internal static class ControlReply
             if (s.Reason is not null) w.WriteString("reason", s.Reason);
             if (s.Health is not null) w.WriteString("health", s.Health);
             if (s.HealthReason is not null) w.WriteString("healthReason", s.HealthReason);
+            if (s.NotifyStatus is not null) w.WriteString("notifyStatus", s.NotifyStatus);
             if (s.Schedule is not null) w.WriteString("schedule", s.Schedule);
             if (s.LastRun is { } last) w.WriteString("lastRun", ScheduleRules.Format(last));
             if (s.NextDue is { } due) w.WriteString("nextDue", ScheduleRules.Format(due));

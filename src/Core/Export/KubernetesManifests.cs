@@ -283,7 +283,8 @@ internal static class KubernetesManifests
                 probes[0].Probe.Comment($"{s.Name}'s readiness check: the containers after it start once it passed");
             foreach (var (key, probe) in probes) c.Add(key, probe);
         }
-        if (s.LongRunning && s.Spec.Alive is { } alive) c.Add("livenessProbe", LivenessProbe(s, alive));
+        // A watchdog (WATCHDOG=1 on NOTIFY_SOCKET) is heard only inside the container: Tend there enforces it, the kubelet cannot.
+        if (s.LongRunning && s.Spec.Alive is { } alive && alive.Check.Kind != ReadinessKind.Watchdog) c.Add("livenessProbe", LivenessProbe(s, alive));
         if (Resources(plan, s) is { } resources) c.Add("resources", resources);
         ContainerSecurity(plan, c);
         if (plan.ReadOnly)

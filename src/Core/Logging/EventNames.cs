@@ -55,11 +55,14 @@ internal static class EventNames
     /// <summary><c>tend run</c> asked for one run of a scheduled task now.</summary>
     public const string RunRequested = "run-requested";
 
+    /// <summary>The service said something with sd_notify (STATUS=, RELOADING=1, STOPPING=1, ERRNO=, MAINPID=…): the message says what.</summary>
+    public const string Notified = "notified";
+
     /// <summary>Every service event, in the order the README lists them.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         Started, Ready, Exited, Daemonized, Adopted, Stopping, Killed, SignalError, Stopped, Failed, Completed, Backoff,
         SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled,
-            Skipped, RunRequested,
+            Skipped, RunRequested, Notified,
     ];
 }

@@ -42,7 +42,8 @@ internal sealed unsafe class Spawner
 
     public Spawner()
     {
-        _environment = ProcessInput.Environment();
+        // Tend's own sd_notify peer (a systemd unit, podman --sdnotify) is Tend's, never its services' (Notify.SelfNotifier).
+        _environment = [.. ProcessInput.Environment().Where(e => !Notify.SelfNotifier.OwnVariables.Contains(e.Name))];
         var path = Environment.GetEnvironmentVariable("PATH");
         _path = (path is { Length: > 0 } p ? p : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").Split(':');
     }

@@ -348,8 +348,24 @@ internal static class Identity
         return (run.Main is { } m && m.Is(l)) || (run.Launcher is { } la && la.Is(l));
     }
 
-    /// <summary>Where a signal forwarded to the service (SIGHUP, SIGUSR1…, <c>tend signal</c>) goes: the main process's group when it is
-    /// proven the run's, else the main process.</summary>
+    /// <summary>
+    /// <c>MAINPID=</c> from the service (sd_notify(3)): <paramref name="p"/> (read with its mark) becomes the run's main
+    /// process when it is the run's own — it carries the run's mark; without marks, it is in one of the run's process
+    /// groups — as systemd accepts a MAINPID only from the unit's cgroup. Null: refused (a stranger, or another run's).
+    /// The launcher, if it was the main process, lingers beside it until it exits.
+    /// </summary>
+    public static RunIdentity? OnMainPid(RunIdentity run, in ProcStat p, int self, long now)
+    {
+        if (run.Main is null || p.Gone) return null;
+        var own = run.Mark != 0 ? p.Mark == run.Mark : run.Groups.Contains(p.Pgid);
+        if (!own) return null;
+        // Its group is the service's own when the run recorded it or the process leads it; else only it is signalled.
+        var pgid = run.Groups.Contains(p.Pgid) || p.Pgid == p.Pid ? p.Pgid : 0;
+        var main = new TrackedProcess(p.Pid, p.StartTime, pgid, IsChild: p.Ppid == self, Launched: false, p.Comm, p.Sid);
+        return run with { Main = main, MainSince = now, Groups = RunIdentity.WithGroup(run.Groups, pgid) };
+    }
+
+    /// <summary>Where a signal forwarded to the service (SIGHUP, SIGUSR1…, <c>tend signal</c>) goes: the main process's group when it is proven the run's, else the main process.</summary>
     public static SignalTarget? MainTarget(RunIdentity run, IProcessTable table)
     {
         if (run.Main is not { } main || table.Processes.FirstOrDefault(p => main.Is(p) && !p.Gone) is not { Pid: > 0 } st) return null;

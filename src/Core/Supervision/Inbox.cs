@@ -1,7 +1,7 @@
 namespace Tend.Supervision;
 
 /// <summary>What wakes the supervisor's thread.</summary>
-internal enum MessageKind { ChildExited, Signal, Request }
+internal enum MessageKind { ChildExited, Signal, Request, Notify }
 
 /// <summary>One message: <see cref="Signal"/> is set for <see cref="MessageKind.Signal"/>, <see cref="Request"/> for
 /// <see cref="MessageKind.Request"/>.</summary>

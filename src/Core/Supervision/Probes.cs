@@ -20,10 +20,11 @@ internal readonly record struct ProbeResult(int Service, int Starts, ProbePurpos
 /// Checks in flight — readiness and liveness — run on the supervisor's thread without blocking it: a file check is one
 /// stat, a TCP check a non-blocking connect polled on later rounds, an HTTP check that connect then a GET and the status
 /// line of its answer (HTTP/1.0 on Tend's own sockets: System.Net.Http would cost PID 1 megabytes, see README
-/// "Performance"), a command check a child process reaped like any other. Owns every attempt's state; how each ended it
+/// "Performance"), a command check a child process reaped like any other, a watchdog check a look at the last
+/// WATCHDOG=1 the service sent (<see cref="Notify.NotifyDesk"/>; notify readiness is no attempt: READY=1 comes as a message). Owns every attempt's state; how each ended it
 /// hands back through <see cref="TakeResults"/>, and the supervisor records it through the reconciler.
 /// </summary>
-internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, Action spawned) : IDisposable
+internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, Action spawned, Notify.NotifyDesk? notify = null) : IDisposable
 {
     /// <summary>One attempt in flight.</summary>
     private sealed class Attempt
@@ -78,6 +79,14 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         };
         switch (check.Kind)
         {
+            case ReadinessKind.Notify:
+                return; // READY=1 arrives as a message (Notify.NotifyDesk): nothing to poll
+            case ReadinessKind.Watchdog:
+                {
+                    string? why = "no notify socket";
+                    End(attempt, notify?.WatchdogAlive(i, r, spec.Alive!.Interval, now, out why) ?? false, why);
+                    break;
+                }
             case ReadinessKind.File:
                 End(attempt, Path.Exists(check.Path), $"{check.Path} does not exist");
                 break;

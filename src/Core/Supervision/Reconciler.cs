@@ -73,7 +73,8 @@ internal static class Reconciler
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
                     break;
-                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r):
+                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r) && check.Kind != ReadinessKind.Notify:
+                    // (Notify readiness is not polled: READY=1 comes as a message, Notify.NotifyDesk.)
                     if (now >= r.NextCheckAt)
                     {
                         actions.Add(new(ActionKind.ReadyCheck, i));
@@ -112,7 +113,8 @@ internal static class Reconciler
                     }
                     else if (!r.Killed)
                     {
-                        var deadline = sent + timeout;
+                        // EXTEND_TIMEOUT_USEC= (sd_notify) may have moved the kill later: to at least that long from when it was said.
+                        var deadline = Math.Max(sent + timeout, r.StopExtendedUntil);
                         if (now >= deadline)
                         {
                             actions.Add(new(ActionKind.Signal, i, Signals.SIGKILL));
@@ -167,6 +169,7 @@ internal static class Reconciler
             Phase = ServicePhase.Running, Run = RunIdentity.Started(process, mark, now), StartedAt = now, Starts = r.Starts + 1,
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
             NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false, SpawnShortages = 0,
+            NotifyStatus = null, StopExtendedUntil = 0,
         };
 
     /// <summary>A failed or completed service asked to start again (<c>tend start</c>, <c>tend restart</c>) begins afresh; others are

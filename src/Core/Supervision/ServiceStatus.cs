@@ -29,6 +29,8 @@ internal sealed record ServiceStatus(string Name, string State, int? Pid, long? 
 
     /// <summary>While it runs: what its processes use (memory, CPU), read from /proc for this status; null otherwise.</summary>
     public ServiceUsage? Usage { get; init; }
+    /// <summary>What the service last said of itself with sd_notify's <c>STATUS=</c>, or null.</summary>
+    public string? NotifyStatus { get; init; }
 
     /// <summary>For a scheduled task: its schedule (expression and zone).</summary>
     public string? Schedule { get; init; }

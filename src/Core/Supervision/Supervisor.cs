@@ -33,12 +33,16 @@ internal sealed class Supervisor
     private readonly Command[] _commands;
     private readonly Probes _probes;
     private readonly IdleTrim _trim = new();
+    private readonly Notify.NotifyDesk? _notify;
+    private readonly Notify.SelfNotifier? _selfNotify;
     private ServiceOutput _output;
     private IRequestDesk? _requests;
     private Reaper? _reaper;
     private ImmutableArray<ServiceRuntime> _runtimes;
     private DesiredState _desired;
     private long _nextScanAt = long.MaxValue;
+    /// <summary>The last batch of notify datagrams did not empty the socket: another batch is read next round, without waiting.</summary>
+    private bool _notifyMore;
     private readonly RunTracker _runs;
 
     /// <summary>The state at the end of the latest round, for readers on other threads (<see cref="Latest"/>).</summary>
@@ -60,8 +64,11 @@ internal sealed class Supervisor
         _desired = DesiredState.AllUp(table.Count);
         _runs = new RunTracker(table, log, _self, _selfGroup, () => Now);
         _output = ServiceOutput.Inherited();
+        _selfNotify = Notify.SelfNotifier.FromEnvironment(log);
+        try { _notify = Notify.NotifyDesk.Open(table, log, () => _inbox.Post(new Message(MessageKind.Notify))); }
+        catch (Sockets.SocketFailure e) { throw new ArgumentException($"services declared with notify readiness or a watchdog need a notify socket, and {PlainMessage.Of(e)}"); }
         _commands = [.. table.Services.Select(ResolveCommand)];
-        _probes = new Probes(table, _spawner, log, () => _reaper!.Spawned());
+        _probes = new Probes(table, _spawner, log, () => _reaper!.Spawned(), _notify);
     }
 
     /// <summary>
@@ -71,14 +78,15 @@ internal sealed class Supervisor
     /// <exception cref="ArgumentException">An unknown user or group, or setpriv missing.</exception>
     private Command ResolveCommand(ServiceSpec spec)
     {
-        if (spec.User is null) return spec.Command;
+        var command = _notify?.Environment(spec, spec.Command) ?? spec.Command;
+        if (spec.User is null) return command;
         UserIdentity user;
         try { user = UserIdentity.Resolve(spec.User); }
         catch (ArgumentException e) { throw new ArgumentException($"service '{spec.Name}': {PlainMessage.Of(e)}"); }
         var setpriv = _spawner.Resolve("setpriv")
             ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux " +
                 $"in the image");
-        return Spawner.AsUser(spec.Command, user, setpriv);
+        return Spawner.AsUser(command, user, setpriv);
     }
 
     /// <summary>A monotonic clock in milliseconds.</summary>
@@ -175,7 +183,7 @@ internal sealed class Supervisor
 
                 // Wait for the next moment anything is due, or a message; then drain what came.
                 var wake = NextWake(plan);
-                var timeout = wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
+                var timeout = _notifyMore ? 0 : wake == long.MaxValue ? -1 : (int)Math.Clamp(wake - Now, 0, int.MaxValue);
                 PublishLatest();
                 _filter.Publish(_runtimes, _probes, _desired.ShuttingDown);
                 _filter.Asleep();
@@ -183,6 +191,7 @@ internal sealed class Supervisor
                 _filter.Awake();
                 if (took) Handle(message);
                 while (_inbox.TryTake(out message, 0)) Handle(message);
+                if (_notifyMore) Handle(new Message(MessageKind.Notify)); // the next batch of a flood, once per round
                 if (Now >= _nextScanAt) Scan();
                 if (Now >= _runs.NextLookAt && _runs.FollowStartups(ref _runtimes, Now))
                 {
@@ -195,6 +204,7 @@ internal sealed class Supervisor
         finally
         {
             _probes.Dispose();
+            _notify?.Dispose();
             _runs.Dispose();
             while (_inbox.TryTake(out var m, 0)) m.Request?.Refuse("tend is exiting");
             _requests?.Close();
@@ -238,6 +248,7 @@ internal sealed class Supervisor
         var now = Now;
         var wake = Math.Min(plan.WakeAt ?? long.MaxValue, Math.Min(_probes.NextDeadline(now), _requests?.NextDeadline ?? long.MaxValue));
         wake = Math.Min(Math.Min(wake, _runs.NextWake()), _drain?.DueAt ?? long.MaxValue);
+        wake = Math.Min(wake, _selfNotify?.NextWake ?? long.MaxValue);
         if (_runtimes.Any(r => r.Process is { IsChild: false }))
         {
             if (_nextScanAt == long.MaxValue) _nextScanAt = now + (long)_options.ScanInterval.TotalMilliseconds;
@@ -262,9 +273,16 @@ internal sealed class Supervisor
         return outcome.Changed;
     }
 
-    /// <summary>Records how the checks ended (<see cref="ServiceEvents.ApplyChecks"/>). True when a service became ready or
-    /// unhealthy.</summary>
-    private bool ApplyChecks() => ServiceEvents.ApplyChecks(_table, _log, _probes.TakeResults(), ref _runtimes, Now);
+    /// <summary>Records how the checks ended (<see cref="ServiceEvents.ApplyChecks"/>), the ones Tend polls and what services
+    /// said over sd_notify. True when a service became ready or unhealthy.</summary>
+    private bool ApplyChecks()
+    {
+        var results = _probes.TakeResults();
+        if (_notify is not null) results.AddRange(_notify.TakeResults());
+        var changed = ServiceEvents.ApplyChecks(_table, _log, results, ref _runtimes, Now);
+        _selfNotify?.Update(View);
+        return changed;
+    }
 
     /// <summary>The last stage: what is left in the container (or of Tend's runs) is stopped, the services' output drained.</summary>
     private int Exit(int code)
@@ -280,6 +298,7 @@ internal sealed class Supervisor
     {
         if (_desired.ShuttingDown) return;
         _log.Info($"stopping all services ({why})");
+        _selfNotify?.Stopping(why);
         _requests?.ShuttingDown(why);
         _desired = _desired with { ShuttingDown = true, ExitCode = code };
     }
@@ -296,6 +315,11 @@ internal sealed class Supervisor
         {
             case MessageKind.ChildExited:
                 ReapAll();
+                break;
+            case MessageKind.Notify when _notify is not null:
+                // At most a batch per round: a flood is read between the rest of the supervisor's work.
+                _notifyMore = _notify.Drain(ref _runtimes, Now, _self);
+                if (!_notifyMore) _notify.Drained();
                 break;
             case MessageKind.Request:
                 if (_requests is null) break;
