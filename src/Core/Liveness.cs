@@ -37,6 +37,7 @@ public sealed record Liveness
     public static Liveness Of(Readiness check)
     {
         ArgumentNullException.ThrowIfNull(check);
+        if (check.Kind == ReadinessKind.LogLine) throw new ArgumentException("a log line says once that a service is ready, not that it is still alive: give a tcp, http, file or command check", nameof(check));
         return new Liveness(check);
     }
 
@@ -67,7 +68,9 @@ public sealed record Liveness
 
     /// <summary>Parses a check as <c>--alive</c> takes it (the forms of <see cref="Readiness.Parse"/>).</summary>
     /// <exception cref="FormatException">The text is no check; the message says what was expected.</exception>
-    public static Liveness Parse(string text) => new(Readiness.Parse(text));
+    public static Liveness Parse(string text) => Readiness.Parse(text) is { Kind: ReadinessKind.LogLine }
+        ? throw new FormatException($"'{text}' is a log-line check, which says once that a service is ready, not that it is still alive: give tcp:, http:, file: or cmd:")
+        : new(Readiness.Parse(text));
 
     /// <inheritdoc/>
     public override string ToString() => Check.ToString();

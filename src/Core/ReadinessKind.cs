@@ -11,4 +11,6 @@ public enum ReadinessKind
     Command,
     /// <summary>An HTTP GET answers 2xx or 3xx.</summary>
     Http,
+    /// <summary>A line of the service's own output matches a regular expression (readiness only).</summary>
+    LogLine,
 }

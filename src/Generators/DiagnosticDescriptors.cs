@@ -73,7 +73,7 @@ internal static class DiagnosticDescriptors
     {
         NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
         InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible, RequiredNotOption, BadSchedule, BadAlive,
-        GeneratedMemberClash, ScheduleConflict, EmptyEnum, StdinTwice, StopBudget, ReadinessForDependents,
+        GeneratedMemberClash, ScheduleConflict, EmptyEnum, StdinTwice, StopBudget, ReadinessForDependents, BadLogLinePattern,
     };
 
     public static readonly DiagnosticDescriptor GeneratedMemberClash = Error("TEND021", "A member has the name of one the generator writes",
@@ -102,6 +102,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadAlive = Error("TEND020", "A service's Alive member is not a liveness check",
         "Service '{0}' {1}: declare 'public Tend.Liveness Alive => Tend.Liveness.Http(8080, \"/healthz\");' (or Tcp, File, " +
             "Run), or remove the member");
+
+    public static readonly DiagnosticDescriptor BadLogLinePattern = Error("TEND027", "A log-line readiness pattern is not a " +
+        "regular expression Tend can match",
+        "Readiness.LogLine pattern '{0}' is not a regular expression Tend can match: {1}; write a .NET regular expression " +
+            "that needs no backtracking (no backreferences, lookarounds, atomic groups or conditionals)");
 
     public static readonly DiagnosticDescriptor BadSchedule = Error("TEND019", "A schedule is not a cron expression",
         "Schedule '{0}' is not a cron expression: {1}; expected {2}");

@@ -11,6 +11,9 @@ internal static class GlobalFlags
     [
         FlagSpec.Switch("--log-prefix", "prefix every line a service prints with its name (default: services write straight " +
             "to stdout/stderr)"),
+        FlagSpec.Valued("--log-buffer", "[NAME=]SIZE", "how much of each service's recent output 'tend logs' keeps (default: " +
+            "64KiB per service); NAME=SIZE for one service (repeatable); 0: none kept, the services write straight to " +
+            "stdout/stderr", repeatable: true),
         FlagSpec.Valued("--log-format", "text|json", "format of Tend's own lines on stderr (default: text)"),
         FlagSpec.Valued("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
         FlagSpec.Valued("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL " +

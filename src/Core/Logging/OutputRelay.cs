@@ -44,10 +44,18 @@ internal sealed unsafe class OutputRelay
         }
     }
 
-    private sealed class Source(int fd, byte[] prefix)
+    private sealed class Source(int fd, byte[] prefix, bool raw, ServiceLogs? logs, int service, LogStream stream, int run)
     {
         public readonly int Fd = fd;
         public readonly byte[] Prefix = prefix;
+        /// <summary>The bytes are written as read (no prefix, no framing): only the copy kept in <see cref="Logs"/> is cut into lines.</summary>
+        public readonly bool Raw = raw;
+        public readonly ServiceLogs? Logs = logs;
+        public readonly int Service = service;
+        public readonly LogStream Stream = stream;
+        public readonly int Run = run;
+        /// <summary>When the bytes being framed were read (ms since the Unix epoch).</summary>
+        public long ReadAt;
         /// <summary>The most bytes of a line on one output line.</summary>
         public readonly int MaxContent = Math.Max(64, MaxLine - prefix.Length - 1);
         /// <summary>The start of a line whose end has not been read yet (rented while there is one).</summary>
@@ -99,12 +107,19 @@ internal sealed unsafe class OutputRelay
     }
 
     /// <summary>Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close) with <paramref name="prefix"/> before each line.</summary>
-    public void Add(int fd, byte[] prefix)
+    public void Add(int fd, byte[] prefix) => Add(fd, prefix, raw: false, null, 0, LogStream.Stdout, 0);
+
+    /// <summary>
+    /// Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close): <paramref name="raw"/>, its bytes
+    /// exactly as read; else each line with <paramref name="prefix"/> before it. Each line is also kept in
+    /// <paramref name="logs"/> (when given) as a line of run <paramref name="run"/> of service <paramref name="service"/>.
+    /// </summary>
+    public void Add(int fd, byte[] prefix, bool raw, ServiceLogs? logs, int service, LogStream stream, int run)
     {
         Libc.fcntl(fd, 4 /* F_SETFL */, Libc.O_NONBLOCK);
         lock (_gate)
         {
-            _sources.Add(new Source(fd, prefix));
+            _sources.Add(new Source(fd, prefix, raw, logs, service, stream, run));
             _sourcesChanged = true;
         }
         Wake();
@@ -238,6 +253,9 @@ internal sealed unsafe class OutputRelay
             var error = n < 0 ? Libc.LastError : 0;
             // The end: every writer closed the pipe (0), or it failed for good.
             var end = n == 0 || (n < 0 && error is not (Libc.EAGAIN or Libc.EINTR));
+            // Raw: the bytes go out as read, whatever the lines; framing below only feeds the log ring.
+            if (s.Raw && n > 0) Write(_in.AsSpan(carried, (int)n));
+            if (s.Logs is not null) s.ReadAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             Frame(s, _in.AsSpan(0, carried + (int)Math.Max(n, 0)), atEnd: end);
             Flush();
             if (end) return true;
@@ -288,6 +306,8 @@ internal sealed unsafe class OutputRelay
 
     private void Emit(Source s, ReadOnlySpan<byte> line)
     {
+        s.Logs?.Append(s.Service, s.Stream, s.Run, line, s.ReadAt);
+        if (s.Raw) return;
         var size = s.Prefix.Length + line.Length + 1;
         if (_outLength + size > _out!.Length) Flush();
         s.Prefix.CopyTo(_out.AsSpan(_outLength));

@@ -8,6 +8,13 @@ public sealed record SupervisorOptions
     /// <summary>Prefix each line of the services' output with the service name (through pipes); otherwise they inherit Tend's stdout and stderr.</summary>
     public bool LogPrefix { get; init; }
 
+    /// <summary>
+    /// The log ring size of a service that declares none, in bytes (<c>--log-buffer SIZE</c>; default
+    /// <see cref="ServiceLogs.DefaultCapacity"/>); 0: no service's output is kept, and the services write straight to
+    /// Tend's stdout and stderr without a copy (unless <c>--log-prefix</c>).
+    /// </summary>
+    public int LogBuffer { get; init; } = ServiceLogs.DefaultCapacity;
+
     /// <summary>The format of Tend's own lines on stderr.</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 

@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+
+namespace Tend.Logging;
+
+/// <summary>
+/// The last lines of one service's output, kept across its runs in at most <see cref="Capacity"/> bytes: each line is a
+/// 24-byte header (sequence, time, run, stream, length) and its text, one after the other in a circular byte buffer.
+/// When a line does not fit, the oldest lines go and are counted (<see cref="Dropped"/>). The buffer grows by doubling
+/// from 4 KiB as lines come, so a quiet service costs a few KiB; a busy one costs <see cref="Capacity"/> bytes and never
+/// more. Not thread-safe: its owner (<see cref="ServiceLogs"/>) holds its lock.
+/// </summary>
+internal sealed class LogRing(int capacity)
+{
+    private const int FirstSize = 4096;
+    private byte[] _buffer = [];
+    private long _head, _tail; // positions of the oldest byte and the next one to write; index = position % length
+    private int _count;
+
+    /// <summary>The most bytes kept, headers included.</summary>
+    public int Capacity { get; } = capacity;
+
+    /// <summary>The bytes the buffer holds now (what it costs: the array's length).</summary>
+    public int Allocated => _buffer.Length;
+
+    /// <summary>The lines kept now.</summary>
+    public int Count => _count;
+
+    /// <summary>Lines that were dropped to make room (the oldest first), since the start.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Lines added since the start.</summary>
+    public long Added { get; private set; }
+
+    /// <summary>Bytes of text added since the start (newlines not counted).</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>The longest text a line may keep in a ring of <paramref name="capacity"/> bytes (the rest of a longer line is cut).</summary>
+    public static int MaxText(int capacity) => Math.Max(0, capacity - LogEntry.Overhead);
+
+    /// <summary>Keeps one line, dropping the oldest ones until it fits; a line longer than fits is cut to <see cref="MaxText"/>.</summary>
+    public void Add(long sequence, long timeMs, LogStream stream, int run, ReadOnlySpan<byte> text)
+    {
+        Added++;
+        Bytes += text.Length;
+        if (Capacity < LogEntry.Overhead)
+        {
+            Dropped++;
+            return;
+        }
+        if (text.Length > MaxText(Capacity)) text = text[..MaxText(Capacity)];
+        var size = LogEntry.Overhead + text.Length;
+        if (Used + size > _buffer.Length && _buffer.Length < Capacity) Grow(Used + size);
+        while (Used + size > _buffer.Length) DropOldest();
+        Span<byte> header = stackalloc byte[LogEntry.Overhead];
+        BinaryPrimitives.WriteInt64LittleEndian(header, sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(header[8..], timeMs);
+        BinaryPrimitives.WriteInt32LittleEndian(header[16..], run);
+        BinaryPrimitives.WriteInt32LittleEndian(header[20..], text.Length | ((int)stream << 24));
+        CopyIn(_tail, header);
+        CopyIn(_tail + LogEntry.Overhead, text);
+        _tail += size;
+        _count++;
+    }
+
+    private long Used => _tail - _head;
+
+    /// <summary>Every line kept, oldest first, with <paramref name="service"/> as their service.</summary>
+    public void CopyTo(int service, List<LogEntry> into, long sinceMs = long.MinValue)
+    {
+        Span<byte> header = stackalloc byte[LogEntry.Overhead];
+        for (var p = _head; p < _tail;)
+        {
+            CopyOut(p, header);
+            var (entry, size) = Read(service, p, header);
+            if (entry.TimeMs >= sinceMs) into.Add(entry);
+            p += size;
+        }
+    }
+
+    private (LogEntry Entry, int Size) Read(int service, long p, ReadOnlySpan<byte> header)
+    {
+        var lengthAndStream = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
+        var length = lengthAndStream & 0xFFFFFF;
+        var text = new byte[length];
+        CopyOut(p + LogEntry.Overhead, text);
+        return (new LogEntry(service, BinaryPrimitives.ReadInt64LittleEndian(header), BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
+            (LogStream)(lengthAndStream >>> 24), BinaryPrimitives.ReadInt32LittleEndian(header[16..]), text), LogEntry.Overhead + length);
+    }
+
+    private void DropOldest()
+    {
+        Span<byte> header = stackalloc byte[LogEntry.Overhead];
+        CopyOut(_head, header);
+        _head += LogEntry.Overhead + (BinaryPrimitives.ReadInt32LittleEndian(header[20..]) & 0xFFFFFF);
+        _count--;
+        Dropped++;
+    }
+
+    /// <summary>A buffer of at least <paramref name="needed"/> bytes (doubling, at most <see cref="Capacity"/>), the lines kept moved to its start.</summary>
+    private void Grow(long needed)
+    {
+        var size = Math.Max(_buffer.Length, FirstSize);
+        while (size < needed && size < Capacity) size = (int)Math.Min((long)size * 2, Capacity);
+        size = Math.Min(size, Capacity);
+        var next = GC.AllocateUninitializedArray<byte>(size);
+        var used = (int)Used;
+        if (used > 0) CopyOut(_head, next.AsSpan(0, used));
+        _buffer = next;
+        _head = 0;
+        _tail = used;
+    }
+
+    private void CopyIn(long position, ReadOnlySpan<byte> data)
+    {
+        var at = (int)(position % _buffer.Length);
+        var first = Math.Min(data.Length, _buffer.Length - at);
+        data[..first].CopyTo(_buffer.AsSpan(at));
+        data[first..].CopyTo(_buffer);
+    }
+
+    private void CopyOut(long position, Span<byte> data)
+    {
+        var at = (int)(position % _buffer.Length);
+        var first = Math.Min(data.Length, _buffer.Length - at);
+        _buffer.AsSpan(at, first).CopyTo(data);
+        _buffer.AsSpan(0, data.Length - first).CopyTo(data[first..]);
+    }
+}
