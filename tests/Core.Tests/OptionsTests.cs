@@ -29,7 +29,7 @@ public class OptionsTests
     [InlineData(new[] { "" }, "argument 1 is empty")]
     [InlineData(new[] { "sleep 1", "  " }, "argument 2 is blank")]
     [InlineData(new[] { "--ready", "web" }, "option '--ready' got 'web': expected NAME=CHECK, such as web=tcp:8080")]
-    [InlineData(new[] { "--ready", "web=ftp:80" }, "'ftp:80' is not a check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH or cmd:COMMAND LINE")]
+    [InlineData(new[] { "--ready", "web=ftp:80" }, "'ftp:80' is not a check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or log:REGEX")]
     [InlineData(new[] { "--alive", "web=http:80/a b" }, "option '--alive' for 'web': '/a b' in 'http:80/a b' is not an HTTP path: it may hold no space or control character (write a space as %20)")]
     [InlineData(new[] { "--alive-failures", "0" }, "option '--alive-failures' got '0': expected a whole number of at least 1, such as 3")]
     [InlineData(new[] { "--alive", "web=tcp:1", "--alive", "web=tcp:2" }, "option '--alive' gives service 'web' two checks: give one")]

@@ -33,11 +33,11 @@ internal static class GlobalFlags
         FlagSpec.Switch("--keep-run", "as PID 1: leave /run as it is (default: first remove the previous boot's pid files, " +
             "lock files and cron @reboot markers, as a container restart is a boot)"),
         FlagSpec.Valued("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, " +
-            "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH or cmd:COMMAND (repeatable)", repeatable: true),
+            "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH, cmd:COMMAND or log:REGEX (a line of its output matches; repeatable)", repeatable: true),
         FlagSpec.Valued("--ready-interval", "DURATION", "for --ready checks: time between attempts (default: 100ms)"),
         FlagSpec.Valued("--ready-timeout", "DURATION", "for --ready checks: how long one attempt may take (default: 1s)"),
         FlagSpec.Valued("--alive", "NAME=CHECK", "when service NAME counts as alive, checked once it is ready; the kinds of " +
-            "--ready (repeatable)", repeatable: true),
+            "--ready but log: (repeatable)", repeatable: true),
         FlagSpec.Valued("--alive-interval", "DURATION", "for --alive checks: time between checks (default: 10s)"),
         FlagSpec.Valued("--alive-timeout", "DURATION", "for --alive checks: how long one check may take (default: 1s)"),
         FlagSpec.Valued("--alive-failures", "N", "for --alive checks: failures in a row after which the service is restarted " +

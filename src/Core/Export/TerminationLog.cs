@@ -43,7 +43,8 @@ internal static class TerminationLog
     public static string Message(int code, string service, ExitStatus? exit, string? reason, IReadOnlyList<byte[]> serviceLines)
     {
         var how = exit is { Unknown: false } e ? (e.Signal != 0 ? $"it was killed by {Signals.Name(e.Signal)}" : $"it exited with code {e.Code}") : "it never ran";
-        var why = reason is null ? "" : $" ({reason.Replace('\n', ' ')})";
+        // The reason, unless it only says again how the run ended ("exited with exit code 3 and its restart policy is Never").
+        var why = reason is null || (exit is { Unknown: false } x && reason.StartsWith($"exited with {x}", StringComparison.Ordinal)) ? "" : $" ({reason.Replace('\n', ' ')})";
         var head = $"tend: service '{service}' failed: {how}{why}; the container ended with exit code {code}.\n";
         if (serviceLines.Count == 0) return Fit(head + $"'{service}' wrote nothing that Tend kept (its log buffer is off, or it printed nothing).\n");
         var intro = $"The last lines of '{service}':\n";
