@@ -51,13 +51,19 @@ internal sealed class LogRing(int capacity)
         var size = LogEntry.Overhead + text.Length;
         if (Used + size > _buffer.Length && _buffer.Length < Capacity) Grow(Used + size);
         while (Used + size > _buffer.Length) DropOldest();
-        Span<byte> header = stackalloc byte[LogEntry.Overhead];
+        var at = (int)(_tail % _buffer.Length);
+        // Where it fits before the buffer's end (nearly always), straight in; else in two pieces.
+        Span<byte> header = at + size <= _buffer.Length ? _buffer.AsSpan(at, LogEntry.Overhead) : stackalloc byte[LogEntry.Overhead];
         BinaryPrimitives.WriteInt64LittleEndian(header, sequence);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], timeMs);
         BinaryPrimitives.WriteInt32LittleEndian(header[16..], run);
         BinaryPrimitives.WriteInt32LittleEndian(header[20..], text.Length | ((int)stream << 24));
-        CopyIn(_tail, header);
-        CopyIn(_tail + LogEntry.Overhead, text);
+        if (at + size <= _buffer.Length) text.CopyTo(_buffer.AsSpan(at + LogEntry.Overhead));
+        else
+        {
+            CopyIn(_tail, header);
+            CopyIn(_tail + LogEntry.Overhead, text);
+        }
         _tail += size;
         _count++;
     }

@@ -56,6 +56,8 @@ internal sealed unsafe class OutputRelay
         public readonly int Run = run;
         /// <summary>When the bytes being framed were read (ms since the Unix epoch).</summary>
         public long ReadAt;
+        /// <summary>The lines of the read being framed (offset in the read buffer, length), kept in <see cref="Logs"/> together after it.</summary>
+        public readonly List<(int Start, int Length)> Kept = [];
         /// <summary>The most bytes of a line on one output line.</summary>
         public readonly int MaxContent = Math.Max(64, MaxLine - prefix.Length - 1);
         /// <summary>The start of a line whose end has not been read yet (rented while there is one).</summary>
@@ -257,6 +259,12 @@ internal sealed unsafe class OutputRelay
             if (s.Raw && n > 0) Write(_in.AsSpan(carried, (int)n));
             if (s.Logs is not null) s.ReadAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             Frame(s, _in.AsSpan(0, carried + (int)Math.Max(n, 0)), atEnd: end);
+            // One lock of the ring for all the lines of a read, not one per line.
+            if (s.Kept.Count > 0)
+            {
+                s.Logs!.Append(s.Service, s.Stream, s.Run, _in, s.Kept, s.ReadAt);
+                s.Kept.Clear();
+            }
             Flush();
             if (end) return true;
             if (n < 0 || !untilEnd) return false;
@@ -306,7 +314,8 @@ internal sealed unsafe class OutputRelay
 
     private void Emit(Source s, ReadOnlySpan<byte> line)
     {
-        s.Logs?.Append(s.Service, s.Stream, s.Run, line, s.ReadAt);
+        if (s.Logs is not null)
+            s.Kept.Add(((int)System.Runtime.CompilerServices.Unsafe.ByteOffset(ref _in![0], ref System.Runtime.InteropServices.MemoryMarshal.GetReference(line)), line.Length));
         if (s.Raw) return;
         var size = s.Prefix.Length + line.Length + 1;
         if (_outLength + size > _out!.Length) Flush();

@@ -51,7 +51,7 @@ public sealed class ServiceLogs
     /// <summary>Whether any service's output is kept.</summary>
     public bool KeepsAny => Enumerable.Range(0, Count).Any(Keeps);
 
-    /// <summary>Keeps one line of service <paramref name="service"/>'s run <paramref name="run"/> (called by the relay's threads).</summary>
+    /// <summary>Keeps one line of service <paramref name="service"/>'s run <paramref name="run"/>.</summary>
     internal void Append(int service, LogStream stream, int run, ReadOnlySpan<byte> text, long timeMs)
     {
         var ring = _rings[service];
@@ -61,6 +61,30 @@ public sealed class ServiceLogs
             sequence = Interlocked.Increment(ref _sequence); // under the ring's lock: a service's lines are in the order of their sequence numbers
             ring.Add(sequence, timeMs, stream, run, text);
         }
+        After(service, stream, run, text, timeMs, sequence);
+    }
+
+    /// <summary>
+    /// Keeps the lines <paramref name="lines"/> (offset, length) of <paramref name="buffer"/>, all of service
+    /// <paramref name="service"/>'s run <paramref name="run"/> and read at once (called by the relay's threads: one lock
+    /// and one block of sequence numbers for all the lines of a read).
+    /// </summary>
+    internal void Append(int service, LogStream stream, int run, byte[] buffer, List<(int Start, int Length)> lines, long timeMs)
+    {
+        var ring = _rings[service];
+        long first;
+        lock (ring)
+        {
+            first = Interlocked.Add(ref _sequence, lines.Count) - lines.Count + 1;
+            for (var k = 0; k < lines.Count; k++) ring.Add(first + k, timeMs, stream, run, buffer.AsSpan(lines[k].Start, lines[k].Length));
+        }
+        if (_ready[service] is null && Volatile.Read(ref _followers).Length == 0) return;
+        for (var k = 0; k < lines.Count; k++) After(service, stream, run, buffer.AsSpan(lines[k].Start, lines[k].Length), timeMs, first + k);
+    }
+
+    /// <summary>What follows keeping a line: the readiness match, the followers.</summary>
+    private void After(int service, LogStream stream, int run, ReadOnlySpan<byte> text, long timeMs, long sequence)
+    {
         if (_ready[service] is { } pattern && run > Volatile.Read(ref _matchedRun[service]) && Matches(pattern, text))
             Volatile.Write(ref _matchedRun[service], run);
         var followers = Volatile.Read(ref _followers);
