@@ -259,12 +259,7 @@ internal sealed unsafe class OutputRelay
             if (s.Raw && n > 0) Write(_in.AsSpan(carried, (int)n));
             if (s.Logs is not null) s.ReadAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             Frame(s, _in.AsSpan(0, carried + (int)Math.Max(n, 0)), atEnd: end);
-            // One lock of the ring for all the lines of a read, not one per line.
-            if (s.Kept.Count > 0)
-            {
-                s.Logs!.Append(s.Service, s.Stream, s.Run, _in, s.Kept, s.ReadAt);
-                s.Kept.Clear();
-            }
+            KeepLines(s);
             Flush();
             if (end) return true;
             if (n < 0 || !untilEnd) return false;
@@ -312,10 +307,25 @@ internal sealed unsafe class OutputRelay
         return max;
     }
 
+    /// <summary>The most lines kept in the ring under one lock.</summary>
+    private const int MaxBatch = 1024;
+
+    /// <summary>Keeps the lines framed so far of this read in the source's ring: one lock for all of them, not one per line.</summary>
+    private void KeepLines(Source s)
+    {
+        if (s.Kept.Count == 0) return;
+        s.Logs!.Append(s.Service, s.Stream, s.Run, _in!, s.Kept, s.ReadAt);
+        s.Kept.Clear();
+    }
+
     private void Emit(Source s, ReadOnlySpan<byte> line)
     {
         if (s.Logs is not null)
+        {
             s.Kept.Add(((int)System.Runtime.CompilerServices.Unsafe.ByteOffset(ref _in![0], ref System.Runtime.InteropServices.MemoryMarshal.GetReference(line)), line.Length));
+            // A read of short lines (256 KiB of empty ones) is kept in batches: the list stays small.
+            if (s.Kept.Count == MaxBatch) KeepLines(s);
+        }
         if (s.Raw) return;
         var size = s.Prefix.Length + line.Length + 1;
         if (_outLength + size > _out!.Length) Flush();
