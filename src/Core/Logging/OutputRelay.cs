@@ -239,7 +239,7 @@ internal sealed unsafe class OutputRelay
     private bool Pump(Source s, bool untilEnd)
     {
         _in ??= new byte[MaxLine + ReadSize];
-        _out ??= new byte[OutSize];
+        if (!s.Raw) _out ??= new byte[OutSize]; // raw sources write what they read: no output buffer
         while (true)
         {
             var carried = s.CarryLength;
