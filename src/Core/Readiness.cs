@@ -116,7 +116,7 @@ public sealed record Readiness
             var words = string.Concat(e.Error.ToString().Select((c, k) => k > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
             return $"{words} at offset {e.Offset}";
         }
-        catch (ArgumentException e) { return e.Message; }
+        catch (ArgumentException e) { return Logging.PlainMessage.Of(e); }
         catch (NotSupportedException) { return NotSupported; }
     }
 
