@@ -249,6 +249,10 @@ public static class ControlClient
                         first = false;
                         if (Refused(root) is { } code) return code;
                         several = root.GetProperty("services").GetArrayLength() > 1;
+                        if (root.TryGetProperty("capacity", out var capacity))
+                            foreach (var p in capacity.EnumerateObject())
+                                if (p.Value.GetInt64() == 0)
+                                    FdWriter.Write(2, $"tend: {p.Name}: its output is not kept (--log-buffer 0 or {p.Name}=0: it writes straight to the container's stdout and stderr)\n");
                         if (request.Lines is null && request.Since is null)
                             foreach (var p in root.GetProperty("dropped").EnumerateObject())
                                 if (p.Value.GetInt64() > 0)

@@ -98,7 +98,7 @@ public sealed class ControlDesk : IRequestDesk
         {
             var since = req.Since is { } d ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)d.TotalMilliseconds : long.MinValue;
             var tail = _logs.Tail(selected, req.Lines, since);
-            var header = ControlReply.LogHeader(Enumerable.Range(0, _table.Count).Where(i => selected[i]).Select(i => (_table.Services[i].Name, _logs.Stats(i).Dropped)));
+            var header = ControlReply.LogHeader(Enumerable.Range(0, _table.Count).Where(i => selected[i]).Select(i => (_table.Services[i].Name, _logs.Stats(i).Dropped, _logs.Stats(i).Capacity)));
             if (!Send(client, header) || !SendLines(client, tail, null)) return;
             if (follower is null) return;
             var sent = tail.Select(e => e.Sequence).ToHashSet();

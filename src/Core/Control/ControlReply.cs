@@ -54,17 +54,22 @@ public static class ControlReply
     });
 
     /// <summary>
-    /// The first line of a <c>logs</c> answer: <c>{"ok":true,"services":[…],"dropped":{"NAME":N}}</c>, with each service's
-    /// lines dropped from its ring since Tend started (older output that is no longer kept). Log lines follow (<see cref="LogLine"/>).
+    /// The first line of a <c>logs</c> answer: <c>{"ok":true,"services":[…],"dropped":{"NAME":N},"capacity":{"NAME":BYTES}}</c>,
+    /// with each service's lines dropped from its ring since Tend started (older output no longer kept) and its ring's
+    /// size in bytes (0: its output is not kept). Log lines follow (<see cref="LogLine"/>).
     /// </summary>
-    public static string LogHeader(IEnumerable<(string Name, long Dropped)> services) => Write(w =>
+    public static string LogHeader(IEnumerable<(string Name, long Dropped, int Capacity)> services) => Write(w =>
     {
+        var list = services.ToList();
         w.WriteBoolean("ok", true);
         w.WriteStartArray("services");
-        foreach (var (name, _) in services) w.WriteStringValue(name);
+        foreach (var (name, _, _) in list) w.WriteStringValue(name);
         w.WriteEndArray();
         w.WriteStartObject("dropped");
-        foreach (var (name, dropped) in services) w.WriteNumber(name, dropped);
+        foreach (var (name, dropped, _) in list) w.WriteNumber(name, dropped);
+        w.WriteEndObject();
+        w.WriteStartObject("capacity");
+        foreach (var (name, _, capacity) in list) w.WriteNumber(name, capacity);
         w.WriteEndObject();
     });
 

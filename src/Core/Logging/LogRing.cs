@@ -7,12 +7,15 @@ namespace Tend.Logging;
 /// 24-byte header (sequence, time, run, stream, length) and its text, one after the other in a circular byte buffer.
 /// When a line does not fit, the oldest lines go and are counted (<see cref="Dropped"/>). The buffer grows by doubling
 /// from 4 KiB as lines come, so a quiet service costs a few KiB; a busy one costs <see cref="Capacity"/> bytes and never
-/// more. Not thread-safe: its owner (<see cref="ServiceLogs"/>) holds its lock.
+/// more. The buffer is native memory, not the GC's: the one it grows out of is freed at once (no garbage waiting for a
+/// collection, no GC budget touched), and its pages cost memory only once written. It lives as long as Tend. Not
+/// thread-safe: its owner (<see cref="ServiceLogs"/>) holds its lock.
 /// </summary>
-internal sealed class LogRing(int capacity)
+internal sealed unsafe class LogRing(int capacity)
 {
     private const int FirstSize = 4096;
-    private byte[] _buffer = [];
+    private byte* _memory;
+    private int _length;
     private long _head, _tail; // positions of the oldest byte and the next one to write; index = position % length
     private int _count;
 
@@ -20,7 +23,9 @@ internal sealed class LogRing(int capacity)
     public int Capacity { get; } = capacity;
 
     /// <summary>The bytes the buffer holds now (what it costs: the array's length).</summary>
-    public int Allocated => _buffer.Length;
+    public int Allocated => _length;
+
+    private Span<byte> Buffer => new(_memory, _length);
 
     /// <summary>The lines kept now.</summary>
     public int Count => _count;
@@ -49,16 +54,16 @@ internal sealed class LogRing(int capacity)
         }
         if (text.Length > MaxText(Capacity)) text = text[..MaxText(Capacity)];
         var size = LogEntry.Overhead + text.Length;
-        if (Used + size > _buffer.Length && _buffer.Length < Capacity) Grow(Used + size);
-        while (Used + size > _buffer.Length) DropOldest();
-        var at = (int)(_tail % _buffer.Length);
+        if (Used + size > _length && _length < Capacity) Grow(Used + size);
+        while (Used + size > _length) DropOldest();
+        var at = (int)(_tail % _length);
         // Where it fits before the buffer's end (nearly always), straight in; else in two pieces.
-        Span<byte> header = at + size <= _buffer.Length ? _buffer.AsSpan(at, LogEntry.Overhead) : stackalloc byte[LogEntry.Overhead];
+        Span<byte> header = at + size <= _length ? Buffer.Slice(at, LogEntry.Overhead) : stackalloc byte[LogEntry.Overhead];
         BinaryPrimitives.WriteInt64LittleEndian(header, sequence);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], timeMs);
         BinaryPrimitives.WriteInt32LittleEndian(header[16..], run);
         BinaryPrimitives.WriteInt32LittleEndian(header[20..], text.Length | ((int)stream << 24));
-        if (at + size <= _buffer.Length) text.CopyTo(_buffer.AsSpan(at + LogEntry.Overhead));
+        if (at + size <= _length) text.CopyTo(Buffer[(at + LogEntry.Overhead)..]);
         else
         {
             CopyIn(_tail, header);
@@ -105,30 +110,32 @@ internal sealed class LogRing(int capacity)
     /// <summary>A buffer of at least <paramref name="needed"/> bytes (doubling, at most <see cref="Capacity"/>), the lines kept moved to its start.</summary>
     private void Grow(long needed)
     {
-        var size = Math.Max(_buffer.Length, FirstSize);
+        var size = Math.Max(_length, FirstSize);
         while (size < needed && size < Capacity) size = (int)Math.Min((long)size * 2, Capacity);
         size = Math.Min(size, Capacity);
-        var next = GC.AllocateUninitializedArray<byte>(size);
+        var next = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)size);
         var used = (int)Used;
-        if (used > 0) CopyOut(_head, next.AsSpan(0, used));
-        _buffer = next;
+        if (used > 0) CopyOut(_head, new Span<byte>(next, used));
+        System.Runtime.InteropServices.NativeMemory.Free(_memory);
+        _memory = next;
+        _length = size;
         _head = 0;
         _tail = used;
     }
 
     private void CopyIn(long position, ReadOnlySpan<byte> data)
     {
-        var at = (int)(position % _buffer.Length);
-        var first = Math.Min(data.Length, _buffer.Length - at);
-        data[..first].CopyTo(_buffer.AsSpan(at));
-        data[first..].CopyTo(_buffer);
+        var at = (int)(position % _length);
+        var first = Math.Min(data.Length, _length - at);
+        data[..first].CopyTo(Buffer[at..]);
+        data[first..].CopyTo(Buffer);
     }
 
     private void CopyOut(long position, Span<byte> data)
     {
-        var at = (int)(position % _buffer.Length);
-        var first = Math.Min(data.Length, _buffer.Length - at);
-        _buffer.AsSpan(at, first).CopyTo(data);
-        _buffer.AsSpan(0, data.Length - first).CopyTo(data[first..]);
+        var at = (int)(position % _length);
+        var first = Math.Min(data.Length, _length - at);
+        Buffer.Slice(at, first).CopyTo(data);
+        Buffer[..(data.Length - first)].CopyTo(data[first..]);
     }
 }

@@ -133,6 +133,20 @@ public sealed class LogsProcessTests : IDisposable
     }
 
     [Fact]
+    public void With_the_buffer_off_a_service_writes_straight_to_tends_stdout_and_logs_says_nothing_is_kept()
+    {
+        using var t = Start("--log-buffer", "0", "sh -c 'echo straight through; exec sleep 1000'");
+        t.WaitForStdout("straight through\n");
+        // No pipe of Tend's between them: the service's stdout is Tend's own.
+        var sleep = t.Find("sleep")!.Value;
+        Assert.Equal(new FileInfo($"/proc/{t.Pid}/fd/1").LinkTarget, new FileInfo($"/proc/{sleep}/fd/1").LinkTarget);
+        var (code, output, err) = t.Ctl("logs", "sh");
+        Assert.Equal(0, code);
+        Assert.Equal("", output);
+        Assert.Contains("tend: sh: its output is not kept (--log-buffer 0 or sh=0", err);
+    }
+
+    [Fact]
     public void A_one_shot_tasks_output_is_kept_and_log_line_readiness_starts_the_dependent_only_after_the_line()
     {
         using var t = Start([], scenario: "log-ready:" + P("go"));
