@@ -5,15 +5,14 @@ namespace Tend.Logging;
 /// <summary>
 /// The last lines of one service's output, kept across its runs in at most <see cref="Capacity"/> bytes: each line is a
 /// 24-byte header (sequence, time, run, stream, length) and its text, one after the other in a circular byte buffer.
-/// When a line does not fit, the oldest lines go and are counted (<see cref="Dropped"/>). The buffer grows by doubling
-/// from 4 KiB as lines come, so a quiet service costs a few KiB; a busy one costs <see cref="Capacity"/> bytes and never
-/// more. The buffer is native memory, not the GC's: the one it grows out of is freed at once (no garbage waiting for a
-/// collection, no GC budget touched), and its pages cost memory only once written. It lives as long as Tend. Not
-/// thread-safe: its owner (<see cref="ServiceLogs"/>) holds its lock.
+/// When a line does not fit, the oldest lines go and are counted (<see cref="Dropped"/>). The buffer is native memory
+/// (not the GC's), reserved at the service's first line and never moved or freed: the kernel gives a page memory at its
+/// first write, and lines are written in order, so a quiet service costs a page or two and a busy one its capacity, never
+/// more. (Growing it by doubling was measured to cost twice as much: the smaller buffers left behind were not reused.)
+/// Not thread-safe: its owner (<see cref="ServiceLogs"/>) holds its lock.
 /// </summary>
 internal sealed unsafe class LogRing(int capacity)
 {
-    private const int FirstSize = 4096;
     private byte* _memory;
     private int _length;
     private long _head, _tail; // positions of the oldest byte and the next one to write; index = position % length
@@ -22,7 +21,7 @@ internal sealed unsafe class LogRing(int capacity)
     /// <summary>The most bytes kept, headers included.</summary>
     public int Capacity { get; } = capacity;
 
-    /// <summary>The bytes the buffer holds now (what it costs: the array's length).</summary>
+    /// <summary>The bytes reserved for the buffer: 0 until the first line, then <see cref="Capacity"/> (pages cost memory once written).</summary>
     public int Allocated => _length;
 
     private Span<byte> Buffer => new(_memory, _length);
@@ -54,7 +53,7 @@ internal sealed unsafe class LogRing(int capacity)
         }
         if (text.Length > MaxText(Capacity)) text = text[..MaxText(Capacity)];
         var size = LogEntry.Overhead + text.Length;
-        if (Used + size > _length && _length < Capacity) Grow(Used + size);
+        if (_length == 0) Reserve();
         while (Used + size > _length) DropOldest();
         var at = (int)(_tail % _length);
         // Where it fits before the buffer's end (nearly always), straight in; else in two pieces.
@@ -107,20 +106,11 @@ internal sealed unsafe class LogRing(int capacity)
         Dropped++;
     }
 
-    /// <summary>A buffer of at least <paramref name="needed"/> bytes (doubling, at most <see cref="Capacity"/>), the lines kept moved to its start.</summary>
-    private void Grow(long needed)
+    /// <summary>Reserves the buffer: <see cref="Capacity"/> bytes, untouched (malloc takes them from the top of its heap, or maps them).</summary>
+    private void Reserve()
     {
-        var size = Math.Max(_length, FirstSize);
-        while (size < needed && size < Capacity) size = (int)Math.Min((long)size * 2, Capacity);
-        size = Math.Min(size, Capacity);
-        var next = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)size);
-        var used = (int)Used;
-        if (used > 0) CopyOut(_head, new Span<byte>(next, used));
-        System.Runtime.InteropServices.NativeMemory.Free(_memory);
-        _memory = next;
-        _length = size;
-        _head = 0;
-        _tail = used;
+        _memory = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)Capacity);
+        _length = Capacity;
     }
 
     private void CopyIn(long position, ReadOnlySpan<byte> data)

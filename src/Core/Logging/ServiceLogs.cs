@@ -14,7 +14,7 @@ public sealed class ServiceLogs
 {
     /// <summary>
     /// The default ring size per service, in bytes: 64 KiB, about 600 lines of 100 bytes. Measured (README, "Operating a
-    /// container: logs"): a full ring costs its size in PSS and nothing while the service is quiet (it grows from 4 KiB).
+    /// container: logs"): a full ring costs its size in PSS, a quiet service's a page or two (its pages are touched only as lines are written).
     /// Canonical Pebble keeps 100 KB per service.
     /// </summary>
     public const int DefaultCapacity = 64 * 1024;
