@@ -18,6 +18,7 @@ internal static class LogRingBench
             ("log buffers off (--log-buffer 0), quiet services", "0", 0),
             ("log buffers on (64 KiB each), quiet services", "64KiB", 0),
             ("log buffers off (--log-buffer 0), each service wrote 1 MB", "0", 1_000_000),
+            ("log buffers off, relayed (--log-prefix --log-buffer 0), each service wrote 1 MB", "0 --log-prefix", 1_000_000),
             ("log buffers of 64 KiB (the default), each service wrote 1 MB (rings full)", "64KiB", 1_000_000),
             ("log buffers of 100 KiB (Pebble's size), each service wrote 1 MB (rings full)", "100KiB", 1_000_000),
         })
@@ -25,7 +26,7 @@ internal static class LogRingBench
             progress($"measuring tend's PSS at N={n}: {label}…");
             // Each service writes its share of 100-byte lines, then waits (sleep stays a child of the same run).
             var script = bytes == 0 ? "exec sleep 100000" : $"yes 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c {bytes}; exec sleep 100000";
-            string[] command = [tend, "--no-adopt", "--keep-run", "--no-control", "--log-buffer", buffer, "--", .. Enumerable.Range(0, n).Select(_ => $"sh -c '{script}'")];
+            string[] command = [tend, "--no-adopt", "--keep-run", "--no-control", "--log-buffer", .. buffer.Split(' '), "--", .. Enumerable.Range(0, n).Select(_ => $"sh -c '{script}'")];
             var started = 0;
             using var ns = Ns.Start(command, line => { if (line.Contains("started (pid", StringComparison.Ordinal)) Interlocked.Increment(ref started); });
             var sw = Stopwatch.StartNew();
