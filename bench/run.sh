@@ -8,13 +8,15 @@
 #                        nginx as plain `nginx` and via `service nginx start` (Tend as PID 1 of a PID + mount namespace,
 #                        private tmpfs /run and log directory, config copies bind-mounted; installs apache2 and nginx)
 #   --apache             --daemons plus the older `/etc/init.d/apache2 start` restart rows: the full suite
-#   --rows standard,schedule,relay,liveness,http,daemonize,apache,nginx,apache-initd   only these groups of rows (quick runs), --daemon-samples 10
+#   --rows standard,schedule,relay,logs,liveness,http,daemonize,apache,nginx,apache-initd   only these groups of rows (quick runs), --daemon-samples 10
 #                        (schedule: idle wake-ups between the due times of a task due every minute, and PSS with and without it)
-#   relay (default)      relaying 200 MB of 100-byte lines from 1 and from 10 services: tend --log-prefix against cat,
+#   relay (default)      relaying 200 MB of 100-byte lines from 1 and from 10 services: tend (raw, log buffer on),
+#                        tend --log-prefix (buffer on, and off) against cat,
 #                        supervisord (stdout_logfile=/dev/stdout), s6-log and sed -u; --relay-samples 3
 #   liveness (default)   idle CPU and wake-ups, and PSS, at N=50 services each with a 1 s TCP liveness check
 #   http (default)       Tend's --http endpoint at N=50: one /metrics scrape (µs), CPU per HTTP probe against an exec
 #                        `tend health` probe, PSS and idle wake-ups with the endpoint on and off
+#   logs (default)       PSS at N=50 with the log rings off, on but quiet, and full (each service wrote 1 MB) at 64 KiB and 100 KiB
 # Writes bench/out/results.md and bench/out/results.json. Quick run of the daemon rows only:
 #   bash bench/run.sh --rows daemonize,apache,nginx --only tend
 set -euo pipefail

@@ -363,6 +363,17 @@ try
         foreach (var r in DaemonBench.Run(opts, notes, opts.Want("apache"), opts.Want("nginx")))
             Put(r.Name, "tend", $"{F(r.Median)} {r.Unit} ({F(r.Min)}–{F(r.Max)}, n={r.Count})", r.Median, r.Unit);
 
+    // What the log rings cost (tend logs): PSS with them off, on but quiet, and full.
+    if (opts.Want("logs") && peers.OfType<TendPeer>().FirstOrDefault() is { } logged)
+    {
+        try
+        {
+            foreach (var r in LogRingBench.Run(logged.Binary, opts.Services, Console.Error.WriteLine))
+                Put(r.Measure, logged.Name, $"{F(r.PssMiB)} MiB", r.PssMiB, "MiB");
+        }
+        catch (Exception e) { Put("own memory with log rings", logged.Name, "failed: " + e.Message.Split('\n')[0]); }
+    }
+
     // Relaying output: Tend's --log-prefix against a plain pipe copy and the relays users would otherwise use.
     List<RelayBench.Result> relays = [];
     if (opts.Want("relay") && peers.Any(p => p is TendPeer))
@@ -417,7 +428,7 @@ internal sealed record BenchOptions(string Tend, int Services, int Samples, int 
     /// <summary>Whether a group of rows is measured: --rows when given, else the standard rows plus --apache / --daemons.</summary>
     public bool Want(string group) => Rows.Length > 0 ? Rows.Contains(group) : group switch
     {
-        "standard" or "schedule" or "relay" or "liveness" or "http" => true,
+        "standard" or "schedule" or "relay" or "liveness" or "http" or "logs" => true,
         "apache-initd" => Apache,
         "daemonize" or "apache" or "nginx" => Daemons,
         _ => false,

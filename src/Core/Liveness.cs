@@ -35,6 +35,7 @@ public sealed record Liveness
     public static Liveness Of(Readiness check)
     {
         ArgumentNullException.ThrowIfNull(check);
+        if (check.Kind == ReadinessKind.LogLine) throw new ArgumentException("a log line says once that a service is ready, not that it is still alive: give a tcp, http, file or command check", nameof(check));
         return new Liveness(check);
     }
 
@@ -92,12 +93,19 @@ public sealed record Liveness
         {
             var value = text["watchdog:".Length..];
             if (!Duration.TryParse(value, out var deadline) || deadline < TimeSpan.FromMilliseconds(1))
-                throw new FormatException($"'{value}' in '{text}' is not a watchdog deadline: expected a duration of at least 1ms, such as 30s");
+                throw new FormatException($"'{value}' in '{text}' is not a watchdog deadline: expected a duration of at least 1ms, " +
+                    "such as 30s");
             return Watchdog(deadline);
         }
-        if (text == "notify") throw new FormatException("'notify' is a readiness check: for liveness by sd_notify give watchdog:DURATION, such as watchdog:30s");
-        try { return new(Readiness.Parse(text)); }
+        if (text == "notify")
+            throw new FormatException("'notify' is a readiness check: for liveness by sd_notify give watchdog:DURATION, such as watchdog:30s");
+        Readiness check;
+        try { check = Readiness.Parse(text); }
         catch (FormatException) when (!text.Contains(':')) { throw new FormatException($"'{text}' is not a check: expected {Expected}"); }
+        return check.Kind == ReadinessKind.LogLine
+            ? throw new FormatException($"'{text}' is a log-line check, which says once that a service is ready, not that it is " +
+                "still alive: give tcp:, http:, file:, cmd: or watchdog:")
+            : new(check);
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace Tend;
 
@@ -34,6 +35,9 @@ public sealed record Readiness
 
     /// <summary>For <see cref="ReadinessKind.Command"/>: the command that must exit 0 (run without a shell, output discarded).</summary>
     public Command? Command { get; private init; }
+
+    /// <summary>For <see cref="ReadinessKind.LogLine"/>: the regular expression (.NET syntax, matched without backtracking) a line must match.</summary>
+    public string? Pattern { get; private init; }
 
     /// <summary>Time between attempts (default 100ms).</summary>
     public TimeSpan Interval { get; init; } = ServiceDefaults.ReadyIntervalValue;
@@ -97,9 +101,51 @@ public sealed record Readiness
     /// <summary>The check behind <see cref="Liveness.Watchdog"/>: <c>WATCHDOG=1</c> at least every <paramref name="deadline"/>.</summary>
     internal static Readiness WatchdogCheck(TimeSpan deadline) => new(ReadinessKind.Watchdog) { Interval = deadline };
 
+    /// <summary>
+    /// Ready once a line the service writes (stdout or stderr, in its current run) matches <paramref name="pattern"/>,
+    /// a .NET regular expression run by the non-backtracking engine (<see cref="RegexOptions.NonBacktracking"/>: time linear
+    /// in the line, so no pattern can stall Tend), against the first <see cref="Logging.ServiceLogs.MaxMatchedBytes"/>
+    /// bytes of each line. The service's output goes through Tend's relay (it is kept, see README "Operating a
+    /// container: logs"). Checked at compile time in declarations (TEND027).
+    /// </summary>
+    /// <example><c>public Readiness Ready => Readiness.LogLine("ready to accept connections");</c></example>
+    /// <exception cref="ArgumentException">The pattern is empty, not a regular expression, or uses what the non-backtracking engine lacks (backreferences, lookarounds, atomic groups).</exception>
+    public static Readiness LogLine(string pattern)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pattern);
+        if (PatternProblem(pattern) is { } problem) throw new ArgumentException($"'{pattern}' is not a log-line pattern: {problem}", nameof(pattern));
+        return new Readiness(ReadinessKind.LogLine) { Pattern = pattern };
+    }
+
+    /// <summary>What is wrong with <paramref name="pattern"/> as a log-line pattern, or null.</summary>
+    public static string? PatternProblem(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern, LineOptions);
+            return null;
+        }
+        catch (RegexParseException e)
+        {
+            // In words of its own: a trimmed Tend carries no resource strings (the runtime's message is only its key).
+            var words = string.Concat(e.Error.ToString().Select((c, k) => k > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+            return $"{words} at offset {e.Offset}";
+        }
+        catch (ArgumentException e) { return Logging.PlainMessage.Of(e); }
+        catch (NotSupportedException) { return NotSupported; }
+    }
+
+    /// <summary>Why the non-backtracking engine refuses a pattern that is a regular expression.</summary>
+    internal const string NotSupported = "it uses what matching without backtracking cannot do (a backreference, a lookaround, an atomic group or a conditional): rewrite it without";
+
+    private const RegexOptions LineOptions = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
+
+    /// <summary>The regular expression of a <see cref="ReadinessKind.LogLine"/> check, each match bounded by <see cref="Timeout"/>.</summary>
+    internal Regex? LineRegex() => Pattern is null ? null : new Regex(Pattern, LineOptions, Timeout);
+
     /// <summary>What <see cref="Parse"/> accepts.</summary>
     public const string Expected =
-        "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or notify";
+        "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE, log:REGEX or notify";
 
     /// <summary>
     /// Parses a check written on the command line: <c>tcp:8080</c>, <c>tcp:127.0.0.1:8080</c>, <c>tcp:[::1]:8080</c>,
@@ -142,6 +188,9 @@ public sealed record Readiness
                 return Run(Tend.Command.Parse(rest));
             case "notify" when colon < 0:
                 return Notify;
+            case "log" when rest.Length > 0:
+                if (PatternProblem(rest) is { } problem) throw new FormatException($"'{rest}' in '{text}' is not a regular expression Tend can match: {problem}");
+                return LogLine(rest);
             default:
                 throw new FormatException($"'{text}' is not a check: expected {Expected}");
         }
@@ -179,6 +228,7 @@ public sealed record Readiness
         ReadinessKind.File => $"file:{Path}",
         ReadinessKind.Notify => "notify",
         ReadinessKind.Watchdog => $"watchdog:{Duration.Format(Interval)}",
+        ReadinessKind.LogLine => $"log:{Pattern}",
         _ => $"cmd:{Command}",
     };
 }

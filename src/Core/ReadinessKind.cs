@@ -15,4 +15,6 @@ public enum ReadinessKind
     Notify,
     /// <summary>The service sends <c>WATCHDOG=1</c> on <c>$NOTIFY_SOCKET</c> at least once per interval (systemd's WatchdogSec=). Liveness only.</summary>
     Watchdog,
+    /// <summary>A line of the service's own output matches a regular expression (readiness only).</summary>
+    LogLine,
 }

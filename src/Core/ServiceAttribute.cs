@@ -71,6 +71,13 @@ public sealed class ServiceAttribute(string name) : Attribute
     /// may.</summary>
     public bool Stdin { get; set; }
 
+    /// <summary>
+    /// How much of its recent output <c>tend logs</c> keeps, across its runs: <c>"64KiB"</c> (the default,
+    /// <see cref="Logging.ServiceLogs.DefaultCapacity"/>), <c>"1M"</c>, <c>"0"</c> (none: it writes straight to the
+    /// container's stdout and stderr, without a copy). <c>--log-buffer NAME=SIZE</c> overrides it. Checked at compile time (TEND010).
+    /// </summary>
+    public string? LogBuffer { get; set; }
+
     /// <summary>The working directory (default: Tend's).</summary>
     public string? WorkingDirectory { get; set; }
 

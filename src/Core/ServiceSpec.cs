@@ -114,6 +114,13 @@ public sealed record ServiceSpec
     /// </summary>
     public Schedule? Schedule { get; init; }
 
+    /// <summary>
+    /// The size of its log ring in bytes (<c>tend logs</c>: its last lines, kept across runs), or null for Tend's default
+    /// (<see cref="Logging.ServiceLogs.DefaultCapacity"/>, or <c>--log-buffer SIZE</c>); 0 keeps nothing and lets it
+    /// write straight to the container's stdout and stderr (unless <c>--log-prefix</c>).
+    /// </summary>
+    public int? LogBuffer { get; init; }
+
     /// <summary>Names of the services that must run (or, for one-shot tasks, have completed) before this one starts.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 }

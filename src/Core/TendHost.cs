@@ -96,8 +96,9 @@ public static class TendHost
             // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
             var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin)
                 && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
-            var services = AfterSetUp(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive),
-                options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal), declared.Count);
+            var services = AfterSetUp(WithStdin(WithSchedules(WithLogBuffers(WithChecks(declared.Concat(adHoc).ToList(), options.Ready,
+                options.Alive), options.LogBuffers), options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal),
+                declared.Count);
             if (options.Orchestrated) services = Orchestration.Apply(services, [.. options.Schedules.Select(s => s.Service)]);
             else ServiceSelection.RequireDependencies(services);
             if (services.Count == 0)
@@ -143,7 +144,7 @@ public static class TendHost
         int code;
         try
         {
-            var desk = sockets is null ? null : ControlDesk.Open(sockets, table, log, supervisor.Post);
+            var desk = sockets is null ? null : ControlDesk.Open(sockets, table, log, supervisor.Post, supervisor.Logs);
             if (http is not null) OpenHttp(http, supervisor, log);
             // In a container (PID 1), docker stop kills everything after its grace period: say so before it happens.
             if (Posix.Libc.getpid() == 1 && StopBudget.Warning(table) is { } warning) log.Info(warning);
@@ -155,7 +156,11 @@ public static class TendHost
             log.Error($"internal error, please report it: {e.GetType().Name}: {PlainMessage.Of(e)}");
             code = InternalError;
         }
-        TerminationLog.Write(TerminationLog.DefaultPath, code, log.Recent());
+        // The failed service's own last lines say why better than Tend's; Tend's when no service failed (an internal error).
+        if (supervisor.Failure() is var (failed, exit, reason))
+            TerminationLog.WriteMessage(TerminationLog.DefaultPath, code, () => TerminationLog.Message(code, table.Services[failed].Name, exit, reason,
+                [.. supervisor.Logs.Last(failed, TerminationLog.MaxBytes).Select(e => e.Text)]));
+        else TerminationLog.Write(TerminationLog.DefaultPath, code, log.Recent());
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
         log.Flush(TimeSpan.FromSeconds(1));
         return code;
@@ -225,6 +230,20 @@ public static class TendHost
         {
             var i = Find("--alive", name);
             services[i] = services[i] with { Alive = check };
+        }
+        return services;
+    }
+
+    /// <summary>Applies <c>--log-buffer NAME=SIZE</c> to the services named (declared or command-line ones).</summary>
+    /// <exception cref="UsageException">A name that is no service.</exception>
+    public static List<ServiceSpec> WithLogBuffers(List<ServiceSpec> services, IReadOnlyList<(string Service, int Bytes)> sizes)
+    {
+        foreach (var (name, bytes) in sizes)
+        {
+            var i = services.FindIndex(s => s.Name == name);
+            if (i < 0)
+                throw new UsageException($"option '--log-buffer' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+            services[i] = services[i] with { LogBuffer = bytes };
         }
         return services;
     }

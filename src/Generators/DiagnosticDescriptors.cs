@@ -74,7 +74,7 @@ internal static class DiagnosticDescriptors
         NotPartial, GenericOrNested, DuplicateName, InvalidName, BadCommand, UnknownDependency, Cycle, UnsupportedOptionType, OptionClash,
         InvalidSetting, NotAClass, OptionNotSettable, BadReady, ServiceOnTwoParts, InvalidOptionName, CannotCreate, OptionNotAccessible,
             RequiredNotOption, BadSchedule, BadAlive,
-        GeneratedMemberClash, ScheduleConflict, EmptyEnum, StdinTwice, StopBudget, ReadinessForDependents,
+        GeneratedMemberClash, ScheduleConflict, EmptyEnum, StdinTwice, StopBudget, ReadinessForDependents, BadLogLinePattern,
         BadHttpEndpoint,
     };
 
@@ -104,6 +104,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadAlive = Error("TEND020", "A service's Alive member is not a liveness check",
         "Service '{0}' {1}: declare 'public Tend.Liveness Alive => Tend.Liveness.Http(8080, \"/healthz\");' (or Tcp, File, " +
             "Run), or remove the member");
+
+    public static readonly DiagnosticDescriptor BadLogLinePattern = Error("TEND027", "A log-line readiness pattern is not a " +
+        "regular expression Tend can match",
+        "Readiness.LogLine pattern '{0}' is not a regular expression Tend can match: {1}; write a .NET regular expression " +
+            "that needs no backtracking (no backreferences, lookarounds, atomic groups or conditionals)");
 
     public static readonly DiagnosticDescriptor BadHttpEndpoint = Error("TEND028", "The declared HTTP endpoint's address is not valid",
         "[assembly: HttpEndpoint] {0}");

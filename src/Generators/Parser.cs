@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -117,6 +118,7 @@ internal static class Parser
         // Ready and Alive: optional, instance properties of type Tend.Readiness and Tend.Liveness (nullable allowed) with a visible getter.
         var ready = CheckMember(type, "Ready", ReadinessType, DiagnosticDescriptors.BadReady, identifier, diags);
         var alive = CheckMember(type, "Alive", LivenessType, DiagnosticDescriptors.BadAlive, identifier, diags);
+        LogLinePatterns(type, ctx.SemanticModel.Compilation, diags, ct);
 
         var settings = Settings(attr, attrLocation, diags);
 
@@ -198,6 +200,49 @@ internal static class Parser
         if (problem is not null)
             diags.Add(DiagnosticInfo.Create(descriptor, SourceLocation(symbol) ?? identifier, type.Name, problem));
         return symbol;
+    }
+
+    /// <summary>
+    /// Every <c>Readiness.LogLine("…")</c> in the class with a constant pattern: the pattern must be a regular expression
+    /// the runtime's non-backtracking engine accepts (Readiness.PatternProblem at run time), else TEND027 on the pattern.
+    /// </summary>
+    private static void LogLinePatterns(INamedTypeSymbol type, Compilation compilation, List<DiagnosticInfo> diags, CancellationToken ct)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            var node = reference.GetSyntax(ct);
+            SemanticModel? model = null;
+            foreach (var call in node.DescendantNodes().OfType<InvocationExpressionSyntax>())
+            {
+                if (call.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "LogLine" } || call.ArgumentList.Arguments.Count == 0) continue;
+                model ??= compilation.GetSemanticModel(node.SyntaxTree);
+                if (model.GetSymbolInfo(call, ct).Symbol is not IMethodSymbol { ContainingType: { } owner } || owner.ToDisplayString() != ReadinessType) continue;
+                var argument = call.ArgumentList.Arguments[0].Expression;
+                if (model.GetConstantValue(argument, ct) is not { HasValue: true, Value: string pattern }) continue;
+                if (RegexProblem(pattern) is { } problem)
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLogLinePattern, argument.GetLocation(), pattern, problem));
+            }
+        }
+    }
+
+    /// <summary>What the runtime would refuse in <paramref name="pattern"/> (RegexOptions.NonBacktracking, .NET 7 and later), or null.</summary>
+    private static string? RegexProblem(string pattern)
+    {
+        if (pattern.Length == 0) return "it is empty";
+        const RegexOptions NonBacktracking = (RegexOptions)1024; // not in netstandard2.0; the compiler's runtime has it
+        try
+        {
+            _ = new Regex(pattern, NonBacktracking | RegexOptions.CultureInvariant);
+            return null;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // A compiler on a runtime without the engine (.NET Framework): the syntax at least.
+            try { _ = new Regex(pattern, RegexOptions.CultureInvariant); return null; }
+            catch (ArgumentException e) { return e.Message; }
+        }
+        catch (ArgumentException e) { return e.Message; }
+        catch (NotSupportedException e) { return e.Message; }
     }
 
     private static string Id(string name) => Names.Identifier(name);
@@ -304,6 +349,13 @@ internal static class Parser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("StartLimit"), "StartLimit",
                     startLimit.ToString(CultureInfo.InvariantCulture), "it must be at least 1"));
             else settings.Add(new SettingModel("StartLimit", SettingKind.Integer, startLimit.ToString(CultureInfo.InvariantCulture)));
+        }
+        if (named.TryGetValue("LogBuffer", out var lb) && lb.Kind != TypedConstantKind.Error && (lb.IsNull || lb.Value is string))
+        {
+            var sizeText = lb.Value as string ?? "null";
+            if (!ByteSize.TryParse(sizeText, out var logBuffer) || logBuffer is > 0 and <= 24)
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("LogBuffer"), "LogBuffer", sizeText, "expected " + ByteSize.Expected + ", at least 25 bytes when not 0"));
+            else settings.Add(new SettingModel("LogBuffer", SettingKind.Integer, logBuffer.ToString(CultureInfo.InvariantCulture)));
         }
         if (named.TryGetValue("StopSignal", out var ss) && ss.Kind != TypedConstantKind.Error && (ss.IsNull || ss.Value is string))
         {

@@ -33,7 +33,7 @@ public class OptionsTests
     [InlineData(new[] { "--ready", "web" }, "option '--ready' got 'web': expected NAME=CHECK, such as web=tcp:8080")]
     [InlineData(new[] { "--ready", "web=ftp:80" },
         "'ftp:80' is not a check: expected tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, " +
-            "cmd:COMMAND LINE or notify")]
+            "cmd:COMMAND LINE, log:REGEX or notify")]
     [InlineData(new[] { "--alive", "web=http:80/a b" },
         "option '--alive' for 'web': '/a b' in 'http:80/a b' is not an HTTP path: it may hold no space or control character (write a " +
             "space as %20)")]

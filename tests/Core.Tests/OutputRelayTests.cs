@@ -49,6 +49,58 @@ public sealed unsafe class OutputRelayTests
         }
     }
 
+    [Fact]
+    public void A_raw_source_is_written_exactly_as_read_while_its_lines_go_to_the_ring()
+    {
+        int* src = stackalloc int[2];
+        int* sink = stackalloc int[2];
+        Assert.Equal(0, Libc.pipe2(src, Libc.O_CLOEXEC));
+        Assert.Equal(0, Libc.pipe2(sink, Libc.O_CLOEXEC));
+        try
+        {
+            // 5000 short lines (more than one batch of the ring per read), one of 40,000 bytes, and a last one without a newline.
+            var content = new List<byte>();
+            for (var i = 0; i < 5000; i++) content.AddRange(Encoding.ASCII.GetBytes($"{i}\n"));
+            content.AddRange(Enumerable.Repeat((byte)'x', 40_000));
+            content.Add((byte)'\n');
+            content.AddRange("no newline"u8.ToArray());
+            var logs = new ServiceLogs([1 << 20], [null]);
+            var relay = new OutputRelay(sink[1]);
+            relay.Add(src[0], [], raw: true, logs, 0, LogStream.Stderr, 7);
+            var writer = new Thread(() =>
+            {
+                var bytes = content.ToArray();
+                fixed (byte* b = bytes) for (var done = 0; done < bytes.Length;) done += (int)Libc.write(src[1], b + done, bytes.Length - done);
+                Libc.close(src[1]);
+            });
+            writer.Start();
+            var output = new MemoryStream();
+            var buffer = new byte[65536];
+            while (output.Length < content.Count)
+            {
+                nint n;
+                fixed (byte* b = buffer) n = Libc.read(sink[0], b, buffer.Length);
+                Assert.True(n > 0);
+                output.Write(buffer, 0, (int)n);
+            }
+            writer.Join();
+            Assert.True(relay.WaitIdle(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)));
+            Assert.Equal(content, output.ToArray()); // no newline added at the end, nothing split or prefixed
+
+            var kept = logs.Tail([true]);
+            Assert.Equal(5000 + 3 + 1, kept.Count); // the long line in pieces of at most 16 KiB - 1
+            Assert.Equal(Enumerable.Range(0, 5000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), kept.Take(5000).Select(e => Encoding.ASCII.GetString(e.Text)));
+            Assert.Equal(40_000, kept.Skip(5000).Take(3).Sum(e => e.Text.Length));
+            Assert.Equal("no newline", Encoding.ASCII.GetString(kept[^1].Text));
+            Assert.All(kept, e => Assert.Equal((LogStream.Stderr, 7), (e.Stream, e.Run)));
+            Assert.Equal(kept.Select(e => e.Sequence).Order(), kept.Select(e => e.Sequence));
+        }
+        finally
+        {
+            Libc.close(sink[0]);
+        }
+    }
+
     [Theory]
     [InlineData("aaaa€", 4, 4)]   // the cut falls on the start of '€': kept
     [InlineData("aaa€b", 4, 3)]   // inside '€' (E2 82 AC): before it

@@ -183,6 +183,8 @@ public class DiagnosticsTests
     [InlineData("StartLimit = 0", "0", "at least 1")]
     [InlineData("StopSignal = \"SIGFOO\"", "\"SIGFOO\"", "expected a signal name")]
     [InlineData("Backoff = \"10s\", BackoffMax = \"1s\"", "\"1s\"", "not be less than Backoff")]
+    [InlineData("LogBuffer = \"64 apples\"", "\"64 apples\"", "expected a size in bytes")]
+    [InlineData("LogBuffer = \"10\"", "\"10\"", "at least 25 bytes")]
     public void TEND010_invalid_setting(string setting, string text, string message)
     {
         var d = Single($$"""[Service("web", {{setting}})] public partial class Web { public Command Command => new("/bin/web"); }""");
@@ -217,6 +219,42 @@ public class DiagnosticsTests
         Assert.Equal(("TEND019", expression), (d.Id, d.Text));
         Assert.Contains(message, d.Message);
         Assert.Contains("expected five cron fields", d.Message);
+    }
+
+    [Theory]
+    [InlineData("\"(ready\"", "Not enough )'s")]
+    [InlineData("\"(a)\\\\1\"", "NonBacktracking")]
+    [InlineData("\"(?<=x)ready\"", "NonBacktracking")]
+    [InlineData("Pattern", "Not enough )'s")]
+    public void TEND027_log_line_pattern_is_not_a_regular_expression_Tend_can_match(string argument, string message)
+    {
+        var d = Single($$"""
+            [Service("db")] public partial class Db
+            {
+                private const string Pattern = "ready (to";
+                public Command Command => new("/bin/db");
+                public Readiness Ready => Readiness.LogLine({{argument}});
+            }
+            """);
+        Assert.Equal(("TEND027", argument), (d.Id, d.Text));
+        Assert.Contains(message, d.Message);
+        Assert.Contains("needs no backtracking", d.Message);
+    }
+
+    [Fact]
+    public void A_valid_log_line_pattern_and_log_buffer_pass_to_the_service_table()
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run(Usings + """
+            [Service("db", LogBuffer = "1M")] public partial class Db
+            {
+                public Command Command => new("/bin/db");
+                public Readiness Ready => Readiness.LogLine(@"ready to accept connections on port \d+");
+            }
+            """);
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+        var source = string.Concat(result.Results.SelectMany(r => r.GeneratedSources).Select(g => g.SourceText.ToString()));
+        Assert.Contains("LogBuffer = 1048576,", source);
     }
 
     [Fact]

@@ -114,8 +114,17 @@ ServiceSpec[] services = scenario switch
             "/ready") with { Interval = TimeSpan.FromMilliseconds(50) } },
         Sh("client", "exec sleep 1000") with { DependsOn = ["server"] },
     ],
-    _ =>
-        throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user, bad-user, ready:PORT or " +
-            $"http-ready:STATUSFILE"),
+    // A server ready when it prints a line matching /ready$/ (it prints it once FILE exists, after a line that does not
+    // match); its dependent must wait for that line. And a one-shot task whose output is kept.
+    _ when scenario.StartsWith("log-ready:", StringComparison.Ordinal) =>
+    [
+        Sh("server", $"while [ ! -e {scenario["log-ready:".Length..]} ]; do sleep 0.02; done; echo 'starting up, not ready yet'; " +
+            "echo 'listening: ready'; exec sleep 1000")
+            with { Ready = Readiness.LogLine("ready$") with { Interval = TimeSpan.FromMilliseconds(20) } },
+        Sh("client", "exec sleep 1000") with { DependsOn = ["server"] },
+        Sh("migrate", "echo migrated 3 tables; echo 'one warning' >&2") with { OneShot = true },
+    ],
+    _ => throw new ArgumentException($"unknown scenario '{scenario}': ordering, critical, user, bad-user, ready:PORT, " +
+        "http-ready:STATUSFILE, notify or log-ready:FILE"),
 };
 return TendHost.Run(rest, services);

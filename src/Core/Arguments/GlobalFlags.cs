@@ -11,6 +11,9 @@ internal static class GlobalFlags
     [
         FlagSpec.Switch("--log-prefix", "prefix every line a service prints with its name (default: services write straight " +
             "to stdout/stderr)"),
+        FlagSpec.Valued("--log-buffer", "[NAME=]SIZE", "how much of each service's recent output 'tend logs' keeps (default: " +
+            "64KiB per service); NAME=SIZE for one service (repeatable); 0: none kept, the services write straight to " +
+            "stdout/stderr", repeatable: true),
         FlagSpec.Valued("--log-format", "text|json", "format of Tend's own lines on stderr (default: text)"),
         FlagSpec.Valued("--scan-interval", "DURATION", "how often /proc is checked for processes Tend did not start (default: 1s)"),
         FlagSpec.Valued("--stop-timeout", "DURATION", "for command-line services: time between the stop signal and SIGKILL " +
@@ -30,15 +33,15 @@ internal static class GlobalFlags
         FlagSpec.Switch("--keep-run", "as PID 1: leave /run as it is (default: first remove the previous boot's pid files, " +
             "lock files and cron @reboot markers, as a container restart is a boot)"),
         FlagSpec.Valued("--ready", "NAME=CHECK", "when service NAME counts as ready: tcp:PORT, tcp:ADDRESS:PORT, " +
-            "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH, cmd:COMMAND or notify (READY=1 on $NOTIFY_SOCKET, " +
-            "sd_notify) (repeatable)", repeatable: true),
+            "http:PORT[/PATH], http://ADDRESS:PORT/PATH, file:PATH, cmd:COMMAND, log:REGEX (a line of its output matches) or " +
+            "notify (READY=1 on $NOTIFY_SOCKET, sd_notify) (repeatable)", repeatable: true),
         FlagSpec.Valued("--ready-interval", "DURATION",
             "for --ready checks: time between attempts (default: " + ServiceDefaults.ReadyInterval + ")"),
         FlagSpec.Valued("--ready-timeout", "DURATION",
             "for --ready checks: how long one attempt may take (default: " + ServiceDefaults.CheckTimeout + ")"),
         FlagSpec.Valued("--alive", "NAME=CHECK", "when service NAME counts as alive, checked once it is ready; the kinds of " +
-            "--ready, or watchdog:DURATION (WATCHDOG=1 on $NOTIFY_SOCKET at least that often; --alive-* do not apply) " +
-            "(repeatable)", repeatable: true),
+            "--ready but log: and notify, or watchdog:DURATION (WATCHDOG=1 on $NOTIFY_SOCKET at least that often; --alive-* do " +
+            "not apply) (repeatable)", repeatable: true),
         FlagSpec.Valued("--alive-interval", "DURATION",
             "for --alive checks: time between checks (default: " + ServiceDefaults.AliveInterval + ")"),
         FlagSpec.Valued("--alive-timeout", "DURATION",

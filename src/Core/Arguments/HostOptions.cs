@@ -40,6 +40,9 @@ internal sealed record HostOptions
     /// <summary>Readiness checks from <c>--ready SERVICE=CHECK</c>, in order.</summary>
     public IReadOnlyList<(string Service, Readiness Check)> Ready { get; init; } = [];
 
+    /// <summary>Log ring sizes (bytes) from <c>--log-buffer NAME=SIZE</c>, in order.</summary>
+    public IReadOnlyList<(string Service, int Bytes)> LogBuffers { get; init; } = [];
+
     /// <summary>Schedules from <c>--schedule SERVICE=EXPRESSION</c>, in order (read in UTC; the host applies <c>TZ</c>).</summary>
     public IReadOnlyList<(string Service, Schedule Schedule)> Schedules { get; init; } = [];
 
@@ -112,6 +115,24 @@ internal sealed record HostOptions
             switch (name)
             {
                 case "--log-prefix": sup = sup with { LogPrefix = true }; break;
+                case "--log-buffer":
+                    {
+                        var v = Value();
+                        var at = v.IndexOf('=');
+                        var sizeText = at >= 0 ? v[(at + 1)..] : v;
+                        if (at == 0 || !ByteSize.TryParse(sizeText, out var bytes))
+                            throw new UsageException($"option '--log-buffer' got '{v}': expected SIZE or NAME=SIZE, SIZE {ByteSize.Expected}");
+                        if (bytes is > 0 and < Logging.LogEntry.Overhead + 1)
+                            throw new UsageException($"option '--log-buffer' got '{v}': a log buffer holds at least one line, so at least {Logging.LogEntry.Overhead + 1} bytes (or 0 for none)");
+                        if (at < 0) sup = sup with { LogBuffer = bytes };
+                        else
+                        {
+                            var service = v[..at];
+                            if (o.LogBuffers.Any(b => b.Service == service)) throw new UsageException($"option '--log-buffer' gives service '{service}' two sizes: give one");
+                            o = o with { LogBuffers = [.. o.LogBuffers, (service, bytes)] };
+                        }
+                        break;
+                    }
                 case "--adopt" or "--no-adopt":
                     if (sup.Adopt is not null)
                         throw new UsageException("options '--adopt' and '--no-adopt' contradict each other: give one");

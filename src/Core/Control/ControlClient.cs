@@ -36,8 +36,19 @@ public static class ControlClient
         FlagSpec.Valued("--control-socket", "PATH",
             "the control socket (default $" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + ")"),
         FlagSpec.Switch("--help", "show the control verbs"),
-        .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service")] : Array.Empty<FlagSpec>(),
+        .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service"), FlagSpec.Switch("--watch", "show the table again at every change, until interrupted")] : Array.Empty<FlagSpec>(),
+        .. verb.Verb == ControlVerb.Logs ? LogFlags : Array.Empty<FlagSpec>(),
         .. verb.TakesTimeout ? [FlagSpec.Valued("--timeout", "DURATION", "how long to wait for the service")] : Array.Empty<FlagSpec>(),
+    ];
+
+    private static readonly FlagSpec[] LogFlags =
+    [
+        FlagSpec.Switch("-f", "follow: show what the services write from now on, until interrupted"),
+        FlagSpec.Switch("--follow", "the same as -f"),
+        FlagSpec.Valued("-n", "LINES", "only the last LINES lines kept (default: all)"),
+        FlagSpec.Valued("--lines", "LINES", "the same as -n"),
+        FlagSpec.Valued("--since", "DURATION", "only lines written within DURATION (e.g. 10m)"),
+        FlagSpec.Switch("--json", "one JSON object per line: service, time, stream, run, text"),
     ];
 
     /// <summary>Runs one verb; returns the exit code: 0 done (healthy), 1 refused, failed or unhealthy, 2 bad request.</summary>
@@ -45,6 +56,7 @@ public static class ControlClient
     {
         var positional = new List<string>();
         var json = false;
+        var (watch, follow, lines, since) = (false, false, (int?)null, (TimeSpan?)null);
         string? socket = null;
         TimeSpan? timeout = null;
         var verbInfo = ControlVerbs.Find(args[0])!;
@@ -66,6 +78,17 @@ public static class ControlClient
                         }
                         break;
                     case "--json": json = value == "true"; break;
+                    case "--watch": watch = value == "true"; break;
+                    case "-f" or "--follow": follow |= value == "true"; break;
+                    case "-n" or "--lines":
+                        if (lines is not null) throw new UsageException("give the number of lines once (-n or --lines)");
+                        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) throw new UsageException($"option '{known.Name}' got '{value}': expected a whole number of lines, such as 20");
+                        lines = n;
+                        break;
+                    case "--since":
+                        if (!Duration.TryParse(value, out var d) || d <= TimeSpan.Zero) throw new UsageException($"option '--since' got '{value}': expected {Duration.Expected}, more than zero");
+                        since = d;
+                        break;
                     case "--control-socket": socket = value; break;
                     case "--timeout":
                         if (!Duration.TryParse(value,
@@ -86,6 +109,23 @@ public static class ControlClient
 
         var verb = positional[0];
         var info = ControlVerbs.Find(verb)!;
+        foreach (var p in positional)
+            if (p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+                return FailUsage($"'{p}' is not a service name");
+        var socketPath = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
+        if (verb == "logs")
+        {
+            if (positional.Count > info.MaxWords) return FailUsage($"'tend logs' takes at most {info.MaxWords - 1} service names");
+            var request = new ControlRequest(ControlVerb.Logs) { Services = positional[1..], Follow = follow, Lines = lines, Since = since };
+            return StreamLines(socketPath, request, follow, json, LogLine);
+        }
+        if (watch)
+        {
+            if (positional.Count > info.MaxWords) return FailUsage("'tend status' takes at most one service name");
+            var request = new ControlRequest(ControlVerb.Status, positional.Count > 1 ? positional[1] : null) { Watch = true };
+            var terminal = Libc.isatty(1) == 1;
+            return StreamLines(socketPath, request, true, json, (root, _) => WatchedTable(root, json, terminal));
+        }
         // The client's timeout is an option, not a word.
         if (positional.Count < info.MinWords || positional.Count > (info.TakesTimeout ? info.MaxWords - 1 : info.MaxWords))
             return FailUsage(verb switch
@@ -100,12 +140,9 @@ public static class ControlClient
 
         var line = new StringBuilder(string.Join(' ', positional));
         if (timeout is { } to) line.Append(' ').Append(Duration.Format(to));
-        foreach (var p in positional)
-            if (p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-                return FailUsage($"'{p}' is not a service name");
         line.Append('\n');
 
-        var path = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
+        var path = socketPath;
         string reply;
         try
         {
@@ -113,22 +150,27 @@ public static class ControlClient
         }
         catch (Sockets.SocketFailure e)
         {
-            var why = e.Errno switch
-            {
-                Libc.EACCES or Libc.EPERM =>
-                    $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them " +
-                        $"(docker exec -u root CONTAINER tend …)",
-                Libc.ENOENT =>
-                    $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or " +
-                        $"set {ControlServer.PathVariable})",
-                Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
-                Libc.EAGAIN => "Tend did not answer in time",
-                _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
-            };
-            FdWriter.Write(2, $"tend: error: {why}\n");
-            return 1;
+            return CannotTalk(path, e);
         }
+        return Answer(reply, json, verb);
+    }
 
+    private static int CannotTalk(string path, Sockets.SocketFailure e)
+    {
+        var why = e.Errno switch
+        {
+            Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them (docker exec -u root CONTAINER tend …)",
+            Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
+            Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
+            Libc.EAGAIN => "Tend did not answer in time",
+            _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
+        };
+        FdWriter.Write(2, $"tend: error: {why}\n");
+        return 1;
+    }
+
+    private static int Answer(string reply, bool json, string verb)
+    {
         JsonElement root;
         try
         {
@@ -155,6 +197,122 @@ public static class ControlClient
         if (verb == "status") FdWriter.Write(1, Table(root.GetProperty("services")));
         else FdWriter.Write(1, root.GetProperty("message").GetString() + "\n");
         return verb == "health" && !root.GetProperty("healthy").GetBoolean() ? 1 : 0;
+    }
+
+    /// <summary>
+    /// A streamed answer (<c>logs</c>, <c>status --watch</c>): the first line is the answer's header (or its error), each
+    /// further line goes to <paramref name="show"/> with whether the header named more than one service; ends when Tend
+    /// closes the connection (or, following, when interrupted). Returns the exit code.
+    /// </summary>
+    private static int StreamLines(string path, ControlRequest request, bool follow, bool json, Func<JsonElement, bool, bool> show)
+    {
+        int fd;
+        try
+        {
+            fd = Sockets.ConnectUnix(path);
+        }
+        catch (Sockets.SocketFailure e)
+        {
+            return CannotTalk(path, e);
+        }
+        try
+        {
+            // Following waits as long as it takes; a plain answer comes at once.
+            Sockets.SetTimeouts(fd, follow ? TimeSpan.Zero : TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
+            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request + "\n"))) return CannotTalk(path, new Sockets.SocketFailure(Libc.LastError, "cannot send the request"));
+            var chunk = new byte[64 * 1024];
+            var pending = new MemoryStream();
+            var first = true;
+            var several = false;
+            while (true)
+            {
+                int n;
+                try { n = Sockets.Receive(fd, chunk); }
+                catch (Sockets.SocketFailure) { n = 0; }
+                if (n < 0)
+                {
+                    FdWriter.Write(2, "tend: error: Tend did not answer in time\n");
+                    return 1;
+                }
+                if (n == 0) return first ? Fail("Tend closed the connection without an answer") : 0;
+                var data = chunk.AsSpan(0, n);
+                while (data.IndexOf((byte)'\n') is var nl and >= 0)
+                {
+                    pending.Write(data[..nl]);
+                    data = data[(nl + 1)..];
+                    var line = pending.ToArray();
+                    pending.SetLength(0);
+                    JsonElement root;
+                    try
+                    {
+                        using var doc = JsonDocument.Parse(line);
+                        root = doc.RootElement.Clone();
+                    }
+                    catch (JsonException)
+                    {
+                        return Fail($"Tend sent a line that is not JSON: {Encoding.UTF8.GetString(line).Trim()}");
+                    }
+                    if (first && request.Verb == ControlVerb.Logs)
+                    {
+                        first = false;
+                        if (Refused(root) is { } code) return code;
+                        several = root.GetProperty("services").GetArrayLength() > 1;
+                        if (root.TryGetProperty("capacity", out var capacity))
+                            foreach (var p in capacity.EnumerateObject())
+                                if (p.Value.GetInt64() == 0)
+                                    FdWriter.Write(2, $"tend: {p.Name}: its output is not kept (--log-buffer 0 or {p.Name}=0: it writes straight to the container's stdout and stderr)\n");
+                        if (request.Lines is null && request.Since is null)
+                            foreach (var p in root.GetProperty("dropped").EnumerateObject())
+                                if (p.Value.GetInt64() > 0)
+                                    FdWriter.Write(2, $"tend: {p.Name}: {p.Value.GetInt64()} older line{(p.Value.GetInt64() == 1 ? " is" : "s are")} no longer kept (its log buffer is full; --log-buffer {p.Name}=SIZE keeps more)\n");
+                        continue;
+                    }
+                    first = false;
+                    if (Refused(root) is { } refused) return refused;
+                    if (root.TryGetProperty("dropped", out var dropped) && !root.TryGetProperty("text", out _))
+                    {
+                        FdWriter.Write(2, $"tend: {dropped.GetInt64()} line{(dropped.GetInt64() == 1 ? " was" : "s were")} left out: this client did not read them in time\n");
+                        continue;
+                    }
+                    if (!(json ? FdWriter.Write(1, Encoding.UTF8.GetString(line) + "\n") && true : show(root, several))) return 0; // stdout is gone
+                }
+                pending.Write(data);
+            }
+        }
+        finally
+        {
+            _ = Libc.close(fd); // Linux releases the descriptor whatever close returns: nothing to retry
+        }
+
+        static int Fail(string message)
+        {
+            FdWriter.Write(2, $"tend: error: {message}\n");
+            return 1;
+        }
+    }
+
+    /// <summary>The exit code of an error answer (<c>{"ok":false,…}</c>), after saying why; null for any other line.</summary>
+    private static int? Refused(JsonElement root)
+    {
+        if (!root.TryGetProperty("ok", out var ok) || ok.GetBoolean()) return null;
+        var code = root.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? n : 1;
+        FdWriter.Write(2, $"tend: error: {(root.TryGetProperty("error", out var m) ? m.GetString() : "refused")}\n");
+        return code is 1 or 2 ? code : 1;
+    }
+
+    /// <summary>One line of <c>tend logs</c>: its text, after <c>NAME | </c> when several services are shown. False when stdout is gone.</summary>
+    private static bool LogLine(JsonElement line, bool several)
+    {
+        var text = line.GetProperty("text").GetString();
+        return FdWriter.Write(1, several ? $"{line.GetProperty("service").GetString()} | {text}\n" : text + "\n");
+    }
+
+    /// <summary>One refresh of <c>tend status --watch</c>: on a terminal the screen is cleared first; elsewhere tables follow each other, a blank line between.</summary>
+    private static bool WatchedTable(JsonElement reply, bool json, bool terminal)
+    {
+        var table = Table(reply.GetProperty("services"));
+        var stamp = DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        return FdWriter.Write(1, terminal ? $"\u001b[H\u001b[2J{table}\n(tend status --watch, {stamp}: refreshed at each change; Ctrl-C ends)\n" : $"{table}\n");
     }
 
     /// <summary>A bad control request: says <paramref name="message"/> and where the verbs are told; returns exit code 2.</summary>

@@ -14,6 +14,7 @@ internal sealed class ControlDesk : IRequestDesk
 {
     private readonly EventLog _log;
     private readonly ServiceTable _table;
+    private ServiceLogs? _logs;
     private ControlState _state = ControlState.Empty;
     private ControlServer? _server;
     private Action<IPostedRequest>? _post;
@@ -30,12 +31,18 @@ internal sealed class ControlDesk : IRequestDesk
     /// <paramref name="post"/> (the supervisor's <see cref="Supervisor.Post"/>). When none can be opened, supervision
     /// goes on without it: an error line says that control is off, why, and how to get it back.
     /// </summary>
-    public static ControlDesk Open(IReadOnlyList<string> paths, ServiceTable table, EventLog log, Action<IPostedRequest> post)
+    /// <param name="paths">Where the socket may be made, in order.</param>
+    /// <param name="table">The services.</param>
+    /// <param name="log">Tend's own lines; its events wake <c>status --watch</c>.</param>
+    /// <param name="post">Hands a request to the supervisor's thread.</param>
+    /// <param name="logs">The services' recent output, for <c>tend logs</c> (null: it answers that none is kept).</param>
+    public static ControlDesk Open(IReadOnlyList<string> paths, ServiceTable table, EventLog log, Action<IPostedRequest> post,
+        ServiceLogs? logs = null)
     {
-        var desk = new ControlDesk(table, log) { _post = post };
+        var desk = new ControlDesk(table, log) { _post = post, _logs = logs };
         try
         {
-            desk._server = ControlServer.OpenFirst(paths, desk.Submit);
+            desk._server = ControlServer.OpenFirst(paths, desk.Submit, desk.Stream);
         }
         catch (IOException e)
         {
@@ -69,6 +76,110 @@ internal sealed class ControlDesk : IRequestDesk
 
         public void Refuse(string why) => request.Answer(ControlReply.Error(1, why));
     }
+
+    /// <summary>Called on a connection's thread: answers <c>logs</c> and <c>status --watch</c> with a stream of lines until the client goes away.</summary>
+    private void Stream(ControlRequest request, int client)
+    {
+        if (request.Verb == ControlVerb.Logs) StreamLogs(request, client);
+        else WatchStatus(request, client);
+    }
+
+    /// <summary>
+    /// <c>logs</c>: a header line, then the lines kept (<see cref="ServiceLogs.Tail"/>), then with <c>-f</c> every line the
+    /// services write, from a queue of this client's own that the relay fills without ever waiting (<see cref="LogFollower"/>).
+    /// </summary>
+    private void StreamLogs(ControlRequest req, int client)
+    {
+        if (_logs is null)
+        {
+            Send(client, ControlReply.Error(1, "this Tend keeps no output of its services"));
+            return;
+        }
+        var selected = new bool[_table.Count];
+        if (req.Services.Count == 0) Array.Fill(selected, true);
+        foreach (var name in req.Services)
+        {
+            var i = _table.IndexOf(name);
+            if (i < 0)
+            {
+                Send(client, ControlReply.Error(2, $"no service is named '{name}'; the services are: {string.Join(", ", _table.Services.Select(s => s.Name))}"));
+                return;
+            }
+            selected[i] = true;
+        }
+        // Followed before the lines kept are taken: nothing written in between is lost (what is in both is sent once).
+        var follower = req.Follow ? _logs.Follow(selected) : null;
+        try
+        {
+            var since = req.Since is { } d ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)d.TotalMilliseconds : long.MinValue;
+            var tail = _logs.Tail(selected, req.Lines, since);
+            var header = ControlReply.LogHeader(Enumerable.Range(0, _table.Count).Where(i => selected[i]).Select(i => (_table.Services[i].Name, _logs.Stats(i).Dropped, _logs.Stats(i).Capacity)));
+            if (!Send(client, header) || !SendLines(client, tail, null)) return;
+            if (follower is null) return;
+            var sent = tail.Select(e => e.Sequence).ToHashSet();
+            var batch = new List<LogEntry>();
+            while (follower.Bell.Wait(client))
+            {
+                batch.Clear();
+                var dropped = follower.TakeAll(batch);
+                if (dropped > 0 && !Send(client, ControlReply.Dropped(dropped))) return;
+                if (!SendLines(client, batch, sent)) return;
+                sent.Clear(); // only the lines kept at the start can come twice
+            }
+        }
+        finally
+        {
+            if (follower is not null)
+            {
+                _logs.Unfollow(follower);
+                follower.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Sends <paramref name="lines"/> (but those in <paramref name="skip"/>) as JSON lines, in pieces of about 64 KiB; false when the client is gone.</summary>
+    private bool SendLines(int client, List<LogEntry> lines, HashSet<long>? skip)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        foreach (var e in lines)
+        {
+            if (skip is not null && skip.Contains(e.Sequence)) continue;
+            ControlReply.LogLine(buffer, _table.Services[e.Service].Name, e);
+            if (buffer.WrittenCount < 64 * 1024) continue;
+            if (!Sockets.SendAll(client, buffer.WrittenSpan)) return false;
+            buffer.Clear();
+        }
+        return buffer.WrittenCount == 0 || Sockets.SendAll(client, buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// <c>status --watch</c>: the status now, then again after each event of a service (coalesced: one answer for what
+    /// came meanwhile), each asked of the supervisor's thread like a <c>status</c>. No timer: the thread sleeps until an
+    /// event or the client's hang-up.
+    /// </summary>
+    private void WatchStatus(ControlRequest req, int client)
+    {
+        using var bell = new Doorbell();
+        _log.Watch(bell);
+        try
+        {
+            do
+            {
+                var status = new ControlRequest(ControlVerb.Status, req.Service);
+                if (!Submit(status))
+                {
+                    Send(client, ControlReply.Error(1, "tend is exiting"));
+                    return;
+                }
+                var reply = status.WaitForReply(TimeSpan.FromSeconds(30)) ?? ControlReply.Error(1, "tend did not answer in time");
+                if (!Send(client, reply) || !reply.StartsWith("{\"ok\":true", StringComparison.Ordinal)) return;
+            }
+            while (bell.Wait(client));
+        }
+        finally { _log.Unwatch(bell); }
+    }
+
+    private static bool Send(int client, string line) => Sockets.SendAll(client, System.Text.Encoding.UTF8.GetBytes(line + "\n"));
 
     /// <summary>
     /// Decides one request on the supervisor's thread (<see cref="ControlDecisions.Decide"/>) and carries it out: the

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
+using System.Globalization;
 using System.Text.Json;
+using Tend.Logging;
 using Tend.Supervision;
 
 namespace Tend.Control;
@@ -57,6 +59,48 @@ internal static class ControlReply
         }
         w.WriteEndArray();
     });
+
+    /// <summary>
+    /// The first line of a <c>logs</c> answer: <c>{"ok":true,"services":[…],"dropped":{"NAME":N},"capacity":{"NAME":BYTES}}</c>,
+    /// with each service's lines dropped from its ring since Tend started (older output no longer kept) and its ring's
+    /// size in bytes (0: its output is not kept). Log lines follow (<see cref="LogLine"/>).
+    /// </summary>
+    public static string LogHeader(IEnumerable<(string Name, long Dropped, int Capacity)> services) => Write(w =>
+    {
+        var list = services.ToList();
+        w.WriteBoolean("ok", true);
+        w.WriteStartArray("services");
+        foreach (var (name, _, _) in list) w.WriteStringValue(name);
+        w.WriteEndArray();
+        w.WriteStartObject("dropped");
+        foreach (var (name, dropped, _) in list) w.WriteNumber(name, dropped);
+        w.WriteEndObject();
+        w.WriteStartObject("capacity");
+        foreach (var (name, _, capacity) in list) w.WriteNumber(name, capacity);
+        w.WriteEndObject();
+    });
+
+    /// <summary>
+    /// One line of a service's output: <c>{"service":"web","time":"2026-12-06T04:50:00.123Z","stream":"stdout","run":2,"text":"…"}</c>
+    /// (bytes that are not UTF-8 become U+FFFD in <c>text</c>).
+    /// </summary>
+    public static void LogLine(ArrayBufferWriter<byte> into, string service, LogEntry e)
+    {
+        using (var w = new Utf8JsonWriter(into))
+        {
+            w.WriteStartObject();
+            w.WriteString("service", service);
+            w.WriteString("time", DateTimeOffset.FromUnixTimeMilliseconds(e.TimeMs).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            w.WriteString("stream", e.Stream == LogStream.Stderr ? "stderr" : "stdout");
+            w.WriteNumber("run", e.Run);
+            w.WriteString("text", Encoding.UTF8.GetString(e.Text));
+            w.WriteEndObject();
+        }
+        into.Write("\n"u8);
+    }
+
+    /// <summary><c>{"dropped":N}</c>: in a followed stream, N lines this client did not take in time were left out.</summary>
+    public static string Dropped(long count) => Write(w => w.WriteNumber("dropped", count));
 
     private static string Write(Action<Utf8JsonWriter> body)
     {

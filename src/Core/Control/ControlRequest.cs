@@ -36,6 +36,24 @@ internal sealed class ControlRequest
     /// <summary>For verbs that wait: how long, or null for the verb's default.</summary>
     public TimeSpan? Timeout { get; }
 
+    /// <summary>For <see cref="ControlVerb.Logs"/>: the services named (none: every service).</summary>
+    public IReadOnlyList<string> Services { get; init; } = [];
+
+    /// <summary>For <see cref="ControlVerb.Logs"/>: follow (<c>-f</c>): stream what the services write from now on, until the client goes away.</summary>
+    public bool Follow { get; init; }
+
+    /// <summary>For <see cref="ControlVerb.Logs"/>: at most this many of the last lines kept (<c>-n</c>), or null for all.</summary>
+    public int? Lines { get; init; }
+
+    /// <summary>For <see cref="ControlVerb.Logs"/>: only lines read within this long before the request (<c>--since</c>), or null.</summary>
+    public TimeSpan? Since { get; init; }
+
+    /// <summary>For <see cref="ControlVerb.Status"/>: answer again at every change (<c>--watch</c>), until the client goes away.</summary>
+    public bool Watch { get; init; }
+
+    /// <summary>The answer is a stream of lines on the connection's own thread (<c>logs</c>, <c>status --watch</c>), not one reply of the supervisor's.</summary>
+    public bool Streams => Verb == ControlVerb.Logs || Watch;
+
     /// <summary>Gives the reply (one JSON object); later calls are ignored.</summary>
     public void Answer(string json)
     {
@@ -79,6 +97,9 @@ internal sealed class ControlRequest
             return null;
         }
         var verb = info.Verb;
+        if (verb == ControlVerb.Logs) return ParseLogs(words, out error);
+        var watch = verb == ControlVerb.Status && words.Contains("--watch");
+        if (watch) words = [.. words.Where(w => w != "--watch")];
         if (!info.Accepts(words.Length))
         {
             var (min, max) = (info.MinWords, info.MaxWords);
@@ -104,7 +125,45 @@ internal sealed class ControlRequest
             }
             timeout = t;
         }
-        return new ControlRequest(verb, service, signal, timeout);
+        return new ControlRequest(verb, service, signal, timeout) { Watch = watch };
+    }
+
+    /// <summary><c>logs [-f] [-n LINES] [--since DURATION] [NAME]…</c>.</summary>
+    private static ControlRequest? ParseLogs(string[] words, out string? error)
+    {
+        error = null;
+        var names = new List<string>();
+        var (follow, lines, since) = (false, (int?)null, (TimeSpan?)null);
+        for (var k = 1; k < words.Length; k++)
+        {
+            switch (words[k])
+            {
+                case "-f": follow = true; break;
+                case "-n" when k + 1 < words.Length:
+                    if (!int.TryParse(words[++k], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+                    {
+                        error = $"'{Shorten(words[k])}' is not a number of lines: expected a whole number such as 20";
+                        return null;
+                    }
+                    lines = n;
+                    break;
+                case "--since" when k + 1 < words.Length:
+                    if (!Duration.TryParse(words[++k], out var d) || d <= TimeSpan.Zero)
+                    {
+                        error = $"'{Shorten(words[k])}' is not a duration for --since: expected {Duration.Expected}, more than zero";
+                        return null;
+                    }
+                    since = d;
+                    break;
+                case var w when w.StartsWith('-'):
+                    error = $"'logs' has no option '{Shorten(w)}' (or it lacks its value): {ControlVerbs.Of(ControlVerb.Logs).Usage}";
+                    return null;
+                case var w:
+                    names.Add(w);
+                    break;
+            }
+        }
+        return new ControlRequest(ControlVerb.Logs) { Services = names, Follow = follow, Lines = lines, Since = since };
     }
 
     private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
@@ -113,7 +172,16 @@ internal sealed class ControlRequest
     public override string ToString()
     {
         var sb = new StringBuilder(ControlVerbs.Of(Verb).Name);
+        if (Verb == ControlVerb.Logs)
+        {
+            if (Follow) sb.Append(" -f");
+            if (Lines is { } n) sb.Append(" -n ").Append(n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (Since is { } since) sb.Append(" --since ").Append(Duration.Format(since));
+            foreach (var name in Services) sb.Append(' ').Append(name);
+            return sb.ToString();
+        }
         if (Service is not null) sb.Append(' ').Append(Service);
+        if (Watch) sb.Append(" --watch");
         if (Verb == ControlVerb.Signal) sb.Append(' ').Append(Signals.Name(Signal));
         if (Timeout is { } t) sb.Append(' ').Append(Duration.Format(t));
         return sb.ToString();

@@ -46,16 +46,21 @@ internal sealed class ControlServer : IDisposable
 
     private readonly int _listener;
     private readonly Func<ControlRequest, bool> _submit;
+    private readonly Action<ControlRequest, int>? _stream;
+
+    /// <summary>How long a streamed answer (<c>logs -f</c>, <c>status --watch</c>) waits for a client that takes nothing before it gives up on it.</summary>
+    public static readonly TimeSpan StreamSendTimeout = TimeSpan.FromSeconds(30);
     private readonly uint _owner = Libc.geteuid();
     private readonly object _slots = new();
     private int _active;
     private volatile bool _closed;
 
-    private ControlServer(string path, int listener, Func<ControlRequest, bool> submit)
+    private ControlServer(string path, int listener, Func<ControlRequest, bool> submit, Action<ControlRequest, int>? stream)
     {
         Path = path;
         _listener = listener;
         _submit = submit;
+        _stream = stream;
         new Thread(AcceptLoop, 128 * 1024) { IsBackground = true, Name = "tend-control" }.Start();
     }
 
@@ -67,12 +72,15 @@ internal sealed class ControlServer : IDisposable
     /// <see cref="ControlSocketPaths"/>), and starts serving.
     /// </summary>
     /// <exception cref="IOException">No candidate would do (the message says why for each), or another Tend already serves one.</exception>
-    public static ControlServer OpenFirst(IReadOnlyList<string> candidates, Func<ControlRequest, bool> submit)
+    /// <param name="candidates">The paths to try, in order.</param>
+    /// <param name="submit">Hands a request to the supervisor; false when it no longer takes any.</param>
+    /// <param name="stream">Answers a streamed request (<see cref="ControlRequest.Streams"/>) on the connection's thread, writing to the socket it is given; null: such requests are refused.</param>
+    public static ControlServer OpenFirst(IReadOnlyList<string> candidates, Func<ControlRequest, bool> submit, Action<ControlRequest, int>? stream = null)
     {
         var problems = new List<string>();
         foreach (var path in candidates)
         {
-            try { return Open(path, submit); }
+            try { return Open(path, submit, stream); }
             catch (AlreadyServed) { throw; }
             catch (IOException e) { problems.Add(Logging.PlainMessage.Of(e)); }
         }
@@ -88,7 +96,7 @@ internal sealed class ControlServer : IDisposable
     /// </summary>
     /// <exception cref="IOException">The socket cannot be created, or another Tend already serves it (<see cref="AlreadyServed"/>); the
     /// message says why in plain words.</exception>
-    public static ControlServer Open(string path, Func<ControlRequest, bool> submit)
+    public static ControlServer Open(string path, Func<ControlRequest, bool> submit, Action<ControlRequest, int>? stream = null)
     {
         if (ControlSocketPaths.PrepareDirectory(path) is { } why) throw new IOException(why);
         if (PathProblem(path) is { } problem) throw new IOException(problem);
@@ -101,7 +109,7 @@ internal sealed class ControlServer : IDisposable
         var old = Libc.umask(0x7F); // 0177: the socket is born 0600, no window in which others could connect
         try
         {
-            return new ControlServer(path, Sockets.Listen(path, Backlog), submit);
+            return new ControlServer(path, Sockets.Listen(path, Backlog), submit, stream);
         }
         finally
         {
@@ -186,6 +194,18 @@ internal sealed class ControlServer : IDisposable
             if (request is null)
             {
                 Reply(client, ControlReply.Error(2, error!));
+                return;
+            }
+            if (request.Streams)
+            {
+                if (_stream is null)
+                {
+                    Reply(client, ControlReply.Error(1, $"this Tend does not stream '{ControlVerbs.Of(request.Verb).Name}'"));
+                    return;
+                }
+                // Held as long as the client listens; a client that takes nothing for this long is let go.
+                Sockets.SetTimeouts(client, ReadTimeout, StreamSendTimeout);
+                _stream(request, client);
                 return;
             }
             if (!_submit(request))

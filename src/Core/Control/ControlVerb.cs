@@ -19,4 +19,6 @@ internal enum ControlVerb
     Wait,
     /// <summary>Start one run of a scheduled task now.</summary>
     Run,
+    /// <summary>The services' recent output (their log rings), and with <c>-f</c> what they write from then on.</summary>
+    Logs,
 }

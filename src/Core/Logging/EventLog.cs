@@ -52,6 +52,20 @@ internal sealed class EventLog
         long? delayMs = null, string? reason = null, bool error = false) =>
         Write(error ? "error" : "info", service, evt, message, pid, exit, restarts, delayMs, reason);
 
+    private Doorbell[] _watchers = [];
+
+    /// <summary>Rings <paramref name="bell"/> at every event of a service from now on (<c>tend status --watch</c>).</summary>
+    internal void Watch(Doorbell bell)
+    {
+        lock (_recent) _watchers = [.. _watchers, bell];
+    }
+
+    /// <summary>Stops ringing <paramref name="bell"/>.</summary>
+    internal void Unwatch(Doorbell bell)
+    {
+        lock (_recent) _watchers = [.. _watchers.Where(b => b != bell)];
+    }
+
     /// <summary>The last lines written (at most <see cref="RecentLines"/>), oldest first, as text.</summary>
     public IReadOnlyList<string> Recent()
     {
@@ -65,7 +79,13 @@ internal sealed class EventLog
     private void Write(string level, string? service, string evt, string message, int? pid, ExitStatus? exit, int? restarts, long? delayMs,
         string? reason)
     {
-        lock (_recent) _recent[_written++ % RecentLines] = service is null ? message : $"{service}: {message}";
+        Doorbell[] watchers;
+        lock (_recent)
+        {
+            _recent[_written++ % RecentLines] = service is null ? message : $"{service}: {message}";
+            watchers = _watchers;
+        }
+        if (service is not null) foreach (var bell in watchers) bell.Ring();
         if (_format == LogFormat.Text)
         {
             _relay.Post(Encoding.UTF8.GetBytes(service is null ? $"tend: {message}\n" : $"tend: {service}: {message}\n"));

@@ -4,8 +4,10 @@ using Tend.Posix;
 namespace Tend.Logging;
 
 /// <summary>
-/// With <c>--log-prefix</c>: each run of a service writes into two pipes of its own (stdout, stderr), relayed by
-/// the writers of Tend's stdout and stderr (<see cref="OutputRelay"/>), each line prefixed with the service's name.
+/// Each run of a service whose output is kept (<see cref="ServiceLogs"/>) or prefixed (<c>--log-prefix</c>) writes into
+/// two pipes of its own (stdout, stderr), relayed by the writers of Tend's stdout and stderr (<see cref="OutputRelay"/>):
+/// with <c>--log-prefix</c> each line prefixed with the service's name, otherwise the bytes exactly as written; each
+/// line kept in the service's log ring.
 /// </summary>
 /// <remarks>
 /// A pipe per run, not per service: a run's output ends with that run. Tend keeps no write end open, so a pipe
@@ -15,20 +17,28 @@ namespace Tend.Logging;
 /// is ever glued to it. A process that outlives its run on purpose (a session the daemon started) keeps writing to
 /// its run's pipe, still prefixed, never mixed into the next run's lines.
 /// </remarks>
-internal sealed class LogPump(IReadOnlyList<string> services) : IRunPipes
+internal sealed class LogPump(IReadOnlyList<string> services, bool prefix, ServiceLogs? logs) : IRunPipes
 {
+    /// <summary>A pump of <c>--log-prefix</c> that keeps nothing.</summary>
+    public LogPump(IReadOnlyList<string> services) : this(services, true, null) { }
+
     private const int PipeSize = 256 * 1024;
 
-    private readonly byte[][] _prefixes = [.. services.Select(s => Encoding.UTF8.GetBytes(s + " | "))];
+    private readonly byte[][] _prefixes = [.. services.Select(s => prefix ? Encoding.UTF8.GetBytes(s + " | ") : [])];
     private readonly OutputRelay _stdout = OutputRelay.For(1), _stderr = OutputRelay.For(2);
 
+    /// <summary>Whether the runs of service <paramref name="service"/> write into pipes of the pump (else where Tend writes).</summary>
+    public bool Pipes(int service) => prefix || (logs?.Keeps(service) ?? false);
+
     /// <summary>
-    /// Pipes for a new run of service <paramref name="service"/>: returns their write ends (close-on-exec; the spawn
-    /// hands them to the child as 1 and 2, and the caller closes them right after).
+    /// Pipes for run <paramref name="run"/> of service <paramref name="service"/>: returns their write ends (close-on-exec;
+    /// the spawn hands them to the child as 1 and 2, and the caller closes them right after); (-1, -1) when that
+    /// service writes where Tend writes (<see cref="Pipes"/>).
     /// </summary>
     /// <exception cref="Libc.Failure">No pipe could be made (its errno: EMFILE or ENFILE, the open-file limits).</exception>
-    public unsafe (int Out, int Err) OpenRun(int service)
+    public unsafe (int Out, int Err) OpenRun(int service, int run = 0)
     {
+        if (!Pipes(service)) return (-1, -1);
         int* o = stackalloc int[2];
         int* e = stackalloc int[2];
         if (Libc.pipe2(o, Libc.O_CLOEXEC) != 0) throw new Libc.Failure(Libc.LastError, "creating a pipe failed");
@@ -43,8 +53,9 @@ internal sealed class LogPump(IReadOnlyList<string> services) : IRunPipes
         // (the kernel allocates a pipe's pages only as they fill, so a quiet service costs nothing more).
         Libc.fcntl(o[0], Libc.F_SETPIPE_SZ, PipeSize);
         Libc.fcntl(e[0], Libc.F_SETPIPE_SZ, PipeSize);
-        _stdout.Add(o[0], _prefixes[service]);
-        _stderr.Add(e[0], _prefixes[service]);
+        var kept = logs is not null && logs.Keeps(service) ? logs : null;
+        _stdout.Add(o[0], _prefixes[service], !prefix, kept, service, LogStream.Stdout, run);
+        _stderr.Add(e[0], _prefixes[service], !prefix, kept, service, LogStream.Stderr, run);
         return (o[1], e[1]);
     }
 

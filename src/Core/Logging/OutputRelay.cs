@@ -44,10 +44,20 @@ internal sealed unsafe class OutputRelay
         }
     }
 
-    private sealed class Source(int fd, byte[] prefix)
+    private sealed class Source(int fd, byte[] prefix, bool raw, ServiceLogs? logs, int service, LogStream stream, int run)
     {
         public readonly int Fd = fd;
         public readonly byte[] Prefix = prefix;
+        /// <summary>The bytes are written as read (no prefix, no framing): only the copy kept in <see cref="Logs"/> is cut into lines.</summary>
+        public readonly bool Raw = raw;
+        public readonly ServiceLogs? Logs = logs;
+        public readonly int Service = service;
+        public readonly LogStream Stream = stream;
+        public readonly int Run = run;
+        /// <summary>When the bytes being framed were read (ms since the Unix epoch).</summary>
+        public long ReadAt;
+        /// <summary>The lines of the read being framed (offset in the read buffer, length), kept in <see cref="Logs"/> together after it.</summary>
+        public readonly List<(int Start, int Length)> Kept = [];
         /// <summary>The most bytes of a line on one output line.</summary>
         public readonly int MaxContent = Math.Max(64, MaxLine - prefix.Length - 1);
         /// <summary>The start of a line whose end has not been read yet (rented while there is one).</summary>
@@ -114,12 +124,19 @@ internal sealed unsafe class OutputRelay
 
     /// <summary>Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close) with <paramref name="prefix"/> before each
     /// line.</summary>
-    public void Add(int fd, byte[] prefix)
+    public void Add(int fd, byte[] prefix) => Add(fd, prefix, raw: false, null, 0, LogStream.Stdout, 0);
+
+    /// <summary>
+    /// Relays <paramref name="fd"/> (the read end of a pipe, now this relay's to close): <paramref name="raw"/>, its bytes
+    /// exactly as read; else each line with <paramref name="prefix"/> before it. Each line is also kept in
+    /// <paramref name="logs"/> (when given) as a line of run <paramref name="run"/> of service <paramref name="service"/>.
+    /// </summary>
+    public void Add(int fd, byte[] prefix, bool raw, ServiceLogs? logs, int service, LogStream stream, int run)
     {
         Libc.fcntl(fd, Libc.F_SETFL, Libc.O_NONBLOCK);
         lock (_gate)
         {
-            _sources.Add(new Source(fd, prefix));
+            _sources.Add(new Source(fd, prefix, raw, logs, service, stream, run));
             _sourcesChanged = true;
         }
         Wake();
@@ -238,7 +255,7 @@ internal sealed unsafe class OutputRelay
     private bool Pump(Source s, bool untilEnd)
     {
         _in ??= new byte[MaxLine + ReadSize];
-        _out ??= new byte[OutSize];
+        if (!s.Raw) _out ??= new byte[OutSize]; // raw sources write what they read: no output buffer
         while (true)
         {
             var carried = s.CarryLength;
@@ -254,7 +271,11 @@ internal sealed unsafe class OutputRelay
             var error = n < 0 ? Libc.LastError : 0;
             // The end: every writer closed the pipe (0), or it failed for good.
             var end = n == 0 || (n < 0 && error is not (Libc.EAGAIN or Libc.EINTR));
+            // Raw: the bytes go out as read, whatever the lines; framing below only feeds the log ring.
+            if (s.Raw && n > 0) Write(_in.AsSpan(carried, (int)n));
+            if (s.Logs is not null) s.ReadAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             Frame(s, _in.AsSpan(0, carried + (int)Math.Max(n, 0)), atEnd: end);
+            KeepLines(s);
             Flush();
             if (end) return true;
             if (n < 0 || !untilEnd) return false;
@@ -303,8 +324,26 @@ internal sealed unsafe class OutputRelay
         return max;
     }
 
+    /// <summary>The most lines kept in the ring under one lock.</summary>
+    private const int MaxBatch = 1024;
+
+    /// <summary>Keeps the lines framed so far of this read in the source's ring: one lock for all of them, not one per line.</summary>
+    private void KeepLines(Source s)
+    {
+        if (s.Kept.Count == 0) return;
+        s.Logs!.Append(s.Service, s.Stream, s.Run, _in!, s.Kept, s.ReadAt);
+        s.Kept.Clear();
+    }
+
     private void Emit(Source s, ReadOnlySpan<byte> line)
     {
+        if (s.Logs is not null)
+        {
+            s.Kept.Add(((int)System.Runtime.CompilerServices.Unsafe.ByteOffset(ref _in![0], ref System.Runtime.InteropServices.MemoryMarshal.GetReference(line)), line.Length));
+            // A read of short lines (256 KiB of empty ones) is kept in batches: the list stays small.
+            if (s.Kept.Count == MaxBatch) KeepLines(s);
+        }
+        if (s.Raw) return;
         var size = s.Prefix.Length + line.Length + 1;
         if (_outLength + size > _out!.Length) Flush();
         s.Prefix.CopyTo(_out.AsSpan(_outLength));

@@ -90,19 +90,21 @@ internal sealed unsafe class Spawner
     /// service asked for the container's (<see cref="ServiceSpec.Stdin"/>); stdout and stderr are Tend's own, or with
     /// <paramref name="pump"/> (<c>--log-prefix</c>) pipes of this run. Returns the pid, or 0 and an error message.
     /// </summary>
-    public int SpawnService(Command command, ServiceSpec spec, int service, IRunPipes? pump, out string? error, ulong mark)
+    public int SpawnService(Command command, ServiceSpec spec, int service, IRunPipes? pump, out string? error, ulong mark,
+        int run = 0)
     {
         var (o, e) = (-1, -1);
         LastWasShortage = false;
         if (pump is not null)
         {
-            try { (o, e) = pump.OpenRun(service); }
+            try { (o, e) = pump.OpenRun(service, run); }
             catch (Libc.Failure x)
             {
                 LastWasShortage = IsShortage(x.Errno);
                 error =
-                    $"--log-prefix needs two pipes per run and {x.Text}: retried with backoff; if it lasts, raise the open-file limit " +
-                        $"(ulimit -n, docker run --ulimit nofile=…) or drop --log-prefix";
+                    $"relaying its output (the log buffer, --log-prefix) needs two pipes per run and {x.Text}: retried with " +
+                        $"backoff; if it lasts, raise the open-file limit (ulimit -n, docker run --ulimit nofile=…), or give " +
+                        $"--log-buffer {spec.Name}=0 and drop --log-prefix";
                 return 0;
             }
         }

@@ -65,6 +65,9 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
     /// <summary>Attempts in flight.</summary>
     public int Count => _attempts.Count;
 
+    /// <summary>The services' output, where a log-line check looks for its match (<see cref="ReadinessKind.LogLine"/>).</summary>
+    public ServiceLogs? Logs { get; init; }
+
     /// <summary>Starts one attempt of service <paramref name="i"/>'s <paramref name="purpose"/> check for its current run
     /// (<paramref name="r"/>), unless one still runs.</summary>
     public void Start(int i, ProbePurpose purpose, ServiceRuntime r, long now)
@@ -89,6 +92,10 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                 }
             case ReadinessKind.File:
                 End(attempt, Path.Exists(check.Path), $"{check.Path} does not exist");
+                break;
+            case ReadinessKind.LogLine:
+                // The relay matched the lines as it read them: this only asks whether one of this run did.
+                End(attempt, Logs?.Matched(i, r.Starts) ?? false, $"no line of its output matched /{check.Pattern}/ yet");
                 break;
             case ReadinessKind.Tcp or ReadinessKind.Http:
                 switch (Sockets.StartConnect(check.Address!, check.Port))

@@ -66,9 +66,17 @@ internal sealed class Supervisor
         _output = ServiceOutput.Inherited();
         _selfNotify = Notify.SelfNotifier.FromEnvironment(log);
         try { _notify = Notify.NotifyDesk.Open(table, log, () => _inbox.Post(new Message(MessageKind.Notify))); }
-        catch (Sockets.SocketFailure e) { throw new ArgumentException($"services declared with notify readiness or a watchdog need a notify socket, and {PlainMessage.Of(e)}"); }
+        catch (Sockets.SocketFailure e)
+        {
+            throw new ArgumentException("services declared with notify readiness or a watchdog need a notify socket, and " +
+                PlainMessage.Of(e));
+        }
+        // A service that reads the container's terminal writes to it too (an interactive shell).
+        var terminal = Libc.isatty(0) == 1;
+        Logs = new ServiceLogs([.. table.Services.Select(s => s.Stdin && terminal ? 0 : s.LogBuffer ?? options.LogBuffer)],
+            [.. table.Services.Select(s => s.Ready)]);
         _commands = [.. table.Services.Select(ResolveCommand)];
-        _probes = new Probes(table, _spawner, log, () => _reaper!.Spawned(), _notify);
+        _probes = new Probes(table, _spawner, log, () => _reaper!.Spawned(), _notify) { Logs = Logs };
     }
 
     /// <summary>
@@ -87,6 +95,21 @@ internal sealed class Supervisor
             ?? throw new ArgumentException($"service '{spec.Name}' runs as user '{spec.User}', which needs setpriv: install util-linux " +
                 $"in the image");
         return Spawner.AsUser(command, user, setpriv);
+    }
+
+    /// <summary>The services' recent output (<c>tend logs</c>), kept by the relay while they run.</summary>
+    public ServiceLogs Logs { get; }
+
+    /// <summary>
+    /// After <see cref="Run"/>: the service whose failure ended Tend — a critical one that failed for good, else the
+    /// first that failed — with how its last run ended and why it failed; null when none failed.
+    /// </summary>
+    public (int Service, ExitStatus? Exit, string? Reason)? Failure()
+    {
+        var failed = Enumerable.Range(0, _table.Count).Where(i => _runtimes[i].Phase == ServicePhase.Failed).ToList();
+        if (failed.Count == 0) return null;
+        var i = failed.FirstOrDefault(k => _table.Services[k].Critical, failed[0]);
+        return (i, _runtimes[i].LastExit, _runtimes[i].Reason);
     }
 
     /// <summary>A monotonic clock in milliseconds.</summary>
@@ -221,14 +244,14 @@ internal sealed class Supervisor
         if (_self != 1 && Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
             _log.Error($"cannot become a child subreaper ({Libc.ErrorText(Libc.LastError)}): daemons' exits will only be seen by the " +
                 $"/proc scan");
-        if (_options.LogPrefix)
+        if (_options.LogPrefix || Logs.KeepsAny)
         {
-            if (ServiceOutput.Prefixed(_table, out var problem) is not { } prefixed)
+            if (ServiceOutput.Relayed(_table, _options.LogPrefix, Logs, out var problem) is not { } relayed)
             {
                 _log.Error(problem!);
                 return false;
             }
-            _output = prefixed;
+            _output = relayed;
         }
         _filter.Awake();
         _reaper ??= new Reaper(_filter.MustReport, ChildExited, ownThread: true);
@@ -409,7 +432,7 @@ internal sealed class Supervisor
     {
         var bootTicks = ProcFs.BootTicksNow();
         var mark = RunMarks.Next();
-        var pid = _spawner.SpawnService(_commands[i], spec, i, _output.Pump, out var error, mark);
+        var pid = _spawner.SpawnService(_commands[i], spec, i, _output.Pump, out var error, mark, run: r.Starts + 1);
         var now = Now;
         if (pid == 0)
         {

@@ -9,6 +9,13 @@ internal sealed record SupervisorOptions
     /// stderr.</summary>
     public bool LogPrefix { get; init; }
 
+    /// <summary>
+    /// The log ring size of a service that declares none, in bytes (<c>--log-buffer SIZE</c>; default
+    /// <see cref="ServiceLogs.DefaultCapacity"/>); 0: no service's output is kept, and the services write straight to
+    /// Tend's stdout and stderr without a copy (unless <c>--log-prefix</c>).
+    /// </summary>
+    public int LogBuffer { get; init; } = ServiceLogs.DefaultCapacity;
+
     /// <summary>The format of Tend's own lines on stderr.</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 
