@@ -83,7 +83,7 @@ public sealed record Liveness
     }
 
     /// <summary>What <see cref="Parse"/> accepts.</summary>
-    public const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or watchdog:DURATION";
+    internal const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or watchdog:DURATION";
 
     /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c>, and <c>watchdog:30s</c> (<see cref="Watchdog"/>).</summary>
     /// <exception cref="FormatException">The text is no check; the message says what was expected.</exception>

@@ -118,7 +118,7 @@ public sealed record Readiness
     }
 
     /// <summary>What is wrong with <paramref name="pattern"/> as a log-line pattern, or null.</summary>
-    public static string? PatternProblem(string pattern)
+    internal static string? PatternProblem(string pattern)
     {
         try
         {

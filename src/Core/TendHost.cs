@@ -236,7 +236,7 @@ public static class TendHost
 
     /// <summary>Applies <c>--log-buffer NAME=SIZE</c> to the services named (declared or command-line ones).</summary>
     /// <exception cref="UsageException">A name that is no service.</exception>
-    public static List<ServiceSpec> WithLogBuffers(List<ServiceSpec> services, IReadOnlyList<(string Service, int Bytes)> sizes)
+    internal static List<ServiceSpec> WithLogBuffers(List<ServiceSpec> services, IReadOnlyList<(string Service, int Bytes)> sizes)
     {
         foreach (var (name, bytes) in sizes)
         {
@@ -314,7 +314,7 @@ public static class TendHost
     /// before the services and the command for the same reason. A set-up task that fails blocks them (Tend then exits
     /// when nothing else is left to run).
     /// </summary>
-    public static List<ServiceSpec> AfterSetUp(List<ServiceSpec> services, int declaredCount)
+    internal static List<ServiceSpec> AfterSetUp(List<ServiceSpec> services, int declaredCount)
     {
         var setUp = services.Take(declaredCount).Where(s => s.OneShot && s.Schedule is null).Select(s => s.Name).ToList();
         if (setUp.Count == 0) return services;
