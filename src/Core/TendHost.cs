@@ -70,11 +70,13 @@ public static class TendHost
             var declared = build();
             var adHoc = AdHoc(options, declared).ToList();
             var terminal = Posix.Libc.isatty(0) == 1;
+            var input = terminal || StdinIsInput();
             // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
-            // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
-            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
+            // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too). The same
+            // for docker run -i IMAGE bash < script: a stdin that is a pipe or a file, not /dev/null.
+            var stdin = options.Stdin ?? (input && adHoc.Count > 0 && !declared.Any(d => d.Stdin) && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
             var services = Orchestration.Apply(AfterSetUp(WithStdin(WithSchedules(WithChecks(declared.Concat(adHoc).ToList(), options.Ready, options.Alive), options.Schedules,
-                Environment.GetEnvironmentVariable("TZ")), stdin, terminal), declared.Count), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
+                Environment.GetEnvironmentVariable("TZ")), stdin, input, terminal), declared.Count), options.Orchestrated, [.. options.Schedules.Select(s => s.Service)]);
             if (services.Count == 0)
                 throw new UsageException("nothing to supervise: give at least one command line, e.g. tend \"/usr/sbin/sshd\" \"/etc/init.d/apache2 start\"");
             try { table = new ServiceTable(services); }
@@ -237,12 +239,13 @@ public static class TendHost
     /// </summary>
     /// <exception cref="UsageException">A name that is no service, or more than one service asking for stdin.</exception>
     /// <remarks>
-    /// When stdin is a terminal (<paramref name="terminal"/>: <c>docker run -it</c>), the service that reads it is the
+    /// When stdin carries input (<paramref name="input"/>: a terminal, <c>docker run -it</c>, or a pipe or file,
+    /// <c>docker run -i IMAGE bash &lt; script</c>; <paramref name="terminal"/>: a terminal), the service that reads it is the
     /// interactive one: it gets the terminal as its foreground (see <c>Posix/Spawner.cs</c>), and, as
     /// <c>docker run -it IMAGE bash</c> does without Tend, its end ends the container with its exit code — it is made
     /// critical and, unless its restart policy says otherwise (on-failure), never restarted.
     /// </remarks>
-    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
+    public static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool input = false, bool terminal = false)
     {
         if (stdin is not null)
         {
@@ -254,11 +257,26 @@ public static class TendHost
         var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
         if (readers.Count > 1)
             throw new UsageException(DeclarationRules.StdinTwiceMessage(readers[0], readers[1]));
-        if (terminal)
+        if (input)
             for (var i = 0; i < services.Count; i++)
                 if (services[i].Stdin && services[i].Schedule is null && !services[i].OneShot)
+                {
                     services[i] = services[i] with { Critical = true, Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
+                    // An interactive shell ignores SIGTERM (bash(1), "SIGNALS"): docker stop would wait its whole timeout.
+                    // SIGHUP is what a terminal's hang-up sends it: bash saves its history and exits.
+                    if (terminal && services[i].StopSignal == Posix.Libc.SIGTERM) services[i] = services[i] with { StopSignal = Posix.Libc.SIGHUP };
+                }
         return services;
+    }
+
+    /// <summary>
+    /// Tend's stdin carries input though no terminal (<c>docker run -i IMAGE bash &lt; script</c>): a pipe, a file or a
+    /// socket, not /dev/null (what <c>docker run</c> without <c>-i</c> gives) nor closed. From /proc/self/fd/0 (proc(5)).
+    /// </summary>
+    private static bool StdinIsInput()
+    {
+        try { return new FileInfo("/proc/self/fd/0").LinkTarget is { } target && target != "/dev/null"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>

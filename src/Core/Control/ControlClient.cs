@@ -73,7 +73,7 @@ public static class ControlClient
         }
         catch (UsageException e)
         {
-            return Usage2(PlainMessage.Of(e));
+            return Usage2(PlainMessage.Of(e), args[0]);
         }
 
         var verb = positional[0];
@@ -86,15 +86,15 @@ public static class ControlClient
                 "health" => "'tend health' takes no arguments",
                 "signal" => "usage: tend signal NAME SIGNAL, e.g. tend signal web HUP",
                 _ => $"usage: tend {verb} NAME",
-            });
+            }, verb);
         if (verb == "signal" && !Signals.TryParse(positional[2], out _))
-            return Usage2($"'{positional[2]}' is not a signal: expected {Signals.Expected}");
+            return Usage2($"'{positional[2]}' is not a signal: expected {Signals.Expected}", verb);
 
         var line = new StringBuilder(string.Join(' ', positional));
         if (timeout is { } to) line.Append(' ').Append(Duration.Format(to));
         foreach (var p in positional)
             if (p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-                return Usage2($"'{p}' is not a service name");
+                return Usage2($"'{p}' is not a service name", verb);
         line.Append('\n');
 
         var path = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
@@ -105,7 +105,12 @@ public static class ControlClient
         }
         catch (Sockets.SocketFailure e)
         {
-            var why = e.Errno switch
+            // Another uid cannot reach (or even find) the socket of a Tend that runs as a user: say whose it is.
+            var owner = e.Errno is Libc.EACCES or Libc.EPERM or Libc.ENOENT && Libc.geteuid() != 0 && socket is null
+                && RunningTend.Pid1TendUid() is { } uid && uid != Libc.geteuid() ? uid : (uint?)null;
+            var why = owner is { } u
+                ? $"a Tend runs in this container as uid {u} (PID 1), and only root and uid {u} may talk to it: run as one of them (docker exec -u {u} CONTAINER tend {verb} …)"
+                : e.Errno switch
             {
                 Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them (docker exec -u root CONTAINER tend …)",
                 Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
@@ -145,9 +150,9 @@ public static class ControlClient
         return verb == "health" && !root.GetProperty("healthy").GetBoolean() ? 1 : 0;
     }
 
-    private static int Usage2(string message)
+    private static int Usage2(string message, string verb)
     {
-        FdWriter.Write(2, $"tend: error: {message}\nRun 'tend status --help' for the control verbs.\n");
+        FdWriter.Write(2, $"tend: error: {message}\nRun 'tend {verb} --help' for the control verbs.\n");
         return TendHost.UsageError;
     }
 

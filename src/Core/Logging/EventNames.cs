@@ -54,11 +54,13 @@ public static class EventNames
     public const string Skipped = "skipped";
     /// <summary><c>tend run</c> asked for one run of a scheduled task now.</summary>
     public const string RunRequested = "run-requested";
+    /// <summary>A service waits for a dependency that failed: it starts once that dependency is started again by hand.</summary>
+    public const string Blocked = "blocked";
 
     /// <summary>Every service event, in the order the README lists them.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         Started, Ready, Exited, Daemonized, Adopted, Stopping, Killed, SignalError, Stopped, Failed, Completed, Backoff,
-        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled, Skipped, RunRequested,
+        SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled, Skipped, RunRequested, Blocked,
     ];
 }

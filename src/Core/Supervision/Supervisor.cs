@@ -21,6 +21,12 @@ namespace Tend.Supervision;
 public sealed class Supervisor
 {
     private readonly ServiceTable _table;
+
+    /// <summary>Tend's stdin is a terminal: the service that reads it holds it (<see cref="TendSignals.Reaches"/>).</summary>
+    private readonly bool _terminal = Posix.Libc.isatty(0) == 1;
+
+    /// <summary>The services said to wait for a failed dependency (<see cref="ServiceEvents.BlockedChanges"/>).</summary>
+    private readonly HashSet<int> _blocked = [];
     private readonly SupervisorOptions _options;
     private readonly Export.Drain? _drain;
     private readonly EventLog _log;
@@ -160,11 +166,12 @@ public sealed class Supervisor
                 ApplyChecks();
                 var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now, Wall);
                 ServiceEvents.PlanChanges(_table, _log, _runtimes, plan.Next);
+                ServiceEvents.BlockedChanges(_table, _log, plan.Next, _blocked);
                 _runtimes = plan.Next;
                 if (plan.ExitCode is { } code) return Exit(code);
                 if (plan.ShutdownCode is { } shutdownCode)
                 {
-                    BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : ServiceEvents.FailureSummary(_table, _runtimes));
+                    BeginShutdown(shutdownCode, shutdownCode == 0 ? ServiceEvents.EndSummary(_table, _runtimes) : ServiceEvents.FailureSummary(_table, _runtimes));
                     continue;
                 }
 
@@ -292,7 +299,9 @@ public sealed class Supervisor
                 break;
             case MessageKind.Signal when TendSignals.IsForwarded(message.Value):
                 _runs.NewRound();
-                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Value, $"forwarded Tend's {Signals.Name(message.Value)}");
+                for (var i = 0; i < _table.Count; i++)
+                    if (TendSignals.Reaches(message.Value, _table.Services[i], _terminal))
+                        _runs.Forward(i, _runtimes[i], message.Value, $"forwarded Tend's {Signals.Name(message.Value)}");
                 break;
             case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
