@@ -169,7 +169,9 @@ public static class ControlDecisions
         if (wantsUp && (w.Goal != ControlGoal.Restarted || r.Starts > w.StartsBefore) && Reconciler.IsReady(spec, r))
             return ControlReply.Ok(spec.Schedule is not null ? $"{spec.Name}: scheduled{NextRun(r)}" : spec.OneShot ? $"{spec.Name}: completed" : $"{spec.Name}: running (pid {r.Process?.Pid}){(spec.Ready is { } c ? $", ready ({c})" : "")}");
         if (wantsUp && r.Phase == ServicePhase.Failed)
-            return ControlReply.Error(1, $"'{spec.Name}' failed: {r.Reason}");
+            return ControlReply.Error(1, w.Goal is ControlGoal.Up or ControlGoal.Restarted
+                ? $"'{spec.Name}' ran again and failed: {r.Reason} (its output above, or tend status {spec.Name}, says why)"
+                : $"'{spec.Name}' failed: {r.Reason}");
         if (wantsUp && r.Phase == ServicePhase.Completed)
             return ControlReply.Error(1, $"'{spec.Name}' ended{(r.LastExit is { } last ? $" with {last}" : "")} and its restart policy is {spec.Restart}");
         if (wantsUp && r.Phase == ServicePhase.Stopped && !view.Desired.Up[w.Service] && !state.RestartPending.Contains(w.Service))
