@@ -336,7 +336,7 @@ public static class TendHost
         var sb = new StringBuilder();
         sb.Append("Usage: tend [options] [--] [command line]...\n\n");
         sb.Append("Keeps each command line running as a service: restarts it when it dies, reaps zombies,\n");
-        sb.Append("forwards SIGHUP/SIGUSR1/SIGUSR2/SIGWINCH and stops everything cleanly on SIGTERM/SIGINT.\n");
+        sb.Append("forwards SIGHUP/SIGUSR1/SIGUSR2 (SIGWINCH: to the terminal's service alone), stops everything on SIGTERM/SIGINT.\n");
         sb.Append("Each argument is one command line, split like a shell splits words, never run through a shell.\n\n");
         if (arguments is not null) sb.Append(arguments.Help()).Append('\n');
         else if (declared.Count > 0)
