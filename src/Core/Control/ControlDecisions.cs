@@ -61,7 +61,8 @@ public static class ControlDecisions
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal == goal && w.Request.Verb == req.Verb) is { } same)
             return Wait(same with { Request = req, Deadline = req.Timeout is null ? same.Deadline : Deadline(req, now, TimeSpan.Zero) });
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal != ControlGoal.Ready) is { } busy)
-            return Answer(ControlReply.Error(1, $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to finish (tend wait {spec.Name}), then try again"));
+            return Answer(ControlReply.Error(1, $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to finish " +
+                (busy.Request.Verb == ControlVerb.Stop ? $"(tend status {spec.Name} shows it stopped)" : $"(tend wait {spec.Name})") + ", then try again"));
         switch (req.Verb)
         {
             case ControlVerb.Stop:
