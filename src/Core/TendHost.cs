@@ -50,6 +50,7 @@ public static class TendHost
         HostOptions options;
         ServiceTable table;
         IReadOnlyList<string>? sockets;
+        string? setUpNote;
         try
         {
             options = HostOptions.Parse(args, arguments?.Flags);
@@ -69,6 +70,7 @@ public static class TendHost
                 throw new UsageException(second);
             var declared = build();
             var adHoc = AdHoc(options, declared).ToList();
+            setUpNote = SetUpNote(declared, adHoc.Count);
             var terminal = Posix.Libc.isatty(0) == 1;
             var input = terminal || StdinIsInput();
             // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
@@ -95,6 +97,8 @@ public static class TendHost
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor with { PublishState = http is not null }, log); }
         catch (ArgumentException e) { return Fail(new UsageException(PlainMessage.Of(e))); }
+        // The command lines wait for the image's set-up tasks: say so once, or a long set-up looks like a hang.
+        if (setUpNote is not null) log.Info(setUpNote);
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
         supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log, http)));
         throw new System.Diagnostics.UnreachableException();
@@ -294,6 +298,18 @@ public static class TendHost
         for (var i = declaredCount; i < services.Count; i++)
             services[i] = services[i] with { DependsOn = [.. services[i].DependsOn, .. setUp.Where(n => !services[i].DependsOn.Contains(n))] };
         return services;
+    }
+
+    /// <summary>
+    /// The line that says the <paramref name="commandLines"/> command lines start after
+    /// the <paramref name="declared"/> set-up tasks (<see cref="AfterSetUp"/>), or null when there is none to wait for.
+    /// </summary>
+    internal static string? SetUpNote(IReadOnlyList<ServiceSpec> declared, int commandLines)
+    {
+        var setUp = declared.Where(s => s.OneShot && s.Schedule is null).Select(s => s.Name).ToList();
+        if (setUp.Count == 0 || commandLines == 0) return null;
+        return $"the command lines start once the set-up task{(setUp.Count == 1 ? "" : "s")} {string.Join(", ", setUp)} " +
+            $"completed (tend status shows {(setUp.Count == 1 ? "it" : "them")})";
     }
 
     /// <summary>The shells <c>docker run -it IMAGE SHELL</c> is typed with (the basename of the command).</summary>
