@@ -71,6 +71,7 @@ public static class TendHost
         HostOptions options;
         ServiceTable table;
         IReadOnlyList<string>? sockets;
+        string? setUpNote;
         try
         {
             options = HostOptions.Parse(args, arguments?.Flags);
@@ -91,14 +92,17 @@ public static class TendHost
                 throw new UsageException(second);
             var declared = build();
             var adHoc = AdHoc(options, declared).ToList();
+            setUpNote = SetUpNote(declared, adHoc.Count);
             var terminal = Posix.Libc.isatty(0) == 1;
+            var input = terminal || StdinIsInput();
             // docker run -it IMAGE bash: with a terminal and no service asking for it, an interactive shell given as the last
-            // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too).
-            var stdin = options.Stdin ?? (terminal && adHoc.Count > 0 && !declared.Any(d => d.Stdin)
+            // command line reads it (any other service needs --stdin: docker run -t alone gives a terminal too). The same
+            // for docker run -i IMAGE bash < script: a stdin that is a pipe or a file, not /dev/null.
+            var stdin = options.Stdin ?? (input && adHoc.Count > 0 && !declared.Any(d => d.Stdin)
                 && IsInteractiveShell(adHoc[^1].Command) ? adHoc[^1].Name : null);
             var services = AfterSetUp(WithStdin(WithSchedules(WithLogBuffers(WithChecks(declared.Concat(adHoc).ToList(), options.Ready,
-                options.Alive), options.LogBuffers), options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, terminal),
-                declared.Count);
+                options.Alive), options.LogBuffers), options.Schedules, Environment.GetEnvironmentVariable("TZ")), stdin, input,
+                terminal), declared.Count);
             if (options.Orchestrated) services = Orchestration.Apply(services, [.. options.Schedules.Select(s => s.Service)]);
             else ServiceSelection.RequireDependencies(services);
             if (services.Count == 0)
@@ -120,6 +124,8 @@ public static class TendHost
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor with { PublishState = http is not null }, log); }
         catch (ArgumentException e) { return Fail(new UsageException(PlainMessage.Of(e))); }
+        // The command lines wait for the image's set-up tasks: say so once, or a long set-up looks like a hang.
+        if (setUpNote is not null) log.Info(setUpNote);
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
         supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log, http)));
         throw new System.Diagnostics.UnreachableException();
@@ -280,12 +286,13 @@ public static class TendHost
     /// </summary>
     /// <exception cref="UsageException">A name that is no service, or more than one service asking for stdin.</exception>
     /// <remarks>
-    /// When stdin is a terminal (<paramref name="terminal"/>: <c>docker run -it</c>), the service that reads it is the
+    /// When stdin carries input (<paramref name="input"/>: a terminal, <c>docker run -it</c>, or a pipe or file,
+    /// <c>docker run -i IMAGE bash &lt; script</c>; <paramref name="terminal"/>: a terminal), the service that reads it is the
     /// interactive one: it gets the terminal as its foreground (see <c>Posix/Spawner.cs</c>), and, as
     /// <c>docker run -it IMAGE bash</c> does without Tend, its end ends the container with its exit code — it is made
     /// critical and, unless its restart policy says otherwise (on-failure), never restarted.
     /// </remarks>
-    internal static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool terminal = false)
+    internal static List<ServiceSpec> WithStdin(List<ServiceSpec> services, string? stdin, bool input = false, bool terminal = false)
     {
         if (stdin is not null)
         {
@@ -298,12 +305,28 @@ public static class TendHost
         var readers = services.Where(s => s.Stdin).Select(s => s.Name).ToList();
         if (readers.Count > 1)
             throw new UsageException(DeclarationRules.StdinTwiceMessage(readers[0], readers[1]));
-        if (terminal)
+        if (input)
             for (var i = 0; i < services.Count; i++)
                 if (services[i].Stdin && services[i].Schedule is null && !services[i].OneShot)
+                {
                     services[i] = services[i] with { Critical = true,
                         Restart = services[i].Restart == Restart.OnFailure ? Restart.OnFailure : Restart.Never };
+                    // An interactive shell ignores SIGTERM (bash(1), "SIGNALS"): docker stop would wait its whole timeout.
+                    // SIGHUP is what a terminal's hang-up sends it: bash saves its history and exits.
+                    if (terminal && services[i].StopSignal == Posix.Libc.SIGTERM)
+                        services[i] = services[i] with { StopSignal = Posix.Libc.SIGHUP };
+                }
         return services;
+    }
+
+    /// <summary>
+    /// Tend's stdin carries input though no terminal (<c>docker run -i IMAGE bash &lt; script</c>): a pipe, a file or a
+    /// socket, not /dev/null (what <c>docker run</c> without <c>-i</c> gives) nor closed. From /proc/self/fd/0 (proc(5)).
+    /// </summary>
+    private static bool StdinIsInput()
+    {
+        try { return new FileInfo("/proc/self/fd/0").LinkTarget is { } target && target != "/dev/null"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>
@@ -321,6 +344,18 @@ public static class TendHost
         for (var i = declaredCount; i < services.Count; i++)
             services[i] = services[i] with { DependsOn = [.. services[i].DependsOn, .. setUp.Where(n => !services[i].DependsOn.Contains(n))] };
         return services;
+    }
+
+    /// <summary>
+    /// The line that says the <paramref name="commandLines"/> command lines start after
+    /// the <paramref name="declared"/> set-up tasks (<see cref="AfterSetUp"/>), or null when there is none to wait for.
+    /// </summary>
+    internal static string? SetUpNote(IReadOnlyList<ServiceSpec> declared, int commandLines)
+    {
+        var setUp = declared.Where(s => s.OneShot && s.Schedule is null).Select(s => s.Name).ToList();
+        if (setUp.Count == 0 || commandLines == 0) return null;
+        return $"the command lines start once the set-up task{(setUp.Count == 1 ? "" : "s")} {string.Join(", ", setUp)} " +
+            $"completed (tend status shows {(setUp.Count == 1 ? "it" : "them")})";
     }
 
     /// <summary>The shells <c>docker run -it IMAGE SHELL</c> is typed with (the basename of the command).</summary>
@@ -365,8 +400,8 @@ public static class TendHost
         var sb = new StringBuilder();
         sb.Append("Usage: tend [options] [--] [command line]...\n\n");
         sb.Append("Keeps each command line running as a service: restarts it when it dies, reaps zombies,\n");
-        sb.Append($"forwards {string.Join('/', TendSignals.Forwarded.Select(Signals.Name))} and stops everything cleanly on " +
-            $"SIGTERM/SIGINT.\n");
+        sb.Append($"forwards {string.Join('/', TendSignals.Forwarded.Where(s => s != Posix.Libc.SIGWINCH).Select(Signals.Name))} " +
+            "(SIGWINCH: to the terminal's service alone), stops everything on SIGTERM/SIGINT.\n");
         sb.Append("Each argument is one command line, split like a shell splits words, never run through a shell.\n\n");
         if (arguments is not null) sb.Append(arguments.Help()).Append('\n');
         else if (declared.Count > 0)

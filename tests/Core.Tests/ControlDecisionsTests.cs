@@ -104,6 +104,9 @@ public class ControlDecisionsTests
         var first = Decide(new ControlRequest(ControlVerb.Stop, "web"), View(Running(), Running()));
         var second = Decide(new ControlRequest(ControlVerb.Start, "web"), View(Running(), Running(), first.Desired), first.State);
         Assert.Contains("'web' is being stopped by another request", Error(second.Reply));
+        // A stop in progress: tend wait would answer "stopped on request", so the hint is tend status.
+        Assert.Contains("(tend status web shows it stopped), then try again", Error(second.Reply));
+        Assert.DoesNotContain("tend wait", Error(second.Reply));
         Assert.Equal(first.Desired, second.Desired);
     }
 

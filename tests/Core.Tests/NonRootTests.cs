@@ -38,6 +38,10 @@ public sealed class NonRootTests
             "--" }) psi.ArgumentList.Add(a);
         if (uid != 0) foreach (var a in new[] { "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups",
             "--" }) psi.ArgumentList.Add(a);
+        // Root as docker exec -u 0 has it: without CAP_SYS_PTRACE (not in Docker's default set), so PID 1's /proc/1/exe
+        // cannot be read when PID 1 runs as another uid.
+        else foreach (var a in new[] { "setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-sys_ptrace", "--" })
+            psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(TendRun.ReachableBinary);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("TEND_CONTROL_SOCKET");
@@ -113,20 +117,56 @@ public sealed class NonRootTests
     [InlineData(1000, "ps")]
     [InlineData(0, "top")]
     [InlineData(0, "journal web")] // ("logs" is a verb since issue 27)
+    [InlineData(0, "ps")]
+    [InlineData(0, "logz web")]
+    [InlineData(0, "sleep 1000")]
+    [InlineData(1234, "ps")]
+    [InlineData(1234, "sleep 1000")]
     public void A_word_that_is_no_verb_beside_a_running_Tend_starts_nothing_and_exits_2(int uid, string words)
     {
         using var run = StartAsUser(StockImage, "sleep 1000");
         Served(run, "/tmp/tend-1000/control.sock");
         var before = run.Descendants().Count;
-        var (code, output, err) = Exec(run, uid, words.Split(' '));
+        // "sleep 1000" is one command line (docker exec C tend "sleep 1000"); the others are words typed apart.
+        var (code, output, err) = Exec(run, uid, words.StartsWith("sleep", StringComparison.Ordinal) ? [words] : words.Split(' '));
         Assert.Equal(2, code);
         Assert.Equal("", output);
         var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("tend: error: ", line);
         Assert.Contains("nothing was started", line);
         Assert.Contains("--control-socket PATH", line);
-        if (!words.Contains(' ')) Assert.Contains($"'{words}' is not a verb of tend (the verbs: status, start, stop", line);
+        if (!words.StartsWith("sleep", StringComparison.Ordinal))
+            Assert.Contains($"'{words.Split(' ')[0]}' is not a verb of tend (the verbs: status, start, stop", line);
+        else Assert.Contains("a Tend already supervises this container (", line);
         Assert.Equal(before, run.Descendants().Count);
         Assert.Single(run.Events, e => TendRun.Str(e, "event") == "started");
+    }
+
+    [Theory]
+    [InlineData("ps")]
+    [InlineData("sleep 1000")]
+    public void Another_uid_beside_a_root_Tend_starts_nothing_and_exits_2(string words)
+    {
+        // Tend as root with its socket in /run/tend (0600): uid 1234 can neither reach it nor read /proc/1/exe.
+        using var run = TendRun.Start(["sleep 1000"], setup: $"{StockImage}\nunset TEND_CONTROL_SOCKET");
+        Served(run, "/run/tend/control.sock");
+        var (code, output, err) = Exec(run, 1234, words);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("a Tend already supervises this container (it is PID 1, as uid 0)", line);
+        Assert.Contains("nothing was started", line);
+        Assert.Single(run.Events, e => TendRun.Str(e, "event") == "started");
+    }
+
+    [Fact]
+    public void Another_uid_asking_a_Tend_of_uid_1000_is_told_whose_it_is()
+    {
+        using var run = StartAsUser(StockImage, "sleep 1000");
+        Served(run, "/tmp/tend-1000/control.sock");
+        var (code, _, err) = Exec(run, 1001, "status");
+        Assert.Equal(1, code);
+        Assert.Equal("tend: error: a Tend runs in this container as uid 1000 (PID 1), and only root and uid 1000 may talk to it: " +
+            "run as one of them (docker exec -u 1000 CONTAINER tend status …)\n", err);
     }
 }

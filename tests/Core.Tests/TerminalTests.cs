@@ -7,8 +7,14 @@ namespace Tend.Tests;
 /// </summary>
 public sealed class TerminalTests
 {
-    private static string Tend(params string[] services) =>
-        $"unshare --pid --fork --mount-proc --kill-child {TendRun.Binary} --no-control {string.Join(' ', services.Select(s => $"'{s}'"))}";
+    private static string Tend(params string[] services) => Tend([], services);
+
+    /// <summary>Tend as PID 1 of its own namespaces (--keep-run: this machine's /run is not the namespace's to clear).</summary>
+    private static string Tend(string[] options, params string[] services) =>
+        $"unshare --pid --fork --mount-proc --kill-child {TendRun.Binary} --no-control --keep-run {string.Join(' ', options)} {string.Join(' ', services.Select(s => $"'{s}'"))}";
+
+    /// <summary>A daemon that says which of Tend's forwarded signals reach it (Apache and nginx stop on SIGWINCH).</summary>
+    private const string Daemon = "sh -c \"trap \\\"echo daemon-got-winch\\\" WINCH; trap \\\"echo daemon-got-usr1\\\" USR1; trap \\\"echo daemon-got-usr2\\\" USR2; while :; do sleep 0.05; done\"";
 
     [Fact]
     public void An_interactive_bash_has_job_control_and_Ctrl_C_reaches_its_job_alone_and_exit_3_ends_Tend_with_3()
@@ -47,5 +53,64 @@ public sealed class TerminalTests
         pty.Send("exit\n");
         Assert.Equal(0, pty.Exit());
         Assert.Contains("exiting with code 0", pty.Output);
+    }
+
+    [Fact]
+    public void SIGWINCH_reaches_the_terminals_service_alone_and_USR1_the_daemons_alone()
+    {
+        using var pty = new Pty(Tend(Daemon, "bash --norc --noprofile"));
+        var at = pty.WaitFor("bash: started");
+        // The markers are quoted as typed, so that the terminal's echo of the line never matches them.
+        pty.Send("trap 'echo bash-got-\"winch\"' WINCH; trap 'echo bash-got-\"usr1\"' USR1; echo traps-\"set\"\n");
+        at = pty.WaitFor("traps-set\r\n", at);
+        pty.Send("kill -WINCH 1\n"); // as docker kill -s WINCH, or a resize while Tend holds the terminal
+        at = pty.WaitFor("bash-got-winch", at);
+        pty.Send("kill -USR1 1\n");
+        at = pty.WaitFor("daemon-got-usr1", at);
+        // A signal the daemon took after both: every trap it had pending by then has run.
+        pty.Send("kill -USR2 1\n");
+        pty.WaitFor("daemon-got-usr2", at);
+        Assert.DoesNotContain("daemon-got-winch", pty.Output);
+        Assert.DoesNotContain("bash-got-usr1", pty.Output);
+        pty.Send("exit 4\n");
+        Assert.Equal(4, pty.Exit());
+    }
+
+    [Fact]
+    public void Under_log_prefix_the_terminals_service_keeps_the_terminal_for_stdin_stdout_and_stderr()
+    {
+        using var pty = new Pty(Tend(["--log-prefix"], "sleep 1000", "bash --norc --noprofile -i"));
+        var at = pty.WaitFor("bash: started");
+        pty.Send("for fd in 0 1 2; do [ -t $fd ] && echo tty-$fd-\"yes\"; done; sleep 30 & jobs\n");
+        at = pty.WaitFor("tty-0-yes", at);
+        at = pty.WaitFor("tty-1-yes", at);
+        at = pty.WaitFor("tty-2-yes", at);
+        at = pty.WaitFor("Running", at); // job control
+        pty.Send("kill %1; exit 5\n");
+        Assert.Equal(5, pty.Exit());
+        Assert.DoesNotContain("[bash]", pty.Output); // its lines are not prefixed: they never went through a pipe
+    }
+
+    [Fact]
+    public void A_stop_ends_the_interactive_bash_with_SIGHUP_not_after_its_stop_timeout()
+    {
+        using var pty = new Pty(Tend("sleep 1000", "bash --norc --noprofile"));
+        var at = pty.WaitFor("bash: started");
+        pty.Send("kill -TERM 1\n"); // docker stop: an interactive bash ignores SIGTERM, a hang-up ends it
+        Assert.Equal(0, pty.Exit());
+        Assert.Contains("exited with signal SIGHUP", pty.Output);
+        Assert.DoesNotContain("SIGKILL", pty.Output);
+        Assert.DoesNotContain("nothing left to supervise", pty.Output);
+    }
+
+    [Fact]
+    public void When_the_interactive_bash_exits_0_the_log_says_its_end_ends_the_container()
+    {
+        using var pty = new Pty(Tend("sleep 1000", "bash --norc --noprofile"));
+        pty.WaitFor("bash: started");
+        pty.Send("exit\n");
+        Assert.Equal(0, pty.Exit());
+        Assert.Contains("critical service bash ended (its end ends the container)", pty.Output);
+        Assert.DoesNotContain("nothing left to supervise", pty.Output);
     }
 }

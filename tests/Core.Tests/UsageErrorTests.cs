@@ -164,4 +164,15 @@ public class UsageErrorTests
             OneLine(err);
         }
     }
+
+    [Theory]
+    [InlineData("restart")]
+    [InlineData("stop")]
+    [InlineData("signal", "web")]
+    public void A_verb_without_its_name_points_to_its_own_help(params string[] args)
+    {
+        var (code, err) = RunTend(args);
+        Assert.Equal(2, code);
+        Assert.Contains($"Run 'tend {args[0]} --help' for the control verbs.", err);
+    }
 }

@@ -41,6 +41,18 @@ public sealed class UserImageTests : IDisposable
         var (code, output) = Engine.Try("exec", _container, "tend", "ps");
         Assert.Equal(2, code);
         Assert.Contains("'ps' is not a verb of tend", output);
+        // Root (docker exec -u 0: no CAP_SYS_PTRACE, /proc/1/exe unreadable) and another uid can reach no socket, yet
+        // know a Tend supervises: a command line or a typo starts nothing, and a control verb names whose Tend it is.
+        foreach (var user in new[] { "0", "1234" })
+            foreach (var words in new[] { "sleep 1000", "ps" })
+            {
+                (code, output) = Engine.Try("exec", "-u", user, _container, "tend", words);
+                Assert.True(code == 2, $"docker exec -u {user} tend '{words}': exit {code}\n{output}");
+                Assert.Contains("a Tend already supervises this container (it is PID 1, as uid 1000)", output);
+            }
+        (code, output) = Engine.Try("exec", "-u", "1234", _container, "tend", "status");
+        Assert.Equal(1, code);
+        Assert.Contains("a Tend runs in this container as uid 1000 (PID 1), and only root and uid 1000 may talk to it", output);
         Assert.Single(Engine.Run("exec", _container, "tend", "status").Split('\n'), l => l.StartsWith("sleep ", StringComparison.Ordinal));
         var logs = Engine.Run("logs", _container);
         Assert.DoesNotContain("control socket disabled", logs);

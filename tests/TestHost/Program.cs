@@ -100,6 +100,8 @@ ServiceSpec[] services = scenario switch
     // Start limit 1, short backoff: a descriptor shortage at spawn must be retried past it, never fail the service.
     "shortage" => [Sh("svc", "exec sleep 1000") with { StartLimit = 1, BackoffInitial = TimeSpan.FromMilliseconds(20) }],
     "bad-user" => [Sh("whoami", "id -u") with { User = "no-such-user-here" }],
+    // A set-up task that fails until the file $SETUP_OK exists (once, no restart): the command lines wait for it.
+    "setup-fails" => [Sh("setup", "echo setup ran; test -e \"$SETUP_OK\"") with { OneShot = true, StartLimit = 1 }, Sh("web", "exec sleep 1000")],
     // A server that listens only 500ms after it started, with a TCP readiness check; its dependent must wait for it.
     _ when port > 0 =>
     [

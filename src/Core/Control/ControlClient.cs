@@ -104,24 +104,24 @@ public static class ControlClient
         }
         catch (UsageException e)
         {
-            return FailUsage(PlainMessage.Of(e));
+            return FailUsage(PlainMessage.Of(e), args[0]);
         }
 
         var verb = positional[0];
         var info = ControlVerbs.Find(verb)!;
         foreach (var p in positional)
             if (p.Length == 0 || p.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
-                return FailUsage($"'{p}' is not a service name");
+                return FailUsage($"'{p}' is not a service name", verb);
         var socketPath = socket ?? (ControlServer.PathIsDefault ? ControlSocketPaths.Find() : ControlServer.ConfiguredPath);
         if (verb == "logs")
         {
-            if (positional.Count > info.MaxWords) return FailUsage($"'tend logs' takes at most {info.MaxWords - 1} service names");
+            if (positional.Count > info.MaxWords) return FailUsage($"'tend logs' takes at most {info.MaxWords - 1} service names", verb);
             var request = new ControlRequest(ControlVerb.Logs) { Services = positional[1..], Follow = follow, Lines = lines, Since = since };
             return StreamLines(socketPath, request, follow, json, LogLine);
         }
         if (watch)
         {
-            if (positional.Count > info.MaxWords) return FailUsage("'tend status' takes at most one service name");
+            if (positional.Count > info.MaxWords) return FailUsage("'tend status' takes at most one service name", verb);
             var request = new ControlRequest(ControlVerb.Status, positional.Count > 1 ? positional[1] : null) { Watch = true };
             var terminal = Libc.isatty(1) == 1;
             return StreamLines(socketPath, request, true, json, (root, _) => WatchedTable(root, json, terminal));
@@ -134,9 +134,9 @@ public static class ControlClient
                 "health" => "'tend health' takes no arguments",
                 "signal" => "usage: tend signal NAME SIGNAL, e.g. tend signal web HUP",
                 _ => $"usage: tend {verb} NAME",
-            });
+            }, verb);
         if (verb == "signal" && !Signals.TryParse(positional[2], out _))
-            return FailUsage($"'{positional[2]}' is not a signal: expected {Signals.Expected}");
+            return FailUsage($"'{positional[2]}' is not a signal: expected {Signals.Expected}", verb);
 
         var line = new StringBuilder(string.Join(' ', positional));
         if (timeout is { } to) line.Append(' ').Append(Duration.Format(to));
@@ -150,21 +150,30 @@ public static class ControlClient
         }
         catch (Sockets.SocketFailure e)
         {
-            return CannotTalk(path, e);
+            return CannotTalk(path, e, verb, socket);
         }
         return Answer(reply, json, verb);
     }
 
-    private static int CannotTalk(string path, Sockets.SocketFailure e)
+    /// <summary>Says why Tend could not be reached at <paramref name="path"/>; another uid is told whose Tend it is. Returns 1.</summary>
+    private static int CannotTalk(string path, Sockets.SocketFailure e, string verb = "status", string? socket = null)
     {
-        var why = e.Errno switch
-        {
-            Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as only; run as one of them (docker exec -u root CONTAINER tend …)",
-            Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give --control-socket or set {ControlServer.PathVariable})",
-            Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
-            Libc.EAGAIN => "Tend did not answer in time",
-            _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
-        };
+        // Another uid cannot reach (or even find) the socket of a Tend that runs as a user: say whose it is.
+        var owner = e.Errno is Libc.EACCES or Libc.EPERM or Libc.ENOENT && Libc.geteuid() != 0 && socket is null
+            && RunningTend.Pid1TendUid() is { } uid && uid != Libc.geteuid() ? uid : (uint?)null;
+        var why = owner is { } u
+            ? $"a Tend runs in this container as uid {u} (PID 1), and only root and uid {u} may talk to it: run as one of them " +
+                $"(docker exec -u {u} CONTAINER tend {verb} …)"
+            : e.Errno switch
+            {
+                Libc.EACCES or Libc.EPERM => $"permission denied on {path}: the control socket serves root and the user Tend runs as " +
+                    "only; run as one of them (docker exec -u root CONTAINER tend …)",
+                Libc.ENOENT => $"no control socket at {path}: is Tend running in this container? (if it uses another path, give " +
+                    $"--control-socket or set {ControlServer.PathVariable})",
+                Libc.ECONNREFUSED => $"nothing listens on {path} (left by a Tend that is gone)",
+                Libc.EAGAIN => "Tend did not answer in time",
+                _ => $"cannot talk to Tend on {path}: {PlainMessage.Of(e)}",
+            };
         FdWriter.Write(2, $"tend: error: {why}\n");
         return 1;
     }
@@ -315,10 +324,11 @@ public static class ControlClient
         return FdWriter.Write(1, terminal ? $"\u001b[H\u001b[2J{table}\n(tend status --watch, {stamp}: refreshed at each change; Ctrl-C ends)\n" : $"{table}\n");
     }
 
-    /// <summary>A bad control request: says <paramref name="message"/> and where the verbs are told; returns exit code 2.</summary>
-    private static int FailUsage(string message)
+    /// <summary>A bad control request: says <paramref name="message"/> and where <paramref name="verb"/> is told; returns exit
+    /// code 2.</summary>
+    private static int FailUsage(string message, string verb)
     {
-        FdWriter.Write(2, $"tend: error: {message}\nRun 'tend status --help' for the control verbs.\n");
+        FdWriter.Write(2, $"tend: error: {message}\nRun 'tend {verb} --help' for the control verbs.\n");
         return TendHost.UsageError;
     }
 

@@ -64,9 +64,9 @@ internal static class ControlDecisions
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal == goal && w.Request.Verb == req.Verb) is { } same)
             return Wait(same with { Request = req, Deadline = req.Timeout is null ? same.Deadline : Deadline(req, now, TimeSpan.Zero) });
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal != ControlGoal.Ready) is { } busy)
-            return Answer(ControlReply.Error(1,
-                $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to finish (tend wait {spec.Name}), " +
-                    $"then try again"));
+            return Answer(ControlReply.Error(1, $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to " +
+                "finish " + (busy.Request.Verb == ControlVerb.Stop ? $"(tend status {spec.Name} shows it stopped)" : $"(tend wait {spec.Name})") +
+                ", then try again"));
         switch (req.Verb)
         {
             case ControlVerb.Stop:
@@ -191,7 +191,9 @@ internal static class ControlDecisions
                 ? $"{spec.Name}: completed"
                 : $"{spec.Name}: running (pid {r.Process?.Pid}){(spec.Ready is { } c ? $", ready ({c})" : "")}");
         if (wantsUp && r.Phase == ServicePhase.Failed)
-            return ControlReply.Error(1, $"'{spec.Name}' failed: {r.Reason}");
+            return ControlReply.Error(1, w.Goal is ControlGoal.Up or ControlGoal.Restarted
+                ? $"'{spec.Name}' ran again and failed: {r.Reason} (its output above, or tend status {spec.Name}, says why)"
+                : $"'{spec.Name}' failed: {r.Reason}");
         if (wantsUp && r.Phase == ServicePhase.Completed)
             return ControlReply.Error(1,
                 $"'{spec.Name}' ended{(r.LastExit is { } last ? $" with {last}" : "")} and its restart policy is {spec.Restart}");

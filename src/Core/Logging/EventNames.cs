@@ -54,6 +54,8 @@ internal static class EventNames
     public const string Skipped = "skipped";
     /// <summary><c>tend run</c> asked for one run of a scheduled task now.</summary>
     public const string RunRequested = "run-requested";
+    /// <summary>A service waits for a dependency that failed: it starts once that dependency is started again by hand.</summary>
+    public const string Blocked = "blocked";
 
     /// <summary>The service said something with sd_notify (STATUS=, RELOADING=1, STOPPING=1, ERRNO=, MAINPID=…): the message says what.</summary>
     public const string Notified = "notified";
@@ -63,6 +65,6 @@ internal static class EventNames
     [
         Started, Ready, Exited, Daemonized, Adopted, Stopping, Killed, SignalError, Stopped, Failed, Completed, Backoff,
         SpawnError, CheckError, CheckFailed, Unhealthy, Healthy, Signalled, StopRequested, StartRequested, RestartRequested, Scheduled,
-            Skipped, RunRequested, Notified,
+            Skipped, RunRequested, Notified, Blocked,
     ];
 }

@@ -95,7 +95,9 @@ internal sealed unsafe class Spawner
     {
         var (o, e) = (-1, -1);
         LastWasShortage = false;
-        if (pump is not null)
+        // The service that holds the terminal (docker run -it) keeps it for stdout and stderr too, --log-prefix or not: a
+        // shell whose output is a pipe prints no prompt and has no job control.
+        if (pump is not null && !(spec.Stdin && Libc.isatty(0) == 1))
         {
             try { (o, e) = pump.OpenRun(service, run); }
             catch (Libc.Failure x)

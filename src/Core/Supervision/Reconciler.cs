@@ -50,6 +50,12 @@ internal static class Reconciler
                     next[i] = r with { Phase = ServicePhase.Waiting, QuickFailures = [], Reason = null };
                     if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
                     break;
+                case ServicePhase.Waiting when spec.Critical && !desired.ShuttingDown
+                    && BlockingDependencies(table, observed, i).Any(d => observed[d].Phase == ServicePhase.Failed):
+                    // A critical service that can never start (a dependency failed for good) fails the container as its
+                    // own failure would: exit 1, it never ran.
+                    shutdown = shutdown is > 0 ? shutdown : 1;
+                    break;
                 case ServicePhase.Waiting:
                     if (Dependencies(table, observed, i) == DependencyState.Met) actions.Add(new(ActionKind.Start, i));
                     break;

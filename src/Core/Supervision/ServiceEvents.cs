@@ -89,9 +89,52 @@ internal static class ServiceEvents
         }
     }
 
-    /// <summary>Why a shutdown begins when services failed: the critical ones, else every one that failed.</summary>
+    /// <summary>
+    /// Says once, when a service starts waiting for a dependency that failed, which one and how to go on (it would
+    /// otherwise stay <c>waiting</c> without a word); <paramref name="said"/> holds the services said so, and forgets
+    /// one once it no longer waits behind a failure (said again if it comes back).
+    /// </summary>
+    public static void BlockedChanges(ServiceTable table, EventLog log, ImmutableArray<ServiceRuntime> runtimes, HashSet<int> said)
+    {
+        for (var i = 0; i < runtimes.Length; i++)
+        {
+            var failed = runtimes[i].Phase == ServicePhase.Waiting ? FailedDependencies(table, runtimes, i) : [];
+            if (failed.Count == 0)
+            {
+                said.Remove(i);
+                continue;
+            }
+            if (!said.Add(i)) continue;
+            var names = string.Join(", ", failed.Select(d => table.Services[d].Name));
+            var first = table.Services[failed[0]].Name;
+            log.Service(table.Services[i].Name, EventNames.Blocked,
+                $"waits for {names}, which failed: it starts once {(failed.Count == 1 ? "that" : "they")} ran again (tend restart {first}; see tend status {first})",
+                restarts: runtimes[i].Restarts, error: true);
+        }
+    }
+
+    /// <summary>The dependencies of service <paramref name="i"/> that failed.</summary>
+    private static List<int> FailedDependencies(ServiceTable table, ImmutableArray<ServiceRuntime> runtimes, int i) =>
+        Reconciler.BlockingDependencies(table, runtimes, i).Where(d => runtimes[d].Phase == ServicePhase.Failed).ToList();
+
+    /// <summary>Why a shutdown with code 0 begins: a critical service ended (the interactive shell's exit 0), or nothing is left.</summary>
+    public static string EndSummary(ServiceTable table, ImmutableArray<ServiceRuntime> runtimes)
+    {
+        var ended = Enumerable.Range(0, table.Count)
+            .Where(i => table.Services[i] is { Critical: true, OneShot: false, Schedule: null } && runtimes[i].Phase == ServicePhase.Completed).ToList();
+        return ended.Count > 0
+            ? $"critical service {string.Join(", ", ended.Select(i => table.Services[i].Name))} ended (its end ends the container): stopping the others"
+            : "nothing left to supervise";
+    }
+
+    /// <summary>Why a shutdown begins when services failed: the critical ones (or those that wait for a failed dependency), else every one that failed.</summary>
     public static string FailureSummary(ServiceTable table, ImmutableArray<ServiceRuntime> runtimes)
     {
+        var waiting = Enumerable.Range(0, table.Count)
+            .Where(i => table.Services[i].Critical && runtimes[i].Phase == ServicePhase.Waiting && FailedDependencies(table, runtimes, i).Count > 0).ToList();
+        if (waiting.Count > 0 && !Enumerable.Range(0, table.Count).Any(i => table.Services[i].Critical && runtimes[i].Phase == ServicePhase.Failed))
+            return "critical service " + string.Join(", ", waiting.Select(i =>
+                $"{table.Services[i].Name} cannot start: {string.Join(", ", FailedDependencies(table, runtimes, i).Select(d => table.Services[d].Name))} failed"));
         var failed = Enumerable.Range(0, table.Count).Where(i => runtimes[i].Phase == ServicePhase.Failed).ToList();
         var critical = failed.Where(i => table.Services[i].Critical).ToList();
         var names = string.Join(", ", (critical.Count > 0 ? critical : failed).Select(i => table.Services[i].Name));

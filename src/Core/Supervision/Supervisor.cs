@@ -22,6 +22,12 @@ namespace Tend.Supervision;
 internal sealed class Supervisor
 {
     private readonly ServiceTable _table;
+
+    /// <summary>Tend's stdin is a terminal: the service that reads it holds it (<see cref="TendSignals.Reaches"/>).</summary>
+    private readonly bool _terminal = Posix.Libc.isatty(0) == 1;
+
+    /// <summary>The services said to wait for a failed dependency (<see cref="ServiceEvents.BlockedChanges"/>).</summary>
+    private readonly HashSet<int> _blocked = [];
     private readonly SupervisorOptions _options;
     private readonly Drain? _drain;
     private readonly EventLog _log;
@@ -190,12 +196,13 @@ internal sealed class Supervisor
                 ApplyChecks();
                 var plan = Reconciler.Reconcile(_table, _desired, _runtimes, Now, Wall);
                 ServiceEvents.PlanChanges(_table, _log, _runtimes, plan.Next);
+                ServiceEvents.BlockedChanges(_table, _log, plan.Next, _blocked);
                 _runtimes = plan.Next;
                 if (plan.ExitCode is { } code) return Exit(code);
                 if (plan.ShutdownCode is { } shutdownCode)
                 {
-                    BeginShutdown(shutdownCode, shutdownCode == 0 ? "nothing left to supervise" : ServiceEvents.FailureSummary(_table,
-                        _runtimes));
+                    BeginShutdown(shutdownCode, shutdownCode == 0 ? ServiceEvents.EndSummary(_table, _runtimes)
+                        : ServiceEvents.FailureSummary(_table, _runtimes));
                     continue;
                 }
 
@@ -351,8 +358,9 @@ internal sealed class Supervisor
                 break;
             case MessageKind.Signal when TendSignals.IsForwarded(message.Signal):
                 _runs.NewRound();
-                for (var i = 0; i < _table.Count; i++) _runs.Forward(i, _runtimes[i], message.Signal,
-                    $"forwarded Tend's {Signals.Name(message.Signal)}");
+                for (var i = 0; i < _table.Count; i++)
+                    if (TendSignals.Reaches(message.Signal, _table.Services[i], _terminal))
+                        _runs.Forward(i, _runtimes[i], message.Signal, $"forwarded Tend's {Signals.Name(message.Signal)}");
                 break;
             case MessageKind.Signal when _desired.ShuttingDown && !_desired.Force:
                 // A second SIGTERM/SIGINT (Ctrl-C twice): no more waiting for stop timeouts.
