@@ -179,9 +179,11 @@ internal static class Identity
         // The main process the service declared (MAINPID=) ended: so did the run, whatever else of it still runs (a launcher
         // that waited on it is a leftover, stopped with the rest).
         if (main.Declared)
-            return Ended(spec, run, pid, status, table, now, run.Launcher is { } lingering && table.Processes.Any(p => lingering.Is(p) && !p.Gone)
-                ? $"pid {pid} (its main process by MAINPID=) ended with {status}; its launcher (pid {lingering.Pid}) still runs, a leftover of the run"
-                : null);
+            return Ended(spec, run, pid, status, table, now,
+                run.Launcher is { } lingering && table.Processes.Any(p => lingering.Is(p) && !p.Gone)
+                    ? $"pid {pid} (its main process by MAINPID=) ended with {status}; its launcher (pid {lingering.Pid}) still runs, " +
+                        "a leftover of the run"
+                    : null);
 
         // A daemon (or an adopted process) was the main process.
         if (status.Unknown && run.Launcher is { } launcher && table.Processes.Any(p => launcher.Is(p) && !p.Gone))
@@ -373,7 +375,10 @@ internal static class Identity
         if (!own) return null;
         // Its group is the service's own when the run recorded it or the process leads it; else only it is signalled.
         var pgid = run.Groups.Contains(p.Pgid) || p.Pgid == p.Pid ? p.Pgid : 0;
-        var main = new TrackedProcess(p.Pid, p.StartTime, pgid, IsChild: p.Ppid == self, Launched: false, p.Comm, p.Sid) { Declared = true };
+        var main = new TrackedProcess(p.Pid, p.StartTime, pgid, IsChild: p.Ppid == self, Launched: false, p.Comm, p.Sid)
+        {
+            Declared = true,
+        };
         return run with { Main = main, MainSince = now, Groups = RunIdentity.WithGroup(run.Groups, pgid) };
     }
 

@@ -183,7 +183,8 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         var ready = t.Next("python3", "ready");
         var readyAt = DateTime.Parse(Str(ready, "time")!, System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AdjustToUniversal);
-        Assert.True(readyAt <= arrived, $"python3 was ready at {readyAt:HH:mm:ss.fff}, after Tend's READY=1 arrived at {arrived:HH:mm:ss.fff}");
+        Assert.True(readyAt <= arrived,
+            $"python3 was ready at {readyAt:HH:mm:ss.fff}, after Tend's READY=1 arrived at {arrived:HH:mm:ss.fff}");
         Assert.Contains(messages, m => m.Contains("STATUS=unhealthy: python3 is starting"));
         Assert.Contains("STATUS=healthy: 1 service is up", messages[^1]);
         t.Signal(Posix.Libc.SIGTERM);
