@@ -332,4 +332,55 @@ public class IdentityTests
         Assert.DoesNotContain(SignalTarget.Group(56), Identity.Reach(spec, run with { StartupUntil = T0 + 1000 }, Libc.SIGTERM, later,
             T0 + 60_000).Targets);
     }
+
+    /// <summary>
+    /// notifier.py --mainpid (NotifyProcessTests): the launcher (14) forks 15, which says MAINPID=15; the launcher waits on
+    /// it. Killed, 15 is reaped by the launcher, which exits a moment later: on a loaded machine Tend's look saw 15 gone
+    /// while 14 still ran, and went back to following the launcher, so the run's end was reported as pid 14's. A declared
+    /// main process holds until it exits, whatever the looks find and whichever of the two ends is seen first.
+    /// </summary>
+    [Fact]
+    public void A_main_process_declared_with_MAINPID_holds_until_it_exits_whatever_the_launcher_does()
+    {
+        var spec = Spec("python3 notifier.py --mainpid");
+        var launcher = P(14, Tend, 14, 14, "python3", "/usr/bin/python3.11", start: 100);
+        var child = P(15, 14, 14, 14, "python3", "/usr/bin/python3.11", start: 105);
+        var run = Look(spec, Spawned(14), new Table(launcher, child), T0 + 20, out _);
+        run = Identity.OnMainPid(run, child.Item1, Tend, T0 + 30) ?? throw new InvalidOperationException("MAINPID refused");
+        Assert.Equal(15, run.Main!.Pid);
+        Assert.True(run.Main.Declared);
+
+        // A daemon of its lineage re-parented to Tend appears while it starts up: a lineage guess never displaces it.
+        var daemon = P(16, Tend, 16, 16, "python3", "/usr/bin/python3.11", start: 110);
+        var looked = Look(spec, run, new Table(launcher, child, daemon), T0 + 100, out var look);
+        Assert.Null(look.Why);
+        Assert.Equal(15, looked.Main!.Pid);
+
+        // Killed: the launcher reaped it and still runs. The look finds it gone; its end is the run's, not a hand-back.
+        var reaped = new Table(launcher);
+        Look(spec, run, reaped, T0 + 200, out look);
+        Assert.True(look.MainVanished);
+        var end = Identity.OnExit(spec, run, 15, ExitStatus.Vanished, reaped, T0 + 200, Tend, TendGroup);
+        Assert.Equal(ExitVerdictKind.Ended, end.Kind);
+        Assert.Equal(15, end.Run.Main!.Pid);
+        Assert.Contains("its launcher (pid 14) still runs", end.Why);
+
+        // The other order: the launcher's end first (any status), while 15 runs on, re-parented to Tend: 15 stays the main
+        // process, and its own end later ends the run.
+        var orphan = new Table(P(15, Tend, 14, 14, "python3", "/usr/bin/python3.11", start: 105));
+        foreach (var status in new[] { ExitStatus.Exited(0), ExitStatus.Exited(3) })
+        {
+            var done = Identity.OnExit(spec, run, 14, status, orphan, T0 + 200, Tend, TendGroup);
+            Assert.Equal(ExitVerdictKind.LauncherDone, done.Kind);
+            Assert.Equal(15, done.Run.Main!.Pid);
+            Assert.Null(done.Run.Launcher);
+            var last = Identity.OnExit(spec, done.Run, 15, ExitStatus.Killed(Libc.SIGKILL), new Table(), T0 + 300, Tend, TendGroup);
+            Assert.Equal(ExitVerdictKind.Ended, last.Kind);
+        }
+
+        // Without MAINPID= (the same process found by lineage), the launcher that still runs has the last word again.
+        var guessed = run with { Main = run.Main with { Declared = false } };
+        Assert.Equal(ExitVerdictKind.BackToLauncher, Identity.OnExit(spec, guessed, 15, ExitStatus.Vanished, reaped, T0 + 200, Tend,
+            TendGroup).Kind);
+    }
 }

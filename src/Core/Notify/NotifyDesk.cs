@@ -239,7 +239,9 @@ internal sealed class NotifyDesk : IDisposable
     private ServiceRuntime MainPid(int i, ServiceRuntime r, int pid, int self, long now)
     {
         var spec = _table.Services[i];
-        if (r.Process?.Pid == pid) return r;
+        // Already the main process: found by lineage, it is the declared one now (it holds until it exits).
+        if (r.Process is { } current && current.Pid == pid)
+            return current.Launched || current.Declared ? r : r with { Run = r.Run with { Main = current with { Declared = true } } };
         if (!ProcFs.TryReadStat(pid, out var st) || st.Gone)
         {
             _log.Service(spec.Name, EventNames.Notified, $"MAINPID={pid} refused: no such process", r.Process?.Pid, restarts: r.Restarts, error: true);

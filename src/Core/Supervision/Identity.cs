@@ -113,6 +113,8 @@ internal static class Identity
         {
             // A main process found by lineage that is not Tend's child: its end is only seen here (and by the scan).
             if (!table.Processes.Any(p => main.Is(p) && !p.Gone)) return new LookVerdict(run, MainVanished: true);
+            // One the service declared (MAINPID=) is not second-guessed by lineage.
+            if (main.Declared) return new LookVerdict(run);
             var better = HandOverCandidates(run, table, now, main.Pid);
             if (better.Any(c => c.Ppid == self))
             {
@@ -136,8 +138,10 @@ internal static class Identity
         var follows = run.Mark != 0 && !spec.OneShot && spec.Schedule is null;
         if (run.Launcher is { } l && l.Pid == pid && main is not null && main.Pid != pid)
         {
-            // The launcher lingered beside a daemon: its end counts.
+            // The launcher lingered beside a daemon: its end counts — but beside a main process the service declared
+            // (MAINPID=), which holds until it exits itself (systemd ignores the end of a process that is no longer the main pid).
             var after = run with { Launcher = null };
+            if (main.Declared) return new ExitVerdict(ExitVerdictKind.LauncherDone, after, status);
             if (!status.Success)
                 return Ended(spec, after, pid, status, table, now,
                     $"its launcher (pid {pid}) exited with {status} while pid {main.Pid} was its main process");
@@ -171,6 +175,15 @@ internal static class Identity
             }
             return Ended(spec, run with { Launcher = null }, pid, status, table, now, null);
         }
+
+        // The main process the service declared (MAINPID=) ended: so did the run, whatever else of it still runs (a launcher
+        // that waited on it is a leftover, stopped with the rest).
+        if (main.Declared)
+            return Ended(spec, run, pid, status, table, now,
+                run.Launcher is { } lingering && table.Processes.Any(p => lingering.Is(p) && !p.Gone)
+                    ? $"pid {pid} (its main process by MAINPID=) ended with {status}; its launcher (pid {lingering.Pid}) still runs, " +
+                        "a leftover of the run"
+                    : null);
 
         // A daemon (or an adopted process) was the main process.
         if (status.Unknown && run.Launcher is { } launcher && table.Processes.Any(p => launcher.Is(p) && !p.Gone))
@@ -352,7 +365,8 @@ internal static class Identity
     /// <c>MAINPID=</c> from the service (sd_notify(3)): <paramref name="p"/> (read with its mark) becomes the run's main
     /// process when it is the run's own — it carries the run's mark; without marks, it is in one of the run's process
     /// groups — as systemd accepts a MAINPID only from the unit's cgroup. Null: refused (a stranger, or another run's).
-    /// The launcher, if it was the main process, lingers beside it until it exits.
+    /// The launcher, if it was the main process, lingers beside it until it exits. The process holds as the main process
+    /// until it exits (<see cref="TrackedProcess.Declared"/>).
     /// </summary>
     public static RunIdentity? OnMainPid(RunIdentity run, in ProcStat p, int self, long now)
     {
@@ -361,7 +375,10 @@ internal static class Identity
         if (!own) return null;
         // Its group is the service's own when the run recorded it or the process leads it; else only it is signalled.
         var pgid = run.Groups.Contains(p.Pgid) || p.Pgid == p.Pid ? p.Pgid : 0;
-        var main = new TrackedProcess(p.Pid, p.StartTime, pgid, IsChild: p.Ppid == self, Launched: false, p.Comm, p.Sid);
+        var main = new TrackedProcess(p.Pid, p.StartTime, pgid, IsChild: p.Ppid == self, Launched: false, p.Comm, p.Sid)
+        {
+            Declared = true,
+        };
         return run with { Main = main, MainSince = now, Groups = RunIdentity.WithGroup(run.Groups, pgid) };
     }
 

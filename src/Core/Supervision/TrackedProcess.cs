@@ -16,4 +16,11 @@ internal sealed record TrackedProcess(int Pid, ulong StartTime, int Pgid, bool I
     /// <summary>Whether <paramref name="p"/> is this process: the same pid and start time (for a process Tend spawned,
     /// <see cref="StartTime"/> is a lower bound taken before the spawn).</summary>
     internal bool Is(in Posix.ProcStat p) => p.Pid == Pid && (Launched ? p.StartTime >= StartTime : p.StartTime == StartTime);
+
+    /// <summary>
+    /// The service declared it its main process itself (sd_notify's <c>MAINPID=</c>): it stays the main process until it
+    /// exits, whatever the looks at the run's lineage find, and its end is the run's end — as systemd takes a unit's main
+    /// pid (systemd.service(5), <c>NotifyAccess=</c>; a launcher that lingers beside it is a leftover of the run then).
+    /// </summary>
+    public bool Declared { get; init; }
 }

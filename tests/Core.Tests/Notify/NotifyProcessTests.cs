@@ -86,12 +86,15 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
     [Fact]
     public void MAINPID_from_the_run_is_followed()
     {
-        using var t = Start("--ready", "python3=notify", Cmd("--mainpid --ready"));
+        // The parent lingers 1 s after it reaped the child, and Tend scans every 200 ms: the child's end is mostly seen while
+        // the parent still runs (the order that once made Tend go back to the parent), sometimes after; either way it is 15's.
+        using var t = Start("--scan-interval", "200ms", "--ready", "python3=notify", Cmd("--mainpid --linger 1 --ready"));
         var moved = t.Next(e => Str(e, "event") == "notified" && Str(e, "message")?.StartsWith("main process is now pid", StringComparison.Ordinal) == true);
         t.Next("python3", "ready");
         var pid = Int(moved, "pid")!.Value;
         Assert.Equal(pid, Service(t, "python3").GetProperty("pid").GetInt32());
-        // The forked child is the main process now: its death is the service's (the parent, waiting on it, follows).
+        // The forked child is the main process now: its death is the service's, whichever Tend sees first — the child gone
+        // (its parent reaped it) or the parent's exit that follows (IdentityTests: A_main_process_declared_with_MAINPID_…).
         var host = t.All("python3").Single(p => NsPid(p) == pid);
         Assert.Equal(0, kill(host, Posix.Libc.SIGKILL));
         var exited = t.Next("python3", "exited");
@@ -174,8 +177,14 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         string Receive() => Encoding.UTF8.GetString(buffer, 0, peer.Receive(buffer));
         var messages = new List<string>();
         while (!messages.Any(m => m.Contains("READY=1"))) messages.Add(Receive());
-        // READY=1 comes after the service's own (python3 waits 1.5 s first): Tend's ready event is already out.
-        Assert.Contains(t.Events, e => Str(e, "service") == "python3" && Str(e, "event") == "ready");
+        var arrived = DateTime.UtcNow;
+        // READY=1 comes after the service's own (python3 waits 1.5 s first). The test reads Tend's events on another
+        // thread, so the ready event is waited for, and its time (Tend's clock, ms) compared with the datagram's arrival.
+        var ready = t.Next("python3", "ready");
+        var readyAt = DateTime.Parse(Str(ready, "time")!, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal);
+        Assert.True(readyAt <= arrived,
+            $"python3 was ready at {readyAt:HH:mm:ss.fff}, after Tend's READY=1 arrived at {arrived:HH:mm:ss.fff}");
         Assert.Contains(messages, m => m.Contains("STATUS=unhealthy: python3 is starting"));
         Assert.Contains("STATUS=healthy: 1 service is up", messages[^1]);
         t.Signal(Posix.Libc.SIGTERM);

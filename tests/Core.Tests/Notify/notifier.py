@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A service that speaks sd_notify(3) by hand, for Tend's notify tests (no libsystemd: the protocol is one datagram).
 
-Usage: notifier.py [--ready] [--status TEXT] [--watchdog] [--mainpid] [--reload-on-hup] [--flood RATE SECONDS]
+Usage: notifier.py [--ready] [--status TEXT] [--watchdog] [--mainpid [--linger SECONDS]] [--reload-on-hup] [--flood RATE SECONDS]
                    [--garbage] [--sleep SECONDS] [--delay SECONDS]
 --ready: send READY=1 (after --status, if given); --watchdog: WATCHDOG=1 every WATCHDOG_USEC/4;
---mainpid: fork, the child sends MAINPID=<its pid> and READY=1 and carries on, the parent waits for it;
+--mainpid: fork, the child sends MAINPID=<its pid> and READY=1 and carries on, the parent waits for it
+(--linger SECONDS: and then stays that long before it exits);
 --reload-on-hup: on SIGHUP send RELOADING=1, then READY=1; --trigger-on-usr1: on SIGUSR1 send WATCHDOG=trigger; --flood: RATE datagrams/s of WATCHDOG=1 for SECONDS;
 --garbage: during the flood, every tenth datagram is malformed and every hundredth 64 KiB.
 Prints "notifier PID" first (stdout) so the test knows it.
@@ -34,6 +35,8 @@ if flag("--mainpid"):
     pid = os.fork()
     if pid:
         os.waitpid(pid, 0)
+        if flag("--linger"):
+            time.sleep(float(value("--linger")[0]))  # the child is gone, the parent still runs
         sys.exit(0)
     send("MAINPID=%d" % os.getpid())
 
