@@ -48,7 +48,7 @@ internal sealed record NotifyMessage
     /// <summary><c>WATCHDOG=1</c> or <c>WATCHDOG=trigger</c>.</summary>
     public WatchdogRequest Watchdog { get; init; }
 
-    /// <summary><c>WATCHDOG_USEC=</c>: a new watchdog deadline for the run (µs, positive).</summary>
+    /// <summary><c>WATCHDOG_USEC=</c>: a new watchdog deadline for the run (µs); 0 turns the watchdog off for the run (sd_notify(3)).</summary>
     public ulong? WatchdogUsec { get; init; }
 
     /// <summary><c>EXTEND_TIMEOUT_USEC=</c>: more time for what is under way (µs).</summary>
@@ -98,7 +98,7 @@ internal sealed record NotifyMessage
                 else if (value.SequenceEqual("trigger"u8)) m = m with { Watchdog = WatchdogRequest.Trigger };
                 else taken = false;
             }
-            else if (name.SequenceEqual("WATCHDOG_USEC"u8)) { if (taken = Number(value, out var us) && us > 0) m = m with { WatchdogUsec = us }; }
+            else if (name.SequenceEqual("WATCHDOG_USEC"u8)) { if (taken = Number(value, out var us)) m = m with { WatchdogUsec = us }; }
             else if (name.SequenceEqual("EXTEND_TIMEOUT_USEC"u8)) { if (taken = Number(value, out var us)) m = m with { ExtendTimeoutUsec = us }; }
             else if (name.SequenceEqual("ERRNO"u8)) { if (taken = Number(value, out var e) && e <= int.MaxValue) m = m with { Errno = (int)e }; }
             if (!taken) ignored++;
