@@ -205,26 +205,26 @@ internal sealed class NotifyDesk : IDisposable
             Received++;
             if (fds > 0)
                 RefuseLog("fds:" + spec.Name, () => $"a notify datagram for '{spec.Name}' carried {fds} file descriptor{(fds == 1 ? "" : "s")}: closed, " +
-                    "not stored (Tend does not keep descriptors: FDSTORE=1 is not supported; BARRIER=1 is answered by the close)", now);
+                    "not stored (Tend does not keep descriptors: FDSTORE=1 is not supported; BARRIER=1 is answered by the close)", now, error: false);
             switch (outcome)
             {
                 case NotifySocket.Outcome.Oversized:
-                    Refuse("oversized", () => $"a notify datagram of {length} bytes for '{spec.Name}' (more than {NotifyMessage.MaxBytes}, systemd's limit) was refused", now);
+                    Refuse("oversized", () => $"a notify datagram of {length} bytes (more than {NotifyMessage.MaxBytes}, systemd's limit) for '{spec.Name}' was refused", now);
                     continue;
                 case NotifySocket.Outcome.NoSender:
                     Refuse("nosender", () => $"a notify datagram for '{spec.Name}' without its sender's credentials (or from another PID namespace) was refused", now);
                     continue;
             }
             var r = runtimes[i];
-            if (uid != 0 && uid != _uids[i])
-            {
-                Refuse("uid:" + spec.Name, () => $"a notify datagram from pid {pid} (uid {uid}) for '{spec.Name}' was refused: only root or the user " +
-                    $"'{spec.Name}' runs as (uid {_uids[i]}) may notify for it", now);
-                continue;
-            }
             if (r.IsDown || r.Run.Main is null)
             {
                 Refuse("down:" + spec.Name, () => $"a notify datagram from pid {pid} for '{spec.Name}' was refused: '{spec.Name}' is not running", now);
+                continue;
+            }
+            if (!UidMayNotify(i, r, uid))
+            {
+                Refuse("uid:" + spec.Name, () => $"a notify datagram from pid {pid} (uid {uid}) for '{spec.Name}' was refused: only root or the user " +
+                    $"'{spec.Name}' runs as (uid {_uids[i]}, or its main process's) may notify for it", now);
                 continue;
             }
             if (Stranger(pid, r, runtimes, out var other))
@@ -239,6 +239,15 @@ internal sealed class NotifyDesk : IDisposable
         }
         return true;
     }
+
+    /// <summary>
+    /// Whether a datagram sent by <paramref name="uid"/> (SCM_CREDENTIALS) may be service <paramref name="i"/>'s: root,
+    /// the user it is declared to run as (or Tend's), or the user its main process runs as now (a daemon started as
+    /// root that drops to its own user, postgres under setpriv). The run's mark alone proves nothing: any process may
+    /// read it in /proc/PID/limits and copy it (prlimit --rttime).
+    /// </summary>
+    private bool UidMayNotify(int i, ServiceRuntime r, uint uid) =>
+        uid == 0 || uid == _uids[i] || (r.Run.Main is { } main && ProcFs.Uid(main.Pid) == uid);
 
     /// <summary>
     /// Whether <paramref name="pid"/>, still there, is not a process of run <paramref name="r"/>: it does not carry the
@@ -376,6 +385,13 @@ internal sealed class NotifyDesk : IDisposable
             _log.Service(spec.Name, EventNames.Notified, $"MAINPID={pid} refused: no such process", r.Process?.Pid, restarts: r.Restarts, error: true);
             return r;
         }
+        var owner = ProcFs.Uid(pid);
+        if (owner >= 0 && owner != _uids[i] && owner != (r.Run.Main is { } current ? ProcFs.Uid(current.Pid) : -1))
+        {
+            // The mark can be copied (prlimit --rttime): a process of another user is never taken as the service's.
+            _log.Service(spec.Name, EventNames.Notified, $"MAINPID={pid} refused: pid {pid} ({st.Comm}) runs as uid {owner}, not as '{spec.Name}''s user (uid {_uids[i]})", r.Process?.Pid, restarts: r.Restarts, error: true);
+            return r;
+        }
         st = st with { Mark = ProcFs.ReadMark(pid) };
         if (Identity.OnMainPid(r.Run, st, self, now) is not { } run)
         {
@@ -419,7 +435,7 @@ internal sealed class NotifyDesk : IDisposable
     }
 
     /// <summary>Logs a refusal, at most once per <see cref="RefusalLogEveryMs"/> for each kind: a flood never floods the log.</summary>
-    private void RefuseLog(string kind, Func<string> message, long now)
+    private void RefuseLog(string kind, Func<string> message, long now, bool error = true)
     {
         if (_refusals.TryGetValue(kind, out var seen) && now < seen.Until)
         {
@@ -427,7 +443,8 @@ internal sealed class NotifyDesk : IDisposable
             return;
         }
         var more = seen.Suppressed > 0 ? $" ({seen.Suppressed} more of this kind not logged)" : "";
-        _log.Error(message() + more); // built only when logged: a flood of refusals allocates no text
+        if (error) _log.Error(message() + more); // built only when logged: a flood of refusals allocates no text
+        else _log.Info(message() + more);
         _refusals[kind] = (now + RefusalLogEveryMs, 0);
     }
 
