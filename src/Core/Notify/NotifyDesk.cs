@@ -372,7 +372,7 @@ internal sealed class NotifyDesk : IDisposable
             else if (m.Watchdog == WatchdogRequest.Trigger && r.Phase == ServicePhase.Running)
                 _results.Add(new ProbeResult(i, r.Starts, ProbePurpose.Alive, false, "the service asked for it (WATCHDOG=trigger)"));
         }
-        runtimes = runtimes.SetItem(i, r);
+        if (!ReferenceEquals(r, runtimes[i])) runtimes = runtimes.SetItem(i, r); // a ping changes no runtime: no new array per datagram
     }
 
     /// <summary>MAINPID=: the process becomes the run's main process when it is the run's own (it carries the run's mark).</summary>
