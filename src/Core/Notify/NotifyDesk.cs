@@ -57,10 +57,12 @@ internal sealed class NotifyDesk : IDisposable
     private readonly Thread _thread;
     private volatile bool _disposed;
 
-    /// <summary>The address service <paramref name="i"/> gets in NOTIFY_SOCKET (<c>@…</c>: an abstract socket, unix(7)), or null when it does not use notify.</summary>
+    /// <summary>The address service <paramref name="i"/> gets in NOTIFY_SOCKET (<c>@…</c>: an abstract socket, unix(7)), or null when it
+    /// does not use notify.</summary>
     public string? Address(int i) => _addresses[i];
 
-    /// <summary>Datagrams taken, and of those refused (a stranger, oversized, no sender), since start: for tests and the benchmark.</summary>
+    /// <summary>Datagrams taken, and of those refused (a stranger, oversized, no sender), since start: for tests and the
+    /// benchmark.</summary>
     public long Received { get; private set; }
 
     /// <inheritdoc cref="Received"/>
@@ -80,8 +82,10 @@ internal sealed class NotifyDesk : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Whether <paramref name="spec"/> speaks sd_notify to Tend: its readiness is <c>notify</c> or its liveness a watchdog.</summary>
-    public static bool Uses(ServiceSpec spec) => spec.Ready?.Kind == ReadinessKind.Notify || spec.Alive?.Check.Kind == ReadinessKind.Watchdog;
+    /// <summary>Whether <paramref name="spec"/> speaks sd_notify to Tend: its readiness is <c>notify</c> or its liveness a
+    /// watchdog.</summary>
+    public static bool Uses(ServiceSpec spec) => spec.Ready?.Kind == ReadinessKind.Notify
+        || spec.Alive?.Check.Kind == ReadinessKind.Watchdog;
 
     /// <summary>
     /// Opens the socket when a service of <paramref name="table"/> uses it (<see cref="Uses"/>), else returns null (no
@@ -117,7 +121,8 @@ internal sealed class NotifyDesk : IDisposable
         return new NotifyDesk(table, log, wake, addresses, fds, stopFd);
     }
 
-    /// <summary>The uid <paramref name="spec"/> runs as: its <see cref="ServiceSpec.User"/>, else Tend's own; -1 when the user cannot be resolved (the spawn fails then anyway).</summary>
+    /// <summary>The uid <paramref name="spec"/> runs as: its <see cref="ServiceSpec.User"/>, else Tend's own; -1 when the user cannot be
+    /// resolved (the spawn fails then anyway).</summary>
     private static long UidOf(ServiceSpec spec)
     {
         if (spec.User is null) return Libc.geteuid();
@@ -135,7 +140,9 @@ internal sealed class NotifyDesk : IDisposable
         if (!Uses(spec)) return command;
         command = command.WithEnvironment("NOTIFY_SOCKET", _addresses[_table.Services.IndexOf(spec)]!);
         if (spec.Alive is { Check.Kind: ReadinessKind.Watchdog } alive)
-            command = command.WithEnvironment("WATCHDOG_USEC", ((long)(alive.Interval.TotalMilliseconds * 1000)).ToString(CultureInfo.InvariantCulture));
+            command =
+                command.WithEnvironment("WATCHDOG_USEC", ((long)(alive.Interval.TotalMilliseconds *
+                1000)).ToString(CultureInfo.InvariantCulture));
         return command;
     }
 
@@ -184,7 +191,8 @@ internal sealed class NotifyDesk : IDisposable
         return more;
     }
 
-    /// <summary>Reads at most <see cref="BatchSize"/> / (sockets) datagrams of service <paramref name="i"/>'s socket; true when more may wait.</summary>
+    /// <summary>Reads at most <see cref="BatchSize"/> / (sockets) datagrams of service <paramref name="i"/>'s socket; true when more may
+    /// wait.</summary>
     private bool DrainOne(int i, ref ImmutableArray<ServiceRuntime> runtimes, long now, int self)
     {
         var batch = Math.Max(16, BatchSize / Math.Max(1, _fds.Count(f => f >= 0)));
@@ -204,34 +212,44 @@ internal sealed class NotifyDesk : IDisposable
             if (outcome == NotifySocket.Outcome.Empty) return false;
             Received++;
             if (fds > 0)
-                RefuseLog("fds:" + spec.Name, () => $"a notify datagram for '{spec.Name}' carried {fds} file descriptor{(fds == 1 ? "" : "s")}: closed, " +
-                    "not stored (Tend does not keep descriptors: FDSTORE=1 is not supported; BARRIER=1 is answered by the close)", now, error: false);
+                RefuseLog("fds:" + spec.Name, () =>
+                    $"a notify datagram for '{spec.Name}' carried {fds} file descriptor{(fds == 1 ? "" : "s")}: closed, " +
+                    "not stored (Tend does not keep descriptors: FDSTORE=1 is not supported; BARRIER=1 is answered by the close)", now,
+                        error: false);
             switch (outcome)
             {
                 case NotifySocket.Outcome.Oversized:
-                    Refuse("oversized", () => $"a notify datagram of {length} bytes (more than {NotifyMessage.MaxBytes}, systemd's limit) for '{spec.Name}' was refused", now);
+                    Refuse("oversized", () =>
+                        $"a notify datagram of {length} bytes (more than {NotifyMessage.MaxBytes}, systemd's limit) for '{spec.Name}' " +
+                            $"was refused", now);
                     continue;
                 case NotifySocket.Outcome.NoSender:
-                    Refuse("nosender", () => $"a notify datagram for '{spec.Name}' without its sender's credentials (or from another PID namespace) was refused", now);
+                    Refuse("nosender", () =>
+                        $"a notify datagram for '{spec.Name}' without its sender's credentials (or from another PID namespace) was refused",
+                        now);
                     continue;
             }
             var r = runtimes[i];
             if (r.IsDown || r.Run.Main is null)
             {
-                Refuse("down:" + spec.Name, () => $"a notify datagram from pid {pid} for '{spec.Name}' was refused: '{spec.Name}' is not running", now);
+                Refuse("down:" + spec.Name, () =>
+                    $"a notify datagram from pid {pid} for '{spec.Name}' was refused: '{spec.Name}' is not running", now);
                 continue;
             }
             if (!UidMayNotify(i, r, uid))
             {
-                Refuse("uid:" + spec.Name, () => $"a notify datagram from pid {pid} (uid {uid}) for '{spec.Name}' was refused: only root or the user " +
+                Refuse("uid:" + spec.Name, () =>
+                    $"a notify datagram from pid {pid} (uid {uid}) for '{spec.Name}' was refused: only root or the user " +
                     $"'{spec.Name}' runs as (uid {_uids[i]}, or its main process's) may notify for it", now);
                 continue;
             }
             if (Stranger(pid, r, runtimes, out var other))
             {
                 Refuse("stranger:" + spec.Name, () => other >= 0
-                    ? $"a notify datagram from pid {pid} ({Comm(pid)}) on the socket of '{spec.Name}' was refused: that process is '{_table.Services[other].Name}''s, not '{spec.Name}''s"
-                    : $"a notify datagram from pid {pid} ({Comm(pid)}) on the socket of '{spec.Name}' was refused: that process is no service's (only a service's own processes may notify)", now);
+                    ? $"a notify datagram from pid {pid} ({Comm(pid)}) on the socket of '{spec.Name}' was refused: that process is " +
+                        $"'{_table.Services[other].Name}''s, not '{spec.Name}''s"
+                    : $"a notify datagram from pid {pid} ({Comm(pid)}) on the socket of '{spec.Name}' was refused: that process is no " +
+                        $"service's (only a service's own processes may notify)", now);
                 continue;
             }
             var message = NotifyMessage.Parse(_buffer.AsSpan(0, length));
@@ -258,13 +276,13 @@ internal sealed class NotifyDesk : IDisposable
     private static bool Stranger(int pid, ServiceRuntime r, ImmutableArray<ServiceRuntime> runtimes, out int other)
     {
         other = -1;
-        if (!ProcFs.TryReadStat(pid, out var st) || st.Gone) return false;
         var run = r.Run;
+        // The mark first: the common case (the run's own process) reads one file and allocates nothing.
+        var mark = run.Mark != 0 ? ProcFs.ReadMark(pid) : 0;
+        if (run.Mark != 0 && mark == run.Mark) return false;
+        if (!ProcFs.TryReadStat(pid, out var st) || st.Gone) return false;
         if (run.Mark != 0)
         {
-            var mark = ProcFs.ReadMark(pid);
-            if (mark == 0 && (!ProcFs.TryReadStat(pid, out st) || st.Gone)) return false; // exited between the two reads
-            if (mark == run.Mark) return false;
             for (var j = 0; j < runtimes.Length; j++)
                 if (!runtimes[j].IsDown && runtimes[j].Run.Mark == mark && mark != 0) other = j;
             return true;
@@ -273,7 +291,8 @@ internal sealed class NotifyDesk : IDisposable
         return true;
     }
 
-    /// <summary>Runs past the deadline they set themselves (WATCHDOG_USEC=) fail their liveness now, not at the declared check's next turn.</summary>
+    /// <summary>Runs past the deadline they set themselves (WATCHDOG_USEC=) fail their liveness now, not at the declared check's next
+    /// turn.</summary>
     private void Overdue(ImmutableArray<ServiceRuntime> runtimes, long now)
     {
         var due = long.MaxValue;
@@ -311,7 +330,9 @@ internal sealed class NotifyDesk : IDisposable
             _runs[i] = run = new RunState { Starts = r.Starts };
         }
         if (m.Ignored > 0)
-            Refuse("malformed:" + spec.Name, () => $"'{spec.Name}' (pid {pid}) sent {m.Ignored} notify assignment{(m.Ignored == 1 ? "" : "s")} Tend does not take (not NAME=VALUE, or a value its name does not take): left out", now);
+            Refuse("malformed:" + spec.Name, () =>
+                $"'{spec.Name}' (pid {pid}) sent {m.Ignored} notify assignment{(m.Ignored == 1 ? "" : "s")} Tend does not take (not " +
+                    $"NAME=VALUE, or a value its name does not take): left out", now);
         if (m.MainPid is { } main) r = MainPid(i, r, main, self, now);
         if (m.Status is { Length: 0 } && r.NotifyStatus is not null)
         {
@@ -334,13 +355,15 @@ internal sealed class NotifyDesk : IDisposable
             if (run.Reloading)
             {
                 run.Reloading = false;
-                _log.Service(spec.Name, EventNames.Notified, "reloaded (READY=1 after RELOADING=1): not a restart", pid, restarts: r.Restarts);
+                _log.Service(spec.Name, EventNames.Notified, "reloaded (READY=1 after RELOADING=1): not a restart", pid,
+                    restarts: r.Restarts);
             }
             if (spec.Ready?.Kind == ReadinessKind.Notify && !r.Ready && r.Phase == ServicePhase.Running)
                 _results.Add(new ProbeResult(i, r.Starts, ProbePurpose.Ready, true, null));
         }
         if (m.Stopping) _log.Service(spec.Name, EventNames.Notified, "stopping (STOPPING=1)", pid, restarts: r.Restarts);
-        if (m.Errno is { } errno) _log.Service(spec.Name, EventNames.Notified, $"reports error {errno} (ERRNO={errno}: {Libc.ErrorText(errno)})", pid, restarts: r.Restarts, reason: $"ERRNO={errno}");
+        if (m.Errno is { } errno) _log.Service(spec.Name, EventNames.Notified,
+            $"reports error {errno} (ERRNO={errno}: {Libc.ErrorText(errno)})", pid, restarts: r.Restarts, reason: $"ERRNO={errno}");
         if (m.ExtendTimeoutUsec is { } extend)
         {
             // systemd: the timeout under way becomes at least this long from now. Tend has a stop timeout, not a start one.
@@ -351,7 +374,8 @@ internal sealed class NotifyDesk : IDisposable
                 r = r with { StopExtendedUntil = Math.Max(r.StopExtendedUntil, now + ms) };
                 _log.Service(spec.Name, EventNames.Notified, $"given {more} more to stop (EXTEND_TIMEOUT_USEC)", pid, restarts: r.Restarts);
             }
-            else _log.Service(spec.Name, EventNames.Notified, $"asks for {more} more (EXTEND_TIMEOUT_USEC): Tend has no start timeout to extend", pid, restarts: r.Restarts);
+            else _log.Service(spec.Name, EventNames.Notified,
+                $"asks for {more} more (EXTEND_TIMEOUT_USEC): Tend has no start timeout to extend", pid, restarts: r.Restarts);
         }
         if (spec.Alive is { Check.Kind: ReadinessKind.Watchdog })
         {
@@ -366,7 +390,9 @@ internal sealed class NotifyDesk : IDisposable
                 run.DeadlineMs = (long)Math.Min(Math.Max(1, usec / 1000), int.MaxValue);
                 run.Failed = -1;
                 run.LastPingAt = now; // the new deadline runs from when it was set
-                _log.Service(spec.Name, EventNames.Notified, $"watchdog deadline set to {Duration.Format(TimeSpan.FromMilliseconds(run.DeadlineMs.Value))} (WATCHDOG_USEC)", pid, restarts: r.Restarts);
+                _log.Service(spec.Name, EventNames.Notified,
+                    $"watchdog deadline set to {Duration.Format(TimeSpan.FromMilliseconds(run.DeadlineMs.Value))} (WATCHDOG_USEC)", pid,
+                    restarts: r.Restarts);
             }
             if (m.Watchdog == WatchdogRequest.Ping) run.LastPingAt = now;
             else if (m.Watchdog == WatchdogRequest.Trigger && r.Phase == ServicePhase.Running)
@@ -382,23 +408,29 @@ internal sealed class NotifyDesk : IDisposable
         if (r.Process?.Pid == pid) return r;
         if (!ProcFs.TryReadStat(pid, out var st) || st.Gone)
         {
-            _log.Service(spec.Name, EventNames.Notified, $"MAINPID={pid} refused: no such process", r.Process?.Pid, restarts: r.Restarts, error: true);
+            _log.Service(spec.Name, EventNames.Notified, $"MAINPID={pid} refused: no such process", r.Process?.Pid, restarts: r.Restarts,
+                error: true);
             return r;
         }
         var owner = ProcFs.Uid(pid);
         if (owner >= 0 && owner != _uids[i] && owner != (r.Run.Main is { } current ? ProcFs.Uid(current.Pid) : -1))
         {
             // The mark can be copied (prlimit --rttime): a process of another user is never taken as the service's.
-            _log.Service(spec.Name, EventNames.Notified, $"MAINPID={pid} refused: pid {pid} ({st.Comm}) runs as uid {owner}, not as '{spec.Name}''s user (uid {_uids[i]})", r.Process?.Pid, restarts: r.Restarts, error: true);
+            _log.Service(spec.Name, EventNames.Notified,
+                $"MAINPID={pid} refused: pid {pid} ({st.Comm}) runs as uid {owner}, not as '{spec.Name}''s user (uid {_uids[i]})",
+                r.Process?.Pid, restarts: r.Restarts, error: true);
             return r;
         }
         st = st with { Mark = ProcFs.ReadMark(pid) };
         if (Identity.OnMainPid(r.Run, st, self, now) is not { } run)
         {
-            _log.Service(spec.Name, EventNames.Notified, $"MAINPID={pid} refused: pid {pid} ({st.Comm}) is not a process of this run of '{spec.Name}'", r.Process?.Pid, restarts: r.Restarts, error: true);
+            _log.Service(spec.Name, EventNames.Notified,
+                $"MAINPID={pid} refused: pid {pid} ({st.Comm}) is not a process of this run of '{spec.Name}'", r.Process?.Pid,
+                restarts: r.Restarts, error: true);
             return r;
         }
-        _log.Service(spec.Name, EventNames.Notified, $"main process is now pid {pid} ({st.Comm}) (MAINPID={pid})", pid, restarts: r.Restarts);
+        _log.Service(spec.Name, EventNames.Notified, $"main process is now pid {pid} ({st.Comm}) (MAINPID={pid})", pid,
+            restarts: r.Restarts);
         return r with { Run = run };
     }
 
@@ -469,8 +501,11 @@ internal sealed class NotifyDesk : IDisposable
         var deadline = run.Starts == r.Starts && run.DeadlineMs is { } d ? d : (long)declared.TotalMilliseconds;
         var since = now - last;
         reason = deadline == 0 || since <= deadline ? null
-            : run.Starts == r.Starts && run.LastPingAt > 0 ? $"no WATCHDOG=1 for {Duration.Format(TimeSpan.FromMilliseconds(since))} (deadline {Duration.Format(TimeSpan.FromMilliseconds(deadline))})"
-            : $"no WATCHDOG=1 since it started {Duration.Format(TimeSpan.FromMilliseconds(since))} ago (deadline {Duration.Format(TimeSpan.FromMilliseconds(deadline))})";
+            : run.Starts == r.Starts && run.LastPingAt > 0
+                ? $"no WATCHDOG=1 for {Duration.Format(TimeSpan.FromMilliseconds(since))} " +
+                    $"(deadline {Duration.Format(TimeSpan.FromMilliseconds(deadline))})"
+            : $"no WATCHDOG=1 since it started {Duration.Format(TimeSpan.FromMilliseconds(since))} ago " +
+                $"(deadline {Duration.Format(TimeSpan.FromMilliseconds(deadline))})";
         return reason is null;
     }
 

@@ -19,7 +19,8 @@ internal static unsafe partial class NotifySocket
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int bind(int fd, void* addr, int len);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint recvmsg(int fd, MsgHdr* msg, int flags);
-    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint sendto(int fd, byte* buffer, nint len, int flags, void* addr, int addrLen);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint sendto(int fd, byte* buffer, nint len, int flags, void* addr,
+        int addrLen);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVec { public void* Base; public nuint Length; }

@@ -25,7 +25,8 @@ public sealed class NotifySenderTests
     }
 
     private static string NotifySocketOf(int pid) =>
-        File.ReadAllText($"/proc/{pid}/environ").Split('\0').Single(e => e.StartsWith("NOTIFY_SOCKET=", StringComparison.Ordinal))["NOTIFY_SOCKET=".Length..];
+        File.ReadAllText($"/proc/{pid}/environ").Split('\0').Single(e => e.StartsWith("NOTIFY_SOCKET=",
+            StringComparison.Ordinal))["NOTIFY_SOCKET=".Length..];
 
     /// <summary>The soft RLIMIT_RTTIME of <paramref name="pid"/>: the run's mark, as anyone may read it in /proc/PID/limits.</summary>
     private static string MarkOf(int pid) =>
@@ -101,7 +102,8 @@ public sealed class NotifySenderTests
         var sleep = WaitFor(() => t.Find("sleep"));
         var mark = MarkOf(sleep);
         var psi = new ProcessStartInfo("setpriv") { UseShellExecute = false };
-        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "--", "prlimit", $"--rttime={mark}:", "sleep", "600" })
+        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "--", "prlimit", $"--rttime={mark}:", "sleep",
+            "600" })
             psi.ArgumentList.Add(a);
         using var impostor = Process.Start(psi)!;
         try
@@ -123,13 +125,15 @@ public sealed class NotifySenderTests
     [Fact]
     public void A_shorter_WATCHDOG_USEC_is_enforced_on_its_own_timetable()
     {
-        using var t = Start("--ready", "sh=notify", "--alive", "sh=watchdog:1h", $"sh -c '/usr/bin/python3 {Sender} READY=1 WATCHDOG_USEC=500000; exec sleep 600'");
+        using var t = Start("--ready", "sh=notify", "--alive", "sh=watchdog:1h",
+            $"sh -c '/usr/bin/python3 {Sender} READY=1 WATCHDOG_USEC=500000; exec sleep 600'");
         t.Next(e => Str(e, "event") == "notified" && Has(e, "watchdog deadline set to 500ms"));
         var unhealthy = t.Next("sh", "unhealthy", 30); // the declared check would come in an hour
         Assert.Contains("deadline 500ms", Str(unhealthy, "message"));
     }
 
-    /// <summary>WATCHDOG_USEC=0 turns the watchdog off for the run: no restart past the declared deadline (300 ms; the service waits 1 s).</summary>
+    /// <summary>WATCHDOG_USEC=0 turns the watchdog off for the run: no restart past the declared deadline (300 ms; the service waits 1
+    /// s).</summary>
     [Fact]
     public void WATCHDOG_USEC_0_turns_the_watchdog_off()
     {
@@ -145,7 +149,8 @@ public sealed class NotifySenderTests
     [Fact]
     public void An_empty_STATUS_clears_it()
     {
-        using var t = Start("--ready", "sh=notify", $"sh -c '/usr/bin/python3 {Sender} STATUS=busy; /usr/bin/python3 {Sender} STATUS= READY=1; exec sleep 600'");
+        using var t = Start("--ready", "sh=notify",
+            $"sh -c '/usr/bin/python3 {Sender} STATUS=busy; /usr/bin/python3 {Sender} STATUS= READY=1; exec sleep 600'");
         t.NextAll(10, e => Str(e, "service") == "sh" && Str(e, "event") == "ready",
             e => Str(e, "event") == "notified" && Has(e, "status cleared (empty STATUS=)"));
         Assert.DoesNotContain(t.Events, e => Str(e, "message") == "status: ");
