@@ -85,7 +85,7 @@ public sealed record Liveness
     /// <summary>What <see cref="Parse"/> accepts.</summary>
     internal const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or watchdog:DURATION";
 
-    /// <summary>The longest watchdog deadline Tend takes: 596h, the whole hours below 2^31 ms (a deadline is kept in ms in 32 bits).</summary>
+    /// <summary>The longest watchdog deadline Tend takes: 596h, the whole hours below 2^31 ms (ms in 32 bits).</summary>
     internal static readonly TimeSpan MaxWatchdog = TimeSpan.FromHours(596);
 
     /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c>, and <c>watchdog:30s</c> (<see cref="Watchdog"/>).</summary>
