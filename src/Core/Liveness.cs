@@ -85,6 +85,9 @@ public sealed record Liveness
     /// <summary>What <see cref="Parse"/> accepts.</summary>
     internal const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or watchdog:DURATION";
 
+    /// <summary>The longest watchdog deadline Tend takes: 596h, the whole hours below 2^31 ms (ms in 32 bits).</summary>
+    internal static readonly TimeSpan MaxWatchdog = TimeSpan.FromHours(596);
+
     /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c>, and <c>watchdog:30s</c> (<see cref="Watchdog"/>).</summary>
     /// <exception cref="FormatException">The text is no check; the message says what was expected.</exception>
     public static Liveness Parse(string text)
@@ -92,9 +95,9 @@ public sealed record Liveness
         if (text.StartsWith("watchdog:", StringComparison.Ordinal))
         {
             var value = text["watchdog:".Length..];
-            if (!Duration.TryParse(value, out var deadline) || deadline < TimeSpan.FromMilliseconds(1))
-                throw new FormatException($"'{value}' in '{text}' is not a watchdog deadline: expected a duration of at least 1ms, " +
-                    "such as 30s");
+            if (!Duration.TryParse(value, out var deadline) || deadline < TimeSpan.FromMilliseconds(1) || deadline > MaxWatchdog)
+                throw new FormatException($"'{value}' in '{text}' is not a watchdog deadline: expected a duration from 1ms to " +
+                    $"{Duration.Format(MaxWatchdog)} (about 24 days) in ms, s, m or h, such as 30s");
             return Watchdog(deadline);
         }
         if (text == "notify")

@@ -48,7 +48,8 @@ internal sealed record NotifyMessage
     /// <summary><c>WATCHDOG=1</c> or <c>WATCHDOG=trigger</c>.</summary>
     public WatchdogRequest Watchdog { get; init; }
 
-    /// <summary><c>WATCHDOG_USEC=</c>: a new watchdog deadline for the run (µs, positive).</summary>
+    /// <summary><c>WATCHDOG_USEC=</c>: a new watchdog deadline for the run (µs); 0 turns the watchdog off for the run
+    /// (sd_notify(3)).</summary>
     public ulong? WatchdogUsec { get; init; }
 
     /// <summary><c>EXTEND_TIMEOUT_USEC=</c>: more time for what is under way (µs).</summary>
@@ -57,7 +58,8 @@ internal sealed record NotifyMessage
     /// <summary><c>ERRNO=</c>: the error number the service failed with (non-negative).</summary>
     public int? Errno { get; init; }
 
-    /// <summary>Assignments left out: no '=', an empty name, or a value the name does not take (<c>READY=yes</c>, <c>MAINPID=-1</c>).</summary>
+    /// <summary>Assignments left out: no '=', an empty name, or a value the name does not take (<c>READY=yes</c>,
+    /// <c>MAINPID=-1</c>).</summary>
     public int Ignored { get; init; }
 
     /// <summary>Whether the message asks for anything Tend acts on.</summary>
@@ -91,16 +93,19 @@ internal sealed record NotifyMessage
             else if (name.SequenceEqual("RELOADING"u8)) { if (taken = value.SequenceEqual("1"u8)) m = m with { Reloading = true }; }
             else if (name.SequenceEqual("STOPPING"u8)) { if (taken = value.SequenceEqual("1"u8)) m = m with { Stopping = true }; }
             else if (name.SequenceEqual("STATUS"u8)) m = m with { Status = OneLine(value) };
-            else if (name.SequenceEqual("MAINPID"u8)) { if (taken = Number(value, out var pid) && pid is > 0 and <= int.MaxValue) m = m with { MainPid = (int)pid }; }
+            else if (name.SequenceEqual("MAINPID"u8)) { if (taken = Number(value,
+                out var pid) && pid is > 0 and <= int.MaxValue) m = m with { MainPid = (int)pid }; }
             else if (name.SequenceEqual("WATCHDOG"u8))
             {
                 if (value.SequenceEqual("1"u8)) m = m with { Watchdog = WatchdogRequest.Ping };
                 else if (value.SequenceEqual("trigger"u8)) m = m with { Watchdog = WatchdogRequest.Trigger };
                 else taken = false;
             }
-            else if (name.SequenceEqual("WATCHDOG_USEC"u8)) { if (taken = Number(value, out var us) && us > 0) m = m with { WatchdogUsec = us }; }
-            else if (name.SequenceEqual("EXTEND_TIMEOUT_USEC"u8)) { if (taken = Number(value, out var us)) m = m with { ExtendTimeoutUsec = us }; }
-            else if (name.SequenceEqual("ERRNO"u8)) { if (taken = Number(value, out var e) && e <= int.MaxValue) m = m with { Errno = (int)e }; }
+            else if (name.SequenceEqual("WATCHDOG_USEC"u8)) { if (taken = Number(value, out var us)) m = m with { WatchdogUsec = us }; }
+            else if (name.SequenceEqual("EXTEND_TIMEOUT_USEC"u8)) { if (taken = Number(value,
+                out var us)) m = m with { ExtendTimeoutUsec = us }; }
+            else if (name.SequenceEqual("ERRNO"u8)) { if (taken = Number(value,
+                out var e) && e <= int.MaxValue) m = m with { Errno = (int)e }; }
             if (!taken) ignored++;
         }
         return ignored == 0 ? m : m with { Ignored = ignored };

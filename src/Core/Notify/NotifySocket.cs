@@ -12,14 +12,15 @@ namespace Tend.Notify;
 internal static unsafe partial class NotifySocket
 {
     private const int AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
-    private const int SOL_SOCKET = 1, SO_PASSCRED = 16, SO_RCVBUF = 8, SCM_CREDENTIALS = 2;
-    private const int MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20, MSG_CTRUNC = 0x8, MSG_NOSIGNAL = 0x4000;
+    private const int SOL_SOCKET = 1, SO_PASSCRED = 16, SO_RCVBUF = 8, SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
+    private const int MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20, MSG_CTRUNC = 0x8, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
 
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int socket(int domain, int type, int protocol);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int bind(int fd, void* addr, int len);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint recvmsg(int fd, MsgHdr* msg, int flags);
-    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint sendto(int fd, byte* buffer, nint len, int flags, void* addr, int addrLen);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint sendto(int fd, byte* buffer, nint len, int flags, void* addr,
+        int addrLen);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVec { public void* Base; public nuint Length; }
@@ -33,9 +34,13 @@ internal static unsafe partial class NotifySocket
         public int Flags;
     }
 
-    /// <summary>struct cmsghdr followed by struct ucred (pid, uid, gid), with room to spare.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct CredMessage { public nuint Length; public int Level; public int Type; public int Pid; public uint Uid; public uint Gid; public long Spare; }
+    /// <summary>
+    /// Room for the ancillary data of one datagram (bytes): a struct ucred (CMSG_SPACE(12) = 32) and an SCM_RIGHTS
+    /// message of SCM_MAX_FD (253) descriptors (CMSG_SPACE(1012) = 1032), so a datagram's descriptors all arrive and are
+    /// closed here. Were there more, unix(7) says the excess descriptors are closed by the kernel (MSG_CTRUNC), never
+    /// installed in Tend.
+    /// </summary>
+    private const int ControlBytes = 32 + 1032 + 64;
 
     /// <summary>
     /// Fills a sockaddr_un for <paramref name="address"/>: a path, or an abstract name written <c>@name</c> (unix(7); the
@@ -82,24 +87,27 @@ internal static unsafe partial class NotifySocket
 
     /// <summary>
     /// Takes one datagram without waiting: <see cref="Outcome.Datagram"/> with its length in <paramref name="length"/>
-    /// and its sender's pid (as this PID namespace sees it) in <paramref name="pid"/>; <see cref="Outcome.Oversized"/>
-    /// for one longer than <paramref name="buffer"/> (taken off the queue, its real length in <paramref name="length"/>);
+    /// and its sender's pid (as this PID namespace sees it) and uid (SCM_CREDENTIALS, unix(7): stamped by the kernel at
+    /// send time, so still true when the sender has exited since); <see cref="Outcome.Oversized"/> for one longer than
+    /// <paramref name="buffer"/> (taken off the queue, its real length in <paramref name="length"/>);
     /// <see cref="Outcome.NoSender"/> without credentials or from outside this PID namespace (pid 0);
-    /// <see cref="Outcome.Empty"/> when none waits.
+    /// <see cref="Outcome.Empty"/> when none waits. File descriptors the datagram carried (SCM_RIGHTS: systemd-notify's
+    /// BARRIER=1 pipe, FDSTORE=1) are closed at once whatever the outcome, their count in <paramref name="fds"/>.
     /// </summary>
     /// <exception cref="Sockets.SocketFailure">recvmsg failed otherwise than EAGAIN or EINTR.</exception>
-    public static Outcome Receive(int fd, Span<byte> buffer, out int length, out int pid, out uint uid)
+    public static Outcome Receive(int fd, Span<byte> buffer, out int length, out int pid, out uint uid, out int fds)
     {
         length = 0;
         pid = 0;
         uid = 0;
-        CredMessage cred = default;
+        fds = 0;
+        var control = stackalloc byte[ControlBytes];
         fixed (byte* p = buffer)
         {
             var iov = new IoVec { Base = p, Length = (nuint)buffer.Length };
-            var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = &cred, ControlLength = (nuint)sizeof(CredMessage) };
+            var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = ControlBytes };
             nint n;
-            do n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+            do n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
             while (n < 0 && Libc.LastError == Libc.EINTR);
             if (n < 0)
             {
@@ -107,12 +115,35 @@ internal static unsafe partial class NotifySocket
                 if (errno == Libc.EAGAIN) return Outcome.Empty;
                 throw new Sockets.SocketFailure(errno, "cannot read the notify socket");
             }
+            // Walk the control messages (cmsg(3): CMSG_FIRSTHDR/CMSG_NXTHDR, 8-byte aligned on 64-bit Linux).
+            var haveCred = false;
+            var used = (int)Math.Min(msg.ControlLength, (nuint)ControlBytes);
+            for (var at = 0; at + 16 <= used;)
+            {
+                var len = (int)Math.Min(*(nuint*)(control + at), (nuint)(used - at));
+                if (len < 16) break;
+                var level = *(int*)(control + at + 8);
+                var type = *(int*)(control + at + 12);
+                if (level == SOL_SOCKET && type == SCM_RIGHTS)
+                {
+                    for (var k = 16; k + 4 <= len; k += 4)
+                    {
+                        _ = Libc.close(*(int*)(control + at + k)); // never kept: Tend stores no descriptors
+                        fds++;
+                    }
+                }
+                else if (level == SOL_SOCKET && type == SCM_CREDENTIALS && len >= 16 + 12)
+                {
+                    pid = *(int*)(control + at + 16);
+                    uid = *(uint*)(control + at + 20);
+                    haveCred = true;
+                }
+                at += (len + 7) & ~7;
+            }
             length = (int)Math.Min(n, int.MaxValue); // with MSG_TRUNC, the datagram's real length (unix(7), recv(2))
             if (n > buffer.Length || (msg.Flags & MSG_TRUNC) != 0) return Outcome.Oversized;
-            if ((msg.Flags & MSG_CTRUNC) != 0 || msg.ControlLength < 16 + 12 || cred.Level != SOL_SOCKET || cred.Type != SCM_CREDENTIALS || cred.Pid <= 0)
-                return Outcome.NoSender;
-            pid = cred.Pid;
-            uid = cred.Uid;
+            // MSG_CTRUNC (more descriptors than the room above): the credentials come first (scm_recv), so they stand.
+            if (!haveCred || pid <= 0) return Outcome.NoSender;
             return Outcome.Datagram;
         }
     }

@@ -305,7 +305,9 @@ internal static class Reconciler
     /// </summary>
     private static ServiceRuntime DecideUnhealthy(ServiceSpec spec, ServiceRuntime r, ExitStatus exit, long now)
     {
-        var why = $"unhealthy: its liveness check ({spec.Alive}) failed {r.AliveFailures} times in a row (last: {r.AliveReason})";
+        var why =
+            $"unhealthy: its liveness check ({spec.Alive}) failed {r.AliveFailures} time{(r.AliveFailures == 1 ? "" : "s")} in a row " +
+                $"(last: {r.AliveReason})";
         if (spec.Restart == Restart.Never)
             return r with { Phase = ServicePhase.Failed, Reason = $"{why}, and its restart policy is never" };
         var never = r.AlivePassed ? 0 : r.NeverHealthy + 1;

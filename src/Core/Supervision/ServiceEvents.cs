@@ -41,7 +41,8 @@ internal static class ServiceEvents
             {
                 any = true;
                 log.Service(spec.Name, EventNames.Unhealthy,
-                    $"unhealthy: its liveness check ({spec.Alive}) failed {next.AliveFailures} times in a row " +
+                    $"unhealthy: its liveness check ({spec.Alive}) failed {next.AliveFailures} " +
+                        $"time{(next.AliveFailures == 1 ? "" : "s")} in a row " +
                         $"(last: {next.AliveReason}); restarting it",
                     r.Process?.Pid, restarts: r.Restarts, reason: next.AliveReason, error: true);
             }
