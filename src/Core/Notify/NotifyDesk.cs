@@ -415,7 +415,7 @@ internal sealed class NotifyDesk : IDisposable
             return r;
         }
         var owner = ProcFs.Uid(pid);
-        if (owner >= 0 && owner != _uids[i] && owner != (r.Run.Main is { } current ? ProcFs.Uid(current.Pid) : -1))
+        if (owner >= 0 && owner != _uids[i] && owner != (r.Run.Main is { } main ? ProcFs.Uid(main.Pid) : -1))
         {
             // The mark can be copied (prlimit --rttime): a process of another user is never taken as the service's.
             _log.Service(spec.Name, EventNames.Notified,
