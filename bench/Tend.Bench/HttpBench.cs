@@ -13,14 +13,16 @@ internal static class HttpBench
 {
     public sealed record Row(string Measure, string Cell, double? Value, string Unit);
 
-    public static List<Row> Run(string tend, string work, IReadOnlyList<(string Name, string[] Argv)> services, int idleSeconds, Action<string> progress)
+    public static List<Row> Run(string tend, string work, IReadOnlyList<(string Name, string[] Argv)> services, int idleSeconds,
+        Action<string> progress)
     {
         var rows = new List<Row>();
         var n = services.Count;
         var lines = services.Select(s => string.Join(' ', s.Argv.Select(a => "'" + a.Replace("'", "'\\''") + "'"))).ToArray();
         (double Pss, long Wakeups, long Own, double CpuMs) Idle(bool http, string dir)
         {
-            string[] command = [tend, "--no-adopt", "--keep-run", "--control-socket", Path.Combine(dir, "control.sock"), .. http ? new[] { "--http", "127.0.0.1:0" } : [], "--", .. lines];
+            string[] command = [tend, "--no-adopt", "--keep-run", "--control-socket", Path.Combine(dir,
+                "control.sock"), .. http ? new[] { "--http", "127.0.0.1:0" } : [], "--", .. lines];
             using var ns = Ns.Start(command);
             ns.WaitForServices(n, TimeSpan.FromSeconds(30));
             Thread.Sleep(3000); // the trim after start-up is done
@@ -40,14 +42,16 @@ internal static class HttpBench
             var (pss, wakeups, own, cpu) = Idle(http, dir);
             var label = http ? "on (--http)" : "off";
             rows.Add(new($"own memory, PSS at N={n}, HTTP endpoint {label}", $"{F(pss)} MiB", pss, "MiB"));
-            rows.Add(new($"idle {idleSeconds} s at N={n}, HTTP endpoint {label}: CPU time / wake-ups", $"{F(cpu)} ms / {wakeups} ({own} its own waits)", wakeups, "wake-ups"));
+            rows.Add(new($"idle {idleSeconds} s at N={n}, HTTP endpoint {label}: CPU time / wake-ups",
+                $"{F(cpu)} ms / {wakeups} ({own} its own waits)", wakeups, "wake-ups"));
         }
 
         progress($"measuring tend: /metrics of {n} services, HTTP and exec probes…");
         var probeDir = Directory.CreateDirectory(Path.Combine(work, "http-probe")).FullName;
         var socket = Path.Combine(probeDir, "control.sock");
         string? address = null;
-        using var probed = Ns.Start([tend, "--no-adopt", "--keep-run", "--control-socket", socket, "--http", "127.0.0.1:0", "--", .. lines], line =>
+        using var probed = Ns.Start([tend, "--no-adopt", "--keep-run", "--control-socket", socket, "--http", "127.0.0.1:0", "--", .. lines],
+            line =>
         {
             var at = line.IndexOf("http://127.0.0.1:", StringComparison.Ordinal);
             if (at >= 0) Volatile.Write(ref address, line[(at + 7)..].Trim());
@@ -68,7 +72,8 @@ internal static class HttpBench
             if (k >= 20) scrapes.Add(t.Elapsed.TotalMicroseconds);
         }
         scrapes.Sort();
-        rows.Add(new($"one /metrics scrape at N={n} (median of 200; {bytes / 1024} KiB, RSS and CPU read from /proc)", $"{F(scrapes[scrapes.Count / 2])} µs", scrapes[scrapes.Count / 2], "µs"));
+        rows.Add(new($"one /metrics scrape at N={n} (median of 200; {bytes / 1024} KiB, RSS and CPU read from /proc)",
+            $"{F(scrapes[scrapes.Count / 2])} µs", scrapes[scrapes.Count / 2], "µs"));
 
         // CPU per probe in the container: Tend's own CPU for an HTTP probe; for an exec probe, the tend client process
         // (started, connects, asks, prints) plus Tend's side.
@@ -90,12 +95,15 @@ internal static class HttpBench
         }
         var clientMs = (ReapedChildrenTicks() - children) * 1000.0 / Proc.TicksPerSecond;
         var execMs = ((sup.Sum(Proc.CpuTicks) - before) * 1000.0 / Proc.TicksPerSecond + clientMs) / execProbes;
-        rows.Add(new("CPU per probe in the container: HTTP GET /healthz/NAME (Tend's endpoint)", $"{F(httpMs * 1000)} µs", httpMs * 1000, "µs"));
-        rows.Add(new("CPU per probe in the container: exec `tend health` (client process + Tend)", $"{F(execMs * 1000)} µs ({F(execMs / Math.Max(httpMs, 1e-6))}× the HTTP probe)", execMs * 1000, "µs"));
+        rows.Add(new("CPU per probe in the container: HTTP GET /healthz/NAME (Tend's endpoint)", $"{F(httpMs * 1000)} µs", httpMs * 1000,
+            "µs"));
+        rows.Add(new("CPU per probe in the container: exec `tend health` (client process + Tend)",
+            $"{F(execMs * 1000)} µs ({F(execMs / Math.Max(httpMs, 1e-6))}× the HTTP probe)", execMs * 1000, "µs"));
         return rows;
     }
 
-    /// <summary>CPU time of this process's reaped children (cutime + cstime, fields 16–17 of /proc/self/stat), in clock ticks: the tend clients.</summary>
+    /// <summary>CPU time of this process's reaped children (cutime + cstime, fields 16–17 of /proc/self/stat), in clock ticks: the tend
+    /// clients.</summary>
     private static long ReapedChildrenTicks()
     {
         var s = File.ReadAllText("/proc/self/stat");

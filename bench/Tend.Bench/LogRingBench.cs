@@ -25,14 +25,19 @@ internal static class LogRingBench
         {
             progress($"measuring tend's PSS at N={n}: {label}…");
             // Each service writes its share of 100-byte lines, then waits (sleep stays a child of the same run).
-            var script = bytes == 0 ? "exec sleep 100000" : $"yes 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678 | head -c {bytes}; exec sleep 100000";
-            string[] command = [tend, "--no-adopt", "--keep-run", "--no-control", "--log-buffer", .. buffer.Split(' '), "--", .. Enumerable.Range(0, n).Select(_ => $"sh -c '{script}'")];
+            var script = bytes == 0 ? "exec sleep 100000"
+                : $"yes 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678 | head " +
+                    $"-c {bytes}; exec sleep 100000";
+            string[] command = [tend, "--no-adopt", "--keep-run", "--no-control", "--log-buffer", .. buffer.Split(' '),
+                "--", .. Enumerable.Range(0, n).Select(_ => $"sh -c '{script}'")];
             var started = 0;
-            using var ns = Ns.Start(command, line => { if (line.Contains("started (pid", StringComparison.Ordinal)) Interlocked.Increment(ref started); });
+            using var ns = Ns.Start(command, line => { if (line.Contains("started (pid",
+                StringComparison.Ordinal)) Interlocked.Increment(ref started); });
             var sw = Stopwatch.StartNew();
             while (Volatile.Read(ref started) < n || ns.Tree().Count(t => t.Comm == "sleep") < n)
             {
-                if (sw.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"the {n} services did not all write and settle within 60 s");
+                if (sw.Elapsed > TimeSpan.FromSeconds(60))
+                    throw new TimeoutException($"the {n} services did not all write and settle within 60 s");
                 Thread.Sleep(50);
             }
             Thread.Sleep(3000); // the relay wrote the rest, the trim after start-up is done

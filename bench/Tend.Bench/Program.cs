@@ -269,7 +269,8 @@ try
     // Tend's HTTP endpoint: a /metrics scrape at N, an HTTP probe against an exec probe, PSS and idle wake-ups on and off.
     if (opts.Want("http") && peers.OfType<TendPeer>().FirstOrDefault() is { } served)
     {
-        var services = names.Take(opts.Services).Select(x => (x, new[] { Path.Combine(bin, x), Directory.CreateDirectory(Path.Combine(work.FullName, "http-marks")).FullName })).ToList();
+        var services = names.Take(opts.Services).Select(x => (x, new[] { Path.Combine(bin, x),
+            Directory.CreateDirectory(Path.Combine(work.FullName, "http-marks")).FullName })).ToList();
         try
         {
             foreach (var row in HttpBench.Run(served.Binary, work.FullName, services, opts.IdleSeconds, Console.Error.WriteLine))

@@ -4,7 +4,8 @@ using System.Text;
 
 /// <summary>
 /// Relaying services' output: 200 MB of 100-byte lines from one service, and from ten at once (20 MB each), through
-/// Tend (raw with its log buffer on, the default; <c>--log-prefix</c> with the buffer on and off) and through what users would otherwise use — a plain <c>cat</c> of the stream (no
+/// Tend (raw with its log buffer on, the default; <c>--log-prefix</c> with the buffer on and off) and through what users would otherwise
+/// use — a plain <c>cat</c> of the stream (no
 /// prefix, the limit), supervisord with <c>stdout_logfile=/dev/stdout</c>, <c>s6-log 1</c> (copies each line to its
 /// stdout) and <c>sed -u</c> adding a prefix. The output goes to a pipe this program reads, as a log driver would.
 /// Figures: MB/s and lines/s of input from the first byte read to the last line, the relay's CPU time per GB of
@@ -45,10 +46,14 @@ internal static class RelayBench
     private static (string Name, string[] Comms, Func<int, string, long, string, string> Script)[] Relays(string tend) =>
     [
         ("cat (plain pipe copy, no prefix)", ["cat"], (n, p, b, _) => $"{{ for i in $(seq {n}); do {p} {b} & done; wait; }} | cat"),
-        ("tend (log buffer on, raw: the default)", ["tend"], (n, p, b, _) => $"exec {tend} --no-control {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
-        ("tend --log-prefix (log buffer on)", ["tend"], (n, p, b, _) => $"exec {tend} --no-control --log-prefix {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
-        ("tend --log-prefix --log-buffer 0 (no buffer)", ["tend"], (n, p, b, _) => $"exec {tend} --no-control --log-prefix --log-buffer 0 {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
-        ("supervisord (stdout_logfile=/dev/stdout)", ["supervisord"], (n, p, b, dir) => $"exec supervisord -n -c {SupervisordConf(dir, n, p, b)}"),
+        ("tend (log buffer on, raw: the default)", ["tend"], (n, p, b,
+            _) => $"exec {tend} --no-control {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
+        ("tend --log-prefix (log buffer on)", ["tend"], (n, p, b,
+            _) => $"exec {tend} --no-control --log-prefix {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
+        ("tend --log-prefix --log-buffer 0 (no buffer)", ["tend"], (n, p, b,
+            _) => $"exec {tend} --no-control --log-prefix --log-buffer 0 {string.Join(' ', Enumerable.Repeat($"'{p} {b}'", n))}"),
+        ("supervisord (stdout_logfile=/dev/stdout)", ["supervisord"], (n, p, b,
+            dir) => $"exec supervisord -n -c {SupervisordConf(dir, n, p, b)}"),
         ("s6-log 1 (to stdout, no prefix)", ["s6-log"], (n, p, b, _) => $"for i in $(seq {n}); do {{ {p} {b} | s6-log 1; }} & done; wait"),
         ("sed -u (prefix)", ["sed"], (n, p, b, _) => $"for i in $(seq {n}); do {{ {p} {b} | sed -u \"s/^/svc$i | /\"; }} & done; wait"),
     ];

@@ -23,5 +23,6 @@ public partial class Sshd
     [Option] public string ListenAddress { get; init; } = "0.0.0.0";
 
     public Command Command => new("/bin/sh", "-c", "ssh-keygen -A && exec \"$@\"", "sshd",
-        "/usr/sbin/sshd", "-D", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", $"ListenAddress={ListenAddress}");
+        "/usr/sbin/sshd", "-D", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o",
+            $"ListenAddress={ListenAddress}");
 }

@@ -3,7 +3,8 @@ using System.Globalization;
 
 namespace Tend;
 
-/// <summary>Sizes as users write them: <c>65536</c>, <c>64k</c>, <c>64KiB</c>, <c>100KB</c>, <c>1M</c>, <c>0</c> (binary units: k = 1024 bytes).</summary>
+/// <summary>Sizes as users write them: <c>65536</c>, <c>64k</c>, <c>64KiB</c>, <c>100KB</c>, <c>1M</c>, <c>0</c> (binary units: k = 1024
+/// bytes).</summary>
 internal static class ByteSize
 {
     /// <summary>The accepted forms, for error messages.</summary>

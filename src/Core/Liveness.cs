@@ -35,7 +35,10 @@ public sealed record Liveness
     public static Liveness Of(Readiness check)
     {
         ArgumentNullException.ThrowIfNull(check);
-        if (check.Kind == ReadinessKind.LogLine) throw new ArgumentException("a log line says once that a service is ready, not that it is still alive: give a tcp, http, file or command check", nameof(check));
+        if (check.Kind ==
+            ReadinessKind.LogLine)
+            throw new ArgumentException("a log line says once that a service is ready, not that it is still alive: give a tcp, http, " +
+                "file or command check", nameof(check));
         return new Liveness(check);
     }
 
@@ -78,17 +81,20 @@ public sealed record Liveness
     /// <exception cref="ArgumentOutOfRangeException">The deadline is under 1 ms.</exception>
     public static Liveness Watchdog(TimeSpan deadline)
     {
-        if (deadline < TimeSpan.FromMilliseconds(1)) throw new ArgumentOutOfRangeException(nameof(deadline), deadline, "a watchdog deadline is at least 1ms");
+        if (deadline < TimeSpan.FromMilliseconds(1)) throw new ArgumentOutOfRangeException(nameof(deadline), deadline,
+            "a watchdog deadline is at least 1ms");
         return new(Readiness.WatchdogCheck(deadline)) { Interval = deadline, Failures = 1 };
     }
 
     /// <summary>What <see cref="Parse"/> accepts.</summary>
-    internal const string Expected = "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or watchdog:DURATION";
+    internal const string Expected =
+        "tcp:PORT, tcp:ADDRESS:PORT, http:PORT[/PATH], http://ADDRESS:PORT[/PATH], file:PATH, cmd:COMMAND LINE or watchdog:DURATION";
 
     /// <summary>The longest watchdog deadline Tend takes: 596h, the whole hours below 2^31 ms (ms in 32 bits).</summary>
     internal static readonly TimeSpan MaxWatchdog = TimeSpan.FromHours(596);
 
-    /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c>, and <c>watchdog:30s</c> (<see cref="Watchdog"/>).</summary>
+    /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c>, and
+    /// <c>watchdog:30s</c> (<see cref="Watchdog"/>).</summary>
     /// <exception cref="FormatException">The text is no check; the message says what was expected.</exception>
     public static Liveness Parse(string text)
     {
@@ -101,7 +107,8 @@ public sealed record Liveness
             return Watchdog(deadline);
         }
         if (text == "notify")
-            throw new FormatException("'notify' is a readiness check: for liveness by sd_notify give watchdog:DURATION, such as watchdog:30s");
+            throw new FormatException("'notify' is a readiness check: for liveness by sd_notify give watchdog:DURATION, such as " +
+                "watchdog:30s");
         Readiness check;
         try { check = Readiness.Parse(text); }
         catch (FormatException) when (!text.Contains(':')) { throw new FormatException($"'{text}' is not a check: expected {Expected}"); }

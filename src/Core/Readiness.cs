@@ -36,7 +36,8 @@ public sealed record Readiness
     /// <summary>For <see cref="ReadinessKind.Command"/>: the command that must exit 0 (run without a shell, output discarded).</summary>
     public Command? Command { get; private init; }
 
-    /// <summary>For <see cref="ReadinessKind.LogLine"/>: the regular expression (.NET syntax, matched without backtracking) a line must match.</summary>
+    /// <summary>For <see cref="ReadinessKind.LogLine"/>: the regular expression (.NET syntax, matched without backtracking) a line must
+    /// match.</summary>
     public string? Pattern { get; private init; }
 
     /// <summary>Time between attempts (default 100ms).</summary>
@@ -109,11 +110,13 @@ public sealed record Readiness
     /// container: logs"). Checked at compile time in declarations (TEND027).
     /// </summary>
     /// <example><c>public Readiness Ready => Readiness.LogLine("ready to accept connections");</c></example>
-    /// <exception cref="ArgumentException">The pattern is empty, not a regular expression, or uses what the non-backtracking engine lacks (backreferences, lookarounds, atomic groups).</exception>
+    /// <exception cref="ArgumentException">The pattern is empty, not a regular expression, or uses what the non-backtracking engine lacks
+    /// (backreferences, lookarounds, atomic groups).</exception>
     public static Readiness LogLine(string pattern)
     {
         ArgumentException.ThrowIfNullOrEmpty(pattern);
-        if (PatternProblem(pattern) is { } problem) throw new ArgumentException($"'{pattern}' is not a log-line pattern: {problem}", nameof(pattern));
+        if (PatternProblem(pattern) is { } problem) throw new ArgumentException($"'{pattern}' is not a log-line pattern: {problem}",
+            nameof(pattern));
         return new Readiness(ReadinessKind.LogLine) { Pattern = pattern };
     }
 
@@ -128,7 +131,8 @@ public sealed record Readiness
         catch (RegexParseException e)
         {
             // In words of its own: a trimmed Tend carries no resource strings (the runtime's message is only its key).
-            var words = string.Concat(e.Error.ToString().Select((c, k) => k > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+            var words = string.Concat(e.Error.ToString().Select((c,
+                k) => k > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
             return $"{words} at offset {e.Offset}";
         }
         catch (ArgumentException e) { return Logging.PlainMessage.Of(e); }
@@ -136,11 +140,14 @@ public sealed record Readiness
     }
 
     /// <summary>Why the non-backtracking engine refuses a pattern that is a regular expression.</summary>
-    internal const string NotSupported = "it uses what matching without backtracking cannot do (a backreference, a lookaround, an atomic group or a conditional): rewrite it without";
+    internal const string NotSupported =
+        "it uses what matching without backtracking cannot do (a backreference, a lookaround, an atomic group or a conditional): rewrite " +
+            "it without";
 
     private const RegexOptions LineOptions = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
 
-    /// <summary>The regular expression of a <see cref="ReadinessKind.LogLine"/> check, each match bounded by <see cref="Timeout"/>.</summary>
+    /// <summary>The regular expression of a <see cref="ReadinessKind.LogLine"/> check, each match bounded by
+    /// <see cref="Timeout"/>.</summary>
     internal Regex? LineRegex() => Pattern is null ? null : new Regex(Pattern, LineOptions, Timeout);
 
     /// <summary>What <see cref="Parse"/> accepts.</summary>
@@ -189,7 +196,8 @@ public sealed record Readiness
             case "notify" when colon < 0:
                 return Notify;
             case "log" when rest.Length > 0:
-                if (PatternProblem(rest) is { } problem) throw new FormatException($"'{rest}' in '{text}' is not a regular expression Tend can match: {problem}");
+                if (PatternProblem(rest) is { } problem)
+                    throw new FormatException($"'{rest}' in '{text}' is not a regular expression Tend can match: {problem}");
                 return LogLine(rest);
             default:
                 throw new FormatException($"'{text}' is not a check: expected {Expected}");

@@ -11,9 +11,11 @@ public enum ReadinessKind
     Command,
     /// <summary>An HTTP GET answers 2xx or 3xx.</summary>
     Http,
-    /// <summary>The service says so itself: <c>READY=1</c> on <c>$NOTIFY_SOCKET</c> (sd_notify(3), systemd's Type=notify). Readiness only.</summary>
+    /// <summary>The service says so itself: <c>READY=1</c> on <c>$NOTIFY_SOCKET</c> (sd_notify(3), systemd's Type=notify). Readiness
+    /// only.</summary>
     Notify,
-    /// <summary>The service sends <c>WATCHDOG=1</c> on <c>$NOTIFY_SOCKET</c> at least once per interval (systemd's WatchdogSec=). Liveness only.</summary>
+    /// <summary>The service sends <c>WATCHDOG=1</c> on <c>$NOTIFY_SOCKET</c> at least once per interval (systemd's WatchdogSec=). Liveness
+    /// only.</summary>
     Watchdog,
     /// <summary>A line of the service's own output matches a regular expression (readiness only).</summary>
     LogLine,

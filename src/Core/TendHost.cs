@@ -145,7 +145,8 @@ public static class TendHost
     }
 
     /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
-    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log, Http.HttpAddress? http)
+    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log,
+        Http.HttpAddress? http)
     {
         int code;
         try
@@ -164,7 +165,8 @@ public static class TendHost
         }
         // The failed service's own last lines say why better than Tend's; Tend's when no service failed (an internal error).
         if (supervisor.Failure() is var (failed, exit, reason))
-            TerminationLog.WriteMessage(TerminationLog.DefaultPath, code, () => TerminationLog.Message(code, table.Services[failed].Name, exit, reason,
+            TerminationLog.WriteMessage(TerminationLog.DefaultPath, code, () => TerminationLog.Message(code, table.Services[failed].Name,
+                exit, reason,
                 [.. supervisor.Logs.Last(failed, TerminationLog.MaxBytes).Select(e => e.Text)]));
         else TerminationLog.Write(TerminationLog.DefaultPath, code, log.Recent());
         // Tend's last lines are queued: written before the exit, unless the sink stopped reading.
@@ -189,7 +191,8 @@ public static class TendHost
         }
         catch (IOException e)
         {
-            log.Error($"HTTP endpoint disabled: {PlainMessage.Of(e)}; health and metrics over HTTP will not work (choose another --http ADDRESS:PORT)");
+            log.Error($"HTTP endpoint disabled: {PlainMessage.Of(e)}; health and metrics over HTTP will not work (choose another --http " +
+                $"ADDRESS:PORT)");
         }
     }
 
@@ -248,7 +251,8 @@ public static class TendHost
         {
             var i = services.FindIndex(s => s.Name == name);
             if (i < 0)
-                throw new UsageException($"option '--log-buffer' names '{name}', which is not a service here; the services are: {string.Join(", ", services.Select(s => s.Name))}");
+                throw new UsageException($"option '--log-buffer' names '{name}', which is not a service here; the services " +
+                    $"are: {string.Join(", ", services.Select(s => s.Name))}");
             services[i] = services[i] with { LogBuffer = bytes };
         }
         return services;
@@ -342,7 +346,8 @@ public static class TendHost
         var setUp = services.Take(declaredCount).Where(s => s.OneShot && s.Schedule is null).Select(s => s.Name).ToList();
         if (setUp.Count == 0) return services;
         for (var i = declaredCount; i < services.Count; i++)
-            services[i] = services[i] with { DependsOn = [.. services[i].DependsOn, .. setUp.Where(n => !services[i].DependsOn.Contains(n))] };
+            services[i] = services[i] with { DependsOn = [.. services[i].DependsOn, .. setUp.Where(n =>
+                !services[i].DependsOn.Contains(n))] };
         return services;
     }
 

@@ -94,11 +94,13 @@ internal static class Emitter
             {
                 w.Line("if (global::Tend.Control.ControlClient.IsRequest(args)) return global::Tend.Control.ControlClient.Run(args);");
                 // tend export: needs the arguments as given and the binder itself, to carry each service's options into its own container.
-                w.Line($"if (global::Tend.Export.ExportCommand.IsRequest(args)) return global::Tend.Export.ExportCommand.Run(args, Bind, global::System.Environment.GetEnvironmentVariable, ServiceNames, Flags{declaredHttp});");
+                w.Line($"if (global::Tend.Export.ExportCommand.IsRequest(args)) return global::Tend.Export.ExportCommand.Run(args, Bind, " +
+                    $"global::System.Environment.GetEnvironmentVariable, ServiceNames, Flags{declaredHttp});");
                 w.Line($"{Args}.BoundServices bound;");
                 w.Line("try { bound = Bind(args, global::System.Environment.GetEnvironmentVariable); }");
                 w.Line($"catch ({Args}.UsageException e) {{ return global::Tend.TendHost.Fail(e); }}");
-                w.Line($"return global::Tend.TendHost.Run(bound, new {Args}.DeclaredArguments(Flags, Help){(http is null ? "" : $" {{ Http = {SourceWriter.Literal(http)} }}")});");
+                w.Line($"return global::Tend.TendHost.Run(bound, new {Args}.DeclaredArguments(Flags, Help){(http is null ? "" : $" {{ " +
+                    $"Http = {SourceWriter.Literal(http)} }}")});");
             }
             w.Line();
             EmitBind(w, services);

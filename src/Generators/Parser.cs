@@ -24,7 +24,8 @@ internal static class Parser
     /// <c>[assembly: HttpEndpoint("ADDRESS:PORT")]</c>: the address when it is valid (the same parser as <c>--http</c>),
     /// else TEND028 on the attribute.
     /// </summary>
-    public static (string? Address, EquatableArray<DiagnosticInfo> Diagnostics) ParseHttpEndpoint(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
+    public static (string? Address, EquatableArray<DiagnosticInfo> Diagnostics) ParseHttpEndpoint(GeneratorAttributeSyntaxContext ctx,
+        CancellationToken ct)
     {
         var attr = ctx.Attributes[0];
         var text = attr.ConstructorArguments.Length == 1 ? attr.ConstructorArguments[0].Value as string : null;
@@ -32,7 +33,8 @@ internal static class Parser
             : Tend.Http.HttpAddress.Parse(text, out var why) is null ? why : null;
         if (problem is null) return (text, new EquatableArray<DiagnosticInfo>(Array.Empty<DiagnosticInfo>()));
         var location = attr.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
-        return (null, new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(DiagnosticDescriptors.BadHttpEndpoint, location, problem!) }));
+        return (null, new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(DiagnosticDescriptors.BadHttpEndpoint, location,
+            problem!) }));
     }
     private const string OptionAttribute = "Tend.OptionAttribute";
     private const string CommandType = "Tend.Command";
@@ -214,9 +216,11 @@ internal static class Parser
             SemanticModel? model = null;
             foreach (var call in node.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
-                if (call.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "LogLine" } || call.ArgumentList.Arguments.Count == 0) continue;
+                if (call.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "LogLine" }
+                    || call.ArgumentList.Arguments.Count == 0) continue;
                 model ??= compilation.GetSemanticModel(node.SyntaxTree);
-                if (model.GetSymbolInfo(call, ct).Symbol is not IMethodSymbol { ContainingType: { } owner } || owner.ToDisplayString() != ReadinessType) continue;
+                if (model.GetSymbolInfo(call,
+                    ct).Symbol is not IMethodSymbol { ContainingType: { } owner } || owner.ToDisplayString() != ReadinessType) continue;
                 var argument = call.ArgumentList.Arguments[0].Expression;
                 if (model.GetConstantValue(argument, ct) is not { HasValue: true, Value: string pattern }) continue;
                 if (RegexProblem(pattern) is { } problem)
@@ -225,7 +229,8 @@ internal static class Parser
         }
     }
 
-    /// <summary>What the runtime would refuse in <paramref name="pattern"/> (RegexOptions.NonBacktracking, .NET 7 and later), or null.</summary>
+    /// <summary>What the runtime would refuse in <paramref name="pattern"/> (RegexOptions.NonBacktracking, .NET 7 and later), or
+    /// null.</summary>
     private static string? RegexProblem(string pattern)
     {
         if (pattern.Length == 0) return "it is empty";
@@ -354,7 +359,8 @@ internal static class Parser
         {
             var sizeText = lb.Value as string ?? "null";
             if (!ByteSize.TryParse(sizeText, out var logBuffer) || logBuffer is > 0 and <= 24)
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("LogBuffer"), "LogBuffer", sizeText, "expected " + ByteSize.Expected + ", at least 25 bytes when not 0"));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidSetting, At("LogBuffer"), "LogBuffer", sizeText,
+                    "expected " + ByteSize.Expected + ", at least 25 bytes when not 0"));
             else settings.Add(new SettingModel("LogBuffer", SettingKind.Integer, logBuffer.ToString(CultureInfo.InvariantCulture)));
         }
         if (named.TryGetValue("StopSignal", out var ss) && ss.Kind != TypedConstantKind.Error && (ss.IsNull || ss.Value is string))

@@ -34,9 +34,11 @@ public sealed class ServiceGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.UserTendApp);
         // [assembly: HttpEndpoint("ADDRESS:PORT")]: at most one (the attribute allows one), carried into TendApp.Run.
         var http = context.SyntaxProvider
-            .ForAttributeWithMetadataName(Parser.HttpEndpointAttribute, static (node, _) => node is CompilationUnitSyntax, Parser.ParseHttpEndpoint)
+            .ForAttributeWithMetadataName(Parser.HttpEndpointAttribute, static (node, _) => node is CompilationUnitSyntax,
+                Parser.ParseHttpEndpoint)
             .WithTrackingName(TrackingNames.HttpEndpoint);
-        var httpAddress = http.Collect().Select(static (all, _) => all.Select(h => h.Address).FirstOrDefault(a => a is not null)).WithTrackingName(TrackingNames.HttpAddress);
+        var httpAddress = http.Collect().Select(static (all,
+            _) => all.Select(h => h.Address).FirstOrDefault(a => a is not null)).WithTrackingName(TrackingNames.HttpAddress);
         context.RegisterSourceOutput(app.Combine(userTendApp.Combine(httpAddress)), static (spc, x) =>
         {
             if (!x.Right.Left) spc.AddSource("TendApp.g.cs", Emitter.App(x.Left.ToList(), x.Right.Right));

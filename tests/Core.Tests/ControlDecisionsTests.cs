@@ -236,16 +236,20 @@ public class ControlDecisionsTests
     [Fact]
     public void Health_counts_every_service_critical_or_not_and_a_completed_run_is_not_down()
     {
-        var table = new ServiceTable([S("db") with { Critical = true }, S("web"), S("keys") with { OneShot = true }, S("setup") with { Restart = Restart.Never }]);
+        var table = new ServiceTable([S("db") with { Critical = true }, S("web"), S("keys") with { OneShot = true },
+            S("setup") with { Restart = Restart.Never }]);
         var completed = new ServiceRuntime { Phase = ServicePhase.Completed };
         SupervisorView With(ServiceRuntime web) => new(table, DesiredState.AllUp(4), [Running(), web, completed, completed], T0);
 
         Assert.Equal((true, "healthy: 4 services are up"), ControlDecisions.Health(With(Running())));
         // A service that is not critical, stopped by request or failed, is down as much as a critical one.
-        Assert.Equal((false, "unhealthy: web is stopped"), ControlDecisions.Health(With(new ServiceRuntime { Phase = ServicePhase.Stopped })));
-        Assert.Equal((false, "unhealthy: web is failed"), ControlDecisions.Health(With(new ServiceRuntime { Phase = ServicePhase.Failed })));
+        Assert.Equal((false, "unhealthy: web is stopped"),
+            ControlDecisions.Health(With(new ServiceRuntime { Phase = ServicePhase.Stopped })));
+        Assert.Equal((false, "unhealthy: web is failed"),
+            ControlDecisions.Health(With(new ServiceRuntime { Phase = ServicePhase.Failed })));
         Assert.Equal((false, "unhealthy: db is backoff"),
-            ControlDecisions.Health(new SupervisorView(table, DesiredState.AllUp(4), [new ServiceRuntime { Phase = ServicePhase.Backoff }, Running(), completed, completed], T0)));
+            ControlDecisions.Health(new SupervisorView(table, DesiredState.AllUp(4), [new ServiceRuntime { Phase = ServicePhase.Backoff },
+                Running(), completed, completed], T0)));
         // A one-shot still running (the set-up) is not up yet.
         Assert.Equal((false, "unhealthy: keys is starting"),
             ControlDecisions.Health(new SupervisorView(table, DesiredState.AllUp(4), [Running(), Running(), Running(), completed], T0)));

@@ -70,7 +70,8 @@ public sealed unsafe class OutputRelayTests
             var writer = new Thread(() =>
             {
                 var bytes = content.ToArray();
-                fixed (byte* b = bytes) for (var done = 0; done < bytes.Length;) done += (int)Libc.write(src[1], b + done, bytes.Length - done);
+                fixed (byte* b = bytes) for (var done = 0; done < bytes.Length;) done += (int)Libc.write(src[1], b + done,
+                    bytes.Length - done);
                 Libc.close(src[1]);
             });
             writer.Start();
@@ -89,7 +90,8 @@ public sealed unsafe class OutputRelayTests
 
             var kept = logs.Tail([true]);
             Assert.Equal(5000 + 3 + 1, kept.Count); // the long line in pieces of at most 16 KiB - 1
-            Assert.Equal(Enumerable.Range(0, 5000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), kept.Take(5000).Select(e => Encoding.ASCII.GetString(e.Text)));
+            Assert.Equal(Enumerable.Range(0, 5000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                kept.Take(5000).Select(e => Encoding.ASCII.GetString(e.Text)));
             Assert.Equal(40_000, kept.Skip(5000).Take(3).Sum(e => e.Text.Length));
             Assert.Equal("no newline", Encoding.ASCII.GetString(kept[^1].Text));
             Assert.All(kept, e => Assert.Equal((LogStream.Stderr, 7), (e.Stream, e.Run)));

@@ -20,7 +20,8 @@ public sealed class SetUpAndInputTests : IDisposable
         using var t = TendRun.Start(["sleep 1000"], setup: $"export SETUP_OK={P("ok")}", scenario: "setup-fails");
         t.Next("setup", "failed");
         // A long set-up must not look like a hang: the command lines' wait is said at start.
-        Assert.Contains(t.Events, e => TendRun.Str(e, "message") == "the command lines start once the set-up task setup completed (tend status shows it)");
+        Assert.Contains(t.Events, e => TendRun.Str(e,
+            "message") == "the command lines start once the set-up task setup completed (tend status shows it)");
         var blocked = t.Next("sleep", "blocked");
         Assert.Contains("waits for setup, which failed", TendRun.Str(blocked, "message"));
 

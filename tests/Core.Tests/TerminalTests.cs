@@ -11,10 +11,13 @@ public sealed class TerminalTests
 
     /// <summary>Tend as PID 1 of its own namespaces (--keep-run: this machine's /run is not the namespace's to clear).</summary>
     private static string Tend(string[] options, params string[] services) =>
-        $"unshare --pid --fork --mount-proc --kill-child {TendRun.Binary} --no-control --keep-run {string.Join(' ', options)} {string.Join(' ', services.Select(s => $"'{s}'"))}";
+        $"unshare --pid --fork --mount-proc --kill-child {TendRun.Binary} --no-control " +
+            $"--keep-run {string.Join(' ', options)} {string.Join(' ', services.Select(s => $"'{s}'"))}";
 
     /// <summary>A daemon that says which of Tend's forwarded signals reach it (Apache and nginx stop on SIGWINCH).</summary>
-    private const string Daemon = "sh -c \"trap \\\"echo daemon-got-winch\\\" WINCH; trap \\\"echo daemon-got-usr1\\\" USR1; trap \\\"echo daemon-got-usr2\\\" USR2; while :; do sleep 0.05; done\"";
+    private const string Daemon =
+        "sh -c \"trap \\\"echo daemon-got-winch\\\" WINCH; trap \\\"echo daemon-got-usr1\\\" USR1; trap \\\"echo daemon-got-usr2\\\" " +
+            "USR2; while :; do sleep 0.05; done\"";
 
     [Fact]
     public void An_interactive_bash_has_job_control_and_Ctrl_C_reaches_its_job_alone_and_exit_3_ends_Tend_with_3()

@@ -20,7 +20,8 @@ public class HttpEndpointTests
         GeneratorHarness.AssertGeneratedCodeIsClean(result, output, diagnostics);
         var app = result.Results.Single().GeneratedSources.Single(g => g.HintName == "TendApp.g.cs").SourceText.ToString();
         return (app, [.. diagnostics.Where(d => d.Id.StartsWith("TEND", StringComparison.Ordinal))
-            .Select(d => (d.Id, d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length), d.GetMessage()))]);
+            .Select(d => (d.Id, d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length),
+                d.GetMessage()))]);
     }
 
     [Fact]
@@ -62,6 +63,7 @@ public class HttpEndpointTests
         var driver = GeneratorHarness.Driver().RunGenerators(compilation);
         var again = driver.RunGenerators(compilation.Clone()).GetRunResult().Results.Single();
         foreach (var name in new[] { TrackingNames.HttpEndpoint, TrackingNames.HttpAddress })
-            Assert.All(again.TrackedSteps[name].SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{name}: {o.Reason}"));
+            Assert.All(again.TrackedSteps[name].SelectMany(s => s.Outputs),
+                o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{name}: {o.Reason}"));
     }
 }

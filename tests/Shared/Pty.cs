@@ -15,7 +15,8 @@ internal sealed class Pty : IDisposable
 
     public Pty(string command)
     {
-        var psi = new ProcessStartInfo("script") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("script") { RedirectStandardInput = true, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var a in new[] { "-qefc", command, "/dev/null" }) psi.ArgumentList.Add(a);
         psi.Environment["PS1"] = "$ ";
         psi.Environment["TERM"] = "dumb";

@@ -161,7 +161,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
             "test -e /usr/sbin/sshd || test -e /usr/sbin/apache2").Code);
         Assert.Equal(0, Engine.Try("run", "--rm", "--label", Engine.Label, "--entrypoint", "/bin/sh", image.SeedImage, "-c",
             "test -x /usr/sbin/sshd && test -x /usr/sbin/apache2 && test -d /run/sshd").Code);
-        var sizes = new[] { image.Image, image.SeedImage }.Select(i => long.Parse(Engine.Run("image", "inspect", "-f", "{{.Size}}", i).Trim())).ToArray();
+        var sizes = new[] { image.Image, image.SeedImage }.Select(i => long.Parse(Engine.Run("image", "inspect", "-f", "{{.Size}}",
+            i).Trim())).ToArray();
         Console.WriteLine($"template image: {sizes[0] / 1_000_000} MB as made, {sizes[1] / 1_000_000} MB with the seed's packages");
 
         // Every file of every layer, not only the final filesystem: a key removed by a later step would still be in
@@ -173,7 +174,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
             {
                 Engine.Run("save", "-o", Path.Combine(dir, "image.tar"), tag);
                 var files = Shell.Run(dir, "bash", "-c",
-                    "set -e; mkdir x; tar -xf image.tar -C x; find x -type f -size +0 | while read -r f; do tar -tf \"$f\" 2>/dev/null || true; done")
+                    "set -e; mkdir x; tar -xf image.tar -C x; find x -type f -size +0 | while read -r f; do tar -tf \"$f\" 2>/dev/null " +
+                        "|| true; done")
                     .Split('\n');
                 Assert.Contains(files, f => f.EndsWith("usr/local/bin/tend", StringComparison.Ordinal)); // the scan sees the layers
                 Assert.DoesNotContain(files, f => f.Contains("etc/ssh/ssh_host_", StringComparison.Ordinal));
@@ -192,7 +194,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
             var ports = new[] { Loopback.FreePort(), Loopback.FreePort() };
             var names = new[] { _container, other };
             for (var i = 0; i < 2; i++)
-                Engine.Run("run", "-d", "--name", names[i], "--label", Engine.Label, "-p", $"127.0.0.1:{ports[i]}:22", image.SeedImage, "/usr/sbin/sshd");
+                Engine.Run("run", "-d", "--name", names[i], "--label", Engine.Label, "-p", $"127.0.0.1:{ports[i]}:22", image.SeedImage,
+                    "/usr/sbin/sshd");
             // The key each sshd serves, as a client sees it.
             var keys = ports.Select(p => HostKey(p)).ToArray();
             Assert.NotEqual(keys[0], keys[1]);
@@ -200,8 +203,10 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
             Assert.Contains("ssh-keygen: generating new host keys", logs);
             // The command line started after the set-up task completed (Tend's own lines, in the order it wrote them).
             var lines = logs.Split('\n');
-            var done = Array.FindIndex(lines, l => l.StartsWith("tend: ssh-host-keys: pid ", StringComparison.Ordinal) && l.Contains(" exited 0"));
-            Assert.True(done >= 0 && done < Array.FindIndex(lines, l => l.StartsWith("tend: sshd: started", StringComparison.Ordinal)), logs);
+            var done = Array.FindIndex(lines, l => l.StartsWith("tend: ssh-host-keys: pid ",
+                StringComparison.Ordinal) && l.Contains(" exited 0"));
+            Assert.True(done >= 0 && done < Array.FindIndex(lines, l => l.StartsWith("tend: sshd: started", StringComparison.Ordinal)),
+                logs);
 
             // A restart is the same container: its keys stay (ssh-keygen -A makes only missing ones), so clients trust it still.
             Engine.Run("restart", "-t", "10", _container);
@@ -247,7 +252,9 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     [Fact]
     public void Docker_run_it_through_a_pty_gives_bash_job_control_Ctrl_C_for_its_job_alone_and_its_exit_code()
     {
-        using var pty = new Pty($"{Engine.Name} run -it --rm --name {_container} --label {Engine.Label} -e PS1='$ ' -e TERM=dumb {image.Image} 'sleep 1000' 'bash --norc --noprofile'");
+        using var pty =
+            new Pty($"{Engine.Name} run -it --rm --name {_container} --label {Engine.Label} -e PS1='$ ' -e TERM=dumb {image.Image} " +
+                $"'sleep 1000' 'bash --norc --noprofile'");
         var at = pty.WaitFor("bash: started", seconds: 30);
         var pid1 = int.Parse(Engine.Run("inspect", "-f", "{{.State.Pid}}", _container).Trim());
         pty.Send("sleep 30 &\n");
@@ -262,7 +269,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         at = pty.WaitFor("rc=130", at);
         // The other service never saw it: still its first run.
         var status = Engine.Run("exec", _container, "tend", "status");
-        Assert.Contains(status.Split('\n'), l => l.StartsWith("sleep ", StringComparison.Ordinal) && l.Contains(" running ") && l.Contains(" 0 "));
+        Assert.Contains(status.Split('\n'), l => l.StartsWith("sleep ",
+            StringComparison.Ordinal) && l.Contains(" running ") && l.Contains(" 0 "));
         pty.Send("sleep 40\n");
         WaitUntilForeground(pid1, "sleep 40");
         pty.Send("\u001a"); // Ctrl-Z: SIGTSTP to the job
@@ -278,7 +286,8 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         Assert.Contains("exiting with code 3", pty.Output);
     }
 
-    /// <summary>Waits until the process running <paramref name="cmdline"/> in the container leads its terminal's foreground group.</summary>
+    /// <summary>Waits until the process running <paramref name="cmdline"/> in the container leads its terminal's foreground
+    /// group.</summary>
     private static void WaitUntilForeground(int pid1, string cmdline)
     {
         var sw = Stopwatch.StartNew();

@@ -60,8 +60,10 @@ if (scenario == "notify")
 {
     Thread.Sleep(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
     var address = Environment.GetEnvironmentVariable("NOTIFY_SOCKET") ?? throw new InvalidOperationException("no NOTIFY_SOCKET");
-    using var notify = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
-    notify.SendTo("READY=1\nSTATUS=serving"u8.ToArray(), new System.Net.Sockets.UnixDomainSocketEndPoint(address.StartsWith('@') ? "\0" + address[1..] : address));
+    using var notify = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram,
+        System.Net.Sockets.ProtocolType.Unspecified);
+    notify.SendTo("READY=1\nSTATUS=serving"u8.ToArray(),
+        new System.Net.Sockets.UnixDomainSocketEndPoint(address.StartsWith('@') ? "\0" + address[1..] : address));
     Thread.Sleep(Timeout.Infinite);
 }
 var self = Environment.ProcessPath!;
@@ -101,7 +103,8 @@ ServiceSpec[] services = scenario switch
     "shortage" => [Sh("svc", "exec sleep 1000") with { StartLimit = 1, BackoffInitial = TimeSpan.FromMilliseconds(20) }],
     "bad-user" => [Sh("whoami", "id -u") with { User = "no-such-user-here" }],
     // A set-up task that fails until the file $SETUP_OK exists (once, no restart): the command lines wait for it.
-    "setup-fails" => [Sh("setup", "echo setup ran; test -e \"$SETUP_OK\"") with { OneShot = true, StartLimit = 1 }, Sh("web", "exec sleep 1000")],
+    "setup-fails" => [Sh("setup", "echo setup ran; test -e \"$SETUP_OK\"") with { OneShot = true, StartLimit = 1 }, Sh("web",
+        "exec sleep 1000")],
     // A server that listens only 500ms after it started, with a TCP readiness check; its dependent must wait for it.
     _ when port > 0 =>
     [

@@ -7,6 +7,7 @@ namespace Tend.Arguments;
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed record DeclaredArguments(IReadOnlyList<string> Flags, Func<string> Help)
 {
-    /// <summary>The HTTP endpoint's address declared with <c>[assembly: HttpEndpoint("ADDRESS:PORT")]</c> (checked at compile time), or null.</summary>
+    /// <summary>The HTTP endpoint's address declared with <c>[assembly: HttpEndpoint("ADDRESS:PORT")]</c> (checked at compile time), or
+    /// null.</summary>
     public string? Http { get; init; }
 }

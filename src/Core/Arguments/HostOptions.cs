@@ -121,14 +121,18 @@ internal sealed record HostOptions
                         var at = v.IndexOf('=');
                         var sizeText = at >= 0 ? v[(at + 1)..] : v;
                         if (at == 0 || !ByteSize.TryParse(sizeText, out var bytes))
-                            throw new UsageException($"option '--log-buffer' got '{v}': expected SIZE or NAME=SIZE, SIZE {ByteSize.Expected}");
+                            throw new UsageException($"option '--log-buffer' got '{v}': expected SIZE or NAME=SIZE, " +
+                                $"SIZE {ByteSize.Expected}");
                         if (bytes is > 0 and < Logging.LogEntry.Overhead + 1)
-                            throw new UsageException($"option '--log-buffer' got '{v}': a log buffer holds at least one line, so at least {Logging.LogEntry.Overhead + 1} bytes (or 0 for none)");
+                            throw new UsageException($"option '--log-buffer' got '{v}': a log buffer holds at least one line, so at " +
+                                $"least {Logging.LogEntry.Overhead + 1} bytes (or 0 for none)");
                         if (at < 0) sup = sup with { LogBuffer = bytes };
                         else
                         {
                             var service = v[..at];
-                            if (o.LogBuffers.Any(b => b.Service == service)) throw new UsageException($"option '--log-buffer' gives service '{service}' two sizes: give one");
+                            if (o.LogBuffers.Any(b =>
+                                b.Service ==
+                                service)) throw new UsageException($"option '--log-buffer' gives service '{service}' two sizes: give one");
                             o = o with { LogBuffers = [.. o.LogBuffers, (service, bytes)] };
                         }
                         break;
@@ -208,14 +212,16 @@ internal sealed record HostOptions
                 case "--orchestrated": o = o with { Orchestrated = true }; break;
                 case "--http" or "--no-http":
                     {
-                        if (seen.Contains(name == "--http" ? "--no-http" : "--http")) throw new UsageException("options '--http' and '--no-http' contradict each other: give one");
+                        if (seen.Contains(name == "--http" ? "--no-http"
+                            : "--http")) throw new UsageException("options '--http' and '--no-http' contradict each other: give one");
                         if (name == "--no-http")
                         {
                             o = o with { NoHttp = true };
                             break;
                         }
                         var v = Value();
-                        o = o with { Http = Tend.Http.HttpAddress.Parse(v, out var problem) ?? throw new UsageException($"option '--http': {problem}") };
+                        o = o with { Http = Tend.Http.HttpAddress.Parse(v,
+                            out var problem) ?? throw new UsageException($"option '--http': {problem}") };
                         break;
                     }
                 case "--drain-delay": sup = sup with { DrainDelay = PositiveDuration(name, Value()) }; break;

@@ -36,7 +36,8 @@ public static class ControlClient
         FlagSpec.Valued("--control-socket", "PATH",
             "the control socket (default $" + ControlSocketDefaults.Variable + ", else " + ControlSocketDefaults.Path + ")"),
         FlagSpec.Switch("--help", "show the control verbs"),
-        .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service"), FlagSpec.Switch("--watch", "show the table again at every change, until interrupted")] : Array.Empty<FlagSpec>(),
+        .. verb.Verb == ControlVerb.Status ? [FlagSpec.Switch("--json", "one JSON object per service"), FlagSpec.Switch("--watch",
+            "show the table again at every change, until interrupted")] : Array.Empty<FlagSpec>(),
         .. verb.Verb == ControlVerb.Logs ? LogFlags : Array.Empty<FlagSpec>(),
         .. verb.TakesTimeout ? [FlagSpec.Valued("--timeout", "DURATION", "how long to wait for the service")] : Array.Empty<FlagSpec>(),
     ];
@@ -82,11 +83,17 @@ public static class ControlClient
                     case "-f" or "--follow": follow |= value == "true"; break;
                     case "-n" or "--lines":
                         if (lines is not null) throw new UsageException("give the number of lines once (-n or --lines)");
-                        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) throw new UsageException($"option '{known.Name}' got '{value}': expected a whole number of lines, such as 20");
+                        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture,
+                            out var n))
+                            throw new UsageException($"option '{known.Name}' got '{value}': expected a whole number of lines, such as 20");
                         lines = n;
                         break;
                     case "--since":
-                        if (!Duration.TryParse(value, out var d) || d <= TimeSpan.Zero) throw new UsageException($"option '--since' got '{value}': expected {Duration.Expected}, more than zero");
+                        if (!Duration.TryParse(value,
+                            out var d)
+                            || d <=
+                            TimeSpan.Zero)
+                            throw new UsageException($"option '--since' got '{value}': expected {Duration.Expected}, more than zero");
                         since = d;
                         break;
                     case "--control-socket": socket = value; break;
@@ -116,7 +123,8 @@ public static class ControlClient
         if (verb == "logs")
         {
             if (positional.Count > info.MaxWords) return FailUsage($"'tend logs' takes at most {info.MaxWords - 1} service names", verb);
-            var request = new ControlRequest(ControlVerb.Logs) { Services = positional[1..], Follow = follow, Lines = lines, Since = since };
+            var request = new ControlRequest(ControlVerb.Logs) { Services = positional[1..], Follow = follow, Lines = lines,
+                Since = since };
             return StreamLines(socketPath, request, follow, json, LogLine);
         }
         if (watch)
@@ -228,7 +236,8 @@ public static class ControlClient
         {
             // Following waits as long as it takes; a plain answer comes at once.
             Sockets.SetTimeouts(fd, follow ? TimeSpan.Zero : TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
-            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request + "\n"))) return CannotTalk(path, new Sockets.SocketFailure(Libc.LastError, "cannot send the request"));
+            if (!Sockets.SendAll(fd, Encoding.UTF8.GetBytes(request + "\n"))) return CannotTalk(path,
+                new Sockets.SocketFailure(Libc.LastError, "cannot send the request"));
             var chunk = new byte[64 * 1024];
             var pending = new MemoryStream();
             var first = true;
@@ -269,21 +278,28 @@ public static class ControlClient
                         if (root.TryGetProperty("capacity", out var capacity))
                             foreach (var p in capacity.EnumerateObject())
                                 if (p.Value.GetInt64() == 0)
-                                    FdWriter.Write(2, $"tend: {p.Name}: its output is not kept (--log-buffer 0 or {p.Name}=0: it writes straight to the container's stdout and stderr)\n");
+                                    FdWriter.Write(2,
+                                        $"tend: {p.Name}: its output is not kept (--log-buffer 0 or {p.Name}=0: it writes straight to " +
+                                            $"the container's stdout and stderr)\n");
                         if (request.Lines is null && request.Since is null)
                             foreach (var p in root.GetProperty("dropped").EnumerateObject())
                                 if (p.Value.GetInt64() > 0)
-                                    FdWriter.Write(2, $"tend: {p.Name}: {p.Value.GetInt64()} older line{(p.Value.GetInt64() == 1 ? " is" : "s are")} no longer kept (its log buffer is full; --log-buffer {p.Name}=SIZE keeps more)\n");
+                                    FdWriter.Write(2,
+                                        $"tend: {p.Name}: {p.Value.GetInt64()} older line{(p.Value.GetInt64() == 1 ? " is" : "s are")} " +
+                                            $"no longer kept (its log buffer is full; --log-buffer {p.Name}=SIZE keeps more)\n");
                         continue;
                     }
                     first = false;
                     if (Refused(root) is { } refused) return refused;
                     if (root.TryGetProperty("dropped", out var dropped) && !root.TryGetProperty("text", out _))
                     {
-                        FdWriter.Write(2, $"tend: {dropped.GetInt64()} line{(dropped.GetInt64() == 1 ? " was" : "s were")} left out: this client did not read them in time\n");
+                        FdWriter.Write(2,
+                            $"tend: {dropped.GetInt64()} line{(dropped.GetInt64() == 1 ? " was" : "s were")} left out: this client did " +
+                                $"not read them in time\n");
                         continue;
                     }
-                    if (!(json ? FdWriter.Write(1, Encoding.UTF8.GetString(line) + "\n") && true : show(root, several))) return 0; // stdout is gone
+                    // stdout is gone
+                    if (!(json ? FdWriter.Write(1, Encoding.UTF8.GetString(line) + "\n") && true : show(root, several))) return 0;
                 }
                 pending.Write(data);
             }
@@ -309,19 +325,22 @@ public static class ControlClient
         return code is 1 or 2 ? code : 1;
     }
 
-    /// <summary>One line of <c>tend logs</c>: its text, after <c>NAME | </c> when several services are shown. False when stdout is gone.</summary>
+    /// <summary>One line of <c>tend logs</c>: its text, after <c>NAME | </c> when several services are shown. False when stdout is
+    /// gone.</summary>
     private static bool LogLine(JsonElement line, bool several)
     {
         var text = line.GetProperty("text").GetString();
         return FdWriter.Write(1, several ? $"{line.GetProperty("service").GetString()} | {text}\n" : text + "\n");
     }
 
-    /// <summary>One refresh of <c>tend status --watch</c>: on a terminal the screen is cleared first; elsewhere tables follow each other, a blank line between.</summary>
+    /// <summary>One refresh of <c>tend status --watch</c>: on a terminal the screen is cleared first; elsewhere tables follow each other, a
+    /// blank line between.</summary>
     private static bool WatchedTable(JsonElement reply, bool json, bool terminal)
     {
         var table = Table(reply.GetProperty("services"));
         var stamp = DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-        return FdWriter.Write(1, terminal ? $"\u001b[H\u001b[2J{table}\n(tend status --watch, {stamp}: refreshed at each change; Ctrl-C ends)\n" : $"{table}\n");
+        return FdWriter.Write(1,
+            terminal ? $"\u001b[H\u001b[2J{table}\n(tend status --watch, {stamp}: refreshed at each change; Ctrl-C ends)\n" : $"{table}\n");
     }
 
     /// <summary>A bad control request: says <paramref name="message"/> and where <paramref name="verb"/> is told; returns exit

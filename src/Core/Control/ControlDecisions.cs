@@ -24,7 +24,8 @@ internal static class ControlDecisions
         // What the processes use is read from /proc only for status, once for all the services shown.
         var usage = req.Verb == ControlVerb.Status ? view.Usage?.Invoke() : null;
         if (req.Verb == ControlVerb.Status && req.Service is null)
-            return Answer(ControlReply.Ok($"{table.Count} service{(table.Count == 1 ? "" : "s")}", Enumerable.Range(0, table.Count).Select(i => Status(view, i, usage))));
+            return Answer(ControlReply.Ok($"{table.Count} service{(table.Count == 1 ? "" : "s")}", Enumerable.Range(0,
+                table.Count).Select(i => Status(view, i, usage))));
         if (req.Verb == ControlVerb.Health)
         {
             var (healthy, why) = Health(view);
@@ -65,7 +66,8 @@ internal static class ControlDecisions
             return Wait(same with { Request = req, Deadline = req.Timeout is null ? same.Deadline : Deadline(req, now, TimeSpan.Zero) });
         if (state.Waiters.FirstOrDefault(w => w.Service == i && w.Goal != ControlGoal.Ready) is { } busy)
             return Answer(ControlReply.Error(1, $"'{spec.Name}' is being {Past(busy.Request.Verb)} by another request: wait for it to " +
-                "finish " + (busy.Request.Verb == ControlVerb.Stop ? $"(tend status {spec.Name} shows it stopped)" : $"(tend wait {spec.Name})") +
+                "finish " + (busy.Request.Verb == ControlVerb.Stop ? $"(tend status {spec.Name} shows it stopped)"
+                    : $"(tend wait {spec.Name})") +
                 ", then try again"));
         switch (req.Verb)
         {
@@ -221,7 +223,8 @@ internal static class ControlDecisions
         var bad = Enumerable.Range(0, table.Count).Where(i => !IsUp(table.Services[i], runtimes[i])).ToList();
         if (bad.Count == 0)
             return (true, $"healthy: {table.Count} service{(table.Count == 1 ? " is" : "s are")} up");
-        var what = string.Join(", ", bad.Select(i => $"{table.Services[i].Name} is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}"));
+        var what = string.Join(", ",
+            bad.Select(i => $"{table.Services[i].Name} is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}"));
         return (false, $"unhealthy: {what}");
     }
 
@@ -241,7 +244,9 @@ internal static class ControlDecisions
         var bad = Enumerable.Range(0, table.Count).Where(i => !IsAlive(table.Services[i], runtimes[i])).ToList();
         if (bad.Count == 0)
             return (true, $"alive: {table.Count} service{(table.Count == 1 ? " is" : "s are")} alive");
-        return (false, $"not alive: {string.Join(", ", bad.Select(i => $"{table.Services[i].Name} is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}{(runtimes[i].Unhealthy ? " (unhealthy)" : "")}"))}");
+        return (false,
+            $"not alive: {string.Join(", ", bad.Select(i => $"{table.Services[i].Name} " +
+                $"is {ServiceStatus.StateOf(table.Services[i], runtimes[i])}{(runtimes[i].Unhealthy ? " (unhealthy)" : "")}"))}");
     }
 
     /// <summary>

@@ -77,7 +77,8 @@ internal sealed class ControlDesk : IRequestDesk
         public void Refuse(string why) => request.Answer(ControlReply.Error(1, why));
     }
 
-    /// <summary>Called on a connection's thread: answers <c>logs</c> and <c>status --watch</c> with a stream of lines until the client goes away.</summary>
+    /// <summary>Called on a connection's thread: answers <c>logs</c> and <c>status --watch</c> with a stream of lines until the client goes
+    /// away.</summary>
     private void Stream(ControlRequest request, int client)
     {
         if (request.Verb == ControlVerb.Logs) StreamLogs(request, client);
@@ -102,7 +103,8 @@ internal sealed class ControlDesk : IRequestDesk
             var i = _table.IndexOf(name);
             if (i < 0)
             {
-                Send(client, ControlReply.Error(2, $"no service is named '{name}'; the services are: {string.Join(", ", _table.Services.Select(s => s.Name))}"));
+                Send(client, ControlReply.Error(2,
+                    $"no service is named '{name}'; the services are: {string.Join(", ", _table.Services.Select(s => s.Name))}"));
                 return;
             }
             selected[i] = true;
@@ -113,7 +115,9 @@ internal sealed class ControlDesk : IRequestDesk
         {
             var since = req.Since is { } d ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)d.TotalMilliseconds : long.MinValue;
             var tail = _logs.Tail(selected, req.Lines, since);
-            var header = ControlReply.LogHeader(Enumerable.Range(0, _table.Count).Where(i => selected[i]).Select(i => (_table.Services[i].Name, _logs.Stats(i).Dropped, _logs.Stats(i).Capacity)));
+            var header = ControlReply.LogHeader(Enumerable.Range(0,
+                _table.Count).Where(i => selected[i]).Select(i => (_table.Services[i].Name, _logs.Stats(i).Dropped,
+                _logs.Stats(i).Capacity)));
             if (!Send(client, header) || !SendLines(client, tail, null)) return;
             if (follower is null) return;
             var sent = tail.Select(e => e.Sequence).ToHashSet();
@@ -137,7 +141,8 @@ internal sealed class ControlDesk : IRequestDesk
         }
     }
 
-    /// <summary>Sends <paramref name="lines"/> (but those in <paramref name="skip"/>) as JSON lines, in pieces of about 64 KiB; false when the client is gone.</summary>
+    /// <summary>Sends <paramref name="lines"/> (but those in <paramref name="skip"/>) as JSON lines, in pieces of about 64 KiB; false when
+    /// the client is gone.</summary>
     private bool SendLines(int client, List<LogEntry> lines, HashSet<long>? skip)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);

@@ -90,7 +90,8 @@ internal static class ControlReply
         {
             w.WriteStartObject();
             w.WriteString("service", service);
-            w.WriteString("time", DateTimeOffset.FromUnixTimeMilliseconds(e.TimeMs).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            w.WriteString("time", DateTimeOffset.FromUnixTimeMilliseconds(e.TimeMs).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ",
+                CultureInfo.InvariantCulture));
             w.WriteString("stream", e.Stream == LogStream.Stderr ? "stderr" : "stdout");
             w.WriteNumber("run", e.Run);
             w.WriteString("text", Encoding.UTF8.GetString(e.Text));

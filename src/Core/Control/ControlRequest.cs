@@ -39,19 +39,22 @@ internal sealed class ControlRequest
     /// <summary>For <see cref="ControlVerb.Logs"/>: the services named (none: every service).</summary>
     public IReadOnlyList<string> Services { get; init; } = [];
 
-    /// <summary>For <see cref="ControlVerb.Logs"/>: follow (<c>-f</c>): stream what the services write from now on, until the client goes away.</summary>
+    /// <summary>For <see cref="ControlVerb.Logs"/>: follow (<c>-f</c>): stream what the services write from now on, until the client goes
+    /// away.</summary>
     public bool Follow { get; init; }
 
     /// <summary>For <see cref="ControlVerb.Logs"/>: at most this many of the last lines kept (<c>-n</c>), or null for all.</summary>
     public int? Lines { get; init; }
 
-    /// <summary>For <see cref="ControlVerb.Logs"/>: only lines read within this long before the request (<c>--since</c>), or null.</summary>
+    /// <summary>For <see cref="ControlVerb.Logs"/>: only lines read within this long before the request (<c>--since</c>), or
+    /// null.</summary>
     public TimeSpan? Since { get; init; }
 
     /// <summary>For <see cref="ControlVerb.Status"/>: answer again at every change (<c>--watch</c>), until the client goes away.</summary>
     public bool Watch { get; init; }
 
-    /// <summary>The answer is a stream of lines on the connection's own thread (<c>logs</c>, <c>status --watch</c>), not one reply of the supervisor's.</summary>
+    /// <summary>The answer is a stream of lines on the connection's own thread (<c>logs</c>, <c>status --watch</c>), not one reply of the
+    /// supervisor's.</summary>
     public bool Streams => Verb == ControlVerb.Logs || Watch;
 
     /// <summary>Gives the reply (one JSON object); later calls are ignored.</summary>
@@ -140,7 +143,8 @@ internal sealed class ControlRequest
             {
                 case "-f": follow = true; break;
                 case "-n" when k + 1 < words.Length:
-                    if (!int.TryParse(words[++k], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+                    if (!int.TryParse(words[++k], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                        out var n))
                     {
                         error = $"'{Shorten(words[k])}' is not a number of lines: expected a whole number such as 20";
                         return null;

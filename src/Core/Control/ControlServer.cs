@@ -48,7 +48,8 @@ internal sealed class ControlServer : IDisposable
     private readonly Func<ControlRequest, bool> _submit;
     private readonly Action<ControlRequest, int>? _stream;
 
-    /// <summary>How long a streamed answer (<c>logs -f</c>, <c>status --watch</c>) waits for a client that takes nothing before it gives up on it.</summary>
+    /// <summary>How long a streamed answer (<c>logs -f</c>, <c>status --watch</c>) waits for a client that takes nothing before it gives up
+    /// on it.</summary>
     public static readonly TimeSpan StreamSendTimeout = TimeSpan.FromSeconds(30);
     private readonly uint _owner = Libc.geteuid();
     private readonly object _slots = new();
@@ -74,8 +75,10 @@ internal sealed class ControlServer : IDisposable
     /// <exception cref="IOException">No candidate would do (the message says why for each), or another Tend already serves one.</exception>
     /// <param name="candidates">The paths to try, in order.</param>
     /// <param name="submit">Hands a request to the supervisor; false when it no longer takes any.</param>
-    /// <param name="stream">Answers a streamed request (<see cref="ControlRequest.Streams"/>) on the connection's thread, writing to the socket it is given; null: such requests are refused.</param>
-    public static ControlServer OpenFirst(IReadOnlyList<string> candidates, Func<ControlRequest, bool> submit, Action<ControlRequest, int>? stream = null)
+    /// <param name="stream">Answers a streamed request (<see cref="ControlRequest.Streams"/>) on the connection's thread, writing to the
+    /// socket it is given; null: such requests are refused.</param>
+    public static ControlServer OpenFirst(IReadOnlyList<string> candidates, Func<ControlRequest, bool> submit, Action<ControlRequest,
+        int>? stream = null)
     {
         var problems = new List<string>();
         foreach (var path in candidates)

@@ -41,8 +41,10 @@ public static class ExportCommand
     /// <param name="environment">Reads an environment variable.</param>
     /// <param name="serviceNames">Every declared service's name (<c>TendApp.ServiceNames</c>).</param>
     /// <param name="flags">Every flag the binder understands (<c>TendApp.Flags</c>).</param>
-    /// <param name="http">The HTTP endpoint's address declared with <c>[assembly: HttpEndpoint]</c>, or null: its port is the probes' unless <c>--http</c> is given.</param>
-    public static int Run(string[] args, Func<string[], Func<string, string?>, BoundServices> bind, Func<string, string?> environment, IReadOnlyList<string> serviceNames, IReadOnlyList<string> flags, string? http = null)
+    /// <param name="http">The HTTP endpoint's address declared with <c>[assembly: HttpEndpoint]</c>, or null: its port is the probes'
+    /// unless <c>--http</c> is given.</param>
+    public static int Run(string[] args, Func<string[], Func<string, string?>, BoundServices> bind, Func<string, string?> environment,
+        IReadOnlyList<string> serviceNames, IReadOnlyList<string> flags, string? http = null)
     {
         if (args[0] == WaitFor.Verb) return WaitFor.Run(args[1..]);
         try

@@ -19,7 +19,8 @@ internal sealed record ExportPlan(string Image, string AppName, IReadOnlyList<Ex
     /// <summary>For Kubernetes: the drain delay of each long-running service's container (<c>--drain-delay</c>), or null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 
-    /// <summary>For Kubernetes: the first port of the containers' HTTP endpoints (<c>--http PORT</c>), or null: probes that ask Tend exec <c>tend health</c>.</summary>
+    /// <summary>For Kubernetes: the first port of the containers' HTTP endpoints (<c>--http PORT</c>), or null: probes that ask Tend exec
+    /// <c>tend health</c>.</summary>
     public int? HttpPort { get; init; }
 
     /// <summary>Whole seconds the drain adds to a stop (0 without one).</summary>

@@ -33,7 +33,8 @@ internal sealed record ExportRequest(ExportFormat Format, string Image, Kubernet
     /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 
-    /// <summary>For Kubernetes: <c>--http PORT</c>, the port of each container's HTTP endpoint (probes become httpGet on it), or null.</summary>
+    /// <summary>For Kubernetes: <c>--http PORT</c>, the port of each container's HTTP endpoint (probes become httpGet on it), or
+    /// null.</summary>
     public int? HttpPort { get; init; }
 
     /// <summary>For Kubernetes: <c>--requests</c> and <c>--limits</c>, in the order given.</summary>
@@ -55,7 +56,8 @@ internal sealed record ExportRequest(ExportFormat Format, string Image, Kubernet
         FlagSpec.Valued("--name", "NAME", "the application's name (default: the image's)"),
         FlagSpec.Valued("--drain-delay", "DURATION", "for kubernetes: at SIGTERM, stay up not ready this long before stopping"),
         FlagSpec.Valued("--http", "PORT", "for kubernetes: each container's Tend serves /healthz on PORT (the pod layout: PORT, PORT+1… " +
-            "per container) and the probes that asked Tend become httpGet (default: the declared [assembly: HttpEndpoint]'s port, else exec)"),
+            "per container) and the probes that asked Tend become httpGet (default: the declared [assembly: HttpEndpoint]'s port, else " +
+                "exec)"),
         FlagSpec.Switch("--read-only", "for kubernetes: a read-only root filesystem, with /run and /tmp in memory"),
         FlagSpec.Valued("--run-as-user", "UID", "for kubernetes: the user id the pods run as (not root)"),
         FlagSpec.Valued("--requests", "[SERVICE:]cpu=Q,memory=Q", "for kubernetes: resource requests (repeatable)", repeatable: true),
@@ -151,8 +153,10 @@ internal sealed record ExportRequest(ExportFormat Format, string Image, Kubernet
                     kubernetesOnly.Add(known.Name);
                     break;
                 case "--http":
-                    if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-                        throw new UsageException($"option '--http' got '{value}': expected the port each container's HTTP endpoint listens on, from 1 to 65535, such as 9100");
+                    if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                        out var port) || port is < 1 or > 65535)
+                        throw new UsageException($"option '--http' got '{value}': expected the port each container's HTTP endpoint " +
+                            $"listens on, from 1 to 65535, such as 9100");
                     http = port;
                     kubernetesOnly.Add(known.Name);
                     break;

@@ -256,10 +256,12 @@ internal static class KubernetesManifests
             if (waits.Count > 0) c.Add("command", YamlSeq.Words(["tend", WaitFor.Verb, .. waits, "--", "tend"]));
         }
         // The drain is for what the endpoints route to: the regular containers (sidecars stop after them).
-        string[] drain = plan.DrainDelay is { } delay && s.LongRunning && role == Role.Main ? ["--drain-delay", Duration.Format(delay)] : [];
+        string[] drain = plan.DrainDelay is { } delay && s.LongRunning && role == Role.Main ? ["--drain-delay",
+            Duration.Format(delay)] : [];
         var http = HttpPort(plan, s, where);
         string[] serve = http is { } port0 ? ["--http", $"0.0.0.0:{port0.ToString(CultureInfo.InvariantCulture)}"] : [];
-        c.Add("args", YamlSeq.Words([.. (s.Scheduled && !IsCronJob(s) ? s.SchedulerArguments : s.Arguments).Select(Literal), .. drain, .. serve]));
+        c.Add("args",
+            YamlSeq.Words([.. (s.Scheduled && !IsCronJob(s) ? s.SchedulerArguments : s.Arguments).Select(Literal), .. drain, .. serve]));
         if (s.Environment.Count > 0)
         {
             var env = new YamlSeq();
@@ -274,7 +276,8 @@ internal static class KubernetesManifests
             var probes = new List<(string Key, YamlMap Probe)>();
             // A startup probe holds the others back until it passed: a sidecar's dependents wait for it, and a
             // liveness check starts once the service is ready, as under Tend.
-            if (role == Role.Sidecar || s.Spec.Alive is not null) probes.Add(("startupProbe", ReadinessProbe(s, StartupPeriodSeconds, StartupAttempts, http)));
+            if (role == Role.Sidecar || s.Spec.Alive is not null) probes.Add(("startupProbe", ReadinessProbe(s, StartupPeriodSeconds,
+                StartupAttempts, http)));
             probes.Add(("readinessProbe", ReadinessProbe(s, ReadinessPeriodSeconds, 3, http)));
             if (s.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http, Address: var a } && System.Net.IPAddress.IsLoopback(a!))
                 probes[0].Probe.Comment($"its readiness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on " +
@@ -284,7 +287,8 @@ internal static class KubernetesManifests
             foreach (var (key, probe) in probes) c.Add(key, probe);
         }
         // A watchdog (WATCHDOG=1 on NOTIFY_SOCKET) is heard only inside the container: Tend there enforces it, the kubelet cannot.
-        if (s.LongRunning && s.Spec.Alive is { } alive && alive.Check.Kind != ReadinessKind.Watchdog) c.Add("livenessProbe", LivenessProbe(s, alive));
+        if (s.LongRunning && s.Spec.Alive is { } alive && alive.Check.Kind != ReadinessKind.Watchdog) c.Add("livenessProbe",
+            LivenessProbe(s, alive));
         if (Resources(plan, s) is { } resources) c.Add("resources", resources);
         ContainerSecurity(plan, c);
         if (plan.ReadOnly)
@@ -314,7 +318,8 @@ internal static class KubernetesManifests
         {
             case { Kind: ReadinessKind.Tcp } r: probe.Add("tcpSocket", new YamlMap().Add("port", r.Port)); break;
             case { Kind: ReadinessKind.Http } r: probe.Add("httpGet", new YamlMap().Add("path", r.HttpPath!).Add("port", r.Port)); break;
-            case var _ when http is { } port: probe.Add("httpGet", new YamlMap().Add("path", $"/healthz/{s.Name}").Add("port", port)); break;
+            case var _ when http is { } port: probe.Add("httpGet", new YamlMap().Add("path", $"/healthz/{s.Name}").Add("port",
+                port)); break;
             default: probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words(["tend", "health"]))); break;
         }
         var timeout = s.Spec.Ready is { } ready ? Seconds(ready.Timeout) : 5;

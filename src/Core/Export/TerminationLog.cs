@@ -43,14 +43,19 @@ internal static class TerminationLog
     /// </summary>
     public static string Message(int code, string service, ExitStatus? exit, string? reason, IReadOnlyList<byte[]> serviceLines)
     {
-        var how = exit is { Unknown: false } e ? (e.Signal != 0 ? $"it was killed by {Signals.Name(e.Signal)}" : $"it exited with code {e.Code}") : "it never ran";
+        var how = exit is { Unknown: false } e ? (e.Signal != 0 ? $"it was killed by {Signals.Name(e.Signal)}"
+            : $"it exited with code {e.Code}") : "it never ran";
         // The reason, unless it only says again how the run ended ("exited with exit code 3 and its restart policy is Never").
-        var why = reason is null || (exit is { Unknown: false } x && reason.StartsWith($"exited with {x}", StringComparison.Ordinal)) ? "" : $" ({reason.Replace('\n', ' ')})";
+        var why = reason is null || (exit is { Unknown: false } x && reason.StartsWith($"exited with {x}",
+            StringComparison.Ordinal)) ? "" : $" ({reason.Replace('\n', ' ')})";
         var head = $"tend: service '{service}' failed: {how}{why}; the container ended with exit code {code}.\n";
-        if (serviceLines.Count == 0) return Fit(head + $"'{service}' wrote nothing that Tend kept (its log buffer is off, or it printed nothing).\n");
+        if (serviceLines.Count == 0) return Fit(head
+            + $"'{service}' wrote nothing that Tend kept (its log buffer is off, or it printed nothing).\n");
         var intro = $"The last lines of '{service}':\n";
         var lines = serviceLines.Select(l => Encoding.UTF8.GetString(l).Replace('\n', ' ') + "\n").ToList();
-        while (lines.Count > 1 && Encoding.UTF8.GetByteCount(head) + Encoding.UTF8.GetByteCount(intro) + lines.Sum(Encoding.UTF8.GetByteCount) > MaxBytes) lines.RemoveAt(0);
+        while (lines.Count > 1
+            && Encoding.UTF8.GetByteCount(head) + Encoding.UTF8.GetByteCount(intro)
+            + lines.Sum(Encoding.UTF8.GetByteCount) > MaxBytes) lines.RemoveAt(0);
         return Fit(head + intro + string.Concat(lines));
     }
 
@@ -62,7 +67,8 @@ internal static class TerminationLog
         return Encoding.UTF8.GetString(bytes, 0, OutputRelay.Utf8Cut(bytes, MaxBytes));
     }
 
-    /// <summary>Writes <paramref name="message"/> to <paramref name="path"/> when the file exists and <paramref name="code"/> is not 0.</summary>
+    /// <summary>Writes <paramref name="message"/> to <paramref name="path"/> when the file exists and <paramref name="code"/> is not
+    /// 0.</summary>
     public static void WriteMessage(string path, int code, Func<string> message)
     {
         if (code == 0 || !File.Exists(path)) return;

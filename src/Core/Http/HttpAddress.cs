@@ -60,5 +60,6 @@ internal sealed class HttpAddress
 
     /// <summary>The address with <paramref name="port"/> (the port actually bound).</summary>
     public string Format(int port) =>
-        (Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + Address + "]" : Address.ToString()) + ":" + port.ToString(CultureInfo.InvariantCulture);
+        (Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + Address + "]"
+            : Address.ToString()) + ":" + port.ToString(CultureInfo.InvariantCulture);
 }

@@ -8,12 +8,14 @@ namespace Tend.Http;
 /// <summary>One answer: the status, its content type, the body (left out for HEAD) and, for a 405, the methods allowed.</summary>
 internal sealed record HttpAnswer(int Status, string ContentType, string Body)
 {
-    /// <summary>The whole response, status line to body (RFC 9112 section 4): <c>Connection: close</c>, the body's length, no cache.</summary>
+    /// <summary>The whole response, status line to body (RFC 9112 section 4): <c>Connection: close</c>, the body's length, no
+    /// cache.</summary>
     public byte[] Bytes(bool head, bool http10)
     {
         var body = Encoding.UTF8.GetBytes(Body);
         var sb = new StringBuilder(256);
-        sb.Append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(Status.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(Reason(Status)).Append("\r\n");
+        sb.Append(http10 ? "HTTP/1.0 "
+            : "HTTP/1.1 ").Append(Status.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(Reason(Status)).Append("\r\n");
         sb.Append("Content-Type: ").Append(ContentType).Append("\r\n");
         sb.Append("Content-Length: ").Append(body.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
         if (Status == 405) sb.Append("Allow: GET, HEAD\r\n");
@@ -60,8 +62,10 @@ internal static class HttpAnswers
         if (view is not { } v) return HttpAnswer.Text(503, "tend is starting");
         if (request.Path == "/metrics")
             return request.Query.Length > 0 ? HttpAnswer.Text(400, "/metrics takes no query")
-                : new HttpAnswer(200, request.AcceptsOpenMetrics ? MetricsText.OpenMetricsType : MetricsText.PrometheusType, metrics(v, request.AcceptsOpenMetrics));
-        if (request.Path != "/healthz" && !request.Path.StartsWith("/healthz/", StringComparison.Ordinal)) return HttpAnswer.Text(404, $"not found: this endpoint serves {Served}");
+                : new HttpAnswer(200, request.AcceptsOpenMetrics ? MetricsText.OpenMetricsType : MetricsText.PrometheusType, metrics(v,
+                    request.AcceptsOpenMetrics));
+        if (request.Path != "/healthz" && !request.Path.StartsWith("/healthz/", StringComparison.Ordinal)) return HttpAnswer.Text(404,
+            $"not found: this endpoint serves {Served}");
         if (!Level(request.Query, out var alive, out var problem)) return HttpAnswer.Text(400, problem!);
         if (request.Path == "/healthz")
         {
@@ -70,13 +74,16 @@ internal static class HttpAnswers
         }
         var name = request.Path["/healthz/".Length..];
         var i = v.Table.IndexOf(name);
-        if (i < 0) return HttpAnswer.Text(404, $"no service is named '{Printable(name)}'; the services are: {string.Join(", ", v.Table.Services.Select(s => s.Name))}");
+        if (i < 0) return HttpAnswer.Text(404,
+            $"no service is named '{Printable(name)}'; the services are: {string.Join(", ", v.Table.Services.Select(s => s.Name))}");
         var spec = v.Table.Services[i];
         var r = v.Runtimes[i];
         if (v.Desired.ShuttingDown) return HttpAnswer.Text(503, $"{spec.Name}: tend is shutting down");
         var passed = alive ? ControlDecisions.IsAlive(spec, r) : !v.Desired.Draining && Reconciler.IsReady(spec, r);
         var state = ServiceStatus.StateOf(spec, r);
-        return HttpAnswer.Text(passed ? 200 : 503, $"{spec.Name}: {(passed ? alive ? "alive" : "ready" : alive ? "not alive" : "not ready")} ({state}{(!alive && v.Desired.Draining ? ", draining" : "")})");
+        return HttpAnswer.Text(passed ? 200 : 503,
+            $"{spec.Name}: {(passed ? alive ? "alive" : "ready" : alive ? "not alive" : "not ready")} " +
+                $"({state}{(!alive && v.Desired.Draining ? ", draining" : "")})");
     }
 
     /// <summary>The query's level: <c>level=ready</c> (the default) or <c>level=alive</c>; false with a reason for anything else.</summary>

@@ -66,7 +66,8 @@ internal sealed class HttpEndpoint : IDisposable
         new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "tend-http" }.Start();
     }
 
-    /// <summary>Listens on <paramref name="address"/> and serves from <paramref name="view"/> (the supervisor's <see cref="Supervisor.Latest"/>).</summary>
+    /// <summary>Listens on <paramref name="address"/> and serves from <paramref name="view"/> (the supervisor's
+    /// <see cref="Supervisor.Latest"/>).</summary>
     /// <exception cref="IOException">It cannot listen there (the address is in use, not this machine's, or needs root).</exception>
     public static HttpEndpoint Open(HttpAddress address, Func<SupervisorView?> view) =>
         new(Sockets.ListenTcp(address.Address, address.Port, Backlog), address, view);
@@ -78,7 +79,8 @@ internal sealed class HttpEndpoint : IDisposable
     public string Address { get; }
 
     /// <summary>Connections closed to make room for newer ones, closed at their deadline, and requests answered, so far.</summary>
-    public (long Evicted, long TimedOut, long Answered) Counters => (Interlocked.Read(ref _evicted), Interlocked.Read(ref _timedOut), Interlocked.Read(ref _answered));
+    public (long Evicted, long TimedOut, long Answered) Counters => (Interlocked.Read(ref _evicted), Interlocked.Read(ref _timedOut),
+        Interlocked.Read(ref _answered));
 
     private unsafe void Loop()
     {
@@ -112,7 +114,8 @@ internal sealed class HttpEndpoint : IDisposable
         }
     }
 
-    /// <summary>Takes the connections waiting (at most a connection table's worth per wake-up, so reading goes on during a flood).</summary>
+    /// <summary>Takes the connections waiting (at most a connection table's worth per wake-up, so reading goes on during a
+    /// flood).</summary>
     private void AcceptWaiting(long now)
     {
         for (var k = 0; k < MaxConnections; k++)
@@ -129,7 +132,8 @@ internal sealed class HttpEndpoint : IDisposable
                 Close(_connections[0]);
                 Interlocked.Increment(ref _evicted);
             }
-            var c = new Connection(fd, now + (long)Deadline.TotalMilliseconds, _buffers.TryPop(out var buffer) ? buffer : new byte[HttpRequestHead.MaxHead]);
+            var c = new Connection(fd, now + (long)Deadline.TotalMilliseconds,
+                _buffers.TryPop(out var buffer) ? buffer : new byte[HttpRequestHead.MaxHead]);
             _connections.Add(c);
             // Most requests are there with the connection: answer without another round of poll.
             Progress(c, now);
@@ -185,14 +189,16 @@ internal sealed class HttpEndpoint : IDisposable
         var (outBytes, outDropped) = OutputRelay.Counters(1);
         var (errBytes, errDropped) = OutputRelay.Counters(2);
         var wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
-        return MetricsText.Write(view, wall, ServiceUsage.Measure(view.Runtimes), new MetricsText.LogCounters(outBytes, errBytes, outDropped, errDropped), openMetrics);
+        return MetricsText.Write(view, wall, ServiceUsage.Measure(view.Runtimes), new MetricsText.LogCounters(outBytes, errBytes,
+            outDropped, errDropped), openMetrics);
     }
 
     /// <summary>Past its deadline: a request still coming gets a 408 if the socket takes it now; then the connection closes.</summary>
     private void Expire(Connection c)
     {
         Interlocked.Increment(ref _timedOut);
-        if (c.Out is null) _ = Sockets.TrySend(c.Fd, HttpAnswer.Text(408, $"no whole request within {Duration.Format(Deadline)}").Bytes(false, true));
+        if (c.Out is null) _ = Sockets.TrySend(c.Fd, HttpAnswer.Text(408,
+            $"no whole request within {Duration.Format(Deadline)}").Bytes(false, true));
         Close(c);
     }
 

@@ -29,7 +29,8 @@ internal enum HttpParse
 /// </remarks>
 internal sealed record HttpRequestHead(string Method, string Path, string Query, bool Http10, bool AcceptsOpenMetrics)
 {
-    /// <summary>The most bytes a request head may take, request line and fields (8 KiB, as nginx's default large_client_header_buffers line).</summary>
+    /// <summary>The most bytes a request head may take, request line and fields (8 KiB, as nginx's default large_client_header_buffers
+    /// line).</summary>
     public const int MaxHead = 8 * 1024;
 
     /// <summary>The most field lines a head may have.</summary>
@@ -66,7 +67,8 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
         {
             var next = data[at..].IndexOf((byte)'\n');
             if (next < 0)
-                return received.Length >= MaxHead ? Refuse(out head, 431, $"request header fields longer than {MaxHead} bytes in all") : HttpParse.Incomplete;
+                return received.Length >= MaxHead ? Refuse(out head, 431,
+                    $"request header fields longer than {MaxHead} bytes in all") : HttpParse.Incomplete;
             var line = TrimCr(data.Slice(at, next));
             at += next + 1;
             if (line.IsEmpty) break;
@@ -79,7 +81,8 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
             if (Ascii.EqualsIgnoreCase(line[..colon], "accept"u8) && Contains(value, "application/openmetrics-text"u8)) accept = true;
         }
         var question = target.IndexOf('?');
-        head = new HttpRequestHead(method, question < 0 ? target : target[..question], question < 0 ? "" : target[(question + 1)..], http10, accept);
+        head = new HttpRequestHead(method, question < 0 ? target : target[..question], question < 0 ? "" : target[(question + 1)..], http10,
+            accept);
         return HttpParse.Complete;
     }
 
@@ -104,7 +107,8 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
         return true;
     }
 
-    private static bool ParseRequestLine(ReadOnlySpan<byte> line, out string method, out string target, out bool http10, out int status, out string problem)
+    private static bool ParseRequestLine(ReadOnlySpan<byte> line, out string method, out string target, out bool http10, out int status,
+        out string problem)
     {
         (method, target, http10, status, problem) = ("", "", false, 400, "malformed request line: expected METHOD /PATH HTTP/1.1");
         var first = line.IndexOf((byte)' ');

@@ -19,7 +19,8 @@ internal static class MetricsText
     public const string OpenMetricsType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
     /// <summary>The state names a service can be in (<see cref="ServiceStatus.StateOf"/>), one sample of tend_service_state each.</summary>
-    private static readonly string[] States = ["waiting", "starting", "running", "cleaning", "backoff", "stopping", "stopped", "failed", "completed", "scheduled"];
+    private static readonly string[] States = ["waiting", "starting", "running", "cleaning", "backoff", "stopping", "stopped", "failed",
+        "completed", "scheduled"];
 
     /// <summary>Log counters of Tend's output: per stream (stdout, stderr), bytes written and Tend's own lines dropped.</summary>
     public readonly record struct LogCounters(long StdoutBytes, long StderrBytes, long StdoutDropped, long StderrDropped);
@@ -34,12 +35,14 @@ internal static class MetricsText
     /// <param name="usage">Each service's processes, read from /proc for this scrape, or null to leave those families out.</param>
     /// <param name="logs">The output's counters.</param>
     /// <param name="openMetrics">OpenMetrics instead of the Prometheus text format.</param>
-    public static string Write(SupervisorView view, double wallNowSeconds, IReadOnlyList<ServiceUsage>? usage, LogCounters logs, bool openMetrics)
+    public static string Write(SupervisorView view, double wallNowSeconds, IReadOnlyList<ServiceUsage>? usage, LogCounters logs,
+        bool openMetrics)
     {
         var w = new Writer(openMetrics);
         var (table, _, runtimes, now) = view;
         var (healthy, _) = Control.ControlDecisions.Health(view);
-        w.Family("tend_healthy", "gauge", "1 when Tend is healthy by the rule of 'tend health' (every service up: running and ready, or completed)");
+        w.Family("tend_healthy", "gauge",
+            "1 when Tend is healthy by the rule of 'tend health' (every service up: running and ready, or completed)");
         w.Sample("tend_healthy", null, healthy ? 1 : 0);
         w.Family("tend_services", "gauge", "services Tend supervises");
         w.Sample("tend_services", null, table.Count);
@@ -48,29 +51,42 @@ internal static class MetricsText
         for (var i = 0; i < table.Count; i++)
         {
             var state = ServiceStatus.StateOf(table.Services[i], runtimes[i]);
-            foreach (var s in States) w.Sample("tend_service_state", [("service", table.Services[i].Name), ("state", s)], s == state ? 1 : 0);
+            foreach (var s in States) w.Sample("tend_service_state", [("service", table.Services[i].Name), ("state", s)],
+                s == state ? 1 : 0);
         }
-        PerService(w, view, "tend_service_up", "gauge", "1 while the service has a process running", (_, r) => r.Phase == ServicePhase.Running ? 1 : 0);
-        PerService(w, view, "tend_service_ready", "gauge", "1 while the service is ready (running and its readiness check passed, or a one-shot completed)",
+        PerService(w, view, "tend_service_up", "gauge", "1 while the service has a process running", (_,
+            r) => r.Phase == ServicePhase.Running ? 1 : 0);
+        PerService(w, view, "tend_service_ready", "gauge",
+            "1 while the service is ready (running and its readiness check passed, or a one-shot completed)",
             (s, r) => Reconciler.IsReady(s, r) ? 1 : 0);
         PerService(w, view, "tend_service_restarts_total", "counter", "starts of the service after its first", (_, r) => r.Restarts);
-        PerService(w, view, "tend_service_start_time_seconds", "gauge", "when the service's current or last run started, in seconds since the Unix epoch (0: never)",
+        PerService(w, view, "tend_service_start_time_seconds", "gauge",
+            "when the service's current or last run started, in seconds since the Unix epoch (0: never)",
             (_, r) => r.Starts == 0 ? 0 : Math.Round(wallNowSeconds - (now - r.StartedAt) / 1000.0, 3));
-        PerService(w, view, "tend_service_last_exit_code", "gauge", "the exit code of the service's last run (-1: none ended, or it was killed by a signal)",
+        PerService(w, view, "tend_service_last_exit_code", "gauge",
+            "the exit code of the service's last run (-1: none ended, or it was killed by a signal)",
             (_, r) => r.LastExit is { Unknown: false, Signal: 0 } e ? e.Code : -1);
         PerService(w, view, "tend_service_last_exit_signal", "gauge", "the signal that ended the service's last run (0: none)",
             (_, r) => r.LastExit is { Unknown: false } e ? e.Signal : 0);
-        PerService(w, view, "tend_service_healthy", "gauge", "for a service with a liveness check: 1 while its checks pass, 0 while they fail (NaN before the first)",
-            (s, r) => s.Alive is null ? null : ServiceStatus.HealthOf(s, r) switch { "healthy" => 1, "failing" or "unhealthy" => 0, _ => double.NaN });
+        PerService(w, view, "tend_service_healthy", "gauge",
+            "for a service with a liveness check: 1 while its checks pass, 0 while they fail (NaN before the first)",
+            (s, r) => s.Alive is null ? null : ServiceStatus.HealthOf(s, r) switch { "healthy" => 1, "failing" or "unhealthy" => 0,
+                _ => double.NaN });
         CheckFamilies(w, view, "ready", r => r.LastReadyCheck);
         CheckFamilies(w, view, "alive", r => r.LastAliveCheck);
         if (usage is not null)
         {
-            PerService(w, view, "tend_service_processes", "gauge", "processes of the service's run, read from /proc at this scrape", (_, _) => null, usage.Select(u => (double?)u.Processes));
-            PerService(w, view, "tend_service_memory_rss_bytes", "gauge", "resident memory of the service's processes in bytes, read from /proc at this scrape", (_, _) => null, usage.Select(u => (double?)u.RssBytes));
-            PerService(w, view, "tend_service_cpu_seconds_total", "counter", "CPU time of the service's processes (and the children they reaped) in seconds, read from /proc at this scrape", (_, _) => null, usage.Select(u => (double?)Math.Round(u.CpuSeconds, 2)));
+            PerService(w, view, "tend_service_processes", "gauge", "processes of the service's run, read from /proc at this scrape", (_,
+                _) => null, usage.Select(u => (double?)u.Processes));
+            PerService(w, view, "tend_service_memory_rss_bytes", "gauge",
+                "resident memory of the service's processes in bytes, read from /proc at this scrape", (_, _) => null,
+                usage.Select(u => (double?)u.RssBytes));
+            PerService(w, view, "tend_service_cpu_seconds_total", "counter",
+                "CPU time of the service's processes (and the children they reaped) in seconds, read from /proc at this scrape", (_,
+                _) => null, usage.Select(u => (double?)Math.Round(u.CpuSeconds, 2)));
         }
-        w.Family("tend_log_written_bytes_total", "counter", "bytes Tend wrote to its stdout and stderr: its own lines and, with --log-prefix, the services' relayed lines");
+        w.Family("tend_log_written_bytes_total", "counter",
+            "bytes Tend wrote to its stdout and stderr: its own lines and, with --log-prefix, the services' relayed lines");
         w.Sample("tend_log_written_bytes_total", [("stream", "stdout")], logs.StdoutBytes);
         w.Sample("tend_log_written_bytes_total", [("stream", "stderr")], logs.StderrBytes);
         w.Family("tend_log_dropped_lines_total", "counter", "lines of Tend's own dropped because the log sink did not read them in time");
@@ -84,12 +100,16 @@ internal static class MetricsText
         var with = Enumerable.Range(0, view.Table.Count).Where(i => last(view.Runtimes[i]) is not null).ToList();
         var name = $"tend_service_{check}_check";
         w.Family(name + "_success", "gauge", $"1 when the service's last {(check == "ready" ? "readiness" : "liveness")} check passed");
-        foreach (var i in with) w.Sample(name + "_success", [("service", view.Table.Services[i].Name)], last(view.Runtimes[i])!.Value.Passed ? 1 : 0);
-        w.Family(name + "_duration_seconds", "gauge", $"how long the service's last {(check == "ready" ? "readiness" : "liveness")} check took, in seconds");
-        foreach (var i in with) w.Sample(name + "_duration_seconds", [("service", view.Table.Services[i].Name)], Math.Round(last(view.Runtimes[i])!.Value.Seconds, 6));
+        foreach (var i in with) w.Sample(name + "_success", [("service", view.Table.Services[i].Name)],
+            last(view.Runtimes[i])!.Value.Passed ? 1 : 0);
+        w.Family(name + "_duration_seconds", "gauge",
+            $"how long the service's last {(check == "ready" ? "readiness" : "liveness")} check took, in seconds");
+        foreach (var i in with) w.Sample(name + "_duration_seconds", [("service", view.Table.Services[i].Name)],
+            Math.Round(last(view.Runtimes[i])!.Value.Seconds, 6));
     }
 
-    private static void PerService(Writer w, SupervisorView view, string name, string type, string help, Func<ServiceSpec, ServiceRuntime, double?> value, IEnumerable<double?>? values = null)
+    private static void PerService(Writer w, SupervisorView view, string name, string type, string help, Func<ServiceSpec, ServiceRuntime,
+        double?> value, IEnumerable<double?>? values = null)
     {
         w.Family(name, type, help);
         var given = values?.ToList();
@@ -104,8 +124,10 @@ internal static class MetricsText
 
         public void Family(string name, string type, string help)
         {
-            var family = openMetrics && type == "counter" && name.EndsWith("_total", StringComparison.Ordinal) ? name[..^"_total".Length] : name;
-            _sb.Append("# HELP ").Append(family).Append(' ').Append(help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');
+            var family = openMetrics && type == "counter" && name.EndsWith("_total",
+                StringComparison.Ordinal) ? name[..^"_total".Length] : name;
+            _sb.Append("# HELP ").Append(family).Append(' ').Append(help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n",
+                "\\n", StringComparison.Ordinal)).Append('\n');
             _sb.Append("# TYPE ").Append(family).Append(' ').Append(type).Append('\n');
         }
 
@@ -120,7 +142,8 @@ internal static class MetricsText
                     if (k > 0) _sb.Append(',');
                     _sb.Append(labels[k].Name).Append("=\"");
                     foreach (var c in labels[k].Value)
-                        _ = c switch { '\\' => _sb.Append("\\\\"), '"' => _sb.Append("\\\""), '\n' => _sb.Append("\\n"), _ => _sb.Append(c) };
+                        _ = c switch { '\\' => _sb.Append("\\\\"), '"' => _sb.Append("\\\""), '\n' => _sb.Append("\\n"),
+                            _ => _sb.Append(c) };
                     _sb.Append('"');
                 }
                 _sb.Append('}');
@@ -135,6 +158,7 @@ internal static class MetricsText
         }
 
         private static string Format(double v) =>
-            double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : v.ToString("R", CultureInfo.InvariantCulture);
+            double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : v.ToString("R",
+                CultureInfo.InvariantCulture);
     }
 }

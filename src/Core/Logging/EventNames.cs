@@ -57,7 +57,8 @@ internal static class EventNames
     /// <summary>A service waits for a dependency that failed: it starts once that dependency is started again by hand.</summary>
     public const string Blocked = "blocked";
 
-    /// <summary>The service said something with sd_notify (STATUS=, RELOADING=1, STOPPING=1, ERRNO=, MAINPID=…): the message says what.</summary>
+    /// <summary>The service said something with sd_notify (STATUS=, RELOADING=1, STOPPING=1, ERRNO=, MAINPID=…): the message says
+    /// what.</summary>
     public const string Notified = "notified";
 
     /// <summary>Every service event, in the order the README lists them.</summary>

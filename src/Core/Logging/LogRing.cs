@@ -21,7 +21,8 @@ internal sealed unsafe class LogRing(int capacity)
     /// <summary>The most bytes kept, headers included.</summary>
     public int Capacity { get; } = capacity;
 
-    /// <summary>The bytes reserved for the buffer: 0 until the first line, then <see cref="Capacity"/> (pages cost memory once written).</summary>
+    /// <summary>The bytes reserved for the buffer: 0 until the first line, then <see cref="Capacity"/> (pages cost memory once
+    /// written).</summary>
     public int Allocated => _length;
 
     private Span<byte> Buffer => new(_memory, _length);
@@ -38,7 +39,8 @@ internal sealed unsafe class LogRing(int capacity)
     /// <summary>Bytes of text added since the start (newlines not counted).</summary>
     public long Bytes { get; private set; }
 
-    /// <summary>The longest text a line may keep in a ring of <paramref name="capacity"/> bytes (the rest of a longer line is cut).</summary>
+    /// <summary>The longest text a line may keep in a ring of <paramref name="capacity"/> bytes (the rest of a longer line is
+    /// cut).</summary>
     public static int MaxText(int capacity) => Math.Max(0, capacity - LogEntry.Overhead);
 
     /// <summary>Keeps one line, dropping the oldest ones until it fits; a line longer than fits is cut to <see cref="MaxText"/>.</summary>
@@ -106,7 +108,8 @@ internal sealed unsafe class LogRing(int capacity)
         Dropped++;
     }
 
-    /// <summary>Reserves the buffer: <see cref="Capacity"/> bytes, untouched (malloc takes them from the top of its heap, or maps them).</summary>
+    /// <summary>Reserves the buffer: <see cref="Capacity"/> bytes, untouched (malloc takes them from the top of its heap, or maps
+    /// them).</summary>
     private void Reserve()
     {
         _memory = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)Capacity);

@@ -48,7 +48,8 @@ internal sealed unsafe class OutputRelay
     {
         public readonly int Fd = fd;
         public readonly byte[] Prefix = prefix;
-        /// <summary>The bytes are written as read (no prefix, no framing): only the copy kept in <see cref="Logs"/> is cut into lines.</summary>
+        /// <summary>The bytes are written as read (no prefix, no framing): only the copy kept in <see cref="Logs"/> is cut into
+        /// lines.</summary>
         public readonly bool Raw = raw;
         public readonly ServiceLogs? Logs = logs;
         public readonly int Service = service;
@@ -56,7 +57,8 @@ internal sealed unsafe class OutputRelay
         public readonly int Run = run;
         /// <summary>When the bytes being framed were read (ms since the Unix epoch).</summary>
         public long ReadAt;
-        /// <summary>The lines of the read being framed (offset in the read buffer, length), kept in <see cref="Logs"/> together after it.</summary>
+        /// <summary>The lines of the read being framed (offset in the read buffer, length), kept in <see cref="Logs"/> together after
+        /// it.</summary>
         public readonly List<(int Start, int Length)> Kept = [];
         /// <summary>The most bytes of a line on one output line.</summary>
         public readonly int MaxContent = Math.Max(64, MaxLine - prefix.Length - 1);
@@ -339,7 +341,8 @@ internal sealed unsafe class OutputRelay
     {
         if (s.Logs is not null)
         {
-            s.Kept.Add(((int)System.Runtime.CompilerServices.Unsafe.ByteOffset(ref _in![0], ref System.Runtime.InteropServices.MemoryMarshal.GetReference(line)), line.Length));
+            s.Kept.Add(((int)System.Runtime.CompilerServices.Unsafe.ByteOffset(ref _in![0],
+                ref System.Runtime.InteropServices.MemoryMarshal.GetReference(line)), line.Length));
             // A read of short lines (256 KiB of empty ones) is kept in batches: the list stays small.
             if (s.Kept.Count == MaxBatch) KeepLines(s);
         }

@@ -14,7 +14,8 @@ internal sealed class ServiceLogs
 {
     /// <summary>
     /// The default ring size per service, in bytes: 64 KiB, about 600 lines of 100 bytes. Measured (README, "Operating a
-    /// container: logs"): a full ring costs its size in PSS, a quiet service's a page or two (its pages are touched only as lines are written).
+    /// container: logs"): a full ring costs its size in PSS, a quiet service's a page or two (its pages are touched only as lines are
+    /// written).
     /// Canonical Pebble keeps 100 KB per service.
     /// </summary>
     public const int DefaultCapacity = 64 * 1024;
@@ -28,7 +29,8 @@ internal sealed class ServiceLogs
     private LogFollower[] _followers = [];
     private long _sequence;
 
-    /// <summary>Rings of <paramref name="capacities"/> bytes (0: that service's output is not kept), and the log-line readiness patterns.</summary>
+    /// <summary>Rings of <paramref name="capacities"/> bytes (0: that service's output is not kept), and the log-line readiness
+    /// patterns.</summary>
     /// <param name="capacities">The ring size of each service, in bytes.</param>
     /// <param name="ready">Each service's log-line readiness check, or null.</param>
     public ServiceLogs(IReadOnlyList<int> capacities, IReadOnlyList<Readiness?> ready)
@@ -38,14 +40,16 @@ internal sealed class ServiceLogs
         _matchedRun = new int[capacities.Count];
     }
 
-    /// <summary>The logs of <paramref name="table"/>'s services: each its <see cref="ServiceSpec.LogBuffer"/>, else <paramref name="defaultCapacity"/> bytes.</summary>
+    /// <summary>The logs of <paramref name="table"/>'s services: each its <see cref="ServiceSpec.LogBuffer"/>, else
+    /// <paramref name="defaultCapacity"/> bytes.</summary>
     public static ServiceLogs For(ServiceTable table, int defaultCapacity) =>
         new([.. table.Services.Select(s => s.LogBuffer ?? defaultCapacity)], [.. table.Services.Select(s => s.Ready)]);
 
     /// <summary>The services.</summary>
     public int Count => _rings.Length;
 
-    /// <summary>Whether service <paramref name="service"/>'s output is kept (its ring is not of size 0), or matched for readiness.</summary>
+    /// <summary>Whether service <paramref name="service"/>'s output is kept (its ring is not of size 0), or matched for
+    /// readiness.</summary>
     public bool Keeps(int service) => _rings[service].Capacity > 0 || _ready[service] is not null;
 
     /// <summary>Whether any service's output is kept.</summary>
@@ -58,7 +62,8 @@ internal sealed class ServiceLogs
         long sequence;
         lock (ring)
         {
-            sequence = Interlocked.Increment(ref _sequence); // under the ring's lock: a service's lines are in the order of their sequence numbers
+            // under the ring's lock: a service's lines are in the order of their sequence numbers
+            sequence = Interlocked.Increment(ref _sequence);
             ring.Add(sequence, timeMs, stream, run, text);
         }
         After(service, stream, run, text, timeMs, sequence);
@@ -79,7 +84,8 @@ internal sealed class ServiceLogs
             for (var k = 0; k < lines.Count; k++) ring.Add(first + k, timeMs, stream, run, buffer.AsSpan(lines[k].Start, lines[k].Length));
         }
         if (_ready[service] is null && Volatile.Read(ref _followers).Length == 0) return;
-        for (var k = 0; k < lines.Count; k++) After(service, stream, run, buffer.AsSpan(lines[k].Start, lines[k].Length), timeMs, first + k);
+        for (var k = 0; k < lines.Count; k++) After(service, stream, run, buffer.AsSpan(lines[k].Start, lines[k].Length), timeMs,
+            first + k);
     }
 
     /// <summary>What follows keeping a line: the readiness match, the followers.</summary>
@@ -101,7 +107,8 @@ internal sealed class ServiceLogs
         catch (RegexMatchTimeoutException) { return false; }
     }
 
-    /// <summary>Whether a line of run <paramref name="run"/> of service <paramref name="service"/> matched its log-line readiness pattern.</summary>
+    /// <summary>Whether a line of run <paramref name="run"/> of service <paramref name="service"/> matched its log-line readiness
+    /// pattern.</summary>
     public bool Matched(int service, int run) => Volatile.Read(ref _matchedRun[service]) == run;
 
     /// <summary>
@@ -119,7 +126,8 @@ internal sealed class ServiceLogs
         return all;
     }
 
-    /// <summary>The last lines of service <paramref name="service"/> whose text fits in <paramref name="maxBytes"/> bytes (a newline each), oldest first.</summary>
+    /// <summary>The last lines of service <paramref name="service"/> whose text fits in <paramref name="maxBytes"/> bytes (a newline each),
+    /// oldest first.</summary>
     public List<LogEntry> Last(int service, int maxBytes)
     {
         var all = Tail([.. Enumerable.Range(0, Count).Select(i => i == service)]);
@@ -136,7 +144,8 @@ internal sealed class ServiceLogs
         lock (ring) return new LogStats(ring.Capacity, ring.Allocated, ring.Count, ring.Added, ring.Dropped, ring.Bytes);
     }
 
-    /// <summary>Starts following the services <paramref name="services"/> selects: every line read from now on is offered to the follower.</summary>
+    /// <summary>Starts following the services <paramref name="services"/> selects: every line read from now on is offered to the
+    /// follower.</summary>
     internal LogFollower Follow(bool[] services)
     {
         var f = new LogFollower(services);

@@ -37,11 +37,14 @@ internal sealed class SelfNotifier
     public static SelfNotifier? FromEnvironment(Logging.EventLog? log = null)
     {
         var address = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
-        if (string.IsNullOrEmpty(address) || (address[0] != '/' && address[0] != '@')) return null; // sd_notify(3) takes these two forms (and vsock, not here)
+        // sd_notify(3) takes these two forms (and vsock, not here)
+        if (string.IsNullOrEmpty(address) || (address[0] != '/' && address[0] != '@')) return null;
         long watchdog = 0;
         var pidText = Environment.GetEnvironmentVariable("WATCHDOG_PID");
-        var forUs = string.IsNullOrEmpty(pidText) || (int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid == Libc.getpid());
-        if (forUs && ulong.TryParse(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), NumberStyles.None, CultureInfo.InvariantCulture, out var usec) && usec > 0)
+        var forUs = string.IsNullOrEmpty(pidText) || (int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture,
+            out var pid) && pid == Libc.getpid());
+        if (forUs && ulong.TryParse(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), NumberStyles.None, CultureInfo.InvariantCulture,
+            out var usec) && usec > 0)
             watchdog = (long)Math.Min(usec / 1000, int.MaxValue);
         return new SelfNotifier(address, Math.Max(watchdog, watchdog > 0 ? 2 : 0), log);
     }
@@ -49,7 +52,8 @@ internal sealed class SelfNotifier
     /// <summary>When (ms) the next WATCHDOG=1 is due; long.MaxValue without a watchdog.</summary>
     public long NextWake => _watchdogMs > 0 ? _nextPingAt : long.MaxValue;
 
-    /// <summary>Says what changed since the last call: READY=1 the first time <paramref name="view"/> is healthy, STATUS= when the summary changed, WATCHDOG=1 when due.</summary>
+    /// <summary>Says what changed since the last call: READY=1 the first time <paramref name="view"/> is healthy, STATUS= when the summary
+    /// changed, WATCHDOG=1 when due.</summary>
     public void Update(SupervisorView view)
     {
         if (_stopping) return;

@@ -24,7 +24,8 @@ internal static unsafe partial class Sockets
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial nint send(int fd, byte* buffer, nint len, int flags);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int shutdown(int fd, int how);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int setsockopt(int fd, int level, int name, void* value, int len);
-    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value, int* len);
+    [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockopt(int fd, int level, int name, void* value,
+        int* len);
     [LibraryImport(Libc.Lib, SetLastError = true)] private static partial int getsockname(int fd, void* addr, int* len);
 
     [StructLayout(LayoutKind.Sequential)]
@@ -224,7 +225,8 @@ internal static unsafe partial class Sockets
         }
     }
 
-    /// <summary>Sends what the socket takes now without blocking: the count sent, 0 when it takes nothing yet (EAGAIN), -1 when the peer is gone.</summary>
+    /// <summary>Sends what the socket takes now without blocking: the count sent, 0 when it takes nothing yet (EAGAIN), -1 when the peer is
+    /// gone.</summary>
     public static int TrySend(int fd, ReadOnlySpan<byte> data)
     {
         fixed (byte* p = data)
@@ -240,7 +242,8 @@ internal static unsafe partial class Sockets
         }
     }
 
-    /// <summary>Reads what is there without blocking: the count, 0 at end of stream, -1 when nothing is there yet (EAGAIN), -2 on an error (a reset).</summary>
+    /// <summary>Reads what is there without blocking: the count, 0 at end of stream, -1 when nothing is there yet (EAGAIN), -2 on an error
+    /// (a reset).</summary>
     public static int TryReceive(int fd, Span<byte> buffer)
     {
         fixed (byte* p = buffer)

@@ -382,7 +382,8 @@ internal static class Identity
         return run with { Main = main, MainSince = now, Groups = RunIdentity.WithGroup(run.Groups, pgid) };
     }
 
-    /// <summary>Where a signal forwarded to the service (SIGHUP, SIGUSR1…, <c>tend signal</c>) goes: the main process's group when it is proven the run's, else the main process.</summary>
+    /// <summary>Where a signal forwarded to the service (SIGHUP, SIGUSR1…, <c>tend signal</c>) goes: the main process's group when it is
+    /// proven the run's, else the main process.</summary>
     public static SignalTarget? MainTarget(RunIdentity run, IProcessTable table)
     {
         if (run.Main is not { } main || table.Processes.FirstOrDefault(p => main.Is(p) && !p.Gone) is not { Pid: > 0 } st) return null;

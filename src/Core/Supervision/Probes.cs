@@ -21,10 +21,12 @@ internal readonly record struct ProbeResult(int Service, int Starts, ProbePurpos
 /// stat, a TCP check a non-blocking connect polled on later rounds, an HTTP check that connect then a GET and the status
 /// line of its answer (HTTP/1.0 on Tend's own sockets: System.Net.Http would cost PID 1 megabytes, see README
 /// "Performance"), a command check a child process reaped like any other, a watchdog check a look at the last
-/// WATCHDOG=1 the service sent (<see cref="Notify.NotifyDesk"/>; notify readiness is no attempt: READY=1 comes as a message). Owns every attempt's state; how each ended it
+/// WATCHDOG=1 the service sent (<see cref="Notify.NotifyDesk"/>; notify readiness is no attempt: READY=1 comes as a message). Owns every
+/// attempt's state; how each ended it
 /// hands back through <see cref="TakeResults"/>, and the supervisor records it through the reconciler.
 /// </summary>
-internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, Action spawned, Notify.NotifyDesk? notify = null) : IDisposable
+internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, Action spawned,
+    Notify.NotifyDesk? notify = null) : IDisposable
 {
     /// <summary>One attempt in flight.</summary>
     private sealed class Attempt
@@ -269,7 +271,8 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
     {
         _attempts.Remove((a.Service, a.Purpose));
         CloseSocket(a);
-        _results.Add(new ProbeResult(a.Service, a.Starts, a.Purpose, passed, passed ? null : reason, System.Diagnostics.Stopwatch.GetElapsedTime(a.StartedTicks).TotalSeconds));
+        _results.Add(new ProbeResult(a.Service, a.Starts, a.Purpose, passed, passed ? null : reason,
+            System.Diagnostics.Stopwatch.GetElapsedTime(a.StartedTicks).TotalSeconds));
     }
 
     private static void CloseSocket(Attempt a)

@@ -79,7 +79,8 @@ internal static class Reconciler
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
                     break;
-                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec, r) && check.Kind != ReadinessKind.Notify:
+                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec,
+                    r) && check.Kind != ReadinessKind.Notify:
                     // (Notify readiness is not polled: READY=1 comes as a message, Notify.NotifyDesk.)
                     if (now >= r.NextCheckAt)
                     {

@@ -109,7 +109,8 @@ internal static class ServiceEvents
             var names = string.Join(", ", failed.Select(d => table.Services[d].Name));
             var first = table.Services[failed[0]].Name;
             log.Service(table.Services[i].Name, EventNames.Blocked,
-                $"waits for {names}, which failed: it starts once {(failed.Count == 1 ? "that" : "they")} ran again (tend restart {first}; see tend status {first})",
+                $"waits for {names}, which failed: it starts once {(failed.Count == 1 ? "that" : "they")} ran again (tend " +
+                    $"restart {first}; see tend status {first})",
                 restarts: runtimes[i].Restarts, error: true);
         }
     }
@@ -122,20 +123,26 @@ internal static class ServiceEvents
     public static string EndSummary(ServiceTable table, ImmutableArray<ServiceRuntime> runtimes)
     {
         var ended = Enumerable.Range(0, table.Count)
-            .Where(i => table.Services[i] is { Critical: true, OneShot: false, Schedule: null } && runtimes[i].Phase == ServicePhase.Completed).ToList();
+            .Where(i => table.Services[i] is { Critical: true, OneShot: false,
+                Schedule: null } && runtimes[i].Phase == ServicePhase.Completed).ToList();
         return ended.Count > 0
-            ? $"critical service {string.Join(", ", ended.Select(i => table.Services[i].Name))} ended (its end ends the container): stopping the others"
+            ? $"critical service {string.Join(", ", ended.Select(i => table.Services[i].Name))} ended (its end ends the container): " +
+                $"stopping the others"
             : "nothing left to supervise";
     }
 
-    /// <summary>Why a shutdown begins when services failed: the critical ones (or those that wait for a failed dependency), else every one that failed.</summary>
+    /// <summary>Why a shutdown begins when services failed: the critical ones (or those that wait for a failed dependency), else every one
+    /// that failed.</summary>
     public static string FailureSummary(ServiceTable table, ImmutableArray<ServiceRuntime> runtimes)
     {
         var waiting = Enumerable.Range(0, table.Count)
-            .Where(i => table.Services[i].Critical && runtimes[i].Phase == ServicePhase.Waiting && FailedDependencies(table, runtimes, i).Count > 0).ToList();
-        if (waiting.Count > 0 && !Enumerable.Range(0, table.Count).Any(i => table.Services[i].Critical && runtimes[i].Phase == ServicePhase.Failed))
+            .Where(i => table.Services[i].Critical && runtimes[i].Phase == ServicePhase.Waiting && FailedDependencies(table, runtimes,
+                i).Count > 0).ToList();
+        if (waiting.Count > 0 && !Enumerable.Range(0,
+            table.Count).Any(i => table.Services[i].Critical && runtimes[i].Phase == ServicePhase.Failed))
             return "critical service " + string.Join(", ", waiting.Select(i =>
-                $"{table.Services[i].Name} cannot start: {string.Join(", ", FailedDependencies(table, runtimes, i).Select(d => table.Services[d].Name))} failed"));
+                $"{table.Services[i].Name} cannot " +
+                    $"start: {string.Join(", ", FailedDependencies(table, runtimes, i).Select(d => table.Services[d].Name))} failed"));
         var failed = Enumerable.Range(0, table.Count).Where(i => runtimes[i].Phase == ServicePhase.Failed).ToList();
         var critical = failed.Where(i => table.Services[i].Critical).ToList();
         var names = string.Join(", ", (critical.Count > 0 ? critical : failed).Select(i => table.Services[i].Name));

@@ -30,7 +30,8 @@ internal sealed class ServiceOutput
     public static ServiceOutput? Relayed(ServiceTable table, bool prefix, ServiceLogs? logs, out string? problem)
     {
         var piped = prefix ? table.Count : Enumerable.Range(0, table.Count).Count(i => logs?.Keeps(i) ?? false);
-        if (!EnsureFileLimit(4 * piped + 64, out problem, prefix ? "--log-prefix" : "the log buffer", prefix ? "drop --log-prefix" : "give --log-buffer 0")) return null;
+        if (!EnsureFileLimit(4 * piped + 64, out problem, prefix ? "--log-prefix" : "the log buffer",
+            prefix ? "drop --log-prefix" : "give --log-buffer 0")) return null;
         return new ServiceOutput(new LogPump([.. table.Services.Select(s => s.Name)], prefix, logs));
     }
 
@@ -45,12 +46,16 @@ internal sealed class ServiceOutput
         if (Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) != 0 || limit.Soft >= (ulong)needed) return true;
         if (limit.Hard < (ulong)needed)
         {
-            problem = $"{what} needs two pipes per service ({needed} open files for {(needed - 64) / 4} services), above the hard open-file limit {limit.Hard}: raise the open-file limit (docker run --ulimit nofile={needed}) or {instead}";
+            problem =
+                $"{what} needs two pipes per service ({needed} open files for {(needed - 64) / 4} services), above the hard open-file " +
+                    $"limit {limit.Hard}: raise the open-file limit (docker run --ulimit nofile={needed}) or {instead}";
             return false;
         }
         limit.Soft = (ulong)needed;
         if (Libc.setrlimit(Libc.RLIMIT_NOFILE, &limit) == 0) return true;
-        problem = $"{what} needs {needed} open files and the soft limit cannot be raised ({Libc.ErrorText(Libc.LastError)}): raise it (docker run --ulimit nofile={needed}) or {instead}";
+        problem =
+            $"{what} needs {needed} open files and the soft limit cannot be raised ({Libc.ErrorText(Libc.LastError)}): raise it (docker " +
+                $"run --ulimit nofile={needed}) or {instead}";
         return false;
     }
 

@@ -78,7 +78,8 @@ internal sealed record ServiceRuntime
     /// <summary>What the current run last said of itself with sd_notify's <c>STATUS=</c> (one line), or null.</summary>
     public string? NotifyStatus { get; init; }
 
-    /// <summary>While it stops: the kill is not due before this (ms), as the service asked with sd_notify's <c>EXTEND_TIMEOUT_USEC=</c>; 0: not asked.</summary>
+    /// <summary>While it stops: the kill is not due before this (ms), as the service asked with sd_notify's <c>EXTEND_TIMEOUT_USEC=</c>; 0:
+    /// not asked.</summary>
     public long StopExtendedUntil { get; init; }
 
     /// <summary>Why the service failed, when it did.</summary>

@@ -9,7 +9,8 @@ namespace Tend.Supervision;
 /// </summary>
 /// <param name="Processes">How many processes its run has now.</param>
 /// <param name="RssBytes">The sum of their resident sets, in bytes (statm's resident pages; pages two of them share count twice).</param>
-/// <param name="CpuSeconds">The CPU time they and the children they reaped spent, user and system, in seconds (proc(5), stat fields 14–17).</param>
+/// <param name="CpuSeconds">The CPU time they and the children they reaped spent, user and system, in seconds (proc(5), stat fields
+/// 14–17).</param>
 internal readonly record struct ServiceUsage(int Processes, long RssBytes, double CpuSeconds)
 {
     /// <summary>

@@ -42,6 +42,7 @@ internal sealed record SupervisorOptions
     /// null.</summary>
     public TimeSpan? DrainDelay { get; init; }
 
-    /// <summary>Publish the state after each round for readers on other threads (<see cref="Supervisor.Latest"/>: the HTTP endpoint); off, nothing is kept for them.</summary>
+    /// <summary>Publish the state after each round for readers on other threads (<see cref="Supervisor.Latest"/>: the HTTP endpoint); off,
+    /// nothing is kept for them.</summary>
     public bool PublishState { get; init; }
 }

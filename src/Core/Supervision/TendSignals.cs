@@ -5,7 +5,8 @@ namespace Tend.Supervision;
 
 /// <summary>
 /// The signals Tend handles: SIGTERM, SIGINT and SIGQUIT stop everything (a second one kills what is left); SIGHUP,
-/// SIGUSR1, SIGUSR2 and SIGWINCH are forwarded to the services (which ones: <see cref="Reaches"/>). Never SIGCHLD: registering it would let the .NET
+/// SIGUSR1, SIGUSR2 and SIGWINCH are forwarded to the services (which ones: <see cref="Reaches"/>). Never SIGCHLD: registering it would let
+/// the .NET
 /// runtime reap Tend's children itself (design notes: dotnet/runtime pal_signal.c).
 /// </summary>
 internal static class TendSignals
@@ -32,7 +33,8 @@ internal static class TendSignals
         return signal == Libc.SIGWINCH ? holdsTerminal : !holdsTerminal;
     }
 
-    /// <summary>Registers every signal Tend handles; <paramref name="received"/> is called (on the runtime's signal thread) with its number.</summary>
+    /// <summary>Registers every signal Tend handles; <paramref name="received"/> is called (on the runtime's signal thread) with its
+    /// number.</summary>
     public static List<PosixSignalRegistration> Register(Action<int> received)
     {
         var list = new List<PosixSignalRegistration>();

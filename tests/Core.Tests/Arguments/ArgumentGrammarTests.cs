@@ -89,7 +89,8 @@ public class ArgumentGrammarTests
             ["--log-format"] = "json", ["--scan-interval"] = "1s", ["--stop-timeout"] = "1s", ["--cleanup-timeout"] = "1s",
                 ["--kill-mode"] = "mixed",
             ["--restart"] = "never", ["--stdin"] = "a", ["--ready"] = "a=tcp:1", ["--ready-interval"] = "1s", ["--ready-timeout"] = "1s",
-            ["--alive"] = "a=tcp:1", ["--alive-interval"] = "1s", ["--alive-timeout"] = "1s", ["--alive-failures"] = "2", ["--schedule"] = "a=@daily",
+            ["--alive"] = "a=tcp:1", ["--alive-interval"] = "1s", ["--alive-timeout"] = "1s", ["--alive-failures"] = "2",
+                ["--schedule"] = "a=@daily",
             ["--control-socket"] = "/tmp/x.sock", ["--drain-delay"] = "1s", ["--http"] = "127.0.0.1:9100", ["--log-buffer"] = "a=64KiB",
         };
         foreach (var f in HostOptions.Options.Where(f => f.Name is not ("--only" or "--without")))

@@ -149,7 +149,8 @@ public class DaemonTests(ITestOutputHelper output)
             var (_, m, _) = r.Main();
             if (m is not null && !before.Contains(m.Pid) && d.IsDaemon(m)) victim = m;
             return victim is not null;
-        }, d.Bound + TimeSpan.FromSeconds(4), everyMs: 20), $"{d}: Tend follows no new daemon process after the restart\n{r.Tree()}\n{r.T.Stderr}");
+        }, d.Bound + TimeSpan.FromSeconds(4), everyMs: 20),
+            $"{d}: Tend follows no new daemon process after the restart\n{r.Tree()}\n{r.T.Stderr}");
         var launcherLingers = r.Processes().Any(p => !before.Contains(p.Pid) && p.Pid != victim!.Pid && !d.IsDaemon(p));
         r.Log($"{d}: restart seen {restartedAfter.TotalMilliseconds:F0} ms after the first kill; 0.5 s later kill -9 of {victim} " +
               $"(reported by tend: {r.Main().Main?.Pid == victim!.Pid}; other new processes still running: {launcherLingers})\n{r.Tree()}");

@@ -11,7 +11,8 @@ namespace Tend.Tests.Export;
 public class HttpProbeExportTests
 {
     private static IList<object> Manifests(params string[] args) =>
-        KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.ApacheSsh, ["export", "kubernetes", "--image", "apachessh:2", .. args]), strict: true);
+        KubernetesYaml.LoadAllFromString(Exported.Yaml(Exported.ApacheSsh, ["export", "kubernetes", "--image", "apachessh:2", .. args]),
+            strict: true);
 
     private static string? HttpArgument(V1Container c) => c.Args.SkipWhile(a => a != "--http").Skip(1).FirstOrDefault();
 
@@ -24,7 +25,8 @@ public class HttpProbeExportTests
         foreach (var c in new[] { apache, sshd })
             foreach (var probe in new[] { c.StartupProbe, c.ReadinessProbe }.Where(p => p is not null))
                 Assert.Null(probe.Exec);
-        Assert.Equal(("/healthz/apache2", HttpArgument(apache)![^4..]), (apache.StartupProbe.HttpGet.Path, apache.StartupProbe.HttpGet.Port.Value));
+        Assert.Equal(("/healthz/apache2", HttpArgument(apache)![^4..]), (apache.StartupProbe.HttpGet.Path,
+            apache.StartupProbe.HttpGet.Port.Value));
         Assert.Equal("/healthz/apache2", apache.ReadinessProbe.HttpGet.Path);
         // The pod's containers share one network: two endpoints, two ports.
         Assert.NotEqual(HttpArgument(apache), HttpArgument(sshd));
@@ -39,7 +41,8 @@ public class HttpProbeExportTests
         Assert.NotEmpty(deployments);
         foreach (var d in deployments)
             Assert.Equal("0.0.0.0:9100", HttpArgument(Assert.Single(d.Spec.Template.Spec.Containers)));
-        var apache = deployments.Single(d => d.Metadata.Name.EndsWith("apache2", StringComparison.Ordinal)).Spec.Template.Spec.Containers[0];
+        var apache = deployments.Single(d => d.Metadata.Name.EndsWith("apache2",
+            StringComparison.Ordinal)).Spec.Template.Spec.Containers[0];
         Assert.Equal(("/healthz/apache2", "9100"), (apache.ReadinessProbe.HttpGet.Path, apache.ReadinessProbe.HttpGet.Port.Value));
     }
 

@@ -25,8 +25,10 @@ public class TerminationLogTests
     [Trait("Category", "Unit")]
     public void A_failed_service_is_named_with_how_it_ended_and_its_own_newest_lines_within_4_KB()
     {
-        var text = TerminationLog.Message(139, "web", new ExitStatus(0, 11), null, [Encoding.UTF8.GetBytes("listening"), Encoding.UTF8.GetBytes("oops")]);
-        Assert.Equal("tend: service 'web' failed: it was killed by SIGSEGV; the container ended with exit code 139.\nThe last lines of 'web':\nlistening\noops\n", text);
+        var text = TerminationLog.Message(139, "web", new ExitStatus(0, 11), null, [Encoding.UTF8.GetBytes("listening"),
+            Encoding.UTF8.GetBytes("oops")]);
+        Assert.Equal("tend: service 'web' failed: it was killed by SIGSEGV; the container ended with exit code 139.\nThe last lines of " +
+            "'web':\nlistening\noops\n", text);
         var lines = Enumerable.Range(1, 50).Select(i => Encoding.UTF8.GetBytes($"line {i} " + new string('é', 100))).ToList();
         text = TerminationLog.Message(1, "db", null, "cannot start: 'x' was not found", lines);
         Assert.StartsWith("tend: service 'db' failed: it never ran (cannot start: 'x' was not found)", text);

@@ -40,6 +40,7 @@ public class HttpAddressTests
     {
         Assert.True(HostOptions.Parse(["--no-http"]).NoHttp);
         Assert.Null(HostOptions.Parse([]).Http);
-        Assert.Contains("contradict", Assert.Throws<UsageException>(() => HostOptions.Parse(["--no-http", "--http", "127.0.0.1:1"])).Message);
+        Assert.Contains("contradict", Assert.Throws<UsageException>(() => HostOptions.Parse(["--no-http", "--http",
+            "127.0.0.1:1"])).Message);
     }
 }

@@ -16,13 +16,16 @@ public class HttpAnswersTests
     ]);
 
     private static ServiceRuntime Running(bool ready, int starts = 1) =>
-        new() { Phase = ServicePhase.Running, Process = new TrackedProcess(100, 1, 100, true, true), Starts = starts, StartedAt = T0 - 5000, Ready = ready };
+        new() { Phase = ServicePhase.Running, Process = new TrackedProcess(100, 1, 100, true, true), Starts = starts, StartedAt = T0 - 5000,
+            Ready = ready };
 
-    private static SupervisorView View(ServiceRuntime db, ServiceRuntime web, DesiredState? desired = null) => new(Table, desired ?? DesiredState.AllUp(2), [db, web], T0);
+    private static SupervisorView View(ServiceRuntime db, ServiceRuntime web, DesiredState? desired = null) => new(Table,
+        desired ?? DesiredState.AllUp(2), [db, web], T0);
 
     private static HttpAnswer Get(string target, SupervisorView? view, string accept = "*/*")
     {
-        Assert.Equal(HttpParse.Complete, HttpRequestHead.Parse(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nAccept: {accept}\r\n\r\n"), out var head));
+        Assert.Equal(HttpParse.Complete,
+            HttpRequestHead.Parse(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nAccept: {accept}\r\n\r\n"), out var head));
         return HttpAnswers.For(head!, view, (v, om) => MetricsText.Write(v, 1_700_000_000, null, default, om));
     }
 
@@ -36,8 +39,10 @@ public class HttpAnswersTests
         Assert.Contains("healthy", Get("/healthz", ready).Body);
         // Alive while still starting up; not while shutting down.
         Assert.Equal(200, Get("/healthz?level=alive", notReady).Status);
-        Assert.Equal(503, Get("/healthz?level=alive", notReady with { Desired = DesiredState.AllUp(2) with { ShuttingDown = true } }).Status);
-        Assert.Equal(503, Get("/healthz?level=alive", View(Running(true), new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2 })).Status);
+        Assert.Equal(503, Get("/healthz?level=alive",
+            notReady with { Desired = DesiredState.AllUp(2) with { ShuttingDown = true } }).Status);
+        Assert.Equal(503, Get("/healthz?level=alive", View(Running(true), new ServiceRuntime { Phase = ServicePhase.Backoff,
+            Starts = 2 })).Status);
     }
 
     [Fact]

@@ -11,11 +11,13 @@ internal static partial class RawHttp
     public static (int Status, string Head, string Body) Get(int port, string target, string extra = "", double seconds = 15) =>
         Send(port, $"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra}\r\n", seconds);
 
-    public static (int Status, string Head, string Body) Send(int port, string request, double seconds = 15) => Send(port, Encoding.Latin1.GetBytes(request), seconds);
+    public static (int Status, string Head, string Body) Send(int port, string request, double seconds = 15) => Send(port,
+        Encoding.Latin1.GetBytes(request), seconds);
 
     public static (int Status, string Head, string Body) Send(int port, byte[] request, double seconds = 15)
     {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = (int)(seconds * 1000), SendTimeout = (int)(seconds * 1000) };
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = (int)(seconds * 1000),
+            SendTimeout = (int)(seconds * 1000) };
         s.Connect(IPAddress.Loopback, port);
         try { s.Send(request); }
         catch (SocketException) { /* Tend answered and closed before the whole request was sent (a refusal): read the answer */ }

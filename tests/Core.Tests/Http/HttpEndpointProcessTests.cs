@@ -36,14 +36,16 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
             var port = RawHttp.Port(run);
             run.Next("sleep", "started");
             // Until the supervisor's first round is published every answer is 503 "tend is starting": wait for its state.
-            WaitFor(() => RawHttp.Get(port, "/healthz/sleep").Body.Contains("not ready (starting)", StringComparison.Ordinal), "/healthz/sleep never showed the service starting");
+            WaitFor(() => RawHttp.Get(port, "/healthz/sleep").Body.Contains("not ready (starting)", StringComparison.Ordinal),
+                "/healthz/sleep never showed the service starting");
             Assert.Equal(503, RawHttp.Get(port, "/healthz?level=ready").Status);
             Assert.Equal(503, RawHttp.Get(port, "/healthz/sleep").Status);
             Assert.Equal(200, RawHttp.Get(port, "/healthz?level=alive").Status); // starting up is alive
 
             File.WriteAllText(flag, "");
             run.Next("sleep", "ready");
-            WaitFor(() => RawHttp.Get(port, "/healthz?level=ready").Status == 200, "/healthz?level=ready did not turn 200 after the ready event");
+            WaitFor(() => RawHttp.Get(port, "/healthz?level=ready").Status == 200,
+                "/healthz?level=ready did not turn 200 after the ready event");
             Assert.Equal(200, RawHttp.Get(port, "/healthz/sleep").Status);
             Assert.Equal(200, RawHttp.Get(port, "/healthz").Status);
 
@@ -78,28 +80,33 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
         run.Next("sleep", "started");
         Assert.DoesNotContain(run.Events, e => TendRun.Str(e, "message")?.Contains("/metrics", StringComparison.Ordinal) == true);
         // No TCP socket of Tend's listens (state 0A in /proc/net/tcp, proc(5)).
-        var listening = File.ReadAllLines($"/proc/{run.Pid}/net/tcp").Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f[3] == "0A").Select(f => f[9]).ToList();
+        var listening = File.ReadAllLines($"/proc/{run.Pid}/net/tcp").Skip(1).Select(l => l.Split(' ',
+            StringSplitOptions.RemoveEmptyEntries)).Where(f => f[3] == "0A").Select(f => f[9]).ToList();
         var tends = Inode(run.Pid);
         Assert.DoesNotContain(listening, tends.Contains);
     }
 
     /// <summary>The inodes of the sockets process <paramref name="pid"/> holds.</summary>
     private static HashSet<string> Inode(int pid) =>
-        Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget ?? "").Where(t => t.StartsWith("socket:[", StringComparison.Ordinal)).Select(t => t[8..^1]).ToHashSet();
+        Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget
+            ?? "").Where(t => t.StartsWith("socket:[", StringComparison.Ordinal)).Select(t => t[8..^1]).ToHashSet();
 
     [Fact]
     public void Promtool_accepts_the_metrics_in_both_formats()
     {
-        using var run = TendRun.Start("--http", "127.0.0.1:0", "--alive", "sleep=cmd:true", "--alive-interval", "100ms", "sleep 1000", "sleep 1001");
+        using var run = TendRun.Start("--http", "127.0.0.1:0", "--alive", "sleep=cmd:true", "--alive-interval", "100ms", "sleep 1000",
+            "sleep 1001");
         var port = RawHttp.Port(run);
         run.NextAll(("sleep", "started"), ("sleep-2", "started"));
-        WaitFor(() => RawHttp.Get(port, "/metrics").Body.Contains("tend_service_alive_check_duration_seconds{service=\"sleep\"}", StringComparison.Ordinal), "no liveness latency in /metrics");
+        WaitFor(() => RawHttp.Get(port, "/metrics").Body.Contains("tend_service_alive_check_duration_seconds{service=\"sleep\"}",
+            StringComparison.Ordinal), "no liveness latency in /metrics");
         var (status, head, body) = RawHttp.Get(port, "/metrics");
         Assert.Equal(200, status);
         Assert.Contains("Content-Type: text/plain; version=0.0.4", head);
         Assert.Contains("tend_service_memory_rss_bytes{service=\"sleep\"}", body);
         Assert.Contains("tend_service_processes{service=\"sleep\"} 1", body);
-        var rss = double.Parse(body.Split('\n').First(l => l.StartsWith("tend_service_memory_rss_bytes{service=\"sleep\"}", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var rss = double.Parse(body.Split('\n').First(l => l.StartsWith("tend_service_memory_rss_bytes{service=\"sleep\"}",
+            StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(rss > 100_000, $"sleep's RSS read as {rss} bytes");
         Promtool(body);
         var om = RawHttp.Get(port, "/metrics", "Accept: application/openmetrics-text; version=1.0.0\r\n");
@@ -110,7 +117,8 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
 
     private static void Promtool(string metrics)
     {
-        var psi = new ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         p.StandardInput.Write(metrics);
         p.StandardInput.Close();
@@ -146,7 +154,8 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
                 """);
             var webPort = FreePort();
             var psi = new ProcessStartInfo("prometheus") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { $"--config.file={dir}/prometheus.yml", $"--storage.tsdb.path={dir}/data", $"--web.listen-address=127.0.0.1:{webPort}" })
+            foreach (var a in new[] { $"--config.file={dir}/prometheus.yml", $"--storage.tsdb.path={dir}/data",
+                $"--web.listen-address=127.0.0.1:{webPort}" })
                 psi.ArgumentList.Add(a);
             prometheus = Process.Start(psi)!;
             prometheus.OutputDataReceived += (_, _) => { };
@@ -193,7 +202,8 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
     }
 
     private static long RssKiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ',
+            StringSplitOptions.RemoveEmptyEntries)[1]);
 
     [Fact]
     public void Hostile_clients_are_each_refused_or_timed_out_and_supervision_goes_on()
@@ -247,7 +257,8 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
             Assert.NotEqual(old, fresh);
             Assert.Equal(200, RawHttp.Get(port, "/healthz").Status);
             var rssDuring = RssKiB(run.Pid);
-            output.WriteLine($"restart during 1000 slow connections after a flood of 2000: {took.TotalMilliseconds:F1} ms; Tend's RSS {rssBefore} KiB before, {rssDuring} KiB during");
+            output.WriteLine($"restart during 1000 slow connections after a flood of 2000: {took.TotalMilliseconds:F1} ms; Tend's " +
+                $"RSS {rssBefore} KiB before, {rssDuring} KiB during");
 
             // The newest slow connection is answered 408 at its deadline; the older ones were closed to make room.
             var newest = slow[^1];
@@ -260,7 +271,8 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
             try { Assert.Equal(0, slow[0].Receive(buffer)); }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset) { }
             // Memory stays bounded: 64 connections of 8 KiB at most, whatever the clients do.
-            Assert.True(rssDuring - rssBefore < 16 * 1024, $"Tend's RSS grew from {rssBefore} KiB to {rssDuring} KiB under the connections");
+            Assert.True(rssDuring - rssBefore < 16 * 1024,
+                $"Tend's RSS grew from {rssBefore} KiB to {rssDuring} KiB under the connections");
         }
         finally
         {
@@ -277,7 +289,8 @@ public sealed class StatusUsageTests
     public void Status_shows_each_services_memory_and_cpu()
     {
         // A shell that burns some CPU in a child it waits for, then keeps running: its tree's CPU includes the reaped child's.
-        using var run = TendRun.Start("sh -c 'sh -c \"i=0; while [ \\$i -lt 200000 ]; do i=\\$((i+1)); done\"; exec sleep 1000'", "sleep 1000");
+        using var run = TendRun.Start("sh -c 'sh -c \"i=0; while [ \\$i -lt 200000 ]; do i=\\$((i+1)); done\"; exec sleep 1000'",
+            "sleep 1000");
         run.NextAll(("sh", "started"), ("sleep", "started"));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         JsonElement sh;
@@ -285,7 +298,8 @@ public sealed class StatusUsageTests
         {
             var (code, json, err) = run.Ctl("status", "--json");
             Assert.True(code == 0, err);
-            sh = JsonDocument.Parse(json).RootElement.GetProperty("services").EnumerateArray().First(s => s.GetProperty("name").GetString() == "sh");
+            sh = JsonDocument.Parse(json).RootElement.GetProperty("services").EnumerateArray().First(s =>
+                s.GetProperty("name").GetString() == "sh");
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), "the busy loop never showed as CPU time");
         } while (sh.GetProperty("cpuSeconds").GetDouble() <= 0);
         Assert.True(sh.GetProperty("rssBytes").GetInt64() > 100_000);

@@ -25,7 +25,8 @@ public class HttpRequestHeadTests
     [Fact]
     public void Accept_asking_for_OpenMetrics_is_seen_in_any_case()
     {
-        Assert.True(Parse("GET /metrics HTTP/1.1\r\nACCEPT: application/OpenMetrics-text;version=1.0.0,text/plain;q=0.5\r\n\r\n").Head!.AcceptsOpenMetrics);
+        Assert.True(Parse("GET /metrics HTTP/1.1\r\nACCEPT: application/OpenMetrics-text;version=1.0.0,text/plain;q=0.5\r\n" +
+            "\r\n").Head!.AcceptsOpenMetrics);
         Assert.False(Parse("GET /metrics HTTP/1.1\r\nAccept: text/plain\r\n\r\n").Head!.AcceptsOpenMetrics);
     }
 
@@ -65,7 +66,8 @@ public class HttpRequestHeadTests
         Assert.Equal(414, Parse(longLine).Head!.Status);
         var longField = "GET /metrics HTTP/1.1\r\nX-Big: " + new string('b', 64 * 1024);
         Assert.Equal(431, Parse(longField).Head!.Status);
-        var many = "GET /metrics HTTP/1.1\r\n" + string.Concat(Enumerable.Range(0, HttpRequestHead.MaxFields + 1).Select(i => $"X-{i}: y\r\n")) + "\r\n";
+        var many = "GET /metrics HTTP/1.1\r\n" + string.Concat(Enumerable.Range(0,
+            HttpRequestHead.MaxFields + 1).Select(i => $"X-{i}: y\r\n")) + "\r\n";
         Assert.Equal(431, Parse(many).Head!.Status);
     }
 
@@ -95,15 +97,19 @@ public class HttpRequestHeadTests
         request.Sample((method, path, fields, http10, crlf) =>
         {
             var eol = crlf ? "\r\n" : "\n";
-            var text = $"{method} /{path}?level=ready HTTP/1.{(http10 ? 0 : 1)}{eol}{string.Concat(fields.Select(f => $"{f}: v {f}{eol}"))}{eol}";
+            var text =
+                $"{method} /{path}?level=ready HTTP/1.{(http10 ? 0 : 1)}{eol}{string.Concat(fields.Select(f => $"{f}: v {f}{eol}"))}{eol}";
             var bytes = Encoding.ASCII.GetBytes(text);
             for (var cut = 0; cut < bytes.Length; cut++)
                 if (HttpRequestHead.Parse(bytes.AsSpan(0, cut), out _) != HttpParse.Incomplete) return false;
-            return HttpRequestHead.Parse(bytes, out var head) == HttpParse.Complete && head!.Method == method && head.Path == "/" + path && head.Query == "level=ready" && head.Http10 == http10;
+            return HttpRequestHead.Parse(bytes,
+                out var head) == HttpParse.Complete && head!.Method == method && head.Path == "/" + path && head.Query == "level=ready"
+                && head.Http10 == http10;
         }, iter: 2_000);
     }
 
-    /// <summary>Hostile mutations of a valid request (a byte changed, inserted or removed): never a throw, never a method other than GET/HEAD accepted.</summary>
+    /// <summary>Hostile mutations of a valid request (a byte changed, inserted or removed): never a throw, never a method other than
+    /// GET/HEAD accepted.</summary>
     [Fact]
     public void Mutated_requests_never_throw()
     {

@@ -33,7 +33,8 @@ public sealed class LogsProcessTests : IDisposable
         }
     }
 
-    /// <summary>A client that streams (<c>logs -f</c>, <c>status --watch</c>): its stdout lines as they come; killed by pid on dispose.</summary>
+    /// <summary>A client that streams (<c>logs -f</c>, <c>status --watch</c>): its stdout lines as they come; killed by pid on
+    /// dispose.</summary>
     private sealed class Client : IDisposable
     {
         private readonly Process _p;
@@ -65,7 +66,9 @@ public sealed class LogsProcessTests : IDisposable
                     var left = TimeSpan.FromSeconds(seconds) - sw.Elapsed;
                     if (left <= TimeSpan.Zero || _p.HasExited && !_lines.Any(match))
                     {
-                        lock (_err) throw new TimeoutException($"{what}: not within {seconds}s; lines: {string.Join(" / ", _lines)}; stderr: {_err}");
+                        lock (_err)
+                            throw new TimeoutException($"{what}: not within {seconds}s; lines: {string.Join(" / ", _lines)}; " +
+                                $"stderr: {_err}");
                     }
                     Monitor.Wait(_lines, left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100));
                 }
@@ -89,7 +92,8 @@ public sealed class LogsProcessTests : IDisposable
     }
 
     private static List<JsonElement> Json(string output) =>
-        [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => { using var d = JsonDocument.Parse(l); return d.RootElement.Clone(); })];
+        [.. output.Split('\n',
+            StringSplitOptions.RemoveEmptyEntries).Select(l => { using var d = JsonDocument.Parse(l); return d.RootElement.Clone(); })];
 
     [Fact]
     public void A_service_that_prints_and_crashes_shows_its_last_lines_after_the_crash_with_their_run_stream_and_time()
@@ -97,7 +101,8 @@ public sealed class LogsProcessTests : IDisposable
         // Its stderr line first, and only once Tend kept it (asked from inside, as an operator would): the two pipes are
         // read by two threads, so the order between them is otherwise not decided.
         using var t = Start("--restart", "never",
-            $"sh -c 'echo \"about to crash\" >&2; until {Binary} logs sh | grep -q crash; do sleep 0.02; done; for i in 1 2 3 4 5 6 7; do echo line $i; done; kill -SEGV $$'", "sleep 1000");
+            $"sh -c 'echo \"about to crash\" >&2; until {Binary} logs sh | grep -q crash; do sleep 0.02; done; for i in 1 2 3 4 5 6 7; " +
+                $"do echo line $i; done; kill -SEGV $$'", "sleep 1000");
         t.Next("sh", "failed");
         var (code, output, err) = t.Ctl("logs", "sh", "-n", "5");
         Assert.True(code == 0, err);
@@ -106,7 +111,8 @@ public sealed class LogsProcessTests : IDisposable
         Assert.Equal(8, lines.Count);
         Assert.All(lines, l => Assert.Equal(1, l.GetProperty("run").GetInt32()));
         Assert.All(lines, l => Assert.Equal("sh", l.GetProperty("service").GetString()));
-        Assert.Equal(["stderr:about to crash", "stdout:line 1"], lines.Take(2).Select(l => $"{l.GetProperty("stream").GetString()}:{l.GetProperty("text").GetString()}"));
+        Assert.Equal(["stderr:about to crash", "stdout:line 1"],
+            lines.Take(2).Select(l => $"{l.GetProperty("stream").GetString()}:{l.GetProperty("text").GetString()}"));
         var time = DateTimeOffset.Parse(lines[0].GetProperty("time").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(DateTimeOffset.UtcNow - time, TimeSpan.Zero, TimeSpan.FromMinutes(5));
         // The service's output on Tend's own streams is unchanged: docker logs still has it.
@@ -154,7 +160,8 @@ public sealed class LogsProcessTests : IDisposable
         var (code, output, _) = t.Ctl("logs", "migrate");
         Assert.Equal(0, code);
         // Two pipes, two relay threads: each stream in its order, the two in either.
-        Assert.Equal(["migrated 3 tables", "one warning"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+        Assert.Equal(["migrated 3 tables", "one warning"], output.Split('\n',
+            StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
 
         // The server's readiness waits for its line, which it prints once the file exists: the client waits with it.
         var (_, status, _) = t.Ctl("status", "server");
@@ -171,10 +178,13 @@ public sealed class LogsProcessTests : IDisposable
     public void A_scheduled_tasks_runs_are_kept_each_with_its_run_number()
     {
         using var t = Start("--schedule", "sh=* * * * * *", "sh -c 'echo task ran; echo task said so >&2'", "sleep 1000");
-        Until(() => Json(t.Ctl("logs", "sh", "--json").Out).Select(l => l.GetProperty("run").GetInt32()).Distinct().Count() >= 2, "two runs of the task in its log");
+        Until(() => Json(t.Ctl("logs", "sh", "--json").Out).Select(l => l.GetProperty("run").GetInt32()).Distinct().Count() >= 2,
+            "two runs of the task in its log");
         var lines = Json(t.Ctl("logs", "sh", "--json").Out);
         foreach (var run in lines.GroupBy(l => l.GetProperty("run").GetInt32()).Where(g => g.Count() == 2))
-            Assert.Equal(["stderr:task said so", "stdout:task ran"], run.Select(l => $"{l.GetProperty("stream").GetString()}:{l.GetProperty("text").GetString()}").Order(StringComparer.Ordinal));
+            Assert.Equal(["stderr:task said so", "stdout:task ran"],
+                run.Select(l =>
+                $"{l.GetProperty("stream").GetString()}:{l.GetProperty("text").GetString()}").Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -198,7 +208,8 @@ public sealed class LogsProcessTests : IDisposable
 
         Assert.Equal(0, t.Ctl("restart", "sh").Code);
         var lines = one.WaitFor(l => l.Contains("\"run\":2"), "the second run's line");
-        var runs = Json(string.Join('\n', lines)).Select(l => (l.GetProperty("run").GetInt32(), l.GetProperty("text").GetString())).ToList();
+        var runs = Json(string.Join('\n', lines)).Select(l => (l.GetProperty("run").GetInt32(),
+            l.GetProperty("text").GetString())).ToList();
         Assert.Equal((1, "run of a"), runs[0]);
         Assert.Contains((2, "run of a"), runs);
         Until(() => all.Lines.Count(x => x == "sh | run of a") == 2, "the restart in the merged stream");
@@ -210,7 +221,8 @@ public sealed class LogsProcessTests : IDisposable
         using var t = Start($"sh -c 'echo old line; while [ ! -e {P("go")} ]; do sleep 0.02; done; echo new line; exec sleep 1000'");
         t.Next("sh", "started");
         Until(() => t.Ctl("logs", "sh").Out == "old line\n", "the old line");
-        var old = DateTimeOffset.Parse(Json(t.Ctl("logs", "sh", "--json").Out)[0].GetProperty("time").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        var old = DateTimeOffset.Parse(Json(t.Ctl("logs", "sh", "--json").Out)[0].GetProperty("time").GetString()!,
+            System.Globalization.CultureInfo.InvariantCulture);
         // --since is about time: the old line must be older than the window (3 s), the new one well inside it.
         Until(() => DateTimeOffset.UtcNow - old > TimeSpan.FromSeconds(4), "the old line to age");
         File.WriteAllText(P("go"), "");
@@ -228,11 +240,13 @@ public sealed class LogsProcessTests : IDisposable
         var (code, output, err) = t.Ctl("logs", "seq", "--json");
         Assert.Equal(0, code);
         var kept = Json(output).Select(l => l.GetProperty("text").GetString()!).ToList();
-        Assert.Equal(Enumerable.Range(Lines - kept.Count + 1, kept.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), kept);
+        Assert.Equal(Enumerable.Range(Lines - kept.Count + 1,
+            kept.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), kept);
         Assert.True(kept.Sum(k => k.Length + Tend.Logging.LogEntry.Overhead) <= 16 * 1024);
         Assert.True(kept.Count > 16 * 1024 / (7 + Tend.Logging.LogEntry.Overhead) - 2, $"{kept.Count} lines kept");
         Assert.Contains($"tend: seq: {Lines - kept.Count} older lines are no longer kept", err);
-        var hwmKiB = long.Parse(File.ReadLines($"/proc/{t.Pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        var hwmKiB = long.Parse(File.ReadLines($"/proc/{t.Pid}/status").First(l => l.StartsWith("VmHWM:",
+            StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
         Assert.True(hwmKiB < 48 * 1024, $"tend's peak RSS was {hwmKiB} KiB");
     }
 
@@ -240,7 +254,8 @@ public sealed class LogsProcessTests : IDisposable
     public void A_follower_that_never_reads_stalls_nothing_and_is_told_what_it_missed()
     {
         const int Lines = 1_000_000;
-        using var t = Start([$"sh -c 'while [ ! -e {P("go")} ]; do sleep 0.02; done; seq 1 {Lines}; exec sleep 1000'", "sleep 1000"], setup: "exec >/dev/null");
+        using var t = Start([$"sh -c 'while [ ! -e {P("go")} ]; do sleep 0.02; done; seq 1 {Lines}; exec sleep 1000'", "sleep 1000"],
+            setup: "exec >/dev/null");
         t.NextAll(("sh", "started"), ("sleep", "started"));
         using var stuck = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         stuck.ReceiveBufferSize = 4096;
@@ -277,7 +292,8 @@ public sealed class LogsProcessTests : IDisposable
         var text = Follow(t, "status", "--watch");
         text.WaitFor(l => l.StartsWith("sh ", StringComparison.Ordinal) && l.Contains("stopped"), "the text table");
         Assert.Equal(0, t.Ctl("start", "sh").Code);
-        Until(() => text.Lines.Any(l => l.StartsWith("sh ", StringComparison.Ordinal) && l.Contains("running")), "the text table after the start");
+        Until(() => text.Lines.Any(l => l.StartsWith("sh ", StringComparison.Ordinal) && l.Contains("running")),
+            "the text table after the start");
     }
 
     [Theory]
@@ -298,12 +314,14 @@ public sealed class LogsProcessTests : IDisposable
         File.WriteAllBytes(P("in"), [.. content]);
         byte[] Relayed(string buffer, string name)
         {
-            using var t = Start([.. prefix, "--log-buffer", buffer, "--restart", "never", $"sh -c 'cat {P("in")}; printf \"to stderr\\n\" >&2'", "sleep 1000"],
+            using var t = Start([.. prefix, "--log-buffer", buffer, "--restart", "never",
+                $"sh -c 'cat {P("in")}; printf \"to stderr\\n\" >&2'", "sleep 1000"],
                 setup: $"exec >{P(name)}");
             t.Next("sh", "completed");
             var length = 0L;
             // The output is complete once it stops growing after the run completed (the relay wrote what it read).
-            Until(() => { var now = new FileInfo(P(name)).Length; var same = now == length && now > 0; length = now; return same; }, "the output to settle");
+            Until(() => { var now = new FileInfo(P(name)).Length; var same = now == length && now > 0; length = now; return same; },
+                "the output to settle");
             var stderrLine = t.Stderr.Contains(prefix.Length > 0 ? "sh | to stderr\n" : "to stderr\n", StringComparison.Ordinal);
             Assert.True(stderrLine, t.Stderr);
             return File.ReadAllBytes(P(name));
@@ -323,7 +341,8 @@ public sealed class LogsProcessTests : IDisposable
         var setup = "mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && touch /dev/termination-log && " +
                     $"mount --bind {file} /dev/termination-log";
         using var tend = Start(["--orchestrated", "--no-control",
-            "sh -c 'i=0; while [ $i -lt 300 ]; do echo \"noise line $i of many\"; i=$((i+1)); done; echo \"cannot open /etc/app.conf\"; echo \"giving up\"; exit 3'"], setup);
+            "sh -c 'i=0; while [ $i -lt 300 ]; do echo \"noise line $i of many\"; i=$((i+1)); done; echo \"cannot open /etc/app.conf\"; " +
+                "echo \"giving up\"; exit 3'"], setup);
         Assert.Equal(3, tend.WaitForExit());
         var message = File.ReadAllText(file);
         Assert.True(Encoding.UTF8.GetByteCount(message) <= 4096, $"{Encoding.UTF8.GetByteCount(message)} bytes");

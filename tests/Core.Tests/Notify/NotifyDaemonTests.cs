@@ -15,10 +15,13 @@ namespace Tend.Tests.Notify;
 [Trait("Category", "Daemons")]
 public sealed class NotifyDaemonTests(ITestOutputHelper output)
 {
-    /// <summary>A daemon in its notify mode: its service name under Tend, the setup its unit's RuntimeDirectory= would do, its command, the probe of its listening socket, whether it sends STATUS=.</summary>
-    public sealed record NotifyDaemon(string Name, string Service, string Setup, string Command, string Listening, string Probe, string Answer, bool SendsStatus);
+    /// <summary>A daemon in its notify mode: its service name under Tend, the setup its unit's RuntimeDirectory= would do, its command, the
+    /// probe of its listening socket, whether it sends STATUS=.</summary>
+    public sealed record NotifyDaemon(string Name, string Service, string Setup, string Command, string Listening, string Probe,
+        string Answer, bool SendsStatus);
 
-    private static string PgBin => Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v, "bin")).Where(b => File.Exists(Path.Combine(b, "postgres"))).Order().Last();
+    private static string PgBin => Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v,
+        "bin")).Where(b => File.Exists(Path.Combine(b, "postgres"))).Order().Last();
     private static string PgVersion => Path.GetFileName(Path.GetDirectoryName(PgBin)!);
     private static string PhpFpm => Directory.GetFiles("/usr/sbin", "php-fpm*").Order().Last();
 
@@ -27,10 +30,12 @@ public sealed class NotifyDaemonTests(ITestOutputHelper output)
     public static readonly Dictionary<string, Func<NotifyDaemon>> All = new()
     {
         ["postgresql"] = () => new("postgresql", "setpriv", "install -d -o postgres -g postgres -m 2775 /run/postgresql",
-            $"setpriv --reuid=postgres --regid=postgres --init-groups -- {PgBin}/postgres -D /var/lib/postgresql/{PgVersion}/main -c config_file=/etc/postgresql/{PgVersion}/main/postgresql.conf",
+            $"setpriv --reuid=postgres --regid=postgres --init-groups -- {PgBin}/postgres -D /var/lib/postgresql/{PgVersion}/main -c " +
+                $"config_file=/etc/postgresql/{PgVersion}/main/postgresql.conf",
             Tcp(5432), "pg_isready -h 127.0.0.1 -p 5432 -t 1", "accepting connections", false),
         ["mariadb"] = () => new("mariadb", "mariadbd", "install -d -o mysql -g mysql /run/mysqld", "/usr/sbin/mariadbd --user=mysql",
-            Tcp(3306), "timeout 1 mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock -uroot --connect-timeout=1 ping", "mysqld is alive", true),
+            Tcp(3306), "timeout 1 mariadb-admin --no-defaults --socket=/run/mysqld/mysqld.sock -uroot --connect-timeout=1 ping",
+                "mysqld is alive", true),
         ["redis"] = () => new("redis", "redis-server", "true", "redis-server --supervised systemd --port 6379 --save ''",
             Tcp(6379), "redis-cli -p 6379 ping", "PONG", true),
         ["php-fpm"] = () => new("php-fpm", Path.GetFileName(PhpFpm), "install -d /run/php", $"{PhpFpm} -F",
@@ -51,11 +56,14 @@ public sealed class NotifyDaemonTests(ITestOutputHelper output)
         var ready = r.T.Next(d.Service, "ready", 60);
         // READY=1 is a promise: the daemon's own client answers at the first try, with no retry.
         var (code, answer) = Proc.InNamespace(r.T.Pid, d.Probe, 10);
-        Assert.True(answer.Contains(d.Answer, StringComparison.Ordinal), $"{d.Name} said READY=1 but its client got ({code}): {answer}\n{r.T.Stderr}");
+        Assert.True(answer.Contains(d.Answer, StringComparison.Ordinal),
+            $"{d.Name} said READY=1 but its client got ({code}): {answer}\n{r.T.Stderr}");
         Assert.True(prober.WaitForExit(10_000), "the socket never accepted");
-        var accepted = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(prober.StandardOutput.ReadToEnd().Trim(), CultureInfo.InvariantCulture));
+        var accepted = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(prober.StandardOutput.ReadToEnd().Trim(),
+            CultureInfo.InvariantCulture));
         var readyAt = DateTimeOffset.Parse(Str(ready, "time")!, CultureInfo.InvariantCulture);
-        r.Log($"{d.Name}: {Str(ready, "message")}; READY=1 seen {(readyAt - accepted).TotalMilliseconds:F0} ms after its socket first accepted");
+        r.Log($"{d.Name}: {Str(ready, "message")}; READY=1 seen {(readyAt - accepted).TotalMilliseconds:F0} ms after its socket first " +
+            $"accepted");
         var s = r.Status().Single(x => Str(x, "name") == d.Service);
         Assert.True(s.GetProperty("ready").GetBoolean());
         Assert.Equal("notify", Str(s, "check"));
@@ -80,7 +88,8 @@ public sealed class NotifyDaemonTests(ITestOutputHelper output)
         var stopped = r.T.Next(d.Service, "stopped", 30);
         // mariadbd asks for more time while it dumps its buffer pool (EXTEND_TIMEOUT_USEC=30000000): granted.
         if (name == "mariadb")
-            Assert.Contains(r.T.Events, e => Str(e, "service") == d.Service && Str(e, "message")?.EndsWith("more to stop (EXTEND_TIMEOUT_USEC)", StringComparison.Ordinal) == true);
+            Assert.Contains(r.T.Events, e => Str(e, "service") == d.Service && Str(e,
+                "message")?.EndsWith("more to stop (EXTEND_TIMEOUT_USEC)", StringComparison.Ordinal) == true);
         Assert.Equal(0, Int(stopped, "exitCode"));
         Assert.Equal(0, r.T.WaitForExit(30));
     }

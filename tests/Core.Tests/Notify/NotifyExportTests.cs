@@ -4,7 +4,8 @@ using Tend.Export;
 
 namespace Tend.Tests.Notify;
 
-/// <summary>Export of a service ready by notify and watched by a watchdog: its readiness is asked of Tend inside (tend health), its watchdog stays Tend's.</summary>
+/// <summary>Export of a service ready by notify and watched by a watchdog: its readiness is asked of Tend inside (tend health), its
+/// watchdog stays Tend's.</summary>
 [Trait("Category", "Unit")]
 public sealed class NotifyExportTests
 {
@@ -23,7 +24,8 @@ public sealed class NotifyExportTests
     {
         var yaml = KubernetesManifests.Write(Plan(), layout == "pod" ? KubernetesLayout.Pod : KubernetesLayout.Split, "app");
         var containers = KubernetesYaml.LoadAllFromString(yaml, strict: true).OfType<V1Deployment>()
-            .SelectMany(d => (d.Spec.Template.Spec.InitContainers ?? []).Concat(d.Spec.Template.Spec.Containers)).Where(c => c.Name.EndsWith("db", StringComparison.Ordinal)).ToList();
+            .SelectMany(d => (d.Spec.Template.Spec.InitContainers
+                ?? []).Concat(d.Spec.Template.Spec.Containers)).Where(c => c.Name.EndsWith("db", StringComparison.Ordinal)).ToList();
         var db = Assert.Single(containers);
         var probe = db.ReadinessProbe ?? db.StartupProbe;
         Assert.NotNull(probe);

@@ -13,7 +13,9 @@ public sealed class NotifyMessageTests
     [Fact]
     public void Every_variable_tend_acts_on_is_read()
     {
-        var m = Parse("READY=1\nSTATUS=Taking your SQL requests now...\nMAINPID=4242\nWATCHDOG=1\nWATCHDOG_USEC=20000000\nEXTEND_TIMEOUT_USEC=30000000\nERRNO=2\nRELOADING=1\nSTOPPING=1\n");
+        var m =
+            Parse("READY=1\nSTATUS=Taking your SQL requests now...\nMAINPID=4242\nWATCHDOG=1\nWATCHDOG_USEC=20000000\n" +
+                "EXTEND_TIMEOUT_USEC=30000000\nERRNO=2\nRELOADING=1\nSTOPPING=1\n");
         Assert.True(m.Ready);
         Assert.True(m.Reloading);
         Assert.True(m.Stopping);
@@ -134,7 +136,8 @@ public sealed class NotifyMessageTests
     public void A_64_KiB_datagram_parses_whole()
     {
         // (The socket refuses a datagram over NotifyMessage.MaxBytes before parsing; the parser itself takes any length.)
-        var big = Encoding.ASCII.GetBytes("STATUS=" + new string('y', 65536) + "\nREADY=1\n" + string.Concat(Enumerable.Repeat("X=1\n", 4000)) + "MAINPID=7");
+        var big = Encoding.ASCII.GetBytes("STATUS=" + new string('y', 65536) + "\nREADY=1\n" + string.Concat(Enumerable.Repeat("X=1\n",
+            4000)) + "MAINPID=7");
         var m = NotifyMessage.Parse(big);
         Assert.True(m.Ready);
         Assert.Equal(7, m.MainPid);
@@ -171,7 +174,8 @@ public sealed class NotifyMessageTests
     [Fact]
     public void The_alive_options_leave_a_watchdog_deadline_as_given()
     {
-        var o = HostOptions.Parse(["--alive", "web=watchdog:2s", "--alive-interval", "9s", "--alive-failures", "4", "--ready", "web=notify", "web"]);
+        var o = HostOptions.Parse(["--alive", "web=watchdog:2s", "--alive-interval", "9s", "--alive-failures", "4", "--ready", "web=notify",
+            "web"]);
         var alive = Assert.Single(o.Alive).Check;
         Assert.Equal(TimeSpan.FromSeconds(2), alive.Interval);
         Assert.Equal(1, alive.Failures);
@@ -194,7 +198,8 @@ public sealed class NotifyStopExtensionTests
         {
             Phase = Supervision.ServicePhase.Stopping, StopSentAt = 0, StopExtendedUntil = 5000,
         };
-        bool Kills(Supervision.ServiceRuntime x, long now) => Supervision.Reconciler.Reconcile(table, desired, [x], now, DateTimeOffset.UnixEpoch).Actions
+        bool Kills(Supervision.ServiceRuntime x, long now) => Supervision.Reconciler.Reconcile(table, desired, [x], now,
+            DateTimeOffset.UnixEpoch).Actions
             .Any(a => a.Kind == Supervision.ActionKind.Signal && a.Signal == Posix.Libc.SIGKILL);
         Assert.False(Kills(r, 2000)); // past its 1 s stop timeout, within the 5 s it asked for
         Assert.True(Kills(r, 5000));

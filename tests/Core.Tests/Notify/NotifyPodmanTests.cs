@@ -64,7 +64,8 @@ public sealed class NotifyPodmanTests(ITestOutputHelper output)
                 if (text.Contains("READY=1")) { readyAt = sw.Elapsed; break; }
             }
             // The service waits 2 s before its READY=1; Tend's comes after it, through podman.
-            Assert.True(readyAt >= TimeSpan.FromSeconds(2), $"READY=1 after {readyAt.TotalMilliseconds} ms: before Tend's service was ready");
+            Assert.True(readyAt >= TimeSpan.FromSeconds(2),
+                $"READY=1 after {readyAt.TotalMilliseconds} ms: before Tend's service was ready");
             var logs = Shell("podman", "logs", name);
             Assert.Contains("ready (notify)", logs);
         }

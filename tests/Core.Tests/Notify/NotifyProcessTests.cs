@@ -56,11 +56,14 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
     [Fact]
     public void Only_declared_services_get_NOTIFY_SOCKET_and_never_tends_own()
     {
-        using var t = Start(["--ready", "python3=notify", Cmd("--ready"), "sleep 600"], pid1: false, env: [("NOTIFY_SOCKET", "@tend-test-peer-" + Guid.NewGuid().ToString("N"))]);
+        using var t = Start(["--ready", "python3=notify", Cmd("--ready"), "sleep 600"], pid1: false, env: [("NOTIFY_SOCKET",
+            "@tend-test-peer-" + Guid.NewGuid().ToString("N"))]);
         t.Next("python3", "ready");
         var python = t.Find("python3") ?? throw new InvalidOperationException("no python3");
         var sleep = t.Find("sleep") ?? throw new InvalidOperationException("no sleep");
-        string? Env(int pid, string name) => File.ReadAllText($"/proc/{pid}/environ").Split('\0').FirstOrDefault(e => e.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
+        string? Env(int pid,
+            string name) => File.ReadAllText($"/proc/{pid}/environ").Split('\0').FirstOrDefault(e => e.StartsWith(name + "=",
+            StringComparison.Ordinal))?[(name.Length + 1)..];
         Assert.StartsWith("@tend/notify/", Env(python, "NOTIFY_SOCKET"));
         Assert.Null(Env(python, "WATCHDOG_USEC"));
         Assert.Null(Env(sleep, "NOTIFY_SOCKET")); // neither Tend's socket nor Tend's own peer's
@@ -73,7 +76,8 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         using var t = Start(["--ready", "python3=notify", Cmd(""), "--ready", "sleep=notify", "sleep 600"], pid1: false);
         t.Next("python3", "started");
         var python = WaitFor(() => t.Find("python3"));
-        var address = File.ReadAllText($"/proc/{python}/environ").Split('\0').Single(e => e.StartsWith("NOTIFY_SOCKET=", StringComparison.Ordinal))["NOTIFY_SOCKET=".Length..];
+        var address = File.ReadAllText($"/proc/{python}/environ").Split('\0').Single(e => e.StartsWith("NOTIFY_SOCKET=",
+            StringComparison.Ordinal))["NOTIFY_SOCKET=".Length..];
         using var s = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         s.SendTo("READY=1"u8.ToArray(), new UnixDomainSocketEndPoint("\0" + address[1..]));
         var refused = t.Next(e => Str(e, "level") == "error" && Str(e, "message")?.Contains("notify datagram from pid") == true);
@@ -89,7 +93,8 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         // The parent lingers 1 s after it reaped the child, and Tend scans every 200 ms: the child's end is mostly seen while
         // the parent still runs (the order that once made Tend go back to the parent), sometimes after; either way it is 15's.
         using var t = Start("--scan-interval", "200ms", "--ready", "python3=notify", Cmd("--mainpid --linger 1 --ready"));
-        var moved = t.Next(e => Str(e, "event") == "notified" && Str(e, "message")?.StartsWith("main process is now pid", StringComparison.Ordinal) == true);
+        var moved = t.Next(e => Str(e, "event") == "notified" && Str(e, "message")?.StartsWith("main process is now pid",
+            StringComparison.Ordinal) == true);
         t.Next("python3", "ready");
         var pid = Int(moved, "pid")!.Value;
         Assert.Equal(pid, Service(t, "python3").GetProperty("pid").GetInt32());
@@ -107,7 +112,8 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         using var t = Start("--ready", "python3=notify", Cmd("--ready --reload-on-hup"));
         t.Next("python3", "ready");
         t.Signal(Posix.Libc.SIGHUP); // forwarded to the service
-        var reloaded = t.Next(e => Str(e, "event") == "notified" && Str(e, "message")?.StartsWith("reloaded", StringComparison.Ordinal) == true);
+        var reloaded = t.Next(e => Str(e, "event") == "notified" && Str(e, "message")?.StartsWith("reloaded",
+            StringComparison.Ordinal) == true);
         Assert.Equal(0, Int(reloaded, "restarts"));
         Assert.DoesNotContain(t.Events, e => Str(e, "event") is "exited" or "unhealthy");
         Assert.Equal("reloaded", Str(Service(t, "python3"), "notifyStatus"));
@@ -133,9 +139,11 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         Assert.Equal("exited", Str(exited, "event"));
         Assert.Equal(1, Int(t.Next("python3", "started"), "restarts"));
         // Tend's own figure: how long it had gone without a ping when it acted (its deadline plus at most one interval).
-        var gone = double.Parse(Str(unhealthy, "reason")!.Split(' ')[3].TrimEnd("ms".ToCharArray()), System.Globalization.CultureInfo.InvariantCulture);
+        var gone = double.Parse(Str(unhealthy, "reason")!.Split(' ')[3].TrimEnd("ms".ToCharArray()),
+            System.Globalization.CultureInfo.InvariantCulture);
         output.WriteLine($"no ping for {gone} ms (deadline {deadlineMs} ms)");
-        Assert.InRange(gone, deadlineMs, 2 * deadlineMs + 300); // the bound (deadline + one interval), with room for a loaded machine
+        // the bound (deadline + one interval), with room for a loaded machine
+        Assert.InRange(gone, deadlineMs, 2 * deadlineMs + 300);
     }
 
     [Fact]
@@ -146,7 +154,8 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         // Ten deadlines: checks run every 300 ms; a marker service event bounds the wait without a fixed sleep.
         var until = Stopwatch.StartNew();
         while (until.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(100);
-        Assert.DoesNotContain(t.Events, e => Str(e, "service") == "python3" && Str(e, "event") is "unhealthy" or "check-failed" or "exited" or "stopping");
+        Assert.DoesNotContain(t.Events, e => Str(e, "service") == "python3" && Str(e,
+            "event") is "unhealthy" or "check-failed" or "exited" or "stopping");
         var s = Service(t, "python3");
         Assert.Equal("healthy", Str(s, "health"));
         Assert.Equal(0, s.GetProperty("restarts").GetInt32());
@@ -164,7 +173,8 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         Assert.Equal(1, Int(t.Next("python3", "started"), "restarts"));
     }
 
-    /// <summary>Tend's own NOTIFY_SOCKET (a systemd unit, podman --sdnotify=container): READY=1 once its services are, STATUS=, STOPPING=1.</summary>
+    /// <summary>Tend's own NOTIFY_SOCKET (a systemd unit, podman --sdnotify=container): READY=1 once its services are, STATUS=,
+    /// STOPPING=1.</summary>
     [Fact]
     public void Tend_says_READY_once_its_services_are_and_STOPPING_at_the_end()
     {
@@ -222,7 +232,8 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
     [Fact]
     public void A_flood_never_stalls_supervision()
     {
-        using var t = Start("--ready", "python3=notify", "--alive", "python3=watchdog:5s", Cmd("--ready --flood 10000 2 --garbage --watchdog"),
+        using var t = Start("--ready", "python3=notify", "--alive", "python3=watchdog:5s",
+            Cmd("--ready --flood 10000 2 --garbage --watchdog"),
             "--ready", "sh=notify", $"sh -c 'sleep 0.5; exec /usr/bin/python3 {Notifier} --status late --ready'");
         t.Next("python3", "ready");
         var sw = Stopwatch.StartNew();

@@ -39,5 +39,6 @@ public partial class Heartbeat
 [Service("ssh-host-keys", OneShot = true)]
 public partial class SshHostKeys
 {
-    public Command Command => new("/bin/sh", "-c", "if command -v ssh-keygen >/dev/null && [ -d /etc/ssh ] && [ -w /etc/ssh ]; then exec ssh-keygen -A; fi");
+    public Command Command => new("/bin/sh", "-c",
+        "if command -v ssh-keygen >/dev/null && [ -d /etc/ssh ] && [ -w /etc/ssh ]; then exec ssh-keygen -A; fi");
 }
