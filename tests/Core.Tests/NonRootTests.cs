@@ -148,7 +148,8 @@ public sealed class NonRootTests
     public void Another_uid_beside_a_root_Tend_starts_nothing_and_exits_2(string words)
     {
         // Tend as root with its socket in /run/tend (0600): uid 1234 can neither reach it nor read /proc/1/exe.
-        using var run = TendRun.Start(["sleep 1000"], setup: $"{StockImage}\nunset TEND_CONTROL_SOCKET");
+        using var run = TendRun.Start(["sleep 1000"], setup: $"{StockImage}\nunset TEND_CONTROL_SOCKET",
+            binary: TendRun.ReachableBinary);
         Served(run, "/run/tend/control.sock");
         var (code, output, err) = Exec(run, 1234, words);
         Assert.Equal(2, code);
