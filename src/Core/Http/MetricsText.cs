@@ -43,7 +43,8 @@ internal static class MetricsText
     /// <param name="openMetrics">OpenMetrics instead of the Prometheus text format.</param>
     /// <param name="kept">
     /// Each service's log buffer (<see cref="ServiceLogs.Stats"/>, read for this scrape), null for a service whose output
-    /// Tend does not read (<c>--log-buffer 0</c>: it writes to Tend's stdout and stderr itself); null to leave those families out.
+    /// Tend does not read (<see cref="ServiceLogs.Keeps"/>: <c>--log-buffer 0</c> without a log-line readiness check, so it
+    /// writes to Tend's stdout and stderr itself); null to leave those families out.
     /// </param>
     public static string Write(SupervisorView view, double wallNowSeconds, IReadOnlyList<ServiceUsage>? usage, LogCounters logs,
         bool openMetrics, IReadOnlyList<LogStats?>? kept = null)
