@@ -186,7 +186,7 @@ public static class TendHost
     {
         try
         {
-            var endpoint = Http.HttpEndpoint.Open(address, () => supervisor.Latest);
+            var endpoint = Http.HttpEndpoint.Open(address, () => supervisor.Latest, supervisor.Logs);
             log.Info($"serving /healthz and /metrics on http://{endpoint.Address}");
         }
         catch (IOException e)

@@ -44,6 +44,7 @@ internal sealed class HttpEndpoint : IDisposable
     private readonly int _listener;
     private readonly int _wake;
     private readonly Func<SupervisorView?> _view;
+    private readonly ServiceLogs? _logs;
     private readonly List<Connection> _connections = [];
 
     /// <summary>
@@ -55,10 +56,11 @@ internal sealed class HttpEndpoint : IDisposable
     private long _acceptPausedUntil;
     private long _evicted, _timedOut, _answered;
 
-    private HttpEndpoint(int listener, HttpAddress address, Func<SupervisorView?> view)
+    private HttpEndpoint(int listener, HttpAddress address, Func<SupervisorView?> view, ServiceLogs? logs)
     {
         _listener = listener;
         _view = view;
+        _logs = logs;
         Port = Sockets.LocalPort(listener);
         Address = address.Format(Port);
         _wake = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
@@ -67,10 +69,11 @@ internal sealed class HttpEndpoint : IDisposable
     }
 
     /// <summary>Listens on <paramref name="address"/> and serves from <paramref name="view"/> (the supervisor's
-    /// <see cref="Supervisor.Latest"/>).</summary>
+    /// <see cref="Supervisor.Latest"/>) and <paramref name="logs"/> (its <see cref="Supervisor.Logs"/>: each service's log
+    /// counters, read at the scrape).</summary>
     /// <exception cref="IOException">It cannot listen there (the address is in use, not this machine's, or needs root).</exception>
-    public static HttpEndpoint Open(HttpAddress address, Func<SupervisorView?> view) =>
-        new(Sockets.ListenTcp(address.Address, address.Port, Backlog), address, view);
+    public static HttpEndpoint Open(HttpAddress address, Func<SupervisorView?> view, ServiceLogs? logs = null) =>
+        new(Sockets.ListenTcp(address.Address, address.Port, Backlog), address, view, logs);
 
     /// <summary>The port bound (the one asked for, or the kernel's choice for 0).</summary>
     public int Port { get; }
@@ -175,7 +178,7 @@ internal sealed class HttpEndpoint : IDisposable
         var view = _view() is { } v ? v with { Now = now } : (SupervisorView?)null;
         try
         {
-            return HttpAnswers.For(head, view, Metrics);
+            return HttpAnswers.For(head, view, (v, openMetrics) => Metrics(v, openMetrics, _logs));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -184,13 +187,16 @@ internal sealed class HttpEndpoint : IDisposable
         }
     }
 
-    private static string Metrics(SupervisorView view, bool openMetrics)
+    private static string Metrics(SupervisorView view, bool openMetrics, ServiceLogs? logs)
     {
         var (outBytes, outDropped) = OutputRelay.Counters(1);
         var (errBytes, errDropped) = OutputRelay.Counters(2);
         var wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        // Only the services whose output Tend reads have counters: the others write to Tend's descriptors themselves.
+        LogStats?[]? kept = logs is null ? null
+            : [.. Enumerable.Range(0, view.Table.Count).Select(i => i < logs.Count && logs.Keeps(i) ? logs.Stats(i) : (LogStats?)null)];
         return MetricsText.Write(view, wall, ServiceUsage.Measure(view.Runtimes), new MetricsText.LogCounters(outBytes, errBytes,
-            outDropped, errDropped), openMetrics);
+            outDropped, errDropped), openMetrics, kept);
     }
 
     /// <summary>Past its deadline: a request still coming gets a 408 if the socket takes it now; then the connection closes.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Tend.Logging;
 using Tend.Supervision;
 
 namespace Tend.Http;
@@ -22,21 +23,31 @@ internal static class MetricsText
     private static readonly string[] States = ["waiting", "starting", "running", "cleaning", "backoff", "stopping", "stopped", "failed",
         "completed", "scheduled"];
 
-    /// <summary>Log counters of Tend's output: per stream (stdout, stderr), bytes written and Tend's own lines dropped.</summary>
+    /// <summary>
+    /// Counters of Tend's output (<see cref="OutputRelay.Counters"/>), per stream (stdout, stderr): bytes written, and lines of
+    /// Tend's own (events, info, errors) dropped because the sink did not take them in time. The services' lines are never
+    /// dropped there: their pipes wait for the sink (back-pressure).
+    /// </summary>
     public readonly record struct LogCounters(long StdoutBytes, long StderrBytes, long StdoutDropped, long StderrDropped);
 
     /// <summary>
     /// Writes the metrics of <paramref name="view"/>: per service its state, up, restarts, last exit, start time,
-    /// readiness and liveness with the last check's latency, and (given <paramref name="usage"/>) its processes' memory
-    /// and CPU; Tend's health (the rule of <c>tend health</c>) and its output's counters.
+    /// readiness and liveness with the last check's latency, (given <paramref name="usage"/>) its processes' memory
+    /// and CPU, and (given <paramref name="kept"/>) what Tend read of its output and what its log buffer holds; Tend's
+    /// health (the rule of <c>tend health</c>) and its output's counters.
     /// </summary>
     /// <param name="view">The supervisor's latest state, its <c>Now</c> the moment of the scrape (ms on the monotonic clock).</param>
     /// <param name="wallNowSeconds">The wall clock at that moment, in seconds since the Unix epoch (for start times).</param>
     /// <param name="usage">Each service's processes, read from /proc for this scrape, or null to leave those families out.</param>
     /// <param name="logs">The output's counters.</param>
     /// <param name="openMetrics">OpenMetrics instead of the Prometheus text format.</param>
+    /// <param name="kept">
+    /// Each service's log buffer (<see cref="ServiceLogs.Stats"/>, read for this scrape), null for a service whose output
+    /// Tend does not read (<see cref="ServiceLogs.Keeps"/>: <c>--log-buffer 0</c> without a log-line readiness check, so it
+    /// writes to Tend's stdout and stderr itself); null to leave those families out.
+    /// </param>
     public static string Write(SupervisorView view, double wallNowSeconds, IReadOnlyList<ServiceUsage>? usage, LogCounters logs,
-        bool openMetrics)
+        bool openMetrics, IReadOnlyList<LogStats?>? kept = null)
     {
         var w = new Writer(openMetrics);
         var (table, _, runtimes, now) = view;
@@ -85,14 +96,43 @@ internal static class MetricsText
                 "CPU time of the service's processes (and the children they reaped) in seconds, read from /proc at this scrape", (_,
                 _) => null, usage.Select(u => (double?)Math.Round(u.CpuSeconds, 2)));
         }
+        if (kept is not null) ServiceLogFamilies(w, view, kept);
         w.Family("tend_log_written_bytes_total", "counter",
-            "bytes Tend wrote to its stdout and stderr: its own lines and, with --log-prefix, the services' relayed lines");
+            "bytes Tend wrote to its stdout and stderr: its own lines and the output of the services it relays (all but those with " +
+                "--log-buffer 0 and no --log-prefix, which write there themselves)");
         w.Sample("tend_log_written_bytes_total", [("stream", "stdout")], logs.StdoutBytes);
         w.Sample("tend_log_written_bytes_total", [("stream", "stderr")], logs.StderrBytes);
-        w.Family("tend_log_dropped_lines_total", "counter", "lines of Tend's own dropped because the log sink did not read them in time");
-        w.Sample("tend_log_dropped_lines_total", [("stream", "stdout")], logs.StdoutDropped);
-        w.Sample("tend_log_dropped_lines_total", [("stream", "stderr")], logs.StderrDropped);
+        w.Family("tend_log_own_dropped_lines_total", "counter",
+            "lines of Tend's own (events, info, errors) dropped because its stdout or stderr did not take them in time " +
+                "(the services' lines are never dropped: their pipes wait)");
+        w.Sample("tend_log_own_dropped_lines_total", [("stream", "stdout")], logs.StdoutDropped);
+        w.Sample("tend_log_own_dropped_lines_total", [("stream", "stderr")], logs.StderrDropped);
         return w.End();
+    }
+
+    /// <summary>
+    /// Per service whose output Tend reads: lines and bytes read, lines its log buffer dropped, the buffer's size and
+    /// memory reserved (<see cref="LogRing"/>).
+    /// </summary>
+    private static void ServiceLogFamilies(Writer w, SupervisorView view, IReadOnlyList<LogStats?> kept)
+    {
+        PerService(w, view, "tend_service_log_lines_total", "counter",
+            "lines the service wrote to stdout and stderr, read by Tend (every run; a line over 16 KiB counts as its pieces)", (_,
+            _) => null, kept.Select(k => (double?)k?.Added));
+        PerService(w, view, "tend_service_log_bytes_total", "counter",
+            "bytes of the lines the service wrote to stdout and stderr, read by Tend (newlines not counted)", (_, _) => null,
+            kept.Select(k => (double?)k?.Bytes));
+        PerService(w, view, "tend_service_log_buffer_dropped_lines_total", "counter",
+            "the service's oldest lines dropped from its log buffer to make room, so 'tend logs' no longer shows them (they still " +
+                "reached Tend's stdout or stderr); every line when the buffer is 0", (_, _) => null, kept.Select(k => (double?)k?.Dropped));
+        PerService(w, view, "tend_service_log_buffer_lines", "gauge", "lines the service's log buffer holds now", (_, _) => null,
+            kept.Select(k => (double?)k?.Lines));
+        PerService(w, view, "tend_service_log_buffer_capacity_bytes", "gauge",
+            "the size of the service's log buffer in bytes (--log-buffer), headers of 24 bytes a line included", (_, _) => null,
+            kept.Select(k => (double?)k?.Capacity));
+        PerService(w, view, "tend_service_log_buffer_allocated_bytes", "gauge",
+            "bytes reserved for the service's log buffer: 0 until its first line, then its capacity (a page costs memory once " +
+                "written)", (_, _) => null, kept.Select(k => (double?)k?.Allocated));
     }
 
     private static void CheckFamilies(Writer w, SupervisorView view, string check, Func<ServiceRuntime, CheckOutcome?> last)

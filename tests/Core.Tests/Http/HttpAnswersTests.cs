@@ -1,5 +1,6 @@
 using System.Text;
 using Tend.Http;
+using Tend.Logging;
 using Tend.Supervision;
 
 namespace Tend.Tests.Http;
@@ -90,6 +91,31 @@ public class HttpAnswersTests
         Assert.Contains("tend_service_start_time_seconds{service=\"db\"} 1699999995", lines);
         Assert.Contains("# TYPE tend_service_restarts_total counter", lines);
         Assert.DoesNotContain("# EOF", lines);
+    }
+
+    [Fact]
+    public void Log_counters_are_per_service_and_only_for_a_service_whose_output_Tend_reads()
+    {
+        var view = View(Running(true), Running(true));
+        // db: 700 lines of 100 bytes read into a 64 KiB ring that holds 524 of them; web: --log-buffer 0, not read.
+        LogStats?[] kept = [new LogStats(65536, 65536, 524, 700, 176, 70_000), null];
+        var text = MetricsText.Write(view, 1_700_000_000, null, new MetricsText.LogCounters(10, 20, 0, 3), false, kept);
+        var lines = text.Split('\n');
+        Assert.Contains("tend_service_log_lines_total{service=\"db\"} 700", lines);
+        Assert.Contains("tend_service_log_bytes_total{service=\"db\"} 70000", lines);
+        Assert.Contains("tend_service_log_buffer_dropped_lines_total{service=\"db\"} 176", lines);
+        Assert.Contains("tend_service_log_buffer_lines{service=\"db\"} 524", lines);
+        Assert.Contains("tend_service_log_buffer_capacity_bytes{service=\"db\"} 65536", lines);
+        Assert.Contains("tend_service_log_buffer_allocated_bytes{service=\"db\"} 65536", lines);
+        Assert.Contains("# TYPE tend_service_log_buffer_dropped_lines_total counter", lines);
+        Assert.Contains("# TYPE tend_service_log_buffer_allocated_bytes gauge", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("tend_service_log_", StringComparison.Ordinal) && l.Contains("\"web\"",
+            StringComparison.Ordinal));
+        // Tend's own output, per stream: what its stdout and stderr took, and its own lines dropped.
+        Assert.Contains("tend_log_written_bytes_total{stream=\"stderr\"} 20", lines);
+        Assert.Contains("tend_log_own_dropped_lines_total{stream=\"stderr\"} 3", lines);
+        // Without the buffers' stats (no relay at all), no family of theirs.
+        Assert.DoesNotContain("tend_service_log_", MetricsText.Write(view, 1_700_000_000, null, default, false), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -115,6 +115,39 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
         output.WriteLine(body);
     }
 
+    [Fact]
+    public void Log_bytes_and_lines_dropped_from_the_buffer_are_counted_per_service()
+    {
+        // sh prints 100 lines of 8 bytes into a 1 KiB ring: 32 of them fit (a 24-byte header each), 68 are dropped from it
+        // (and still reach stdout). sleep's output is not kept (sleep=0): no log series for it.
+        using var run = TendRun.Start("--http", "127.0.0.1:0", "--log-buffer", "sh=1KiB", "--log-buffer", "sleep=0",
+            "sh -c 'i=0; while [ $i -lt 100 ]; do printf \"line-%03d\\n\" $i; i=$((i+1)); done; exec sleep 1000'", "sleep 1000");
+        var port = RawHttp.Port(run);
+        run.NextAll(("sh", "started"), ("sleep", "started"));
+        WaitFor(() => RawHttp.Get(port, "/metrics").Body.Contains("tend_service_log_lines_total{service=\"sh\"} 100\n",
+            StringComparison.Ordinal), "/metrics never counted sh's 100 lines");
+        var (status, _, body) = RawHttp.Get(port, "/metrics");
+        Assert.Equal(200, status);
+        var lines = body.Split('\n');
+        Assert.Contains("tend_service_log_bytes_total{service=\"sh\"} 800", lines);
+        Assert.Contains("tend_service_log_buffer_dropped_lines_total{service=\"sh\"} 68", lines);
+        Assert.Contains("tend_service_log_buffer_lines{service=\"sh\"} 32", lines);
+        Assert.Contains("tend_service_log_buffer_capacity_bytes{service=\"sh\"} 1024", lines);
+        Assert.Contains("tend_service_log_buffer_allocated_bytes{service=\"sh\"} 1024", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("tend_service_log_", StringComparison.Ordinal) && l.Contains("\"sleep\"",
+            StringComparison.Ordinal));
+        // Dropped from the buffer only: every line reached Tend's stdout, and 'tend logs' shows the last 32.
+        run.WaitForStdout("line-099\n");
+        Assert.Contains("line-000\n", run.Stdout);
+        var (code, logs, _) = run.Ctl("logs", "sh");
+        Assert.Equal(0, code);
+        Assert.Contains("line-099", logs);
+        Assert.DoesNotContain("line-067", logs);
+        Assert.Contains("line-068", logs);
+        Promtool(body);
+        output.WriteLine(string.Join('\n', lines.Where(l => l.Contains("_log_", StringComparison.Ordinal))));
+    }
+
     private static void Promtool(string metrics)
     {
         var psi = new ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true,
@@ -181,6 +214,10 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
             // Prometheus saw the target up, too.
             var up = RawHttp.Get(webPort, $"/api/v1/query?query={Uri.EscapeDataString("up{job=\"tend\"}")}").Body;
             Assert.Contains("\"1\"]", up);
+            // And a per-service log series, from the same scrape: sleep's buffer, 64 KiB by default.
+            var capacity = RawHttp.Get(webPort, "/api/v1/query?query=" +
+                Uri.EscapeDataString("tend_service_log_buffer_capacity_bytes{service=\"sleep\",job=\"tend\"}")).Body;
+            Assert.Contains("\"65536\"]", capacity);
             output.WriteLine($"PromQL tend_service_restarts_total{{service=\"sleep\"}} = {value}");
         }
         finally
