@@ -81,7 +81,7 @@ public class BinderTests
             """).GetType("TendApp")!;
         Func<string, string?> none = _ => null;
         var db = ((BoundServices)app.GetMethod("Bind")!.Invoke(null, [Array.Empty<string>(), none])!).Services.Single();
-        Assert.Equal(ReadinessKind.Notify, db.Ready?.Kind);
+        Assert.Equal(CheckKind.Notify, db.Ready?.Check.Kind);
         Assert.Equal("watchdog:30s", db.Alive?.ToString());
         Assert.Equal(TimeSpan.FromSeconds(30), db.Alive!.Interval);
     }

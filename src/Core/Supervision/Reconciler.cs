@@ -80,7 +80,7 @@ internal static class Reconciler
                     }
                     break;
                 case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec,
-                    r) && check.Kind != ReadinessKind.Notify:
+                    r) && check.Check.Kind != CheckKind.Notify:
                     // (Notify readiness is not polled: READY=1 comes as a message, Notify.NotifyDesk.)
                     if (now >= r.NextCheckAt)
                     {
