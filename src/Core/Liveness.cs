@@ -33,7 +33,8 @@ public sealed record Liveness
 
     /// <summary>Alive while <paramref name="check"/> passes (such as a readiness's own: <c>Liveness.Of(Ready.Check)</c>).</summary>
     /// <exception cref="ArgumentNullException">The check is null.</exception>
-    /// <exception cref="ArgumentException">The check is a log line or <c>notify</c>, which say once that a service is ready.</exception>
+    /// <exception cref="ArgumentException">The check is a log line or <c>notify</c>, which say once that a service is ready, or a
+    /// watchdog, whose deadline only <see cref="Watchdog"/> gives.</exception>
     public static Liveness Of(Check check)
     {
         ArgumentNullException.ThrowIfNull(check);
