@@ -7,8 +7,9 @@ namespace Tend;
 /// has no readiness check); after <see cref="Failures"/> failures in a row it is unhealthy and restarted — its stop
 /// signal to all its processes, SIGKILL after its stop timeout, start again — counted like a crash for backoff, and a
 /// service whose runs never pass a check fails after its start limit of such restarts in a row. A success resets the
-/// count. The same kinds of check as <see cref="Readiness"/> (after Kubernetes' livenessProbe and Docker's HEALTHCHECK,
-/// whose defaults these follow where they agree: 10 s apart, 3 failures).
+/// count. The same kinds of <see cref="Tend.Check"/> as <see cref="Readiness"/> but a log line and <c>notify</c>, and a
+/// watchdog (after Kubernetes' livenessProbe and Docker's HEALTHCHECK, whose defaults these follow where they agree:
+/// 10 s apart, 3 failures).
 /// </summary>
 /// <example><code>
 /// public Liveness Alive => Liveness.Http(Port, "/healthz");
@@ -16,59 +17,66 @@ namespace Tend;
 /// </code></example>
 public sealed record Liveness
 {
-    private Liveness(Readiness check) => Check = check;
+    private Liveness(Check check) => Check = check;
 
-    /// <summary>What is checked (its own interval and timeout are not used: see <see cref="Interval"/> and
-    /// <see cref="Timeout"/>).</summary>
-    public Readiness Check { get; }
+    /// <summary>What is checked.</summary>
+    public Check Check { get; }
 
-    /// <summary>Time between checks (default 10s).</summary>
+    /// <summary>Time between checks (default 10 s); for <see cref="Watchdog"/>, the deadline.</summary>
     public TimeSpan Interval { get; init; } = ServiceDefaults.AliveIntervalValue;
 
-    /// <summary>How long one check may take before it counts as failed (default 1s; a command is then killed).</summary>
+    /// <summary>How long one check may take before it counts as failed (default 1 s; a command is then killed).</summary>
     public TimeSpan Timeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Failures in a row after which the service is unhealthy and restarted (default 3).</summary>
     public int Failures { get; init; } = ServiceDefaults.AliveFailures;
 
-    /// <summary>Alive while <paramref name="check"/> passes.</summary>
-    public static Liveness Of(Readiness check)
+    /// <summary>Alive while <paramref name="check"/> passes (such as a readiness's own: <c>Liveness.Of(Ready.Check)</c>).</summary>
+    /// <exception cref="ArgumentNullException">The check is null.</exception>
+    /// <exception cref="ArgumentException">The check is a log line or <c>notify</c>, which say once that a service is ready, or a
+    /// watchdog, whose deadline only <see cref="Watchdog"/> gives.</exception>
+    public static Liveness Of(Check check)
     {
         ArgumentNullException.ThrowIfNull(check);
-        if (check.Kind ==
-            ReadinessKind.LogLine)
-            throw new ArgumentException("a log line says once that a service is ready, not that it is still alive: give a tcp, http, " +
-                "file or command check", nameof(check));
-        return new Liveness(check);
+        return check.Kind switch
+        {
+            CheckKind.LogLine => throw new ArgumentException("a log line says once that a service is ready, not that it is still alive: " +
+                "give a tcp, http, file or command check", nameof(check)),
+            CheckKind.Notify => throw new ArgumentException("'notify' is a readiness check: for liveness by sd_notify use " +
+                "Liveness.Watchdog", nameof(check)),
+            CheckKind.Watchdog => throw new ArgumentException("a watchdog's deadline is its liveness's: use Liveness.Watchdog",
+                nameof(check)),
+            _ => new Liveness(check),
+        };
     }
 
     /// <summary>Alive while 127.0.0.1:<paramref name="port"/> accepts a connection. (A stopped process's socket still accepts until its
     /// backlog fills: prefer <see cref="Http(int, string)"/> to catch a hang.)</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
-    public static Liveness Tcp(int port) => new(Readiness.Tcp(port));
+    public static Liveness Tcp(int port) => new(Check.Tcp(IPAddress.Loopback, port));
 
     /// <summary>Alive while <paramref name="address"/>:<paramref name="port"/> accepts a connection.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
-    public static Liveness Tcp(IPAddress address, int port) => new(Readiness.Tcp(address, port));
+    public static Liveness Tcp(IPAddress address, int port) => new(Check.Tcp(address, port));
 
     /// <summary>Alive while <c>GET <paramref name="path"/></c> on 127.0.0.1:<paramref name="port"/> answers 2xx or 3xx within the
     /// timeout.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
-    public static Liveness Http(int port, string path = "/") => new(Readiness.Http(port, path));
+    public static Liveness Http(int port, string path = "/") => new(Check.Http(IPAddress.Loopback, port, path));
 
     /// <summary>Alive while <c>GET <paramref name="path"/></c> on <paramref name="address"/>:<paramref name="port"/> answers 2xx or 3xx
     /// within the timeout.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The port is not within 1–65535.</exception>
     /// <exception cref="ArgumentException">The path does not start with '/' or holds a space or control character.</exception>
-    public static Liveness Http(IPAddress address, int port, string path = "/") => new(Readiness.Http(address, port, path));
+    public static Liveness Http(IPAddress address, int port, string path = "/") => new(Check.Http(address, port, path));
 
     /// <summary>Alive while <paramref name="path"/> exists.</summary>
     /// <exception cref="ArgumentException">The path is empty.</exception>
-    public static Liveness File(string path) => new(Readiness.File(path));
+    public static Liveness File(string path) => new(Check.File(path));
 
     /// <summary>Alive while <paramref name="command"/> exits with code 0 within the timeout.</summary>
-    public static Liveness Run(Command command) => new(Readiness.Run(command));
+    public static Liveness Run(Command command) => new(Check.Run(command));
 
     /// <summary>
     /// Alive while the service sends <c>WATCHDOG=1</c> to <c>$NOTIFY_SOCKET</c> at least once every
@@ -83,7 +91,7 @@ public sealed record Liveness
     {
         if (deadline < TimeSpan.FromMilliseconds(1)) throw new ArgumentOutOfRangeException(nameof(deadline), deadline,
             "a watchdog deadline is at least 1ms");
-        return new(Readiness.WatchdogCheck(deadline)) { Interval = deadline, Failures = 1 };
+        return new(Check.Watchdog) { Interval = deadline, Failures = 1 };
     }
 
     /// <summary>What <see cref="Parse"/> accepts.</summary>
@@ -93,8 +101,8 @@ public sealed record Liveness
     /// <summary>The longest watchdog deadline Tend takes: 596h, the whole hours below 2^31 ms (ms in 32 bits).</summary>
     internal static readonly TimeSpan MaxWatchdog = TimeSpan.FromHours(596);
 
-    /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c>, and
-    /// <c>watchdog:30s</c> (<see cref="Watchdog"/>).</summary>
+    /// <summary>Parses a check as <c>--alive</c> takes it: the forms of <see cref="Readiness.Parse"/> but <c>notify</c> and
+    /// <c>log:</c>, and <c>watchdog:30s</c> (<see cref="Watchdog"/>); with the default interval, timeout and failures.</summary>
     /// <exception cref="FormatException">The text is no check; the message says what was expected.</exception>
     public static Liveness Parse(string text)
     {
@@ -109,15 +117,15 @@ public sealed record Liveness
         if (text == "notify")
             throw new FormatException("'notify' is a readiness check: for liveness by sd_notify give watchdog:DURATION, such as " +
                 "watchdog:30s");
-        Readiness check;
-        try { check = Readiness.Parse(text); }
+        Check check;
+        try { check = Check.Parse(text); }
         catch (FormatException) when (!text.Contains(':')) { throw new FormatException($"'{text}' is not a check: expected {Expected}"); }
-        return check.Kind == ReadinessKind.LogLine
+        return check.Kind == CheckKind.LogLine
             ? throw new FormatException($"'{text}' is a log-line check, which says once that a service is ready, not that it is " +
                 "still alive: give tcp:, http:, file:, cmd: or watchdog:")
             : new(check);
     }
 
-    /// <inheritdoc/>
-    public override string ToString() => Check.ToString();
+    /// <summary>The check as <c>--alive</c> takes it (<see cref="Parse"/>): a watchdog with its deadline.</summary>
+    public override string ToString() => Check.Kind == CheckKind.Watchdog ? $"watchdog:{Duration.Format(Interval)}" : Check.ToString();
 }

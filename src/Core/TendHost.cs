@@ -219,8 +219,8 @@ public static class TendHost
     /// <summary>Applies <c>--ready NAME=CHECK</c> and <c>--alive NAME=CHECK</c> to the services named (declared or command-line
     /// ones).</summary>
     /// <exception cref="UsageException">A name that is no service.</exception>
-    internal static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Check)> ready,
-        IReadOnlyList<(string Service, Liveness Check)> alive)
+    internal static List<ServiceSpec> WithChecks(List<ServiceSpec> services, IReadOnlyList<(string Service, Readiness Readiness)> ready,
+        IReadOnlyList<(string Service, Liveness Liveness)> alive)
     {
         int Find(string option, string name)
         {

@@ -206,7 +206,7 @@ internal static class Parser
 
     /// <summary>
     /// Every <c>Readiness.LogLine("…")</c> in the class with a constant pattern: the pattern must be a regular expression
-    /// the runtime's non-backtracking engine accepts (Readiness.PatternProblem at run time), else TEND027 on the pattern.
+    /// the runtime's non-backtracking engine accepts (Check.PatternProblem at run time), else TEND027 on the pattern.
     /// </summary>
     private static void LogLinePatterns(INamedTypeSymbol type, Compilation compilation, List<DiagnosticInfo> diags, CancellationToken ct)
     {

@@ -45,24 +45,47 @@ public class BinderTests
         Assert.Null(Bind([]).Services.Single(s => s.Name == "worker").Ready);
     }
 
-    [Fact]
-    public void A_liveness_check_follows_the_bound_options()
+    /// <summary>Service "api" with an <c>[Option] int Port</c> (8080) and <paramref name="members"/>, bound with
+    /// <c>--api-port 9000</c>.</summary>
+    private static ServiceSpec ApiOnPort9000(string members)
     {
-        var app = GeneratorHarness.Load("""
+        var app = GeneratorHarness.Load($$"""
             using Tend;
             namespace App;
             [Service("api")]
             public partial class Api
             {
                 [Option] public int Port { get; init; } = 8080;
-                public Command Command => new("/bin/api", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                public Liveness Alive => Liveness.Http(Port, "/healthz") with { Interval = System.TimeSpan.FromSeconds(5), Failures = 2 };
+                {{members}}
             }
             """).GetType("TendApp")!;
         Func<string, string?> none = _ => null;
-        var api = ((BoundServices)app.GetMethod("Bind")!.Invoke(null, [new[] { "--api-port", "9000" }, none])!).Services.Single();
+        return ((BoundServices)app.GetMethod("Bind")!.Invoke(null, [new[] { "--api-port", "9000" }, none])!).Services.Single();
+    }
+
+    [Fact]
+    public void A_liveness_check_follows_the_bound_options()
+    {
+        var api = ApiOnPort9000("""
+            public Command Command => new("/bin/api", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            public Liveness Alive => Liveness.Http(Port, "/healthz") with { Interval = System.TimeSpan.FromSeconds(5), Failures = 2 };
+            """);
         Assert.Equal("http://127.0.0.1:9000/healthz", api.Alive?.ToString());
         Assert.Equal((TimeSpan.FromSeconds(5), 2), (api.Alive!.Interval, api.Alive.Failures));
+    }
+
+    [Fact]
+    public void A_liveness_check_can_look_at_what_readiness_looks_at()
+    {
+        var api = ApiOnPort9000("""
+            public Command Command => new("/bin/api");
+            public Readiness Ready => Readiness.Http(Port, "/ready") with { Interval = System.TimeSpan.FromMilliseconds(20) };
+            public Liveness Alive => Liveness.Of(Ready.Check);
+            """);
+        Assert.Equal(api.Ready!.Check, api.Alive!.Check);
+        Assert.Equal("http://127.0.0.1:9000/ready", api.Alive.ToString());
+        // The target is shared, the timetables are each its own.
+        Assert.Equal((TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(10)), (api.Ready.Interval, api.Alive.Interval));
     }
 
     [Fact]
@@ -81,7 +104,7 @@ public class BinderTests
             """).GetType("TendApp")!;
         Func<string, string?> none = _ => null;
         var db = ((BoundServices)app.GetMethod("Bind")!.Invoke(null, [Array.Empty<string>(), none])!).Services.Single();
-        Assert.Equal(ReadinessKind.Notify, db.Ready?.Kind);
+        Assert.Equal(CheckKind.Notify, db.Ready?.Check.Kind);
         Assert.Equal("watchdog:30s", db.Alive?.ToString());
         Assert.Equal(TimeSpan.FromSeconds(30), db.Alive!.Interval);
     }

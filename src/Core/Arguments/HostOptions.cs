@@ -38,7 +38,7 @@ internal sealed record HostOptions
     public bool Critical { get; init; }
 
     /// <summary>Readiness checks from <c>--ready SERVICE=CHECK</c>, in order.</summary>
-    public IReadOnlyList<(string Service, Readiness Check)> Ready { get; init; } = [];
+    public IReadOnlyList<(string Service, Readiness Readiness)> Ready { get; init; } = [];
 
     /// <summary>Log ring sizes (bytes) from <c>--log-buffer NAME=SIZE</c>, in order.</summary>
     public IReadOnlyList<(string Service, int Bytes)> LogBuffers { get; init; } = [];
@@ -53,7 +53,7 @@ internal sealed record HostOptions
     public TimeSpan ReadyTimeout { get; init; } = ServiceDefaults.CheckTimeoutValue;
 
     /// <summary>Liveness checks from <c>--alive SERVICE=CHECK</c>, in order.</summary>
-    public IReadOnlyList<(string Service, Liveness Check)> Alive { get; init; } = [];
+    public IReadOnlyList<(string Service, Liveness Liveness)> Alive { get; init; } = [];
 
     /// <summary>Interval of the <c>--alive</c> checks.</summary>
     public TimeSpan AliveInterval { get; init; } = ServiceDefaults.AliveIntervalValue;
@@ -310,10 +310,10 @@ internal sealed record HostOptions
         {
             Supervisor = sup,
             CommandLines = lines,
-            Ready = [.. o.Ready.Select(r => (r.Service, r.Check with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
+            Ready = [.. o.Ready.Select(r => (r.Service, r.Readiness with { Interval = o.ReadyInterval, Timeout = o.ReadyTimeout }))],
             // A watchdog's deadline is its own interval: --alive-* do not apply to it.
-            Alive = [.. o.Alive.Select(r => (r.Service, r.Check.Check.Kind == ReadinessKind.Watchdog ? r.Check
-                : r.Check with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
+            Alive = [.. o.Alive.Select(r => (r.Service, r.Liveness.Check.Kind == CheckKind.Watchdog ? r.Liveness
+                : r.Liveness with { Interval = o.AliveInterval, Timeout = o.AliveTimeout, Failures = o.AliveFailures }))],
         };
     }
 
@@ -324,7 +324,7 @@ internal sealed record HostOptions
         var at = v.IndexOf('=');
         if (at <=
             0) throw new UsageException($"option '{option}' got '{v}': expected NAME=CHECK, such as web=tcp:8080 " +
-                $"(CHECK: {Readiness.Expected})");
+                $"(CHECK: {Check.Expected})");
         var service = v[..at];
         T check;
         try { check = parse(v[(at + 1)..]); }

@@ -20,7 +20,7 @@ internal static class ProgramCheck
         {
             if (Problem(s.Command, s.WorkingDirectory, spawner, isControlVerb) is { } problem)
                 throw new UsageException(s.Command.BaseName == s.Name ? problem : $"service '{s.Name}': {problem}");
-            if (s.Ready?.Command is { } check && Problem(check, s.WorkingDirectory, spawner, isControlVerb) is { } checkProblem)
+            if (s.Ready?.Check.Command is { } check && Problem(check, s.WorkingDirectory, spawner, isControlVerb) is { } checkProblem)
                 throw new UsageException($"the readiness check of service '{s.Name}': {checkProblem}");
             if (s.Alive?.Check.Command is { } alive && Problem(alive, s.WorkingDirectory, spawner, isControlVerb) is { } aliveProblem)
                 throw new UsageException($"the liveness check of service '{s.Name}': {aliveProblem}");

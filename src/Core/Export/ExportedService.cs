@@ -29,7 +29,7 @@ internal sealed record ExportedService(ServiceSpec Spec, IReadOnlyList<string> O
     /// The port its readiness check connects to (a TCP or an HTTP check), or null: the port it serves on, which its
     /// container declares, a Kubernetes Service forwards and a dependent in another container waits for.
     /// </summary>
-    public int? Port => Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http } r ? r.Port : null;
+    public int? Port => Spec.Ready?.Check is { Kind: CheckKind.Tcp or CheckKind.Http } r ? r.Port : null;
 
     /// <summary>
     /// The address a dependent in another container waits for before it starts (<c>tend wait-for</c>), given the name
@@ -41,10 +41,10 @@ internal sealed record ExportedService(ServiceSpec Spec, IReadOnlyList<string> O
     {
         if (host.Contains(':')) host = $"[{host}]"; // an IPv6 address
         var port = Port?.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Spec.Ready switch
+        return Spec.Ready?.Check switch
         {
-            { Kind: ReadinessKind.Tcp } => $"tcp:{host}:{port}",
-            { Kind: ReadinessKind.Http } r => $"http://{host}:{port}{r.HttpPath}",
+            { Kind: CheckKind.Tcp } => $"tcp:{host}:{port}",
+            { Kind: CheckKind.Http } r => $"http://{host}:{port}{r.HttpPath}",
             _ => null,
         };
     }

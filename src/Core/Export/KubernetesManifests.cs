@@ -247,7 +247,7 @@ internal static class KubernetesManifests
             var waits = new List<string>();
             foreach (var d in s.Spec.DependsOn.Select(plan.Get).Where(d => d.LongRunning))
             {
-                if (d.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http } r
+                if (d.Spec.Ready?.Check is { Kind: CheckKind.Tcp or CheckKind.Http } r
                     && d.WaitAddress(r.Address!.ToString()) is { } address) waits.Add(address);
                 else
                     c.Comment($"{s.Name} depends on {d.Name}, whose readiness cannot be checked from another container (no TCP or HTTP " +
@@ -279,7 +279,7 @@ internal static class KubernetesManifests
             if (role == Role.Sidecar || s.Spec.Alive is not null) probes.Add(("startupProbe", ReadinessProbe(s, StartupPeriodSeconds,
                 StartupAttempts, http)));
             probes.Add(("readinessProbe", ReadinessProbe(s, ReadinessPeriodSeconds, 3, http)));
-            if (s.Spec.Ready is { Kind: ReadinessKind.Tcp or ReadinessKind.Http, Address: var a } && System.Net.IPAddress.IsLoopback(a!))
+            if (s.Spec.Ready?.Check is { Kind: CheckKind.Tcp or CheckKind.Http, Address: var a } && System.Net.IPAddress.IsLoopback(a!))
                 probes[0].Probe.Comment($"its readiness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on " +
                     $"that too (0.0.0.0)");
             if (role == Role.Sidecar)
@@ -287,7 +287,7 @@ internal static class KubernetesManifests
             foreach (var (key, probe) in probes) c.Add(key, probe);
         }
         // A watchdog (WATCHDOG=1 on NOTIFY_SOCKET) is heard only inside the container: Tend there enforces it, the kubelet cannot.
-        if (s.LongRunning && s.Spec.Alive is { } alive && alive.Check.Kind != ReadinessKind.Watchdog) c.Add("livenessProbe",
+        if (s.LongRunning && s.Spec.Alive is { } alive && alive.Check.Kind != CheckKind.Watchdog) c.Add("livenessProbe",
             LivenessProbe(s, alive));
         if (Resources(plan, s) is { } resources) c.Add("resources", resources);
         ContainerSecurity(plan, c);
@@ -314,10 +314,10 @@ internal static class KubernetesManifests
     private static YamlMap ReadinessProbe(ExportedService s, int period, int failures, int? http)
     {
         var probe = new YamlMap();
-        switch (s.Spec.Ready)
+        switch (s.Spec.Ready?.Check)
         {
-            case { Kind: ReadinessKind.Tcp } r: probe.Add("tcpSocket", new YamlMap().Add("port", r.Port)); break;
-            case { Kind: ReadinessKind.Http } r: probe.Add("httpGet", new YamlMap().Add("path", r.HttpPath!).Add("port", r.Port)); break;
+            case { Kind: CheckKind.Tcp } r: probe.Add("tcpSocket", new YamlMap().Add("port", r.Port)); break;
+            case { Kind: CheckKind.Http } r: probe.Add("httpGet", new YamlMap().Add("path", r.HttpPath!).Add("port", r.Port)); break;
             case var _ when http is { } port: probe.Add("httpGet", new YamlMap().Add("path", $"/healthz/{s.Name}").Add("port",
                 port)); break;
             default: probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words(["tend", "health"]))); break;
@@ -336,9 +336,9 @@ internal static class KubernetesManifests
         var check = alive.Check;
         switch (check.Kind)
         {
-            case ReadinessKind.Tcp: probe.Add("tcpSocket", new YamlMap().Add("port", check.Port)); break;
-            case ReadinessKind.Http: probe.Add("httpGet", new YamlMap().Add("path", check.HttpPath!).Add("port", check.Port)); break;
-            case ReadinessKind.File: probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words(["test", "-e", check.Path!]))); break;
+            case CheckKind.Tcp: probe.Add("tcpSocket", new YamlMap().Add("port", check.Port)); break;
+            case CheckKind.Http: probe.Add("httpGet", new YamlMap().Add("path", check.HttpPath!).Add("port", check.Port)); break;
+            case CheckKind.File: probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words(["test", "-e", check.Path!]))); break;
             default:
                 var command = check.Command!;
                 string[] env = command.Environment.Count > 0 ? ["env", .. command.Environment.OrderBy(e => e.Key,
@@ -346,7 +346,7 @@ internal static class KubernetesManifests
                 probe.Add("exec", new YamlMap().Add("command", YamlSeq.Words([.. env, command.Executable, .. command.Arguments])));
                 break;
         }
-        if (check.Kind is ReadinessKind.Tcp or ReadinessKind.Http && check.Address is { } a && System.Net.IPAddress.IsLoopback(a))
+        if (check.Kind is CheckKind.Tcp or CheckKind.Http && check.Address is { } a && System.Net.IPAddress.IsLoopback(a))
             probe.Comment($"{s.Name}'s liveness check connects to {a}, the kubelet to the pod's address: {s.Name} must listen on that " +
                 $"too (0.0.0.0)");
         return probe.Add("periodSeconds", Seconds(alive.Interval)).Add("timeoutSeconds", Seconds(alive.Timeout)).Add("failureThreshold",

@@ -36,7 +36,7 @@ internal sealed class ServiceLogs
     public ServiceLogs(IReadOnlyList<int> capacities, IReadOnlyList<Readiness?> ready)
     {
         _rings = [.. capacities.Select(c => new LogRing(c))];
-        _ready = [.. ready.Select(r => r is { Kind: ReadinessKind.LogLine } c ? c.LineRegex() : null)];
+        _ready = [.. ready.Select(r => r is { Check.Kind: CheckKind.LogLine } c ? c.LineRegex() : null)];
         _matchedRun = new int[capacities.Count];
     }
 

@@ -84,8 +84,8 @@ internal sealed class NotifyDesk : IDisposable
 
     /// <summary>Whether <paramref name="spec"/> speaks sd_notify to Tend: its readiness is <c>notify</c> or its liveness a
     /// watchdog.</summary>
-    public static bool Uses(ServiceSpec spec) => spec.Ready?.Kind == ReadinessKind.Notify
-        || spec.Alive?.Check.Kind == ReadinessKind.Watchdog;
+    public static bool Uses(ServiceSpec spec) => spec.Ready?.Check.Kind == CheckKind.Notify
+        || spec.Alive?.Check.Kind == CheckKind.Watchdog;
 
     /// <summary>
     /// Opens the socket when a service of <paramref name="table"/> uses it (<see cref="Uses"/>), else returns null (no
@@ -139,7 +139,7 @@ internal sealed class NotifyDesk : IDisposable
     {
         if (!Uses(spec)) return command;
         command = command.WithEnvironment("NOTIFY_SOCKET", _addresses[_table.Services.IndexOf(spec)]!);
-        if (spec.Alive is { Check.Kind: ReadinessKind.Watchdog } alive)
+        if (spec.Alive is { Check.Kind: CheckKind.Watchdog } alive)
             command =
                 command.WithEnvironment("WATCHDOG_USEC", ((long)(alive.Interval.TotalMilliseconds *
                 1000)).ToString(CultureInfo.InvariantCulture));
@@ -358,7 +358,7 @@ internal sealed class NotifyDesk : IDisposable
                 _log.Service(spec.Name, EventNames.Notified, "reloaded (READY=1 after RELOADING=1): not a restart", pid,
                     restarts: r.Restarts);
             }
-            if (spec.Ready?.Kind == ReadinessKind.Notify && !r.Ready && r.Phase == ServicePhase.Running)
+            if (spec.Ready?.Check.Kind == CheckKind.Notify && !r.Ready && r.Phase == ServicePhase.Running)
                 _results.Add(new ProbeResult(i, r.Starts, ProbePurpose.Ready, true, null));
         }
         if (m.Stopping) _log.Service(spec.Name, EventNames.Notified, "stopping (STOPPING=1)", pid, restarts: r.Restarts);
@@ -377,7 +377,7 @@ internal sealed class NotifyDesk : IDisposable
             else _log.Service(spec.Name, EventNames.Notified,
                 $"asks for {more} more (EXTEND_TIMEOUT_USEC): Tend has no start timeout to extend", pid, restarts: r.Restarts);
         }
-        if (spec.Alive is { Check.Kind: ReadinessKind.Watchdog })
+        if (spec.Alive is { Check.Kind: CheckKind.Watchdog })
         {
             if (m.WatchdogUsec is 0)
             {

@@ -34,7 +34,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         public required int Service;
         public required int Starts;
         public required ProbePurpose Purpose;
-        public required Readiness Check;
+        public required Check Check;
         public required long Deadline;
         public required TimeSpan Timeout;
         public int Socket = -1;
@@ -67,7 +67,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
     /// <summary>Attempts in flight.</summary>
     public int Count => _attempts.Count;
 
-    /// <summary>The services' output, where a log-line check looks for its match (<see cref="ReadinessKind.LogLine"/>).</summary>
+    /// <summary>The services' output, where a log-line check looks for its match (<see cref="CheckKind.LogLine"/>).</summary>
     public ServiceLogs? Logs { get; init; }
 
     /// <summary>Starts one attempt of service <paramref name="i"/>'s <paramref name="purpose"/> check for its current run
@@ -76,7 +76,9 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
     {
         if (_attempts.ContainsKey((i, purpose))) return; // the previous attempt is still running
         var spec = table.Services[i];
-        var (check, timeout) = purpose == ProbePurpose.Ready ? (spec.Ready!, spec.Ready!.Timeout) : (spec.Alive!.Check, spec.Alive.Timeout);
+        var (check, timeout) = purpose == ProbePurpose.Ready
+            ? (spec.Ready!.Check, spec.Ready.Timeout)
+            : (spec.Alive!.Check, spec.Alive.Timeout);
         var attempt = new Attempt
         {
             Service = i, Starts = r.Starts, Purpose = purpose, Check = check, Timeout = timeout,
@@ -84,22 +86,22 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
         };
         switch (check.Kind)
         {
-            case ReadinessKind.Notify:
+            case CheckKind.Notify:
                 return; // READY=1 arrives as a message (Notify.NotifyDesk): nothing to poll
-            case ReadinessKind.Watchdog:
+            case CheckKind.Watchdog:
                 {
                     string? why = "no notify socket";
                     End(attempt, notify?.WatchdogAlive(i, r, spec.Alive!.Interval, now, out why) ?? false, why);
                     break;
                 }
-            case ReadinessKind.File:
+            case CheckKind.File:
                 End(attempt, Path.Exists(check.Path), $"{check.Path} does not exist");
                 break;
-            case ReadinessKind.LogLine:
+            case CheckKind.LogLine:
                 // The relay matched the lines as it read them: this only asks whether one of this run did.
                 End(attempt, Logs?.Matched(i, r.Starts) ?? false, $"no line of its output matched /{check.Pattern}/ yet");
                 break;
-            case ReadinessKind.Tcp or ReadinessKind.Http:
+            case CheckKind.Tcp or CheckKind.Http:
                 switch (Sockets.StartConnect(check.Address!, check.Port))
                 {
                     case null:
@@ -113,7 +115,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                         break;
                 }
                 break;
-            case ReadinessKind.Command:
+            case CheckKind.Command:
                 if (_devNull < 0 && (_devNull = Libc.OpenDevNull()) < 0)
                 {
                     // Without it the check would write to Tend's own output: it does not run.
@@ -172,7 +174,7 @@ internal sealed class Probes(ServiceTable table, Spawner spawner, EventLog log, 
                     if (now >= a.Deadline) End(a, false, $"no connection within {Duration.Format(a.Timeout)}");
                     else Later(a, now);
                     return;
-                case 0 when a.Check.Kind == ReadinessKind.Tcp:
+                case 0 when a.Check.Kind == CheckKind.Tcp:
                     End(a, true, null);
                     return;
                 case 0:

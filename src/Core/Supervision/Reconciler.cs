@@ -79,14 +79,14 @@ internal static class Reconciler
                         WakeAt(now + Ms(spec.StopTimeout));
                     }
                     break;
-                case ServicePhase.Running when spec.Ready is { } check && !r.Ready && !AwaitingDaemon(spec,
-                    r) && check.Kind != ReadinessKind.Notify:
+                case ServicePhase.Running when spec.Ready is { } ready && !r.Ready && !AwaitingDaemon(spec, r)
+                    && ready.Check.Kind != CheckKind.Notify:
                     // (Notify readiness is not polled: READY=1 comes as a message, Notify.NotifyDesk.)
                     if (now >= r.NextCheckAt)
                     {
                         actions.Add(new(ActionKind.ReadyCheck, i));
-                        next[i] = r with { NextCheckAt = now + Math.Max(1, Ms(check.Interval)) };
-                        WakeAt(now + Math.Max(1, Ms(check.Interval)));
+                        next[i] = r with { NextCheckAt = now + Math.Max(1, Ms(ready.Interval)) };
+                        WakeAt(now + Math.Max(1, Ms(ready.Interval)));
                     }
                     else WakeAt(r.NextCheckAt);
                     break;

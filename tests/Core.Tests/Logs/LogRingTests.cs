@@ -178,7 +178,7 @@ public class LogRingTests
     [InlineData("(?=x)", "matching without backtracking cannot do")]
     public void Patterns_Tend_cannot_match_are_refused_in_words(string pattern, string message)
     {
-        Assert.Contains(message, Readiness.PatternProblem(pattern));
+        Assert.Contains(message, Check.PatternProblem(pattern));
         Assert.Throws<ArgumentException>(() => Readiness.LogLine(pattern));
         Assert.Contains(message, Assert.Throws<FormatException>(() => Readiness.Parse("log:" + pattern)).Message);
         Assert.Throws<FormatException>(() => Liveness.Parse("log:ready"));

@@ -147,10 +147,10 @@ public sealed class NotifyMessageTests
     [Fact]
     public void Notify_and_watchdog_are_declared_and_parsed()
     {
-        Assert.Equal(ReadinessKind.Notify, Readiness.Notify.Kind);
+        Assert.Equal(CheckKind.Notify, Readiness.Notify.Check.Kind);
         Assert.Equal("notify", Readiness.Parse("notify").ToString());
         var w = Liveness.Parse("watchdog:30s");
-        Assert.Equal(ReadinessKind.Watchdog, w.Check.Kind);
+        Assert.Equal(CheckKind.Watchdog, w.Check.Kind);
         Assert.Equal(TimeSpan.FromSeconds(30), w.Interval);
         Assert.Equal(1, w.Failures);
         Assert.Equal("watchdog:30s", w.ToString());
@@ -176,10 +176,10 @@ public sealed class NotifyMessageTests
     {
         var o = HostOptions.Parse(["--alive", "web=watchdog:2s", "--alive-interval", "9s", "--alive-failures", "4", "--ready", "web=notify",
             "web"]);
-        var alive = Assert.Single(o.Alive).Check;
+        var alive = Assert.Single(o.Alive).Liveness;
         Assert.Equal(TimeSpan.FromSeconds(2), alive.Interval);
         Assert.Equal(1, alive.Failures);
-        Assert.Equal(ReadinessKind.Notify, Assert.Single(o.Ready).Check.Kind);
+        Assert.Equal(CheckKind.Notify, Assert.Single(o.Ready).Readiness.Check.Kind);
     }
 }
 

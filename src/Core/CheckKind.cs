@@ -1,7 +1,8 @@
 namespace Tend;
 
-/// <summary>The kinds of check, for readiness (<see cref="Readiness"/>) and liveness (<see cref="Liveness"/>).</summary>
-public enum ReadinessKind
+/// <summary>The kinds of <see cref="Check"/>: what Tend looks at to tell that a service is ready (<see cref="Readiness"/>)
+/// or still alive (<see cref="Liveness"/>).</summary>
+public enum CheckKind
 {
     /// <summary>A TCP port accepts a connection.</summary>
     Tcp,
