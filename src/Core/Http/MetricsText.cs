@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Tend.Logging;
+using Tend.Posix;
 using Tend.Supervision;
 
 namespace Tend.Http;
@@ -107,7 +108,41 @@ internal static class MetricsText
                 "(the services' lines are never dropped: their pipes wait)");
         w.Sample("tend_log_own_dropped_lines_total", [("stream", "stdout")], logs.StdoutDropped);
         w.Sample("tend_log_own_dropped_lines_total", [("stream", "stderr")], logs.StderrDropped);
+        OwnFamilies(w);
         return w.End();
+    }
+
+    /// <summary>
+    /// Tend's own process, read at the scrape: the process collector's names of the Prometheus client guidelines
+    /// (prometheus.io/docs/instrumenting/writing_clientlibs, "Process metrics": resident memory from /proc/self/statm,
+    /// CPU time user + system, open descriptors), and its garbage collector's counters (GC.GetTotalAllocatedBytes,
+    /// GC.CollectionCount, GC.GetGCMemoryInfo) — what PID 1 allocates per event is what its memory depends on.
+    /// </summary>
+    private static void OwnFamilies(Writer w)
+    {
+        if (ProcFs.TryReadUsage(Libc.getpid(), out var rss, out _))
+        {
+            w.Family("process_resident_memory_bytes", "gauge", "Tend's resident memory in bytes");
+            w.Sample("process_resident_memory_bytes", null, rss);
+        }
+        w.Family("process_cpu_seconds_total", "counter", "CPU time Tend spent, user and system, in seconds");
+        w.Sample("process_cpu_seconds_total", null, Math.Round(Environment.CpuUsage.TotalTime.TotalSeconds, 3));
+        var fds = ProcFs.CountOpenFds();
+        if (fds >= 0)
+        {
+            w.Family("process_open_fds", "gauge", "file descriptors Tend holds open");
+            w.Sample("process_open_fds", null, fds);
+        }
+        w.Family("tend_gc_allocated_bytes_total", "counter", "bytes Tend's code allocated on the managed heap since it started");
+        w.Sample("tend_gc_allocated_bytes_total", null, GC.GetTotalAllocatedBytes(precise: false));
+        w.Family("tend_gc_collections_total", "counter", "garbage collections of each generation (a collection of 2 counts for 1 and 0 too)");
+        for (var g = 0; g <= GC.MaxGeneration; g++)
+            w.Sample("tend_gc_collections_total", [("generation", g.ToString(CultureInfo.InvariantCulture))], GC.CollectionCount(g));
+        var info = GC.GetGCMemoryInfo();
+        w.Family("tend_gc_heap_bytes", "gauge", "the managed heap's size in bytes after the last collection");
+        w.Sample("tend_gc_heap_bytes", null, info.HeapSizeBytes);
+        w.Family("tend_gc_committed_bytes", "gauge", "memory the garbage collector has committed, in bytes");
+        w.Sample("tend_gc_committed_bytes", null, info.TotalCommittedBytes);
     }
 
     /// <summary>

@@ -105,7 +105,7 @@ internal static class ProcFs
         var close = text.LastIndexOf((byte)')');
         if (open < 0 || close < open) return false;
         if (!TryInt(text[..open].Trim((byte)' '), out var pid)) return false;
-        var comm = Encoding.UTF8.GetString(text.Slice(open + 1, close - open - 1));
+        var comm = CommNames.Get(text.Slice(open + 1, close - open - 1));
         // Fields from 3 (state) on, separated by single spaces; starttime is field 22.
         var rest = text[(close + 1)..].TrimStart((byte)' ');
         char state = '?';
@@ -190,6 +190,24 @@ internal static class ProcFs
         return true;
     }
 
+    /// <summary>How many file descriptors this process holds open (entries of /proc/self/fd), or -1 when /proc is not
+    /// readable.</summary>
+    public static int CountOpenFds()
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>Clock ticks as seconds (USER_HZ, sysconf(_SC_CLK_TCK)).</summary>
     public static double TicksToSeconds(ulong ticks) => (double)ticks / TicksPerSecond;
 
@@ -246,9 +264,13 @@ internal static class ProcFs
     /// The process table now: every process's stat, and for <paramref name="self"/>'s descendants (every process,
     /// when it is PID 1) its run mark. Processes that vanish while it reads are left out.
     /// </summary>
-    public static List<ProcStat> Snapshot(int self)
+    /// <param name="self">This process (left out of the table).</param>
+    /// <param name="into">A list to fill (cleared first) instead of a new one: the supervisor reads the table several times a
+    /// second while runs start up, and reuses one list for it.</param>
+    public static List<ProcStat> Snapshot(int self, List<ProcStat>? into = null)
     {
-        var all = new List<ProcStat>();
+        var all = into ?? new List<ProcStat>(64);
+        all.Clear();
         foreach (var pid in Pids())
             if (pid != self && TryReadStat(pid, out var st)) all.Add(st);
         var descendants = self == 1 ? null : DescendantsOf(self, all);
@@ -355,5 +377,31 @@ internal static class ProcFs
         var pids = found.Select(f => f.Pid).ToHashSet();
         found.RemoveAll(f => pids.Contains(f.Ppid));
         return found;
+    }
+}
+
+/// <summary>
+/// The names (comm) of processes as strings, made once per name per thread: the process table is read several times a second
+/// while runs start up, and its names repeat (sleep, nginx, postgres). At most <see cref="Limit"/> names are kept.
+/// </summary>
+internal static class CommNames
+{
+    private const int Limit = 512;
+
+    [ThreadStatic] private static Dictionary<string, string>? t_names;
+
+    /// <summary>The string of the name <paramref name="utf8"/> (the bytes between the parentheses of /proc/PID/stat).</summary>
+    public static string Get(ReadOnlySpan<byte> utf8)
+    {
+        Span<char> chars = stackalloc char[64];
+        if (utf8.Length > chars.Length) return Encoding.UTF8.GetString(utf8);
+        var n = Encoding.UTF8.GetChars(utf8, chars);
+        var names = t_names ??= new Dictionary<string, string>(StringComparer.Ordinal);
+        var lookup = names.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(chars[..n], out var name)) return name;
+        if (names.Count >= Limit) names.Clear();
+        name = new string(chars[..n]);
+        names[name] = name;
+        return name;
     }
 }

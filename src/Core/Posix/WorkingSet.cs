@@ -18,9 +18,14 @@ internal static unsafe partial class WorkingSet
     [LibraryImport(Libc.Lib, SetLastError = true)]
     private static partial int madvise(nint address, nuint length, int advice);
 
-    /// <summary>Drops the clean, read-only mappings of the executable; returns the bytes advised.</summary>
-    public static long TrimExecutable()
+    /// <summary>
+    /// The clean, read-only mappings of the executable (start, length in bytes), read from /proc/self/smaps; empty when
+    /// it cannot be read. Reading allocates: a caller that collects garbage reads them first, collects, then
+    /// <see cref="Drop"/>s them, so neither the garbage nor the collector's own code pages stay resident.
+    /// </summary>
+    public static List<(long Start, long Length)> ExecutableRanges()
     {
+        var ranges = new List<(long, long)>();
         string exe;
         string[] lines;
         try
@@ -28,11 +33,10 @@ internal static unsafe partial class WorkingSet
             exe = File.ResolveLinkTarget("/proc/self/exe", returnFinalTarget: true)?.FullName ?? "";
             lines = File.ReadAllLines("/proc/self/smaps");
         }
-        catch (IOException) { return 0; }
-        catch (UnauthorizedAccessException) { return 0; }
-        if (exe.Length == 0) return 0;
+        catch (IOException) { return ranges; }
+        catch (UnauthorizedAccessException) { return ranges; }
+        if (exe.Length == 0) return ranges;
 
-        long advised = 0;
         for (var i = 0; i < lines.Length; i++)
         {
             var header = lines[i];
@@ -49,10 +53,19 @@ internal static unsafe partial class WorkingSet
             var range = parts[0].Split('-');
             var start = long.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             var end = long.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            // Advice only: a mapping the kernel refuses to drop (EINVAL for a locked one, EAGAIN) stays resident,
-            // which costs memory, never correctness; it is not counted.
-            if (madvise((nint)start, (nuint)(end - start), MADV_DONTNEED) == 0) advised += end - start;
+            ranges.Add((start, end - start));
         }
+        return ranges;
+    }
+
+    /// <summary>Drops the page-table entries of <paramref name="ranges"/> (MADV_DONTNEED); returns the bytes advised.</summary>
+    public static long Drop(List<(long Start, long Length)> ranges)
+    {
+        long advised = 0;
+        // Advice only: a mapping the kernel refuses to drop (EINVAL for a locked one, EAGAIN) stays resident, which costs
+        // memory, never correctness; it is not counted.
+        foreach (var (start, length) in ranges)
+            if (madvise((nint)start, (nuint)length, MADV_DONTNEED) == 0) advised += length;
         return advised;
     }
 

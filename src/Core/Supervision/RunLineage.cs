@@ -13,6 +13,7 @@ internal sealed class RunLineage(int services, int self, LineageTrace? trace = n
 {
     private readonly bool[] _watching = new bool[services];
     private List<ProcStat>? _processes;
+    private readonly List<ProcStat> _buffer = new(64);
     private readonly Dictionary<int, string?> _exe = [];
 
     /// <summary>When (ms) the runs that start up are looked at next, or <see cref="long.MaxValue"/>.</summary>
@@ -35,7 +36,8 @@ internal sealed class RunLineage(int services, int self, LineageTrace? trace = n
         {
             if (_processes is null)
             {
-                _processes = ProcFs.Snapshot(self);
+                // One list, refilled each round: nothing keeps a round's table (the verdicts copy what they keep).
+                _processes = ProcFs.Snapshot(self, _buffer);
                 trace?.Table(_processes, this);
             }
             return _processes;
