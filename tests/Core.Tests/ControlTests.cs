@@ -33,6 +33,14 @@ public class ControlTests
         }
     }
 
+    /// <summary>
+    /// The connections to Tend's control socket that are open now, from /proc/PID/net/unix (proc(5)): a connection
+    /// Tend accepted (or has yet to accept) carries the socket's path, in state 03 (connected); the listener is in 01.
+    /// </summary>
+    private static int Connections(TendRun t) => File.ReadLines($"/proc/{t.Pid}/net/unix").Skip(1)
+        .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        .Count(f => f.Length >= 8 && f[5] == "03" && f[7] == t.SocketPath);
+
     [Fact]
     public void Status_shows_every_service_as_a_table_and_as_json()
     {
@@ -157,10 +165,12 @@ public class ControlTests
             Assert.Equal(1, early.Code);
             Assert.Contains("timed out: 'sleep' is starting", early.Err);
 
-            var waiting = Task.Run(() => t.Ctl("wait", "sleep", "--timeout", "10s"));
-            var waiting2 = Task.Run(() => t.Ctl("wait", "sleep-2", "--timeout", "10s"));
-            Thread.Sleep(300);
+            var waiting = Task.Run(() => t.Ctl("wait", "sleep", "--timeout", "30s"));
+            var waiting2 = Task.Run(() => t.Ctl("wait", "sleep-2", "--timeout", "30s"));
+            // Both requests are in Tend's hands (two connections on its socket), and neither is answered while the checks fail.
+            Until(() => Connections(t) >= 2, "the two waits never connected");
             Assert.False(waiting.IsCompleted);
+            Assert.False(waiting2.IsCompleted);
             File.WriteAllText(flag, "");
             File.WriteAllText(flag2, "");
             var done = await waiting;

@@ -64,13 +64,15 @@ public class IdentityProcessTests
         var app = d.Sleeper("appd");
         using var recording = new FixtureRecording(startHelper.Contains("-f") ? "app-helper-reparented" : "app-helper-child");
         // The application starts its helper in a session of its own in its first second, then becomes the application.
-        using var t = Start([$"sh -c '{string.Format(startHelper, helper)} exec {app}'"], recording.Path is null ? null : recording.Setup);
+        using var trace = new LiveTrace(recording);
+        using var t = Start([$"sh -c '{string.Format(startHelper, helper)} exec {app}'"], env: trace.Env);
         var appPid = WaitPid(d, "appd");
-        WaitPid(d, "helperd");
-        // Past the looks of the first 300 ms: the helper is seen, and is not taken for the application.
-        Assert.True(Proc.Until(() => t.Ctl("status", "--json").Out.Contains($"\"pid\":{appPid}"), TimeSpan.FromSeconds(5), 20),
+        var helperPid = WaitPid(d, "helperd");
+        // Once a look saw the helper (and the application): the helper is seen, and is not taken for the application.
+        Assert.True(Proc.Until(() => t.Ctl("status", "--json").Out.Contains($"\"pid\":{appPid}"), TimeSpan.FromSeconds(30), 20),
             t.Ctl("status").Out + t.Stderr);
-        Thread.Sleep(300);
+        trace.WaitForLookSeeing("sh", helperPid);
+        trace.WaitForLookSeeing("sh", appPid);
         var status = t.Ctl("status", "--json").Out;
         Assert.Contains($"\"pid\":{appPid}", status);
         Assert.DoesNotContain(t.Events, e => Str(e, "event") == "daemonized");
@@ -114,12 +116,12 @@ public class IdentityProcessTests
         var app = d.Sleeper("appd");
         using var recording = new FixtureRecording("reused-group-id");
         // The service detaches a helper (a group of its own) while starting up: Tend records that group.
-        using var t = Start([$"sh -c 'setsid -f {helper} </dev/null >/dev/null 2>&1; exec {app}'"],
-            recording.Path is null ? null : recording.Setup);
+        using var trace = new LiveTrace(recording);
+        using var t = Start([$"sh -c 'setsid -f {helper} </dev/null >/dev/null 2>&1; exec {app}'"], env: trace.Env);
         var group = WaitPid(d, "grpd");
         WaitPid(d, "appd");
-        Assert.True(Proc.Until(() => t.Ctl("status").Code == 0, TimeSpan.FromSeconds(5), 20));
-        Thread.Sleep(300); // the looks of the first 300 ms record the helper's group
+        Assert.True(Proc.Until(() => t.Ctl("status").Code == 0, TimeSpan.FromSeconds(30), 20));
+        trace.WaitForLookSeeing("sh", group); // a look records the helper's group
 
         // The helper ends; its pid (and group id) goes to a stranger.
         var helperHost = t.Find("grpd")!.Value;
@@ -136,7 +138,7 @@ public class IdentityProcessTests
         // The new run detaches its helper again; it ends; a stranger takes its id; `tend stop` must not reach it.
         Assert.True(Proc.Until(() => d.Pid("grpd") is { } p && p != group && t.Find("grpd") is not null, TimeSpan.FromSeconds(10), 5));
         var group2 = d.Pid("grpd")!.Value;
-        Thread.Sleep(300);
+        trace.WaitForLookSeeing("sh", group2); // a look at the new run records its helper's group
         Assert.Equal(0, kill(t.Find("grpd")!.Value, Libc.SIGKILL));
         Assert.True(Proc.Until(() => t.Find("grpd") is null, TimeSpan.FromSeconds(5), 5));
         MakeStranger(t, d, "strangerB", group2);
@@ -198,10 +200,11 @@ public class IdentityProcessTests
         using var d = new Dir();
         var helper = d.Sleeper("helperd");
         var app = d.Sleeper("appd");
-        using var t = Start($"sh -c 'setsid {helper} & exec {app}'");
-        WaitPid(d, "helperd");
+        using var trace = new LiveTrace();
+        using var t = Start([$"sh -c 'setsid {helper} & exec {app}'"], env: trace.Env);
+        var helperPid = WaitPid(d, "helperd");
         WaitPid(d, "appd");
-        Thread.Sleep(300); // the looks of the first 300 ms see the helper
+        trace.WaitForLookSeeing("sh", helperPid); // a look sees the helper
         var first = t.Find("helperd")!.Value;
         var host = t.Find("appd")!.Value;
         Assert.Equal(0, kill(host, Libc.SIGKILL));

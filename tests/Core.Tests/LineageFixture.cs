@@ -35,6 +35,9 @@ internal sealed class LineageFixture
     public List<ServiceSpec> Specs { get; } = [];
     public List<Step> Steps { get; } = [];
 
+    /// <summary>Every spawn of the trace, in order: when (ms, Tend's clock), which service, its pid.</summary>
+    public List<(long T, int Service, int Pid)> Spawns { get; } = [];
+
     /// <summary>Every process table of the trace, in order (for assertions about what was there).</summary>
     public List<Table> Tables { get; } = [];
 
@@ -43,14 +46,27 @@ internal sealed class LineageFixture
     public static string PathOf(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "Lineage", name + ".jsonl");
 
     /// <summary>Replays the fixture <paramref name="name"/> with the services' specs as the trace gives them.</summary>
-    public static LineageFixture Replay(string name)
+    public static LineageFixture Replay(string name) => Replay(File.ReadLines(PathOf(name)), name);
+
+    /// <summary>
+    /// Replays the trace Tend is writing at <paramref name="path"/> now, as far as it goes (its complete lines; a last line
+    /// Tend has not finished is left for the next read).
+    /// </summary>
+    public static LineageFixture ReplayLive(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var text = new StreamReader(stream).ReadToEnd();
+        return Replay(text[..(text.LastIndexOf('\n') + 1)].Split('\n'), path);
+    }
+
+    private static LineageFixture Replay(IEnumerable<string> lines, string name)
     {
         LineageFixture? f = null;
         var selfGroup = 0;
         var runs = new Dictionary<int, RunIdentity>();
         Table? table = null;
         (int Pid, ExitStatus Status)? lastExit = null;
-        foreach (var line in File.ReadLines(PathOf(name)))
+        foreach (var line in lines)
         {
             if (line.Length == 0) continue;
             using var doc = JsonDocument.Parse(line);
@@ -75,6 +91,7 @@ internal sealed class LineageFixture
             else if (e.TryGetProperty("spawn", out var spawn))
             {
                 var pid = e.GetProperty("pid").GetInt32();
+                f!.Spawns.Add((t, spawn.GetInt32(), pid));
                 runs[spawn.GetInt32()] = RunIdentity.Started(
                     new TrackedProcess(pid, e.GetProperty("start").GetUInt64(), pid, IsChild: true, Launched: true, Sid: pid),
                         e.GetProperty("mark").GetUInt64(), t);

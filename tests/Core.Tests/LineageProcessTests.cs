@@ -66,12 +66,14 @@ public class LineageProcessTests
         using var s = new Scratch();
         File.CreateSymbolicLink(s.Path("mydbd"), "/bin/sleep");
         var launcher = s.Script("initscript", $"nohup {s.Path("mydbd")} 1000 >/dev/null 2>&1 &\nexit 0");
-        using var t = Start(launcher);
+        using var trace = new LiveTrace();
+        using var t = Start([launcher], env: trace.Env);
         var handedOver = t.Next("initscript", "daemonized");
         var daemon = t.Find("mydbd")!.Value;
         Assert.Equal(NsPid(daemon), Int(handedOver, "pid"));
-        // Well past start-up: the daemon, which shares its launcher's process group, still runs, and nothing relaunched.
-        Thread.Sleep(3000);
+        // Past start-up (Tend's last look at the run): the daemon, which shares its launcher's process group, still runs,
+        // and nothing relaunched.
+        trace.WaitStartedUp("initscript");
         Assert.Equal(daemon, t.Find("mydbd"));
         Assert.Single(t.Events, e => Str(e, "event") == "started");
         Assert.DoesNotContain(t.Events, e => Str(e, "event") is "exited" or "failed" or "killed");
@@ -135,9 +137,12 @@ public class LineageProcessTests
         // The launcher stays the main process (the server is its child: it waits for it), and a stop reaches both.
         using var s = new Scratch();
         var server = s.Server("srvd");
-        using var t = Start([$"sh -c 'setsid {server} & sleep 1000'"], pid1: pid1);
-        s.ServerPid("srvd");
-        Thread.Sleep(300); // past two looks at the run: a hand-over would have happened by now
+        using var trace = new LiveTrace();
+        using var t = Start([$"sh -c 'setsid {server} & sleep 1000'"], pid1: pid1, env: trace.Env);
+        var srvd = s.ServerPid("srvd");
+        // Two looks at the run that saw the server: a hand-over would have happened by now (it is decided at a look).
+        trace.WaitForLookSeeing("sh", srvd);
+        trace.WaitForLooks("sh", 2, trace.Looks("sh"));
         Assert.DoesNotContain(t.Events, e => Str(e, "event") == "daemonized");
         t.Signal(Libc.SIGTERM);
         Assert.Equal(0, t.WaitForExit());
@@ -194,12 +199,13 @@ public class LineageProcessTests
         using var s = new Scratch();
         var session = s.Server("sessiond");
         var daemon = s.Script("maind", $"sleep 0.5\nsetsid {session} </dev/null >/dev/null 2>&1 &\nexec sleep 1000");
-        using var t = Start($"sh -c '{daemon} & exit 0'");
+        using var trace = new LiveTrace();
+        using var t = Start([$"sh -c '{daemon} & exit 0'"], env: trace.Env);
         t.Next("sh", "daemonized");
-        s.ServerPid("sessiond");
-        // Tend looks at a starting run at most every 200 ms: a session started since its last look, in the instant
-        // before the daemon dies, cannot be told from one its launcher detached.
-        Thread.Sleep(400);
+        var sessiond = s.ServerPid("sessiond");
+        // Once a look saw it: a session started since Tend's last look, in the instant before the daemon dies, cannot be
+        // told from one its launcher detached.
+        trace.WaitForLookSeeing("sh", sessiond);
         var main = t.Find("sleep")!.Value;
         Assert.Equal(0, kill(main, Libc.SIGKILL));
         t.Next("sh", "started");

@@ -23,6 +23,24 @@ public sealed class LivenessProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>How many requests the test host's HTTP server has answered with <paramref name="status"/> (its stdout says each).</summary>
+    private static int Answers(TendRun t, string status) =>
+        t.Stdout.Split('\n').Count(l => l.EndsWith($"http: answered {status}", StringComparison.Ordinal));
+
+    /// <summary>Waits until the server has answered <paramref name="count"/> requests with <paramref name="status"/> in all; the
+    /// timeout catches a hang.</summary>
+    private static void WaitForAnswers(TendRun t, string status, int count, double seconds = 30)
+    {
+        var sw = Stopwatch.StartNew();
+        while (Answers(t, status) < count)
+        {
+            if (sw.Elapsed.TotalSeconds > seconds)
+                throw new TimeoutException($"the server answered {status} {Answers(t, status)} times, not {count}, within {seconds} " +
+                    $"s\n{t.Stderr}");
+            Thread.Sleep(20);
+        }
+    }
+
     [Fact]
     public void A_service_that_stops_itself_is_restarted_after_about_failures_times_interval()
     {
@@ -68,7 +86,7 @@ public sealed class LivenessProcessTests : IDisposable
         Assert.Equal("HTTP 503", Str(t.Next("Tend.TestHost", "check-failed"), "reason"));
         var healthy = t.Next("Tend.TestHost", "healthy");
         Assert.Equal("HTTP 503", Str(healthy, "reason"));
-        Thread.Sleep(1000); // five more checks, all passing
+        WaitForAnswers(t, "200", 5 + Answers(t, "200")); // five more checks, all passing
         Assert.DoesNotContain(t.Events, e => Str(e, "event") is "unhealthy" or "exited");
         var status = JsonDocument.Parse(t.Ctl("status", "--json").Out).RootElement.GetProperty("services")[0];
         Assert.Equal(("healthy", 0), (status.GetProperty("health").GetString(), status.GetProperty("restarts").GetInt32()));
@@ -95,7 +113,7 @@ public sealed class LivenessProcessTests : IDisposable
         File.WriteAllText(StatusFile, "503");
         using var t = Start([], setup: "ip link set lo up", net: true, scenario: $"http-ready:{StatusFile}");
         t.Next("server", "started");
-        Thread.Sleep(800); // sixteen checks answered 503
+        WaitForAnswers(t, "503", 5); // five checks answered 503
         Assert.DoesNotContain(t.Events, e => Str(e, "service") == "client");
         Assert.Equal(1, t.Ctl("wait", "server", "--timeout", "200ms").Code);
         File.WriteAllText(StatusFile, "200");

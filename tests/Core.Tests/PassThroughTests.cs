@@ -30,6 +30,21 @@ public sealed partial class PassThroughTests : IDisposable
         }
     }
 
+    /// <summary>Whether a thread of process <paramref name="pid"/> waits in a write to a full pipe or FIFO: its kernel wait channel
+    /// (/proc/PID/task/TID/wchan, proc(5)) is pipe_write (anon_pipe_write on newer kernels).</summary>
+    private static bool BlockedOnPipe(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{pid}/task").Any(task =>
+            {
+                try { return File.ReadAllText(Path.Combine(task, "wchan")).Contains("pipe_write", StringComparison.Ordinal); }
+                catch (IOException) { return false; } // the thread ended
+            });
+        }
+        catch (IOException) { return false; } // the process ended
+    }
+
     [Fact]
     public void A_runs_last_line_without_a_newline_is_a_line_of_its_own_when_the_run_ends()
     {
@@ -132,8 +147,8 @@ public sealed partial class PassThroughTests : IDisposable
                 : ["--stop-timeout", "2s", "sleep 1000"];
             using var t = Start(args, setup: $"exec >{fifo} 2>&1");
             WaitFor(() => t.Find("sleep") is not null, "the service starting");
-            if (logPrefix) WaitFor(() => t.Find("yes") is not null, "yes starting");
-            Thread.Sleep(300); // the services have written (and blocked) by now
+            if (logPrefix) WaitFor(() => t.Find("yes") is { } yes && BlockedOnPipe(yes), "yes blocking on its full output pipe");
+            WaitFor(() => BlockedOnPipe(t.Pid), "a thread of tend blocking on the full FIFO");
             // Control requests are answered meanwhile.
             var (code, output, _) = t.Ctl("status");
             Assert.Equal(0, code);

@@ -43,18 +43,20 @@ public class ReapingProcessTests
         using var t = Start("sh -c 'while :; do (sleep 0.01 &); sleep 0.005; done'", "tail -f /dev/null");
         t.Next("tail", "started");
         var victim = t.Find("tail")!.Value; // a pid seen from here, not from inside tend's namespace
+        // Three quick exits: restarted after 0, 100 and 200 ms of backoff, below the start limit (5).
         for (var k = 1; k <= 3; k++)
         {
-            Thread.Sleep(1100); // a healthy run each time: restarts are immediate, not backed off
             Assert.Equal(0, kill(victim, Libc.SIGKILL));
             var exited = t.Next(e => Str(e, "service") == "tail" && Str(e, "event") is not ("started" or "info"));
             Assert.Equal("SIGKILL", Str(exited, "signal"));
             Assert.Equal(k, Int(t.Next("tail", "started"), "restarts"));
             victim = t.WaitForNew("tail", victim).Pid;
         }
-        // Every zombie seen is gone a moment later: nothing is left unreaped.
-        var zombies = t.Descendants().Where(d => d.State == 'Z').Select(d => d.Pid).ToList();
-        Thread.Sleep(300);
+        // Every zombie seen is gone later (reaped: a zombie Tend missed would stay one for ever); the timeout catches a hang.
+        var zombies = t.Descendants().Where(d => d.State == 'Z').Select(d => d.Pid).ToHashSet();
+        var sw = Stopwatch.StartNew();
+        while (t.Descendants().Any(d => d.State == 'Z' && zombies.Contains(d.Pid))
+            && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(10);
         Assert.DoesNotContain(t.Descendants(), d => d.State == 'Z' && zombies.Contains(d.Pid));
         Assert.DoesNotContain(t.Events, e => Str(e, "service") == "sh" && Str(e, "event") != "started");
     }

@@ -344,13 +344,13 @@ internal sealed partial class TendRun : IDisposable
     public HashSet<int> All(string comm) => Descendants().Where(s => s.Comm == comm && s.State != 'Z').Select(s => s.Pid).ToHashSet();
 
     /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> other than <paramref name="not"/> exists;
-    /// returns it and the time it took.</summary>
-    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, int not, double seconds = 5) => WaitForNew(comm, new HashSet<int> { not },
+    /// returns it and the time it took (<paramref name="seconds"/> is a timeout for a hang, not a bound on speed).</summary>
+    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, int not, double seconds = 30) => WaitForNew(comm, new HashSet<int> { not },
         seconds);
 
     /// <summary>Polls every millisecond until a live process called <paramref name="comm"/> that is not in <paramref name="old"/>
     /// exists.</summary>
-    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, IReadOnlySet<int> old, double seconds = 5)
+    public (int Pid, TimeSpan Elapsed) WaitForNew(string comm, IReadOnlySet<int> old, double seconds = 30)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed.TotalSeconds < seconds)

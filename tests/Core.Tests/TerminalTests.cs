@@ -19,6 +19,29 @@ public sealed class TerminalTests
         "sh -c \"trap \\\"echo daemon-got-winch\\\" WINCH; trap \\\"echo daemon-got-usr1\\\" USR1; trap \\\"echo daemon-got-usr2\\\" " +
             "USR2; while :; do sleep 0.05; done\"";
 
+    /// <summary>Waits until a process whose /proc/PID/cmdline is <paramref name="cmdline"/> leads its terminal's foreground
+    /// group (pgrp == tpgid, proc(5)); the timeout catches a hang.</summary>
+    private static void WaitUntilForeground(string cmdline, double seconds = 30)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => char.IsAsciiDigit(Path.GetFileName(d)[0])))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(dir, "cmdline")) != cmdline) continue;
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (f[2] == f[5]) return;
+                }
+                catch (IOException) { } // it just ended
+            }
+            Assert.True(sw.Elapsed.TotalSeconds < seconds, $"'{cmdline.Replace('\0', ' ').Trim()}' never led the terminal's foreground");
+            Thread.Sleep(10);
+        }
+    }
+
     [Fact]
     public void An_interactive_bash_has_job_control_and_Ctrl_C_reaches_its_job_alone_and_exit_3_ends_Tend_with_3()
     {
@@ -33,8 +56,10 @@ public sealed class TerminalTests
         pty.Send("\u0003"); // Ctrl-C: SIGINT to the terminal's foreground group, the job bash put there
         pty.Send("echo rc=$?\n");
         at = pty.WaitFor("rc=130", at);
-        pty.Send("sleep 40\n");
-        Thread.Sleep(100); // measuring nothing: let bash start the job before Ctrl-Z
+        // A job only this test runs (another run's `sleep 40` may be on the machine), Ctrl-Z once it leads the foreground.
+        var job = $"40.{Environment.ProcessId}{Random.Shared.Next(1000, 9999)}";
+        pty.Send($"sleep {job}\n");
+        WaitUntilForeground($"sleep\0{job}\0");
         pty.Send("\u001a"); // Ctrl-Z: SIGTSTP to the job
         at = pty.WaitFor("Stopped", at);
         pty.Send("jobs -l\n");

@@ -122,7 +122,7 @@ internal static partial class Engine
             }
             Assert.True(sw.Elapsed.TotalSeconds < seconds,
                 $"{container} did not become {(healthy ? "healthy" : "unhealthy")} within {seconds}s; last: {last}");
-            Thread.Sleep(200);
+            Thread.Sleep(200); // a poll of the engine's CLI (a timeout above, not a bound on speed)
         }
     }
 

@@ -72,8 +72,10 @@ public sealed class SwarmStackTests(SampleImages images)
             Assert.Equal(3, Containers(web, "web").Count);
             Assert.Contains(replacement, Containers(web, "web"));
 
-            // docker stack rm: every task's Tend stops its service and exits 0, each within its stop_grace_period
-            // (the exported file's: Tend's stop timeout twice, then 2 s).
+            // docker stack rm: every task's Tend stops its service and exits 0 within its stop_grace_period (the exported
+            // file's: Tend's stop timeout twice, then 2 s). The grace period is Swarm's contract, and exit code 0 proves it
+            // was kept: a task still running at its end is SIGKILLed (137). The seconds are printed, not bounded (they
+            // include Swarm's own latency on a loaded machine).
             var since = DateTimeOffset.UtcNow;
             // Swarm removes the services first and then the network, while their tasks may still be stopping: "network … is in
             // use by task" is Docker's own race (moby/moby#32620), settled by WaitUntilGone, which asks again.
@@ -85,14 +87,14 @@ public sealed class SwarmStackTests(SampleImages images)
             sw.Restart();
             while (died.Count < 7 && sw.Elapsed < TimeSpan.FromSeconds(30))
             {
-                Thread.Sleep(500);
+                Thread.Sleep(500); // a poll of the docker CLI (each call costs more than this interval)
                 died = Died(since, web, ssh);
             }
             Assert.True(died.Count == 7, $"expected 7 tasks to end (web ×3, worker, report, apache2, sshd): {string.Join(", ", died)}");
             foreach (var (service, code, seconds) in died)
             {
-                Assert.True(code == "0", $"{service} exited {code}");
-                Assert.True(seconds < grace[service], $"{service} took {seconds:F1} s (grace {grace[service]} s)");
+                Console.WriteLine($"{service} ended {seconds:F1} s after docker stack rm (grace {grace[service]} s)");
+                Assert.True(code == "0", $"{service} exited {code} ({seconds:F1} s after docker stack rm; grace {grace[service]} s)");
             }
         }
         finally
@@ -139,7 +141,7 @@ public sealed class SwarmStackTests(SampleImages images)
             var lines = status.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             if (lines.Length == count && lines.All(l => l.EndsWith("(healthy)", StringComparison.Ordinal))) return;
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(120), $"{stack} did not run {count} healthy containers within 120 s:\n{status}");
-            Thread.Sleep(500);
+            Thread.Sleep(500); // a poll of the docker CLI
         }
     }
 
@@ -153,7 +155,7 @@ public sealed class SwarmStackTests(SampleImages images)
             if (now.Count == 1 && now[0] != old && Run("docker", "inspect", "-f", "{{.State.Health.Status}}",
                 now[0]).Trim() == "healthy") return now[0];
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(90), $"Swarm did not replace {stack}_{service}'s task within 90 s");
-            Thread.Sleep(500);
+            Thread.Sleep(500); // a poll of the docker CLI
         }
     }
 
@@ -190,7 +192,7 @@ public sealed class SwarmStackTests(SampleImages images)
                 Shell.Try("/", "docker", "ps", "-aq", "--filter", $"label=com.docker.stack.namespace={s}").Output.Trim().Length +
                 Shell.Try("/", "docker", "network", "ls", "-q", "--filter", $"label=com.docker.stack.namespace={s}").Output.Trim().Length);
             if (left == 0) return;
-            Thread.Sleep(500);
+            Thread.Sleep(500); // a poll of the docker CLI
             if (sw.Elapsed > TimeSpan.FromSeconds(5)) Shell.Try("/", "docker", ["stack", "rm", .. stacks]); // a network left in use
         }
     }

@@ -43,7 +43,7 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
     }
 
     [Fact]
-    public void The_image_runs_the_seed_flow_and_undoes_stops_by_hand_within_a_second()
+    public void The_image_runs_the_seed_flow_and_undoes_stops_by_hand()
     {
         var port = Loopback.FreePort();
         Engine.Run("run", "-d", "--name", _container, "--label", Engine.Label, "-p", $"127.0.0.1:{port}:80", image.SeedImage,
@@ -56,34 +56,37 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
         // Tend's events (stderr) and the greeter's line (stdout) reach the logs through two pipes: wait for both.
         WaitForLogs(l => l.Contains("\"service\":\"heartbeat\",\"event\":\"started\"") && l.Contains("hello, world"));
 
-        // `service apache2 stop` from inside the container is undone within a second.
-        Thread.Sleep(1100); // a healthy run: the restart is immediate rather than backed off
+        // `service apache2 stop` from inside the container is undone: a new apache2 runs and answers. How fast is the
+        // benchmark's figure (bench/); the 30 s timeouts below only catch a hang.
         var before = Shell.Descendants(pid1).Where(p => p.Cmdline.StartsWith("/usr/sbin/apache2")).Select(p => p.Pid).ToHashSet();
         Engine.Run("exec", _container, "service", "apache2", "stop");
         var sw = Stopwatch.StartNew();
         while (!Shell.Descendants(pid1).Any(p => p.Cmdline.StartsWith("/usr/sbin/apache2") && !before.Contains(p.Pid))
-            && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(2);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"apache2 came back after {sw.ElapsedMilliseconds} ms");
-        Assert.StartsWith("HTTP/1.1 ", Loopback.Http(port, 5));
+            && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(2);
+        Assert.True(Shell.Descendants(pid1).Any(p => p.Cmdline.StartsWith("/usr/sbin/apache2") && !before.Contains(p.Pid)),
+            "apache2 did not come back within 30 s");
+        Console.WriteLine($"apache2 came back {sw.ElapsedMilliseconds} ms after `service apache2 stop` returned");
+        Assert.StartsWith("HTTP/1.1 ", Loopback.Http(port, 30));
 
-        // kill -9 of sshd is undone within a second.
+        // kill -9 of sshd is undone: a new sshd runs.
         var sshd = Shell.Descendants(pid1).First(p => p.Comm == "sshd").Pid;
         Assert.Equal(0, Shell.kill(sshd, Shell.SIGKILL));
         sw.Restart();
         while (!Shell.Descendants(pid1).Any(p => p.Comm == "sshd" && p.Pid != sshd)
-            && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(1);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"sshd came back after {sw.ElapsedMilliseconds} ms");
+            && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(1);
+        Assert.True(Shell.Descendants(pid1).Any(p => p.Comm == "sshd" && p.Pid != sshd), "sshd did not come back within 30 s");
+        Console.WriteLine($"sshd came back {sw.ElapsedMilliseconds} ms after kill -9");
 
         // The entrypoint's memory, for the record.
         var rss = File.ReadLines($"/proc/{pid1}/status").First(l => l.StartsWith("VmRSS:"));
         Console.WriteLine($"entrypoint {rss}");
 
-        // `docker stop -t 10`: every service stops, Tend exits 0, well inside the budget.
+        // `docker stop -t 10`: every service stops and Tend exits 0 within the grace period, the engine's contract: a Tend
+        // still running after 10 s would be SIGKILLed (exit code 137), so exit code 0 is the bound, whatever the load.
         sw.Restart();
         Engine.Run("stop", "-t", "10", _container);
-        var stopped = sw.Elapsed;
+        Console.WriteLine($"{Engine.Name} stop took {sw.ElapsedMilliseconds} ms");
         Assert.Equal("0", Engine.Run("inspect", "-f", "{{.State.ExitCode}}", _container).Trim());
-        Assert.True(stopped < TimeSpan.FromSeconds(3), $"{Engine.Name} stop took {stopped.TotalMilliseconds} ms");
         var final = Engine.Run("logs", _container);
         Assert.Contains("\"message\":\"exiting with code 0\"", final);
         Assert.Contains("\"service\":\"apache2\",\"event\":\"stopped\"", final);
@@ -321,7 +324,7 @@ public sealed class TemplateTests(TemplateImage image) : IClassFixture<TemplateI
             var line = output.Split('\n').FirstOrDefault(l => l.Contains(" ssh-ed25519 ", StringComparison.Ordinal) && !l.StartsWith('#'));
             if (line is not null) return line.Split(' ')[2];
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"sshd on port {port} never showed its host key:\n{output}");
-            Thread.Sleep(200);
+            Thread.Sleep(200); // a poll of ssh-keyscan (a timeout above)
         }
     }
 

@@ -16,7 +16,8 @@ if (scenario == "listen")
 }
 // Not a scenario: "http PORT STATUSFILE" is an HTTP server on 127.0.0.1 whose answers the test steers through a file:
 // "200", "500"… answers that status; "500*2" answers 500 twice (counting down in the file), then 200; "stop" makes the
-// server stop itself (SIGSTOP) on the next request, once ("200" is written back first). No file: 200.
+// server stop itself (SIGSTOP) on the next request, once ("200" is written back first). No file: 200. Each answer is
+// a line on stdout ("http: answered 503"), for a test to count the checks that were answered.
 if (scenario == "http")
 {
     var statusFile = args[2];
@@ -53,6 +54,7 @@ if (scenario == "http")
             status = status[..star];
         }
         stream.Write(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.0 {status} X\r\nContent-Length: 0\r\n\r\n"));
+        Console.WriteLine($"http: answered {status}");
     }
 }
 // Not a scenario: "notify DELAY_MS" waits, then says READY=1 on $NOTIFY_SOCKET (sd_notify(3): one datagram), then sleeps.

@@ -35,13 +35,15 @@ public class LineageInputTests(ITestOutputHelper output)
         $"echo $$ >>{dir.FullName}/launches\n{body}");
 
     /// <summary>
-    /// Holds three seconds from the first start of the fake daemon, then asserts it is the only copy that ever started,
-    /// still runs (never killed by a relaunch), and is the service's main process.
+    /// Waits for the first start of the fake daemon and for the end of the run's start-up (Tend's last look at it: the
+    /// verdicts that could relaunch are all made), then asserts it is the only copy that ever started, still runs (never
+    /// killed by a relaunch), and is the service's main process, in Tend's one run of the service.
     /// </summary>
-    private static void AssertKeptOnce(DaemonRun r, DirectoryInfo dir, string name)
+    private static void AssertKeptOnce(DaemonRun r, LiveTrace trace, DirectoryInfo dir, string name)
     {
-        Assert.True(Proc.Until(() => Starts(dir).Count > 0, TimeSpan.FromSeconds(5)), $"{name} never started\n{r.Tree()}\n{r.T.Stderr}");
-        Thread.Sleep(3000);
+        Assert.True(Proc.Until(() => Starts(dir).Count > 0, TimeSpan.FromSeconds(30)), $"{name} never started\n{r.Tree()}\n{r.T.Stderr}");
+        trace.WaitStartedUp(r.Status().Single().GetProperty("name").GetString()!);
+        Assert.Single(trace.Read()!.Spawns);
         var starts = Starts(dir);
         var alive = r.Processes().Where(p => p.Comm == name).ToList();
         r.Log($"{name} started as {string.Join(", ", starts)} (pids in the namespace); alive: {string.Join(", ", alive)}\n{r.Tree()}");
@@ -80,16 +82,16 @@ public class LineageInputTests(ITestOutputHelper output)
     {
         var ssh = Daemon.Get("ssh");
         var apache = Daemon.Get("apache2");
-        using var r = DaemonRun.Start(output, "/etc/init.d/ssh start", "service apache2 start");
+        using var trace = new LiveTrace();
+        using var r = DaemonRun.StartWith(output, "true", trace.Path, "/etc/init.d/ssh start", "service apache2 start");
         r.WaitAnswers(ssh);
         r.WaitAnswers(apache);
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < TimeSpan.FromSeconds(4)) // past the six quick relaunches that used to mark both failed
-        {
-            Thread.Sleep(250);
-            r.AssertNothingFailed();
-        }
         var names = r.Status().Select(s => s.GetProperty("name").GetString()!).ToList();
+        // Past both runs' start-up (Tend's last look at each), where six quick relaunches used to mark both failed: one
+        // run each, nothing failed.
+        foreach (var name in names) trace.WaitStartedUp(name);
+        r.AssertNothingFailed();
+        Assert.Equal(2, trace.Read()!.Spawns.Count);
         r.Log($"services: {string.Join(", ", names)}\n{r.Tree()}");
         Assert.Equal(2, names.Count);
         var mains = names.Select(n => r.Main(n)).ToList();
@@ -109,16 +111,17 @@ public class LineageInputTests(ITestOutputHelper output)
         {
             var mydbd = FakeDaemon(dir, "mydbd");
             var init = Launcher(dir, "mydb", $"nohup {mydbd} >/dev/null 2>&1 &\nexit 0\n");
-            using var r = DaemonRun.Start(output, $"{init} start");
-            AssertKeptOnce(r, dir, "mydbd");
+            using var trace = new LiveTrace();
+            using var r = DaemonRun.StartWith(output, "true", trace.Path, $"{init} start");
+            AssertKeptOnce(r, trace, dir, "mydbd");
         }
         finally { dir.Delete(true); }
     }
 
     /// <summary>
     /// Input 3: Debian's apache2 script lingers in its one-second loop after a restart (the old pid file is stale).
-    /// Kill -9 of apache's new main process, or `/etc/init.d/apache2 stop` by hand, in that window → back within
-    /// 1 s + apache's start time. Whether the script lingers is apache's timing (a clean-clone CI run missed it in five
+    /// Kill -9 of apache's new main process, or `/etc/init.d/apache2 stop` by hand, in that window → back and
+    /// answering. Whether the script lingers is apache's timing (a clean-clone CI run missed it in five
     /// restarts in a row), so the launcher is made to linger: a script called apache2, like Debian's, that runs the
     /// real one and then sleeps three seconds — for Tend the same window, a launcher still running while its detached
     /// daemon (called by the service's name) is the main process.
@@ -126,7 +129,7 @@ public class LineageInputTests(ITestOutputHelper output)
     [Fact]
     public void Apache2_script_lingering_after_a_restart_does_not_hide_a_kill_or_a_stop_by_hand()
     {
-        // The bound is apache's own: measured (and cached by name) with its real command line before the variant.
+        // Apache's own start time, printed beside the figures: measured (and cached by name) with its real command line.
         _ = Daemon.Get("apache2").Bound;
         var dir = FixtureDir();
         using var recording = new FixtureRecording("apache2-script-lingering");
@@ -134,7 +137,7 @@ public class LineageInputTests(ITestOutputHelper output)
         {
         var wrapper = Script(dir, "apache2", "/etc/init.d/apache2 \"$@\" && exec sleep 3\n");
         var d = Daemon.Get("apache2") with { Command = $"{wrapper} start" };
-        output.WriteLine($"apache2: {d.Figures}; bound {d.Bound.TotalMilliseconds:F0} ms");
+        output.WriteLine($"apache2: {d.Figures}; 1 s + start time {d.Bound.TotalMilliseconds:F0} ms");
         using var r = DaemonRun.StartWith(output, recording.Setup, null, d.Command);
         r.WaitAnswers(d);
         r.WaitSettled();
@@ -142,7 +145,6 @@ public class LineageInputTests(ITestOutputHelper output)
         foreach (var action in new[] { "kill -9", "/etc/init.d/apache2 stop" })
         for (var attempt = 1; ; attempt++)
         {
-            Thread.Sleep(1100); // a healthy run: the restart is immediate
             var main = r.RunningMain(d);
             var before = r.Processes().Select(p => p.Pid).ToHashSet();
             var oldServers = r.Servers(d);
@@ -150,7 +152,7 @@ public class LineageInputTests(ITestOutputHelper output)
             var sw = Stopwatch.StartNew();
             ProcInfo? script = null;
             Assert.True(Proc.Until(() => (script = r.Processes().FirstOrDefault(p => !before.Contains(p.Pid)
-                && p.Args.Contains("sleep 3"))) is not null, d.Bound + TimeSpan.FromSeconds(4), 1),
+                && p.Args.Contains("sleep 3"))) is not null, DaemonRun.Hang, 1),
                 $"the init script was not run again after kill -9 of {main}\n{r.Tree()}\n{r.T.Stderr}");
             var restartSeen = sw.Elapsed;
             // The new apache2 server (by lineage: a new apache2 whose parent is not an apache2).
@@ -161,15 +163,17 @@ public class LineageInputTests(ITestOutputHelper output)
                 var ids = fresh.Select(p => p.Pid).ToHashSet();
                 server = fresh.Where(p => !ids.Contains(p.Ppid) && p.Ppid == r.T.Pid).OrderBy(p => p.StartTime).FirstOrDefault();
                 return server is not null;
-            }, d.Bound + TimeSpan.FromSeconds(4), 5), $"no new apache2 after the restart\n{r.Tree()}\n{r.T.Stderr}");
-            var wait = TimeSpan.FromMilliseconds(500) - (sw.Elapsed - restartSeen);
-            if (wait > TimeSpan.Zero) Thread.Sleep(wait);
+            }, DaemonRun.Hang, 5), $"no new apache2 after the restart\n{r.Tree()}\n{r.T.Stderr}");
+            // Once Tend follows the new server as the main process (the window: its launcher still runs beside it).
+            Assert.True(Proc.Until(() => r.Main().Main?.Pid == server!.Pid, DaemonRun.Hang, 10),
+                $"Tend does not follow the new {server}\n{r.Tree()}\n{r.T.Stderr}");
             var lingering = Proc.Alive(script!);
-            r.Log($"restart seen after {restartSeen.TotalMilliseconds:F0} ms; 0.5 s later: init script {script} still " +
-                $"running: {lingering}; now `{action}` on {server}\n{r.Tree()}");
+            r.Log($"restart seen after {restartSeen.TotalMilliseconds:F0} ms; {sw.Elapsed.TotalMilliseconds:F0} ms: init script " +
+                $"{script} still running: {lingering}; now `{action}` on {server}\n{r.Tree()}");
             if (!lingering)
             {
-                // The launcher sleeps 3 s after the script: not lingering 0.5 s after the restart means a very slow machine; try again.
+                // The launcher sleeps 3 s after the script: not lingering once Tend follows the server means a very slow machine;
+                // try again.
                 Assert.True(attempt < 5, "the init script never lingered in 5 restarts: the window this test is about was always missed");
                 r.WaitSettled();
                 continue;
@@ -179,8 +183,7 @@ public class LineageInputTests(ITestOutputHelper output)
             {
                 var k = Stopwatch.StartNew();
                 Assert.Equal(0, Proc.kill(server!.Pid, Libc.SIGKILL));
-                r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k),
-                    "kill -9 of the new main process 0.5 s after a restart (script lingering)");
+                r.LogBack(d, r.WaitNewAnswers(d, old, k), "kill -9 of the new main process after a restart (script lingering)");
             }
             else
             {
@@ -189,7 +192,7 @@ public class LineageInputTests(ITestOutputHelper output)
                 {
                     Assert.True(Proc.Until(() => !Proc.Alive(server!), TimeSpan.FromSeconds(30), 2), $"`{action}` did not stop {server}");
                     var k = Stopwatch.StartNew();
-                    r.AssertWithinBound(d, r.WaitNewAnswers(d, old, k), "`/etc/init.d/apache2 stop` by hand while the script lingers");
+                    r.LogBack(d, r.WaitNewAnswers(d, old, k), "`/etc/init.d/apache2 stop` by hand while the script lingers");
                 }
                 finally { if (!stop.HasExited) Proc.KillTree(stop.Id); }
             }
@@ -255,7 +258,8 @@ public class LineageInputTests(ITestOutputHelper output)
             exit $?
             """;
         using var trace = SignalTrace.Start();
-        using var t = TendRun.Start(["--scan-interval", "100ms", "sleep infinity"], setup);
+        using var lineage = new LiveTrace();
+        using var t = TendRun.Start(["--scan-interval", "100ms", "sleep infinity"], setup, env: lineage.Env);
         ProcInfo? unrelated = null, tend = null;
         Assert.True(Proc.Until(() =>
         {
@@ -266,7 +270,9 @@ public class LineageInputTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(10)), "the unrelated sleep or tend did not start");
         Assert.NotEqual(1, tend!.NsPid);
         var first = t.Next(e => Str(e, "service") == "sleep");
-        Thread.Sleep(1500); // fifteen scans
+        // Past the run's start-up: Tend's looks (every process table read while it starts up, the unrelated sleep in it)
+        // are over, and a scan (every 100 ms) would check any tracked process that is not Tend's child.
+        lineage.WaitStartedUp("sleep");
         var (code, json, _) = t.Ctl("status", "--json");
         Assert.Equal(0, code);
         output.WriteLine($"tend {tend} (pid {tend.NsPid} in its namespace); unrelated {unrelated}\nfirst event: {first}\nstatus: {json}");
@@ -296,8 +302,9 @@ public class LineageInputTests(ITestOutputHelper output)
             var late = FakeDaemon(dir, "latedaemon");
             // Between the launcher's exit and the daemon, only an `sh` sleeping half a second: no name to go by.
             var launcher = Launcher(dir, "launch-late", $"sh -c 'sleep 0.5; exec {late}' &\nexit 0\n");
-            using var r = DaemonRun.Start(output, launcher);
-            AssertKeptOnce(r, dir, "latedaemon");
+            using var trace = new LiveTrace();
+            using var r = DaemonRun.StartWith(output, "true", trace.Path, launcher);
+            AssertKeptOnce(r, trace, dir, "latedaemon");
             Assert.DoesNotContain(r.T.Events, e => Str(e, "event") == "completed");
         }
         finally { dir.Delete(true); }

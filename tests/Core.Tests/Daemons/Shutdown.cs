@@ -9,9 +9,13 @@ internal static class Shutdown
 {
     public const int StopTimeoutSeconds = 5; // Tend's default --stop-timeout for command-line services
 
+    /// <summary>docker stop's default grace period (s): a container's PID 1 still running then is SIGKILLed by the engine.</summary>
+    public const int GraceSeconds = 10;
+
     /// <summary>
-    /// Sends SIGTERM to Tend (PID 1) while <paramref name="trace"/> records, and asserts: Tend exits 0 within the stop
-    /// timeout; every process in <paramref name="members"/> (the namespace's processes just before) that had not exited on
+    /// Sends SIGTERM to Tend (PID 1) while <paramref name="trace"/> records, and asserts: Tend exits 0 within the
+    /// engine's grace period (the external contract; its own stop timeout is checked by the absence of SIGKILL); every process in
+    /// <paramref name="members"/> (the namespace's processes just before) that had not exited on
     /// its own before the SIGTERM to Tend was sent SIGTERM;
     /// none of them, nor anything they forked meanwhile, was sent SIGKILL (by Tend after a timeout, or by the kernel
     /// when PID 1 exits and the namespace is torn down); Tend logged no `killed`. Not vacuous: the trace must show the
@@ -56,7 +60,9 @@ internal static class Shutdown
                 $"later): {string.Join("; ", killed.Select(k => $"{k.TargetComm}-{k.Target} from {From(k)}"))}\n{r.T.Stderr}");
         Assert.Equal(0, code);
         Assert.DoesNotContain(r.T.Events, e => Str(e, "event") == "killed");
-        Assert.True(elapsed <= TimeSpan.FromSeconds(StopTimeoutSeconds + 1),
-            $"{what}: tend exited after {elapsed.TotalMilliseconds:F0} ms, stop timeout {StopTimeoutSeconds} s");
+        // Kept as a bound: it is the container engine's contract (docker stop -t 10 SIGKILLs a PID 1 still running then). That
+        // Tend's own stop timeout passed without a SIGKILL is asserted above, not timed.
+        Assert.True(elapsed <= TimeSpan.FromSeconds(GraceSeconds),
+            $"{what}: tend exited after {elapsed.TotalMilliseconds:F0} ms, past docker stop's grace period ({GraceSeconds} s)");
     }
 }

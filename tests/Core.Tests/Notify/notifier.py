@@ -3,7 +3,7 @@
 
 Usage: notifier.py [--ready] [--status TEXT] [--watchdog] [--mainpid [--linger SECONDS]] [--reload-on-hup] [--flood RATE SECONDS]
                    [--garbage] [--sleep SECONDS] [--delay SECONDS]
---ready: send READY=1 (after --status, if given); --watchdog: WATCHDOG=1 every WATCHDOG_USEC/4;
+--ready: send READY=1 (after --status, if given); --watchdog: WATCHDOG=1 every WATCHDOG_USEC/4 (each said on stdout);
 --mainpid: fork, the child sends MAINPID=<its pid> and READY=1 and carries on, the parent waits for it
 (--linger SECONDS: and then stays that long before it exits);
 --reload-on-hup: on SIGHUP send RELOADING=1, then READY=1; --trigger-on-usr1: on SIGUSR1 send WATCHDOG=trigger; --flood: RATE datagrams/s of WATCHDOG=1 for SECONDS;
@@ -75,9 +75,12 @@ if flag("--flood"):
     print("flood sent %d" % n, flush=True)
 
 end = time.monotonic() + float(value("--sleep")[0]) if flag("--sleep") else None
+pings = 0
 while end is None or time.monotonic() < end:
     if flag("--watchdog") and usec > 0:
         send("WATCHDOG=1")
+        pings += 1
+        print("watchdog ping %d" % pings, flush=True)  # for a test to count them
         time.sleep(usec / 4e6)
     else:
         time.sleep(3600 if end is None else max(0, min(3600, end - time.monotonic())))
