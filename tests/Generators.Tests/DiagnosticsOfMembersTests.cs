@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis;
 using static Tend.Generators.Tests.DiagnosticHarness;
 
 namespace Tend.Generators.Tests;
