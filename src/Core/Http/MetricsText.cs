@@ -135,7 +135,8 @@ internal static class MetricsText
         }
         w.Family("tend_gc_allocated_bytes_total", "counter", "bytes Tend's code allocated on the managed heap since it started");
         w.Sample("tend_gc_allocated_bytes_total", null, GC.GetTotalAllocatedBytes(precise: false));
-        w.Family("tend_gc_collections_total", "counter", "garbage collections of each generation (a collection of 2 counts for 1 and 0 too)");
+        w.Family("tend_gc_collections_total", "counter",
+            "garbage collections of each generation (a collection of 2 counts for 1 and 0 too)");
         for (var g = 0; g <= GC.MaxGeneration; g++)
             w.Sample("tend_gc_collections_total", [("generation", g.ToString(CultureInfo.InvariantCulture))], GC.CollectionCount(g));
         var info = GC.GetGCMemoryInfo();
