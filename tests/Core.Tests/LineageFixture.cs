@@ -38,6 +38,9 @@ internal sealed class LineageFixture
     /// <summary>Every spawn of the trace, in order: when (ms, Tend's clock), which service, its pid.</summary>
     public List<(long T, int Service, int Pid)> Spawns { get; } = [];
 
+    /// <summary>The moments a service's run started up: Tend's last look at it (live traces; the recorded fixtures predate them).</summary>
+    public List<(long T, int Service)> StartedUp { get; } = [];
+
     /// <summary>Every process table of the trace, in order (for assertions about what was there).</summary>
     public List<Table> Tables { get; } = [];
 
@@ -113,6 +116,8 @@ internal sealed class LineageFixture
                         : ExitStatus.Exited(e.GetProperty("code").GetInt32());
                 lastExit = (exit.GetInt32(), status);
             }
+            else if (e.TryGetProperty("startedUp", out var startedUp))
+                f!.StartedUp.Add((t, startedUp.GetInt32()));
             else if (e.TryGetProperty("verdict", out var verdict))
             {
                 var i = e.GetProperty("service").GetInt32();

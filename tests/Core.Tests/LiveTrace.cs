@@ -51,31 +51,16 @@ internal sealed class LiveTrace : IDisposable
 
     /// <summary>
     /// Waits until the latest run of <paramref name="service"/> (at least its <paramref name="runs"/>th) has started up:
-    /// Tend made its last look at it, after which it looks no more (RunTracker.FollowStartups).
+    /// Tend made its last look at it and wrote so (the trace's <c>startedUp</c> line, RunTracker.FollowStartups). The
+    /// default timeout is past Tend's longest start-up (<see cref="Lineage.StartupMaxMs"/>).
     /// </summary>
-    /// <remarks>
-    /// The last look is the one due at the end of start-up (<see cref="RunIdentity.StartupUntil"/>), and it sees no new
-    /// process. The replay stamps each look with the time its trace line was written, a few ms after Tend's own clock
-    /// read: so a look is taken for the last one when it came at or after the replayed end of start-up, or when it came
-    /// sooner after the look before it than that look scheduled (only the end of start-up brings a look forward),
-    /// within one look interval of the end. The default timeout is past Tend's longest start-up
-    /// (<see cref="Lineage.StartupMaxMs"/>).
-    /// </remarks>
     public void WaitStartedUp(string service, int runs = 1, double seconds = 120) => Until(f =>
     {
         var i = f.Services.IndexOf(service);
         var spawns = f.Spawns.Where(s => s.Service == i).ToList();
         if (spawns.Count < runs) return false;
         var spawned = spawns[^1].T;
-        var looks = f.Steps.Where(s => s.Kind == "look" && s.Service == service && s.T >= spawned).ToList();
-        if (looks.Count == 0) return false;
-        var last = looks[^1];
-        var end = last.After.StartupUntil;
-        if (last.T >= end) return true;
-        if (looks.Count < 2 || end != last.Before.StartupUntil || last.T < end - Lineage.LookIntervalMaxMs) return false;
-        var before = looks[^2];
-        var scheduled = Math.Clamp(before.T - spawned, Lineage.FirstLookMs, Lineage.LookIntervalMaxMs);
-        return last.T - before.T < scheduled - 10;
+        return f.StartedUp.Any(s => s.Service == i && s.T >= spawned);
     }, $"the start-up of {service}'s run {runs} or later to end", seconds);
 
     private static int LooksIn(LineageFixture f, string service) => f.Steps.Count(s => s.Kind == "look" && s.Service == service);

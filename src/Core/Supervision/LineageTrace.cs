@@ -113,6 +113,10 @@ internal sealed class LineageTrace : IDisposable
         if (main is { } m) w.WriteNumber("main", m);
     });
 
+    /// <summary>Service <paramref name="service"/>'s run has started up: Tend made its last look at it (tests wait for this line
+    /// rather than guess from the looks' times).</summary>
+    public void StartedUp(int service) => Line(w => w.WriteNumber("startedUp", service));
+
     private void Line(Action<Utf8JsonWriter> body)
     {
         _json.WriteStartObject();

@@ -90,7 +90,11 @@ internal sealed class RunTracker : IDisposable
             // The last look is at the end of start-up, not after it (an idle Tend wakes for nothing).
             if (r.Phase == ServicePhase.Running && now < r.Run.StartupUntil)
                 next = Math.Min(next, Math.Min(Lineage.NextLook(r.Run.SpawnedAt, now), r.Run.StartupUntil));
-            else _lineage.Unwatch(i);
+            else
+            {
+                _lineage.Unwatch(i);
+                if (r.Phase == ServicePhase.Running) _lineage.Trace?.StartedUp(i);
+            }
         }
         _lineage.LookNextAt(next);
         return looked && next == long.MaxValue;
