@@ -86,10 +86,8 @@ public sealed class NotifyDaemonTests(ITestOutputHelper output)
         var stopping = r.T.Next(e => Str(e, "service") == d.Service && Str(e, "message") == "stopping (STOPPING=1)", 30);
         Assert.NotNull(Str(stopping, "time"));
         var stopped = r.T.Next(d.Service, "stopped", 30);
-        // mariadbd asks for more time while it dumps its buffer pool (EXTEND_TIMEOUT_USEC=30000000): granted.
-        if (name == "mariadb")
-            Assert.Contains(r.T.Events, e => Str(e, "service") == d.Service && Str(e,
-                "message")?.EndsWith("more to stop (EXTEND_TIMEOUT_USEC)", StringComparison.Ordinal) == true);
+        // mariadbd asks for more time (EXTEND_TIMEOUT_USEC) only while a buffer pool dump takes long — not always here (a fresh
+        // instance stops in ~15 ms): that the extension is granted is NotifyProcessTests.A_stop_extended_by_the_service_is_granted.
         Assert.Equal(0, Int(stopped, "exitCode"));
         Assert.Equal(0, r.T.WaitForExit(30));
     }

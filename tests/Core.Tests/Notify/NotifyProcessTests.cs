@@ -205,6 +205,24 @@ public sealed class NotifyProcessTests(ITestOutputHelper output)
         Assert.Equal(0, t.WaitForExit());
     }
 
+    /// <summary>
+    /// EXTEND_TIMEOUT_USEC= while stopping (sd_notify(3)): a service that asks for 6 s more and takes 2 s is not killed
+    /// when its 500 ms stop timeout passes, and exits 0 on its own.
+    /// </summary>
+    [Fact]
+    public void A_stop_extended_by_the_service_is_granted()
+    {
+        using var t = Start("--stop-timeout", "500ms", "--ready", "python3=notify", Cmd("--ready --extend-on-term 6"));
+        t.Next("python3", "ready");
+        t.Signal(Posix.Libc.SIGTERM);
+        t.Next(e => Str(e, "service") == "python3"
+            && Str(e, "message")?.EndsWith("more to stop (EXTEND_TIMEOUT_USEC)", StringComparison.Ordinal) == true, 30);
+        var stopped = t.Next("python3", "stopped", 30);
+        Assert.Equal(0, Int(stopped, "exitCode"));
+        Assert.DoesNotContain(t.Events, e => Str(e, "service") == "python3" && Str(e, "message")?.Contains("SIGKILL") == true);
+        Assert.Equal(0, t.WaitForExit(30));
+    }
+
     /// <summary>WATCHDOG_USEC set for Tend (a unit's WatchdogSec=): Tend pings every half of it, and its services never see it.</summary>
     [Fact]
     public void Tend_pings_its_own_watchdog()

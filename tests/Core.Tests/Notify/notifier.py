@@ -7,7 +7,9 @@ Usage: notifier.py [--ready] [--status TEXT] [--watchdog] [--mainpid [--linger S
 --mainpid: fork, the child sends MAINPID=<its pid> and READY=1 and carries on, the parent waits for it
 (--linger SECONDS: and then stays that long before it exits);
 --reload-on-hup: on SIGHUP send RELOADING=1, then READY=1; --trigger-on-usr1: on SIGUSR1 send WATCHDOG=trigger; --flood: RATE datagrams/s of WATCHDOG=1 for SECONDS;
---garbage: during the flood, every tenth datagram is malformed and every hundredth 64 KiB.
+--garbage: during the flood, every tenth datagram is malformed and every hundredth 64 KiB;
+--extend-on-term SECONDS: on SIGTERM send STOPPING=1 and EXTEND_TIMEOUT_USEC=SECONDS, say "extending" on stdout, take a
+third of that to stop, then exit 0 (a daemon flushing its buffers: mariadbd's buffer pool dump).
 Prints "notifier PID" first (stdout) so the test knows it.
 """
 import os, signal, socket, sys, time
@@ -48,6 +50,14 @@ if flag("--reload-on-hup"):
     signal.signal(signal.SIGHUP, hup)
 if flag("--trigger-on-usr1"):
     signal.signal(signal.SIGUSR1, lambda *_: send("WATCHDOG=trigger"))
+if flag("--extend-on-term"):
+    extend = float(value("--extend-on-term")[0])
+    def term(*_):
+        send("STOPPING=1\nEXTEND_TIMEOUT_USEC=%d" % int(extend * 1e6))
+        print("extending", flush=True)
+        time.sleep(extend / 3)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, term)
 if flag("--delay"):
     time.sleep(float(value("--delay")[0]))
 if flag("--status"):
