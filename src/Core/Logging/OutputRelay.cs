@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using Tend.Posix;
 
@@ -362,7 +364,7 @@ internal sealed unsafe class OutputRelay
         long count, bytes;
         if (s.Raw && !MayHoldLongLine(lines, s.MaxContent))
         {
-            count = lines.Count((byte)'\n');
+            count = CountNewlines(lines);
             bytes = lines.Length - count;
         }
         else
@@ -372,6 +374,33 @@ internal sealed unsafe class OutputRelay
             (s.Counting, count, bytes) = (false, s.CountedLines, s.CountedBytes);
         }
         s.Logs!.Skip(s.Service, count, bytes);
+    }
+
+    /// <summary>
+    /// The newlines in <paramref name="data"/>: 16 bytes a step, each match subtracted from a counter per byte (at most 255
+    /// steps before they are added up). Not <c>span.Count</c>: its vector path adds with POPCNT, which the NativeAOT build's
+    /// baseline instruction set lacks on x64, and its software fallback cost more than the rest of the count (measured, perf).
+    /// </summary>
+    internal static int CountNewlines(ReadOnlySpan<byte> data)
+    {
+        var count = 0;
+        var i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            ref var start = ref MemoryMarshal.GetReference(data);
+            var newline = Vector128.Create((byte)'\n');
+            while (data.Length - i >= Vector128<byte>.Count)
+            {
+                var counts = Vector128<byte>.Zero;
+                var steps = Math.Min(255, (data.Length - i) / Vector128<byte>.Count);
+                for (var k = 0; k < steps; k++, i += Vector128<byte>.Count)
+                    counts -= Vector128.Equals(Vector128.LoadUnsafe(ref start, (nuint)i), newline);
+                count += Vector128.Sum(Vector128.WidenLower(counts) + Vector128.WidenUpper(counts));
+            }
+        }
+        for (; i < data.Length; i++)
+            if (data[i] == (byte)'\n') count++;
+        return count;
     }
 
     /// <summary>

@@ -188,6 +188,21 @@ public sealed unsafe class RelayTailKeepingTests
         Assert.Equal("after", Encoding.ASCII.GetString(Assert.Single(into).Text));
     }
 
+    [Fact]
+    public void Newlines_are_counted_exactly_at_every_length_and_alignment()
+    {
+        var random = new Random(27);
+        foreach (var length in new[] { 0, 1, 15, 16, 17, 255 * 16 - 1, 255 * 16, 255 * 16 + 17, 100_003 })
+        {
+            var data = new byte[length + 3];
+            random.NextBytes(data);
+            for (var i = 0; i < data.Length; i += random.Next(1, 40)) data[i] = (byte)'\n';
+            for (var offset = 0; offset < 3; offset++)
+                Assert.Equal(data.AsSpan(offset, length).Count((byte)'\n'), OutputRelay.CountNewlines(data.AsSpan(offset, length)));
+        }
+        Assert.Equal(100_000, OutputRelay.CountNewlines(Enumerable.Repeat((byte)'\n', 100_000).ToArray())); // no counter overflows
+    }
+
     [Theory]
     [InlineData(100, 64, false)]
     [InlineData(64, 64, false)]
