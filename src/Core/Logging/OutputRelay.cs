@@ -20,6 +20,9 @@ namespace Tend.Logging;
 /// newline is completed with one. A line longer than fits in <see cref="MaxLine"/> bytes (prefix and newline
 /// included, Docker's own 16 KiB limit, so Docker never cuts a line again) is split, on a UTF-8 character boundary
 /// when the bytes are UTF-8; other bytes pass unchanged. A stream's bytes are written in the order read.
+/// Of a read larger than the service's log ring, only the tail that can stay in the ring is kept line by line; the
+/// lines before it are counted in bulk (<see cref="ServiceLogs.Skip"/>), unless log-line readiness or a follower needs
+/// each line. The ring and its counters end as if every line had been kept.
 /// </remarks>
 internal sealed unsafe class OutputRelay
 {
