@@ -15,7 +15,7 @@ internal sealed unsafe class LogRing(int capacity)
 {
     private byte* _memory;
     private int _length;
-    private long _head, _tail; // positions of the oldest byte and the next one to write; index = position % length
+    private int _head, _used; // index of the oldest line's first byte, and the bytes kept from there on (wrapping around)
     private int _count;
 
     /// <summary>The most bytes kept, headers included.</summary>
@@ -56,8 +56,8 @@ internal sealed unsafe class LogRing(int capacity)
         if (text.Length > MaxText(Capacity)) text = text[..MaxText(Capacity)];
         var size = LogEntry.Overhead + text.Length;
         if (_length == 0) Reserve();
-        while (Used + size > _length) DropOldest();
-        var at = (int)(_tail % _length);
+        while (_used + size > _length) DropOldest();
+        var at = Wrap(_head + _used);
         // Where it fits before the buffer's end (nearly always), straight in; else in two pieces.
         Span<byte> header = at + size <= _length ? Buffer.Slice(at, LogEntry.Overhead) : stackalloc byte[LogEntry.Overhead];
         BinaryPrimitives.WriteInt64LittleEndian(header, sequence);
@@ -67,43 +67,67 @@ internal sealed unsafe class LogRing(int capacity)
         if (at + size <= _length) text.CopyTo(Buffer[(at + LogEntry.Overhead)..]);
         else
         {
-            CopyIn(_tail, header);
-            CopyIn(_tail + LogEntry.Overhead, text);
+            CopyIn(at, header);
+            CopyIn(Wrap(at + LogEntry.Overhead), text);
         }
-        _tail += size;
+        _used += size;
         _count++;
     }
 
-    private long Used => _tail - _head;
+    /// <summary>
+    /// Counts <paramref name="lines"/> lines of <paramref name="bytes"/> bytes of text as added and dropped, and drops every line
+    /// kept: what adding them would leave once the lines that follow them (whose size, headers included, is more than
+    /// <see cref="Capacity"/>) are added. The caller (the relay) knows those lines follow.
+    /// </summary>
+    public void Skip(long lines, long bytes)
+    {
+        Added += lines;
+        Bytes += bytes;
+        Dropped += lines + _count;
+        _count = 0;
+        _used = 0;
+    }
+
+    /// <summary>The index of position <paramref name="p"/> (less than twice the length) in the buffer.</summary>
+    private int Wrap(int p) => p >= _length ? p - _length : p;
 
     /// <summary>Every line kept, oldest first, with <paramref name="service"/> as their service.</summary>
     public void CopyTo(int service, List<LogEntry> into, long sinceMs = long.MinValue)
     {
         Span<byte> header = stackalloc byte[LogEntry.Overhead];
-        for (var p = _head; p < _tail;)
+        for (int p = _head, left = _used; left > 0;)
         {
             CopyOut(p, header);
             var (entry, size) = Read(service, p, header);
             if (entry.TimeMs >= sinceMs) into.Add(entry);
-            p += size;
+            p = Wrap(p + size);
+            left -= size;
         }
     }
 
-    private (LogEntry Entry, int Size) Read(int service, long p, ReadOnlySpan<byte> header)
+    private (LogEntry Entry, int Size) Read(int service, int p, ReadOnlySpan<byte> header)
     {
         var lengthAndStream = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
         var length = lengthAndStream & 0xFFFFFF;
         var text = new byte[length];
-        CopyOut(p + LogEntry.Overhead, text);
+        CopyOut(Wrap(p + LogEntry.Overhead), text);
         return (new LogEntry(service, BinaryPrimitives.ReadInt64LittleEndian(header), BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
             (LogStream)(lengthAndStream >>> 24), BinaryPrimitives.ReadInt32LittleEndian(header[16..]), text), LogEntry.Overhead + length);
     }
 
     private void DropOldest()
     {
-        Span<byte> header = stackalloc byte[LogEntry.Overhead];
-        CopyOut(_head, header);
-        _head += LogEntry.Overhead + (BinaryPrimitives.ReadInt32LittleEndian(header[20..]) & 0xFFFFFF);
+        int lengthAndStream;
+        if (_head + LogEntry.Overhead <= _length) lengthAndStream = BinaryPrimitives.ReadInt32LittleEndian(Buffer[(_head + 20)..]);
+        else
+        {
+            Span<byte> header = stackalloc byte[LogEntry.Overhead];
+            CopyOut(_head, header);
+            lengthAndStream = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
+        }
+        var size = LogEntry.Overhead + (lengthAndStream & 0xFFFFFF);
+        _head = Wrap(_head + size);
+        _used -= size;
         _count--;
         Dropped++;
     }
@@ -116,17 +140,15 @@ internal sealed unsafe class LogRing(int capacity)
         _length = Capacity;
     }
 
-    private void CopyIn(long position, ReadOnlySpan<byte> data)
+    private void CopyIn(int at, ReadOnlySpan<byte> data)
     {
-        var at = (int)(position % _length);
         var first = Math.Min(data.Length, _length - at);
         data[..first].CopyTo(Buffer[at..]);
         data[first..].CopyTo(Buffer);
     }
 
-    private void CopyOut(long position, Span<byte> data)
+    private void CopyOut(int at, Span<byte> data)
     {
-        var at = (int)(position % _length);
         var first = Math.Min(data.Length, _length - at);
         Buffer.Slice(at, first).CopyTo(data);
         Buffer[..(data.Length - first)].CopyTo(data[first..]);

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using Tend.Posix;
 
@@ -18,6 +20,9 @@ namespace Tend.Logging;
 /// newline is completed with one. A line longer than fits in <see cref="MaxLine"/> bytes (prefix and newline
 /// included, Docker's own 16 KiB limit, so Docker never cuts a line again) is split, on a UTF-8 character boundary
 /// when the bytes are UTF-8; other bytes pass unchanged. A stream's bytes are written in the order read.
+/// Of a read larger than the service's log ring, only the tail that can stay in the ring is kept line by line; the
+/// lines before it are counted in bulk (<see cref="ServiceLogs.Skip"/>), unless log-line readiness or a follower needs
+/// each line. The ring and its counters end as if every line had been kept.
 /// </remarks>
 internal sealed unsafe class OutputRelay
 {
@@ -65,6 +70,9 @@ internal sealed unsafe class OutputRelay
         /// <summary>The start of a line whose end has not been read yet (rented while there is one).</summary>
         public byte[]? Carry;
         public int CarryLength;
+        /// <summary>While framing lines that the ring cannot keep (<see cref="SkipUnkept"/>): they are counted here, not kept.</summary>
+        public bool Counting;
+        public long CountedLines, CountedBytes;
     }
 
     private readonly int _fd;
@@ -275,8 +283,15 @@ internal sealed unsafe class OutputRelay
             var end = n == 0 || (n < 0 && error is not (Libc.EAGAIN or Libc.EINTR));
             // Raw: the bytes go out as read, whatever the lines; framing below only feeds the log ring.
             if (s.Raw && n > 0) Write(_in.AsSpan(carried, (int)n));
-            if (s.Logs is not null) s.ReadAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            Frame(s, _in.AsSpan(0, carried + (int)Math.Max(n, 0)), atEnd: end);
+            var data = _in.AsSpan(0, carried + (int)Math.Max(n, 0));
+            if (s.Logs is not null)
+            {
+                s.ReadAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var unkept = Unkept(s, data, end);
+                if (unkept > 0) SkipUnkept(s, data[..unkept]);
+                data = data[unkept..];
+            }
+            Frame(s, data, atEnd: end);
             KeepLines(s);
             Flush();
             if (end) return true;
@@ -326,6 +341,83 @@ internal sealed unsafe class OutputRelay
         return max;
     }
 
+    /// <summary>
+    /// How many bytes at the start of <paramref name="data"/> hold whole lines that the source's ring could not keep
+    /// after this read: the lines that start more than the ring's capacity before the end of the read's last whole line.
+    /// Every line costs the ring its text and a header longer than a newline, so the lines after them fill the ring and
+    /// push them out, together with every line kept before (<see cref="LogRing.Skip"/>). 0 when each line must be seen:
+    /// the service's log-line readiness waits for this run, or <c>tend logs -f</c> follows the service.
+    /// </summary>
+    private static int Unkept(Source s, ReadOnlySpan<byte> data, bool atEnd)
+    {
+        var end = atEnd ? data.Length : data.LastIndexOf((byte)'\n') + 1;
+        var from = end - s.Logs!.Capacity(s.Service);
+        if (from <= 0 || s.Logs.NeedsEveryLine(s.Service, s.Run)) return 0;
+        return data[..from].LastIndexOf((byte)'\n') + 1; // the start of the line at from: that one may be kept
+    }
+
+    /// <summary>
+    /// Counts the lines of <paramref name="lines"/> (whole ones, each ending in a newline) as read and dropped, without
+    /// keeping them: raw, with one vectorized count of the newlines (each line is one line of the ring unless it is longer
+    /// than <see cref="Source.MaxContent"/>: then it is framed, as with <c>--log-prefix</c>, whose lines are written
+    /// prefixed all the same).
+    /// </summary>
+    private void SkipUnkept(Source s, ReadOnlySpan<byte> lines)
+    {
+        long count, bytes;
+        if (s.Raw && !MayHoldLongLine(lines, s.MaxContent))
+        {
+            count = CountNewlines(lines);
+            bytes = lines.Length - count;
+        }
+        else
+        {
+            (s.Counting, s.CountedLines, s.CountedBytes) = (true, 0, 0);
+            Frame(s, lines, atEnd: false);
+            (s.Counting, count, bytes) = (false, s.CountedLines, s.CountedBytes);
+        }
+        s.Logs!.Skip(s.Service, count, bytes);
+    }
+
+    /// <summary>
+    /// The newlines in <paramref name="data"/>: 16 bytes a step, each match subtracted from a counter per byte (at most 255
+    /// steps before they are added up). Not <c>span.Count</c>: its vector path adds with POPCNT, which the NativeAOT build's
+    /// baseline instruction set lacks on x64, and its software fallback cost more than the rest of the count (measured, perf).
+    /// </summary>
+    internal static int CountNewlines(ReadOnlySpan<byte> data)
+    {
+        var count = 0;
+        var i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            ref var start = ref MemoryMarshal.GetReference(data);
+            var newline = Vector128.Create((byte)'\n');
+            while (data.Length - i >= Vector128<byte>.Count)
+            {
+                var counts = Vector128<byte>.Zero;
+                var steps = Math.Min(255, (data.Length - i) / Vector128<byte>.Count);
+                for (var k = 0; k < steps; k++, i += Vector128<byte>.Count)
+                    counts -= Vector128.Equals(Vector128.LoadUnsafe(ref start, (nuint)i), newline);
+                count += Vector128.Sum(Vector128.WidenLower(counts) + Vector128.WidenUpper(counts));
+            }
+        }
+        for (; i < data.Length; i++)
+            if (data[i] == (byte)'\n') count++;
+        return count;
+    }
+
+    /// <summary>
+    /// Whether a line of <paramref name="lines"/> (whole ones) may be longer than <paramref name="max"/> bytes: a window
+    /// of <c>max / 2</c> bytes at a multiple of its size holds no newline (a longer line holds such a window whole).
+    /// </summary>
+    internal static bool MayHoldLongLine(ReadOnlySpan<byte> lines, int max)
+    {
+        var window = max / 2;
+        for (var at = 0; at + window <= lines.Length; at += window)
+            if (!lines.Slice(at, window).Contains((byte)'\n')) return true;
+        return false;
+    }
+
     /// <summary>The most lines kept in the ring under one lock.</summary>
     private const int MaxBatch = 1024;
 
@@ -339,7 +431,12 @@ internal sealed unsafe class OutputRelay
 
     private void Emit(Source s, ReadOnlySpan<byte> line)
     {
-        if (s.Logs is not null)
+        if (s.Counting)
+        {
+            s.CountedLines++;
+            s.CountedBytes += line.Length;
+        }
+        else if (s.Logs is not null)
         {
             s.Kept.Add(((int)System.Runtime.CompilerServices.Unsafe.ByteOffset(ref _in![0],
                 ref System.Runtime.InteropServices.MemoryMarshal.GetReference(line)), line.Length));

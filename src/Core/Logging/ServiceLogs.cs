@@ -88,6 +88,36 @@ internal sealed class ServiceLogs
             first + k);
     }
 
+    /// <summary>Service <paramref name="service"/>'s ring size, in bytes.</summary>
+    internal int Capacity(int service) => _rings[service].Capacity;
+
+    /// <summary>
+    /// Whether every line of run <paramref name="run"/> of service <paramref name="service"/> must be looked at, even those
+    /// its ring cannot keep: its log-line readiness waits for a line of that run, or a follower follows the service.
+    /// </summary>
+    internal bool NeedsEveryLine(int service, int run)
+    {
+        if (_ready[service] is not null && run > Volatile.Read(ref _matchedRun[service])) return true;
+        foreach (var f in Volatile.Read(ref _followers))
+            if (f.Follows(service)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="lines"/> lines (<paramref name="bytes"/> bytes of text) of service <paramref name="service"/>
+    /// as read and dropped, and drops the lines its ring kept: called by a relay thread only for lines that the lines read
+    /// right after them push out of the ring (<see cref="LogRing.Skip"/>). Their sequence numbers are used up all the same.
+    /// </summary>
+    internal void Skip(int service, long lines, long bytes)
+    {
+        var ring = _rings[service];
+        lock (ring)
+        {
+            Interlocked.Add(ref _sequence, lines);
+            ring.Skip(lines, bytes);
+        }
+    }
+
     /// <summary>What follows keeping a line: the readiness match, the followers.</summary>
     private void After(int service, LogStream stream, int run, ReadOnlySpan<byte> text, long timeMs, long sequence)
     {
