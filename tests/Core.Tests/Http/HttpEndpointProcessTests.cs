@@ -86,6 +86,26 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
         Assert.DoesNotContain(listening, tends.Contains);
     }
 
+    /// <summary>
+    /// An endpoint asked for that cannot listen (its port taken) ends Tend before anything starts, with exit 2 and one
+    /// line naming the address, the reason and the way out; no silent run without it (a probe would fail forever).
+    /// </summary>
+    [Fact]
+    public void An_http_address_in_use_ends_tend_at_start()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        // As PID 1 of its own PID namespace, as in a container: it exits, and its service never started.
+        using var run = TendRun.Start("--http", $"127.0.0.1:{port}", "sleep 1000");
+        Assert.Equal(2, run.WaitForExit(30));
+        Assert.DoesNotContain(run.Events, e => TendRun.Str(e, "event") == "started");
+        var err = run.Stderr;
+        Assert.Contains($"tend: error: option '--http': cannot listen on 127.0.0.1:{port}: Address already in use; give '--http' " +
+            "another ADDRESS:PORT, or '--no-http' to run without the endpoint", err);
+    }
+
     /// <summary>The inodes of the sockets process <paramref name="pid"/> holds.</summary>
     private static HashSet<string> Inode(int pid) =>
         Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget
