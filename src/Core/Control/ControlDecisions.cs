@@ -276,6 +276,7 @@ internal static class ControlDecisions
             Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason)
         {
             Usage = r.Process is not null && usage is not null ? usage[i] : null,
+            Runs = r.Starts,
             Schedule = spec.Schedule?.ToString(),
             NotifyStatus = running ? r.NotifyStatus : null,
             LastRun = r.Schedule.LastRunAt,

@@ -77,7 +77,13 @@ internal static class MetricsText
             "1 while the service is ready for the services that depend on it: running and its readiness check passed, a one-shot " +
                 "task completed, or a scheduled task's schedule active",
             (s, r) => Reconciler.IsReady(s, r) ? 1 : 0);
-        PerService(w, view, "tend_service_restarts_total", "counter", "starts of the service after its first", (_, r) => r.Restarts);
+        PerService(w, view, "tend_service_restarts_total", "counter",
+            "restarts of the service: starts after its first by its restart policy after an exit, after a failed liveness check " +
+                "or watchdog, or on request (tend restart, tend start after a stop); a scheduled task's runs are never restarts",
+            (_, r) => r.Restarts);
+        PerService(w, view, "tend_service_runs_total", "counter",
+            "runs of the service started, every kind: its first, its restarts, and each run of a scheduled task (due or tend run)",
+            (_, r) => r.Starts);
         PerService(w, view, "tend_service_start_time_seconds", "gauge",
             "when the service's current or last run started, in seconds since the Unix epoch (0: never)",
             (_, r) => r.Starts == 0 ? 0 : Math.Round(wallNowSeconds - (now - r.StartedAt) / 1000.0, 3));

@@ -129,14 +129,16 @@ public class HttpAnswersTests
     [Fact]
     public void Metrics_carry_each_services_state_restarts_and_last_exit()
     {
-        var db = Running(ready: true, starts: 4) with { LastExit = ExitStatus.Killed(9), LastReadyCheck = new CheckOutcome(true, 0.0012) };
-        var web = new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2, LastExit = ExitStatus.Exited(3) };
+        var db = Running(ready: true, starts: 4) with { Restarts = 3, LastExit = ExitStatus.Killed(9),
+            LastReadyCheck = new CheckOutcome(true, 0.0012) };
+        var web = new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2, Restarts = 1, LastExit = ExitStatus.Exited(3) };
         var answer = Get("/metrics", View(db, web));
         Assert.Equal(200, answer.Status);
         Assert.Equal(MetricsText.PrometheusType, answer.ContentType);
         var lines = answer.Body.Split('\n');
         Assert.Contains("tend_service_restarts_total{service=\"db\"} 3", lines);
         Assert.Contains("tend_service_restarts_total{service=\"web\"} 1", lines);
+        Assert.Contains("tend_service_runs_total{service=\"db\"} 4", lines);
         Assert.Contains("tend_service_state{service=\"web\",state=\"backoff\"} 1", lines);
         Assert.Contains("tend_service_state{service=\"web\",state=\"running\"} 0", lines);
         Assert.Contains("tend_service_up{service=\"web\"} 0", lines);
