@@ -32,7 +32,8 @@ internal sealed record ServiceStatus(string Name, string State, int? Pid, long? 
     /// <summary>What the service last said of itself with sd_notify's <c>STATUS=</c>, or null.</summary>
     public string? NotifyStatus { get; init; }
 
-    /// <summary>Runs started so far, every kind: the first, restarts, a scheduled task's runs (<see cref="ServiceRuntime.Starts"/>).</summary>
+    /// <summary>Runs started so far, every kind: the first, restarts, a scheduled task's runs
+    /// (<see cref="ServiceRuntime.Starts"/>).</summary>
     public int Runs { get; init; }
 
     /// <summary>For a scheduled task: its schedule (expression and zone).</summary>
