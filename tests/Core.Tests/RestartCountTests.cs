@@ -2,7 +2,8 @@ using Tend.Supervision;
 
 namespace Tend.Tests;
 
-/// <summary>What counts as a restart (<see cref="ServiceRuntime.Restarts"/>) and what only as a run (<see cref="ServiceRuntime.Starts"/>).</summary>
+/// <summary>What counts as a restart (<see cref="ServiceRuntime.Restarts"/>) and what only as a run
+/// (<see cref="ServiceRuntime.Starts"/>).</summary>
 [Trait("Category", "Unit")]
 public class RestartCountTests
 {
