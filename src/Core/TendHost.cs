@@ -124,10 +124,13 @@ public static class TendHost
         Supervisor supervisor;
         try { supervisor = new Supervisor(table, options.Supervisor with { PublishState = http is not null }, log); }
         catch (ArgumentException e) { return Fail(new UsageException(PlainMessage.Of(e))); }
+        // An endpoint asked for that cannot listen ends Tend before anything starts: an orchestrator's probes would
+        // otherwise fail forever against a container that looks fine.
+        if (http is not null && OpenHttp(http, options.Http is not null, supervisor, log) is { } refused) return Fail(refused);
         // The command lines wait for the image's set-up tasks: say so once, or a long set-up looks like a hang.
         if (setUpNote is not null) log.Info(setUpNote);
         // Supervision gets a thread of its own and the process exits with its code; this (main) thread reaps.
-        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log, http)));
+        supervisor.RunAsInit(() => Environment.Exit(Supervise(supervisor, table, sockets, log)));
         throw new System.Diagnostics.UnreachableException();
     }
 
@@ -145,14 +148,12 @@ public static class TendHost
     }
 
     /// <summary>On the supervisor's thread: opens the control plane (when there is a socket) and supervises.</summary>
-    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log,
-        Http.HttpAddress? http)
+    private static int Supervise(Supervisor supervisor, ServiceTable table, IReadOnlyList<string>? sockets, EventLog log)
     {
         int code;
         try
         {
             var desk = sockets is null ? null : ControlDesk.Open(sockets, table, log, supervisor.Post, supervisor.Logs);
-            if (http is not null) OpenHttp(http, supervisor, log);
             // In a container (PID 1), docker stop kills everything after its grace period: say so before it happens.
             if (Posix.Libc.getpid() == 1 && StopBudget.Warning(table) is { } warning) log.Info(warning);
             code = supervisor.Run(desk);
@@ -179,20 +180,26 @@ public static class TendHost
         arguments?.Http is { } declared ? Http.HttpAddress.Parse(declared, out _) : null;
 
     /// <summary>
-    /// Opens the HTTP endpoint. When it cannot listen, supervision goes on without it, as without a control socket: an
-    /// error line says so, why, and what to do (an orchestrator's probes then fail, which shows it too).
+    /// Opens the HTTP endpoint before anything starts; null when it listens, else the error that ends Tend (exit 2, as for
+    /// bad arguments: the fix is in them): the address, why (in use, not this machine's, a port below 1024 without root)
+    /// and what to do. Never a fallback to running without it: an orchestrator's HTTP probes would then fail forever.
     /// </summary>
-    private static void OpenHttp(Http.HttpAddress address, Supervisor supervisor, EventLog log)
+    /// <param name="address">Where to listen.</param>
+    /// <param name="given">It came from <c>--http</c>, not from <c>[assembly: HttpEndpoint]</c>.</param>
+    /// <param name="supervisor">Whose state it serves.</param>
+    /// <param name="log">Where the line saying where it serves goes.</param>
+    private static UsageException? OpenHttp(Http.HttpAddress address, bool given, Supervisor supervisor, EventLog log)
     {
         try
         {
             var endpoint = Http.HttpEndpoint.Open(address, () => supervisor.Latest, supervisor.Logs);
             log.Info($"serving /healthz and /metrics on http://{endpoint.Address}");
+            return null;
         }
         catch (IOException e)
         {
-            log.Error($"HTTP endpoint disabled: {PlainMessage.Of(e)}; health and metrics over HTTP will not work (choose another --http " +
-                $"ADDRESS:PORT)");
+            return new UsageException($"{(given ? "option '--http'" : "the HTTP endpoint declared with [assembly: HttpEndpoint]")}: " +
+                $"{PlainMessage.Of(e)}; give '--http' another ADDRESS:PORT, or '--no-http' to run without the endpoint");
         }
     }
 

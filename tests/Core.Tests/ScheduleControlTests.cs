@@ -128,6 +128,8 @@ public class ScheduleControlTests
         Assert.False(Json(d.Reply).GetProperty("services")[0].TryGetProperty("schedule", out _));
 
         var table = ControlClient.Table(Json(d.Reply).GetProperty("services"));
-        Assert.Contains("schedule 0 3 * * *, last run 2026-03-09 03:00:00 +00:00, next 2026-03-10 03:00:00 +00:00", table);
+        Assert.Contains("schedule 0 3 * * *, 1 run, last run 2026-03-09 03:00:00 +00:00, next 2026-03-10 03:00:00 +00:00", table);
+        // Its runs are runs, not restarts.
+        Assert.Equal((0, 1), (backup.GetProperty("restarts").GetInt32(), backup.GetProperty("runs").GetInt32()));
     }
 }

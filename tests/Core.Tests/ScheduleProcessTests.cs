@@ -79,7 +79,8 @@ public class ScheduleProcessTests
         Assert.Equal(3, sh.GetProperty("lastExitCode").GetInt32());
         Assert.Equal($"{DateTime.UtcNow.Year + 1}-01-01 00:00:00 +00:00", sh.GetProperty("nextDue").GetString());
         Assert.True(sh.TryGetProperty("lastRun", out _));
-        Assert.Contains("schedule 0 0 1 1 *, last run ", t.Ctl("status").Out);
+        Assert.Contains("schedule 0 0 1 1 *, 1 run, last run ", t.Ctl("status").Out);
+        Assert.Equal((0, 1), (sh.GetProperty("restarts").GetInt32(), sh.GetProperty("runs").GetInt32())); // 'tend run' is no restart
 
         Assert.Equal(0, t.Ctl("stop", "sh").Code);
         Assert.Contains("schedule paused", TendRun.Str(t.Next("sh", EventNames.Stopped), "message"));

@@ -81,6 +81,22 @@ public sealed class DeclaredHttpEndpointRunTests : IDisposable
         Assert.Equal(new[] { other }, tend.ListeningPorts()); // not the declared port as well
     }
 
+    /// <summary>The declared address taken by another socket: Tend ends before anything starts (exit 2), in one line that names
+    /// the declaration, the address, the reason and the way out — never a run without the endpoint its probes need.</summary>
+    [Fact]
+    public void A_declared_address_in_use_ends_tend_at_start()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, _declared));
+        taken.Listen();
+        using var tend = DeclaredApp.Start(_dir);
+        var (code, text) = tend.Exit(30);
+        Assert.Equal(2, code);
+        Assert.Contains($"tend: error: the HTTP endpoint declared with [assembly: HttpEndpoint]: cannot listen on 127.0.0.1:{_declared}: " +
+            "Address already in use; give '--http' another ADDRESS:PORT, or '--no-http' to run without the endpoint", text);
+        Assert.DoesNotContain("\"started\"", text);
+    }
+
     /// <summary>A port the kernel gives out on 127.0.0.1 now, released for the test to use.</summary>
     private static int FreePort()
     {
@@ -124,6 +140,7 @@ public sealed class DeclaredHttpEndpointRunTests : IDisposable
         private readonly Process _process;
         private readonly BlockingCollection<JsonElement> _lines = [];
         private readonly List<JsonElement> _seen = [];
+        private readonly ConcurrentQueue<string> _stderr = new();
 
         private DeclaredApp(Process process) => _process = process;
 
@@ -139,6 +156,7 @@ public sealed class DeclaredHttpEndpointRunTests : IDisposable
             app._process.OutputDataReceived += (_, _) => { };
             app._process.ErrorDataReceived += (_, e) =>
             {
+                if (e.Data is not null) app._stderr.Enqueue(e.Data);
                 if (e.Data is null) app._lines.CompleteAdding();
                 else if (e.Data.StartsWith('{'))
                 {
@@ -199,6 +217,14 @@ public sealed class DeclaredHttpEndpointRunTests : IDisposable
             return [.. File.ReadAllLines($"/proc/{_process.Id}/net/tcp").Skip(1).Select(l => l.Split(' ',
                 StringSplitOptions.RemoveEmptyEntries)).Where(f => f[3] == "0A"
                     && mine.Contains(f[9])).Select(f => Convert.ToInt32(f[1].Split(':')[1], 16))];
+        }
+
+        /// <summary>Waits (at most <paramref name="seconds"/>) for it to exit: its exit code and all it wrote to stderr.</summary>
+        public (int Code, string Stderr) Exit(double seconds)
+        {
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(seconds))) throw new TimeoutException($"still running after {seconds}s");
+            _process.WaitForExit(); // the end of its stderr read
+            return (_process.ExitCode, string.Join("\n", _stderr));
         }
 
         public void Dispose()

@@ -122,7 +122,7 @@ internal sealed record HostOptions
                         var sizeText = at >= 0 ? v[(at + 1)..] : v;
                         if (at == 0 || !ByteSize.TryParse(sizeText, out var bytes))
                             throw new UsageException($"option '--log-buffer' got '{v}': expected SIZE or NAME=SIZE, " +
-                                $"SIZE {ByteSize.Expected}");
+                                $"SIZE {ByteSize.Expected}, at least {Logging.LogEntry.Overhead + 1} bytes when not 0");
                         if (bytes is > 0 and < Logging.LogEntry.Overhead + 1)
                             throw new UsageException($"option '--log-buffer' got '{v}': a log buffer holds at least one line, so at " +
                                 $"least {Logging.LogEntry.Overhead + 1} bytes (or 0 for none)");

@@ -424,15 +424,16 @@ public static class ControlClient
         return string.Join('\n', sb.ToString().Split('\n').Select(l => l.TrimEnd()));
     }
 
-    /// <summary>A scheduled task's note in the status table: <c>schedule 0 3 * * *, last run 2026-12-01 03:00:00 +00:00, next 2026-12-02
-    /// 03:00:00 +00:00</c>.</summary>
+    /// <summary>A scheduled task's note in the status table: <c>schedule 0 3 * * *, 12 runs, last run 2026-12-01 03:00:00 +00:00, next
+    /// 2026-12-02 03:00:00 +00:00</c> (its runs are not restarts: RESTARTS stays 0).</summary>
     private static string ScheduleNote(JsonElement s, string schedule)
     {
         var last = s.TryGetProperty("lastRun", out var l) ? l.GetString() : "never";
         var next = s.TryGetProperty("nextDue",
             out var n) ? "next " + n.GetString() : s.GetProperty("state").GetString() == ServiceStatus.StateName(ServicePhase.Stopped)
             ? "paused" : "no next run";
-        return $"schedule {schedule}, last run {last}, {next}";
+        var runs = s.TryGetProperty("runs", out var r) ? r.GetInt32() : 0;
+        return $"schedule {schedule}, {runs} run{(runs == 1 ? "" : "s")}, last run {last}, {next}";
     }
 
     /// <summary>Resident memory as the status table shows it: 812K, 14.2M, 1.3G (binary units).</summary>

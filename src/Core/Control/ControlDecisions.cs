@@ -228,8 +228,9 @@ internal static class ControlDecisions
         return (false, $"unhealthy: {what}");
     }
 
-    /// <summary>Up for <see cref="Health"/>: ready, or completed (a run that ended cleanly and that its policy does not restart).</summary>
-    private static bool IsUp(ServiceSpec spec, ServiceRuntime r) =>
+    /// <summary>Up for <see cref="Health"/>: ready, or completed (a run that ended cleanly and that its policy does not restart).
+    /// The one rule of <c>tend health</c>, <c>/healthz</c>, <c>/healthz/NAME</c> and <c>tend_service_up</c>.</summary>
+    public static bool IsUp(ServiceSpec spec, ServiceRuntime r) =>
         Reconciler.IsReady(spec, r) || (spec.Schedule is null && r.Phase == ServicePhase.Completed);
 
     /// <summary>
@@ -275,6 +276,7 @@ internal static class ControlDecisions
             Reconciler.IsReady(spec, r), spec.Ready?.ToString(), spec.Critical, r.Reason, ServiceStatus.HealthOf(spec, r), r.AliveReason)
         {
             Usage = r.Process is not null && usage is not null ? usage[i] : null,
+            Runs = r.Starts,
             Schedule = spec.Schedule?.ToString(),
             NotifyStatus = running ? r.NotifyStatus : null,
             LastRun = r.Schedule.LastRunAt,

@@ -35,6 +35,7 @@ internal static class ControlReply
             if (s.Pid is { } pid) w.WriteNumber("pid", pid); else w.WriteNull("pid");
             if (s.UptimeMs is { } up) w.WriteNumber("uptimeMs", up); else w.WriteNull("uptimeMs");
             w.WriteNumber("restarts", s.Restarts);
+            w.WriteNumber("runs", s.Runs);
             if (s.Usage is { } u)
             {
                 w.WriteNumber("rssBytes", u.RssBytes);

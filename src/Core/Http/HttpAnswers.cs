@@ -44,8 +44,9 @@ internal sealed record HttpAnswer(int Status, string ContentType, string Body)
 /// <summary>
 /// What the endpoint answers, as a function of the request and the supervisor's latest state (no socket, no clock):
 /// <c>GET /healthz[?level=alive|ready]</c>, <c>GET /healthz/NAME[?level=…]</c>, <c>GET /metrics</c>. Every rule is Tend's
-/// own, reused: readiness is <c>tend health</c>'s (<see cref="ControlDecisions.Health"/>), liveness
-/// <see cref="ControlDecisions.Alive"/>.
+/// own, reused: readiness is <c>tend health</c>'s (<see cref="ControlDecisions.Health"/>; one service:
+/// <see cref="ControlDecisions.IsUp"/>, the same rule), liveness <see cref="ControlDecisions.Alive"/>. NAME is the path's
+/// rest, percent-decoded (<see cref="HttpRequestHead.DecodePath"/>) and compared exactly, capitals and all.
 /// </summary>
 internal static class HttpAnswers
 {
@@ -79,7 +80,7 @@ internal static class HttpAnswers
         var spec = v.Table.Services[i];
         var r = v.Runtimes[i];
         if (v.Desired.ShuttingDown) return HttpAnswer.Text(503, $"{spec.Name}: tend is shutting down");
-        var passed = alive ? ControlDecisions.IsAlive(spec, r) : !v.Desired.Draining && Reconciler.IsReady(spec, r);
+        var passed = alive ? ControlDecisions.IsAlive(spec, r) : !v.Desired.Draining && ControlDecisions.IsUp(spec, r);
         var state = ServiceStatus.StateOf(spec, r);
         return HttpAnswer.Text(passed ? 200 : 503,
             $"{spec.Name}: {(passed ? alive ? "alive" : "ready" : alive ? "not alive" : "not ready")} " +

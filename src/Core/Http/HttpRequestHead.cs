@@ -25,7 +25,9 @@ internal enum HttpParse
 /// request line that is not <c>METHOD SP /TARGET SP HTTP/1.x</c> is a 400, a method other than GET or HEAD a 405, another
 /// HTTP version a 505, a head longer than <see cref="MaxHead"/> a 414 (its request line) or 431 (its fields), a field
 /// line without a colon or with whitespace before it a 400 (section 5.1). A body is never read: a GET has none that
-/// means anything, and the connection closes after the answer.
+/// means anything, and the connection closes after the answer. The path is percent-decoded (<see cref="DecodePath"/>);
+/// raw UTF-8 bytes in it are taken too (RFC 9112 section 3.2 makes the target ASCII, but a client that sends a service's
+/// name unencoded means the same name, and the bytes are checked as strictly as the decoded ones), not in the query.
 /// </remarks>
 internal sealed record HttpRequestHead(string Method, string Path, string Query, bool Http10, bool AcceptsOpenMetrics)
 {
@@ -80,11 +82,53 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
                 if (b is < 0x20 and not (byte)'\t' or 0x7f) return Refuse(out head, 400, "a control character in a header field");
             if (Ascii.EqualsIgnoreCase(line[..colon], "accept"u8) && Contains(value, "application/openmetrics-text"u8)) accept = true;
         }
-        var question = target.IndexOf('?');
-        head = new HttpRequestHead(method, question < 0 ? target : target[..question], question < 0 ? "" : target[(question + 1)..], http10,
-            accept);
+        var question = target.IndexOf((byte)'?');
+        var query = question < 0 ? ReadOnlySpan<byte>.Empty : target[(question + 1)..];
+        if (!Ascii.IsValid(query)) return Refuse(out head, 400, "a byte that is not ASCII in the query: percent-encode it");
+        if (DecodePath(question < 0 ? target : target[..question]) is not { } path)
+            return Refuse(out head, 400, PathProblem);
+        head = new HttpRequestHead(method, path, Encoding.ASCII.GetString(query), http10, accept);
         return HttpParse.Complete;
     }
+
+    /// <summary>Why <see cref="DecodePath"/> refused a path, for a 400's body.</summary>
+    internal const string PathProblem = "malformed path: a '%' must be followed by two hexadecimal digits, and the bytes it " +
+        "encodes must be UTF-8 text without control characters (write 's%C3%A9rvice' or 'sérvice' for the name 'sérvice')";
+
+    /// <summary>
+    /// The path as text: percent-escapes decoded (RFC 3986 section 2.1: <c>%</c> and two hexadecimal digits, either
+    /// case, one byte each), then the bytes read as UTF-8 (RFC 3986 section 2.5), so <c>/healthz/s%C3%A9rvice.sh</c>,
+    /// <c>/healthz/huge%2Esh</c> and the raw bytes of <c>/healthz/sérvice.sh</c> name the services <c>sérvice.sh</c> and
+    /// <c>huge.sh</c>. Null for a malformed escape, bytes that are not UTF-8, or a control character (decoded or not).
+    /// </summary>
+    internal static string? DecodePath(ReadOnlySpan<byte> raw)
+    {
+        var bytes = new byte[raw.Length];
+        var n = 0;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var b = raw[i];
+            if (b == (byte)'%')
+            {
+                if (i + 2 >= raw.Length || HexValue(raw[i + 1]) is not (>= 0 and var high)
+                    || HexValue(raw[i + 2]) is not (>= 0 and var low)) return null;
+                b = (byte)(high << 4 | low);
+                i += 2;
+            }
+            if (b is < 0x20 or 0x7f) return null;
+            bytes[n++] = b;
+        }
+        try { return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, 0, n); }
+        catch (DecoderFallbackException) { return null; }
+    }
+
+    private static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
 
     private static HttpParse Refuse(out HttpRequestHead? head, int status, string problem)
     {
@@ -94,7 +138,7 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
 
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
 
-    /// <summary>A prefix of a request line: a method token, then (once a space came) visible ASCII and spaces.</summary>
+    /// <summary>A prefix of a request line: a method token, then (once a space came) visible ASCII, bytes above 0x7f and spaces.</summary>
     private static bool CouldBeRequestLine(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return true;
@@ -103,14 +147,15 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
         if (!IsToken(space < 0 ? data : data[..space])) return false;
         if (space < 0) return true;
         foreach (var b in data[(space + 1)..])
-            if (b is < 0x20 and not (byte)'\r' or >= 0x7f) return false;
+            if (b is < 0x20 and not (byte)'\r' or 0x7f) return false;
         return true;
     }
 
-    private static bool ParseRequestLine(ReadOnlySpan<byte> line, out string method, out string target, out bool http10, out int status,
-        out string problem)
+    private static bool ParseRequestLine(ReadOnlySpan<byte> line, out string method, out ReadOnlySpan<byte> target, out bool http10,
+        out int status, out string problem)
     {
-        (method, target, http10, status, problem) = ("", "", false, 400, "malformed request line: expected METHOD /PATH HTTP/1.1");
+        target = default;
+        (method, http10, status, problem) = ("", false, 400, "malformed request line: expected METHOD /PATH HTTP/1.1");
         var first = line.IndexOf((byte)' ');
         var last = line.LastIndexOf((byte)' ');
         if (first <= 0 || last == first) return false;
@@ -118,8 +163,10 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
         var t = line[(first + 1)..last];
         var v = line[(last + 1)..];
         if (!IsToken(m) || t.IsEmpty || t[0] != (byte)'/') return false;
+        // Bytes above 0x7f are taken (a client that sends a service's name as raw UTF-8, not percent-encoded): the path
+        // is decoded as strict UTF-8 afterwards, and a control character or DEL is refused.
         foreach (var b in t)
-            if (b is <= 0x20 or >= 0x7f) return false;
+            if (b is <= 0x20 or 0x7f) return false;
         if (v.SequenceEqual("HTTP/1.1"u8)) http10 = false;
         else if (v.SequenceEqual("HTTP/1.0"u8)) http10 = true;
         else if (v.StartsWith("HTTP/"u8))
@@ -134,7 +181,7 @@ internal sealed record HttpRequestHead(string Method, string Path, string Query,
             (status, problem) = (405, "method not allowed: this endpoint only reads (GET, HEAD)");
             return false;
         }
-        target = Encoding.ASCII.GetString(t);
+        target = t;
         return true;
     }
 

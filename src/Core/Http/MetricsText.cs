@@ -54,7 +54,8 @@ internal static class MetricsText
         var (table, _, runtimes, now) = view;
         var (healthy, _) = Control.ControlDecisions.Health(view);
         w.Family("tend_healthy", "gauge",
-            "1 when Tend is healthy by the rule of 'tend health' (every service up: running and ready, or completed)");
+            "1 when Tend is healthy by the rule of 'tend health' and /healthz: every service up (tend_service_up), and Tend " +
+                "neither draining nor shutting down");
         w.Sample("tend_healthy", null, healthy ? 1 : 0);
         w.Family("tend_services", "gauge", "services Tend supervises");
         w.Sample("tend_services", null, table.Count);
@@ -66,12 +67,23 @@ internal static class MetricsText
             foreach (var s in States) w.Sample("tend_service_state", [("service", table.Services[i].Name), ("state", s)],
                 s == state ? 1 : 0);
         }
-        PerService(w, view, "tend_service_up", "gauge", "1 while the service has a process running", (_,
-            r) => r.Phase == ServicePhase.Running ? 1 : 0);
+        // One rule for "up" everywhere: tend health, /healthz, /healthz/NAME and this gauge (ControlDecisions.IsUp).
+        PerService(w, view, "tend_service_up", "gauge",
+            "1 while the service is up by the rule of 'tend health', /healthz and /healthz/NAME: running and ready, a one-shot " +
+                "(or a run its restart policy does not restart) completed, or a scheduled task's schedule active; 0 otherwise " +
+                "(whether a process runs: tend_service_state running or starting)",
+            (s, r) => Control.ControlDecisions.IsUp(s, r) ? 1 : 0);
         PerService(w, view, "tend_service_ready", "gauge",
-            "1 while the service is ready (running and its readiness check passed, or a one-shot completed)",
+            "1 while the service is ready for the services that depend on it: running and its readiness check passed, a one-shot " +
+                "task completed, or a scheduled task's schedule active",
             (s, r) => Reconciler.IsReady(s, r) ? 1 : 0);
-        PerService(w, view, "tend_service_restarts_total", "counter", "starts of the service after its first", (_, r) => r.Restarts);
+        PerService(w, view, "tend_service_restarts_total", "counter",
+            "restarts of the service: starts after its first by its restart policy after an exit, after a failed liveness check " +
+                "or watchdog, or on request (tend restart, tend start after a stop); a scheduled task's runs are never restarts",
+            (_, r) => r.Restarts);
+        PerService(w, view, "tend_service_runs_total", "counter",
+            "runs of the service started, every kind: its first, its restarts, and each run of a scheduled task (due or tend run)",
+            (_, r) => r.Starts);
         PerService(w, view, "tend_service_start_time_seconds", "gauge",
             "when the service's current or last run started, in seconds since the Unix epoch (0: never)",
             (_, r) => r.Starts == 0 ? 0 : Math.Round(wallNowSeconds - (now - r.StartedAt) / 1000.0, 3));

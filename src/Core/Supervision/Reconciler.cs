@@ -168,12 +168,14 @@ internal static class Reconciler
 
     /// <summary>
     /// The service's process was spawned (marked with <paramref name="mark"/>, 0 for none) or adopted: a new run,
-    /// starting up for at least <see cref="Lineage.StartupMinMs"/>.
+    /// starting up for at least <see cref="Lineage.StartupMinMs"/>. A start after the first is a restart, unless it is a
+    /// run of a scheduled task (<paramref name="scheduled"/>; <see cref="ServiceRuntime.Restarts"/>).
     /// </summary>
-    public static ServiceRuntime OnStarted(ServiceRuntime r, TrackedProcess process, long now, ulong mark = 0) =>
+    public static ServiceRuntime OnStarted(ServiceRuntime r, TrackedProcess process, long now, ulong mark = 0, bool scheduled = false) =>
         r with
         {
             Phase = ServicePhase.Running, Run = RunIdentity.Started(process, mark, now), StartedAt = now, Starts = r.Starts + 1,
+            Restarts = r.Restarts + (r.Starts > 0 && !scheduled ? 1 : 0),
             StopSentAt = null, Killed = false, Reason = null, Ready = false, NextCheckAt = now,
             NextAliveAt = 0, AliveFailures = 0, AliveReason = null, AlivePassed = false, Unhealthy = false, SpawnShortages = 0,
             NotifyStatus = null, StopExtendedUntil = 0,
@@ -227,7 +229,8 @@ internal static class Reconciler
     /// limit.</summary>
     public static ServiceRuntime OnSpawnFailed(ServiceSpec spec, ServiceRuntime r, string reason, long now)
     {
-        var started = r with { StartedAt = now, Starts = r.Starts + 1, Run = RunIdentity.None };
+        var started = r with { StartedAt = now, Starts = r.Starts + 1, Run = RunIdentity.None,
+            Restarts = r.Restarts + (r.Starts > 0 && spec.Schedule is null ? 1 : 0) };
         var d = Decide(spec, started, ExitStatus.Exited(127), now);
         return d.Phase == ServicePhase.Failed ? d with { Reason = reason + "; " + d.Reason } : d with { Reason = reason };
     }

@@ -88,8 +88,13 @@ internal sealed record ServiceRuntime
     /// <summary>For a scheduled task: its due times, runs and skips (<see cref="ScheduleRules"/>).</summary>
     public ScheduleState Schedule { get; init; } = ScheduleState.Initial;
 
-    /// <summary>Restarts so far (starts after the first).</summary>
-    public int Restarts => Math.Max(0, Starts - 1);
+    /// <summary>
+    /// Restarts so far: starts after the first that were not a scheduled task's runs — by the restart policy after an exit
+    /// (a start that failed to spawn included), after a failed liveness check or watchdog, or on request (<c>tend
+    /// restart</c>, <c>tend start</c> after a stop). A scheduled task's runs (due, or <c>tend run</c>) are runs, never
+    /// restarts: <see cref="Starts"/> counts every run.
+    /// </summary>
+    public int Restarts { get; init; }
 
     internal bool IsDown =>
         Phase is ServicePhase.Waiting or ServicePhase.Backoff or ServicePhase.Stopped or ServicePhase.Failed or ServicePhase.Completed or

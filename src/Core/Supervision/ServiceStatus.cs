@@ -5,7 +5,7 @@ namespace Tend.Supervision;
 /// <param name="State">One of <see cref="States"/>: <see cref="StateOf"/> names each phase (starting: running, not ready yet).</param>
 /// <param name="Pid">The tracked process, while there is one.</param>
 /// <param name="UptimeMs">Time since the current run started, while running.</param>
-/// <param name="Restarts">Starts after the first.</param>
+/// <param name="Restarts">Starts after the first, a scheduled task's runs not counted (<see cref="ServiceRuntime.Restarts"/>).</param>
 /// <param name="LastExit">How the last run ended, if one did.</param>
 /// <param name="Ready">Running and ready (see <see cref="Reconciler.IsReady"/>).</param>
 /// <param name="Check">The readiness check, if any.</param>
@@ -31,6 +31,10 @@ internal sealed record ServiceStatus(string Name, string State, int? Pid, long? 
     public ServiceUsage? Usage { get; init; }
     /// <summary>What the service last said of itself with sd_notify's <c>STATUS=</c>, or null.</summary>
     public string? NotifyStatus { get; init; }
+
+    /// <summary>Runs started so far, every kind: the first, restarts, a scheduled task's runs
+    /// (<see cref="ServiceRuntime.Starts"/>).</summary>
+    public int Runs { get; init; }
 
     /// <summary>For a scheduled task: its schedule (expression and zone).</summary>
     public string? Schedule { get; init; }

@@ -455,7 +455,8 @@ internal sealed class Supervisor
             return;
         }
         // Tend's own child: its pid cannot be reused before Tend reaps it, so a lower bound of its start time will do.
-        var started = Reconciler.OnStarted(r, new TrackedProcess(pid, bootTicks, pid, IsChild: true, Launched: true, Sid: pid), now, mark);
+        var started = Reconciler.OnStarted(r, new TrackedProcess(pid, bootTicks, pid, IsChild: true, Launched: true, Sid: pid), now, mark,
+            scheduled: spec.Schedule is not null);
         _runtimes = _runtimes.SetItem(i, started);
         _runs.Started(i, started, now);
         var what = spec.Schedule is not null ? $"run started{(r.Schedule.LastRunRequested ? " on request" : "")} (pid {pid})"

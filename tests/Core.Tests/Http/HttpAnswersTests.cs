@@ -59,6 +59,61 @@ public class HttpAnswersTests
         Assert.Contains("db, web", unknown.Body);
     }
 
+    /// <summary>A name with capitals and non-ASCII letters, asked percent-encoded (as curl sends it) or raw: found, exactly.</summary>
+    [Fact]
+    public void Healthz_name_is_percent_decoded_and_compared_exactly()
+    {
+        var table = new ServiceTable([
+            new ServiceSpec("sérvice.sh", new Command("/bin/a")), new ServiceSpec("Huge.sh", new Command("/bin/b"))]);
+        var view = new SupervisorView(table, DesiredState.AllUp(2), [Running(false), Running(false)], T0);
+        HttpAnswer GetBytes(string target)
+        {
+            var bytes = Encoding.UTF8.GetBytes($"GET {target} HTTP/1.1\r\n\r\n");
+            Assert.Equal(HttpParse.Complete, HttpRequestHead.Parse(bytes, out var head));
+            return HttpAnswers.For(head!, view, (_, _) => "");
+        }
+        var encoded = GetBytes("/healthz/s%C3%A9rvice.sh");
+        Assert.Equal((200, "sérvice.sh: ready (running)\n"), (encoded.Status, encoded.Body));
+        Assert.Equal(200, GetBytes("/healthz/sérvice.sh").Status);
+        Assert.Equal(200, GetBytes("/healthz/Huge%2Esh").Status);
+        var lower = GetBytes("/healthz/huge%2Esh");
+        Assert.Equal(404, lower.Status);
+        Assert.Contains("no service is named 'huge.sh'", lower.Body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// One rule for "up": a completed one-shot (or a run its policy ended after a clean exit) is up for /healthz, for
+    /// /healthz/NAME and for tend_service_up alike; a service backing off is down for all three.
+    /// </summary>
+    [Fact]
+    public void Healthz_healthz_name_and_tend_service_up_follow_one_rule()
+    {
+        var table = new ServiceTable([
+            new ServiceSpec("oneshot.sh", new Command("/bin/true")) { Restart = Restart.OnFailure },
+            new ServiceSpec("task", new Command("/bin/true")) { OneShot = true },
+            new ServiceSpec("web", new Command("/bin/web")),
+        ]);
+        var completed = new ServiceRuntime { Phase = ServicePhase.Completed, Starts = 1, LastExit = ExitStatus.Exited(0) };
+        var up = new SupervisorView(table, DesiredState.AllUp(3), [completed, completed, Running(false)], T0);
+        var down = up with { Runtimes = [completed, completed, new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2 }] };
+        foreach (var (view, status) in new[] { (up, 200), (down, 503) })
+        {
+            Assert.Equal(status, Get("/healthz", view).Status);
+            Assert.Equal(status == 200, Control.ControlDecisions.Health(view).Healthy);
+            var metrics = Get("/metrics", view).Body.Split('\n');
+            for (var i = 0; i < table.Count; i++)
+            {
+                var name = table.Services[i].Name;
+                var isUp = Control.ControlDecisions.IsUp(table.Services[i], view.Runtimes[i]);
+                Assert.Equal(isUp ? 200 : 503, Get("/healthz/" + name, view).Status);
+                Assert.Contains($"tend_service_up{{service=\"{name}\"}} {(isUp ? 1 : 0)}", metrics);
+            }
+            Assert.Contains($"tend_healthy {(status == 200 ? 1 : 0)}", metrics);
+        }
+        Assert.Equal(200, Get("/healthz/oneshot.sh", up).Status);
+        Assert.Equal(503, Get("/healthz/web", down).Status);
+    }
+
     [Theory]
     [InlineData("/healthz?level=dead", 400)]
     [InlineData("/healthz?verbose=1", 400)]
@@ -74,14 +129,16 @@ public class HttpAnswersTests
     [Fact]
     public void Metrics_carry_each_services_state_restarts_and_last_exit()
     {
-        var db = Running(ready: true, starts: 4) with { LastExit = ExitStatus.Killed(9), LastReadyCheck = new CheckOutcome(true, 0.0012) };
-        var web = new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2, LastExit = ExitStatus.Exited(3) };
+        var db = Running(ready: true, starts: 4) with { Restarts = 3, LastExit = ExitStatus.Killed(9),
+            LastReadyCheck = new CheckOutcome(true, 0.0012) };
+        var web = new ServiceRuntime { Phase = ServicePhase.Backoff, Starts = 2, Restarts = 1, LastExit = ExitStatus.Exited(3) };
         var answer = Get("/metrics", View(db, web));
         Assert.Equal(200, answer.Status);
         Assert.Equal(MetricsText.PrometheusType, answer.ContentType);
         var lines = answer.Body.Split('\n');
         Assert.Contains("tend_service_restarts_total{service=\"db\"} 3", lines);
         Assert.Contains("tend_service_restarts_total{service=\"web\"} 1", lines);
+        Assert.Contains("tend_service_runs_total{service=\"db\"} 4", lines);
         Assert.Contains("tend_service_state{service=\"web\",state=\"backoff\"} 1", lines);
         Assert.Contains("tend_service_state{service=\"web\",state=\"running\"} 0", lines);
         Assert.Contains("tend_service_up{service=\"web\"} 0", lines);

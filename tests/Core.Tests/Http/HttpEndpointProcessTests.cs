@@ -86,6 +86,84 @@ public sealed class HttpEndpointProcessTests(ITestOutputHelper output)
         Assert.DoesNotContain(listening, tends.Contains);
     }
 
+    /// <summary>
+    /// An endpoint asked for that cannot listen (its port taken) ends Tend before anything starts, with exit 2 and one
+    /// line naming the address, the reason and the way out; no silent run without it (a probe would fail forever).
+    /// </summary>
+    [Fact]
+    public void An_http_address_in_use_ends_tend_at_start()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        // As PID 1 of its own PID namespace, as in a container: it exits, and its service never started.
+        using var run = TendRun.Start("--http", $"127.0.0.1:{port}", "sleep 1000");
+        Assert.Equal(2, run.WaitForExit(30));
+        Assert.DoesNotContain(run.Events, e => TendRun.Str(e, "event") == "started");
+        var err = run.Stderr;
+        Assert.Contains($"tend: error: option '--http': cannot listen on 127.0.0.1:{port}: Address already in use; give '--http' " +
+            "another ADDRESS:PORT, or '--no-http' to run without the endpoint", err);
+    }
+
+    /// <summary>
+    /// The new user's case: a command-line service named after its program, with a capital and a non-ASCII letter, that
+    /// completed (restart on-failure, exit 0). /healthz, /healthz/NAME (percent-encoded as curl sends it, or raw UTF-8)
+    /// and tend_service_up agree that it is up; the name is compared exactly (lowercase is another name).
+    /// </summary>
+    [Fact]
+    public void A_completed_service_with_a_non_ASCII_name_is_up_everywhere()
+    {
+        var dir = Directory.CreateTempSubdirectory("tend-http-").FullName;
+        try
+        {
+            var script = Path.Combine(dir, "Sérvice.sh");
+            File.WriteAllText(script, "#!/bin/sh\nexit 0\n");
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+            using var run = TendRun.Start("--http", "127.0.0.1:0", "--restart", "on-failure", script, "sleep 1000");
+            var port = RawHttp.Port(run);
+            run.NextAll(("Sérvice.sh", "completed"), ("sleep", "started"));
+            WaitFor(() => RawHttp.Get(port, "/healthz").Status == 200, "/healthz never turned 200");
+            var (status, _, body) = RawHttp.Get(port, "/healthz/S%C3%A9rvice.sh");
+            Assert.Equal((200, "Sérvice.sh: ready (completed)\n"), (status, body));
+            Assert.Equal(200, RawHttp.Send(port, Encoding.UTF8.GetBytes("GET /healthz/Sérvice%2Esh HTTP/1.1\r\n\r\n")).Status);
+            (status, _, body) = RawHttp.Get(port, "/healthz/s%C3%A9rvice.sh");
+            Assert.Equal(404, status);
+            Assert.Contains("no service is named 'sérvice.sh'; the services are: Sérvice.sh, sleep", body);
+            Assert.Equal(400, RawHttp.Get(port, "/healthz/S%C3rvice.sh").Status);
+            Assert.Contains("tend_service_up{service=\"Sérvice.sh\"} 1", RawHttp.Get(port, "/metrics").Body.Split('\n'));
+            Assert.Equal(0, run.Ctl("health").Code);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>
+    /// A scheduled task's runs are runs, not restarts: after three runs its restarts stay 0 in /metrics and tend status,
+    /// while tend_service_runs_total counts them; a long-running service killed once has one restart and two runs.
+    /// </summary>
+    [Fact]
+    public void Scheduled_runs_are_counted_as_runs_and_only_restarts_as_restarts()
+    {
+        using var run = TendRun.Start("--http", "127.0.0.1:0", "--schedule", "sh=* * * * * *", "sh -c 'exit 0'", "sleep 1000");
+        var port = RawHttp.Port(run);
+        run.Next("sleep", "started");
+        Assert.Equal(0, TendRun.kill(run.Find("sleep")!.Value, Libc.SIGKILL)); // its pid outside Tend's PID namespace
+        Assert.Equal(1, TendRun.Int(run.Next("sleep", "started"), "restarts"));
+        for (var k = 0; k < 3; k++) run.Next("sh", "completed", 10);
+        var lines = RawHttp.Get(port, "/metrics").Body.Split('\n');
+        Assert.Contains("tend_service_restarts_total{service=\"sh\"} 0", lines);
+        Assert.Contains("tend_service_restarts_total{service=\"sleep\"} 1", lines);
+        Assert.Contains("tend_service_runs_total{service=\"sleep\"} 2", lines);
+        var runs = double.Parse(lines.First(l => l.StartsWith("tend_service_runs_total{service=\"sh\"}", StringComparison.Ordinal))
+            .Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(runs >= 3, $"tend_service_runs_total of sh is {runs} after three runs");
+        var status = run.Ctl("status", "--json");
+        var sh = JsonDocument.Parse(status.Out).RootElement.GetProperty("services")[0];
+        Assert.Equal(0, sh.GetProperty("restarts").GetInt32());
+        Assert.True(sh.GetProperty("runs").GetInt32() >= 3, status.Out);
+        Assert.Matches(@"\nsh +\S+ +\S+ +\S+ +\S+ +\S+ +0 ", run.Ctl("status").Out); // RESTARTS 0
+    }
+
     /// <summary>The inodes of the sockets process <paramref name="pid"/> holds.</summary>
     private static HashSet<string> Inode(int pid) =>
         Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget

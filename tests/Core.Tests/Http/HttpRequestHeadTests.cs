@@ -59,6 +59,54 @@ public class HttpRequestHeadTests
         Assert.Equal(400, head!.Status);
     }
 
+    /// <summary>The path is percent-decoded (RFC 3986, UTF-8, hex digits of either case) and raw UTF-8 is the same name;
+    /// nothing lowercases it.</summary>
+    [Theory]
+    [InlineData("/healthz/s%C3%A9rvice.sh", "/healthz/sérvice.sh")]
+    [InlineData("/healthz/s%c3%a9rvice.sh", "/healthz/sérvice.sh")]
+    [InlineData("/healthz/huge%2Esh", "/healthz/huge.sh")]
+    [InlineData("/healthz/sérvice.sh", "/healthz/sérvice.sh")] // raw UTF-8 bytes, as some clients send them
+    [InlineData("/healthz/Web%20Server", "/healthz/Web Server")]
+    [InlineData("/healthz/%25", "/healthz/%")]
+    [InlineData("/%68ealthz", "/healthz")]
+    public void The_path_is_percent_decoded_as_UTF8(string target, string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes($"GET {target}?level=alive HTTP/1.1\r\n\r\n");
+        Assert.Equal(HttpParse.Complete, HttpRequestHead.Parse(bytes, out var head));
+        Assert.Equal((path, "level=alive"), (head!.Path, head.Query));
+    }
+
+    /// <summary>A malformed escape, bytes that are not UTF-8 (raw or escaped) and control characters are a 400 that says
+    /// what is wrong.</summary>
+    [Theory]
+    [InlineData("/healthz/a%")]
+    [InlineData("/healthz/a%4")]
+    [InlineData("/healthz/a%G1")]
+    [InlineData("/healthz/%C3")] // a lone lead byte
+    [InlineData("/healthz/%C3%28")] // not a continuation byte
+    [InlineData("/healthz/%FF")]
+    [InlineData("/healthz/%C0%AF")] // an overlong '/'
+    [InlineData("/healthz/a%00b")]
+    [InlineData("/healthz/a%0Ab")]
+    [InlineData("/healthz/a%7Fb")]
+    public void A_malformed_escape_or_bytes_that_are_not_UTF8_are_400(string target)
+    {
+        var bytes = Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\n\r\n");
+        Assert.Equal(HttpParse.Refused, HttpRequestHead.Parse(bytes, out var head));
+        Assert.Equal((400, HttpRequestHead.PathProblem), (head!.Status, head.Problem));
+    }
+
+    [Fact]
+    public void Raw_bytes_that_are_not_UTF8_or_not_ASCII_in_the_query_are_400()
+    {
+        byte[] raw = [.. "GET /healthz/s"u8, 0xE9, .. "rvice HTTP/1.1\r\n\r\n"u8]; // Latin-1 'é'
+        Assert.Equal(HttpParse.Refused, HttpRequestHead.Parse(raw, out var head));
+        Assert.Equal(HttpRequestHead.PathProblem, head!.Problem);
+        Assert.Equal(HttpParse.Refused, HttpRequestHead.Parse(Encoding.UTF8.GetBytes("GET /healthz?level=é HTTP/1.1\r\n\r\n"), out head));
+        Assert.Equal(400, head!.Status);
+        Assert.Contains("query", head.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_request_line_longer_than_the_bound_is_414_and_fields_longer_are_431()
     {
