@@ -175,6 +175,24 @@ public class HttpAnswersTests
         Assert.DoesNotContain("tend_service_log_", MetricsText.Write(view, 1_700_000_000, null, default, false), StringComparison.Ordinal);
     }
 
+    /// <summary>Tend's own process and collector, read at the scrape: this test process stands in for Tend.</summary>
+    [Fact]
+    public void Tends_own_memory_cpu_descriptors_and_collector_are_series()
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: false);
+        var lines = MetricsText.Write(View(Running(true)), 1_700_000_000, null, default, false).Split('\n');
+        double Value(string name) => double.Parse(lines.Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length +
+            1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("# TYPE process_resident_memory_bytes gauge", lines);
+        Assert.Contains("# TYPE process_cpu_seconds_total counter", lines);
+        Assert.True(Value("process_resident_memory_bytes") > 1 << 20, "a .NET process holds more than 1 MiB");
+        Assert.True(Value("process_cpu_seconds_total") > 0);
+        Assert.True(Value("process_open_fds") >= 3, "stdin, stdout and stderr at least");
+        Assert.True(Value("tend_gc_allocated_bytes_total") >= before);
+        Assert.True(Value("tend_gc_committed_bytes") > 0);
+        Assert.Equal(GC.MaxGeneration + 1, lines.Count(l => l.StartsWith("tend_gc_collections_total{generation=", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void OpenMetrics_is_served_when_asked_for()
     {
