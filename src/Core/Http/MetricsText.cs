@@ -154,7 +154,7 @@ internal static class MetricsText
         var info = GC.GetGCMemoryInfo();
         w.Family("tend_gc_heap_bytes", "gauge", "the managed heap's size in bytes after the last collection");
         w.Sample("tend_gc_heap_bytes", null, info.HeapSizeBytes);
-        w.Family("tend_gc_committed_bytes", "gauge", "memory the garbage collector has committed, in bytes");
+        w.Family("tend_gc_committed_bytes", "gauge", "memory the garbage collector had committed at the last collection, in bytes");
         w.Sample("tend_gc_committed_bytes", null, info.TotalCommittedBytes);
     }
 

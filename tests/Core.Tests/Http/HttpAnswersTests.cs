@@ -180,7 +180,8 @@ public class HttpAnswersTests
     public void Tends_own_memory_cpu_descriptors_and_collector_are_series()
     {
         var before = GC.GetTotalAllocatedBytes(precise: false);
-        var lines = MetricsText.Write(View(Running(true)), 1_700_000_000, null, default, false).Split('\n');
+        GC.Collect(); // the heap's figures are those of the last collection
+        var lines = MetricsText.Write(View(Running(true), Running(true)), 1_700_000_000, null, default, false).Split('\n');
         double Value(string name) => double.Parse(lines.Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length +
             1)..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains("# TYPE process_resident_memory_bytes gauge", lines);
@@ -190,7 +191,9 @@ public class HttpAnswersTests
         Assert.True(Value("process_open_fds") >= 3, "stdin, stdout and stderr at least");
         Assert.True(Value("tend_gc_allocated_bytes_total") >= before);
         Assert.True(Value("tend_gc_committed_bytes") > 0);
-        Assert.Equal(GC.MaxGeneration + 1, lines.Count(l => l.StartsWith("tend_gc_collections_total{generation=", StringComparison.Ordinal)));
+        Assert.True(Value("tend_gc_heap_bytes") > 0);
+        Assert.Equal(GC.MaxGeneration + 1, lines.Count(l => l.StartsWith("tend_gc_collections_total{generation=",
+            StringComparison.Ordinal)));
     }
 
     [Fact]
