@@ -280,7 +280,8 @@ public static class ControlClient
                             foreach (var p in capacity.EnumerateObject())
                                 if (p.Value.GetInt64() == 0)
                                     FdWriter.Write(2, $"tend: {p.Name}: its output is not kept (--log-buffer 0 or {p.Name}=0: " +
-                                        (prefixed ? "it goes to the container's stdout and stderr through Tend, prefixed, but no copy is kept)\n"
+                                        (prefixed
+                                            ? "it goes to the container's stdout and stderr through Tend, prefixed, but no copy is kept)\n"
                                             : "it writes straight to the container's stdout and stderr)\n"));
                         // Said when the window asked for (all, -n, --since) reaches past what is kept; an older Tend sends no list.
                         var pastKept = root.TryGetProperty("pastKept", out var past)

@@ -45,7 +45,8 @@ internal sealed class ServiceLogs
     public static ServiceLogs For(ServiceTable table, int defaultCapacity) =>
         new([.. table.Services.Select(s => s.LogBuffer ?? defaultCapacity)], [.. table.Services.Select(s => s.Ready)]);
 
-    /// <summary>Whether every service's output goes to the container through Tend with a prefix (<c>--log-prefix</c>), kept or not.</summary>
+    /// <summary>Whether every service's output goes to the container through Tend with a prefix (<c>--log-prefix</c>), kept or
+    /// not.</summary>
     public bool Prefixed { get; init; }
 
     /// <summary>The services.</summary>
@@ -155,8 +156,8 @@ internal sealed class ServiceLogs
         return new LogReader.Part(service, cursor, end, pastKept);
     }
 
-    /// <summary>Copies a batch of service <paramref name="service"/>'s lines from <paramref name="cursor"/> on (<see cref="LogRing.Read(int, ref LogCursor, long, int, List{LogEntry})"/>),
-    /// holding its ring's lock only for that.</summary>
+    /// <summary>Copies a batch of service <paramref name="service"/>'s lines from <paramref name="cursor"/> on
+    /// (<see cref="LogRing.Read(int, ref LogCursor, long, int, List{LogEntry})"/>), holding its ring's lock only for that.</summary>
     internal long ReadBatch(int service, ref LogCursor cursor, long end, List<LogEntry> into)
     {
         var ring = _rings[service];
