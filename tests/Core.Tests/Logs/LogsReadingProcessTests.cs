@@ -48,9 +48,10 @@ public sealed class LogsReadingProcessTests
     [Fact]
     public void N_counts_per_service_and_logs_says_when_the_window_reaches_past_what_is_kept()
     {
-        using var t = Start(["--log-buffer", "seq=4KiB", "--restart", "never", "seq 1 3000", "sh -c 'echo a1; echo a2; echo a3; exec sleep 1000'"],
-            setup: "exec >/dev/null");
-        Until(() => t.Ctl("logs", "seq", "-n", "1").Out == "3000\n" && t.Ctl("logs", "sh", "-n", "1").Out == "a3\n", "both services' lines kept");
+        using var t = Start(["--log-buffer", "seq=4KiB", "--restart", "never", "seq 1 3000",
+            "sh -c 'echo a1; echo a2; echo a3; exec sleep 1000'"], setup: "exec >/dev/null");
+        Until(() => t.Ctl("logs", "seq", "-n", "1").Out == "3000\n" && t.Ctl("logs", "sh", "-n", "1").Out == "a3\n",
+            "both services' lines kept");
         var (code, output, err) = t.Ctl("logs", "seq", "sh", "-n", "2");
         Assert.True(code == 0, err);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
