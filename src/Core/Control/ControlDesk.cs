@@ -137,6 +137,7 @@ internal sealed class ControlDesk : IRequestDesk
                 batch.Clear();
             }
             if (!output.Flush() || follower is null) return;
+            output.Following = true;
             while (follower.Bell.Wait(client))
                 if (!follower.TakeAll(n => Send(client, ControlReply.Dropped(n)), output.Line) || !output.Flush()) return;
         }
@@ -153,8 +154,9 @@ internal sealed class ControlDesk : IRequestDesk
     }
 
     /// <summary>
-    /// The lines of one <c>logs</c> answer as JSON lines, sent in pieces of about <see cref="Chunk"/> bytes; a line already
-    /// sent (a line both kept and followed, or of a service's earlier sequence) is sent once.
+    /// The lines of one <c>logs</c> answer as JSON lines, sent in pieces of about <see cref="Chunk"/> bytes; a followed line
+    /// that the reading of the lines kept already sent (a service's sequence up to the last it sent) is left out. Followed
+    /// lines of one service may come out of order (its stdout and stderr are read by two threads): they do not move that mark.
     /// </summary>
     private sealed class LogOutput(int client, ServiceTable table)
     {
@@ -164,11 +166,14 @@ internal sealed class ControlDesk : IRequestDesk
         private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(Chunk + 1024);
         private readonly long[] _last = new long[table.Count];
 
+        /// <summary>Set once the lines kept are sent: followed lines come next.</summary>
+        public bool Following { get; set; }
+
         /// <summary>Adds one line; false when the client is gone.</summary>
         public bool Line(LogEntry e)
         {
             if (e.Sequence <= _last[e.Service]) return true;
-            _last[e.Service] = e.Sequence;
+            if (!Following) _last[e.Service] = e.Sequence;
             ControlReply.LogLine(_buffer, table.Services[e.Service].Name, e);
             return _buffer.WrittenCount < Chunk || Flush();
         }
