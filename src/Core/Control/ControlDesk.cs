@@ -129,7 +129,7 @@ internal sealed class ControlDesk : IRequestDesk
             if (!Send(client, header)) return;
             var output = new LogOutput(client, _table);
             var batch = new List<LogEntry>();
-            while (reader.Next(batch, LogOutput.Chunk))
+            while (reader.Next(batch, LogOutput.Chunk / 2))
             {
                 if (reader.TakeMissed() is > 0 and var missed && !(output.Flush() && Send(client, ControlReply.Dropped(missed)))) return;
                 foreach (var e in batch)
@@ -161,9 +161,10 @@ internal sealed class ControlDesk : IRequestDesk
     private sealed class LogOutput(int client, ServiceTable table)
     {
         /// <summary>Bytes gathered before they are sent.</summary>
-        public const int Chunk = 32 * 1024;
+        public const int Chunk = 16 * 1024;
 
-        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(Chunk + 1024);
+        // Room for a line after Chunk bytes, so the buffer does not grow (the JSON writer asks for a line's worst case).
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(2 * Chunk);
         private readonly long[] _last = new long[table.Count];
 
         /// <summary>Set once the lines kept are sent: followed lines come next.</summary>

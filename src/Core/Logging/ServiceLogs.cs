@@ -118,6 +118,10 @@ internal sealed class ServiceLogs
     /// most that long (tens of µs).</summary>
     internal const int StepBudget = 8192;
 
+    /// <summary>Bytes of text a reader copies per hold of a ring's lock (and holds per service it reads): what one stuck client of
+    /// <c>tend logs</c> costs is a few of these.</summary>
+    internal const int BatchBytes = 16 * 1024;
+
     /// <summary>
     /// Reads the lines kept of the services <paramref name="services"/> selects (by index), in the order they were read, in
     /// batches (<see cref="LogReader.Next"/>): of each service its last <paramref name="lines"/> (all when null), none older than
@@ -161,7 +165,7 @@ internal sealed class ServiceLogs
     internal long ReadBatch(int service, ref LogCursor cursor, long end, List<LogEntry> into)
     {
         var ring = _rings[service];
-        lock (ring) return ring.Read(service, ref cursor, end, StepBudget * 8, into);
+        lock (ring) return ring.Read(service, ref cursor, end, BatchBytes, into);
     }
 
     /// <summary>Every line <see cref="Read"/> gives, at once (tests, short readings).</summary>
