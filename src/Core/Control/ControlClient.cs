@@ -46,7 +46,7 @@ public static class ControlClient
     [
         FlagSpec.Switch("-f", "follow: show what the services write from now on, until interrupted"),
         FlagSpec.Switch("--follow", "the same as -f"),
-        FlagSpec.Valued("-n", "LINES", "only the last LINES lines kept (default: all)"),
+        FlagSpec.Valued("-n", "LINES", "only the last LINES lines kept of each service (default: all)"),
         FlagSpec.Valued("--lines", "LINES", "the same as -n"),
         FlagSpec.Valued("--since", "DURATION", "only lines written within DURATION (e.g. 10m)"),
         FlagSpec.Switch("--json", "one JSON object per line: service, time, stream, run, text"),
@@ -275,18 +275,23 @@ public static class ControlClient
                         first = false;
                         if (Refused(root) is { } code) return code;
                         several = root.GetProperty("services").GetArrayLength() > 1;
+                        var prefixed = root.TryGetProperty("prefixed", out var p0) && p0.GetBoolean();
                         if (root.TryGetProperty("capacity", out var capacity))
                             foreach (var p in capacity.EnumerateObject())
                                 if (p.Value.GetInt64() == 0)
-                                    FdWriter.Write(2,
-                                        $"tend: {p.Name}: its output is not kept (--log-buffer 0 or {p.Name}=0: it writes straight to " +
-                                            $"the container's stdout and stderr)\n");
-                        if (request.Lines is null && request.Since is null)
-                            foreach (var p in root.GetProperty("dropped").EnumerateObject())
-                                if (p.Value.GetInt64() > 0)
-                                    FdWriter.Write(2,
-                                        $"tend: {p.Name}: {p.Value.GetInt64()} older line{(p.Value.GetInt64() == 1 ? " is" : "s are")} " +
-                                            $"no longer kept (its log buffer is full; --log-buffer {p.Name}=SIZE keeps more)\n");
+                                    FdWriter.Write(2, $"tend: {p.Name}: its output is not kept (--log-buffer 0 or {p.Name}=0: " +
+                                        (prefixed
+                                            ? "it goes to the container's stdout and stderr through Tend, prefixed, but no copy is kept)\n"
+                                            : "it writes straight to the container's stdout and stderr)\n"));
+                        // Said when the window asked for (all, -n, --since) reaches past what is kept; an older Tend sends no list.
+                        var pastKept = root.TryGetProperty("pastKept", out var past)
+                            ? past.EnumerateArray().Select(n => n.GetString()).ToHashSet()
+                            : request.Lines is null && request.Since is null ? null : [];
+                        foreach (var p in root.GetProperty("dropped").EnumerateObject())
+                            if (p.Value.GetInt64() > 0 && (pastKept?.Contains(p.Name) ?? true))
+                                FdWriter.Write(2,
+                                    $"tend: {p.Name}: {p.Value.GetInt64()} older line{(p.Value.GetInt64() == 1 ? " is" : "s are")} " +
+                                        $"no longer kept (its log buffer is full; --log-buffer {p.Name}=SIZE keeps more)\n");
                         continue;
                     }
                     first = false;

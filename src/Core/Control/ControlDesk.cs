@@ -77,6 +77,15 @@ internal sealed class ControlDesk : IRequestDesk
         public void Refuse(string why) => request.Answer(ControlReply.Error(1, why));
     }
 
+    /// <summary>A streamed answer ended: nothing to decide, but the supervisor counts it as a request (it trims once quiet,
+    /// <see cref="IdleTrim.Touched"/>), on its own thread.</summary>
+    private sealed class Finished : IPostedRequest
+    {
+        public RequestOutcome Decide(SupervisorView view) => RequestOutcome.None(view.Desired);
+
+        public void Refuse(string why) { }
+    }
+
     /// <summary>Called on a connection's thread: answers <c>logs</c> and <c>status --watch</c> with a stream of lines until the client goes
     /// away.</summary>
     private void Stream(ControlRequest request, int client)
@@ -114,22 +123,23 @@ internal sealed class ControlDesk : IRequestDesk
         try
         {
             var since = req.Since is { } d ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)d.TotalMilliseconds : long.MinValue;
-            var tail = _logs.Tail(selected, req.Lines, since);
-            var header = ControlReply.LogHeader(Enumerable.Range(0,
-                _table.Count).Where(i => selected[i]).Select(i => (_table.Services[i].Name, _logs.Stats(i).Dropped,
-                _logs.Stats(i).Capacity)));
-            if (!Send(client, header) || !SendLines(client, tail, null)) return;
-            if (follower is null) return;
-            var sent = tail.Select(e => e.Sequence).ToHashSet();
+            var reader = _logs.Read(selected, req.Lines, since);
+            var header = ControlReply.LogHeader(reader.Windows.Select(w => (_table.Services[w.Service].Name, _logs.Stats(w.Service).Dropped,
+                _logs.Stats(w.Service).Capacity, w.PastKept)), _logs.Prefixed);
+            if (!Send(client, header)) return;
+            var output = new LogOutput(client, _table);
             var batch = new List<LogEntry>();
-            while (follower.Bell.Wait(client))
+            while (reader.Next(batch, LogOutput.Chunk / 2))
             {
+                if (reader.TakeMissed() is > 0 and var missed && !(output.Flush() && Send(client, ControlReply.Dropped(missed)))) return;
+                foreach (var e in batch)
+                    if (!output.Line(e)) return;
                 batch.Clear();
-                var dropped = follower.TakeAll(batch);
-                if (dropped > 0 && !Send(client, ControlReply.Dropped(dropped))) return;
-                if (!SendLines(client, batch, sent)) return;
-                sent.Clear(); // only the lines kept at the start can come twice
             }
+            if (!output.Flush() || follower is null) return;
+            output.Following = true;
+            while (follower.Bell.Wait(client))
+                if (!follower.TakeAll(n => Send(client, ControlReply.Dropped(n)), output.Line) || !output.Flush()) return;
         }
         finally
         {
@@ -138,23 +148,46 @@ internal sealed class ControlDesk : IRequestDesk
                 _logs.Unfollow(follower);
                 follower.Dispose();
             }
+            // What this client's reading and queue held is garbage now: the supervisor gives it back once quiet.
+            if (!_closed) _post!(new Finished());
         }
     }
 
-    /// <summary>Sends <paramref name="lines"/> (but those in <paramref name="skip"/>) as JSON lines, in pieces of about 64 KiB; false when
-    /// the client is gone.</summary>
-    private bool SendLines(int client, List<LogEntry> lines, HashSet<long>? skip)
+    /// <summary>
+    /// The lines of one <c>logs</c> answer as JSON lines, sent in pieces of about <see cref="Chunk"/> bytes; a followed line
+    /// that the reading of the lines kept already sent (a service's sequence up to the last it sent) is left out. Followed
+    /// lines of one service may come out of order (its stdout and stderr are read by two threads): they do not move that mark.
+    /// </summary>
+    private sealed class LogOutput(int client, ServiceTable table)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
-        foreach (var e in lines)
+        /// <summary>Bytes gathered before they are sent.</summary>
+        public const int Chunk = 16 * 1024;
+
+        // Room for a line after Chunk bytes, so the buffer does not grow (the JSON writer asks for a line's worst case).
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(2 * Chunk);
+        private readonly long[] _last = new long[table.Count];
+
+        /// <summary>Set once the lines kept are sent: followed lines come next.</summary>
+        public bool Following { get; set; }
+
+        /// <summary>Adds one line; false when the client is gone.</summary>
+        public bool Line(LogEntry e)
         {
-            if (skip is not null && skip.Contains(e.Sequence)) continue;
-            ControlReply.LogLine(buffer, _table.Services[e.Service].Name, e);
-            if (buffer.WrittenCount < 64 * 1024) continue;
-            if (!Sockets.SendAll(client, buffer.WrittenSpan)) return false;
-            buffer.Clear();
+            if (e.Sequence <= _last[e.Service]) return true;
+            if (!Following) _last[e.Service] = e.Sequence;
+            ControlReply.LogLine(_buffer, table.Services[e.Service].Name, e);
+            return _buffer.WrittenCount < Chunk || Flush();
         }
-        return buffer.WrittenCount == 0 || Sockets.SendAll(client, buffer.WrittenSpan);
+
+        /// <summary>Sends what was gathered; false when the client is gone or took nothing for
+        /// <see cref="ControlServer.StreamSendTimeout"/>.</summary>
+        public bool Flush()
+        {
+            if (_buffer.WrittenCount == 0) return true;
+            var sent = Sockets.SendAll(client, _buffer.WrittenSpan, ControlServer.StreamSendTimeout);
+            _buffer.Clear();
+            return sent;
+        }
     }
 
     /// <summary>
@@ -184,7 +217,8 @@ internal sealed class ControlDesk : IRequestDesk
         finally { _log.Unwatch(bell); }
     }
 
-    private static bool Send(int client, string line) => Sockets.SendAll(client, System.Text.Encoding.UTF8.GetBytes(line + "\n"));
+    private static bool Send(int client, string line) =>
+        Sockets.SendAll(client, System.Text.Encoding.UTF8.GetBytes(line + "\n"), ControlServer.StreamSendTimeout);
 
     /// <summary>
     /// Decides one request on the supervisor's thread (<see cref="ControlDecisions.Decide"/>) and carries it out: the

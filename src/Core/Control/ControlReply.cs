@@ -62,23 +62,31 @@ internal static class ControlReply
     });
 
     /// <summary>
-    /// The first line of a <c>logs</c> answer: <c>{"ok":true,"services":[…],"dropped":{"NAME":N},"capacity":{"NAME":BYTES}}</c>,
-    /// with each service's lines dropped from its ring since Tend started (older output no longer kept) and its ring's
-    /// size in bytes (0: its output is not kept). Log lines follow (<see cref="LogLine"/>).
+    /// The first line of a <c>logs</c> answer:
+    /// <c>{"ok":true,"services":[…],"dropped":{"NAME":N},"capacity":{"NAME":BYTES},"pastKept":[…],"prefixed":false}</c>, with
+    /// each service's lines dropped from its ring since Tend started (older output no longer kept), its ring's size in
+    /// bytes (0: its output is not kept), the services whose asked window (all, <c>-n</c>, <c>--since</c>) reaches past what
+    /// is kept, and whether the services' output goes to the container through Tend with a prefix (<c>--log-prefix</c>).
+    /// Log lines follow (<see cref="LogLine"/>).
     /// </summary>
-    public static string LogHeader(IEnumerable<(string Name, long Dropped, int Capacity)> services) => Write(w =>
+    public static string LogHeader(IEnumerable<(string Name, long Dropped, int Capacity, bool PastKept)> services, bool prefixed) =>
+        Write(w =>
     {
         var list = services.ToList();
         w.WriteBoolean("ok", true);
         w.WriteStartArray("services");
-        foreach (var (name, _, _) in list) w.WriteStringValue(name);
+        foreach (var s in list) w.WriteStringValue(s.Name);
         w.WriteEndArray();
         w.WriteStartObject("dropped");
-        foreach (var (name, dropped, _) in list) w.WriteNumber(name, dropped);
+        foreach (var s in list) w.WriteNumber(s.Name, s.Dropped);
         w.WriteEndObject();
         w.WriteStartObject("capacity");
-        foreach (var (name, _, capacity) in list) w.WriteNumber(name, capacity);
+        foreach (var s in list) w.WriteNumber(s.Name, s.Capacity);
         w.WriteEndObject();
+        w.WriteStartArray("pastKept");
+        foreach (var s in list.Where(s => s.PastKept)) w.WriteStringValue(s.Name);
+        w.WriteEndArray();
+        w.WriteBoolean("prefixed", prefixed);
     });
 
     /// <summary>

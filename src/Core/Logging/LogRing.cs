@@ -105,6 +105,128 @@ internal sealed unsafe class LogRing(int capacity)
         }
     }
 
+    // Reading in bounded steps (tend logs): a reader holds the ring's lock only for one step of at most a budget of lines or bytes,
+    // and keeps its place between steps in a LogCursor. Lines are never moved, so a cursor stays good as long as its line is
+    // kept. Readers leave marks behind (every MarkEvery-th line they step on, and the furthest line any reached): the next
+    // reader starts from the nearest mark, not from the oldest line, so reading the last lines costs the lines written since.
+
+    /// <summary>A mark is left at every line whose index is a multiple of this (a few KiB of marks for a ring of 256 MiB).</summary>
+    public const int MarkEvery = 4096;
+
+    private readonly List<(LogCursor At, long TimeMs)> _marks = [];
+    private LogCursor _reach;
+
+    /// <summary>The index of the oldest line kept (0 for the first line ever added); <see cref="Added"/> is one past the newest.</summary>
+    public long First => Added - _count;
+
+    /// <summary>A cursor at the oldest line kept.</summary>
+    public LogCursor Oldest => new(First, _head);
+
+    /// <summary>When the oldest line kept was read (ms since the Unix epoch), or null when none is kept.</summary>
+    public long? OldestTimeMs => _count == 0 ? null : TimeAt(_head);
+
+    /// <summary>Moves a cursor whose line was dropped to the oldest line kept; returns how many lines it missed.</summary>
+    public long Revalidate(ref LogCursor cursor)
+    {
+        var first = First;
+        if (cursor.Line >= first) return 0;
+        var missed = first - cursor.Line;
+        cursor = Oldest;
+        return missed;
+    }
+
+    /// <summary>Moves <paramref name="cursor"/> forward towards line <paramref name="target"/> (never past <see cref="Added"/>),
+    /// stepping over at most <paramref name="budget"/> lines; true once it is there (or the target was dropped).</summary>
+    public bool Seek(ref LogCursor cursor, long target, int budget)
+    {
+        Revalidate(ref cursor);
+        target = Math.Min(target, Added);
+        if (cursor.Line >= target) return true;
+        Jump(ref cursor, target, long.MaxValue);
+        for (; cursor.Line < target && budget > 0; budget--) Step(ref cursor);
+        Reached(cursor);
+        return cursor.Line >= target;
+    }
+
+    /// <summary>Moves <paramref name="cursor"/> forward to the first line read at or after <paramref name="sinceMs"/> (ms since the
+    /// Unix epoch), stepping over at most <paramref name="budget"/> lines; true once it is there (or past the newest line).</summary>
+    public bool SeekTime(ref LogCursor cursor, long sinceMs, int budget)
+    {
+        Revalidate(ref cursor);
+        Jump(ref cursor, Added, sinceMs);
+        for (; cursor.Line < Added && budget > 0; budget--)
+        {
+            if (TimeAt(cursor.Position) >= sinceMs) return true;
+            Step(ref cursor);
+        }
+        Reached(cursor);
+        return cursor.Line >= Added;
+    }
+
+    /// <summary>
+    /// Copies the lines from <paramref name="cursor"/> on, up to line <paramref name="end"/> (excluded) and about
+    /// <paramref name="maxBytes"/> bytes of text (at least one line), into <paramref name="into"/> with
+    /// <paramref name="service"/> as their service, and moves the cursor past them. Returns how many lines were dropped
+    /// before the cursor got to them.
+    /// </summary>
+    public long Read(int service, ref LogCursor cursor, long end, int maxBytes, List<LogEntry> into)
+    {
+        var missed = Revalidate(ref cursor);
+        end = Math.Min(end, Added);
+        Span<byte> header = stackalloc byte[LogEntry.Overhead];
+        for (var bytes = 0; cursor.Line < end && (bytes == 0 || bytes < maxBytes);)
+        {
+            CopyOut(cursor.Position, header);
+            var (entry, size) = Read(service, cursor.Position, header);
+            into.Add(entry);
+            bytes += size;
+            cursor = new LogCursor(cursor.Line + 1, Wrap(cursor.Position + size));
+        }
+        Reached(cursor);
+        return missed;
+    }
+
+    /// <summary>Jumps to the furthest mark still kept that is ahead of <paramref name="cursor"/>, not past line
+    /// <paramref name="target"/> and read before <paramref name="beforeMs"/>.</summary>
+    private void Jump(ref LogCursor cursor, long target, long beforeMs)
+    {
+        var first = First;
+        var drop = 0;
+        while (drop < _marks.Count && _marks[drop].At.Line < first) drop++;
+        _marks.RemoveRange(0, drop);
+        if (_reach.Line >= first && _reach.Line > cursor.Line && _reach.Line <= target &&
+            (beforeMs == long.MaxValue || _reach.Line < Added && TimeAt(_reach.Position) < beforeMs)) cursor = _reach;
+        for (var k = _marks.Count - 1; k >= 0 && _marks[k].At.Line > cursor.Line; k--)
+            if (_marks[k].At.Line <= target && _marks[k].TimeMs < beforeMs)
+            {
+                cursor = _marks[k].At;
+                break;
+            }
+    }
+
+    /// <summary>Steps to the next line, leaving a mark on every <see cref="MarkEvery"/>-th.</summary>
+    private void Step(ref LogCursor cursor)
+    {
+        Span<byte> header = stackalloc byte[LogEntry.Overhead];
+        CopyOut(cursor.Position, header);
+        cursor = new LogCursor(cursor.Line + 1, Wrap(cursor.Position + LogEntry.Overhead +
+            (BinaryPrimitives.ReadInt32LittleEndian(header[20..]) & 0xFFFFFF)));
+        if (cursor.Line % MarkEvery == 0 && cursor.Line < Added && (_marks.Count == 0 || _marks[^1].At.Line < cursor.Line))
+            _marks.Add((cursor, TimeAt(cursor.Position)));
+    }
+
+    private void Reached(LogCursor cursor)
+    {
+        if (cursor.Line > _reach.Line || _reach.Line < First) _reach = cursor;
+    }
+
+    private long TimeAt(int position)
+    {
+        Span<byte> header = stackalloc byte[LogEntry.Overhead];
+        CopyOut(position, header);
+        return BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+    }
+
     private (LogEntry Entry, int Size) Read(int service, int p, ReadOnlySpan<byte> header)
     {
         var lengthAndStream = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
@@ -154,3 +276,7 @@ internal sealed unsafe class LogRing(int capacity)
         Buffer[..(data.Length - first)].CopyTo(data[first..]);
     }
 }
+
+/// <summary>A reader's place in a <see cref="LogRing"/>: a line's index (0 for the first line ever added) and the index in the
+/// ring's buffer where its header starts (good while the line is kept: lines never move).</summary>
+internal readonly record struct LogCursor(long Line, int Position);

@@ -45,6 +45,10 @@ internal sealed class ServiceLogs
     public static ServiceLogs For(ServiceTable table, int defaultCapacity) =>
         new([.. table.Services.Select(s => s.LogBuffer ?? defaultCapacity)], [.. table.Services.Select(s => s.Ready)]);
 
+    /// <summary>Whether every service's output goes to the container through Tend with a prefix (<c>--log-prefix</c>), kept or
+    /// not.</summary>
+    public bool Prefixed { get; init; }
+
     /// <summary>The services.</summary>
     public int Count => _rings.Length;
 
@@ -125,9 +129,8 @@ internal sealed class ServiceLogs
             Volatile.Write(ref _matchedRun[service], run);
         var followers = Volatile.Read(ref _followers);
         if (followers.Length == 0) return;
-        var entry = new LogEntry(service, sequence, timeMs, stream, run, text.ToArray());
         foreach (var f in followers)
-            if (f.Follows(service)) f.Offer(entry);
+            if (f.Follows(service)) f.Offer(service, sequence, timeMs, stream, run, text);
     }
 
     private static bool Matches(Regex pattern, ReadOnlySpan<byte> text)
@@ -141,18 +144,66 @@ internal sealed class ServiceLogs
     /// pattern.</summary>
     public bool Matched(int service, int run) => Volatile.Read(ref _matchedRun[service]) == run;
 
+    /// <summary>Lines a reader steps over (or bytes it copies) per hold of a ring's lock: the relay thread that writes to it waits at
+    /// most that long (tens of µs).</summary>
+    internal const int StepBudget = 8192;
+
+    /// <summary>Bytes of text a reader copies per hold of a ring's lock (and holds per service it reads): what one stuck client of
+    /// <c>tend logs</c> costs is a few of these.</summary>
+    internal const int BatchBytes = 16 * 1024;
+
     /// <summary>
-    /// The lines kept of the services <paramref name="services"/> selects (by index), in the order they were read: the
-    /// last <paramref name="lines"/> of them (all when null), none older than <paramref name="sinceMs"/> (ms since the Unix epoch).
+    /// Reads the lines kept of the services <paramref name="services"/> selects (by index), in the order they were read, in
+    /// batches (<see cref="LogReader.Next"/>): of each service its last <paramref name="lines"/> (all when null), none older than
+    /// <paramref name="sinceMs"/> (ms since the Unix epoch); the lines written from now on are not included.
     /// </summary>
+    public LogReader Read(bool[] services, int? lines = null, long sinceMs = long.MinValue)
+    {
+        var parts = new List<LogReader.Part>();
+        for (var i = 0; i < _rings.Length; i++)
+            if (services[i]) parts.Add(Window(i, lines, sinceMs));
+        return new LogReader(this, parts);
+    }
+
+    /// <summary>Where service <paramref name="service"/>'s window starts and ends, found a bounded step at a time.</summary>
+    private LogReader.Part Window(int service, int? lines, long sinceMs)
+    {
+        var ring = _rings[service];
+        LogCursor cursor;
+        long end;
+        bool pastKept;
+        lock (ring)
+        {
+            cursor = ring.Oldest;
+            end = ring.Added;
+            // The window reaches past what is kept when lines were dropped that it would have taken.
+            pastKept = ring.First > 0 && (lines is not { } n || end - n < ring.First) && (ring.OldestTimeMs ?? long.MaxValue) >= sinceMs;
+        }
+        if (lines is { } count)
+            while (true)
+                lock (ring)
+                    if (ring.Seek(ref cursor, end - count, StepBudget)) break;
+        if (sinceMs != long.MinValue)
+            while (true)
+                lock (ring)
+                    if (ring.SeekTime(ref cursor, sinceMs, StepBudget)) break;
+        return new LogReader.Part(service, cursor, end, pastKept);
+    }
+
+    /// <summary>Copies a batch of service <paramref name="service"/>'s lines from <paramref name="cursor"/> on
+    /// (<see cref="LogRing.Read(int, ref LogCursor, long, int, List{LogEntry})"/>), holding its ring's lock only for that.</summary>
+    internal long ReadBatch(int service, ref LogCursor cursor, long end, List<LogEntry> into)
+    {
+        var ring = _rings[service];
+        lock (ring) return ring.Read(service, ref cursor, end, BatchBytes, into);
+    }
+
+    /// <summary>Every line <see cref="Read"/> gives, at once (tests, short readings).</summary>
     public List<LogEntry> Tail(bool[] services, int? lines = null, long sinceMs = long.MinValue)
     {
         var all = new List<LogEntry>();
-        for (var i = 0; i < _rings.Length; i++)
-            if (services[i])
-                lock (_rings[i]) _rings[i].CopyTo(i, all, sinceMs);
-        all.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-        if (lines is { } n && all.Count > n) all.RemoveRange(0, all.Count - n);
+        var reader = Read(services, lines, sinceMs);
+        while (reader.Next(all, int.MaxValue)) { }
         return all;
     }
 
@@ -160,7 +211,8 @@ internal sealed class ServiceLogs
     /// oldest first.</summary>
     public List<LogEntry> Last(int service, int maxBytes)
     {
-        var all = Tail([.. Enumerable.Range(0, Count).Select(i => i == service)]);
+        // Each line takes at least its newline: no more than maxBytes lines can fit.
+        var all = Tail([.. Enumerable.Range(0, Count).Select(i => i == service)], maxBytes);
         var start = all.Count;
         var bytes = 0;
         while (start > 0 && bytes + all[start - 1].Text.Length + 1 <= maxBytes) bytes += all[--start].Text.Length + 1;

@@ -157,6 +157,41 @@ internal static unsafe partial class Sockets
         }
     }
 
+    /// <summary>
+    /// Sends all of <paramref name="data"/> on a blocking socket, giving up when the peer takes nothing for
+    /// <paramref name="idle"/> (a send timeout would restart at each partial send, so a client taking a few bytes
+    /// now and then, or a large buffer sent in pieces, would hold the thread for a multiple of it). False when the
+    /// peer is gone or idle.
+    /// </summary>
+    public static bool SendAll(int fd, ReadOnlySpan<byte> data, TimeSpan idle)
+    {
+        const int MSG_DONTWAIT = 0x40;
+        var pollFd = new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT };
+        var since = Environment.TickCount64;
+        fixed (byte* p = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = send(fd, p + done, data.Length - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n > 0)
+                {
+                    done += (int)n;
+                    since = Environment.TickCount64;
+                    continue;
+                }
+                var errno = Libc.LastError;
+                if (n < 0 && errno == Libc.EINTR) continue;
+                if (n == 0 || errno != Libc.EAGAIN) return false;
+                var left = (long)idle.TotalMilliseconds - (Environment.TickCount64 - since);
+                if (left <= 0) return false;
+                pollFd.Revents = 0;
+                _ = Libc.poll(&pollFd, 1, (int)Math.Min(left, int.MaxValue));
+            }
+            return true;
+        }
+    }
+
     /// <summary>The peer's uid (SO_PEERCRED), or null.</summary>
     public static uint? PeerUid(int fd)
     {

@@ -80,7 +80,7 @@ internal sealed class Supervisor
         // A service that reads the container's terminal writes to it too (an interactive shell).
         var terminal = Libc.isatty(0) == 1;
         Logs = new ServiceLogs([.. table.Services.Select(s => s.Stdin && terminal ? 0 : s.LogBuffer ?? options.LogBuffer)],
-            [.. table.Services.Select(s => s.Ready)]);
+            [.. table.Services.Select(s => s.Ready)]) { Prefixed = options.LogPrefix };
         _commands = [.. table.Services.Select(ResolveCommand)];
         _probes = new Probes(table, _spawner, log, () => _reaper!.Spawned(), _notify) { Logs = Logs };
     }

@@ -98,7 +98,8 @@ public sealed unsafe class RelayTailKeepingTests
         Assert.All(kept, e => Assert.InRange(e.TimeMs, t0, t1));
         Assert.All(kept, e => Assert.Equal((LogStream.Stdout, 2), (e.Stream, e.Run)));
         var taken = new List<LogEntry>();
-        var lost = follower.TakeAll(taken);
+        long lost = 0;
+        follower.TakeAll(d => { lost += d; return true; }, e => { taken.Add(e); return true; });
         Assert.Equal(everyLine.Stats(0).Added, taken.Count + lost); // the follower was offered every line
     }
 
