@@ -299,8 +299,8 @@ public static class ControlClient
                     if (root.TryGetProperty("dropped", out var dropped) && !root.TryGetProperty("text", out _))
                     {
                         FdWriter.Write(2,
-                            $"tend: {dropped.GetInt64()} line{(dropped.GetInt64() == 1 ? " was" : "s were")} left out: this client did " +
-                                $"not read them in time\n");
+                            $"tend: {dropped.GetInt64()} line{(dropped.GetInt64() == 1 ? " was" : "s were")} left out: the service wrote " +
+                                $"faster than this client read (they reached the container's output)\n");
                         continue;
                     }
                     // stdout is gone

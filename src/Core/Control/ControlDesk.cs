@@ -136,6 +136,8 @@ internal sealed class ControlDesk : IRequestDesk
                     if (!output.Line(e)) return;
                 batch.Clear();
             }
+            // Lines a flood dropped in the last batch, or while the window's start was found.
+            if (reader.TakeMissed() is > 0 and var lost && !(output.Flush() && Send(client, ControlReply.Dropped(lost)))) return;
             if (!output.Flush() || follower is null) return;
             output.Following = true;
             while (follower.Bell.Wait(client))

@@ -109,7 +109,8 @@ internal static class ControlReply
         into.Write("\n"u8);
     }
 
-    /// <summary><c>{"dropped":N}</c>: in a followed stream, N lines this client did not take in time were left out.</summary>
+    /// <summary><c>{"dropped":N}</c>: N lines were left out — in a followed stream, lines this client did not take in time; in
+    /// a reading, lines a flood dropped from the ring before the reading got to them.</summary>
     public static string Dropped(long count) => Write(w => w.WriteNumber("dropped", count));
 
     private static string Write(Action<Utf8JsonWriter> body)

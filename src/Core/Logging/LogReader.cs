@@ -25,12 +25,16 @@ internal sealed class LogReader
         public readonly List<LogEntry> Ahead = [];
         public LogCursor Cursor = cursor;
         public int Next;
+
+        /// <summary>Lines of the window a flood dropped while its start was being found.</summary>
+        public long Missed { get; init; }
     }
 
     internal LogReader(ServiceLogs logs, IEnumerable<Part> parts)
     {
         _logs = logs;
         _parts = [.. parts];
+        _missed = _parts.Sum(p => p.Missed);
     }
 
     /// <summary>The services read, in table order, each with whether its window reaches past what is kept.</summary>

@@ -171,8 +171,11 @@ internal sealed unsafe class LogRing(int capacity)
     /// </summary>
     public long Read(int service, ref LogCursor cursor, long end, int maxBytes, List<LogEntry> into)
     {
+        var from = cursor.Line;
         var missed = Revalidate(ref cursor);
         end = Math.Min(end, Added);
+        // Only the lines of the window count as missed, not those a flood wrote and dropped after its end.
+        if (missed > 0) missed = Math.Max(0, Math.Min(cursor.Line, end) - from);
         Span<byte> header = stackalloc byte[LogEntry.Overhead];
         for (var bytes = 0; cursor.Line < end && (bytes == 0 || bytes < maxBytes);)
         {

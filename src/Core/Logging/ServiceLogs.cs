@@ -170,24 +170,32 @@ internal sealed class ServiceLogs
     {
         var ring = _rings[service];
         LogCursor cursor;
-        long end;
+        long end, first;
         bool pastKept;
         lock (ring)
         {
             cursor = ring.Oldest;
             end = ring.Added;
+            first = ring.First;
             // The window reaches past what is kept when lines were dropped that it would have taken.
             pastKept = ring.First > 0 && (lines is not { } n || end - n < ring.First) && (ring.OldestTimeMs ?? long.MaxValue) >= sinceMs;
         }
+        long missed = 0;
         if (lines is { } count)
+        {
             while (true)
                 lock (ring)
                     if (ring.Seek(ref cursor, end - count, StepBudget)) break;
+            // Seek stops at its target unless a flood dropped the lines before the cursor got there (it then starts at the
+            // oldest line kept): those lines of the window were lost, and are said so.
+            var from = Math.Max(end - count, first);
+            if (cursor.Line > from) missed = Math.Min(cursor.Line, end) - from;
+        }
         if (sinceMs != long.MinValue)
             while (true)
                 lock (ring)
                     if (ring.SeekTime(ref cursor, sinceMs, StepBudget)) break;
-        return new LogReader.Part(service, cursor, end, pastKept);
+        return new LogReader.Part(service, cursor, end, pastKept) { Missed = missed };
     }
 
     /// <summary>Copies a batch of service <paramref name="service"/>'s lines from <paramref name="cursor"/> on

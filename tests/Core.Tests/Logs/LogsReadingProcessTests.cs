@@ -81,6 +81,31 @@ public sealed class LogsReadingProcessTests
         Assert.DoesNotContain("straight", err);
     }
 
+    /// <summary>How many lines of <paramref name="output"/> are <paramref name="line"/>.</summary>
+    private static int Lines(string output, string line) => output.Split('\n').Count(l => l == line);
+
+    /// <summary>The lines the client said were left out (stderr: "tend: N lines were left out: …").</summary>
+    private static int LeftOut(string err) => System.Text.RegularExpressions.Regex.Matches(err, @"tend: (\d+) lines? (?:was|were) left out")
+        .Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// A flood overwrites the ring while a reading looks for its window and copies it: whatever it could not get in time, the
+    /// client is told about — the lines it prints and the lines it is told were left out make the N it asked for.
+    /// </summary>
+    [Fact]
+    public void Under_a_flood_the_last_lines_asked_for_are_printed_or_said_to_be_left_out()
+    {
+        using var t = Start(["--log-buffer", "yes=1M", "yes flood-line-xxxx", "sleep 1000"], setup: "exec >/dev/null");
+        t.NextAll(("yes", "started"), ("sleep", "started"));
+        Until(() => t.Ctl("logs", "yes", "-n", "1").Out == "flood-line-xxxx\n", "the flood's lines kept");
+        for (var k = 0; k < 5; k++)
+        {
+            var (code, output, err) = t.Ctl("logs", "yes", "-n", "1000");
+            Assert.Equal(0, code);
+            Assert.Equal(1000, Lines(output, "flood-line-xxxx") + LeftOut(err));
+        }
+    }
+
     [Fact]
     public async Task Ten_clients_reading_the_last_line_of_a_large_busy_ring_at_once_get_it_without_copying_the_ring()
     {
@@ -94,7 +119,8 @@ public sealed class LogsReadingProcessTests
         var before = Status(t.Pid, "VmRSS");
         var clients = Enumerable.Range(0, 10).Select(_ => Task.Run(() => t.Ctl("logs", "yes", "-n", "1"))).ToArray();
         await Task.WhenAll(clients);
-        Assert.All(clients, c => Assert.Equal((0, "flood-line-xxxx\n"), (c.Result.Code, c.Result.Out)));
+        // Each gets its line, or — when the flood dropped it before the reading got to it — is told so: never silence.
+        Assert.All(clients, c => Assert.Equal((0, 1), (c.Result.Code, Lines(c.Result.Out, "flood-line-xxxx") + LeftOut(c.Result.Err))));
         // Copying the 64 MiB ring into objects once per client (how reading was done) grew Tend by gigabytes.
         var grown = Status(t.Pid, "VmHWM") - before;
         Assert.True(grown < 64 * 1024, $"Tend's peak RSS grew by {grown} KiB while 10 clients read one line each");
