@@ -11,6 +11,7 @@ unshare --pid --fork --mount-proc "$tend" --no-adopt --keep-run --no-control -- 
 u=$!
 sleep 4
 t=$(awk '{print $1}' "/proc/$u/task/$u/children")
+trap 'kill -TERM "$t" 2>/dev/null; wait "$u" 2>/dev/null || true' EXIT # Tend (PID 1 of its namespace) ends its services
 before=$(awk '/^Pss:/{print $2}' "/proc/$t/smaps_rollup")
 for _ in $(seq 1 "$kills"); do
   # shellcheck disable=SC2207 # pids: split on spaces
@@ -21,4 +22,3 @@ done
 sleep 1.2
 after=$(awk '/^Pss:/{print $2}' "/proc/$t/smaps_rollup")
 echo "before: $before kB  after $kills kills: $after kB"
-kill -TERM "$t"; wait "$u" || true
